@@ -1,0 +1,80 @@
+/* Configuration: defaults, then a YAML file, then SCIFIND_* environment
+ * variables, then command-line flags; each layer overrides the one before.
+ *
+ * Every setting is one row of a table in config.c: a dotted key (the YAML
+ * path, e.g. "http.max_body_bytes"), its environment variable, its type and
+ * bounds, and the field of sf_config_t it fills. Unknown keys and bad values
+ * are refused with a message naming the key and the reason.
+ *
+ * Value syntax: integers; sizes ("16384", "16k", "1m", "1g": powers of 1024);
+ * durations ("250ms", "10s", "2m", "1h"; a bare integer means milliseconds);
+ * booleans (true/false/yes/no/on/off/1/0); ratios (0.0 .. 1.0); strings. */
+#ifndef SF_CONFIG_H
+#define SF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_STR_MAX 512
+
+typedef struct sf_config {
+    char listen[CONFIG_STR_MAX]; /* listen: "HOST:PORT", "[v6]:PORT"; default 127.0.0.1:8080 */
+    int workers;                 /* workers: -1 = number of cores (default), 0 = foreground */
+    int64_t drain_timeout_ms;    /* drain_timeout: in-flight grace on SIGTERM; default 10s */
+
+    struct {
+        char level[16];              /* log.level: debug|info|warn|error; default info */
+        char file[CONFIG_STR_MAX];   /* log.file: "" = stderr (default) */
+        bool access;                 /* log.access: write access lines; default true */
+        double access_sample;        /* log.access_sample: 0..1 share of lines kept; default 1 */
+        bool access_skip_health;     /* log.access_skip_health: skip /health*, /metrics; default true */
+    } log;
+
+    struct {
+        int64_t max_connections;      /* http.max_connections; default 10000 */
+        int64_t max_url_bytes;        /* http.max_url_bytes: request target; 414; default 8k */
+        int64_t max_header_bytes;     /* http.max_header_bytes: all headers; 431; default 16k */
+        int64_t max_headers;          /* http.max_headers: header count; 431; default 64 */
+        int64_t max_body_bytes;       /* http.max_body_bytes: 413; default 1m */
+        int64_t max_requests_per_conn; /* http.max_requests_per_conn; default 10000 */
+        int64_t max_pending_output;   /* http.max_pending_output: stop reading above; default 1m */
+        int64_t header_timeout_ms;    /* http.header_timeout: whole header section; 408; default 10s */
+        int64_t body_timeout_ms;      /* http.body_timeout: between body reads; 408; default 30s */
+        int64_t idle_timeout_ms;      /* http.idle_timeout: keep-alive idle; default 60s */
+        int64_t write_timeout_ms;     /* http.write_timeout: client not reading; default 30s */
+    } http;
+} sf_config_t;
+
+/* Fills c with the defaults. */
+void config_defaults(sf_config_t *c);
+
+/* Sets one key from its text form (the same syntax as the YAML values).
+ * Returns 0, or -1 with a message in err ("key 'x': reason"). */
+int config_set(sf_config_t *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Reads a YAML file: a mapping whose nested mappings make dotted keys
+ * (log: {level: debug} sets "log.level"). An empty file is fine. Returns 0,
+ * or -1 with a message naming the file, line and key in err. */
+int config_load_file(sf_config_t *c, const char *path, char *err, size_t errlen);
+
+/* Applies every known SCIFIND_* variable of envp (NULL-terminated "K=V").
+ * Unknown SCIFIND_* names are not errors: each is reported through warn()
+ * when warn is not NULL. Returns 0, or -1 with a message naming the
+ * variable in err. */
+int config_load_env(sf_config_t *c, char *const *envp, void (*warn)(const char *name),
+                    char *err, size_t errlen);
+
+/* Cross-key checks after all layers (e.g. listen must parse). Returns 0, or
+ * -1 with a message in err. */
+int config_validate(const sf_config_t *c, char *err, size_t errlen);
+
+/* Splits c->listen into host and port. Returns 0 or -1. host gets the
+ * address without brackets. */
+int config_parse_listen(const char *listen, char *host, size_t hostlen, int *port);
+
+/* Writes the list of keys with their env names, types and defaults to f
+ * (for --help and docs/configuration.md). f is a FILE *. */
+void config_print_keys(void *f);
+
+#endif
