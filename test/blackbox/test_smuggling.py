@@ -1,0 +1,174 @@
+"""Request smuggling and malformed framing (docs/http.md, "Refused shapes").
+
+Each shape is sent with a second request pipelined right behind it in the
+same packet. The server must answer 400 with Connection: close, close the
+connection, and never execute the pipelined request: exactly one response,
+then EOF.
+"""
+
+import unittest
+
+import harness
+
+H = b"Host: t\r\n"
+# Pipelined behind every bad request: must never be answered.
+SMUGGLED = b"GET /health/ready HTTP/1.1\r\nHost: t\r\n\r\n"
+
+
+class SmugglingTest(harness.ServerTestCase):
+    SERVER_ARGS = {"workers": 0}
+
+    def refused(self, raw, status=400, code="bad_request", follow=True):
+        c = self.connect()
+        c.send(raw + (SMUGGLED if follow else b""))
+        r = self.assertRefused(c, status, code)
+        self.assertServerAlive()
+        return r
+
+    # -- framing --------------------------------------------------------
+
+    def test_content_length_with_transfer_encoding(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"0\r\n\r\n")
+
+    def test_transfer_encoding_with_content_length(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+                     b"0\r\n\r\n")
+
+    def test_duplicate_content_length_different(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+
+    def test_duplicate_content_length_same(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello")
+
+    def test_content_length_list(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Content-Length: 5, 5\r\n\r\nhello")
+
+    def test_content_length_not_a_number(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Content-Length: 5x\r\n\r\nhello")
+
+    def test_content_length_negative(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Content-Length: -1\r\n\r\n")
+
+    def test_invalid_chunk_size(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n"
+                     b"zz\r\nhello\r\n0\r\n\r\n")
+
+    def test_chunk_size_overflow(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n"
+                     b"fffffffffffffffffffff\r\nhello\r\n0\r\n\r\n")
+
+    def test_chunk_without_crlf_after_data(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n"
+                     b"5\r\nhelloXX0\r\n\r\n")
+
+    def test_transfer_encoding_gzip(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: gzip\r\n\r\n")
+
+    def test_transfer_encoding_chunked_then_gzip(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked, gzip\r\n\r\n"
+                     b"0\r\n\r\n")
+
+    def test_transfer_encoding_gzip_then_chunked(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: gzip, chunked\r\n\r\n"
+                     b"0\r\n\r\n")
+
+    def test_transfer_encoding_identity(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: identity\r\nContent-Length: 0\r\n\r\n")
+
+    # -- header syntax --------------------------------------------------
+
+    def test_obs_fold(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H +
+                     b"X-Folded: a\r\n b\r\n\r\n")
+
+    def test_obs_fold_with_tab(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H +
+                     b"X-Folded: a\r\n\tb\r\n\r\n")
+
+    def test_bare_lf_everywhere(self):
+        self.refused(b"GET /health HTTP/1.1\nHost: t\n\n", follow=False)
+
+    def test_bare_lf_in_one_header(self):
+        self.refused(b"GET /health HTTP/1.1\r\nHost: t\nX-A: b\r\n\r\n")
+
+    def test_bare_cr_in_header(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"X-A: a\rb\r\n\r\n")
+
+    def test_nul_in_header_value(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"X-Nul: a\x00b\r\n\r\n")
+
+    def test_control_byte_in_header_value(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"X-Ctl: a\x01b\r\n\r\n")
+
+    def test_space_before_colon(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"X-Space : v\r\n\r\n")
+
+    def test_space_before_colon_in_content_length(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Content-Length : 5\r\n\r\nhello")
+
+    def test_header_without_colon(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n")
+
+    def test_invalid_char_in_header_name(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"X(A): v\r\n\r\n")
+
+    # -- request line ---------------------------------------------------
+
+    def test_bad_http_version(self):
+        self.refused(b"GET /health HTTP/9.9\r\n" + H + b"\r\n")
+
+    def test_lowercase_method_is_not_a_method(self):
+        r = None
+        c = self.connect()
+        c.send(b"get /health HTTP/1.1\r\n" + H + b"\r\n" + SMUGGLED)
+        r = c.read_response()
+        self.assertIn(r.status, (400, 501), r)
+        self.assertTrue(r.closes, r)
+        self.assertEqual(c.read_eof(timeout=3), b"")
+
+    def test_space_in_target(self):
+        self.refused(b"GET /health /x HTTP/1.1\r\n" + H + b"\r\n")
+
+    # -- the pipelined request after a refused one ----------------------
+
+    def test_request_after_refused_is_not_executed(self):
+        c = self.connect()
+        # Without the strictness a proxy and scifind could disagree on where
+        # the first request ends; the second must never run.
+        c.send(b"POST /health HTTP/1.1\r\n" + H +
+               b"Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"0\r\n\r\n" + SMUGGLED + SMUGGLED)
+        first = c.read_response()
+        self.assertEqual(first.status, 400, first)
+        rest = c.read_eof(timeout=3)
+        self.assertIsNotNone(rest, "connection left open")
+        self.assertEqual(rest, b"", "a second response came back: %r" % rest[:300])
+
+    def test_valid_pipeline_then_bad_then_valid(self):
+        c = self.connect()
+        c.send(b"GET /health HTTP/1.1\r\n" + H + b"\r\n"
+               b"GET /health HTTP/1.1\r\n" + H + b"X-Bad : 1\r\n\r\n" + SMUGGLED)
+        r = c.read_response()
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.closes, r)
+        self.assertRefused(c, 400, "bad_request")
+
+
+if __name__ == "__main__":
+    harness.main()
