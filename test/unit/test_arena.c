@@ -1,0 +1,140 @@
+/* Unit tests for core/arena.c. */
+#include "core/arena.h"
+#include "test/unit/test.h"
+
+#include <stdint.h>
+
+TEST(arena_new_default_and_free_null)
+{
+    arena_t *a = arena_new(0);
+    ASSERT_NOT_NULL(a);
+    ASSERT_EQ(arena_used(a), 0);
+    arena_free(a);
+    arena_free(NULL);
+}
+
+TEST(arena_alloc_is_16_aligned)
+{
+    arena_t *a = arena_new(64);
+    ASSERT_NOT_NULL(a);
+    for (size_t n = 0; n < 200; n++) {
+        void *p = arena_alloc(a, n);
+        ASSERT_NOT_NULL(p);
+        ASSERT_EQ((uintptr_t)p % 16, 0);
+        memset(p, 0xab, n);
+    }
+    arena_free(a);
+}
+
+TEST(arena_alloc_zero_gives_unique_pointers)
+{
+    arena_t *a = arena_new(0);
+    void *p = arena_alloc(a, 0);
+    void *q = arena_alloc(a, 0);
+    ASSERT_NOT_NULL(p);
+    ASSERT_NOT_NULL(q);
+    ASSERT_PTR_NE(p, q);
+    arena_free(a);
+}
+
+TEST(arena_allocations_do_not_overlap)
+{
+    arena_t *a = arena_new(128);
+    unsigned char *ptrs[300];
+    size_t sizes[300];
+    for (int i = 0; i < 300; i++) {
+        sizes[i] = (size_t)(i * 7 % 97) + 1;
+        ptrs[i] = arena_alloc(a, sizes[i]);
+        ASSERT_NOT_NULL(ptrs[i]);
+        memset(ptrs[i], i & 0xff, sizes[i]);
+    }
+    for (int i = 0; i < 300; i++)
+        for (size_t j = 0; j < sizes[i]; j++)
+            ASSERT_EQ(ptrs[i][j], i & 0xff);
+    arena_free(a);
+}
+
+TEST(arena_big_allocation_gets_own_block_and_head_keeps_filling)
+{
+    arena_t *a = arena_new(1024);
+    char *small1 = arena_alloc(a, 16);
+    char *big = arena_alloc(a, 100000);
+    char *small2 = arena_alloc(a, 16);
+    ASSERT_NOT_NULL(big);
+    memset(big, 1, 100000);
+    /* the small ones come from the first block, one after the other */
+    ASSERT_PTR_EQ(small2, small1 + 16);
+    ASSERT_EQ(arena_used(a), 16 + 100000 + 16);
+    arena_free(a);
+}
+
+TEST(arena_used_counts_aligned_sizes)
+{
+    arena_t *a = arena_new(0);
+    arena_alloc(a, 1);
+    ASSERT_EQ(arena_used(a), 16);
+    arena_alloc(a, 17);
+    ASSERT_EQ(arena_used(a), 48);
+    arena_free(a);
+}
+
+TEST(arena_reset_keeps_first_block)
+{
+    arena_t *a = arena_new(256);
+    char *first = arena_alloc(a, 32);
+    for (int i = 0; i < 100; i++)
+        ASSERT_NOT_NULL(arena_alloc(a, 50));
+    ASSERT_NOT_NULL(arena_alloc(a, 1 << 20));
+    arena_reset(a);
+    ASSERT_EQ(arena_used(a), 0);
+    /* after reset, allocation starts again at the start of the first block */
+    char *again = arena_alloc(a, 32);
+    ASSERT_PTR_EQ(again, first);
+    /* and the arena still grows */
+    for (int i = 0; i < 100; i++)
+        ASSERT_NOT_NULL(arena_alloc(a, 50));
+    arena_reset(a);
+    arena_reset(a);
+    arena_free(a);
+}
+
+TEST(arena_calloc_zeroes_and_checks_overflow)
+{
+    arena_t *a = arena_new(0);
+    /* dirty the block, reset, then calloc over the same bytes */
+    memset(arena_alloc(a, 256), 0xff, 256);
+    arena_reset(a);
+    unsigned char *p = arena_calloc(a, 16, 16);
+    ASSERT_NOT_NULL(p);
+    for (int i = 0; i < 256; i++)
+        ASSERT_EQ(p[i], 0);
+    ASSERT_NULL(arena_calloc(a, SIZE_MAX / 2, 4));
+    ASSERT_NULL(arena_alloc(a, SIZE_MAX - 3));
+    arena_free(a);
+}
+
+TEST(arena_strdup_and_strndup)
+{
+    arena_t *a = arena_new(0);
+    char *s = arena_strdup(a, "hello");
+    ASSERT_STR_EQ(s, "hello");
+    char *t = arena_strndup(a, "hello world", 5);
+    ASSERT_STR_EQ(t, "hello");
+    char *e = arena_strndup(a, NULL, 0);
+    ASSERT_STR_EQ(e, "");
+    arena_free(a);
+}
+
+TEST(arena_sprintf_formats_long_strings)
+{
+    arena_t *a = arena_new(64);
+    char *s = arena_sprintf(a, "%s-%d", "x", 42);
+    ASSERT_STR_EQ(s, "x-42");
+    char *long_s = arena_sprintf(a, "%5000d", 7);
+    ASSERT_NOT_NULL(long_s);
+    ASSERT_EQ(strlen(long_s), 5000);
+    ASSERT_EQ(long_s[4999], '7');
+    arena_free(a);
+}
+
+TEST_MAIN()
