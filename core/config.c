@@ -481,8 +481,10 @@ static int parse_value(yaml_ctx_t *y, const char *key, size_t line, yaml_event_t
             fmt_err(y->err, y->errlen, "%s:%zu: unknown key '%s'", y->path, line, key);
             return -1;
         }
-        fmt_err(y->err, y->errlen, "%s:%zu: key '%s': expected a single value, got a list", y->path,
-                line, key);
+        fmt_err(y->err, y->errlen,
+                "%s:%zu: key '%s': expected a single value, got a list "
+                "(quote a value that starts with '[', like \"[::1]:8080\")",
+                y->path, line, key);
         return -1;
     case YAML_ALIAS_EVENT:
         fmt_err(y->err, y->errlen, "%s:%zu: key '%s': aliases are not supported", y->path, line,
