@@ -1,0 +1,151 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "core/log.h"
+#include "core/worker.h"
+#include "http/handlers_health.h"
+#include "http/router.h"
+#include "http/server.h"
+
+typedef struct worker {
+    uv_loop_t loop;
+    const sf_config_t *cfg;
+    http_router_t *router;
+    http_server_t *server;
+    uv_signal_t sig_term, sig_int, sig_usr1, sig_hup;
+    uv_timer_t drain_timer;
+    bool stopping;
+} worker_t;
+
+/* One worker per process: the server's done callbacks find it here. */
+static worker_t *the_worker;
+
+static void on_walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static void on_server_done(http_server_t *s)
+{
+    (void)s;
+    worker_t *w = the_worker;
+    log_write(LOG_INFO, "worker stopped", LF_END);
+    /* Every handle left (signals, timers) closes; uv_run then returns. */
+    uv_walk(&w->loop, on_walk_close, NULL);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    worker_t *w = t->data;
+    log_write(LOG_WARN, "drain timeout: closing the connections still open", LF_INT, "connections",
+              (int64_t)http_server_connections(w->server), LF_END);
+    http_server_close(w->server, on_server_done);
+}
+
+static void worker_stop(worker_t *w, const char *why)
+{
+    if (w->stopping) return;
+    w->stopping = true;
+    log_write(LOG_INFO, "worker draining", LF_STR, "reason", why, LF_INT, "connections",
+              (int64_t)http_server_connections(w->server), LF_END);
+    uv_timer_start(&w->drain_timer, on_drain_timeout, (uint64_t)w->cfg->drain_timeout_ms, 0);
+    http_server_drain(w->server, on_server_done);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    worker_t *w = h->data;
+    switch (signum) {
+    case SIGTERM:
+        worker_stop(w, "SIGTERM");
+        break;
+    case SIGINT:
+        worker_stop(w, "SIGINT");
+        break;
+    case SIGUSR1:
+        if (log_reopen() < 0) log_error("could not reopen the log file");
+        break;
+    case SIGHUP:
+        log_write(LOG_INFO, "SIGHUP ignored by a worker: the master reloads the configuration",
+                  LF_END);
+        break;
+    default:
+        break;
+    }
+}
+
+static int watch_signal(worker_t *w, uv_signal_t *h, int signum)
+{
+    uv_signal_init(&w->loop, h);
+    h->data = w;
+    return uv_signal_start(h, on_signal, signum);
+}
+
+static void notify_ready(int fd)
+{
+    if (fd < 0) return;
+    ssize_t n;
+    do {
+        n = write(fd, "R", 1);
+    } while (n < 0 && errno == EINTR);
+    close(fd);
+}
+
+int worker_run(const sf_config_t *cfg, int ready_fd)
+{
+    worker_t w = {0};
+    int rc = 2;
+    char host[256];
+    int port;
+
+    the_worker = &w;
+    w.cfg = cfg;
+    signal(SIGPIPE, SIG_IGN);
+    if (uv_loop_init(&w.loop) < 0) {
+        log_error("cannot create the event loop");
+        return 2;
+    }
+    w.router = http_router_new();
+    if (!w.router || http_health_register(w.router) < 0) goto out;
+    w.server = http_server_new(&w.loop, cfg, w.router);
+    if (!w.server) goto out;
+    if (config_parse_listen(cfg->listen, host, sizeof host, &port) < 0) {
+        log_error("bad listen address '%s'", cfg->listen);
+        goto out;
+    }
+    int err = http_server_listen(w.server, host, port);
+    if (err < 0) {
+        log_write(LOG_ERROR, "cannot listen", LF_STR, "listen", cfg->listen, LF_STR, "error",
+                  uv_strerror(err), LF_END);
+        goto out;
+    }
+    uv_timer_init(&w.loop, &w.drain_timer);
+    w.drain_timer.data = &w;
+    if (watch_signal(&w, &w.sig_term, SIGTERM) || watch_signal(&w, &w.sig_int, SIGINT) ||
+        watch_signal(&w, &w.sig_usr1, SIGUSR1) || watch_signal(&w, &w.sig_hup, SIGHUP)) {
+        log_error("cannot watch signals");
+        goto out;
+    }
+    log_write(LOG_INFO, "worker listening", LF_STR, "listen", cfg->listen, LF_END);
+    notify_ready(ready_fd);
+    ready_fd = -1;
+
+    uv_run(&w.loop, UV_RUN_DEFAULT);
+    rc = 0;
+
+out:
+    if (ready_fd >= 0) close(ready_fd);
+    /* Close whatever is still open (a failed start) and let the callbacks run. */
+    uv_walk(&w.loop, on_walk_close, NULL);
+    uv_run(&w.loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&w.loop) != 0) log_warn("event loop closed with handles still open");
+    http_server_free(w.server);
+    http_router_free(w.router);
+    the_worker = NULL;
+    return rc;
+}

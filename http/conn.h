@@ -1,0 +1,107 @@
+/* Internal to http/: the server and connection structures shared by
+ * server.c (listener, connection set), conn.c (parsing, the connection state
+ * machine) and response.c (writing answers). */
+#ifndef SF_HTTP_CONN_H
+#define SF_HTTP_CONN_H
+
+#include <llhttp.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "http/request.h"
+#include "http/server.h"
+
+/* States of a connection. The one setter is conn_set_state() in conn.c. */
+typedef enum {
+    CONN_IDLE,     /* between requests; idle timer running */
+    CONN_HEADERS,  /* a request has begun; whole-header deadline running */
+    CONN_BODY,     /* reading the body; body timer re-armed on every read */
+    CONN_HANDLING, /* request complete and with its handler; parser paused */
+    CONN_LINGER,   /* last response written, write side shut: discard input until EOF */
+    CONN_CLOSED,   /* uv_close called; freed once both handles closed and no handler holds a request
+                    */
+} http_conn_state_t;
+
+typedef struct http_conn http_conn_t;
+
+/* A growable byte string inside a request's arena (header names/values, url, body). */
+typedef struct http_sbuf {
+    char *p;
+    size_t len, cap;
+} http_sbuf_t;
+
+struct http_conn {
+    uv_tcp_t tcp; /* first member: (http_conn_t *)handle */
+    uv_timer_t timer;
+    llhttp_t parser;
+    http_server_t *server;
+    http_conn_t *prev, *next; /* the server's connection list */
+    http_conn_state_t state;
+
+    http_req_t *req; /* the request being read or handled; NULL when idle */
+
+    /* Unparsed input. Points into the server's shared read buffer while a
+     * read is being parsed; copied into own memory (own = true) when bytes
+     * are left over (pipelining, a handler still working). */
+    char *in;
+    size_t in_off, in_len, in_cap;
+    bool in_own;
+
+    /* Per-request parse state, reset at message begin. */
+    http_sbuf_t url, hname, hval, body;
+    size_t header_bytes;
+    size_t nheaders, headers_cap;
+    int last_cb;     /* which llhttp callback ran last, to catch obs-fold */
+    int fail_status; /* set by a callback that refuses the request */
+    const char *fail_code;
+    char *fail_msg;
+    uint64_t headers_deadline_ns;
+
+    unsigned requests; /* requests dispatched on this connection */
+    unsigned writes_pending;
+    int handles_open;  /* tcp and timer, until their close callbacks */
+    bool keep_alive;   /* of the current request */
+    bool close_after;  /* close once what is queued is written */
+    bool msg_complete; /* set by on_message_complete, consumed by the driver */
+    bool driving;      /* conn_drive() is on the stack */
+    bool reading;
+    bool peer_eof;
+};
+
+struct http_server {
+    uv_loop_t *loop;
+    const sf_config_t *cfg;
+    const http_router_t *router;
+    uv_tcp_t listener;
+    bool listening;
+    bool accept_waiting; /* libuv holds an accepted fd until a slot frees */
+    bool draining;
+    bool closing;
+    size_t nconns;
+    http_conn_t *conns;
+    char *rbuf; /* shared read buffer: reads are parsed before the next one */
+    bool rbuf_busy;
+    void (*done)(http_server_t *s);
+    bool listener_open;
+    http_server_stats_t stats;
+    void *data;
+    uint64_t rng[2];
+};
+
+/* conn.c */
+void http__conn_accept(http_server_t *s);
+void http__conn_close(http_conn_t *c);
+/* Called by response.c once a request's answer is queued. */
+void http__conn_answered(http_conn_t *c, http_req_t *req);
+/* Called by response.c once a request's answer is fully written (or dropped). */
+void http__conn_request_done(http_conn_t *c, http_req_t *req);
+/* Writes bufs on the connection; done is called with req when written or dropped. */
+void http__conn_write(http_conn_t *c, http_req_t *req, uv_buf_t *bufs, unsigned nbufs);
+bool http__conn_will_close(const http_conn_t *c);
+void http__server_conn_closed(http_server_t *s, http_conn_t *c);
+void http__request_id_new(http_server_t *s, char *out /* 33 bytes */);
+
+/* response.c */
+void http__req_free(http_req_t *req);
+
+#endif

@@ -1,0 +1,109 @@
+/* A parsed HTTP request as handlers see it, and the calls that answer it.
+ *
+ * A handler gets an http_req_t and must answer it exactly once, now or later
+ * (from any loop callback), with http_respond*(). After that call the request
+ * belongs to the connection again and the handler must not touch it. All
+ * request memory comes from req->arena and is freed in one go once the
+ * response has been written. */
+#ifndef SF_HTTP_REQUEST_H
+#define SF_HTTP_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/blob.h"
+
+/* Methods the router knows, as a bit mask (HEAD is routed to GET handlers); llhttp owns the
+ * HTTP_GET names. */
+enum {
+    HTTP_M_GET = 1u << 0,
+    HTTP_M_HEAD = 1u << 1,
+    HTTP_M_POST = 1u << 2,
+    HTTP_M_PUT = 1u << 3,
+    HTTP_M_DELETE = 1u << 4,
+    HTTP_M_OPTIONS = 1u << 5,
+    HTTP_M_PATCH = 1u << 6,
+    HTTP_M_OTHER = 1u << 7, /* any other method llhttp accepts */
+};
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_REQUEST_ID_MAX 128
+
+typedef struct http_header {
+    const char *name;  /* NUL-terminated, as sent */
+    const char *value; /* NUL-terminated, without surrounding blanks */
+    size_t name_len;
+    size_t value_len;
+} http_header_t;
+
+typedef struct http_req http_req_t;
+struct http_conn;
+
+struct http_req {
+    /* Read-only for handlers. */
+    arena_t *arena;
+    unsigned method;         /* one HTTP_M_* bit */
+    const char *method_name; /* "GET", ... */
+    const char *path;        /* target up to '?', NUL-terminated, not decoded */
+    size_t path_len;
+    const char *query; /* after '?', NUL-terminated; "" when absent */
+    size_t query_len;
+    http_header_t *headers;
+    size_t nheaders;
+    const char *body; /* NUL-terminated; "" when absent */
+    size_t body_len;
+    uint8_t http_major, http_minor;
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
+    uint64_t start_ns;
+    const char *params[HTTP_MAX_PARAMS]; /* {name} segments of the matched route */
+    size_t nparams;
+    void *route_data; /* the pointer given to http_router_add() */
+    /* Set when the client closed or reset its side while the handler runs:
+     * the answer will likely be discarded, so expensive work may stop. */
+    bool client_gone;
+    /* Handlers may set this to learn when client_gone becomes true. */
+    void (*on_client_gone)(http_req_t *req);
+    void *handler_data;
+
+    /* Private to the connection. */
+    struct http_conn *conn;
+    int status;
+    size_t bytes_out;
+    bool head_only;
+    bool answered;
+    blob_t *held_blob; /* a body blob referenced until the response is written */
+};
+
+/* Returns the value of the first header named name (case-insensitive), or
+ * NULL. */
+const char *http_req_header(const http_req_t *req, const char *name);
+
+/* Answers with body bytes that stay valid until the response is written
+ * (static data or req->arena). extra_headers is NULL or complete header
+ * lines ("Name: value\r\n..."). content_type NULL means application/json. */
+void http_respond(http_req_t *req, int status, const char *content_type, const char *extra_headers,
+                  const void *body, size_t len);
+
+/* Same with a refcounted blob: the response holds a reference until it has
+ * been written, the caller keeps its own. */
+void http_respond_blob(http_req_t *req, int status, const char *content_type,
+                       const char *extra_headers, blob_t *body);
+
+/* Answers with the JSON error shape
+ * {"error":{"code":code,"message":...},"request_id":...}. */
+void http_respond_error(http_req_t *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Same, with extra header lines (e.g. "Allow: GET, HEAD\r\n"). */
+void http_respond_error_h(http_req_t *req, int status, const char *extra_headers, const char *code,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The reason phrase for a status ("Not Found"), "Unknown" if none. */
+const char *http_status_reason(int status);
+
+/* The error code string used in JSON errors for a status ("not_found"). */
+const char *http_status_code_name(int status);
+
+#endif

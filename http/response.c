@@ -1,0 +1,258 @@
+/* Writing answers: the status line and common headers, JSON errors, and
+ * the end of a request's life (access log line, arena freed). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/conn.h"
+
+const char *http_status_reason(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Unknown";
+    }
+}
+
+const char *http_status_code_name(int status)
+{
+    switch (status) {
+    case 400:
+        return "bad_request";
+    case 401:
+        return "unauthorized";
+    case 403:
+        return "forbidden";
+    case 404:
+        return "not_found";
+    case 405:
+        return "method_not_allowed";
+    case 408:
+        return "request_timeout";
+    case 409:
+        return "conflict";
+    case 413:
+        return "payload_too_large";
+    case 414:
+        return "uri_too_long";
+    case 415:
+        return "unsupported_media_type";
+    case 417:
+        return "expectation_failed";
+    case 422:
+        return "unprocessable_entity";
+    case 429:
+        return "rate_limited";
+    case 431:
+        return "request_header_fields_too_large";
+    case 501:
+        return "not_implemented";
+    case 502:
+        return "bad_gateway";
+    case 503:
+        return "service_unavailable";
+    case 504:
+        return "gateway_timeout";
+    default:
+        return status >= 500 ? "internal_error" : "error";
+    }
+}
+
+const char *http_req_header(const http_req_t *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const http_header_t *h = &req->headers[i];
+        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) return h->value;
+    }
+    return NULL;
+}
+
+/* Builds the header block and hands header + body to the connection. */
+static void respond(http_req_t *req, int status, const char *content_type,
+                    const char *extra_headers, const void *body, size_t len)
+{
+    http_conn_t *c = req->conn;
+    if (req->answered) {
+        log_error("request answered twice (status %d): second answer dropped", status);
+        return;
+    }
+    req->answered = true;
+    req->status = status;
+    if (status >= 100 && status < 600) c->server->stats.responses_by_class[status / 100]++;
+
+    const char *conn_hdr = "";
+    if (http__conn_will_close(c))
+        conn_hdr = "Connection: close\r\n";
+    else if (req->http_major == 1 && req->http_minor == 0)
+        conn_hdr = "Connection: keep-alive\r\n";
+
+    char *head = arena_sprintf(req->arena,
+                               "HTTP/1.1 %d %s\r\n"
+                               "Date: %s\r\n"
+                               "Server: scifind\r\n"
+                               "Content-Type: %s\r\n"
+                               "Content-Length: %zu\r\n"
+                               "X-Request-ID: %s\r\n"
+                               "%s%s\r\n",
+                               status, http_status_reason(status), clock_http_date(),
+                               content_type ? content_type : "application/json", len,
+                               req->request_id, conn_hdr, extra_headers ? extra_headers : "");
+    uv_buf_t bufs[2];
+    unsigned n = 0;
+    if (!head) {
+        static char oom[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+                            "Connection: close\r\n\r\n";
+        c->close_after = true;
+        bufs[n++] = uv_buf_init(oom, sizeof oom - 1);
+    } else {
+        bufs[n++] = uv_buf_init(head, (unsigned)strlen(head));
+        if (len && !req->head_only) bufs[n++] = uv_buf_init((char *)body, (unsigned)len);
+    }
+    req->bytes_out = bufs[0].len + (n > 1 ? bufs[1].len : 0);
+    http__conn_write(c, req, bufs, n); /* may free req */
+    http__conn_answered(c, req);
+}
+
+void http_respond(http_req_t *req, int status, const char *content_type, const char *extra_headers,
+                  const void *body, size_t len)
+{
+    respond(req, status, content_type, extra_headers, body, len);
+}
+
+void http_respond_blob(http_req_t *req, int status, const char *content_type,
+                       const char *extra_headers, blob_t *body)
+{
+    /* The request keeps a reference until it is freed. */
+    blob_unref(req->held_blob);
+    req->held_blob = blob_ref(body);
+    respond(req, status, content_type, extra_headers, body->data, body->len);
+}
+
+/* Appends s as the inside of a JSON string. */
+static size_t json_escape(char *out, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < cap; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)ch;
+        } else if (ch < 0x20 || ch == 0x7f) {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static void respond_error_v(http_req_t *req, int status, const char *extra_headers,
+                            const char *code, const char *fmt, va_list ap)
+{
+    char msg[512], esc[1024], rid[2 * HTTP_REQUEST_ID_MAX + 8];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    json_escape(esc, sizeof esc, msg);
+    json_escape(rid, sizeof rid, req->request_id);
+    char *body = arena_sprintf(
+        req->arena, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"},\"request_id\":\"%s\"}", code,
+        esc, rid);
+    respond(req, status, "application/json", extra_headers, body ? body : "{}",
+            body ? strlen(body) : 2);
+}
+
+void http_respond_error(http_req_t *req, int status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    respond_error_v(req, status, NULL, code, fmt, ap);
+    va_end(ap);
+}
+
+void http_respond_error_h(http_req_t *req, int status, const char *extra_headers, const char *code,
+                          const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    respond_error_v(req, status, extra_headers, code, fmt, ap);
+    va_end(ap);
+}
+
+static bool access_log_wanted(const http_server_t *s, const http_req_t *req)
+{
+    const sf_config_t *cfg = s->cfg;
+    if (!cfg->log.access || !log_enabled(LOG_INFO)) return false;
+    if (cfg->log.access_skip_health && req->path &&
+        (strncmp(req->path, "/health", 7) == 0 || strcmp(req->path, "/metrics") == 0))
+        return false;
+    if (cfg->log.access_sample >= 1.0) return true;
+    return (double)(random() % 1000000) / 1e6 < cfg->log.access_sample;
+}
+
+void http__req_free(http_req_t *req)
+{
+    http_conn_t *c = req->conn;
+    if (req->answered && access_log_wanted(c->server, req)) {
+        double ms = (double)(clock_now_ns() - req->start_ns) / 1e6;
+        log_write(LOG_INFO, "access", LF_STR, "method", req->method_name, LF_STR, "path", req->path,
+                  LF_INT, "status", (int64_t)req->status, LF_INT, "bytes", (int64_t)req->bytes_out,
+                  LF_DBL, "duration_ms", ms, LF_STR, "request_id", req->request_id, LF_END);
+    }
+    blob_unref(req->held_blob);
+    arena_free(req->arena);
+}

@@ -1,0 +1,221 @@
+/* The listening socket of one worker and its set of connections.
+ *
+ * Each worker binds its own socket with SO_REUSEPORT, so the kernel spreads
+ * new connections over the workers of the group. libuv 1.44 has no flag for
+ * SO_REUSEPORT: the socket is made here and handed to uv_tcp_open(). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "http/conn.h"
+
+http_server_t *http_server_new(uv_loop_t *loop, const sf_config_t *cfg, const http_router_t *router)
+{
+    http_server_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->loop = loop;
+    s->cfg = cfg;
+    s->router = router;
+    uint64_t seed[2] = {0, 0};
+    if (getentropy(seed, sizeof seed) != 0 || (seed[0] | seed[1]) == 0) {
+        seed[0] = (uint64_t)getpid() * 0x9E3779B97F4A7C15u ^ (uint64_t)(uintptr_t)s;
+        seed[1] = 0xD1B54A32D192ED03u;
+    }
+    s->rng[0] = seed[0];
+    s->rng[1] = seed[1] | 1;
+    return s;
+}
+
+/* xorshift128+: request ids need to be unique and cheap, not secret. */
+static uint64_t rng_next(http_server_t *s)
+{
+    uint64_t a = s->rng[0], b = s->rng[1];
+    s->rng[0] = b;
+    a ^= a << 23;
+    s->rng[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+    return s->rng[1] + b;
+}
+
+void http__request_id_new(http_server_t *s, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t v[2] = {rng_next(s), rng_next(s)};
+    for (int i = 0; i < 32; i++)
+        out[i] = hex[(v[i / 16] >> ((i % 16) * 4)) & 15];
+    out[32] = '\0';
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    http_server_t *s = listener->data;
+    if (status < 0) {
+        log_warn("accept failed: %s", uv_strerror(status));
+        return;
+    }
+    if (s->draining || s->closing) return;
+    /* At the limit, leave the connection with libuv: it stops watching the
+     * listener until uv_accept() is called, which a closing connection does. */
+    if (s->nconns >= (size_t)s->cfg->http.max_connections) {
+        s->accept_waiting = true;
+        return;
+    }
+    http__conn_accept(s);
+}
+
+static int make_listen_socket(const char *host, int port, int *out_fd)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int rc = getaddrinfo(host && *host ? host : NULL, portstr, &hints, &res);
+    if (rc != 0) return UV_EINVAL;
+    int err = UV_EADDRNOTAVAIL;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            err = -errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+            bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
+            err = -errno;
+            close(fd);
+            continue;
+        }
+        *out_fd = fd;
+        freeaddrinfo(res);
+        return 0;
+    }
+    freeaddrinfo(res);
+    return err;
+}
+
+int http_server_listen(http_server_t *s, const char *host, int port)
+{
+    int fd = -1;
+    int rc = make_listen_socket(host, port, &fd);
+    if (rc < 0) return rc;
+    uv_tcp_init(s->loop, &s->listener);
+    s->listener.data = s;
+    s->listener_open = true;
+    rc = uv_tcp_open(&s->listener, fd);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
+    if (rc < 0) {
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        s->listener_open = false;
+        return rc;
+    }
+    s->listening = true;
+    return 0;
+}
+
+static void maybe_done(http_server_t *s)
+{
+    if ((s->draining || s->closing) && s->nconns == 0 && !s->listener_open && s->done) {
+        void (*done)(http_server_t *) = s->done;
+        s->done = NULL;
+        done(s);
+    }
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    http_server_t *s = h->data;
+    s->listener_open = false;
+    maybe_done(s);
+}
+
+static void stop_listening(http_server_t *s)
+{
+    if (s->listening) {
+        s->listening = false;
+        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    }
+}
+
+void http__server_conn_closed(http_server_t *s, http_conn_t *c)
+{
+    bool linked = c->prev || s->conns == c;
+    if (linked) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            s->conns = c->next;
+        if (c->next) c->next->prev = c->prev;
+        s->nconns--;
+    }
+    if (s->accept_waiting && s->listening && s->nconns < (size_t)s->cfg->http.max_connections) {
+        s->accept_waiting = false;
+        http__conn_accept(s);
+    }
+    maybe_done(s);
+}
+
+void http_server_drain(http_server_t *s, void (*done)(http_server_t *s))
+{
+    s->draining = true;
+    s->done = done;
+    stop_listening(s);
+    /* Idle connections close now; busy ones close after their answer. */
+    for (http_conn_t *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->state == CONN_IDLE && !c->writes_pending && c->in_off == c->in_len)
+            http__conn_close(c);
+    }
+    maybe_done(s);
+}
+
+void http_server_close(http_server_t *s, void (*done)(http_server_t *s))
+{
+    s->closing = true;
+    s->done = done;
+    stop_listening(s);
+    for (http_conn_t *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        http__conn_close(c);
+    }
+    maybe_done(s);
+}
+
+void http_server_free(http_server_t *s)
+{
+    if (!s) return;
+    free(s->rbuf);
+    free(s);
+}
+
+bool http_server_draining(const http_server_t *s)
+{
+    return s->draining;
+}
+
+size_t http_server_connections(const http_server_t *s)
+{
+    return s->nconns;
+}
+
+const http_server_stats_t *http_server_stats(const http_server_t *s)
+{
+    return &s->stats;
+}
+
+void http_server_set_data(http_server_t *s, void *data)
+{
+    s->data = data;
+}
+
+void *http_server_data_of(const http_req_t *req)
+{
+    return req->conn->server->data;
+}

@@ -1,0 +1,55 @@
+/* The HTTP server of one worker: a listening socket of its own in the
+ * SO_REUSEPORT group, and the connections accepted on it. */
+#ifndef SF_HTTP_SERVER_H
+#define SF_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/config.h"
+#include "http/router.h"
+
+typedef struct http_server http_server_t;
+
+typedef struct http_server_stats {
+    uint64_t connections_accepted;
+    uint64_t requests;
+    uint64_t responses_by_class[6]; /* index status/100: 1xx .. 5xx */
+    uint64_t parse_errors;
+    uint64_t timeouts;
+} http_server_stats_t;
+
+/* Returns a server for loop using cfg's http.* limits and the router (both
+ * must outlive the server), or NULL when out of memory. */
+http_server_t *http_server_new(uv_loop_t *loop, const sf_config_t *cfg,
+                               const http_router_t *router);
+
+/* Binds host:port with SO_REUSEPORT and starts accepting. Returns 0 or a
+ * negative errno (libuv code), with nothing left open on failure. */
+int http_server_listen(http_server_t *s, const char *host, int port);
+
+/* Starts a graceful stop: closes the listening socket, closes idle
+ * connections, and makes every response still to come close its connection.
+ * done is called once no connection is left (it may be called before this
+ * function returns). */
+void http_server_drain(http_server_t *s, void (*done)(http_server_t *s));
+
+/* Closes every connection now, answered or not, then calls done once all
+ * handles are closed. Requests still with their handler are marked
+ * client_gone and freed when the handler answers. */
+void http_server_close(http_server_t *s, void (*done)(http_server_t *s));
+
+/* Frees the server. Only after the done callback of http_server_close(). */
+void http_server_free(http_server_t *s);
+
+bool http_server_draining(const http_server_t *s);
+size_t http_server_connections(const http_server_t *s);
+const http_server_stats_t *http_server_stats(const http_server_t *s);
+
+/* An opaque pointer handlers can reach with http_server_of(req). */
+void http_server_set_data(http_server_t *s, void *data);
+void *http_server_data_of(const http_req_t *req);
+
+#endif
