@@ -53,6 +53,7 @@ static void usage(FILE *f)
 
 static void warn_unknown_env(const char *name)
 {
+    if (strcmp(name, "SCIFIND_CONFIG") == 0) return; /* the file's path, read by main */
     log_write(LOG_WARN, "unknown SCIFIND_ environment variable ignored", LF_STR, "name", name,
               LF_END);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -23,6 +24,8 @@
 #define IN_MAX (64 * 1024)
 /* How long a closing connection drains input after its last answer. */
 #define LINGER_MS 2000
+/* How long an idle connection stays open once the worker drains. */
+#define DRAIN_IDLE_GRACE_MS 1000
 
 enum { CB_NONE, CB_FIELD, CB_FIELD_DONE, CB_VALUE, CB_VALUE_DONE };
 
@@ -99,6 +102,8 @@ static int on_message_begin(llhttp_t *p)
     memset(&c->hval, 0, sizeof c->hval);
     memset(&c->body, 0, sizeof c->body);
     c->header_bytes = 0;
+    c->chunk_left = 0;
+    c->crlf_check = 0;
     c->nheaders = 0;
     c->headers_cap = 0;
     c->last_cb = CB_NONE;
@@ -145,6 +150,10 @@ static int on_header_field_complete(llhttp_t *p)
 {
     http_conn_t *c = conn_of(p);
     c->last_cb = CB_FIELD_DONE;
+    /* llhttp 8.1 takes "Name : value"; RFC 9112 5.1 says refuse it. */
+    char last = c->hname.len ? c->hname.p[c->hname.len - 1] : 0;
+    if (last == ' ' || last == '\t')
+        return refuse(c, 400, "bad_request", "whitespace between header name and colon");
     if (++c->nheaders > (size_t)c->server->cfg->http.max_headers)
         return refuse(c, 431, "request_header_fields_too_large", "too many header fields");
     return 0;
@@ -153,10 +162,13 @@ static int on_header_field_complete(llhttp_t *p)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     http_conn_t *c = conn_of(p);
-    /* llhttp 8 accepts obs-fold and reports the continuation as more value
-     * after the value was complete; RFC 9112 5.2 says refuse it. */
-    if (c->last_cb == CB_VALUE_DONE)
-        return refuse(c, 400, "bad_request", "obsolete line folding in header");
+    /* llhttp 8.1 accepts obs-fold and reports the continuation line as more
+     * of the same value; RFC 9112 5.2 says refuse it. A value that goes on
+     * right after a line feed is exactly that. */
+    if (c->last_cb == CB_VALUE) {
+        char before = at > c->exec_start ? at[-1] : c->prev_byte;
+        if (before == '\n') return refuse(c, 400, "bad_request", "obsolete line folding in header");
+    }
     c->last_cb = CB_VALUE;
     if (count_header_bytes(c, len)) return HPE_USER;
     if (sbuf_append(c->req->arena, &c->hval, at, len))
@@ -203,6 +215,16 @@ static int on_headers_complete(llhttp_t *p)
     if (p->http_major == 1 && p->http_minor == 1 && !http_req_header(req, "Host"))
         return refuse(c, 400, "bad_request", "HTTP/1.1 request without Host header");
 
+    /* Only "chunked" alone is understood; anything else could frame the body
+     * differently for another server on the path. */
+    size_t te_count = 0;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const http_header_t *h = &req->headers[i];
+        if (h->name_len != 17 || strcasecmp(h->name, "Transfer-Encoding") != 0) continue;
+        if (++te_count > 1 || strcasecmp(h->value, "chunked") != 0)
+            return refuse(c, 400, "bad_request", "unsupported Transfer-Encoding");
+    }
+
     bool has_body =
         (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > (uint64_t)cfg->http.max_body_bytes) {
@@ -236,6 +258,25 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     }
     if (sbuf_append(c->req->arena, &c->body, at, len))
         return refuse(c, 500, "internal_error", "out of memory");
+    if (p->flags & F_CHUNKED) {
+        c->chunk_left -= len < c->chunk_left ? len : c->chunk_left;
+        if (c->chunk_left == 0) {
+            /* The chunk's data must be followed by CRLF. */
+            c->crlf_check = 2;
+            const char *q = at + len;
+            while (c->crlf_check && q < c->exec_end) {
+                if (*q++ != (c->crlf_check == 2 ? '\r' : '\n'))
+                    return refuse(c, 400, "bad_request", "chunk data not followed by CRLF");
+                c->crlf_check--;
+            }
+        }
+    }
+    return 0;
+}
+
+static int on_chunk_header(llhttp_t *p)
+{
+    conn_of(p)->chunk_left = p->content_length;
     return 0;
 }
 
@@ -261,6 +302,7 @@ static const llhttp_settings_t *conn_settings(void)
         s.on_header_value_complete = on_header_value_complete;
         s.on_headers_complete = on_headers_complete;
         s.on_body = on_body;
+        s.on_chunk_header = on_chunk_header;
         s.on_message_complete = on_message_complete;
         ready = true;
     }
@@ -383,13 +425,29 @@ static void conn_fail(http_conn_t *c, int status, const char *code, const char *
     http_respond_error(req, status, code, "%s", msg);
 }
 
-static void conn_parse_error(http_conn_t *c, llhttp_errno_t err)
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* A method llhttp does not know but written as a token then a space: a
+ * well-formed request line, so 501 rather than 400. */
+static bool unknown_but_valid_method(const char *pos, const char *end)
+{
+    if (!pos) return false;
+    while (pos < end && is_tchar((unsigned char)*pos))
+        pos++;
+    return pos < end && *pos == ' ';
+}
+
+static void conn_parse_error(http_conn_t *c, llhttp_errno_t err, const char *pos, const char *end)
 {
     if (c->fail_status) {
         conn_fail(c, c->fail_status, c->fail_code, c->fail_msg);
         return;
     }
-    if (err == HPE_INVALID_METHOD) {
+    if (err == HPE_INVALID_METHOD && unknown_but_valid_method(pos, end)) {
         conn_fail(c, 501, "not_implemented", "unknown request method");
         return;
     }
@@ -397,6 +455,17 @@ static void conn_parse_error(http_conn_t *c, llhttp_errno_t err)
     char msg[160];
     snprintf(msg, sizeof msg, "malformed request: %s", reason ? reason : llhttp_errno_name(err));
     conn_fail(c, 400, "bad_request", msg);
+}
+
+/* Checks the CRLF after a chunk's data when the data ended a buffer. */
+static int conn_check_chunk_crlf(http_conn_t *c, const char *data, size_t len)
+{
+    size_t i = 0;
+    while (c->crlf_check && i < len) {
+        if (data[i++] != (c->crlf_check == 2 ? '\r' : '\n')) return -1;
+        c->crlf_check--;
+    }
+    return 0;
 }
 
 static bool output_full(const http_conn_t *c)
@@ -416,16 +485,23 @@ static void conn_drive(http_conn_t *c)
            !c->close_after && c->in_off < c->in_len && !output_full(c)) {
         const char *data = c->in + c->in_off;
         size_t len = c->in_len - c->in_off;
-        llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
-        if (err == HPE_OK) {
-            c->in_off = c->in_len;
-        } else if (err == HPE_PAUSED) {
-            c->in_off += (size_t)(llhttp_get_error_pos(&c->parser) - data);
-            llhttp_resume(&c->parser);
-        } else {
-            conn_parse_error(c, err);
+        if (conn_check_chunk_crlf(c, data, len) < 0) {
+            conn_fail(c, 400, "bad_request", "chunk data not followed by CRLF");
             break;
         }
+        c->exec_start = data;
+        c->exec_end = data + len;
+        llhttp_errno_t err = llhttp_execute(&c->parser, data, len);
+        size_t used = len;
+        if (err == HPE_PAUSED) {
+            used = (size_t)(llhttp_get_error_pos(&c->parser) - data);
+            llhttp_resume(&c->parser);
+        } else if (err != HPE_OK) {
+            conn_parse_error(c, err, llhttp_get_error_pos(&c->parser), data + len);
+            break;
+        }
+        if (used) c->prev_byte = data[used - 1];
+        c->in_off += used;
         if (c->msg_complete) {
             c->msg_complete = false;
             conn_dispatch(c);
@@ -838,6 +914,11 @@ void http__conn_close(http_conn_t *c)
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
+void http__conn_drain(http_conn_t *c)
+{
+    if (c->state == CONN_IDLE) conn_arm_timer(c);
+}
+
 void http__conn_request_done(http_conn_t *c, http_req_t *req)
 {
     http__req_free(req);
@@ -846,20 +927,22 @@ void http__conn_request_done(http_conn_t *c, http_req_t *req)
 
 /* ---- accepting -------------------------------------------------------- */
 
-void http__conn_accept(http_server_t *s)
+/* Sets up a connection around an accepted socket: attach is uv_accept()
+ * from the listener or uv_tcp_open() of a socket accepted by hand. */
+static void conn_start(http_server_t *s, int fd)
 {
     http_conn_t *c = calloc(1, sizeof *c);
-    if (!c) return;
+    if (!c) goto refuse;
     c->server = s;
-    if (uv_tcp_init(s->loop, &c->tcp) < 0) {
-        free(c);
-        return;
-    }
+    if (uv_tcp_init(s->loop, &c->tcp) < 0) goto refuse;
     c->tcp.data = c;
-    if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) < 0) {
-        c->handles_open = 1;
+    c->handles_open = 1;
+    int rc = fd < 0 ? uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp)
+                    : uv_tcp_open(&c->tcp, fd);
+    if (rc < 0) {
         c->state = CONN_CLOSED;
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        if (fd >= 0) close(fd);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
@@ -869,7 +952,6 @@ void http__conn_accept(http_server_t *s)
     llhttp_init(&c->parser, HTTP_REQUEST, conn_settings());
     c->parser.data = c;
     c->keep_alive = true;
-    /* Link before anything can close it. */
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
@@ -877,4 +959,18 @@ void http__conn_accept(http_server_t *s)
     s->stats.connections_accepted++;
     conn_set_state(c, CONN_IDLE);
     conn_update_reading(c);
+    return;
+refuse:
+    free(c);
+    if (fd >= 0) close(fd);
+}
+
+void http__conn_accept(http_server_t *s)
+{
+    conn_start(s, -1);
+}
+
+void http__conn_adopt(http_server_t *s, int fd)
+{
+    conn_start(s, fd);
 }

@@ -56,6 +56,12 @@ struct http_conn {
     const char *fail_code;
     char *fail_msg;
     uint64_t headers_deadline_ns;
+    /* llhttp 8.1 checks neither obs-fold nor the CRLF after chunk data:
+     * the callbacks look at the raw bytes around them for that. */
+    const char *exec_start, *exec_end; /* the buffer llhttp_execute() is on */
+    char prev_byte;                    /* last byte of the previous buffer */
+    uint64_t chunk_left;               /* data bytes left in the current chunk */
+    int crlf_check;                    /* bytes of the chunk's CRLF still to check */
 
     unsigned requests; /* requests dispatched on this connection */
     unsigned writes_pending;
@@ -90,7 +96,11 @@ struct http_server {
 
 /* conn.c */
 void http__conn_accept(http_server_t *s);
+/* Takes an accepted socket fd (drain: the listener's backlog is emptied). */
+void http__conn_adopt(http_server_t *s, int fd);
 void http__conn_close(http_conn_t *c);
+/* The server drains: re-arms an idle connection's timer for the grace. */
+void http__conn_drain(http_conn_t *c);
 /* Called by response.c once a request's answer is queued. */
 void http__conn_answered(http_conn_t *c, http_req_t *req);
 /* Called by response.c once a request's answer is fully written (or dropped). */

@@ -139,6 +139,14 @@ static void on_listener_closed(uv_handle_t *h)
 static void stop_listening(http_server_t *s)
 {
     if (s->listening) {
+        /* Take what the kernel already queued on this socket: closing it
+         * would reset those connections. */
+        int lfd = -1;
+        if (s->draining && uv_fileno((uv_handle_t *)&s->listener, &lfd) == 0) {
+            int fd;
+            while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+                http__conn_adopt(s, fd);
+        }
         s->listening = false;
         uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     }
@@ -167,12 +175,10 @@ void http_server_drain(http_server_t *s, void (*done)(http_server_t *s))
     s->draining = true;
     s->done = done;
     stop_listening(s);
-    /* Idle connections close now; busy ones close after their answer. */
-    for (http_conn_t *c = s->conns, *next; c; c = next) {
-        next = c->next;
-        if (c->state == CONN_IDLE && !c->writes_pending && c->in_off == c->in_len)
-            http__conn_close(c);
-    }
+    /* Busy connections close after their answer; idle ones after a short
+     * grace (their timers are re-armed for it). */
+    for (http_conn_t *c = s->conns; c; c = c->next)
+        http__conn_drain(c);
     maybe_done(s);
 }
 
