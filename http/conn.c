@@ -921,6 +921,7 @@ void http__conn_drain(http_conn_t *c)
 
 void http__conn_request_done(http_conn_t *c, http_req_t *req)
 {
+    if (c->req == req) c->req = NULL;
     http__req_free(req);
     if (c->state == CONN_CLOSED) conn_maybe_free(c);
 }
