@@ -97,6 +97,84 @@ static const config_key_t config_keys[] = {
             1, 24 * HOUR, "60s", "keep-alive connection idle time before it is closed"),
     K_DUR  ("http.write_timeout", "SCIFIND_HTTP_WRITE_TIMEOUT", http.write_timeout_ms,
             1, 24 * HOUR, "30s", "longest wait for a client to take reply bytes"),
+
+    K_BOOL ("providers.arxiv.enabled", "SCIFIND_ARXIV_ENABLED", providers.arxiv.enabled,
+            "true", "ask arxiv in every search"),
+    K_STR  ("providers.arxiv.base_url", "SCIFIND_ARXIV_BASE_URL", providers.arxiv.base_url,
+            "https://export.arxiv.org", "arxiv API base URL (scheme://host[:port]); the API path is appended"),
+    K_STR  ("providers.arxiv.api_key", "SCIFIND_ARXIV_API_KEY", providers.arxiv.api_key, "",
+            "arxiv API key; empty = none"),
+    K_DUR  ("providers.arxiv.timeout", "SCIFIND_ARXIV_TIMEOUT", providers.arxiv.timeout_ms,
+            1, 10 * 60 * SEC, "4s", "longest arxiv call"),
+    K_DUR  ("providers.arxiv.connect_timeout", "SCIFIND_ARXIV_CONNECT_TIMEOUT",
+            providers.arxiv.connect_timeout_ms, 1, 10 * 60 * SEC, "2s",
+            "longest wait for a connection to arxiv"),
+    K_INT  ("providers.arxiv.max_results", "SCIFIND_ARXIV_MAX_RESULTS",
+            providers.arxiv.max_results, 1, 1000, "25", "results asked of arxiv per search"),
+    K_BOOL ("providers.semantic_scholar.enabled", "SCIFIND_SEMANTIC_SCHOLAR_ENABLED", providers.semantic_scholar.enabled,
+            "true", "ask semantic_scholar in every search"),
+    K_STR  ("providers.semantic_scholar.base_url", "SCIFIND_SEMANTIC_SCHOLAR_BASE_URL", providers.semantic_scholar.base_url,
+            "https://api.semanticscholar.org", "semantic_scholar API base URL (scheme://host[:port]); the API path is appended"),
+    K_STR  ("providers.semantic_scholar.api_key", "SCIFIND_SEMANTIC_SCHOLAR_API_KEY", providers.semantic_scholar.api_key, "",
+            "semantic_scholar API key; empty = none"),
+    K_DUR  ("providers.semantic_scholar.timeout", "SCIFIND_SEMANTIC_SCHOLAR_TIMEOUT", providers.semantic_scholar.timeout_ms,
+            1, 10 * 60 * SEC, "4s", "longest semantic_scholar call"),
+    K_DUR  ("providers.semantic_scholar.connect_timeout", "SCIFIND_SEMANTIC_SCHOLAR_CONNECT_TIMEOUT",
+            providers.semantic_scholar.connect_timeout_ms, 1, 10 * 60 * SEC, "2s",
+            "longest wait for a connection to semantic_scholar"),
+    K_INT  ("providers.semantic_scholar.max_results", "SCIFIND_SEMANTIC_SCHOLAR_MAX_RESULTS",
+            providers.semantic_scholar.max_results, 1, 1000, "25", "results asked of semantic_scholar per search"),
+    K_BOOL ("providers.exa.enabled", "SCIFIND_EXA_ENABLED", providers.exa.enabled,
+            "true", "ask exa in every search"),
+    K_STR  ("providers.exa.base_url", "SCIFIND_EXA_BASE_URL", providers.exa.base_url,
+            "https://api.exa.ai", "exa API base URL (scheme://host[:port]); the API path is appended"),
+    K_STR  ("providers.exa.api_key", "SCIFIND_EXA_API_KEY", providers.exa.api_key, "",
+            "exa API key; empty = none"),
+    K_DUR  ("providers.exa.timeout", "SCIFIND_EXA_TIMEOUT", providers.exa.timeout_ms,
+            1, 10 * 60 * SEC, "4s", "longest exa call"),
+    K_DUR  ("providers.exa.connect_timeout", "SCIFIND_EXA_CONNECT_TIMEOUT",
+            providers.exa.connect_timeout_ms, 1, 10 * 60 * SEC, "2s",
+            "longest wait for a connection to exa"),
+    K_INT  ("providers.exa.max_results", "SCIFIND_EXA_MAX_RESULTS",
+            providers.exa.max_results, 1, 1000, "25", "results asked of exa per search"),
+    K_BOOL ("providers.openalex.enabled", "SCIFIND_OPENALEX_ENABLED", providers.openalex.enabled,
+            "true", "ask openalex in every search"),
+    K_STR  ("providers.openalex.base_url", "SCIFIND_OPENALEX_BASE_URL", providers.openalex.base_url,
+            "https://api.openalex.org", "openalex API base URL (scheme://host[:port]); the API path is appended"),
+    K_STR  ("providers.openalex.api_key", "SCIFIND_OPENALEX_API_KEY", providers.openalex.api_key, "",
+            "openalex API key; empty = none"),
+    K_DUR  ("providers.openalex.timeout", "SCIFIND_OPENALEX_TIMEOUT", providers.openalex.timeout_ms,
+            1, 10 * 60 * SEC, "4s", "longest openalex call"),
+    K_DUR  ("providers.openalex.connect_timeout", "SCIFIND_OPENALEX_CONNECT_TIMEOUT",
+            providers.openalex.connect_timeout_ms, 1, 10 * 60 * SEC, "2s",
+            "longest wait for a connection to openalex"),
+    K_INT  ("providers.openalex.max_results", "SCIFIND_OPENALEX_MAX_RESULTS",
+            providers.openalex.max_results, 1, 1000, "25", "results asked of openalex per search"),
+    K_BOOL ("providers.crossref.enabled", "SCIFIND_CROSSREF_ENABLED", providers.crossref.enabled,
+            "true", "ask crossref in every search"),
+    K_STR  ("providers.crossref.base_url", "SCIFIND_CROSSREF_BASE_URL", providers.crossref.base_url,
+            "https://api.crossref.org", "crossref API base URL (scheme://host[:port]); the API path is appended"),
+    K_STR  ("providers.crossref.api_key", "SCIFIND_CROSSREF_API_KEY", providers.crossref.api_key, "",
+            "crossref API key; empty = none"),
+    K_DUR  ("providers.crossref.timeout", "SCIFIND_CROSSREF_TIMEOUT", providers.crossref.timeout_ms,
+            1, 10 * 60 * SEC, "4s", "longest crossref call"),
+    K_DUR  ("providers.crossref.connect_timeout", "SCIFIND_CROSSREF_CONNECT_TIMEOUT",
+            providers.crossref.connect_timeout_ms, 1, 10 * 60 * SEC, "2s",
+            "longest wait for a connection to crossref"),
+    K_INT  ("providers.crossref.max_results", "SCIFIND_CROSSREF_MAX_RESULTS",
+            providers.crossref.max_results, 1, 1000, "25", "results asked of crossref per search"),
+    K_STR  ("providers.contact", "SCIFIND_CONTACT", providers.contact, "",
+            "contact e-mail sent to providers (User-Agent, mailto) for their polite pools"),
+    K_INT  ("providers.max_host_connections", "SCIFIND_PROVIDERS_MAX_HOST_CONNECTIONS",
+            providers.max_host_connections, 1, 10000, "16",
+            "open connections per provider host, per worker"),
+    K_SIZE ("providers.max_response_bytes", "SCIFIND_PROVIDERS_MAX_RESPONSE_BYTES",
+            providers.max_response_bytes, 1024, GB, "8m", "largest provider answer accepted"),
+
+    K_DUR  ("search.deadline", "SCIFIND_SEARCH_DEADLINE", search.deadline_ms, 1, 10 * 60 * SEC,
+            "5s", "a search answers with what has arrived by then"),
+    K_DUR  ("search.max_deadline", "SCIFIND_SEARCH_MAX_DEADLINE", search.max_deadline_ms, 1,
+            10 * 60 * SEC, "30s", "the longest deadline a client may ask for"),
 };
 /* clang-format on */
 
@@ -713,6 +791,32 @@ int config_validate(const sf_config_t *c, char *err, size_t errlen)
                 "key 'listen': expected HOST:PORT or [IPv6]:PORT with a port from 1 to 65535, "
                 "got '%s'",
                 c->listen);
+        return -1;
+    }
+    const struct {
+        const char *name;
+        const sf_provider_config_t *p;
+    } provs[] = {{"arxiv", &c->providers.arxiv},
+                 {"semantic_scholar", &c->providers.semantic_scholar},
+                 {"exa", &c->providers.exa},
+                 {"openalex", &c->providers.openalex},
+                 {"crossref", &c->providers.crossref}};
+    for (size_t i = 0; i < sizeof provs / sizeof provs[0]; i++) {
+        const char *u = provs[i].p->base_url;
+        const char *rest = strncmp(u, "http://", 7) == 0    ? u + 7
+                           : strncmp(u, "https://", 8) == 0 ? u + 8
+                                                            : NULL;
+        if (!rest || !*rest || strchr(rest, '/') || strchr(rest, '?') || strchr(rest, ' ')) {
+            fmt_err(err, errlen,
+                    "key 'providers.%s.base_url': expected scheme://host[:port] "
+                    "(http or https, no path), got '%s'",
+                    provs[i].name, u);
+            return -1;
+        }
+    }
+    if (c->search.deadline_ms > c->search.max_deadline_ms) {
+        fmt_err(err, errlen, "key 'search.deadline': %lld ms is over search.max_deadline (%lld ms)",
+                (long long)c->search.deadline_ms, (long long)c->search.max_deadline_ms);
         return -1;
     }
     return 0;

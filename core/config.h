@@ -18,32 +18,55 @@
 
 #define CONFIG_STR_MAX 512
 
+/* One scholarly provider's settings (providers.<name>.*). */
+typedef struct sf_provider_config {
+    bool enabled;                  /* enabled; default true (exa: on only with an api_key) */
+    char base_url[CONFIG_STR_MAX]; /* base_url: scheme://host[:port]; the real path is appended */
+    char api_key[CONFIG_STR_MAX];  /* api_key: "" = none */
+    int64_t timeout_ms;            /* timeout: whole call; default 4s */
+    int64_t connect_timeout_ms;    /* connect_timeout; default 2s */
+    int64_t max_results;           /* max_results asked of the provider; default 25 */
+} sf_provider_config_t;
+
 typedef struct sf_config {
     char listen[CONFIG_STR_MAX]; /* listen: "HOST:PORT", "[v6]:PORT"; default 127.0.0.1:8080 */
     int workers;                 /* workers: -1 = number of cores (default), 0 = foreground */
     int64_t drain_timeout_ms;    /* drain_timeout: in-flight grace on SIGTERM; default 10s */
 
     struct {
-        char level[16];              /* log.level: debug|info|warn|error; default info */
-        char file[CONFIG_STR_MAX];   /* log.file: "" = stderr (default) */
-        bool access;                 /* log.access: write access lines; default true */
-        double access_sample;        /* log.access_sample: 0..1 share of lines kept; default 1 */
-        bool access_skip_health;     /* log.access_skip_health: skip /health*, /metrics; default true */
+        char level[16];            /* log.level: debug|info|warn|error; default info */
+        char file[CONFIG_STR_MAX]; /* log.file: "" = stderr (default) */
+        bool access;               /* log.access: write access lines; default true */
+        double access_sample;      /* log.access_sample: 0..1 share of lines kept; default 1 */
+        bool access_skip_health; /* log.access_skip_health: skip /health*, /metrics; default true */
     } log;
 
     struct {
-        int64_t max_connections;      /* http.max_connections; default 10000 */
-        int64_t max_url_bytes;        /* http.max_url_bytes: request target; 414; default 8k */
-        int64_t max_header_bytes;     /* http.max_header_bytes: all headers; 431; default 16k */
-        int64_t max_headers;          /* http.max_headers: header count; 431; default 64 */
-        int64_t max_body_bytes;       /* http.max_body_bytes: 413; default 1m */
+        int64_t max_connections;       /* http.max_connections; default 10000 */
+        int64_t max_url_bytes;         /* http.max_url_bytes: request target; 414; default 8k */
+        int64_t max_header_bytes;      /* http.max_header_bytes: all headers; 431; default 16k */
+        int64_t max_headers;           /* http.max_headers: header count; 431; default 64 */
+        int64_t max_body_bytes;        /* http.max_body_bytes: 413; default 1m */
         int64_t max_requests_per_conn; /* http.max_requests_per_conn; default 10000 */
-        int64_t max_pending_output;   /* http.max_pending_output: stop reading above; default 1m */
-        int64_t header_timeout_ms;    /* http.header_timeout: whole header section; 408; default 10s */
-        int64_t body_timeout_ms;      /* http.body_timeout: between body reads; 408; default 30s */
-        int64_t idle_timeout_ms;      /* http.idle_timeout: keep-alive idle; default 60s */
-        int64_t write_timeout_ms;     /* http.write_timeout: client not reading; default 30s */
+        int64_t max_pending_output;    /* http.max_pending_output: stop reading above; default 1m */
+        int64_t header_timeout_ms; /* http.header_timeout: whole header section; 408; default 10s */
+        int64_t body_timeout_ms;   /* http.body_timeout: between body reads; 408; default 30s */
+        int64_t idle_timeout_ms;   /* http.idle_timeout: keep-alive idle; default 60s */
+        int64_t write_timeout_ms;  /* http.write_timeout: client not reading; default 30s */
     } http;
+
+    struct {
+        sf_provider_config_t arxiv, semantic_scholar, exa, openalex, crossref;
+        char
+            contact[CONFIG_STR_MAX]; /* providers.contact: mailto for polite pools, in User-Agent */
+        int64_t max_host_connections; /* providers.max_host_connections per worker; default 16 */
+        int64_t max_response_bytes;   /* providers.max_response_bytes; default 8m */
+    } providers;
+
+    struct {
+        int64_t deadline_ms;     /* search.deadline: default answer deadline; default 5s */
+        int64_t max_deadline_ms; /* search.max_deadline: most a client may ask; default 30s */
+    } search;
 } sf_config_t;
 
 /* Fills c with the defaults. */
@@ -62,8 +85,8 @@ int config_load_file(sf_config_t *c, const char *path, char *err, size_t errlen)
  * Unknown SCIFIND_* names are not errors: each is reported through warn()
  * when warn is not NULL. Returns 0, or -1 with a message naming the
  * variable in err. */
-int config_load_env(sf_config_t *c, char *const *envp, void (*warn)(const char *name),
-                    char *err, size_t errlen);
+int config_load_env(sf_config_t *c, char *const *envp, void (*warn)(const char *name), char *err,
+                    size_t errlen);
 
 /* Cross-key checks after all layers (e.g. listen must parse). Returns 0, or
  * -1 with a message in err. */

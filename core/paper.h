@@ -1,0 +1,81 @@
+/* The domain: a paper as scifind returns it, the sources it came from, and
+ * a list of papers. Every string lives in an arena (the request's or the
+ * search's); a paper_t holds no memory of its own. */
+#ifndef SF_PAPER_H
+#define SF_PAPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+
+/* Where papers come from. The order is fixed: it is the order of
+ * per-provider entries in answers. */
+typedef enum {
+    SRC_ARXIV = 0,
+    SRC_SEMANTIC_SCHOLAR,
+    SRC_EXA,
+    SRC_OPENALEX,
+    SRC_CROSSREF,
+    SRC_LOCAL,
+    SRC_COUNT
+} source_t;
+
+/* "arxiv", "semantic_scholar", "exa", "openalex", "crossref", "local". */
+const char *source_name(source_t s);
+/* Returns the source for a name, or -1. */
+int source_parse(const char *name, size_t len);
+
+typedef struct paper_source {
+    source_t source;
+    const char *id; /* the provider's own id (arXiv versioned id, S2 paperId, W..., DOI) */
+    int rank;       /* 1-based position in that provider's answer */
+} paper_source_t;
+
+typedef struct paper {
+    const char *title;    /* whitespace collapsed; never NULL once parsed ("" if absent) */
+    const char *abstract; /* plain text (markup stripped), whitespace collapsed; NULL if absent */
+    const char **authors; /* display names, in order */
+    size_t nauthors;
+    const char *doi;      /* normalised: lower case, no "https://doi.org/" or "doi:" prefix; NULL if absent */
+    const char *arxiv_id; /* without version ("2401.01234", "hep-th/9901001"); NULL if absent */
+    const char *arxiv_version; /* "v2" when known, else NULL */
+    int year;                  /* 0 when unknown */
+    const char *published;     /* "YYYY-MM-DD" (or "YYYY-MM", "YYYY"); NULL when unknown */
+    const char *venue;         /* journal / conference; NULL when unknown */
+    const char **categories;   /* arXiv categories or the provider's fields of study */
+    size_t ncategories;
+    int64_t citations;         /* -1 when unknown */
+    const char *url;           /* landing page */
+    const char *pdf_url;       /* open-access PDF link; NULL when none known */
+    bool open_access;
+    paper_source_t sources[SRC_COUNT]; /* one per provider that returned it */
+    size_t nsources;
+    double score; /* ranking score, set by the merge */
+} paper_t;
+
+/* A growable array of papers in an arena. */
+typedef struct paper_list {
+    paper_t *items;
+    size_t n, cap;
+} paper_list_t;
+
+/* Appends a zeroed paper (citations = -1, title = "") and returns it, or
+ * NULL when out of memory. */
+paper_t *paper_list_add(paper_list_t *l, arena_t *a);
+
+/* Normalisers shared by parsers and the merge. Each returns an arena copy,
+ * or NULL when the input is NULL or empty after normalising. */
+
+/* Collapses runs of whitespace (space, tab, CR, LF) into one space and trims. */
+char *paper_clean_text(arena_t *a, const char *s, size_t len);
+/* "https://doi.org/10.1/ABC" / "doi:10.1/abc" / "10.1/ABC" -> "10.1/abc". */
+char *paper_normalize_doi(arena_t *a, const char *s, size_t len);
+/* "http://arxiv.org/abs/2401.01234v2" / "arXiv:2401.01234v2" / "2401.01234" ->
+ * id "2401.01234" and, when present, *version "v2" (version may be NULL). */
+char *paper_normalize_arxiv_id(arena_t *a, const char *s, size_t len, const char **version);
+/* Lower-cased, punctuation dropped, whitespace collapsed: the title key for dedupe. */
+char *paper_title_key(arena_t *a, const char *title);
+
+#endif

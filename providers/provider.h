@@ -1,0 +1,69 @@
+/* The provider interface: how one scholarly API is asked (build) and how its
+ * answer is read (parse). Pure functions of their inputs: no I/O here (the
+ * transport is providers/client.c), so each is unit-tested on fixtures of
+ * the real wire formats. */
+#ifndef SF_PROV_PROVIDER_H
+#define SF_PROV_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/paper.h"
+#include "core/query.h"
+
+#define PROV_MAX_HEADERS 8
+
+/* Per-provider settings from the configuration. */
+typedef struct prov_settings {
+    const char *base_url; /* scheme://host[:port], no trailing slash; the real path is appended */
+    const char *api_key;  /* NULL or "" when none */
+    const char *mailto;   /* contact address for polite pools; NULL or "" when none */
+    int max_results;      /* how many results to ask the provider for */
+} prov_settings_t;
+
+/* One HTTP request to a provider. All strings in the arena given to build. */
+typedef struct prov_request {
+    const char *method; /* "GET" or "POST" */
+    const char *url;    /* full URL, query string percent-encoded */
+    const char *body;   /* POST body or NULL */
+    size_t body_len;
+    const char *headers[PROV_MAX_HEADERS]; /* complete "Name: value" lines, no CRLF */
+    size_t nheaders;
+} prov_request_t;
+
+/* What a response turned out to be, beyond the papers. */
+typedef struct prov_result {
+    paper_list_t papers; /* in the provider's rank order; sources[0] set with rank */
+    long total;          /* total hits the provider reports, -1 if unknown */
+} prov_result_t;
+
+typedef struct prov_def {
+    source_t source;
+    const char *name;
+    /* Builds the request for q. Translates the filters the provider
+     * understands into its own syntax (the merge applies every filter again
+     * afterwards, so a filter a provider lacks is still honoured). Returns 0,
+     * or -1 with a message in err (e.g. a required key is missing). */
+    int (*build)(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                 char *err, size_t errlen);
+    /* Parses a 2xx response body. Returns 0, or -1 with a message in err
+     * when the body is not the provider's format. Never reads past len
+     * (the body need not be NUL-terminated). */
+    int (*parse)(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
+                 size_t errlen);
+} prov_def_t;
+
+extern const prov_def_t prov_arxiv;
+extern const prov_def_t prov_semantic_scholar;
+extern const prov_def_t prov_exa;
+extern const prov_def_t prov_openalex;
+extern const prov_def_t prov_crossref;
+
+/* The definition for a source, or NULL (SRC_LOCAL lives in store/). */
+const prov_def_t *prov_def_for(source_t s);
+
+/* Percent-encodes s for a query-string value (RFC 3986 unreserved kept). */
+char *prov_url_encode(arena_t *a, const char *s);
+
+#endif
