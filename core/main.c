@@ -9,6 +9,11 @@
 #include "core/log.h"
 #include "core/master.h"
 #include "core/worker.h"
+#include "http/handlers_health.h"
+#include "http/handlers_search.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "providers/fanout.h"
 
 #ifndef SCIFIND_VERSION
 #define SCIFIND_VERSION "0.1.0"
@@ -133,6 +138,104 @@ static void free_flags(flags_t *fl)
         free(fl->owned[i]);
 }
 
+/* ---- the worker's services, wired together ---------------------------- */
+
+typedef struct app {
+    const sf_config_t *cfg;
+    uv_loop_t *loop;
+    http_router_t *router;
+    http_server_t *server;
+    prov_fanout_t *fanout;
+    http_search_ctx_t search;
+    void (*done)(void);
+} app_t;
+
+static app_t the_app;
+
+static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
+{
+    app_t *a = p;
+    char host[CONFIG_STR_MAX];
+    int port;
+    a->cfg = cfg;
+    a->loop = loop;
+    a->router = http_router_new();
+    a->fanout = prov_fanout_new(loop, cfg);
+    if (!a->router || !a->fanout) goto oom;
+    a->search = (http_search_ctx_t){.loop = loop,
+                                    .cfg = cfg,
+                                    .backend = prov_fanout_backend(a->fanout),
+                                    .enabled = prov_fanout_enabled(a->fanout)};
+    if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0)
+        goto oom;
+    a->server = http_server_new(loop, cfg, a->router);
+    if (!a->server) goto oom;
+    if (config_parse_listen(cfg->listen, host, sizeof host, &port) < 0) {
+        log_error("bad listen address '%s'", cfg->listen);
+        return -1;
+    }
+    int err = http_server_listen(a->server, host, port);
+    if (err < 0) {
+        log_write(LOG_ERROR, "cannot listen", LF_STR, "listen", cfg->listen, LF_STR, "error",
+                  uv_strerror(err), LF_END);
+        return -1;
+    }
+    return 0;
+oom:
+    log_error("out of memory while starting the worker");
+    return -1;
+}
+
+/* The HTTP side is done: nothing waits on providers any more. */
+static void app_server_done(http_server_t *s)
+{
+    (void)s;
+    app_t *a = &the_app;
+    prov_fanout_free(a->fanout);
+    a->fanout = NULL;
+    if (a->done) a->done();
+}
+
+static void app_drain(void *p, void (*done)(void))
+{
+    app_t *a = p;
+    a->done = done;
+    http_server_drain(a->server, app_server_done);
+}
+
+static void app_close(void *p, void (*done)(void))
+{
+    app_t *a = p;
+    a->done = done;
+    http_server_close(a->server, app_server_done);
+}
+
+static void app_free(void *p)
+{
+    app_t *a = p;
+    prov_fanout_free(a->fanout);
+    http_server_free(a->server);
+    http_router_free(a->router);
+    memset(a, 0, sizeof *a);
+}
+
+static const worker_app_t worker_app = {
+    .app = &the_app,
+    .start = app_start,
+    .drain = app_drain,
+    .close = app_close,
+    .free = app_free,
+};
+
+static void report_providers(const sf_config_t *cfg)
+{
+    if (cfg->providers.exa.enabled && !cfg->providers.exa.api_key[0])
+        log_write(
+            LOG_WARN,
+            "exa disabled: it needs an API key (providers.exa.api_key or SCIFIND_EXA_API_KEY)",
+            LF_END);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     flags_t fl = {0};
@@ -149,6 +252,7 @@ static int cmd_serve(int argc, char **argv)
     log_level_parse(cfg.log.level, &level);
     if (log_open(cfg.log.file, level) < 0)
         fprintf(stderr, "scifind: cannot open log file '%s': logging to stderr\n", cfg.log.file);
+    report_providers(&cfg);
     if (cfg.workers < 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.workers = n > 0 ? (int)n : 1;
@@ -156,10 +260,10 @@ static int cmd_serve(int argc, char **argv)
     if (cfg.workers == 0) {
         log_write(LOG_INFO, "scifind starting: one worker in the foreground", LF_STR, "version",
                   SCIFIND_VERSION, LF_STR, "listen", cfg.listen, LF_END);
-        rc = worker_run(&cfg, -1);
+        rc = worker_run(&cfg, &worker_app, -1);
     } else {
         log_write(LOG_INFO, "scifind starting", LF_STR, "version", SCIFIND_VERSION, LF_END);
-        rc = master_run(&cfg, load_config, &fl);
+        rc = master_run(&cfg, &worker_app, load_config, &fl);
     }
     log_close();
 out:

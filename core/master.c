@@ -42,6 +42,7 @@ typedef struct slot {
 
 typedef struct master {
     sf_config_t cfg;
+    const worker_app_t *app;
     master_load_fn load;
     void *load_data;
     slot_t slots[MAX_WORKERS];
@@ -99,7 +100,7 @@ static int spawn(master_t *m, int i)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() == 1) _exit(0);
         sigprocmask(SIG_SETMASK, &m->old_mask, NULL);
-        exit(worker_run(&m->cfg, fds[1]));
+        exit(worker_run(&m->cfg, m->app, fds[1]));
     }
     close(fds[1]);
     s->pid = pid;
@@ -326,11 +327,13 @@ static void warn_about_reuseport_migration(void)
                   LF_END);
 }
 
-int master_run(const sf_config_t *cfg, master_load_fn load, void *load_data)
+int master_run(const sf_config_t *cfg, const worker_app_t *app, master_load_fn load,
+               void *load_data)
 {
     static master_t m; /* big (slots): not on the stack */
     memset(&m, 0, sizeof m);
     m.cfg = *cfg;
+    m.app = app;
     m.load = load;
     m.load_data = load_data;
     m.nslots = cfg->workers;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/config.h"
+#include "core/worker.h"
 
 /* Loads the configuration anew (SIGHUP). Returns 0, or -1 with a message in err. */
 typedef int (*master_load_fn)(sf_config_t *out, char *err, size_t errlen, void *data);
@@ -16,6 +17,7 @@ typedef int (*master_load_fn)(sf_config_t *out, char *err, size_t errlen, void *
  * the configuration through load and replaces the workers one by one;
  * SIGUSR1 reopens the log file here and in every worker. Returns the exit
  * code. */
-int master_run(const sf_config_t *cfg, master_load_fn load, void *load_data);
+int master_run(const sf_config_t *cfg, const worker_app_t *app, master_load_fn load,
+               void *load_data);
 
 #endif

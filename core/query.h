@@ -17,19 +17,46 @@ typedef enum { STRATEGY_MERGE = 0, STRATEGY_FASTEST } query_strategy_t;
 #define QUERY_DEFAULT_LIMIT 10
 
 typedef struct query {
-    const char *text;      /* trimmed, case-folded, whitespace collapsed; never empty */
+    const char *text;       /* trimmed, case-folded, whitespace collapsed; never empty */
     int year_from, year_to; /* inclusive; 0 = open */
     const char *date_from;  /* "YYYY-MM-DD" or NULL; implies year_from */
     const char *date_to;
-    const char *author;     /* case-folded substring of an author name, or NULL */
-    const char *category;   /* e.g. "cs.LG", or NULL */
-    bool open_access;       /* only papers with open access */
-    unsigned providers;     /* bit (1u << source_t) per provider asked; 0 = all enabled */
-    int limit;              /* 1..QUERY_MAX_LIMIT */
-    int offset;             /* >= 0 */
+    const char *author;   /* case-folded substring of an author name, or NULL */
+    const char *category; /* e.g. "cs.LG", or NULL */
+    bool open_access;     /* only papers with open access */
+    unsigned providers;   /* bit (1u << source_t) per provider asked; 0 = all enabled */
+    int limit;            /* 1..QUERY_MAX_LIMIT */
+    int offset;           /* >= 0 */
     query_sort_t sort;
     query_strategy_t strategy;
-    int deadline_ms;        /* 0 = the configured default; the client may ask for less */
+    int deadline_ms; /* 0 = the configured default; the client may ask for less */
 } query_t;
+
+/* Fills q with the defaults (limit 10, relevance, merge, all providers). */
+void query_init(query_t *q);
+
+/* Parses a URL query string ("q=graph+neural&limit=5&providers=arxiv,crossref").
+ * Keys: q (required), limit, offset, sort (relevance|date|citations),
+ * strategy (merge|fastest), providers (comma list), year ("2020" or
+ * "2018-2021"), year_from, year_to, from, to (YYYY-MM-DD), author,
+ * category, open_access (true|false|1|0), deadline_ms. Unknown keys, repeated
+ * keys and bad values are refused. Strings are copied into a. Returns 0, or
+ * -1 with a message for the client in err. */
+int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err,
+                       size_t errlen);
+
+/* The same from a JSON object body with the same keys ("providers" may be
+ * an array of names, numbers may be JSON numbers). */
+int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char *err,
+                     size_t errlen);
+
+/* Trims, case-folds ASCII letters and collapses whitespace runs into one
+ * space. Returns an arena copy, or NULL when nothing is left. */
+char *query_normalize_text(arena_t *a, const char *s, size_t len);
+
+/* The canonical form of q, identical for equivalent queries whatever the
+ * order or spelling of their parameters: the cache key. The deadline is not
+ * part of it. Returns an arena string, or NULL when out of memory. */
+char *query_key(const query_t *q, arena_t *a);
 
 #endif

@@ -1,3 +1,5 @@
+/* A worker process: one libuv loop, the app's services on it, signals
+ * (SIGTERM/SIGINT drain, SIGUSR1 reopens the log), and the drain deadline. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -7,21 +9,18 @@
 
 #include "core/log.h"
 #include "core/worker.h"
-#include "http/handlers_health.h"
-#include "http/router.h"
-#include "http/server.h"
 
 typedef struct worker {
     uv_loop_t loop;
     const sf_config_t *cfg;
-    http_router_t *router;
-    http_server_t *server;
+    const worker_app_t *app;
     uv_signal_t sig_term, sig_int, sig_usr1, sig_hup;
     uv_timer_t drain_timer;
     bool stopping;
+    bool stopped;
 } worker_t;
 
-/* One worker per process: the server's done callbacks find it here. */
+/* One worker per process: the app's done callbacks find it here. */
 static worker_t *the_worker;
 
 static void on_walk_close(uv_handle_t *h, void *arg)
@@ -30,31 +29,30 @@ static void on_walk_close(uv_handle_t *h, void *arg)
     if (!uv_is_closing(h)) uv_close(h, NULL);
 }
 
-static void on_server_done(http_server_t *s)
+static void on_app_done(void)
 {
-    (void)s;
     worker_t *w = the_worker;
+    if (w->stopped) return;
+    w->stopped = true;
     log_write(LOG_INFO, "worker stopped", LF_END);
-    /* Every handle left (signals, timers) closes; uv_run then returns. */
+    /* What is left (signals, the drain timer) closes; uv_run then returns. */
     uv_walk(&w->loop, on_walk_close, NULL);
 }
 
 static void on_drain_timeout(uv_timer_t *t)
 {
     worker_t *w = t->data;
-    log_write(LOG_WARN, "drain timeout: closing the connections still open", LF_INT, "connections",
-              (int64_t)http_server_connections(w->server), LF_END);
-    http_server_close(w->server, on_server_done);
+    log_write(LOG_WARN, "drain timeout: closing what is still open", LF_END);
+    w->app->close(w->app->app, on_app_done);
 }
 
 static void worker_stop(worker_t *w, const char *why)
 {
     if (w->stopping) return;
     w->stopping = true;
-    log_write(LOG_INFO, "worker draining", LF_STR, "reason", why, LF_INT, "connections",
-              (int64_t)http_server_connections(w->server), LF_END);
+    log_write(LOG_INFO, "worker draining", LF_STR, "reason", why, LF_END);
     uv_timer_start(&w->drain_timer, on_drain_timeout, (uint64_t)w->cfg->drain_timeout_ms, 0);
-    http_server_drain(w->server, on_server_done);
+    w->app->drain(w->app->app, on_app_done);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -96,33 +94,18 @@ static void notify_ready(int fd)
     close(fd);
 }
 
-int worker_run(const sf_config_t *cfg, int ready_fd)
+int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd)
 {
     worker_t w = {0};
     int rc = 2;
-    char host[256];
-    int port;
 
     the_worker = &w;
     w.cfg = cfg;
+    w.app = app;
     signal(SIGPIPE, SIG_IGN);
     if (uv_loop_init(&w.loop) < 0) {
         log_error("cannot create the event loop");
         return 2;
-    }
-    w.router = http_router_new();
-    if (!w.router || http_health_register(w.router) < 0) goto out;
-    w.server = http_server_new(&w.loop, cfg, w.router);
-    if (!w.server) goto out;
-    if (config_parse_listen(cfg->listen, host, sizeof host, &port) < 0) {
-        log_error("bad listen address '%s'", cfg->listen);
-        goto out;
-    }
-    int err = http_server_listen(w.server, host, port);
-    if (err < 0) {
-        log_write(LOG_ERROR, "cannot listen", LF_STR, "listen", cfg->listen, LF_STR, "error",
-                  uv_strerror(err), LF_END);
-        goto out;
     }
     uv_timer_init(&w.loop, &w.drain_timer);
     w.drain_timer.data = &w;
@@ -131,6 +114,7 @@ int worker_run(const sf_config_t *cfg, int ready_fd)
         log_error("cannot watch signals");
         goto out;
     }
+    if (app->start(app->app, &w.loop, cfg) < 0) goto out;
     log_write(LOG_INFO, "worker listening", LF_STR, "listen", cfg->listen, LF_END);
     notify_ready(ready_fd);
     ready_fd = -1;
@@ -140,12 +124,11 @@ int worker_run(const sf_config_t *cfg, int ready_fd)
 
 out:
     if (ready_fd >= 0) close(ready_fd);
-    /* Close whatever is still open (a failed start) and let the callbacks run. */
+    /* Close whatever is still open (after a failed start) and let the callbacks run. */
     uv_walk(&w.loop, on_walk_close, NULL);
     uv_run(&w.loop, UV_RUN_DEFAULT);
+    app->free(app->app);
     if (uv_loop_close(&w.loop) != 0) log_warn("event loop closed with handles still open");
-    http_server_free(w.server);
-    http_router_free(w.router);
     the_worker = NULL;
     return rc;
 }

@@ -587,14 +587,6 @@ static int conn_append_input(http_conn_t *c, const char *data, size_t n)
     return 0;
 }
 
-static void conn_peer_gone(http_conn_t *c)
-{
-    if (c->state == CONN_HANDLING && c->req && !c->req->client_gone) {
-        c->req->client_gone = true;
-        if (c->req->on_client_gone) c->req->on_client_gone(c->req);
-    }
-}
-
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     http_conn_t *c = (http_conn_t *)stream;
@@ -608,8 +600,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread < 0) {
         if (nread == UV_EOF) {
+            /* A half-close may still read the answer: only a closed or reset
+             * connection makes the client gone. */
             c->peer_eof = true;
-            conn_peer_gone(c);
             if (c->state == CONN_HEADERS || c->state == CONN_BODY) {
                 http__conn_close(c); /* a request cut short: nobody to answer */
                 return;
@@ -621,7 +614,6 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
             conn_update_reading(c);
             return;
         }
-        conn_peer_gone(c);
         http__conn_close(c);
         return;
     }
@@ -898,20 +890,25 @@ static void conn_finish_close(http_conn_t *c)
 void http__conn_close(http_conn_t *c)
 {
     if (c->state == CONN_CLOSED) return;
-    conn_peer_gone(c);
+    bool handling = c->state == CONN_HANDLING;
     c->state = CONN_CLOSED;
     uv_timer_stop(&c->timer);
     if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = false;
-    /* A request still being read has no handler: drop it now. One with its
-     * handler stays until the handler answers (http__conn_answered). */
-    if (c->req && !c->msg_complete && c->req->method == 0 && !c->req->answered) {
-        http_req_t *req = c->req;
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    http_req_t *req = c->req;
+    if (!req) return;
+    if (handling) {
+        /* The handler keeps the request until it answers (the answer is
+         * dropped); tell it the client is gone so it can stop early. */
+        req->client_gone = true;
+        if (req->on_client_gone) req->on_client_gone(req);
+    } else {
+        /* A request still being read has no handler: drop it now. */
         c->req = NULL;
         arena_free(req->arena);
     }
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
 void http__conn_drain(http_conn_t *c)

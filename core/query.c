@@ -1,0 +1,404 @@
+/* Search requests: the query string or JSON body a client sends, checked
+ * and brought to one canonical form. */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/query.h"
+
+#define MAX_TEXT_BYTES 512
+#define MAX_VALUE_BYTES 1024
+#define MAX_OFFSET 10000
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void query_init(query_t *q)
+{
+    memset(q, 0, sizeof *q);
+    q->limit = QUERY_DEFAULT_LIMIT;
+    q->sort = SORT_RELEVANCE;
+    q->strategy = STRATEGY_MERGE;
+}
+
+char *query_normalize_text(arena_t *a, const char *s, size_t len)
+{
+    char *out = arena_alloc(a, len + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    bool space = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v') {
+            space = o > 0;
+            continue;
+        }
+        if (ch < 0x20 || ch == 0x7f) continue; /* control bytes carry no meaning in a query */
+        if (space) out[o++] = ' ';
+        space = false;
+        out[o++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    out[o] = '\0';
+    return o ? out : NULL;
+}
+
+static int parse_int(const char *v, long min, long max, long *out)
+{
+    char *end;
+    if (!*v || !(isdigit((unsigned char)*v) || *v == '-')) return -1;
+    long n = strtol(v, &end, 10);
+    if (*end || n < min || n > max) return -1;
+    *out = n;
+    return 0;
+}
+
+static bool valid_date(const char *v)
+{
+    /* YYYY-MM-DD with plausible ranges; the calendar is not checked further. */
+    if (strlen(v) != 10 || v[4] != '-' || v[7] != '-') return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)v[i])) return false;
+    int m = (v[5] - '0') * 10 + (v[6] - '0'), d = (v[8] - '0') * 10 + (v[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            k = 1, cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2, cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + k >= n) return false;
+        for (size_t j = 1; j <= k; j++) {
+            unsigned char cc = (unsigned char)s[i + j];
+            if ((cc & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
+{
+    unsigned mask = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && p[0] == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n) {
+            int src = source_parse(p, n);
+            if (src < 0)
+                return fail(err, errlen,
+                            "unknown provider '%.*s' (known: arxiv, semantic_scholar, exa, "
+                            "openalex, crossref, local)",
+                            (int)(n > 64 ? 64 : n), p);
+            mask |= 1u << src;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    if (!mask) return fail(err, errlen, "parameter 'providers' names no provider");
+    q->providers = mask;
+    return 0;
+}
+
+/* Applies one key=value (value already decoded and NUL-terminated). */
+static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_t *a, char *err,
+                 size_t errlen)
+{
+    long n;
+    if (!utf8_valid(v, vlen)) return fail(err, errlen, "parameter '%s' is not valid UTF-8", key);
+    if (strcmp(key, "q") == 0) {
+        if (vlen > MAX_TEXT_BYTES)
+            return fail(err, errlen, "parameter 'q' is longer than %d bytes", MAX_TEXT_BYTES);
+        q->text = query_normalize_text(a, v, vlen);
+        if (!q->text) return fail(err, errlen, "parameter 'q' is empty");
+    } else if (strcmp(key, "limit") == 0) {
+        if (parse_int(v, 1, QUERY_MAX_LIMIT, &n))
+            return fail(err, errlen, "parameter 'limit' must be an integer from 1 to %d",
+                        QUERY_MAX_LIMIT);
+        q->limit = (int)n;
+    } else if (strcmp(key, "offset") == 0) {
+        if (parse_int(v, 0, MAX_OFFSET, &n))
+            return fail(err, errlen, "parameter 'offset' must be an integer from 0 to %d",
+                        MAX_OFFSET);
+        q->offset = (int)n;
+    } else if (strcmp(key, "sort") == 0) {
+        if (strcmp(v, "relevance") == 0)
+            q->sort = SORT_RELEVANCE;
+        else if (strcmp(v, "date") == 0)
+            q->sort = SORT_DATE;
+        else if (strcmp(v, "citations") == 0)
+            q->sort = SORT_CITATIONS;
+        else
+            return fail(err, errlen, "parameter 'sort' must be relevance, date or citations");
+    } else if (strcmp(key, "strategy") == 0) {
+        if (strcmp(v, "merge") == 0)
+            q->strategy = STRATEGY_MERGE;
+        else if (strcmp(v, "fastest") == 0)
+            q->strategy = STRATEGY_FASTEST;
+        else
+            return fail(err, errlen, "parameter 'strategy' must be merge or fastest");
+    } else if (strcmp(key, "providers") == 0) {
+        return set_providers(q, v, err, errlen);
+    } else if (strcmp(key, "year") == 0) {
+        long y1, y2;
+        const char *dash = strchr(v, '-');
+        if (dash) {
+            char first[16];
+            size_t fl = (size_t)(dash - v);
+            if (fl >= sizeof first)
+                return fail(err, errlen, "parameter 'year' must be YYYY or YYYY-YYYY");
+            memcpy(first, v, fl);
+            first[fl] = '\0';
+            if (parse_int(first, 1000, 9999, &y1) || parse_int(dash + 1, 1000, 9999, &y2) ||
+                y1 > y2)
+                return fail(err, errlen,
+                            "parameter 'year' must be YYYY or YYYY-YYYY (first <= last)");
+        } else {
+            if (parse_int(v, 1000, 9999, &y1))
+                return fail(err, errlen, "parameter 'year' must be YYYY or YYYY-YYYY");
+            y2 = y1;
+        }
+        q->year_from = (int)y1;
+        q->year_to = (int)y2;
+    } else if (strcmp(key, "year_from") == 0 || strcmp(key, "year_to") == 0) {
+        if (parse_int(v, 1000, 9999, &n))
+            return fail(err, errlen, "parameter '%s' must be a year (YYYY)", key);
+        if (key[5] == 'f')
+            q->year_from = (int)n;
+        else
+            q->year_to = (int)n;
+    } else if (strcmp(key, "from") == 0 || strcmp(key, "to") == 0) {
+        if (!valid_date(v))
+            return fail(err, errlen, "parameter '%s' must be a date YYYY-MM-DD", key);
+        if (key[0] == 'f')
+            q->date_from = arena_strndup(a, v, vlen);
+        else
+            q->date_to = arena_strndup(a, v, vlen);
+    } else if (strcmp(key, "author") == 0) {
+        q->author = query_normalize_text(a, v, vlen);
+        if (!q->author) return fail(err, errlen, "parameter 'author' is empty");
+    } else if (strcmp(key, "category") == 0) {
+        if (vlen == 0 || vlen > 64)
+            return fail(err, errlen, "parameter 'category' must be 1 to 64 characters");
+        for (size_t i = 0; i < vlen; i++)
+            if (!isalnum((unsigned char)v[i]) && v[i] != '.' && v[i] != '-' && v[i] != '_')
+                return fail(err, errlen, "parameter 'category' holds an invalid character");
+        q->category = arena_strndup(a, v, vlen);
+    } else if (strcmp(key, "open_access") == 0) {
+        if (!strcmp(v, "true") || !strcmp(v, "1"))
+            q->open_access = true;
+        else if (!strcmp(v, "false") || !strcmp(v, "0"))
+            q->open_access = false;
+        else
+            return fail(err, errlen, "parameter 'open_access' must be true or false");
+    } else if (strcmp(key, "deadline_ms") == 0) {
+        if (parse_int(v, 1, 600000, &n))
+            return fail(err, errlen, "parameter 'deadline_ms' must be an integer from 1 to 600000");
+        q->deadline_ms = (int)n;
+    } else {
+        return fail(err, errlen, "unknown parameter '%.64s'", key);
+    }
+    return 0;
+}
+
+/* Cross-field checks once every parameter is in. */
+static int finish(query_t *q, char *err, size_t errlen)
+{
+    if (!q->text) return fail(err, errlen, "parameter 'q' is required");
+    if (q->date_from) {
+        int y = atoi(q->date_from);
+        if (!q->year_from || y > q->year_from) q->year_from = y;
+    }
+    if (q->date_to) {
+        int y = atoi(q->date_to);
+        if (!q->year_to || y < q->year_to) q->year_to = y;
+    }
+    if (q->year_from && q->year_to && q->year_from > q->year_to)
+        return fail(err, errlen, "the year or date range is empty (from is after to)");
+    if (q->date_from && q->date_to && strcmp(q->date_from, q->date_to) > 0)
+        return fail(err, errlen, "parameter 'from' is after 'to'");
+    return 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX and '+' of s[0..n) into out (n + 1 bytes). Returns the
+ * length, or -1 on a bad escape. */
+static long url_decode(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%') {
+            if (i + 2 >= n) return -1;
+            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
+            if (h < 0 || l < 0) return -1;
+            out[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return (long)o;
+}
+
+int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err, size_t errlen)
+{
+    query_init(q);
+    char seen[16][24];
+    int nseen = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && qs[j] != '&')
+            j++;
+        if (j > i) {
+            const char *eq = memchr(qs + i, '=', j - i);
+            size_t klen = eq ? (size_t)(eq - (qs + i)) : j - i;
+            const char *vraw = eq ? eq + 1 : qs + j;
+            size_t vrlen = eq ? (size_t)(qs + j - vraw) : 0;
+            char key[24];
+            char *kbuf = arena_alloc(a, klen + 1);
+            char *val = arena_alloc(a, vrlen + 1);
+            if (!kbuf || !val) return fail(err, errlen, "out of memory");
+            long kl = url_decode(qs + i, klen, kbuf);
+            long vl = url_decode(vraw, vrlen, val);
+            if (kl < 0 || vl < 0)
+                return fail(err, errlen, "malformed percent-encoding in the query string");
+            if (kl == 0 || (size_t)kl >= sizeof key || memchr(kbuf, '\0', (size_t)kl))
+                return fail(err, errlen, "unknown parameter '%.23s'", kbuf);
+            if (vl > MAX_VALUE_BYTES) return fail(err, errlen, "parameter '%s' is too long", kbuf);
+            if (memchr(val, '\0', (size_t)vl))
+                return fail(err, errlen, "parameter '%s' holds a NUL byte", kbuf);
+            memcpy(key, kbuf, (size_t)kl + 1);
+            for (int k = 0; k < nseen; k++)
+                if (strcmp(seen[k], key) == 0)
+                    return fail(err, errlen, "parameter '%s' is repeated", key);
+            if (nseen < 16) memcpy(seen[nseen++], key, sizeof key);
+            if (apply(q, key, val, (size_t)vl, a, err, errlen) < 0) return -1;
+        }
+        i = j + 1;
+    }
+    return finish(q, err, errlen);
+}
+
+int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char *err, size_t errlen)
+{
+    query_init(q);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return fail(err, errlen, "body is not valid JSON: %s (line %d)", jerr.text, jerr.line);
+    int rc = -1;
+    if (!json_is_object(root)) {
+        fail(err, errlen, "body must be a JSON object");
+        goto out;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        char buf[64];
+        const char *text = NULL;
+        size_t tlen = 0;
+        if (json_is_string(v)) {
+            text = json_string_value(v);
+            tlen = json_string_length(v);
+            if (memchr(text, '\0', tlen)) {
+                fail(err, errlen, "parameter '%.64s' holds a NUL byte", key);
+                goto out;
+            }
+        } else if (json_is_integer(v)) {
+            snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+            text = buf, tlen = strlen(buf);
+        } else if (json_is_boolean(v)) {
+            text = json_is_true(v) ? "true" : "false";
+            tlen = strlen(text);
+        } else if (json_is_array(v) && strcmp(key, "providers") == 0) {
+            size_t idx;
+            json_t *item;
+            char *list = arena_alloc(a, 512);
+            if (!list) goto out;
+            list[0] = '\0';
+            json_array_foreach(v, idx, item)
+            {
+                if (!json_is_string(item) || strlen(list) + json_string_length(item) + 2 > 512) {
+                    fail(err, errlen, "parameter 'providers' must be a list of provider names");
+                    goto out;
+                }
+                if (list[0]) strcat(list, ",");
+                strcat(list, json_string_value(item));
+            }
+            text = list, tlen = strlen(list);
+        } else {
+            fail(err, errlen, "parameter '%.64s' has the wrong type", key);
+            goto out;
+        }
+        if (tlen > MAX_VALUE_BYTES) {
+            fail(err, errlen, "parameter '%.64s' is too long", key);
+            goto out;
+        }
+        char *val = arena_strndup(a, text, tlen);
+        if (!val || apply(q, key, val, tlen, a, err, errlen) < 0) goto out;
+    }
+    rc = finish(q, err, errlen);
+out:
+    json_decref(root);
+    return rc;
+}
+
+char *query_key(const query_t *q, arena_t *a)
+{
+    static const char *sorts[] = {"relevance", "date", "citations"};
+    static const char *strategies[] = {"merge", "fastest"};
+    return arena_sprintf(a, "v1|q=%s|p=%x|l=%d|o=%d|s=%s|st=%s|y=%d-%d|d=%s-%s|a=%s|c=%s|oa=%d",
+                         q->text ? q->text : "", q->providers, q->limit, q->offset, sorts[q->sort],
+                         strategies[q->strategy], q->year_from, q->year_to,
+                         q->date_from ? q->date_from : "", q->date_to ? q->date_to : "",
+                         q->author ? q->author : "", q->category ? q->category : "",
+                         q->open_access ? 1 : 0);
+}

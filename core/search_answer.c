@@ -1,0 +1,78 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/answer_json.h"
+#include "core/merge.h"
+#include "core/search_answer.h"
+
+static answer_status_t answer_status(search_pstatus_t st)
+{
+    switch (st) {
+    case PSTAT_OK:
+        return ANSWER_OK;
+    case PSTAT_TIMEOUT:
+        return ANSWER_TIMEOUT;
+    case PSTAT_RATE_LIMITED:
+        return ANSWER_RATE_LIMITED;
+    case PSTAT_CIRCUIT_OPEN:
+        return ANSWER_CIRCUIT_OPEN;
+    case PSTAT_DISABLED:
+        return ANSWER_DISABLED;
+    case PSTAT_CACHED:
+        return ANSWER_CACHED;
+    case PSTAT_CANCELLED:
+        return ANSWER_CANCELLED;
+    case PSTAT_PENDING:
+    case PSTAT_ERROR:
+    case PSTAT_NOT_ASKED:
+        break;
+    }
+    return ANSWER_ERROR;
+}
+
+/* The 502 body: the usual answer, with the error object clients expect
+ * from a failed request in front. */
+static blob_t *with_error(blob_t *answer)
+{
+    static const char head[] =
+        "{\"error\":{\"code\":\"bad_gateway\",\"message\":\"every provider asked failed\"},";
+    if (answer->len < 2) return answer;
+    blob_t *b = blob_alloc(sizeof head - 1 + answer->len - 1);
+    if (!b) {
+        blob_unref(answer);
+        return NULL;
+    }
+    memcpy(b->data, head, sizeof head - 1);
+    memcpy(b->data + sizeof head - 1, answer->data + 1, answer->len - 1);
+    b->data[b->len] = '\0';
+    blob_unref(answer);
+    return b;
+}
+
+blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a)
+{
+    const paper_list_t *lists[SRC_COUNT];
+    answer_t ans = {0};
+    ans.query = in->query;
+    ans.took_ms = in->took_ms;
+    ans.partial = in->partial;
+    for (int i = 0; i < SRC_COUNT; i++) {
+        const search_answer_provider_t *p = &in->providers[i];
+        bool answered = p->status == PSTAT_OK || p->status == PSTAT_CACHED;
+        lists[i] = answered && p->papers ? p->papers : NULL;
+        answer_provider_t *ap = &ans.providers[i];
+        ap->asked = p->status != PSTAT_NOT_ASKED;
+        ap->status = answer_status(p->status);
+        ap->results = answered && p->papers ? (long)p->papers->n : 0;
+        ap->latency_ms = p->status == PSTAT_DISABLED ? -1 : p->latency_ms;
+        ap->error = p->error;
+    }
+    merge_result_t m;
+    if (merge_papers(a, lists, in->query, &m) < 0) return NULL;
+    ans.papers = m.page;
+    ans.npapers = m.npage;
+    ans.total = m.total;
+    blob_t *b = answer_json_blob(&ans);
+    if (b && in->all_failed) b = with_error(b);
+    return b;
+}

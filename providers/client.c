@@ -1,0 +1,403 @@
+/* libcurl's multi_socket interface on a libuv loop.
+ *
+ * curl tells us which sockets to watch (on_socket) and when to wake it
+ * (on_curl_timer); libuv tells curl what happened (on_poll, on_uv_timer);
+ * after each turn, finished transfers are collected (collect_done) and their
+ * callbacks run outside libcurl, where starting or cancelling calls is safe.
+ *
+ * Sockets are closed by us, not by curl (CURLOPT_CLOSESOCKETFUNCTION), and
+ * only after their uv_poll handle has closed: otherwise the fd number can be
+ * reused while libuv still watches it, which trips libuv's assertions. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "providers/client.h"
+
+typedef struct sock_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    prov_client_t *client;
+    bool closing;  /* uv_close called */
+    bool close_fd; /* curl asked to close the fd: do it in the close callback */
+} sock_ctx_t;
+
+struct prov_client {
+    uv_loop_t *loop;
+    CURLM *multi;
+    CURLSH *share;
+    uv_timer_t timer;
+    char *user_agent;
+    size_t max_response_bytes;
+    size_t active;
+    sock_ctx_t **by_fd; /* watched sockets by fd number */
+    size_t by_fd_len;
+    int handles_open; /* timer + polls: the client is freed when this is 0 after free */
+    bool freeing;
+    prov_call_t *calls; /* in-flight calls, linked by next_done while collecting */
+};
+
+static void client_maybe_release(prov_client_t *c)
+{
+    if (!c->freeing || c->handles_open > 0) return;
+    free(c->by_fd);
+    free(c->user_agent);
+    free(c);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    prov_client_t *c = h->data;
+    c->handles_open--;
+    client_maybe_release(c);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    sock_ctx_t *sc = (sock_ctx_t *)h;
+    prov_client_t *c = sc->client;
+    if (sc->close_fd) close(sc->fd);
+    if ((size_t)sc->fd < c->by_fd_len && c->by_fd[sc->fd] == sc) c->by_fd[sc->fd] = NULL;
+    free(sc);
+    c->handles_open--;
+    client_maybe_release(c);
+}
+
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    prov_client_t *c = clientp;
+    sock_ctx_t *sc = (size_t)fd < c->by_fd_len ? c->by_fd[fd] : NULL;
+    if (sc) {
+        sc->close_fd = true;
+        if (!sc->closing) {
+            sc->closing = true;
+            uv_close((uv_handle_t *)&sc->poll, on_poll_closed);
+        }
+        return 0;
+    }
+    return close(fd);
+}
+
+static void collect_done(prov_client_t *c);
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    sock_ctx_t *sc = (sock_ctx_t *)h;
+    prov_client_t *c = sc->client;
+    int flags = 0;
+    if (status < 0) {
+        flags = CURL_CSELECT_ERR; /* libuv stopped the handle (libuv#3796): tell curl */
+    } else {
+        if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+    }
+    int running;
+    curl_multi_socket_action(c->multi, sc->fd, flags, &running);
+    collect_done(c);
+}
+
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    prov_client_t *c = userp;
+    sock_ctx_t *sc = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (sc && !sc->closing) {
+            sc->closing = true;
+            uv_poll_stop(&sc->poll);
+            uv_close((uv_handle_t *)&sc->poll, on_poll_closed);
+        }
+        curl_multi_assign(c->multi, fd, NULL);
+        return 0;
+    }
+    if (!sc) {
+        if ((size_t)fd >= c->by_fd_len) {
+            size_t n = c->by_fd_len ? c->by_fd_len : 64;
+            while (n <= (size_t)fd)
+                n *= 2;
+            sock_ctx_t **t = realloc(c->by_fd, n * sizeof *t);
+            if (!t) return -1;
+            memset(t + c->by_fd_len, 0, (n - c->by_fd_len) * sizeof *t);
+            c->by_fd = t;
+            c->by_fd_len = n;
+        }
+        /* curl may bring back a socket it removed while that poll is still
+         * closing: uv_close has already detached it from the fd, so a new
+         * handle may watch it; the old one's close leaves the fd open. */
+        sc = calloc(1, sizeof *sc);
+        if (!sc) return -1;
+        sc->fd = fd;
+        sc->client = c;
+        if (uv_poll_init_socket(c->loop, &sc->poll, fd) < 0) {
+            free(sc);
+            return -1;
+        }
+        c->handles_open++;
+        c->by_fd[fd] = sc;
+        curl_multi_assign(c->multi, fd, sc);
+    }
+    int ev = 0;
+    if (what & CURL_POLL_IN) ev |= UV_READABLE;
+    if (what & CURL_POLL_OUT) ev |= UV_WRITABLE;
+    if (!sc->closing) uv_poll_start(&sc->poll, ev, on_poll);
+    return 0;
+}
+
+static void on_uv_timer(uv_timer_t *t)
+{
+    prov_client_t *c = t->data;
+    int running;
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    collect_done(c);
+}
+
+/* libcurl asks to be woken in timeout_ms (-1: never). Socket actions are
+ * never run from here: that would recurse into libcurl. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    prov_client_t *c = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, on_uv_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    prov_call_t *call = userdata;
+    size_t n = size * nmemb;
+    size_t max = call->client->max_response_bytes;
+    if (call->body_len + n > max) {
+        call->outcome = PROV_CALL_TOO_LARGE;
+        return 0; /* a short count aborts the transfer (bodies of unknown length too) */
+    }
+    if (call->body_len + n + 1 > call->body_cap) {
+        size_t cap = call->body_cap ? call->body_cap : 16384;
+        while (cap < call->body_len + n + 1)
+            cap *= 2;
+        char *b = realloc(call->body, cap);
+        if (!b) return 0;
+        call->body = b;
+        call->body_cap = cap;
+    }
+    memcpy(call->body + call->body_len, ptr, n);
+    call->body_len += n;
+    call->body[call->body_len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    prov_call_t *call = userdata;
+    size_t n = size * nitems;
+    static const char name[] = "retry-after:";
+    if (n > sizeof name && strncasecmp(buf, name, sizeof name - 1) == 0) {
+        char tmp[32];
+        size_t vl = n - (sizeof name - 1);
+        if (vl >= sizeof tmp) vl = sizeof tmp - 1;
+        memcpy(tmp, buf + sizeof name - 1, vl);
+        tmp[vl] = '\0';
+        char *end;
+        long v = strtol(tmp, &end, 10);
+        if (end != tmp && v >= 0) call->retry_after_s = v;
+    }
+    return n;
+}
+
+static void call_unlink(prov_call_t *call)
+{
+    prov_client_t *c = call->client;
+    for (prov_call_t **pp = &c->calls; *pp; pp = &(*pp)->next_done) {
+        if (*pp == call) {
+            *pp = call->next_done;
+            break;
+        }
+    }
+    call->next_done = NULL;
+}
+
+static void call_release(prov_call_t *call)
+{
+    if (call->easy) curl_easy_cleanup(call->easy);
+    curl_slist_free_all(call->headers);
+    free(call->body);
+    free(call);
+}
+
+/* Takes finished transfers out of libcurl, then runs their callbacks. */
+static void collect_done(prov_client_t *c)
+{
+    prov_call_t *done = NULL, **tail = &done;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode res = msg->data.result; /* msg is invalid after remove_handle */
+        prov_call_t *call = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
+        curl_multi_remove_handle(c->multi, easy);
+        c->active--;
+        call_unlink(call);
+        call->latency_ms = (double)(clock_now_ns() - call->start_ns) / 1e6;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call->http_status);
+        if (res == CURLE_OK) {
+            call->outcome = PROV_CALL_OK;
+        } else if (call->outcome == PROV_CALL_TOO_LARGE) {
+            snprintf(call->error, sizeof call->error, "response larger than %zu bytes",
+                     c->max_response_bytes);
+        } else {
+            call->outcome = res == CURLE_OPERATION_TIMEDOUT ? PROV_CALL_TIMEOUT : PROV_CALL_ERROR;
+            if (!call->error[0])
+                snprintf(call->error, sizeof call->error, "%s", curl_easy_strerror(res));
+        }
+        *tail = call;
+        tail = &call->next_done;
+    }
+    while (done) {
+        prov_call_t *call = done;
+        done = call->next_done;
+        call->next_done = NULL;
+        call->cb(call, call->data);
+    }
+}
+
+prov_client_t *prov_client_new(uv_loop_t *loop, const prov_client_opts_t *opts)
+{
+    static bool global_ready;
+    if (!global_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
+        global_ready = true;
+    }
+    prov_client_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->loop = loop;
+    c->user_agent = strdup(opts->user_agent ? opts->user_agent : "scifind");
+    c->max_response_bytes = opts->max_response_bytes ? opts->max_response_bytes : 8u << 20;
+    c->multi = curl_multi_init();
+    c->share = curl_share_init();
+    if (!c->user_agent || !c->multi || !c->share) goto fail;
+    /* One worker, one thread: the share needs no locks. */
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    if (opts->max_host_connections > 0)
+        curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, opts->max_host_connections);
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    c->handles_open = 1;
+    return c;
+fail:
+    if (c->multi) curl_multi_cleanup(c->multi);
+    if (c->share) curl_share_cleanup(c->share);
+    free(c->user_agent);
+    free(c);
+    return NULL;
+}
+
+prov_call_t *prov_client_start(prov_client_t *c, const prov_request_t *req, long connect_timeout_ms,
+                               long timeout_ms, prov_call_cb cb, void *data)
+{
+    if (c->freeing) return NULL;
+    prov_call_t *call = calloc(1, sizeof *call);
+    if (!call) return NULL;
+    call->client = c;
+    call->cb = cb;
+    call->data = data;
+    call->retry_after_s = -1;
+    CURL *e = curl_easy_init();
+    if (!e) goto fail;
+    call->easy = e;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        struct curl_slist *l = curl_slist_append(call->headers, req->headers[i]);
+        if (!l) goto fail;
+        call->headers = l;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)call);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding libcurl can decode */
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers);
+    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->error);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 3L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (req->method && strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+        curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+    }
+    call->start_ns = clock_now_ns();
+    if (curl_multi_add_handle(c->multi, e) != CURLM_OK) goto fail;
+    c->active++;
+    call->next_done = c->calls;
+    c->calls = call;
+    return call;
+fail:
+    call_release(call);
+    return NULL;
+}
+
+void prov_call_cancel(prov_call_t *call)
+{
+    if (!call) return;
+    prov_client_t *c = call->client;
+    curl_multi_remove_handle(c->multi, call->easy);
+    c->active--;
+    call_unlink(call);
+    call_release(call);
+}
+
+void prov_call_free(prov_call_t *call)
+{
+    if (call) call_release(call);
+}
+
+size_t prov_client_active(const prov_client_t *c)
+{
+    return c->active;
+}
+
+void prov_client_free(prov_client_t *c)
+{
+    if (!c) return;
+    while (c->calls)
+        prov_call_cancel(c->calls);
+    c->freeing = true;
+    /* Closes the cached connections: on_socket / on_close_socket close their polls. */
+    curl_multi_cleanup(c->multi);
+    curl_share_cleanup(c->share);
+    /* Sockets curl forgot to report as removed. */
+    for (size_t fd = 0; fd < c->by_fd_len; fd++) {
+        sock_ctx_t *sc = c->by_fd[fd];
+        if (sc && !sc->closing) {
+            sc->closing = true;
+            uv_close((uv_handle_t *)&sc->poll, on_poll_closed);
+        }
+    }
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}

@@ -1,0 +1,78 @@
+/* The HTTP client for providers: one libcurl multi handle per worker,
+ * driven by the worker's libuv loop (multi_socket_action with uv_poll and a
+ * uv_timer). Connections are kept alive and reused, capped per host, HTTP/2
+ * multiplexed where the server offers it; DNS answers and TLS sessions are
+ * shared by every transfer of the worker; gzip is accepted. */
+#ifndef SF_PROV_CLIENT_H
+#define SF_PROV_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "providers/provider.h"
+
+typedef struct prov_client prov_client_t;
+typedef struct prov_call prov_call_t;
+
+typedef struct prov_client_opts {
+    const char *user_agent;    /* e.g. "scifind/0.1.0 (mailto:ops@example.org)" */
+    long max_host_connections; /* per host; 0 = libcurl's default (no cap) */
+    size_t max_response_bytes; /* a body past this is cut and the call fails */
+} prov_client_opts_t;
+
+typedef enum {
+    PROV_CALL_OK = 0,    /* an HTTP answer arrived (any status: see http_status) */
+    PROV_CALL_TIMEOUT,   /* connect or total timeout */
+    PROV_CALL_TOO_LARGE, /* body over max_response_bytes */
+    PROV_CALL_ERROR,     /* connection refused, reset, bad HTTP, ... */
+} prov_call_outcome_t;
+
+/* Called once per call that was not cancelled, from the loop (never from
+ * inside libcurl). The call stays valid until prov_call_free(). */
+typedef void (*prov_call_cb)(prov_call_t *call, void *data);
+
+struct prov_call {
+    /* Read-only once the callback runs. */
+    prov_call_outcome_t outcome;
+    long http_status; /* 0 when no answer */
+    char *body;       /* NUL-terminated; NULL when empty */
+    size_t body_len;
+    double latency_ms;
+    long retry_after_s; /* from a Retry-After header (seconds form), -1 if none */
+    char error[256];    /* libcurl's message when outcome != OK */
+
+    /* Private. */
+    prov_client_t *client;
+    void *easy;    /* CURL * */
+    void *headers; /* struct curl_slist * */
+    size_t body_cap;
+    uint64_t start_ns;
+    prov_call_cb cb;
+    void *data;
+    prov_call_t *next_done;
+};
+
+/* Returns a client on loop, or NULL. */
+prov_client_t *prov_client_new(uv_loop_t *loop, const prov_client_opts_t *opts);
+
+/* Starts req. connect_timeout_ms and timeout_ms bound the call. Returns the
+ * call, or NULL when it could not be started (cb is then never called). */
+prov_call_t *prov_client_start(prov_client_t *c, const prov_request_t *req, long connect_timeout_ms,
+                               long timeout_ms, prov_call_cb cb, void *data);
+
+/* Stops a call whose callback has not run yet and frees it; its callback
+ * will not run. */
+void prov_call_cancel(prov_call_t *call);
+
+/* Frees a call after its callback ran. */
+void prov_call_free(prov_call_t *call);
+
+/* Number of calls in flight. */
+size_t prov_client_active(const prov_client_t *c);
+
+/* Cancels every call and releases the client; handles close on the loop,
+ * so run it once more afterwards. */
+void prov_client_free(prov_client_t *c);
+
+#endif

@@ -1,0 +1,29 @@
+/* The search backend for the HTTP providers: turns "ask provider X for this
+ * search" into a request built by X's adapter, sent by the worker's
+ * prov_client, and an answer parsed by the adapter into the search's arena. */
+#ifndef SF_PROV_FANOUT_H
+#define SF_PROV_FANOUT_H
+
+#include <uv.h>
+
+#include "core/config.h"
+#include "core/search.h"
+
+typedef struct prov_fanout prov_fanout_t;
+
+/* Returns a fan-out for the providers configured in cfg (which must outlive
+ * it), or NULL. Exa without an API key is disabled, with a log line. */
+prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg);
+
+const search_backend_t *prov_fanout_backend(prov_fanout_t *f);
+
+/* Bit (1u << source_t) per provider enabled in the configuration. */
+unsigned prov_fanout_enabled(const prov_fanout_t *f);
+
+/* Calls in flight. */
+size_t prov_fanout_active(const prov_fanout_t *f);
+
+/* Cancels everything and frees; run the loop once more for handles to close. */
+void prov_fanout_free(prov_fanout_t *f);
+
+#endif
