@@ -1,0 +1,383 @@
+/* The JSON answer of a search: a small append-only writer over one growing
+ * buffer, with UTF-8-checking string escaping. The shape is in
+ * answer_json.h. */
+#include "core/answer_json.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/merge.h"
+
+static const char *const status_names[ANSWER_STATUS_COUNT] = {
+    [ANSWER_OK] = "ok",
+    [ANSWER_TIMEOUT] = "timeout",
+    [ANSWER_ERROR] = "error",
+    [ANSWER_RATE_LIMITED] = "rate_limited",
+    [ANSWER_CIRCUIT_OPEN] = "circuit_open",
+    [ANSWER_DISABLED] = "disabled",
+    [ANSWER_CACHED] = "cached",
+    [ANSWER_CANCELLED] = "cancelled",
+};
+
+const char *answer_status_name(answer_status_t st)
+{
+    if ((unsigned)st >= ANSWER_STATUS_COUNT) return "unknown";
+    return status_names[st];
+}
+
+/* ---- writer ---------------------------------------------------------------- */
+
+typedef struct jw {
+    char *buf;
+    size_t len, cap;
+    bool failed; /* out of memory or past ANSWER_JSON_MAX: later writes are no-ops */
+} jw_t;
+
+/* Makes room for n more bytes (and a NUL). Returns false once failed. */
+static bool jw_reserve(jw_t *w, size_t n)
+{
+    if (w->failed) return false;
+    if (w->len + n + 1 <= w->cap) return true;
+    if (n > ANSWER_JSON_MAX || w->len + n + 1 > ANSWER_JSON_MAX) goto fail;
+    size_t cap = w->cap ? w->cap : 16384;
+    while (cap < w->len + n + 1)
+        cap *= 2;
+    if (cap > ANSWER_JSON_MAX) cap = ANSWER_JSON_MAX;
+    char *b = realloc(w->buf, cap);
+    if (b == NULL) goto fail;
+    w->buf = b;
+    w->cap = cap;
+    return true;
+fail:
+    w->failed = true;
+    return false;
+}
+
+static void jw_raw(jw_t *w, const char *s, size_t n)
+{
+    if (!jw_reserve(w, n)) return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+#define JW_LIT(w, lit) jw_raw((w), (lit), sizeof(lit) - 1)
+
+static void jw_long(jw_t *w, long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0) tmp[n++] = '-';
+    if (!jw_reserve(w, n)) return;
+    while (n > 0)
+        w->buf[w->len++] = tmp[--n];
+}
+
+/* A non-negative-or-not double with at most 6 decimals, trailing zeros
+ * dropped ("0.5", "1.0"); no locale, no exponent. Non-finite values are 0. */
+static void jw_fixed6(jw_t *w, double v)
+{
+    if (!isfinite(v) || fabs(v) > 9e12) v = 0.0;
+    long long m = llround(v * 1e6);
+    if (m < 0) {
+        JW_LIT(w, "-");
+        m = -m;
+    }
+    jw_long(w, m / 1000000);
+    char frac[8];
+    long long f = m % 1000000;
+    int n = 6;
+    for (int i = 5; i >= 0; i--, f /= 10)
+        frac[i] = (char)('0' + f % 10);
+    while (n > 1 && frac[n - 1] == '0')
+        n--;
+    JW_LIT(w, ".");
+    jw_raw(w, frac, (size_t)n);
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
+ * bad lead or continuation byte, overlong form, surrogate, > U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned cp, min;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+/* Appends the escaped body of s (no quotes). */
+static void jw_escaped(jw_t *w, const char *str)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str);
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] >= 0x20 && s[j] < 0x80 && s[j] != '"' && s[j] != '\\')
+            j++;
+        if (j > i) {
+            jw_raw(w, str + i, j - i);
+            i = j;
+            if (i == n) break;
+        }
+        unsigned char c = s[i];
+        if (c == '"') {
+            JW_LIT(w, "\\\"");
+        } else if (c == '\\') {
+            JW_LIT(w, "\\\\");
+        } else if (c == '\n') {
+            JW_LIT(w, "\\n");
+        } else if (c == '\r') {
+            JW_LIT(w, "\\r");
+        } else if (c == '\t') {
+            JW_LIT(w, "\\t");
+        } else if (c < 0x20) {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            jw_raw(w, e, sizeof(e));
+        } else {
+            size_t len = utf8_seq(s + i, n - i);
+            if (len == 0) {
+                JW_LIT(w, "\\ufffd");
+                i++;
+                continue;
+            }
+            if (len == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
+                jw_raw(w, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+            else
+                jw_raw(w, str + i, len);
+            i += len;
+            continue;
+        }
+        i++;
+    }
+}
+
+/* A JSON string, or null for NULL. */
+static void jw_str(jw_t *w, const char *s)
+{
+    if (s == NULL) {
+        JW_LIT(w, "null");
+        return;
+    }
+    JW_LIT(w, "\"");
+    jw_escaped(w, s);
+    JW_LIT(w, "\"");
+}
+
+static void jw_bool(jw_t *w, bool b)
+{
+    if (b)
+        JW_LIT(w, "true");
+    else
+        JW_LIT(w, "false");
+}
+
+/* ---- the answer ---------------------------------------------------------- */
+
+static const char *sort_name(query_sort_t s)
+{
+    return s == SORT_DATE ? "date" : s == SORT_CITATIONS ? "citations" : "relevance";
+}
+
+static void write_int_or_null(jw_t *w, long long v, bool known)
+{
+    if (known)
+        jw_long(w, v);
+    else
+        JW_LIT(w, "null");
+}
+
+static void write_query(jw_t *w, const answer_t *ans)
+{
+    const query_t *q = ans->query;
+    JW_LIT(w, "{\"text\":");
+    jw_str(w, q->text);
+    JW_LIT(w, ",\"year_from\":");
+    write_int_or_null(w, q->year_from, q->year_from > 0);
+    JW_LIT(w, ",\"year_to\":");
+    write_int_or_null(w, q->year_to, q->year_to > 0);
+    JW_LIT(w, ",\"date_from\":");
+    jw_str(w, q->date_from);
+    JW_LIT(w, ",\"date_to\":");
+    jw_str(w, q->date_to);
+    JW_LIT(w, ",\"author\":");
+    jw_str(w, q->author);
+    JW_LIT(w, ",\"category\":");
+    jw_str(w, q->category);
+    JW_LIT(w, ",\"open_access\":");
+    jw_bool(w, q->open_access);
+    JW_LIT(w, ",\"providers\":[");
+    bool first = true;
+    for (int s = 0; s < SRC_COUNT; s++) {
+        bool in = q->providers != 0 ? (q->providers & (1u << s)) != 0 : ans->providers[s].asked;
+        if (!in) continue;
+        if (!first) JW_LIT(w, ",");
+        first = false;
+        jw_str(w, source_name((source_t)s));
+    }
+    JW_LIT(w, "],\"sort\":");
+    jw_str(w, sort_name(q->sort));
+    JW_LIT(w, ",\"strategy\":");
+    jw_str(w, q->strategy == STRATEGY_FASTEST ? "fastest" : "merge");
+    JW_LIT(w, ",\"limit\":");
+    jw_long(w, q->limit);
+    JW_LIT(w, ",\"offset\":");
+    jw_long(w, q->offset);
+    JW_LIT(w, "}");
+}
+
+static void write_strings(jw_t *w, const char *const *v, size_t n)
+{
+    JW_LIT(w, "[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == NULL) continue;
+        if (!first) JW_LIT(w, ",");
+        first = false;
+        jw_str(w, v[i]);
+    }
+    JW_LIT(w, "]");
+}
+
+static void write_paper(jw_t *w, const paper_t *p)
+{
+    const char *prefix, *value;
+    merge_paper_id_parts(p, &prefix, &value);
+    JW_LIT(w, "{\"id\":\"");
+    jw_escaped(w, prefix);
+    jw_escaped(w, value);
+    JW_LIT(w, "\",\"title\":");
+    jw_str(w, p->title != NULL ? p->title : "");
+    JW_LIT(w, ",\"abstract\":");
+    jw_str(w, p->abstract);
+    JW_LIT(w, ",\"authors\":");
+    write_strings(w, p->authors, p->nauthors);
+    JW_LIT(w, ",\"year\":");
+    write_int_or_null(w, p->year, p->year > 0);
+    JW_LIT(w, ",\"published\":");
+    jw_str(w, p->published);
+    JW_LIT(w, ",\"venue\":");
+    jw_str(w, p->venue);
+    JW_LIT(w, ",\"doi\":");
+    jw_str(w, p->doi);
+    JW_LIT(w, ",\"arxiv_id\":");
+    jw_str(w, p->arxiv_id);
+    JW_LIT(w, ",\"categories\":");
+    write_strings(w, p->categories, p->ncategories);
+    JW_LIT(w, ",\"citations\":");
+    write_int_or_null(w, p->citations, p->citations >= 0);
+    JW_LIT(w, ",\"url\":");
+    jw_str(w, p->url);
+    JW_LIT(w, ",\"pdf_url\":");
+    jw_str(w, p->pdf_url);
+    JW_LIT(w, ",\"open_access\":");
+    jw_bool(w, p->open_access || p->pdf_url != NULL);
+    JW_LIT(w, ",\"score\":");
+    jw_fixed6(w, p->score);
+    JW_LIT(w, ",\"sources\":[");
+    for (size_t i = 0; i < p->nsources && i < SRC_COUNT; i++) {
+        const paper_source_t *s = &p->sources[i];
+        if (i > 0) JW_LIT(w, ",");
+        JW_LIT(w, "{\"provider\":");
+        jw_str(w, source_name(s->source));
+        JW_LIT(w, ",\"id\":");
+        jw_str(w, s->id);
+        JW_LIT(w, ",\"rank\":");
+        jw_long(w, s->rank);
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "]}");
+}
+
+static void write_answer(jw_t *w, const answer_t *ans)
+{
+    JW_LIT(w, "{\"query\":");
+    write_query(w, ans);
+    JW_LIT(w, ",\"total\":");
+    jw_long(w, (long long)ans->total);
+    JW_LIT(w, ",\"offset\":");
+    jw_long(w, ans->query->offset);
+    JW_LIT(w, ",\"limit\":");
+    jw_long(w, ans->query->limit);
+    JW_LIT(w, ",\"results\":[");
+    for (size_t i = 0; i < ans->npapers; i++) {
+        if (i > 0) JW_LIT(w, ",");
+        write_paper(w, ans->papers[i]);
+    }
+    JW_LIT(w, "],\"providers\":{");
+    bool first = true;
+    for (int s = 0; s < SRC_COUNT; s++) {
+        const answer_provider_t *pr = &ans->providers[s];
+        if (!pr->asked) continue;
+        if (!first) JW_LIT(w, ",");
+        first = false;
+        jw_str(w, source_name((source_t)s));
+        JW_LIT(w, ":{\"status\":");
+        jw_str(w, answer_status_name(pr->status));
+        JW_LIT(w, ",\"results\":");
+        jw_long(w, pr->results);
+        JW_LIT(w, ",\"latency_ms\":");
+        write_int_or_null(w, llround(pr->latency_ms),
+                          pr->latency_ms >= 0 && isfinite(pr->latency_ms));
+        JW_LIT(w, ",\"error\":");
+        jw_str(w, pr->error);
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "},\"took_ms\":");
+    jw_long(w, ans->took_ms >= 0 && isfinite(ans->took_ms) ? llround(ans->took_ms) : 0);
+    JW_LIT(w, ",\"partial\":");
+    jw_bool(w, ans->partial);
+    JW_LIT(w, "}");
+    if (jw_reserve(w, 0)) w->buf[w->len] = '\0';
+}
+
+char *answer_json_write(const answer_t *ans, size_t *len)
+{
+    jw_t w = {0};
+    write_answer(&w, ans);
+    if (w.failed) {
+        free(w.buf);
+        return NULL;
+    }
+    if (len != NULL) *len = w.len;
+    return w.buf;
+}
+
+/* The blob path reuses one scratch buffer per process (one loop, one
+ * thread), so a steady stream of answers costs one allocation each: the
+ * blob. A scratch that grew past 1 MiB is given back after use. */
+static jw_t scratch;
+
+blob_t *answer_json_blob(const answer_t *ans)
+{
+    scratch.len = 0;
+    scratch.failed = false;
+    write_answer(&scratch, ans);
+    blob_t *b = scratch.failed ? NULL : blob_new(scratch.buf, scratch.len);
+    if (scratch.cap > (1u << 20)) {
+        free(scratch.buf);
+        scratch = (jw_t){0};
+    }
+    return b;
+}

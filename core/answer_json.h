@@ -1,0 +1,86 @@
+/* The JSON answer of a search, written once into one buffer:
+ *
+ *   {"query": {"text", "year_from", "year_to", "date_from", "date_to",
+ *              "author", "category", "open_access", "providers": [...],
+ *              "sort", "strategy", "limit", "offset"},
+ *    "total": N, "offset": k, "limit": n,
+ *    "results": [{"id", "title", "abstract", "authors": [...], "year",
+ *                 "published", "venue", "doi", "arxiv_id",
+ *                 "categories": [...], "citations", "url", "pdf_url",
+ *                 "open_access", "score",
+ *                 "sources": [{"provider", "id", "rank"}, ...]}, ...],
+ *    "providers": {"arxiv": {"status", "results", "latency_ms", "error"}, ...},
+ *    "took_ms": ms, "partial": bool}
+ *
+ * Every key is always present: an unknown value is null (abstract, year,
+ * published, venue, doi, arxiv_id, citations, url, pdf_url, query bounds,
+ * a source's id, latency_ms, error), never omitted, so clients read one
+ * shape; lists are [] when empty. "id" is merge_paper_id() ("doi:...",
+ * "arxiv:...", "<provider>:..."). "score" has 6 decimals at most; times are
+ * whole milliseconds. "providers" lists the providers asked, in source_t
+ * order. The query's "providers" is its provider list, or those asked when
+ * the query left it open.
+ *
+ * Strings are escaped by hand: quote, backslash and control characters,
+ * U+2028/U+2029 (so the answer can be embedded in JavaScript), and every
+ * byte that is not part of valid UTF-8 becomes U+FFFD: whatever providers
+ * send, the answer is valid JSON. A hand-written writer rather than
+ * jansson: jansson builds a tree (an allocation per value, a hash table per
+ * object) and refuses invalid UTF-8 outright; bench/merge measures both. */
+#ifndef SF_ANSWER_JSON_H
+#define SF_ANSWER_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/blob.h"
+#include "core/paper.h"
+#include "core/query.h"
+
+/* What became of a provider, as the answer reports it. */
+typedef enum {
+    ANSWER_OK = 0,       /* "ok" */
+    ANSWER_TIMEOUT,      /* "timeout" */
+    ANSWER_ERROR,        /* "error" */
+    ANSWER_RATE_LIMITED, /* "rate_limited" */
+    ANSWER_CIRCUIT_OPEN, /* "circuit_open" */
+    ANSWER_DISABLED,     /* "disabled" */
+    ANSWER_CACHED,       /* "cached" */
+    ANSWER_CANCELLED,    /* "cancelled": not needed any more (strategy fastest) */
+    ANSWER_STATUS_COUNT
+} answer_status_t;
+
+/* The status's name in answers ("ok", "timeout", ...), "unknown" if out of range. */
+const char *answer_status_name(answer_status_t st);
+
+typedef struct answer_provider {
+    bool asked; /* false: left out of "providers" */
+    answer_status_t status;
+    long results;      /* papers it returned (before the merge) */
+    double latency_ms; /* < 0 when unknown (null) */
+    const char *error; /* NULL when none (null) */
+} answer_provider_t;
+
+typedef struct answer {
+    const query_t *query;
+    const paper_t *const *papers; /* the page, in order */
+    size_t npapers;
+    size_t total; /* papers passing the filters, before offset/limit */
+    answer_provider_t providers[SRC_COUNT];
+    double took_ms;
+    bool partial; /* some provider asked did not answer in full */
+} answer_t;
+
+/* Hard limit on an answer's size: past it, writing fails. */
+#define ANSWER_JSON_MAX (64u * 1024 * 1024)
+
+/* Writes the answer as compact JSON. Returns a malloc'd NUL-terminated
+ * buffer (its length in *len when len is not NULL) for the caller to
+ * free(), or NULL when out of memory or larger than ANSWER_JSON_MAX. */
+char *answer_json_write(const answer_t *ans, size_t *len);
+
+/* The same into a new blob (refcount 1), the form the caches keep.
+ * Returns NULL when out of memory or too large. */
+blob_t *answer_json_blob(const answer_t *ans);
+
+#endif
