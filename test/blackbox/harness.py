@@ -19,6 +19,7 @@ process model) use `Server` directly, usually through `self.start_server()`
 which stops and checks it at the test's cleanup.
 """
 
+import atexit
 import json
 import os
 import signal
@@ -80,6 +81,30 @@ class ServerError(AssertionError):
     pass
 
 
+# Servers started and not yet stopped: killed (whole process group) should
+# the test process be terminated (meson's timeout sends SIGTERM) or exit
+# without stopping them, so that no server outlives its test.
+_LIVE = set()
+
+
+def _kill_live():
+    for srv in list(_LIVE):
+        try:
+            os.killpg(srv.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    _LIVE.clear()
+
+
+def _on_term(signum, _frame):
+    _kill_live()
+    os._exit(128 + signum)
+
+
+atexit.register(_kill_live)
+signal.signal(signal.SIGTERM, _on_term)
+
+
 class Server:
     """One `scifind serve` process on a free loopback port."""
 
@@ -116,6 +141,7 @@ class Server:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=self._log_file, stderr=subprocess.STDOUT,
                                          env=env, start_new_session=True)
+            _LIVE.add(self)
             try:
                 self.wait_ready(self.ready_timeout)
                 return self
@@ -123,6 +149,7 @@ class Server:
                 last = e
                 log = self.log()
                 self._kill()
+                _LIVE.discard(self)
                 # Only a lost race for the port is worth another try.
                 if "in use" not in log.lower() and "EADDRINUSE" not in log:
                     raise
@@ -191,6 +218,7 @@ class Server:
             except OSError:
                 pass
         self.returncode = self.proc.returncode
+        _LIVE.discard(self)
         log = self.log()
         if self.returncode != 0 and not problems:
             problems.append("exit status %s" % self.returncode)

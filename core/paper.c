@@ -1,0 +1,285 @@
+/* The domain: source names, the paper list, and the normalisers that make
+ * the same paper look the same whichever provider returned it. */
+#include "core/paper.h"
+
+#include <string.h>
+
+static const char *const source_names[SRC_COUNT] = {
+    [SRC_ARXIV] = "arxiv",       [SRC_SEMANTIC_SCHOLAR] = "semantic_scholar",
+    [SRC_EXA] = "exa",           [SRC_OPENALEX] = "openalex",
+    [SRC_CROSSREF] = "crossref", [SRC_LOCAL] = "local",
+};
+
+const char *source_name(source_t s)
+{
+    if ((unsigned)s >= SRC_COUNT) return "unknown";
+    return source_names[s];
+}
+
+int source_parse(const char *name, size_t len)
+{
+    if (name == NULL) return -1;
+    for (int i = 0; i < SRC_COUNT; i++) {
+        if (strlen(source_names[i]) == len && memcmp(source_names[i], name, len) == 0) return i;
+    }
+    return -1;
+}
+
+paper_t *paper_list_add(paper_list_t *l, arena_t *a)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 16 : l->cap * 2;
+        paper_t *items = arena_alloc(a, cap * sizeof(*items));
+        if (items == NULL) return NULL;
+        if (l->n > 0) memcpy(items, l->items, l->n * sizeof(*items));
+        l->items = items;
+        l->cap = cap;
+    }
+    paper_t *p = &l->items[l->n++];
+    memset(p, 0, sizeof(*p));
+    p->title = "";
+    p->citations = -1;
+    return p;
+}
+
+static bool is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static char ascii_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Case-insensitive ASCII prefix test on a length-bounded string. */
+static bool has_prefix_ci(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (len < n) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (ascii_lower(s[i]) != ascii_lower(prefix[i])) return false;
+    }
+    return true;
+}
+
+/* Narrows [*s, *s + *len) to its non-whitespace core. */
+static void trim(const char **s, size_t *len)
+{
+    while (*len > 0 && is_space((unsigned char)**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && is_space((unsigned char)(*s)[*len - 1]))
+        (*len)--;
+}
+
+char *paper_clean_text(arena_t *a, const char *s, size_t len)
+{
+    if (s == NULL || len == 0) return NULL;
+    char *out = arena_alloc(a, len + 1);
+    if (out == NULL) return NULL;
+    size_t n = 0;
+    bool pending_space = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\0') continue; /* never let an embedded NUL cut the text */
+        if (is_space(c)) {
+            pending_space = n > 0;
+            continue;
+        }
+        if (pending_space) out[n++] = ' ';
+        pending_space = false;
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    return n > 0 ? out : NULL;
+}
+
+char *paper_normalize_doi(arena_t *a, const char *s, size_t len)
+{
+    static const char *const prefixes[] = {
+        "https://doi.org/",
+        "http://doi.org/",
+        "https://dx.doi.org/",
+        "http://dx.doi.org/",
+        "doi.org/",
+        "dx.doi.org/",
+        "info:doi/",
+        "doi:",
+        "https://www.doi.org/",
+        "http://www.doi.org/",
+    };
+    if (s == NULL) return NULL;
+    trim(&s, &len);
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        if (has_prefix_ci(s, len, prefixes[i])) {
+            size_t n = strlen(prefixes[i]);
+            s += n;
+            len -= n;
+            break;
+        }
+    }
+    trim(&s, &len);
+    /* A DOI is "10.<registrant>/<suffix>", both parts non-empty. */
+    if (len < 6 || s[0] != '1' || s[1] != '0' || s[2] != '.') return NULL;
+    const char *slash = memchr(s, '/', len);
+    if (slash == NULL || slash == s + 3 || slash == s + len - 1) return NULL;
+    char *out = arena_alloc(a, len + 1);
+    if (out == NULL) return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (is_space((unsigned char)s[i]) || s[i] == '\0') return NULL;
+        out[n++] = ascii_lower(s[i]);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* Length of a run of digits at s (bounded by len). */
+static size_t digits(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && is_digit(s[i]))
+        i++;
+    return i;
+}
+
+/* Parses an optional "vN" at s; returns its length (0 when absent or bad). */
+static size_t version_suffix(const char *s, size_t len)
+{
+    if (len < 2 || (s[0] != 'v' && s[0] != 'V')) return 0;
+    size_t d = digits(s + 1, len - 1);
+    return d > 0 && d < 6 ? 1 + d : 0;
+}
+
+char *paper_normalize_arxiv_id(arena_t *a, const char *s, size_t len, const char **version)
+{
+    static const char *const prefixes[] = {
+        "https://arxiv.org/abs/",
+        "http://arxiv.org/abs/",
+        "https://arxiv.org/pdf/",
+        "http://arxiv.org/pdf/",
+        "https://www.arxiv.org/abs/",
+        "http://www.arxiv.org/abs/",
+        "https://www.arxiv.org/pdf/",
+        "http://www.arxiv.org/pdf/",
+        "https://export.arxiv.org/abs/",
+        "http://export.arxiv.org/abs/",
+        "arxiv.org/abs/",
+        "arxiv.org/pdf/",
+        "https://doi.org/10.48550/arxiv.",
+        "10.48550/arxiv.",
+        "arxiv:",
+    };
+    if (version != NULL) *version = NULL;
+    if (s == NULL) return NULL;
+    trim(&s, &len);
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        if (has_prefix_ci(s, len, prefixes[i])) {
+            size_t n = strlen(prefixes[i]);
+            s += n;
+            len -= n;
+            break;
+        }
+    }
+    /* Trailing decoration from URLs: "/", ".pdf", a query or fragment. */
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '?' || s[i] == '#') {
+            len = i;
+            break;
+        }
+    }
+    while (len > 0 && s[len - 1] == '/')
+        len--;
+    if (len > 4 && has_prefix_ci(s + len - 4, 4, ".pdf")) len -= 4;
+    if (len == 0) return NULL;
+
+    const char *archive = NULL; /* old style: archive name, then "/" NNNNNNN */
+    size_t archive_len = 0;
+    const char *num;
+    size_t num_len;
+    size_t d = digits(s, len);
+    if (d == 4 && len > 5 && s[4] == '.') {
+        /* New style: YYMM.NNNN (2007-2014) or YYMM.NNNNN (2015-). */
+        size_t d2 = digits(s + 5, len - 5);
+        if (d2 != 4 && d2 != 5) return NULL;
+        num = s;
+        num_len = 5 + d2;
+    } else {
+        const char *slash = memchr(s, '/', len);
+        if (slash == NULL || slash == s) return NULL;
+        archive = s;
+        archive_len = (size_t)(slash - s);
+        /* "math.GT/0309136": the subject class is not part of the id. */
+        const char *dot = memchr(archive, '.', archive_len);
+        if (dot != NULL) archive_len = (size_t)(dot - archive);
+        if (archive_len == 0) return NULL;
+        for (size_t i = 0; i < archive_len; i++) {
+            char c = ascii_lower(archive[i]);
+            if (!((c >= 'a' && c <= 'z') || c == '-')) return NULL;
+        }
+        if (dot != NULL) {
+            for (const char *p = dot + 1; p < slash; p++)
+                if (!is_alnum(*p)) return NULL;
+        }
+        num = slash + 1;
+        size_t rest = len - (size_t)(num - s);
+        if (digits(num, rest) != 7) return NULL;
+        num_len = 7;
+    }
+    size_t used = (size_t)(num - s) + num_len;
+    size_t vlen = version_suffix(s + used, len - used);
+    if (used + vlen != len) return NULL;
+
+    char *out = arena_alloc(a, archive_len + 1 + num_len + 1);
+    if (out == NULL) return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < archive_len; i++)
+        out[n++] = ascii_lower(archive[i]);
+    if (archive != NULL) out[n++] = '/';
+    memcpy(out + n, num, num_len);
+    out[n + num_len] = '\0';
+    if (vlen > 0 && version != NULL) {
+        char *v = arena_strndup(a, s + used, vlen);
+        if (v == NULL) return NULL;
+        v[0] = 'v';
+        *version = v;
+    }
+    return out;
+}
+
+char *paper_title_key(arena_t *a, const char *title)
+{
+    if (title == NULL) return NULL;
+    size_t len = strlen(title);
+    char *out = arena_alloc(a, len + 1);
+    if (out == NULL) return NULL;
+    size_t n = 0;
+    bool pending_space = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)title[i];
+        if (is_space(c)) {
+            pending_space = n > 0;
+            continue;
+        }
+        /* ASCII punctuation is dropped without a gap ("Pre-training" and
+         * "Pretraining" give one key); bytes of UTF-8 sequences are kept. */
+        if (c < 0x80 && !is_alnum((char)c)) continue;
+        if (pending_space) out[n++] = ' ';
+        pending_space = false;
+        out[n++] = ascii_lower((char)c);
+    }
+    out[n] = '\0';
+    return n > 0 ? out : NULL;
+}

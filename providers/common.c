@@ -1,0 +1,516 @@
+/* Shared helpers of the provider adapters: the source table, URL encoding,
+ * a string builder, tolerant JSON getters and markup stripping. */
+#include "providers/common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const prov_def_t *prov_def_for(source_t s)
+{
+    switch (s) {
+    case SRC_ARXIV:
+        return &prov_arxiv;
+    case SRC_SEMANTIC_SCHOLAR:
+        return &prov_semantic_scholar;
+    case SRC_EXA:
+        return &prov_exa;
+    case SRC_OPENALEX:
+        return &prov_openalex;
+    case SRC_CROSSREF:
+        return &prov_crossref;
+    default:
+        return NULL;
+    }
+}
+
+static bool is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+char *prov_url_encode(arena_t *a, const char *s)
+{
+    prov__sb_t b;
+    prov__sb_init(&b, a);
+    prov__sb_put_encoded(&b, s != NULL ? s : "");
+    return prov__sb_str(&b);
+}
+
+/* ---- string builder ---- */
+
+void prov__sb_init(prov__sb_t *b, arena_t *a)
+{
+    memset(b, 0, sizeof(*b));
+    b->a = a;
+}
+
+/* Makes room for n more bytes and the NUL. */
+static bool sb_reserve(prov__sb_t *b, size_t n)
+{
+    if (b->failed) return false;
+    if (b->len + n + 1 <= b->cap) return true;
+    size_t cap = b->cap == 0 ? 256 : b->cap;
+    while (cap < b->len + n + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = arena_alloc(b->a, cap);
+    if (p == NULL) {
+        b->failed = true;
+        return false;
+    }
+    if (b->len > 0) memcpy(p, b->p, b->len);
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void prov__sb_putn(prov__sb_t *b, const char *s, size_t n)
+{
+    if (!sb_reserve(b, n)) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void prov__sb_puts(prov__sb_t *b, const char *s)
+{
+    prov__sb_putn(b, s, strlen(s));
+}
+
+void prov__sb_printf(prov__sb_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = arena_vsprintf(b->a, fmt, ap);
+    va_end(ap);
+    if (s == NULL) {
+        b->failed = true;
+        return;
+    }
+    prov__sb_puts(b, s);
+}
+
+void prov__sb_put_encoded(prov__sb_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(s);
+    if (!sb_reserve(b, len * 3)) return;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c)) {
+            b->p[b->len++] = (char)c;
+        } else {
+            b->p[b->len++] = '%';
+            b->p[b->len++] = hex[c >> 4];
+            b->p[b->len++] = hex[c & 15];
+        }
+    }
+    b->p[b->len] = '\0';
+}
+
+void prov__sb_param(prov__sb_t *b, const char *name, const char *value)
+{
+    bool first = b->len == 0 || memchr(b->p, '?', b->len) == NULL;
+    prov__sb_puts(b, first ? "?" : "&");
+    prov__sb_puts(b, name);
+    prov__sb_puts(b, "=");
+    prov__sb_put_encoded(b, value);
+}
+
+char *prov__sb_str(prov__sb_t *b)
+{
+    if (b->failed) return NULL;
+    if (b->p == NULL && !sb_reserve(b, 0)) return NULL;
+    b->p[b->len] = '\0';
+    return b->p;
+}
+
+/* ---- small things ---- */
+
+int prov__fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int prov__add_header(prov_request_t *r, arena_t *a, const char *name, const char *value)
+{
+    if (r->nheaders >= PROV_MAX_HEADERS) return -1;
+    char *h = arena_sprintf(a, "%s: %s", name, value);
+    if (h == NULL) return -1;
+    r->headers[r->nheaders++] = h;
+    return 0;
+}
+
+int prov__clamp_results(int want, int max)
+{
+    if (want <= 0) want = QUERY_DEFAULT_LIMIT;
+    return want > max ? max : want;
+}
+
+bool prov__has(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+/* ---- JSON ---- */
+
+json_t *prov__json_load(const char *body, size_t len, const char *who, char *err, size_t errlen)
+{
+    if (body == NULL || len == 0) {
+        prov__fail(err, errlen, "%s: empty response body", who);
+        return NULL;
+    }
+    json_error_t jerr;
+    /* JSON_ALLOW_NUL: one "\u0000" in an abstract must not lose the page. */
+    json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+    if (root == NULL) {
+        prov__fail(err, errlen, "%s: invalid JSON at line %d: %s", who, jerr.line, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        prov__fail(err, errlen, "%s: response is not a JSON object", who);
+        return NULL;
+    }
+    return root;
+}
+
+json_t *prov__json_obj(const json_t *obj, const char *key)
+{
+    if (!json_is_object(obj)) return NULL;
+    json_t *v = json_object_get(obj, key);
+    return json_is_object(v) ? v : NULL;
+}
+
+json_t *prov__json_arr(const json_t *obj, const char *key)
+{
+    if (!json_is_object(obj)) return NULL;
+    json_t *v = json_object_get(obj, key);
+    return json_is_array(v) ? v : NULL;
+}
+
+const char *prov__json_str(const json_t *obj, const char *key)
+{
+    if (!json_is_object(obj)) return NULL;
+    const char *s = json_string_value(json_object_get(obj, key));
+    return prov__has(s) ? s : NULL;
+}
+
+long long prov__json_int(const json_t *obj, const char *key, long long dflt)
+{
+    if (!json_is_object(obj)) return dflt;
+    json_t *v = json_object_get(obj, key);
+    if (json_is_integer(v)) return (long long)json_integer_value(v);
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d >= -9.0e18 && d <= 9.0e18) return (long long)d;
+        return dflt;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        char *end;
+        errno = 0;
+        long long n = strtoll(s, &end, 10);
+        if (errno == 0 && end != s && *end == '\0') return n;
+    }
+    return dflt;
+}
+
+bool prov__json_bool(const json_t *obj, const char *key)
+{
+    return json_is_object(obj) && json_is_true(json_object_get(obj, key));
+}
+
+/* ---- markup ---- */
+
+static bool ci_eq(const char *s, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (len != n) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != lit[i]) return false;
+    }
+    return true;
+}
+
+/* Appends code point cp as UTF-8 at out; returns the byte count (0 if invalid). */
+static size_t put_utf8(char *out, unsigned long cp)
+{
+    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static const struct {
+    const char *name;
+    const char *utf8;
+} entities[] = {
+    {"amp", "&"},         {"lt", "<"},         {"gt", ">"},         {"quot", "\""},
+    {"apos", "'"},        {"nbsp", " "},       {"ndash", "\u2013"}, {"mdash", "\u2014"},
+    {"hellip", "\u2026"}, {"lsquo", "\u2018"}, {"rsquo", "\u2019"}, {"ldquo", "\u201C"},
+    {"rdquo", "\u201D"},  {"copy", "\u00A9"},  {"reg", "\u00AE"},   {"deg", "\u00B0"},
+    {"plusmn", "\u00B1"}, {"times", "\u00D7"}, {"minus", "\u2212"}, {"thinsp", " "},
+};
+
+size_t prov__decode_entities(char *s, size_t len)
+{
+    size_t r = 0, w = 0;
+    while (r < len) {
+        if (s[r] != '&') {
+            s[w++] = s[r++];
+            continue;
+        }
+        /* Find ';' within a short window. */
+        size_t end = r + 1;
+        while (end < len && end - r <= 12 && s[end] != ';' && s[end] != '&')
+            end++;
+        if (end >= len || s[end] != ';') {
+            s[w++] = s[r++];
+            continue;
+        }
+        const char *name = s + r + 1;
+        size_t nlen = end - r - 1;
+        char buf[4];
+        size_t n = 0;
+        const char *rep = NULL;
+        if (nlen >= 2 && name[0] == '#') {
+            unsigned long cp = 0;
+            bool hex = name[1] == 'x' || name[1] == 'X';
+            size_t i = hex ? 2 : 1;
+            bool ok = i < nlen;
+            for (; ok && i < nlen; i++) {
+                char c = name[i];
+                int d = c >= '0' && c <= '9'   ? c - '0'
+                        : !hex                 ? -1
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+                if (d < 0 || cp > 0x10FFFF)
+                    ok = false;
+                else
+                    cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+            }
+            if (ok) n = put_utf8(buf, cp);
+            if (n > 0) rep = buf;
+        } else {
+            for (size_t i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
+                if (strlen(entities[i].name) == nlen && memcmp(entities[i].name, name, nlen) == 0) {
+                    rep = entities[i].utf8;
+                    n = strlen(rep);
+                    break;
+                }
+            }
+        }
+        if (rep == NULL) {
+            s[w++] = s[r++];
+            continue;
+        }
+        /* n <= the reference's length, so writing never overtakes reading. */
+        memmove(s + w, rep, n);
+        w += n;
+        r = end + 1;
+    }
+    return w;
+}
+
+static bool is_block_tag(const char *name, size_t len)
+{
+    static const char *const block[] = {
+        "p",     "title",   "list",  "list-item",  "sec",      "br",      "div",
+        "li",    "ul",      "ol",    "table",      "tr",       "td",      "th",
+        "h1",    "h2",      "h3",    "h4",         "h5",       "h6",      "abstract",
+        "label", "caption", "break", "disp-quote", "def-list", "section",
+    };
+    for (size_t i = 0; i < sizeof(block) / sizeof(block[0]); i++)
+        if (ci_eq(name, len, block[i])) return true;
+    return false;
+}
+
+/* Finds "needle" in [s, s+len); returns its offset or len. */
+static size_t find(const char *s, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n > len) return len;
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(s + i, needle, n) == 0) return i;
+    return len;
+}
+
+char *prov__strip_markup(arena_t *a, const char *s, size_t len)
+{
+    if (s == NULL || len == 0) return NULL;
+    char *out = arena_alloc(a, len + 1);
+    if (out == NULL) return NULL;
+    size_t w = 0, i = 0;
+    bool seen_text = false;
+    size_t title_start = (size_t)-1; /* output offset of a leading <title> */
+    while (i < len) {
+        char c = s[i];
+        if (c != '<') {
+            if (c != ' ' && c != '\n' && c != '\t' && c != '\r') seen_text = true;
+            out[w++] = c;
+            i++;
+            continue;
+        }
+        const char *rest = s + i;
+        size_t rlen = len - i;
+        if (rlen >= 4 && memcmp(rest, "<!--", 4) == 0) {
+            size_t e = find(rest + 4, rlen - 4, "-->");
+            i += 4 + e + (e < rlen - 4 ? 3 : 0);
+            continue;
+        }
+        if (rlen >= 9 && memcmp(rest, "<![CDATA[", 9) == 0) {
+            size_t e = find(rest + 9, rlen - 9, "]]>");
+            memcpy(out + w, rest + 9, e);
+            w += e;
+            seen_text = seen_text || e > 0;
+            i += 9 + e + (e < rlen - 9 ? 3 : 0);
+            continue;
+        }
+        /* A tag is '<', optional '/', a name starting with a letter. */
+        size_t j = 1;
+        bool closing = j < rlen && rest[j] == '/';
+        if (closing) j++;
+        bool letter =
+            j < rlen && ((rest[j] >= 'a' && rest[j] <= 'z') || (rest[j] >= 'A' && rest[j] <= 'Z') ||
+                         rest[j] == '!' || rest[j] == '?');
+        const char *gt = letter ? memchr(rest, '>', rlen) : NULL;
+        if (gt == NULL) { /* a lone '<' is text ("a < b") */
+            out[w++] = c;
+            i++;
+            seen_text = true;
+            continue;
+        }
+        const char *name = rest + j;
+        size_t nlen = 0;
+        while (name + nlen < gt && name[nlen] != ' ' && name[nlen] != '/' && name[nlen] != '\t' &&
+               name[nlen] != '\n' && name[nlen] != '\r')
+            nlen++;
+        const char *colon = memchr(name, ':', nlen); /* "jats:p" -> "p" */
+        if (colon != NULL) {
+            nlen -= (size_t)(colon + 1 - name);
+            name = colon + 1;
+        }
+        if (ci_eq(name, nlen, "title")) {
+            if (!closing && !seen_text) {
+                title_start = w;
+            } else if (closing && title_start != (size_t)-1) {
+                const char *t = out + title_start;
+                size_t tl = w - title_start;
+                while (tl > 0 && (*t == ' ' || *t == '\n' || *t == '\t' || *t == '\r'))
+                    t++, tl--;
+                while (tl > 0 && (t[tl - 1] == ' ' || t[tl - 1] == '\n' || t[tl - 1] == '\t' ||
+                                  t[tl - 1] == '\r'))
+                    tl--;
+                if (ci_eq(t, tl, "abstract") || ci_eq(t, tl, "summary")) w = title_start;
+                title_start = (size_t)-1;
+            }
+        }
+        if (is_block_tag(name, nlen)) out[w++] = ' ';
+        i += (size_t)(gt - rest) + 1;
+    }
+    w = prov__decode_entities(out, w);
+    return paper_clean_text(a, out, w);
+}
+
+/* ---- dates, ids ---- */
+
+static bool digits_at(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+int prov__year_of(const char *date)
+{
+    if (date == NULL || strnlen(date, 4) < 4 || !digits_at(date, 4)) return 0;
+    if (date[4] >= '0' && date[4] <= '9') return 0;
+    int y = (date[0] - '0') * 1000 + (date[1] - '0') * 100 + (date[2] - '0') * 10 + (date[3] - '0');
+    return y > 0 ? y : 0;
+}
+
+const char *prov__date_of(arena_t *a, const char *iso)
+{
+    if (prov__year_of(iso) == 0) return NULL;
+    size_t n = 4;
+    if (iso[4] == '-' && strnlen(iso + 5, 2) == 2 && digits_at(iso + 5, 2)) {
+        n = 7;
+        if (iso[7] == '-' && strnlen(iso + 8, 2) == 2 && digits_at(iso + 8, 2)) n = 10;
+    }
+    return arena_strndup(a, iso, n);
+}
+
+void prov__set_source(paper_t *p, source_t s, const char *id, int rank)
+{
+    p->sources[0].source = s;
+    p->sources[0].id = id;
+    p->sources[0].rank = rank;
+    p->nsources = 1;
+}
+
+bool prov__arxiv_from(paper_t *p, arena_t *a, const char *s)
+{
+    if (p->arxiv_id != NULL || s == NULL) return false;
+    size_t len = strlen(s);
+    bool looks = false;
+    for (size_t i = 0; i + 5 <= len && !looks; i++)
+        looks = ci_eq(s + i, 5, "arxiv");
+    if (!looks) return false;
+    const char *version = NULL;
+    char *id = paper_normalize_arxiv_id(a, s, len, &version);
+    if (id == NULL) return false;
+    p->arxiv_id = id;
+    if (p->arxiv_version == NULL) p->arxiv_version = version;
+    return true;
+}
+
+int prov__strv_add(arena_t *a, const char ***arr, size_t *n, size_t *cap, const char *s)
+{
+    if (s == NULL) return -1;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*arr)[i], s) == 0) return 0;
+    if (*n == *cap) {
+        size_t nc = *cap == 0 ? 8 : *cap * 2;
+        const char **na = arena_alloc(a, nc * sizeof(*na));
+        if (na == NULL) return -1;
+        if (*n > 0) memcpy(na, *arr, *n * sizeof(*na));
+        *arr = na;
+        *cap = nc;
+    }
+    (*arr)[(*n)++] = s;
+    return 0;
+}
