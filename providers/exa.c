@@ -1,0 +1,192 @@
+/* Exa adapter: POST /search with a JSON body restricted to research papers,
+ * JSON answer parsed with jansson. A key is required (x-api-key).
+ *
+ * Filters: dates and years (startPublishedDate / endPublishedDate). Exa
+ * cannot filter by author, arXiv category or open access, cannot sort, and
+ * has no paging (numResults <= 100): the merge does the rest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "providers/common.h"
+
+#define EXA_MAX_RESULTS 100
+#define EXA_TEXT_CHARS 2000
+/* The category for research papers. Exa's current API (exa-js 2026-08,
+ * "Publication category" blog 2026-07) calls it "publication"; deployments
+ * before that took "research paper". */
+#define EXA_CATEGORY "publication"
+
+/* Builds POST {base}/search with {"query", "type":"auto", "category",
+ * "numResults", "contents":{"text":{"maxCharacters"}}[, start/endPublishedDate]}.
+ * Fails when no API key is configured. */
+static int exa_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                     char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "exa: no base URL");
+    if (!prov__has(ps->api_key))
+        return prov__fail(err, errlen, "exa: no API key configured (Exa refuses keyless requests)");
+    if (!prov__has(q->text)) return prov__fail(err, errlen, "exa: empty query");
+
+    json_t *root =
+        json_pack("{s:s, s:s, s:s, s:i, s:{s:{s:i}}}", "query", q->text, "type", "auto", "category",
+                  EXA_CATEGORY, "numResults", prov__clamp_results(ps->max_results, EXA_MAX_RESULTS),
+                  "contents", "text", "maxCharacters", EXA_TEXT_CHARS);
+    if (root == NULL) return prov__fail(err, errlen, "exa: cannot build the request body");
+    char date[40];
+    if (prov__has(q->date_from) || q->year_from > 0) {
+        if (prov__has(q->date_from))
+            snprintf(date, sizeof(date), "%.10sT00:00:00.000Z", q->date_from);
+        else
+            snprintf(date, sizeof(date), "%04d-01-01T00:00:00.000Z", q->year_from);
+        json_object_set_new(root, "startPublishedDate", json_string(date));
+    }
+    if (prov__has(q->date_to) || q->year_to > 0) {
+        if (prov__has(q->date_to))
+            snprintf(date, sizeof(date), "%.10sT23:59:59.999Z", q->date_to);
+        else
+            snprintf(date, sizeof(date), "%04d-12-31T23:59:59.999Z", q->year_to);
+        json_object_set_new(root, "endPublishedDate", json_string(date));
+    }
+    char *body = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (body == NULL) return prov__fail(err, errlen, "exa: cannot serialise the request body");
+    size_t blen = strlen(body);
+    out->body = arena_strndup(a, body, blen);
+    out->body_len = blen;
+    free(body);
+
+    out->method = "POST";
+    out->url = arena_sprintf(a, "%s/search", ps->base_url);
+    if (out->body == NULL || out->url == NULL ||
+        prov__add_header(out, a, "Content-Type", "application/json") < 0 ||
+        prov__add_header(out, a, "Accept", "application/json") < 0 ||
+        prov__add_header(out, a, "x-api-key", ps->api_key) < 0)
+        return prov__fail(err, errlen, "exa: out of memory");
+    return 0;
+}
+
+/* Splits Exa's comma-joined author string into p->authors. */
+static int exa_authors(const char *s, arena_t *a, paper_t *p)
+{
+    size_t n = 1;
+    for (const char *c = s; *c != '\0'; c++)
+        if (*c == ',' || *c == ';') n++;
+    p->authors = arena_alloc(a, n * sizeof(*p->authors));
+    if (p->authors == NULL) return -1;
+    const char *start = s;
+    for (const char *c = s;; c++) {
+        if (*c == ',' || *c == ';' || *c == '\0') {
+            char *name = paper_clean_text(a, start, (size_t)(c - start));
+            if (name != NULL) p->authors[p->nauthors++] = name;
+            if (*c == '\0') break;
+            start = c + 1;
+        }
+    }
+    return 0;
+}
+
+/* The page text as an abstract: without a leading copy of the title and a
+ * leading "Abstract" heading. */
+static char *exa_abstract(arena_t *a, const char *text, const char *title)
+{
+    char *t = paper_clean_text(a, text, strlen(text));
+    if (t == NULL) return NULL;
+    size_t tl = strlen(title);
+    if (tl > 0 && strncasecmp(t, title, tl) == 0) {
+        t += tl;
+        while (*t == ' ' || *t == '.' || *t == ':')
+            t++;
+    }
+    if (strncasecmp(t, "abstract", 8) == 0 && (t[8] == ' ' || t[8] == ':' || t[8] == '.')) {
+        t += 8;
+        while (*t == ' ' || *t == '.' || *t == ':')
+            t++;
+    }
+    return t[0] != '\0' ? t : NULL;
+}
+
+/* Reads one result into p; -1 on out of memory. */
+static int exa_result(const json_t *it, arena_t *a, paper_t *p)
+{
+    const char *s;
+    if ((s = prov__json_str(it, "title")) != NULL) {
+        char *t = prov__strip_markup(a, s, strlen(s));
+        if (t != NULL) p->title = t;
+    }
+    const char *url = prov__json_str(it, "url");
+    if (url == NULL) url = prov__json_str(it, "id");
+    if (url != NULL) {
+        p->url = arena_strdup(a, url);
+        const char *d = strstr(url, "doi.org/");
+        if (d != NULL) p->doi = paper_normalize_doi(a, d + 8, strlen(d + 8));
+        if (prov__arxiv_from(p, a, url)) {
+            p->open_access = true;
+            p->pdf_url = arena_sprintf(a, "https://arxiv.org/pdf/%s%s", p->arxiv_id,
+                                       p->arxiv_version != NULL ? p->arxiv_version : "");
+        } else {
+            size_t ul = strlen(url);
+            if (ul > 4 && strcasecmp(url + ul - 4, ".pdf") == 0) {
+                p->pdf_url = p->url;
+                p->open_access = true;
+            }
+        }
+    }
+    if ((s = prov__json_str(it, "publishedDate")) != NULL) {
+        p->published = prov__date_of(a, s);
+        p->year = prov__year_of(s);
+    }
+    if ((s = prov__json_str(it, "author")) != NULL && exa_authors(s, a, p) < 0) return -1;
+    if ((s = prov__json_str(it, "text")) != NULL) p->abstract = exa_abstract(a, s, p->title);
+    if (p->abstract == NULL && (s = prov__json_str(it, "summary")) != NULL)
+        p->abstract = paper_clean_text(a, s, strlen(s));
+    return 0;
+}
+
+/* Parses {requestId, results[], ...}; {error, tag} bodies are errors. */
+static int exa_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
+                     size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    out->total = -1;
+    json_t *root = prov__json_load(body, len, "exa", err, errlen);
+    if (root == NULL) return -1;
+    int rc = -1;
+    json_t *results = prov__json_arr(root, "results");
+    if (results == NULL) {
+        const char *m = prov__json_str(root, "error");
+        const char *tag = prov__json_str(root, "tag");
+        if (m == NULL) m = "no \"results\" in response";
+        prov__fail(err, errlen, "exa: %s%s%s%s", m, tag ? " (" : "", tag ? tag : "",
+                   tag ? ")" : "");
+        goto done;
+    }
+    int rank = 0;
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        json_t *it = json_array_get(results, i);
+        if (!json_is_object(it)) continue;
+        const char *id = prov__json_str(it, "id");
+        if (id == NULL) id = prov__json_str(it, "url");
+        if (id == NULL) continue;
+        paper_t *p = paper_list_add(&out->papers, a);
+        if (p == NULL || exa_result(it, a, p) < 0) {
+            prov__fail(err, errlen, "exa: out of memory");
+            goto done;
+        }
+        prov__set_source(p, SRC_EXA, arena_strdup(a, id), ++rank);
+    }
+    rc = 0;
+done:
+    json_decref(root);
+    if (rc < 0) out->papers.n = 0;
+    return rc;
+}
+
+const prov_def_t prov_exa = {
+    .source = SRC_EXA,
+    .name = "exa",
+    .build = exa_build,
+    .parse = exa_parse,
+};
