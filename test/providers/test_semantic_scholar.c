@@ -1,0 +1,210 @@
+/* Semantic Scholar adapter: request building and JSON parsing on fixtures. */
+#include <string.h>
+
+#include "test/providers/helpers.h"
+
+#define BASE "https://api.semanticscholar.org"
+#define FIELDS                                                                                     \
+    "&fields=paperId,externalIds,url,title,abstract,venue,year,publicationDate,journal,"           \
+    "citationCount,isOpenAccess,openAccessPdf,fieldsOfStudy,s2FieldsOfStudy,authors"
+
+static const prov_def_t *D = &prov_semantic_scholar;
+
+TEST(build_plain_query_without_key)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("self-attention is all you need");
+    prov_settings_t s = test_settings(BASE, NULL, NULL, 20);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.method, "GET");
+    ASSERT_STR_EQ(r.url,
+                  BASE "/graph/v1/paper/search?query=self%20attention%20is%20all%20you%20need"
+                       "&offset=0&limit=20" FIELDS);
+    ASSERT_EQ(r.nheaders, 1);
+    ASSERT(has_header(&r, "Accept: application/json"));
+    arena_free(a);
+}
+
+TEST(build_with_filters_and_key)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("graph networks");
+    q.year_from = 2016;
+    q.year_to = 2020;
+    q.category = "cs.LG";
+    q.open_access = true;
+    q.author = "someone"; /* not expressible: ignored */
+    prov_settings_t s = test_settings(BASE, "s2-secret", NULL, 500);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.url,
+                  BASE "/graph/v1/paper/search?query=graph%20networks&offset=0&limit=100" FIELDS
+                       "&year=2016-2020&fieldsOfStudy=Computer%20Science&openAccessPdf=");
+    ASSERT(has_header(&r, "x-api-key: s2-secret"));
+    arena_free(a);
+}
+
+TEST(build_year_forms)
+{
+    static const struct {
+        int from, to;
+        const char *date_from, *date_to, *want;
+    } cases[] = {
+        {2019, 2019, NULL, NULL, "&year=2019"},
+        {2010, 0, NULL, NULL, "&year=2010-"},
+        {0, 2015, NULL, NULL, "&year=-2015"},
+        {2016, 2020, "2016-03-05", "2020-06-06", "&publicationDateOrYear=2016-03-05%3A2020-06-06"},
+        {1981, 0, "1981-08-25", NULL, "&publicationDateOrYear=1981-08-25%3A"},
+        {2014, 2015, NULL, "2015-01-31", "&publicationDateOrYear=2014-01-01%3A2015-01-31"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        arena_t *a = arena_new(0);
+        query_t q = test_query("x");
+        q.year_from = cases[i].from;
+        q.year_to = cases[i].to;
+        q.date_from = cases[i].date_from;
+        q.date_to = cases[i].date_to;
+        prov_settings_t s = test_settings(BASE, "", NULL, 10);
+        prov_request_t r;
+        char err[128];
+        ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+        ASSERT_STR_CONTAINS(r.url, cases[i].want);
+        ASSERT_EQ(r.nheaders, 1); /* "" is no key */
+        arena_free(a);
+    }
+}
+
+TEST(parse_search_sample)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/search.json", 0, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(r.total, 5840);
+    ASSERT_EQ(r.papers.n, 2);
+    paper_t *p = &r.papers.items[0];
+    ASSERT_STR_EQ(p->title, "Attention is All you Need");
+    ASSERT_STR_EQ(p->arxiv_id, "1706.03762");
+    ASSERT_NULL(p->arxiv_version);
+    ASSERT_NULL(p->doi);
+    ASSERT_EQ(p->year, 2017);
+    ASSERT_STR_EQ(p->published, "2017-06-12");
+    ASSERT_STR_EQ(p->venue, "Neural Information Processing Systems");
+    ASSERT_EQ(p->citations, 158214);
+    ASSERT(!p->open_access);
+    ASSERT_NULL(p->pdf_url); /* url "" */
+    ASSERT_EQ(p->nauthors, 4);
+    ASSERT_STR_EQ(p->authors[1], "Noam M. Shazeer");
+    ASSERT_EQ(p->ncategories, 1);
+    ASSERT_STR_EQ(p->categories[0], "Computer Science");
+    ASSERT_STR_EQ(p->url,
+                  "https://www.semanticscholar.org/paper/204e3073870fae3d05bcbc2f6a8e263d9b72e776");
+    ASSERT_EQ(p->sources[0].source, SRC_SEMANTIC_SCHOLAR);
+    ASSERT_STR_EQ(p->sources[0].id, "204e3073870fae3d05bcbc2f6a8e263d9b72e776");
+    ASSERT_EQ(p->sources[0].rank, 1);
+    ASSERT_EQ(p->nsources, 1);
+    p = &r.papers.items[1];
+    ASSERT_STR_EQ(p->doi, "10.18653/v1/n19-1423");
+    ASSERT_STR_EQ(p->arxiv_id, "1810.04805");
+    ASSERT(p->open_access);
+    ASSERT_STR_EQ(p->pdf_url, "https://aclanthology.org/N19-1423.pdf");
+    ASSERT_EQ(p->sources[0].rank, 2);
+    arena_free(a);
+}
+
+TEST(parse_bulk_page)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/bulk.json", 0, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(r.total, 2463);
+    ASSERT_EQ(r.papers.n, 1);
+    paper_t *p = &r.papers.items[0];
+    ASSERT_STR_EQ(p->doi, "10.3390/s21051910");
+    ASSERT_STR_EQ(p->authors[0], "A. Poniszewska-Mara\xc5\x84"
+                                 "da");
+    ASSERT_EQ(p->ncategories, 3); /* Computer Science, Medicine, Engineering: no duplicates */
+    ASSERT_STR_EQ(p->categories[2], "Engineering");
+    arena_free(a);
+}
+
+TEST(parse_nulls_and_odd_types)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/nulls.json", 0, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(r.total, 3);    /* "total" as a string */
+    ASSERT_EQ(r.papers.n, 2); /* non-objects and id-less, title-less items skipped */
+    paper_t *p = &r.papers.items[0];
+    ASSERT_STR_EQ(p->title, "Only a title");
+    ASSERT_NULL(p->abstract);
+    ASSERT_NULL(p->venue);
+    ASSERT_NULL(p->url);
+    ASSERT_EQ(p->year, 0);
+    ASSERT_NULL(p->published);
+    ASSERT_EQ(p->citations, -1);
+    ASSERT_EQ(p->nauthors, 1);
+    ASSERT_STR_EQ(p->authors[0], "Real Name");
+    p = &r.papers.items[1];
+    ASSERT_STR_EQ(p->title, "");
+    ASSERT_STR_EQ(p->doi, "10.1000/xyz");
+    ASSERT_STR_EQ(p->venue, "Journal Name");
+    ASSERT_STR_EQ(p->published, "2021");
+    ASSERT_NULL(p->pdf_url);
+    ASSERT_EQ(p->ncategories, 1);
+    ASSERT_STR_EQ(p->sources[0].id, "b2");
+    ASSERT_EQ(p->sources[0].rank, 2);
+    arena_free(a);
+}
+
+TEST(parse_empty)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/empty.json", 0, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(r.total, 0);
+    ASSERT_EQ(r.papers.n, 0);
+    arena_free(a);
+}
+
+TEST(parse_error_bodies)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/error_400.json", 0, a, &r, err, sizeof(err)), -1);
+    ASSERT_STR_CONTAINS(err, "Unrecognized or unsupported fields");
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/error_429.json", 0, a, &r, err, sizeof(err)), -1);
+    ASSERT_STR_CONTAINS(err, "Too Many Requests");
+    arena_free(a);
+}
+
+TEST(parse_refuses_garbage_and_truncation)
+{
+    for (size_t i = 0; i < sizeof(garbage_bodies) / sizeof(garbage_bodies[0]); i++) {
+        arena_t *a = arena_new(0);
+        prov_result_t r;
+        char err[256] = "";
+        ASSERT_EQ(parse_string(D, garbage_bodies[i], a, &r, err, sizeof(err)), -1);
+        ASSERT_STR_CONTAINS(err, "semantic_scholar");
+        arena_free(a);
+    }
+    size_t len = 0;
+    free(fixture_read("semantic_scholar/search.json", &len));
+    for (size_t cut = 1; cut + 2 < len; cut += len / 41 + 1) {
+        arena_t *a = arena_new(0);
+        prov_result_t r;
+        char err[256] = "";
+        ASSERT_EQ(parse_fixture(D, "semantic_scholar/search.json", cut, a, &r, err, sizeof(err)),
+                  -1);
+        arena_free(a);
+    }
+}
+
+TEST_MAIN()
