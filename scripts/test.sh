@@ -105,7 +105,7 @@ run_build() {
     fi
 }
 
-run_build "debugoptimized" build --buildtype=debugoptimized
+run_build "debugoptimized" build --buildtype=debugoptimized -Db_sanitize=none
 
 if [ "${SF_SKIP_ASAN:-0}" != 1 ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
