@@ -453,7 +453,7 @@ static int build_paper(arena_t *a, const item_t *items, const int *m, size_t n, 
     const item_t *doi_from = NULL, *arxiv_from = NULL;
     int best_prec = 0, best_y = 0, best_m = 0, best_d = 0;
     int min_year = 0;
-    size_t ncat_in = 0;
+    size_t ncat_in = 0, abstract_len = 0;
     int best_rank[SRC_COUNT];
     const char *best_id[SRC_COUNT];
     for (int s = 0; s < SRC_COUNT; s++)
@@ -463,9 +463,11 @@ static int build_paper(arena_t *a, const item_t *items, const int *m, size_t n, 
         const item_t *it = &items[m[k]];
         const paper_t *p = it->p;
         if (out->title[0] == '\0' && p->title != NULL && p->title[0] != '\0') out->title = p->title;
-        if (p->abstract != NULL &&
-            (out->abstract == NULL || strlen(p->abstract) > strlen(out->abstract)))
-            out->abstract = p->abstract;
+        if (p->abstract != NULL && p->abstract[0] != '\0') {
+            size_t alen = strlen(p->abstract);
+            if (out->abstract == NULL || alen > abstract_len)
+                out->abstract = p->abstract, abstract_len = alen;
+        }
         if (p->nauthors > out->nauthors) out->authors = p->authors, out->nauthors = p->nauthors;
         if (it->doi != NULL && (doi_from == NULL || (doi_from->doi_is_arxiv && !it->doi_is_arxiv)))
             doi_from = it;
