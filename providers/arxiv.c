@@ -1,12 +1,14 @@
 /* arXiv adapter: the Atom 1.0 API (GET /api/query), parsed with libxml2.
  *
- * Filters arXiv can do, in search_query: author (au:), category (cat:),
- * date range (submittedDate:[... TO ...], on the v1 submission date).
+ * Filters arXiv can do, in search_query: author (au:), category (cat:).
+ * Dates: the live API takes submittedDate:[YYYYMMDDTTTT TO YYYYMMDDTTTT]
+ * (v1 submission date), but the reference wire format does not list it and
+ * the simulator treats it as a plain term (no hits at all), so it is off
+ * unless ARXIV_DATE_FILTER is 1; the merge filters dates either way.
  * Open access needs nothing (every arXiv paper is open). Sort by citations
  * cannot be done (arXiv has no counts): relevance is asked instead. */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,9 @@
 #include "providers/common.h"
 
 #define ARXIV_MAX_RESULTS 2000 /* per call, from the API manual */
+#ifndef ARXIV_DATE_FILTER
+#define ARXIV_DATE_FILTER 0
+#endif
 
 static const char NS_ATOM[] = "http://www.w3.org/2005/Atom";
 static const char NS_ARXIV[] = "http://arxiv.org/schemas/atom";
@@ -66,15 +71,31 @@ static bool compact_date(const char *d, char out[24])
     memcpy(out + 4, d + 5, 2);
     memcpy(out + 6, d + 8, 2);
     out[8] = '\0';
-    for (int i = 0; i < 8; i++)
-        if (out[i] < '0' || out[i] > '9') return false;
+    for (int i = 0; i < 8; i++) {
+        if (out[i] < '0' || out[i] > '9') {
+            out[0] = '\0';
+            return false;
+        }
+    }
     return true;
 }
 
-/* Builds GET
- * {base}/api/query?search_query=...&start=0&max_results=N&sortBy=..&sortOrder=descending. The text
- * becomes all:word terms ANDed (arXiv ORs nothing implicitly that way, and a bare phrase would be
- * too strict). */
+/* Appends " AND submittedDate:[from TO to]" for the query's dates or years. */
+static void add_date_range(prov__sb_t *sq, const query_t *q)
+{
+    char from[24] = "", to[24] = "";
+    if (!compact_date(q->date_from, from) && q->year_from > 0)
+        snprintf(from, sizeof(from), "%04d0101", q->year_from);
+    if (!compact_date(q->date_to, to) && q->year_to > 0)
+        snprintf(to, sizeof(to), "%04d1231", q->year_to);
+    if (from[0] == '\0' && to[0] == '\0') return;
+    prov__sb_printf(sq, " AND submittedDate:[%s0000 TO %s2359]",
+                    from[0] != '\0' ? from : "19910101", to[0] != '\0' ? to : "99991231");
+}
+
+/* Builds GET {base}/api/query?search_query=..&start=0&max_results=N&sortBy=..&sortOrder=descending.
+ * Each word of the text becomes an all:word term, joined by AND, with arXiv's
+ * syntax characters removed from the words. */
 static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                        char *err, size_t errlen)
 {
@@ -88,15 +109,7 @@ static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, 
     if (prov__has(q->category)) terms += add_terms(&sq, a, "cat:", q->category);
     if (terms == 0) return prov__fail(err, errlen, "arxiv: the query has no searchable words");
 
-    char from[24] = "", to[24] = "";
-    if (!compact_date(q->date_from, from) && q->year_from > 0)
-        snprintf(from, sizeof(from), "%04d0101", q->year_from);
-    if (!compact_date(q->date_to, to) && q->year_to > 0)
-        snprintf(to, sizeof(to), "%04d1231", q->year_to);
-    if (from[0] != '\0' || to[0] != '\0') {
-        prov__sb_printf(&sq, " AND submittedDate:[%s0000 TO %s2359]",
-                        from[0] != '\0' ? from : "19910101", to[0] != '\0' ? to : "99991231");
-    }
+    if (ARXIV_DATE_FILTER) add_date_range(&sq, q);
     const char *search_query = prov__sb_str(&sq);
 
     prov__sb_t u;
@@ -263,7 +276,9 @@ static int arxiv_parse(const char *body, size_t len, arena_t *a, prov_result_t *
     memset(out, 0, sizeof(*out));
     out->total = -1;
     if (body == NULL || len == 0) return prov__fail(err, errlen, "arxiv: empty response body");
-    if (len > INT_MAX) return prov__fail(err, errlen, "arxiv: response too large");
+    /* xmlCtxtReadMemory takes an int size. (No <limits.h>: providers/limits.h
+     * shadows it in this folder.) */
+    if (len > (size_t)__INT_MAX__) return prov__fail(err, errlen, "arxiv: response too large");
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (ctxt == NULL) return prov__fail(err, errlen, "arxiv: out of memory");
@@ -323,7 +338,10 @@ static int arxiv_parse(const char *body, size_t len, arena_t *a, prov_result_t *
 done:
     if (doc != NULL) xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
-    if (rc < 0) out->papers.n = 0;
+    if (rc < 0) {
+        out->papers.n = 0;
+        out->total = -1;
+    }
     return rc;
 }
 

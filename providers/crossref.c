@@ -211,7 +211,10 @@ static int crossref_parse(const char *body, size_t len, arena_t *a, prov_result_
     rc = 0;
 done:
     json_decref(root);
-    if (rc < 0) out->papers.n = 0;
+    if (rc < 0) {
+        out->papers.n = 0;
+        out->total = -1;
+    }
     return rc;
 }
 

@@ -180,7 +180,10 @@ static int exa_parse(const char *body, size_t len, arena_t *a, prov_result_t *ou
     rc = 0;
 done:
     json_decref(root);
-    if (rc < 0) out->papers.n = 0;
+    if (rc < 0) {
+        out->papers.n = 0;
+        out->total = -1;
+    }
     return rc;
 }
 
