@@ -26,6 +26,9 @@ typedef struct sf_provider_config {
     int64_t timeout_ms;            /* timeout: whole call; default 4s */
     int64_t connect_timeout_ms;    /* connect_timeout; default 2s */
     int64_t max_results;           /* max_results asked of the provider; default 25 */
+    int64_t rate_interval_ms;      /* rate_interval: one call per interval, group-wide; 0 = none */
+    int64_t rate_burst;            /* rate_burst: calls allowed at once after a quiet spell */
+    int64_t max_concurrent;        /* max_concurrent: calls in flight per worker; default 256 */
 } sf_provider_config_t;
 
 typedef struct sf_config {
@@ -61,6 +64,10 @@ typedef struct sf_config {
             contact[CONFIG_STR_MAX]; /* providers.contact: mailto for polite pools, in User-Agent */
         int64_t max_host_connections; /* providers.max_host_connections per worker; default 16 */
         int64_t max_response_bytes;   /* providers.max_response_bytes; default 8m */
+        int64_t max_retries;          /* providers.max_retries per call, within the deadline; default 2 */
+        int64_t breaker_threshold;    /* providers.breaker_threshold: failures in a row that open it */
+        int64_t breaker_base_ms;      /* providers.breaker_base: first open time; doubles each time */
+        int64_t breaker_max_ms;       /* providers.breaker_max: longest open time */
     } providers;
 
     struct {

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/master.h"
+#include "core/shm.h"
 #include "core/worker.h"
 #include "http/handlers_health.h"
 #include "http/handlers_search.h"
@@ -160,6 +161,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     a->cfg = cfg;
     a->loop = loop;
     a->router = http_router_new();
+    prov_fanout_configure_limits(cfg); /* a reload may have changed them */
     a->fanout = prov_fanout_new(loop, cfg);
     if (!a->router || !a->fanout) goto oom;
     a->search = (http_search_ctx_t){.loop = loop,
@@ -253,6 +255,10 @@ static int cmd_serve(int argc, char **argv)
     if (log_open(cfg.log.file, level) < 0)
         fprintf(stderr, "scifind: cannot open log file '%s': logging to stderr\n", cfg.log.file);
     report_providers(&cfg);
+    if (!shm_create()) {
+        log_error("cannot map the shared-memory region");
+        goto out;
+    }
     if (cfg.workers < 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.workers = n > 0 ? (int)n : 1;
@@ -265,6 +271,7 @@ static int cmd_serve(int argc, char **argv)
         log_write(LOG_INFO, "scifind starting", LF_STR, "version", SCIFIND_VERSION, LF_END);
         rc = master_run(&cfg, &worker_app, load_config, &fl);
     }
+    shm_destroy();
     log_close();
 out:
     free_flags(&fl);

@@ -10,8 +10,8 @@
 
 #include "core/query.h"
 
-#define MAX_TEXT_BYTES 512
-#define MAX_VALUE_BYTES 1024
+#define MAX_TEXT_CHARS 1000
+#define MAX_VALUE_BYTES 4096
 #define MAX_OFFSET 10000
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -108,6 +108,14 @@ static bool utf8_valid(const char *s, size_t n)
     return true;
 }
 
+static size_t utf8_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return c;
+}
+
 static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
 {
     unsigned mask = 0;
@@ -142,11 +150,12 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
 {
     long n;
     if (!utf8_valid(v, vlen)) return fail(err, errlen, "parameter '%s' is not valid UTF-8", key);
-    if (strcmp(key, "q") == 0) {
-        if (vlen > MAX_TEXT_BYTES)
-            return fail(err, errlen, "parameter 'q' is longer than %d bytes", MAX_TEXT_BYTES);
+    if (strcmp(key, "query") == 0) {
+        if (utf8_chars(v, vlen) > MAX_TEXT_CHARS)
+            return fail(err, errlen, "parameter 'query' is longer than %d characters",
+                        MAX_TEXT_CHARS);
         q->text = query_normalize_text(a, v, vlen);
-        if (!q->text) return fail(err, errlen, "parameter 'q' is empty");
+        if (!q->text) return fail(err, errlen, "parameter 'query' is empty");
     } else if (strcmp(key, "limit") == 0) {
         if (parse_int(v, 1, QUERY_MAX_LIMIT, &n))
             return fail(err, errlen, "parameter 'limit' must be an integer from 1 to %d",
@@ -203,10 +212,10 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
             q->year_from = (int)n;
         else
             q->year_to = (int)n;
-    } else if (strcmp(key, "from") == 0 || strcmp(key, "to") == 0) {
+    } else if (strcmp(key, "date_from") == 0 || strcmp(key, "date_to") == 0) {
         if (!valid_date(v))
             return fail(err, errlen, "parameter '%s' must be a date YYYY-MM-DD", key);
-        if (key[0] == 'f')
+        if (key[5] == 'f')
             q->date_from = arena_strndup(a, v, vlen);
         else
             q->date_to = arena_strndup(a, v, vlen);
@@ -227,9 +236,9 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
             q->open_access = false;
         else
             return fail(err, errlen, "parameter 'open_access' must be true or false");
-    } else if (strcmp(key, "deadline_ms") == 0) {
+    } else if (strcmp(key, "timeout_ms") == 0) {
         if (parse_int(v, 1, 600000, &n))
-            return fail(err, errlen, "parameter 'deadline_ms' must be an integer from 1 to 600000");
+            return fail(err, errlen, "parameter 'timeout_ms' must be an integer from 1 to 600000");
         q->deadline_ms = (int)n;
     } else {
         return fail(err, errlen, "unknown parameter '%.64s'", key);
@@ -240,7 +249,7 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
 /* Cross-field checks once every parameter is in. */
 static int finish(query_t *q, char *err, size_t errlen)
 {
-    if (!q->text) return fail(err, errlen, "parameter 'q' is required");
+    if (!q->text) return fail(err, errlen, "parameter 'query' is required");
     if (q->date_from) {
         int y = atoi(q->date_from);
         if (!q->year_from || y > q->year_from) q->year_from = y;
@@ -252,7 +261,7 @@ static int finish(query_t *q, char *err, size_t errlen)
     if (q->year_from && q->year_to && q->year_from > q->year_to)
         return fail(err, errlen, "the year or date range is empty (from is after to)");
     if (q->date_from && q->date_to && strcmp(q->date_from, q->date_to) > 0)
-        return fail(err, errlen, "parameter 'from' is after 'to'");
+        return fail(err, errlen, "parameter 'date_from' is after 'date_to'");
     return 0;
 }
 

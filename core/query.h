@@ -14,7 +14,7 @@ typedef enum { SORT_RELEVANCE = 0, SORT_DATE, SORT_CITATIONS } query_sort_t;
 typedef enum { STRATEGY_MERGE = 0, STRATEGY_FASTEST } query_strategy_t;
 
 #define QUERY_MAX_LIMIT 100
-#define QUERY_DEFAULT_LIMIT 10
+#define QUERY_DEFAULT_LIMIT 20
 
 typedef struct query {
     const char *text;       /* trimmed, case-folded, whitespace collapsed; never empty */
@@ -29,19 +29,20 @@ typedef struct query {
     int offset;           /* >= 0 */
     query_sort_t sort;
     query_strategy_t strategy;
-    int deadline_ms; /* 0 = the configured default; the client may ask for less */
+    int deadline_ms; /* timeout_ms; 0 = the configured default; the client may ask for less */
 } query_t;
 
-/* Fills q with the defaults (limit 10, relevance, merge, all providers). */
+/* Fills q with the defaults (limit 20, relevance, merge, all providers). */
 void query_init(query_t *q);
 
-/* Parses a URL query string ("q=graph+neural&limit=5&providers=arxiv,crossref").
- * Keys: q (required), limit, offset, sort (relevance|date|citations),
- * strategy (merge|fastest), providers (comma list), year ("2020" or
- * "2018-2021"), year_from, year_to, from, to (YYYY-MM-DD), author,
- * category, open_access (true|false|1|0), deadline_ms. Unknown keys, repeated
- * keys and bad values are refused. Strings are copied into a. Returns 0, or
- * -1 with a message for the client in err. */
+/* Parses a URL query string ("query=graph+neural&limit=5&providers=arxiv,crossref").
+ * Keys: query (required, 1..1000 characters), limit (1..100, default 20),
+ * offset, sort (relevance|date|citations), strategy (merge|fastest),
+ * providers (comma list), date_from, date_to (YYYY-MM-DD), year ("2020" or
+ * "2018-2021"), year_from, year_to, author, category, open_access
+ * (true|false|1|0), timeout_ms. Unknown keys, repeated keys and bad values
+ * are refused. Strings are copied into a. Returns 0, or -1 with a message
+ * for the client (naming the field) in err. */
 int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err,
                        size_t errlen);
 

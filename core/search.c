@@ -259,6 +259,11 @@ void **search_backend_slot(search_t *s, source_t src)
     return &s->providers[src].backend_data;
 }
 
+uint64_t search_deadline_ns(const search_t *s)
+{
+    return s->start_ns + (uint64_t)s->deadline_ms * 1000000u;
+}
+
 arena_t *search_arena(search_t *s)
 {
     return s->arena;

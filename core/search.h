@@ -63,6 +63,8 @@ void search_provider_done(search_t *s, source_t src, search_pstatus_t status, pa
 void **search_backend_slot(search_t *s, source_t src);
 
 arena_t *search_arena(search_t *s);
+/* When the search answers, on the clock_now_ns() clock. */
+uint64_t search_deadline_ns(const search_t *s);
 const query_t *search_query(const search_t *s);
 
 /* The answer: HTTP status (200, or 502 when every provider asked failed)

@@ -19,8 +19,7 @@ static void on_search_done(search_t *s, void *data)
     w->search = s;
     w->answered = true;
     w->req->on_client_gone = NULL;
-    http_respond_blob(w->req, search_status(s), "application/json", "Cache-Control: no-store\r\n",
-                      search_body(s));
+    http_respond_json_blob(w->req, search_status(s), "Cache-Control: no-store\r\n", search_body(s));
     search_free(s);
 }
 
@@ -72,7 +71,7 @@ static void search_handler(http_req_t *req)
     if (q.deadline_ms) {
         if (q.deadline_ms > ctx->cfg->search.max_deadline_ms) {
             http_respond_error(req, 400, "bad_request",
-                               "deadline_ms is over the maximum of %lld ms",
+                               "parameter 'timeout_ms' is over the maximum of %lld ms",
                                (long long)ctx->cfg->search.max_deadline_ms);
             return;
         }

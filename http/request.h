@@ -30,6 +30,7 @@ enum {
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_REQUEST_ID_MAX 128
+#define HTTP_MAX_BODY_PARTS 4
 
 typedef struct http_header {
     const char *name;  /* NUL-terminated, as sent */
@@ -90,6 +91,11 @@ void http_respond(http_req_t *req, int status, const char *content_type, const c
  * been written, the caller keeps its own. */
 void http_respond_blob(http_req_t *req, int status, const char *content_type,
                        const char *extra_headers, blob_t *body);
+
+/* Answers with a JSON object blob (it must start with '{') with
+ * "request_id" added as its first member, without copying the blob: the
+ * way cached answers go out. */
+void http_respond_json_blob(http_req_t *req, int status, const char *extra_headers, blob_t *body);
 
 /* Answers with the JSON error shape
  * {"error":{"code":code,"message":...},"request_id":...}. */

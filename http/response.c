@@ -122,9 +122,11 @@ const char *http_req_header(const http_req_t *req, const char *name)
     return NULL;
 }
 
-/* Builds the header block and hands header + body to the connection. */
-static void respond(http_req_t *req, int status, const char *content_type,
-                    const char *extra_headers, const void *body, size_t len)
+/* Builds the header block and hands it with the body parts (which must
+ * stay valid until written: static, the request's arena, or a blob the
+ * request holds) to the connection. */
+static void respond_parts(http_req_t *req, int status, const char *content_type,
+                          const char *extra_headers, const uv_buf_t *parts, unsigned nparts)
 {
     http_conn_t *c = req->conn;
     if (req->answered) {
@@ -135,6 +137,9 @@ static void respond(http_req_t *req, int status, const char *content_type,
     req->status = status;
     if (status >= 100 && status < 600) c->server->stats.responses_by_class[status / 100]++;
 
+    size_t len = 0;
+    for (unsigned i = 0; i < nparts; i++)
+        len += parts[i].len;
     const char *conn_hdr = "";
     if (http__conn_will_close(c))
         conn_hdr = "Connection: close\r\n";
@@ -152,7 +157,7 @@ static void respond(http_req_t *req, int status, const char *content_type,
                                status, http_status_reason(status), clock_http_date(),
                                content_type ? content_type : "application/json", len,
                                req->request_id, conn_hdr, extra_headers ? extra_headers : "");
-    uv_buf_t bufs[2];
+    uv_buf_t bufs[1 + HTTP_MAX_BODY_PARTS];
     unsigned n = 0;
     if (!head) {
         static char oom[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
@@ -161,11 +166,21 @@ static void respond(http_req_t *req, int status, const char *content_type,
         bufs[n++] = uv_buf_init(oom, sizeof oom - 1);
     } else {
         bufs[n++] = uv_buf_init(head, (unsigned)strlen(head));
-        if (len && !req->head_only) bufs[n++] = uv_buf_init((char *)body, (unsigned)len);
+        for (unsigned i = 0; i < nparts && i < HTTP_MAX_BODY_PARTS && !req->head_only; i++)
+            if (parts[i].len) bufs[n++] = parts[i];
     }
-    req->bytes_out = bufs[0].len + (n > 1 ? bufs[1].len : 0);
+    req->bytes_out = 0;
+    for (unsigned i = 0; i < n; i++)
+        req->bytes_out += bufs[i].len;
     http__conn_write(c, req, bufs, n); /* may free req */
     http__conn_answered(c, req);
+}
+
+static void respond(http_req_t *req, int status, const char *content_type,
+                    const char *extra_headers, const void *body, size_t len)
+{
+    uv_buf_t part = uv_buf_init((char *)body, (unsigned)len);
+    respond_parts(req, status, content_type, extra_headers, &part, 1);
 }
 
 void http_respond(http_req_t *req, int status, const char *content_type, const char *extra_headers,
@@ -181,6 +196,23 @@ void http_respond_blob(http_req_t *req, int status, const char *content_type,
     blob_unref(req->held_blob);
     req->held_blob = blob_ref(body);
     respond(req, status, content_type, extra_headers, body->data, body->len);
+}
+
+void http_respond_json_blob(http_req_t *req, int status, const char *extra_headers, blob_t *body)
+{
+    blob_unref(req->held_blob);
+    req->held_blob = blob_ref(body);
+    /* The request id is checked to hold no character JSON would escape. */
+    bool empty = body->len <= 2;
+    char *prefix =
+        arena_sprintf(req->arena, "{\"request_id\":\"%s\"%s", req->request_id, empty ? "}" : ",");
+    if (!prefix || body->len < 1 || body->data[0] != '{') {
+        respond(req, status, "application/json", extra_headers, body->data, body->len);
+        return;
+    }
+    uv_buf_t parts[2] = {uv_buf_init(prefix, (unsigned)strlen(prefix)),
+                         uv_buf_init(body->data + 1, empty ? 0 : (unsigned)body->len - 1)};
+    respond_parts(req, status, "application/json", extra_headers, parts, 2);
 }
 
 /* Appends s as the inside of a JSON string. */

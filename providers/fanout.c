@@ -1,30 +1,59 @@
+/* The search backend for the HTTP providers.
+ *
+ * One fanout_call per provider per search, a small state machine:
+ *   start: breaker and concurrency cap checked, request built once
+ *   WAITING: for a rate-limit slot or a retry's backoff (its timer)
+ *   CALLING: the HTTP call is in flight on the worker's prov_client
+ *   DONE:    reported to the search (or cancelled); freed when its timer closes
+ * A failed call (connection error, 5xx, 429) is tried again only when the
+ * wait (jittered backoff, or the provider's Retry-After) and a call still
+ * fit before the search's deadline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
+#include "core/shm.h"
 #include "providers/client.h"
 #include "providers/fanout.h"
+#include "providers/limits.h"
 #include "providers/provider.h"
 
 #ifndef SCIFIND_VERSION
 #define SCIFIND_VERSION "0.1.0"
 #endif
 
+/* A retry is only worth it with at least this much time left for the call. */
+#define RETRY_MIN_CALL_NS (100 * 1000000ll)
+#define RETRY_BASE_NS (100 * 1000000ll)
+
 struct prov_fanout {
     const sf_config_t *cfg;
+    uv_loop_t *loop;
     prov_client_t *client;
     search_backend_t backend;
     unsigned enabled;
+    size_t inflight[SRC_COUNT];
+    shm_provider_t local_limits[SRC_COUNT]; /* when no shared region exists (tests) */
+    prov_breaker_cfg_t breaker;
+    uint64_t rng;
     char user_agent[CONFIG_STR_MAX + 64];
 };
 
-/* One provider call of one search, in the search's arena. */
+typedef enum { FC_WAITING, FC_CALLING, FC_DONE } fc_state_t;
+
 typedef struct fanout_call {
     prov_fanout_t *fanout;
     search_t *search;
     source_t source;
+    fc_state_t state;
+    uv_timer_t timer;
     prov_call_t *call;
+    prov_request_t req; /* built once, in the search's arena */
+    uint64_t start_ns;
+    int attempt;
+    bool probe; /* this call decides a half-open breaker */
 } fanout_call_t;
 
 static const sf_provider_config_t *provider_config(const sf_config_t *cfg, source_t src)
@@ -45,57 +74,195 @@ static const sf_provider_config_t *provider_config(const sf_config_t *cfg, sourc
     }
 }
 
-/* Reads an answer: the adapter parses 2xx bodies; statuses say the rest. */
+static shm_provider_t *limits_of(prov_fanout_t *f, source_t src)
+{
+    shm_region_t *r = shm_get();
+    return r ? &r->providers[src] : &f->local_limits[src];
+}
+
+static void on_fc_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Ends the call's life: reports to the search unless it was cancelled. */
+static void fc_finish(fanout_call_t *fc, bool report, search_pstatus_t st, paper_list_t *papers,
+                      const char *err)
+{
+    search_t *s = fc->search;
+    source_t src = fc->source;
+    double latency = (double)(clock_now_ns() - fc->start_ns) / 1e6;
+    fc->state = FC_DONE;
+    *search_backend_slot(s, src) = NULL;
+    uv_timer_stop(&fc->timer);
+    uv_close((uv_handle_t *)&fc->timer, on_fc_closed);
+    if (report) search_provider_done(s, src, st, papers, latency, err);
+}
+
+static void fc_send(fanout_call_t *fc);
+static void fc_try(fanout_call_t *fc);
+
+static void on_fc_timer(uv_timer_t *t)
+{
+    fanout_call_t *fc = t->data;
+    if (fc->state == FC_WAITING) fc_send(fc);
+}
+
+static void on_retry_timer(uv_timer_t *t)
+{
+    fanout_call_t *fc = t->data;
+    if (fc->state == FC_WAITING) fc_try(fc);
+}
+
+static uint64_t rng_next(prov_fanout_t *f)
+{
+    f->rng ^= f->rng << 13;
+    f->rng ^= f->rng >> 7;
+    f->rng ^= f->rng << 17;
+    return f->rng;
+}
+
+/* What an HTTP outcome means: the search status, whether the breaker counts
+ * it, whether another try may help. */
+typedef struct verdict {
+    search_pstatus_t status;
+    prov_call_kind_t kind;
+    bool retryable;
+    int64_t retry_after_ns; /* 0: none given */
+    char err[300];
+} verdict_t;
+
+static void judge(fanout_call_t *fc, prov_call_t *call, paper_list_t **papers, verdict_t *v)
+{
+    const prov_def_t *def = prov_def_for(fc->source);
+    arena_t *a = search_arena(fc->search);
+    memset(v, 0, sizeof *v);
+    v->status = PSTAT_ERROR;
+    v->kind = CALL_FAILURE;
+    switch (call->outcome) {
+    case PROV_CALL_OK: {
+        long code = call->http_status;
+        if (code >= 200 && code < 300) {
+            prov_result_t res = {0};
+            res.total = -1;
+            if (def->parse(call->body ? call->body : "", call->body_len, a, &res, v->err,
+                           sizeof v->err) == 0) {
+                v->status = PSTAT_OK;
+                v->kind = CALL_SUCCESS;
+                *papers = arena_alloc(a, sizeof **papers);
+                if (*papers) **papers = res.papers;
+            } else if (!v->err[0]) {
+                snprintf(v->err, sizeof v->err, "unreadable answer");
+            }
+        } else if (code == 429) {
+            v->status = PSTAT_RATE_LIMITED;
+            v->kind = CALL_NEUTRAL;
+            v->retryable = true;
+        } else if (code >= 500) {
+            v->retryable = true;
+        } else {
+            v->kind = CALL_NEUTRAL; /* our request was refused: the provider is fine */
+        }
+        if (v->status != PSTAT_OK) {
+            if (call->retry_after_s >= 0) {
+                v->retry_after_ns = call->retry_after_s * 1000000000ll;
+                snprintf(v->err, sizeof v->err, "HTTP %ld (retry after %ld s)", code,
+                         call->retry_after_s);
+            } else if (!v->err[0]) {
+                snprintf(v->err, sizeof v->err, "HTTP %ld", code);
+            }
+        }
+        break;
+    }
+    case PROV_CALL_TIMEOUT:
+        v->status = PSTAT_TIMEOUT;
+        snprintf(v->err, sizeof v->err, "%s", call->error);
+        break;
+    case PROV_CALL_TOO_LARGE:
+        snprintf(v->err, sizeof v->err, "%s", call->error);
+        break;
+    case PROV_CALL_ERROR:
+        v->retryable = true;
+        snprintf(v->err, sizeof v->err, "%s", call->error);
+        break;
+    }
+}
+
 static void on_call_done(prov_call_t *call, void *data)
 {
     fanout_call_t *fc = data;
-    search_t *s = fc->search;
-    arena_t *a = search_arena(s);
-    const prov_def_t *def = prov_def_for(fc->source);
-    *search_backend_slot(s, fc->source) = NULL;
+    prov_fanout_t *f = fc->fanout;
     fc->call = NULL;
+    f->inflight[fc->source]--;
 
-    search_pstatus_t st = PSTAT_ERROR;
     paper_list_t *papers = NULL;
-    char err[300] = "";
-    switch (call->outcome) {
-    case PROV_CALL_OK:
-        if (call->http_status >= 200 && call->http_status < 300) {
-            prov_result_t res = {0};
-            res.total = -1;
-            if (def->parse(call->body ? call->body : "", call->body_len, a, &res, err,
-                           sizeof err) == 0) {
-                st = PSTAT_OK;
-                papers = arena_alloc(a, sizeof *papers);
-                if (papers) *papers = res.papers;
-            } else if (!err[0]) {
-                snprintf(err, sizeof err, "unreadable answer");
-            }
-        } else if (call->http_status == 429) {
-            st = PSTAT_RATE_LIMITED;
-            if (call->retry_after_s >= 0)
-                snprintf(err, sizeof err, "HTTP 429: retry after %ld s", call->retry_after_s);
-            else
-                snprintf(err, sizeof err, "HTTP 429");
-        } else {
-            snprintf(err, sizeof err, "HTTP %ld", call->http_status);
-        }
-        break;
-    case PROV_CALL_TIMEOUT:
-        st = PSTAT_TIMEOUT;
-        snprintf(err, sizeof err, "%s", call->error);
-        break;
-    case PROV_CALL_TOO_LARGE:
-    case PROV_CALL_ERROR:
-        snprintf(err, sizeof err, "%s", call->error);
-        break;
-    }
-    if (st != PSTAT_OK)
-        log_write(LOG_DEBUG, "provider call failed", LF_STR, "provider", def->name, LF_STR,
-                  "status", search_pstatus_name(st), LF_STR, "error", err, LF_END);
-    double latency = call->latency_ms;
+    verdict_t v;
+    judge(fc, call, &papers, &v);
+    int64_t now = (int64_t)clock_now_ns();
+    prov_limits_record(limits_of(f, fc->source), v.kind, fc->probe, call->latency_ms, now,
+                       &f->breaker);
+    fc->probe = false;
     prov_call_free(call);
-    search_provider_done(s, fc->source, st, papers, latency, err[0] ? err : NULL);
+
+    if (v.retryable && fc->attempt < f->cfg->providers.max_retries) {
+        int64_t wait = v.retry_after_ns;
+        if (!wait) {
+            /* Full jitter over an exponential base. */
+            int64_t cap = RETRY_BASE_NS << fc->attempt;
+            wait = (int64_t)(rng_next(f) % (uint64_t)cap) + 1000000;
+        }
+        int64_t deadline = (int64_t)search_deadline_ns(fc->search);
+        if (now + wait + RETRY_MIN_CALL_NS < deadline) {
+            fc->attempt++;
+            fc->state = FC_WAITING;
+            log_write(LOG_DEBUG, "provider call retried", LF_STR, "provider",
+                      source_name(fc->source), LF_STR, "error", v.err, LF_INT, "wait_ms",
+                      wait / 1000000, LF_END);
+            uv_timer_start(&fc->timer, on_retry_timer, (uint64_t)(wait / 1000000), 0);
+            return;
+        }
+    }
+    if (v.status != PSTAT_OK)
+        log_write(LOG_DEBUG, "provider call failed", LF_STR, "provider", source_name(fc->source),
+                  LF_STR, "status", search_pstatus_name(v.status), LF_STR, "error", v.err, LF_END);
+    fc_finish(fc, true, v.status, papers, v.err[0] ? v.err : NULL);
+}
+
+static void fc_send(fanout_call_t *fc)
+{
+    prov_fanout_t *f = fc->fanout;
+    const sf_provider_config_t *pc = provider_config(f->cfg, fc->source);
+    fc->state = FC_CALLING;
+    fc->call = prov_client_start(f->client, &fc->req, (long)pc->connect_timeout_ms,
+                                 (long)pc->timeout_ms, on_call_done, fc);
+    if (!fc->call) {
+        fc_finish(fc, true, PSTAT_ERROR, NULL, "cannot start the request");
+        return;
+    }
+    f->inflight[fc->source]++;
+}
+
+/* Takes a rate-limit slot, then calls now or after the wait. */
+static void fc_try(fanout_call_t *fc)
+{
+    prov_fanout_t *f = fc->fanout;
+    int64_t now = (int64_t)clock_now_ns();
+    int64_t wait =
+        prov_limits_reserve(limits_of(f, fc->source), now, (int64_t)search_deadline_ns(fc->search));
+    if (wait < 0) {
+        const sf_provider_config_t *pc = provider_config(f->cfg, fc->source);
+        char err[160];
+        snprintf(err, sizeof err, "no call slot before the deadline (limit: %lld per %lld ms)",
+                 (long long)pc->rate_burst, (long long)pc->rate_interval_ms);
+        fc_finish(fc, true, PSTAT_RATE_LIMITED, NULL, err);
+        return;
+    }
+    if (wait == 0) {
+        fc_send(fc);
+        return;
+    }
+    fc->state = FC_WAITING;
+    uv_timer_start(&fc->timer, on_fc_timer, (uint64_t)(wait + 999999) / 1000000, 0);
 }
 
 static void fanout_start(void *ctx, search_t *s, source_t src)
@@ -107,20 +274,19 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
         search_provider_done(s, src, PSTAT_DISABLED, NULL, 0, "no such provider in this build");
         return;
     }
-    arena_t *a = search_arena(s);
-    prov_settings_t ps = {
-        .base_url = pc->base_url,
-        .api_key = pc->api_key,
-        .mailto = f->cfg->providers.contact,
-        .max_results = (int)pc->max_results,
-    };
-    prov_request_t req = {0};
-    char err[256] = "";
-    if (def->build(search_query(s), &ps, a, &req, err, sizeof err) < 0) {
-        search_provider_done(s, src, PSTAT_ERROR, NULL, 0, err[0] ? err : "cannot build request");
+    if (f->inflight[src] >= (size_t)pc->max_concurrent) {
+        search_provider_done(s, src, PSTAT_RATE_LIMITED, NULL, 0,
+                             "too many calls in flight to this provider");
         return;
     }
-    fanout_call_t *fc = arena_calloc(a, 1, sizeof *fc);
+    prov_breaker_verdict_t bv =
+        prov_breaker_check(limits_of(f, src), (int64_t)clock_now_ns(), &f->breaker);
+    if (bv == BREAKER_REJECT) {
+        search_provider_done(s, src, PSTAT_CIRCUIT_OPEN, NULL, 0,
+                             "skipped after repeated failures; a probe will test it");
+        return;
+    }
+    fanout_call_t *fc = calloc(1, sizeof *fc);
     if (!fc) {
         search_provider_done(s, src, PSTAT_ERROR, NULL, 0, "out of memory");
         return;
@@ -128,24 +294,52 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
     fc->fanout = f;
     fc->search = s;
     fc->source = src;
+    fc->probe = bv == BREAKER_PROBE;
+    fc->start_ns = clock_now_ns();
+    uv_timer_init(f->loop, &fc->timer);
+    fc->timer.data = fc;
     *search_backend_slot(s, src) = fc;
-    fc->call = prov_client_start(f->client, &req, (long)pc->connect_timeout_ms,
-                                 (long)pc->timeout_ms, on_call_done, fc);
-    if (!fc->call) {
-        *search_backend_slot(s, src) = NULL;
-        search_provider_done(s, src, PSTAT_ERROR, NULL, 0, "cannot start the request");
+
+    prov_settings_t ps = {
+        .base_url = pc->base_url,
+        .api_key = pc->api_key,
+        .mailto = f->cfg->providers.contact,
+        .max_results = (int)pc->max_results,
+    };
+    char err[256] = "";
+    if (def->build(search_query(s), &ps, search_arena(s), &fc->req, err, sizeof err) < 0) {
+        fc_finish(fc, true, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
+        return;
     }
+    fc_try(fc);
 }
 
 static void fanout_cancel(void *ctx, search_t *s, source_t src)
 {
-    (void)ctx;
-    void **slot = search_backend_slot(s, src);
-    fanout_call_t *fc = *slot;
-    if (!fc) return;
-    *slot = NULL;
-    if (fc->call) prov_call_cancel(fc->call);
-    fc->call = NULL;
+    prov_fanout_t *f = ctx;
+    fanout_call_t *fc = *search_backend_slot(s, src);
+    if (!fc || fc->state == FC_DONE) return;
+    if (fc->call) {
+        prov_call_cancel(fc->call);
+        fc->call = NULL;
+        f->inflight[src]--;
+    }
+    fc_finish(fc, false, PSTAT_CANCELLED, NULL, NULL);
+}
+
+void prov_fanout_configure_limits(const sf_config_t *cfg)
+{
+    shm_region_t *r = shm_get();
+    if (!r) return;
+    for (int s = 0; s < SRC_COUNT; s++) {
+        const sf_provider_config_t *pc = provider_config(cfg, (source_t)s);
+        if (!pc) continue;
+        shm_provider_t *p = &r->providers[s];
+        int64_t interval = pc->rate_interval_ms * 1000000;
+        /* Unchanged limits keep their bucket: a restarted worker must not refill it. */
+        if (p->interval_ns != interval || p->burst != (double)pc->rate_burst)
+            prov_limits_configure(p, interval, (int)pc->rate_burst);
+    }
 }
 
 prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
@@ -153,6 +347,13 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
     prov_fanout_t *f = calloc(1, sizeof *f);
     if (!f) return NULL;
     f->cfg = cfg;
+    f->loop = loop;
+    f->rng = clock_now_ns() | 1;
+    f->breaker = (prov_breaker_cfg_t){
+        .threshold = (int)cfg->providers.breaker_threshold,
+        .base_ns = cfg->providers.breaker_base_ms * 1000000,
+        .max_ns = cfg->providers.breaker_max_ms * 1000000,
+    };
     if (cfg->providers.contact[0])
         snprintf(f->user_agent, sizeof f->user_agent, "scifind/%s (mailto:%s)", SCIFIND_VERSION,
                  cfg->providers.contact);
@@ -170,9 +371,14 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
     }
     for (int s = 0; s < SRC_COUNT; s++) {
         const sf_provider_config_t *pc = provider_config(cfg, (source_t)s);
-        if (!pc || !pc->enabled || !prov_def_for((source_t)s)) continue;
-        if (s == SRC_EXA && !pc->api_key[0])
-            continue; /* reported once, by the master or worker 0 */
+        if (!pc) continue;
+        if (!shm_get()) {
+            pthread_mutex_init(&f->local_limits[s].lock, NULL);
+            prov_limits_configure(&f->local_limits[s], pc->rate_interval_ms * 1000000,
+                                  (int)pc->rate_burst);
+        }
+        if (!pc->enabled || !prov_def_for((source_t)s)) continue;
+        if (s == SRC_EXA && !pc->api_key[0]) continue; /* main.c says so at start */
         f->enabled |= 1u << s;
     }
     f->backend = (search_backend_t){.ctx = f, .start = fanout_start, .cancel = fanout_cancel};
@@ -198,5 +404,8 @@ void prov_fanout_free(prov_fanout_t *f)
 {
     if (!f) return;
     prov_client_free(f->client);
+    if (!shm_get())
+        for (int s = 0; s < SRC_COUNT; s++)
+            pthread_mutex_destroy(&f->local_limits[s].lock);
     free(f);
 }

@@ -15,6 +15,10 @@ typedef struct prov_fanout prov_fanout_t;
  * it), or NULL. Exa without an API key is disabled, with a log line. */
 prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg);
 
+/* Sets the group-wide rate limits in the shared region from cfg; a
+ * provider whose limits did not change keeps its bucket as it is. */
+void prov_fanout_configure_limits(const sf_config_t *cfg);
+
 const search_backend_t *prov_fanout_backend(prov_fanout_t *f);
 
 /* Bit (1u << source_t) per provider enabled in the configuration. */
