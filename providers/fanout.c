@@ -17,7 +17,7 @@
 #include "core/shm.h"
 #include "providers/client.h"
 #include "providers/fanout.h"
-#include "providers/limits.h"
+#include "providers/provider_limits.h"
 #include "providers/provider.h"
 
 #ifndef SCIFIND_VERSION

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/limits.h"
+#include "providers/provider_limits.h"
 
 void prov_limits_configure(shm_provider_t *p, int64_t interval_ns, int burst)
 {

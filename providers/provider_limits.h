@@ -2,8 +2,8 @@
  * token bucket per provider and a circuit breaker per provider, both living
  * in the shared-memory region (core/shm.h), plus recent call statistics.
  * Times are CLOCK_MONOTONIC nanoseconds, the same clock in every process. */
-#ifndef SF_PROV_LIMITS_H
-#define SF_PROV_LIMITS_H
+#ifndef SF_PROV_PROVIDER_LIMITS_H
+#define SF_PROV_PROVIDER_LIMITS_H
 
 #include <stdbool.h>
 #include <stdint.h>
