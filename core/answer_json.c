@@ -275,7 +275,7 @@ static void write_paper(jw_t *w, const paper_t *p)
     write_strings(w, p->authors, p->nauthors);
     JW_LIT(w, ",\"year\":");
     write_int_or_null(w, p->year, p->year > 0);
-    JW_LIT(w, ",\"published\":");
+    JW_LIT(w, ",\"published_at\":");
     jw_str(w, p->published);
     JW_LIT(w, ",\"venue\":");
     jw_str(w, p->venue);
@@ -285,13 +285,13 @@ static void write_paper(jw_t *w, const paper_t *p)
     jw_str(w, p->arxiv_id);
     JW_LIT(w, ",\"categories\":");
     write_strings(w, p->categories, p->ncategories);
-    JW_LIT(w, ",\"citations\":");
+    JW_LIT(w, ",\"citation_count\":");
     write_int_or_null(w, p->citations, p->citations >= 0);
     JW_LIT(w, ",\"url\":");
     jw_str(w, p->url);
     JW_LIT(w, ",\"pdf_url\":");
     jw_str(w, p->pdf_url);
-    JW_LIT(w, ",\"open_access\":");
+    JW_LIT(w, ",\"is_open_access\":");
     jw_bool(w, p->open_access || p->pdf_url != NULL);
     JW_LIT(w, ",\"score\":");
     jw_fixed6(w, p->score);
@@ -320,7 +320,7 @@ static void write_answer(jw_t *w, const answer_t *ans)
     jw_long(w, ans->query->offset);
     JW_LIT(w, ",\"limit\":");
     jw_long(w, ans->query->limit);
-    JW_LIT(w, ",\"results\":[");
+    JW_LIT(w, ",\"papers\":[");
     for (size_t i = 0; i < ans->npapers; i++) {
         if (i > 0) JW_LIT(w, ",");
         write_paper(w, ans->papers[i]);

@@ -71,6 +71,40 @@ typedef struct sf_config {
     } providers;
 
     struct {
+        bool enabled;             /* cache.enabled: the memory tier (and the ones below); default true */
+        int64_t l1_max_bytes;     /* cache.memory_max_bytes: L1 bound per worker; default 64m */
+        int64_t ttl_ms;           /* cache.ttl: an answer is fresh this long; default 5m */
+        int64_t stale_ms;         /* cache.stale_grace: then served stale while refreshed; default 1m */
+        int64_t provider_ttl_ms;  /* cache.provider_ttl: per-provider results; default 5m */
+        bool gzip;                /* cache.gzip: keep a compressed copy of each answer; default true */
+        int64_t warm_top;         /* cache.warm_top: popular queries kept warm; 0 = off; default 50 */
+        int64_t warm_interval_ms; /* cache.warm_interval; default 60s */
+        int64_t warm_concurrency; /* cache.warm_concurrency; default 4 */
+    } cache;
+
+    struct {
+        char url[CONFIG_STR_MAX];   /* redis.url: redis://[:password@]host:port/db or unix:///path; "" = no L2 */
+        char key_prefix[64];        /* redis.key_prefix; default "scifind:" */
+        int64_t command_timeout_ms; /* redis.command_timeout; default 50ms */
+        int64_t connect_timeout_ms; /* redis.connect_timeout; default 500ms */
+    } redis;
+
+    struct {
+        char dsn[CONFIG_STR_MAX];          /* pg.dsn: libpq connection string; "" = no store */
+        char replica_dsns[CONFIG_STR_MAX]; /* pg.replicas: read replicas, separated by '|' */
+        int64_t min_connections;           /* pg.min_connections per worker; default 1 */
+        int64_t max_connections;           /* pg.max_connections per worker; default 4 */
+        int64_t max_lifetime_ms;           /* pg.max_lifetime; default 30m */
+        int64_t idle_timeout_ms;           /* pg.idle_timeout; default 5m */
+        int64_t statement_timeout_ms;      /* pg.statement_timeout; default 2s */
+        int64_t connect_timeout_ms;        /* pg.connect_timeout; default 2s */
+        bool migrate_on_start;             /* pg.migrate_on_start; default false */
+        int64_t batch_rows;                /* pg.batch_rows: write-behind flush size; default 200 */
+        int64_t batch_interval_ms;         /* pg.batch_interval: flush at least this often; default 200ms */
+        int64_t queue_max;                 /* pg.queue_max: papers waiting to be written; default 20000 */
+    } pg;
+
+    struct {
         int64_t deadline_ms;     /* search.deadline: default answer deadline; default 5s */
         int64_t max_deadline_ms; /* search.max_deadline: most a client may ask; default 30s */
     } search;

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/master.h"
+#include "core/search_direct.h"
 #include "core/shm.h"
 #include "core/worker.h"
 #include "http/handlers_health.h"
@@ -147,6 +148,7 @@ typedef struct app {
     http_router_t *router;
     http_server_t *server;
     prov_fanout_t *fanout;
+    search_service_t *direct;
     http_search_ctx_t search;
     void (*done)(void);
 } app_t;
@@ -164,10 +166,10 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     prov_fanout_configure_limits(cfg); /* a reload may have changed them */
     a->fanout = prov_fanout_new(loop, cfg);
     if (!a->router || !a->fanout) goto oom;
-    a->search = (http_search_ctx_t){.loop = loop,
-                                    .cfg = cfg,
-                                    .backend = prov_fanout_backend(a->fanout),
-                                    .enabled = prov_fanout_enabled(a->fanout)};
+    a->direct =
+        search_direct_new(loop, prov_fanout_backend(a->fanout), prov_fanout_enabled(a->fanout));
+    if (!a->direct) goto oom;
+    a->search = (http_search_ctx_t){.cfg = cfg, .service = a->direct};
     if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0)
         goto oom;
     a->server = http_server_new(loop, cfg, a->router);
@@ -216,6 +218,7 @@ static void app_free(void *p)
 {
     app_t *a = p;
     prov_fanout_free(a->fanout);
+    search_direct_free(a->direct);
     http_server_free(a->server);
     http_router_free(a->router);
     memset(a, 0, sizeof *a);

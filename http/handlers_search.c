@@ -1,37 +1,16 @@
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/query.h"
-#include "core/search.h"
 #include "http/handlers_search.h"
 
-/* Ties a request to the search answering it, both ways, so that whichever
- * ends first (the search, or the client) can find the other. */
-typedef struct search_wait {
-    http_req_t *req;
-    search_t *search;
-    bool answered;
-} search_wait_t;
+#define BATCH_MAX 20
 
-static void on_search_done(search_t *s, void *data)
-{
-    search_wait_t *w = data;
-    w->search = s;
-    w->answered = true;
-    w->req->on_client_gone = NULL;
-    http_respond_json_blob(w->req, search_status(s), "Cache-Control: no-store\r\n", search_body(s));
-    search_free(s);
-}
-
-static void on_client_gone(http_req_t *req)
-{
-    search_wait_t *w = req->handler_data;
-    if (w->answered || !w->search) return;
-    search_free(w->search); /* cancels the provider calls still running */
-    w->search = NULL;
-    w->answered = true;
-    http_respond_error(req, 503, "service_unavailable", "client went away");
-}
+/* ---- request parsing ---------------------------------------------------- */
 
 static bool is_json(const char *ct)
 {
@@ -39,6 +18,109 @@ static bool is_json(const char *ct)
     size_t n = strlen("application/json");
     return strncasecmp(ct, "application/json", n) == 0 &&
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Does the client take gzip? (Accept-Encoding lists it without q=0.) */
+static bool accepts_gzip(const http_req_t *req)
+{
+    const char *ae = http_req_header(req, "Accept-Encoding");
+    for (const char *p = ae; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if ((n >= 4 && strncasecmp(p, "gzip", 4) == 0 && (n == 4 || p[4] == ';' || p[4] == ' ')) ||
+            (n >= 1 && p[0] == '*' && (n == 1 || p[1] == ';'))) {
+            const char *q = memchr(p, ';', n);
+            if (!q) return true;
+            while (q < p + n && (*q == ';' || *q == ' '))
+                q++;
+            if (strncasecmp(q, "q=", 2) != 0) return true;
+            return strtod(q + 2, NULL) > 0;
+        }
+        p = end ? end + 1 : p + n;
+    }
+    return false;
+}
+
+/* The deadline a query may have: its own timeout_ms, within the maximum. */
+static int deadline_of(const http_search_ctx_t *ctx, const query_t *q, char *err, size_t errlen)
+{
+    if (!q->deadline_ms) return (int)ctx->cfg->search.deadline_ms;
+    if (q->deadline_ms > ctx->cfg->search.max_deadline_ms) {
+        snprintf(err, errlen, "parameter 'timeout_ms' is over the maximum of %lld ms",
+                 (long long)ctx->cfg->search.max_deadline_ms);
+        return -1;
+    }
+    return q->deadline_ms;
+}
+
+/* ---- one search ----------------------------------------------------------- */
+
+typedef struct search_wait {
+    http_req_t *req;
+    http_search_ctx_t *ctx;
+    void *handle; /* the service's, while it works */
+    bool answered;
+} search_wait_t;
+
+static bool etag_matches(const char *inm, const char *etag)
+{
+    if (!inm) return false;
+    if (strcmp(inm, "*") == 0) return true;
+    size_t n = strlen(etag);
+    for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag)) {
+        bool start_ok = p == inm || p[-1] == ' ' || p[-1] == ',' ||
+                        (p >= inm + 2 && p[-1] == '/' && p[-2] == 'W');
+        bool end_ok = p[n] == '\0' || p[n] == ',' || p[n] == ' ';
+        if (start_ok && end_ok) return true;
+    }
+    return false;
+}
+
+static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const search_reply_t *r)
+{
+    char etag[24];
+    snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", r->etag);
+    char *headers;
+    if (r->status == 200) {
+        int64_t ttl_s = ctx->cfg->cache.ttl_ms / 1000;
+        int64_t max_age = r->stale || r->age_s >= ttl_s ? 0 : ttl_s - r->age_s;
+        headers = arena_sprintf(req->arena,
+                                "Cache-Control: public, max-age=%lld\r\nETag: %s\r\n"
+                                "Vary: Accept-Encoding\r\nX-Cache: %s%s\r\nAge: %lld\r\n",
+                                (long long)max_age, etag, r->tier, r->stale ? " (stale)" : "",
+                                (long long)r->age_s);
+        if (headers && etag_matches(http_req_header(req, "If-None-Match"), etag)) {
+            http_respond(req, 304, "application/json", headers, "", 0);
+            return;
+        }
+    } else {
+        headers = arena_sprintf(req->arena, "Cache-Control: no-store\r\nX-Cache: %s\r\n", r->tier);
+    }
+    if (r->body_deflate && accepts_gzip(req))
+        http_respond_json_gzip(req, r->status, headers, r->body, r->body_deflate, r->body_crc32);
+    else
+        http_respond_json_blob(req, r->status, headers, r->body);
+}
+
+static void on_reply(const search_reply_t *r, void *data)
+{
+    search_wait_t *w = data;
+    w->answered = true;
+    w->handle = NULL;
+    w->req->on_client_gone = NULL;
+    send_reply(w->req, w->ctx, r);
+}
+
+static void on_client_gone(http_req_t *req)
+{
+    search_wait_t *w = req->handler_data;
+    if (w->answered) return;
+    w->answered = true;
+    if (w->handle) w->ctx->service->cancel(w->ctx->service, w->handle);
+    w->handle = NULL;
+    http_respond_error(req, 503, "service_unavailable", "client went away");
 }
 
 static void search_handler(http_req_t *req)
@@ -63,39 +145,172 @@ static void search_handler(http_req_t *req)
     } else {
         rc = query_parse_params(&q, req->query, req->query_len, req->arena, err, sizeof err);
     }
-    if (rc < 0) {
+    int deadline = rc < 0 ? -1 : deadline_of(ctx, &q, err, sizeof err);
+    if (deadline < 0) {
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
     }
-    int64_t deadline = ctx->cfg->search.deadline_ms;
-    if (q.deadline_ms) {
-        if (q.deadline_ms > ctx->cfg->search.max_deadline_ms) {
-            http_respond_error(req, 400, "bad_request",
-                               "parameter 'timeout_ms' is over the maximum of %lld ms",
-                               (long long)ctx->cfg->search.max_deadline_ms);
-            return;
-        }
-        deadline = q.deadline_ms;
-    }
+    char *key = query_key(&q, req->arena);
     search_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
-    if (!w) {
+    if (!key || !w) {
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
     }
     w->req = req;
+    w->ctx = ctx;
     req->handler_data = w;
     req->on_client_gone = on_client_gone;
-    search_t *s =
-        search_start(ctx->loop, &q, ctx->enabled, ctx->backend, (int)deadline, on_search_done, w);
-    if (!s) {
-        req->on_client_gone = NULL;
+    search_request_t sr = {.query = &q, .key = key, .deadline_ms = deadline};
+    void *h = ctx->service->fetch(ctx->service, &sr, on_reply, w);
+    if (h) w->handle = h; /* NULL: answered already, and req may be gone */
+}
+
+/* ---- batch ---------------------------------------------------------------- */
+
+typedef struct batch batch_t;
+
+typedef struct batch_item {
+    batch_t *batch;
+    void *handle;
+    blob_t *body; /* the answer, once in */
+    int status;
+    bool done;
+} batch_item_t;
+
+struct batch {
+    http_req_t *req;
+    http_search_ctx_t *ctx;
+    batch_item_t items[BATCH_MAX];
+    size_t n, pending;
+    bool starting; /* fetches are being made: answers only count */
+    bool answered;
+};
+
+/* {"request_id": ..., "results": [{"status": 200, ...answer...}, ...]} */
+static void batch_answer(batch_t *b)
+{
+    http_req_t *req = b->req;
+    size_t len = 64 + strlen(req->request_id);
+    for (size_t i = 0; i < b->n; i++)
+        len += b->items[i].body->len + 32;
+    char *out = arena_alloc(req->arena, len);
+    size_t o = 0;
+    if (out) {
+        o = (size_t)sprintf(out, "{\"request_id\":\"%s\",\"results\":[", req->request_id);
+        for (size_t i = 0; i < b->n; i++) {
+            blob_t *body = b->items[i].body;
+            o += (size_t)sprintf(out + o, "%s{\"status\":%d%s", i ? "," : "", b->items[i].status,
+                                 body->len > 2 ? "," : "");
+            memcpy(out + o, body->data + 1, body->len - 1); /* the answer's members and its '}' */
+            o += body->len - 1;
+        }
+        o += (size_t)sprintf(out + o, "]}");
+    }
+    /* Done with the answers before responding: the response may free b. */
+    for (size_t i = 0; i < b->n; i++)
+        blob_unref(b->items[i].body);
+    b->answered = true;
+    req->on_client_gone = NULL;
+    if (!out)
+        http_respond_error(req, 500, "internal_error", "out of memory");
+    else
+        http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", out, o);
+}
+
+static void on_batch_reply(const search_reply_t *r, void *data)
+{
+    batch_item_t *it = data;
+    batch_t *b = it->batch;
+    it->done = true;
+    it->handle = NULL;
+    it->status = r->status;
+    it->body = blob_ref(r->body);
+    if (--b->pending == 0 && !b->starting && !b->answered) batch_answer(b);
+}
+
+static void on_batch_client_gone(http_req_t *req)
+{
+    batch_t *b = req->handler_data;
+    if (b->answered) return;
+    b->answered = true;
+    for (size_t i = 0; i < b->n; i++) {
+        batch_item_t *it = &b->items[i];
+        if (!it->done && it->handle) b->ctx->service->cancel(b->ctx->service, it->handle);
+        blob_unref(it->body);
+    }
+    http_respond_error(req, 503, "service_unavailable", "client went away");
+}
+
+static void batch_handler(http_req_t *req)
+{
+    http_search_ctx_t *ctx = req->route_data;
+    char err[300];
+    if (!is_json(http_req_header(req, "Content-Type"))) {
+        http_respond_error(
+            req, 415, "unsupported_media_type",
+            "POST /v1/search/batch takes a JSON object (Content-Type: application/json)");
+        return;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *list = root ? json_object_get(root, "searches") : NULL;
+    if (!root || !json_is_object(root) || !json_is_array(list) || json_object_size(root) != 1) {
+        json_decref(root);
+        http_respond_error(req, 400, "bad_request",
+                           "body must be {\"searches\": [ {search}, ... ]} with 1 to %d searches",
+                           BATCH_MAX);
+        return;
+    }
+    size_t n = json_array_size(list);
+    if (n == 0 || n > BATCH_MAX) {
+        json_decref(root);
+        http_respond_error(req, 400, "bad_request", "field 'searches' must hold 1 to %d searches",
+                           BATCH_MAX);
+        return;
+    }
+    query_t *qs = arena_calloc(req->arena, n, sizeof *qs);
+    int *deadlines = arena_calloc(req->arena, n, sizeof *deadlines);
+    batch_t *b = arena_calloc(req->arena, 1, sizeof *b);
+    if (!qs || !deadlines || !b) {
+        json_decref(root);
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
     }
-    if (!w->answered) w->search = s; /* else it answered at once and is already freed */
+    for (size_t i = 0; i < n; i++) {
+        char *text = json_dumps(json_array_get(list, i), JSON_COMPACT);
+        int rc =
+            text ? query_parse_json(&qs[i], text, strlen(text), req->arena, err, sizeof err) : -1;
+        free(text);
+        if (rc == 0) deadlines[i] = deadline_of(ctx, &qs[i], err, sizeof err);
+        if (rc < 0 || deadlines[i] < 0) {
+            json_decref(root);
+            http_respond_error(req, 400, "bad_request", "searches[%zu]: %s", i, err);
+            return;
+        }
+    }
+    json_decref(root);
+    b->req = req;
+    b->ctx = ctx;
+    b->n = n;
+    b->pending = n;
+    req->handler_data = b;
+    req->on_client_gone = on_batch_client_gone;
+    b->starting = true;
+    for (size_t i = 0; i < n; i++) {
+        batch_item_t *it = &b->items[i];
+        it->batch = b;
+        char *key = query_key(&qs[i], req->arena);
+        search_request_t sr = {.query = &qs[i], .key = key ? key : "", .deadline_ms = deadlines[i]};
+        it->handle = ctx->service->fetch(ctx->service, &sr, on_batch_reply, it);
+    }
+    b->starting = false;
+    if (b->pending == 0) batch_answer(b);
 }
 
 int http_search_register(http_router_t *r, http_search_ctx_t *ctx)
 {
-    return http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", search_handler, ctx);
+    if (http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", search_handler, ctx) ||
+        http_router_add(r, HTTP_M_POST, "/v1/search/batch", batch_handler, ctx))
+        return -1;
+    return 0;
 }

@@ -1,18 +1,15 @@
-/* GET and POST /v1/search: a query in, the merged answer out. */
+/* GET and POST /v1/search, POST /v1/search/batch: queries in, answers out,
+ * through the search service chain (core/search_service.h). */
 #ifndef SF_HTTP_HANDLERS_SEARCH_H
 #define SF_HTTP_HANDLERS_SEARCH_H
 
-#include <uv.h>
-
 #include "core/config.h"
-#include "core/search.h"
+#include "core/search_service.h"
 #include "http/router.h"
 
 typedef struct http_search_ctx {
-    uv_loop_t *loop;
     const sf_config_t *cfg;
-    const search_backend_t *backend;
-    unsigned enabled; /* bit per source_t */
+    search_service_t *service; /* the head of the chain */
 } http_search_ctx_t;
 
 /* Adds the routes; ctx must outlive the router. Returns 0 or -1. */

@@ -74,7 +74,7 @@ struct http_req {
     size_t bytes_out;
     bool head_only;
     bool answered;
-    blob_t *held_blob; /* a body blob referenced until the response is written */
+    blob_t *held_blob[2]; /* body blobs referenced until the response is written */
 };
 
 /* Returns the value of the first header named name (case-insensitive), or
@@ -96,6 +96,12 @@ void http_respond_blob(http_req_t *req, int status, const char *content_type,
  * "request_id" added as its first member, without copying the blob: the
  * way cached answers go out. */
 void http_respond_json_blob(http_req_t *req, int status, const char *extra_headers, blob_t *body);
+
+/* The same, gzip-compressed without compressing now: deflate is the raw
+ * DEFLATE stream of body without its first byte and crc its CRC-32 (see
+ * http/gzip_splice.h). Adds Content-Encoding: gzip. */
+void http_respond_json_gzip(http_req_t *req, int status, const char *extra_headers, blob_t *body,
+                            blob_t *deflate, uint32_t crc);
 
 /* Answers with the JSON error shape
  * {"error":{"code":code,"message":...},"request_id":...}. */

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/conn.h"
+#include "http/gzip_splice.h"
 
 const char *http_status_reason(int status)
 {
@@ -189,19 +190,26 @@ void http_respond(http_req_t *req, int status, const char *content_type, const c
     respond(req, status, content_type, extra_headers, body, len);
 }
 
+/* The request keeps references to the blobs its answer points into until
+ * it is freed. */
+static void hold(http_req_t *req, blob_t *a, blob_t *b)
+{
+    blob_unref(req->held_blob[0]);
+    blob_unref(req->held_blob[1]);
+    req->held_blob[0] = a ? blob_ref(a) : NULL;
+    req->held_blob[1] = b ? blob_ref(b) : NULL;
+}
+
 void http_respond_blob(http_req_t *req, int status, const char *content_type,
                        const char *extra_headers, blob_t *body)
 {
-    /* The request keeps a reference until it is freed. */
-    blob_unref(req->held_blob);
-    req->held_blob = blob_ref(body);
+    hold(req, body, NULL);
     respond(req, status, content_type, extra_headers, body->data, body->len);
 }
 
 void http_respond_json_blob(http_req_t *req, int status, const char *extra_headers, blob_t *body)
 {
-    blob_unref(req->held_blob);
-    req->held_blob = blob_ref(body);
+    hold(req, body, NULL);
     /* The request id is checked to hold no character JSON would escape. */
     bool empty = body->len <= 2;
     char *prefix =
@@ -213,6 +221,33 @@ void http_respond_json_blob(http_req_t *req, int status, const char *extra_heade
     uv_buf_t parts[2] = {uv_buf_init(prefix, (unsigned)strlen(prefix)),
                          uv_buf_init(body->data + 1, empty ? 0 : (unsigned)body->len - 1)};
     respond_parts(req, status, "application/json", extra_headers, parts, 2);
+}
+
+void http_respond_json_gzip(http_req_t *req, int status, const char *extra_headers, blob_t *body,
+                            blob_t *deflate, uint32_t crc)
+{
+    if (body->len < 3 || body->data[0] != '{') {
+        http_respond_json_blob(req, status, extra_headers, body);
+        return;
+    }
+    hold(req, body, deflate);
+    char prefix[HTTP_REQUEST_ID_MAX + 32];
+    size_t plen =
+        (size_t)snprintf(prefix, sizeof prefix, "{\"request_id\":\"%s\",", req->request_id);
+    unsigned char *head = arena_alloc(req->arena, plen + GZIP_SPLICE_OVERHEAD);
+    unsigned char *trailer = arena_alloc(req->arena, 8);
+    char *headers = arena_sprintf(req->arena, "Content-Encoding: gzip\r\n%s",
+                                  extra_headers ? extra_headers : "");
+    if (!head || !trailer || !headers) {
+        http_respond_json_blob(req, status, extra_headers, body);
+        return;
+    }
+    size_t hlen = gzip_splice_head(prefix, plen, head);
+    gzip_splice_trailer(prefix, plen, crc, body->len - 1, trailer);
+    uv_buf_t parts[3] = {uv_buf_init((char *)head, (unsigned)hlen),
+                         uv_buf_init(deflate->data, (unsigned)deflate->len),
+                         uv_buf_init((char *)trailer, 8)};
+    respond_parts(req, status, "application/json", headers, parts, 3);
 }
 
 /* Appends s as the inside of a JSON string. */
@@ -285,6 +320,7 @@ void http__req_free(http_req_t *req)
                   LF_INT, "status", (int64_t)req->status, LF_INT, "bytes", (int64_t)req->bytes_out,
                   LF_DBL, "duration_ms", ms, LF_STR, "request_id", req->request_id, LF_END);
     }
-    blob_unref(req->held_blob);
+    blob_unref(req->held_blob[0]);
+    blob_unref(req->held_blob[1]);
     arena_free(req->arena);
 }

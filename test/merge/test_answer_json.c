@@ -68,7 +68,7 @@ TEST(answer_shape_and_nulls)
     ASSERT_EQ(json_integer_value(json_object_get(j, "total")), 2);
     ASSERT_EQ(json_integer_value(json_object_get(j, "offset")), 0);
     ASSERT_EQ(json_integer_value(json_object_get(j, "limit")), 10);
-    json_t *res = json_object_get(j, "results");
+    json_t *res = json_object_get(j, "papers");
     ASSERT_EQ(json_array_size(res), 2);
 
     json_t *a = json_array_get(res, 0);
@@ -77,7 +77,7 @@ TEST(answer_shape_and_nulls)
     ASSERT_EQ(json_array_size(json_object_get(a, "authors")), 2);
     ASSERT_STR_EQ(json_string_value(json_array_get(json_object_get(a, "categories"), 0)), "cs.DM");
     ASSERT_STR_EQ(jstr(a, "pdf_url"), "https://arxiv.org/pdf/2101.00001");
-    ASSERT(json_is_true(json_object_get(a, "open_access")));
+    ASSERT(json_is_true(json_object_get(a, "is_open_access")));
     ASSERT(json_is_real(json_object_get(a, "score")));
     json_t *src = json_array_get(json_object_get(a, "sources"), 0);
     ASSERT_STR_EQ(jstr(src, "provider"), "arxiv");
@@ -86,8 +86,8 @@ TEST(answer_shape_and_nulls)
 
     json_t *b = json_array_get(res, 1);
     ASSERT_STR_EQ(jstr(b, "id"), "crossref:crossref-1");
-    const char *nulls[] = {"abstract", "year",      "published", "venue",  "doi",
-                           "arxiv_id", "citations", "url",       "pdf_url"};
+    const char *nulls[] = {"abstract", "year",           "published_at", "venue",  "doi",
+                           "arxiv_id", "citation_count", "url",          "pdf_url"};
     for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++) {
         json_t *v = json_object_get(b, nulls[i]);
         if (!json_is_null(v)) fprintf(stderr, "key %s is not null\n", nulls[i]);
@@ -95,7 +95,7 @@ TEST(answer_shape_and_nulls)
     }
     ASSERT_EQ(json_array_size(json_object_get(b, "authors")), 0);
     ASSERT_EQ(json_array_size(json_object_get(b, "categories")), 0);
-    ASSERT(json_is_false(json_object_get(b, "open_access")));
+    ASSERT(json_is_false(json_object_get(b, "is_open_access")));
 
     json_t *prov = json_object_get(j, "providers");
     ASSERT_EQ(json_object_size(prov), 2);
@@ -126,7 +126,7 @@ TEST(answer_escapes_nasty_strings)
     char *text = NULL;
     json_t *j = answer_of(&f, 1u << SRC_EXA, &text);
     ASSERT(strstr(text, "\\u2028\\u2029") != NULL);
-    json_t *a = json_array_get(json_object_get(j, "results"), 0);
+    json_t *a = json_array_get(json_object_get(j, "papers"), 0);
     ASSERT_STR_EQ(jstr(a, "title"),
                   "Quote \" back \\ slash / tab \t nl \n cr \r bell \x07 del \x7f");
     ASSERT_STR_EQ(jstr(a, "abstract"),
@@ -173,12 +173,12 @@ TEST(answer_provider_statuses)
     ASSERT_STR_EQ(jstr(json_object_get(prov, "local"), "status"), "cached");
     ASSERT(json_is_true(json_object_get(j, "partial")));
     ASSERT_EQ(json_integer_value(json_object_get(j, "took_ms")), 0);
-    ASSERT_EQ(json_array_size(json_object_get(j, "results")), 0);
+    ASSERT_EQ(json_array_size(json_object_get(j, "papers")), 0);
     ASSERT_STR_EQ(out, "{\"query\":{\"text\":\"x\",\"year_from\":null,\"year_to\":null,"
                        "\"date_from\":null,\"date_to\":null,\"author\":null,\"category\":null,"
                        "\"open_access\":false,\"providers\":[\"arxiv\",\"exa\",\"local\"],"
                        "\"sort\":\"relevance\",\"strategy\":\"merge\",\"limit\":10,\"offset\":0},"
-                       "\"total\":0,\"offset\":0,\"limit\":10,\"results\":[],\"providers\":{"
+                       "\"total\":0,\"offset\":0,\"limit\":10,\"papers\":[],\"providers\":{"
                        "\"arxiv\":{\"status\":\"timeout\",\"results\":0,\"latency_ms\":3000,"
                        "\"error\":\"deadline\"},\"exa\":{\"status\":\"rate_limited\",\"results\":0,"
                        "\"latency_ms\":null,\"error\":\"429 \\\"slow\\\"\"},\"local\":{\"status\":"
@@ -275,7 +275,7 @@ TEST(answer_large_output_grows)
     f.q.limit = 100;
     char *text = NULL;
     json_t *j = answer_of(&f, 1u << SRC_ARXIV, &text);
-    ASSERT_EQ(json_array_size(json_object_get(j, "results")), 100);
+    ASSERT_EQ(json_array_size(json_object_get(j, "papers")), 100);
     ASSERT_GT(strlen(text), 100 * 400000);
     blob_t *b; /* past 1 MiB the scratch is given back: no leak report */
     merge_result_t r = fx_merge(&f);

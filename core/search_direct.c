@@ -1,0 +1,120 @@
+#include <stdlib.h>
+
+#include "core/search_direct.h"
+
+typedef struct direct {
+    search_service_t svc; /* first: (direct_t *)svc */
+    uv_loop_t *loop;
+    const search_backend_t *backend;
+    unsigned enabled;
+    size_t in_flight;
+} direct_t;
+
+typedef struct waiter {
+    direct_t *d;
+    search_t *search;
+    search_reply_cb cb;
+    void *data;
+    bool *answered_now; /* set while search_start() runs */
+} waiter_t;
+
+uint64_t search_reply_etag(const void *bytes, size_t n)
+{
+    const unsigned char *p = bytes;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static void on_done(search_t *s, void *data)
+{
+    waiter_t *w = data;
+    blob_t *body = search_body(s);
+    search_reply_t r = {
+        .status = search_status(s),
+        .body = body,
+        .etag = search_reply_etag(body->data, body->len),
+        .tier = "search",
+    };
+    w->d->in_flight--;
+    if (w->answered_now) *w->answered_now = true;
+    w->cb(&r, w->data);
+    search_free(s);
+    free(w);
+}
+
+/* Out of memory: the caller still gets its one answer. */
+static void reply_oom(search_reply_cb cb, void *data)
+{
+    static const char oom[] =
+        "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
+    blob_t *b = blob_new(oom, sizeof oom - 1);
+    search_reply_t r = {.status = 500, .body = b, .tier = "search"};
+    if (b) cb(&r, data);
+    blob_unref(b);
+}
+
+static void *direct_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
+                          void *data)
+{
+    direct_t *d = (direct_t *)self;
+    waiter_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        reply_oom(cb, data);
+        return NULL;
+    }
+    bool answered = false;
+    w->d = d;
+    w->cb = cb;
+    w->data = data;
+    w->answered_now = &answered;
+    d->in_flight++;
+    search_t *s =
+        search_start(d->loop, req->query, d->enabled, d->backend, req->deadline_ms, on_done, w);
+    if (answered) return NULL; /* on_done ran and freed w */
+    if (!s) {
+        d->in_flight--;
+        free(w);
+        reply_oom(cb, data);
+        return NULL;
+    }
+    w->answered_now = NULL;
+    w->search = s;
+    return w;
+}
+
+static void direct_cancel(search_service_t *self, void *handle)
+{
+    direct_t *d = (direct_t *)self;
+    waiter_t *w = handle;
+    d->in_flight--;
+    search_free(w->search); /* cancels the provider calls still running */
+    free(w);
+}
+
+search_service_t *search_direct_new(uv_loop_t *loop, const search_backend_t *backend,
+                                    unsigned enabled)
+{
+    direct_t *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->loop = loop;
+    d->backend = backend;
+    d->enabled = enabled;
+    d->svc.ctx = d;
+    d->svc.fetch = direct_fetch;
+    d->svc.cancel = direct_cancel;
+    return &d->svc;
+}
+
+size_t search_direct_in_flight(const search_service_t *svc)
+{
+    return ((const direct_t *)svc)->in_flight;
+}
+
+void search_direct_free(search_service_t *svc)
+{
+    free(svc);
+}

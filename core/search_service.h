@@ -1,0 +1,56 @@
+/* The way a handler gets a search answered: a chain of services, each
+ * answering from what it holds or asking the next one. main.c builds the
+ * chain: L1 memory cache -> single-flight -> L2 Redis -> L3 PostgreSQL ->
+ * the fan-out search (search_direct.c), leaving out the tiers that are not
+ * configured. Each link has the same interface, so a tier is added or
+ * removed without touching the others or the handler. */
+#ifndef SF_SEARCH_SERVICE_H
+#define SF_SEARCH_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/blob.h"
+#include "core/query.h"
+
+/* A finished answer. The blobs are the caller's to keep with blob_ref(). */
+typedef struct search_reply {
+    int status;   /* 200, or 502 when every provider failed */
+    blob_t *body; /* the JSON answer (starts with '{') */
+    /* Optional, for gzip answers without compressing per request: the raw
+     * DEFLATE stream (no header, ends with a final block) of the body
+     * without its first byte, and the CRC-32 of those bytes. The HTTP
+     * layer splices the request id in front (http/gzip_splice.c). */
+    blob_t *body_deflate;
+    uint32_t body_crc32;
+    uint64_t etag;    /* a strong validator of body (FNV-1a 64 of its bytes) */
+    const char *tier; /* who answered: "memory", "redis", "postgres", "search" */
+    int64_t age_s;    /* seconds since the answer was computed */
+    bool stale;       /* served past its TTL while a refresh runs */
+} search_reply_t;
+
+typedef void (*search_reply_cb)(const search_reply_t *reply, void *data);
+
+typedef struct search_request {
+    const query_t *query; /* valid during fetch() only: copy what you keep */
+    const char *key;      /* query_key(query): the cache key */
+    int deadline_ms;
+} search_request_t;
+
+typedef struct search_service search_service_t;
+struct search_service {
+    void *ctx;
+    /* Answers req: cb runs exactly once, now (before fetch returns) or
+     * later, unless cancel() comes first. Returns a handle for cancel(), or
+     * NULL when cb has already run. */
+    void *(*fetch)(search_service_t *self, const search_request_t *req, search_reply_cb cb,
+                   void *data);
+    /* The waiter behind handle is gone: cb will not run; work nobody else
+     * waits for stops. */
+    void (*cancel)(search_service_t *self, void *handle);
+};
+
+/* FNV-1a 64 of n bytes: the ETag of an answer. */
+uint64_t search_reply_etag(const void *bytes, size_t n);
+
+#endif
