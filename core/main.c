@@ -148,12 +148,33 @@ typedef struct app {
     http_router_t *router;
     http_server_t *server;
     prov_fanout_t *fanout;
+    /* Which backend asks each source: the fan-out for the HTTP providers,
+     * the store for "local". */
+    const search_backend_t *backends[SRC_COUNT];
+    search_backend_t mux;
+    unsigned enabled;
     search_service_t *direct;
+    search_service_t *service; /* the head of the search service chain */
     http_search_ctx_t search;
     void (*done)(void);
 } app_t;
 
 static app_t the_app;
+
+static void mux_start(void *ctx, search_t *s, source_t src)
+{
+    const search_backend_t *b = ((app_t *)ctx)->backends[src];
+    if (b)
+        b->start(b->ctx, s, src);
+    else
+        search_provider_done(s, src, PSTAT_DISABLED, NULL, 0, "not configured");
+}
+
+static void mux_cancel(void *ctx, search_t *s, source_t src)
+{
+    const search_backend_t *b = ((app_t *)ctx)->backends[src];
+    if (b) b->cancel(b->ctx, s, src);
+}
 
 static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
 {
