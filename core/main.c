@@ -187,10 +187,18 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     prov_fanout_configure_limits(cfg); /* a reload may have changed them */
     a->fanout = prov_fanout_new(loop, cfg);
     if (!a->router || !a->fanout) goto oom;
-    a->direct =
-        search_direct_new(loop, prov_fanout_backend(a->fanout), prov_fanout_enabled(a->fanout));
+    for (int i = 0; i < SRC_COUNT; i++)
+        if (i != SRC_LOCAL) a->backends[i] = prov_fanout_backend(a->fanout);
+    a->enabled = prov_fanout_enabled(a->fanout);
+    /* The store (when pg.dsn is set) adds the "local" source here. */
+    a->mux = (search_backend_t){.ctx = a, .start = mux_start, .cancel = mux_cancel};
+
+    /* The search service chain, built from its last link (core/search_service.h). */
+    a->direct = search_direct_new(loop, &a->mux, a->enabled);
     if (!a->direct) goto oom;
-    a->search = (http_search_ctx_t){.cfg = cfg, .service = a->direct};
+    a->service = a->direct;
+    /* The cache tiers wrap a->service here. */
+    a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
     if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0)
         goto oom;
     a->server = http_server_new(loop, cfg, a->router);
