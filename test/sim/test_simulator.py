@@ -32,9 +32,9 @@ URLS = {}
 ADMIN = None
 
 
-def start_sim(extra=()):
+def start_sim(extra=(), env=None):
     proc = subprocess.Popen([sys.executable, SIM, "--base-port", "0", "--quiet"] + list(extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.time() + 90
     while time.time() < deadline:
         r, _, _ = select.select([proc.stdout], [], [], 1.0)
