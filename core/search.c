@@ -46,6 +46,8 @@ struct search {
     void *done_data;
     int http_status;
     blob_t *body;
+    const paper_t *merged; /* every distinct paper of the answer, for the store */
+    size_t nmerged;
 };
 
 const char *search_pstatus_name(search_pstatus_t st)
@@ -176,7 +178,7 @@ static void state_merge(search_t *s)
             in.partial = true;
     s->http_status = any_ok || !any_asked ? 200 : 502;
     in.all_failed = s->http_status == 502;
-    s->body = search_answer_build(&in, s->arena);
+    s->body = search_answer_build(&in, s->arena, &s->merged, &s->nmerged);
     if (!s->body) {
         s->http_status = 500;
         static const char oom[] =
@@ -272,6 +274,12 @@ arena_t *search_arena(search_t *s)
 const query_t *search_query(const search_t *s)
 {
     return &s->query;
+}
+
+const paper_t *search_merged(const search_t *s, size_t *n)
+{
+    *n = s->nmerged;
+    return s->merged;
 }
 
 int search_status(const search_t *s)

@@ -72,6 +72,10 @@ const query_t *search_query(const search_t *s);
 int search_status(const search_t *s);
 blob_t *search_body(const search_t *s);
 
+/* Every distinct paper the providers returned, merged and unfiltered (in
+ * the search's arena: valid until search_free()), once the answer is ready. */
+const paper_t *search_merged(const search_t *s, size_t *n);
+
 /* Nobody waits any more: cancels the providers still running and frees
  * the search (done is not called). Also the way to free a finished one. */
 void search_free(search_t *s);

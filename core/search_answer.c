@@ -49,7 +49,8 @@ static blob_t *with_error(blob_t *answer)
     return b;
 }
 
-blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a)
+blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const paper_t **all,
+                            size_t *nall)
 {
     const paper_list_t *lists[SRC_COUNT];
     answer_t ans = {0};
@@ -69,6 +70,8 @@ blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a)
     }
     merge_result_t m;
     if (merge_papers(a, lists, in->query, &m) < 0) return NULL;
+    if (all) *all = m.all;
+    if (nall) *nall = m.nall;
     ans.papers = m.page;
     ans.npapers = m.npage;
     ans.total = m.total;

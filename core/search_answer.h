@@ -27,8 +27,11 @@ typedef struct search_answer_input {
     bool all_failed; /* every provider asked failed: the answer is an error (502) */
 } search_answer_input_t;
 
-/* Merges and serialises. Scratch memory comes from a. Returns a new blob
- * (refcount 1), or NULL when out of memory. */
-blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a);
+/* Merges and serialises. Scratch memory comes from a, and so do the merged
+ * papers (every distinct one, unfiltered) given in *all / *nall when those
+ * are not NULL. Returns a new blob (refcount 1), or NULL when out of
+ * memory. */
+blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const paper_t **all,
+                            size_t *nall);
 
 #endif

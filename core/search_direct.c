@@ -8,6 +8,8 @@ typedef struct direct {
     const search_backend_t *backend;
     unsigned enabled;
     size_t in_flight;
+    search_direct_observer observer;
+    void *observer_ctx;
 } direct_t;
 
 typedef struct waiter {
@@ -40,6 +42,11 @@ static void on_done(search_t *s, void *data)
         .tier = "search",
     };
     w->d->in_flight--;
+    if (w->d->observer) {
+        size_t n;
+        const paper_t *papers = search_merged(s, &n);
+        if (papers && n) w->d->observer(w->d->observer_ctx, search_query(s), papers, n);
+    }
     if (w->answered_now) *w->answered_now = true;
     w->cb(&r, w->data);
     search_free(s);
@@ -107,6 +114,13 @@ search_service_t *search_direct_new(uv_loop_t *loop, const search_backend_t *bac
     d->svc.fetch = direct_fetch;
     d->svc.cancel = direct_cancel;
     return &d->svc;
+}
+
+void search_direct_set_observer(search_service_t *svc, search_direct_observer fn, void *ctx)
+{
+    direct_t *d = (direct_t *)svc;
+    d->observer = fn;
+    d->observer_ctx = ctx;
 }
 
 size_t search_direct_in_flight(const search_service_t *svc)

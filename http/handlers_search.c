@@ -60,7 +60,8 @@ static int deadline_of(const http_search_ctx_t *ctx, const query_t *q, char *err
 typedef struct search_wait {
     http_req_t *req;
     http_search_ctx_t *ctx;
-    void *handle; /* the service's, while it works */
+    const query_t *query; /* in the request's arena */
+    void *handle;         /* the service's, while it works */
     bool answered;
 } search_wait_t;
 
@@ -110,6 +111,7 @@ static void on_reply(const search_reply_t *r, void *data)
     w->answered = true;
     w->handle = NULL;
     w->req->on_client_gone = NULL;
+    if (w->ctx->observe) w->ctx->observe(w->ctx->observe_data, w->query, r);
     send_reply(w->req, w->ctx, r);
 }
 
@@ -156,8 +158,15 @@ static void search_handler(http_req_t *req)
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
     }
+    query_t *qcopy = arena_alloc(req->arena, sizeof *qcopy);
+    if (!qcopy) {
+        http_respond_error(req, 500, "internal_error", "out of memory");
+        return;
+    }
+    *qcopy = q;
     w->req = req;
     w->ctx = ctx;
+    w->query = qcopy;
     req->handler_data = w;
     req->on_client_gone = on_client_gone;
     search_request_t sr = {.query = &q, .key = key, .deadline_ms = deadline};
@@ -171,6 +180,7 @@ typedef struct batch batch_t;
 
 typedef struct batch_item {
     batch_t *batch;
+    const query_t *query;
     void *handle;
     blob_t *body; /* the answer, once in */
     int status;
@@ -225,6 +235,7 @@ static void on_batch_reply(const search_reply_t *r, void *data)
     it->handle = NULL;
     it->status = r->status;
     it->body = blob_ref(r->body);
+    if (b->ctx->observe) b->ctx->observe(b->ctx->observe_data, it->query, r);
     if (--b->pending == 0 && !b->starting && !b->answered) batch_answer(b);
 }
 
@@ -299,6 +310,7 @@ static void batch_handler(http_req_t *req)
     for (size_t i = 0; i < n; i++) {
         batch_item_t *it = &b->items[i];
         it->batch = b;
+        it->query = &qs[i];
         char *key = query_key(&qs[i], req->arena);
         search_request_t sr = {.query = &qs[i], .key = key ? key : "", .deadline_ms = deadlines[i]};
         it->handle = ctx->service->fetch(ctx->service, &sr, on_batch_reply, it);

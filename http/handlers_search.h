@@ -7,9 +7,14 @@
 #include "core/search_service.h"
 #include "http/router.h"
 
+/* Told of every search answered, cached or not (analytics, metrics). */
+typedef void (*http_search_observer)(void *data, const query_t *q, const search_reply_t *r);
+
 typedef struct http_search_ctx {
     const sf_config_t *cfg;
-    search_service_t *service; /* the head of the chain */
+    search_service_t *service;    /* the head of the chain */
+    http_search_observer observe; /* optional */
+    void *observe_data;
 } http_search_ctx_t;
 
 /* Adds the routes; ctx must outlive the router. Returns 0 or -1. */
