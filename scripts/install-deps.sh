@@ -6,6 +6,8 @@
 #          the servers the integration tests start on their own ports and
 #          folders (redis-server, postgresql, nginx), promtool, curl, procps
 #   bench  load tools (wrk) and the servers the benchmarks compare against
+#   run    what scripts/demo.sh needs besides build: python3 (the provider
+#          simulator) and curl
 #   all    every group (the default when no group is named)
 #
 # Usage: scripts/install-deps.sh [build] [test] [bench] [all]
@@ -29,6 +31,7 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
             libjansson-dev libxml2-dev zlib1g-dev libyaml-dev)
 TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl
            redis-server postgresql NGINX prometheus)
+RUN_PKGS=(python3 curl)
 BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps)
 
 groups=("$@")
@@ -40,9 +43,10 @@ for g in "${groups[@]}"; do
         build) want+=("${BUILD_PKGS[@]}") ;;
         test)  want+=("${TEST_PKGS[@]}") ;;
         bench) want+=("${BENCH_PKGS[@]}") ;;
-        all)   want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+        run)   want+=("${RUN_PKGS[@]}") ;;
+        all)   want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}" "${RUN_PKGS[@]}") ;;
         -h|--help) usage; exit 0 ;;
-        *) echo "install-deps: unknown group '$g' (build, test, bench, all)" >&2; exit 2 ;;
+        *) echo "install-deps: unknown group '$g' (build, test, bench, run, all)" >&2; exit 2 ;;
     esac
 done
 

@@ -4,8 +4,8 @@
 #   build/       --buildtype=debugoptimized
 #   build-asan/  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #
-# then the provider simulator's own test (test/sim/test_simulator.py) when it
-# exists, counted as one test. Ends with one line "N passed, N failed" summing
+# then the provider simulator's own tests (test/sim/test_*.py), each
+# counted as one test. Ends with one line "N passed, N failed" summing
 # everything, and exits non-zero when anything failed (a timeout is a failure;
 # so is a build that does not finish).
 #
@@ -115,14 +115,16 @@ if [ "${SF_SKIP_ASAN:-0}" != 1 ]; then
     unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 
-if [ -f test/sim/test_simulator.py ]; then
-    note "provider simulator: python3 test/sim/test_simulator.py"
-    if timeout --kill-after=10 300 python3 test/sim/test_simulator.py; then
+# The provider simulator is Python: its own tests run once, not per build.
+for t in test/sim/test_*.py; do
+    [ -f "$t" ] || continue
+    note "provider simulator: python3 $t"
+    if timeout --kill-after=10 300 python3 "$t"; then
         passed=$((passed + 1))
     else
-        failed=$((failed + 1)); failures+=("test/sim/test_simulator.py")
+        failed=$((failed + 1)); failures+=("$t")
     fi
-fi
+done
 
 echo
 if [ ${#failures[@]} -ne 0 ]; then
