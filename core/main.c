@@ -12,6 +12,7 @@
 #include "core/shm.h"
 #include "core/worker.h"
 #include "http/handlers_health.h"
+#include "http/handlers_providers.h"
 #include "http/handlers_search.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -156,6 +157,7 @@ typedef struct app {
     search_service_t *direct;
     search_service_t *service; /* the head of the search service chain */
     http_search_ctx_t search;
+    http_providers_ctx_t providers;
     void (*done)(void);
 } app_t;
 
@@ -174,6 +176,12 @@ static void mux_cancel(void *ctx, search_t *s, source_t src)
 {
     const search_backend_t *b = ((app_t *)ctx)->backends[src];
     if (b) b->cancel(b->ctx, s, src);
+}
+
+static char *app_describe_providers(void *data)
+{
+    app_t *a = data;
+    return a->fanout ? prov_fanout_describe(a->fanout) : NULL;
 }
 
 static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
@@ -199,7 +207,9 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     a->service = a->direct;
     /* The cache tiers wrap a->service here. */
     a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
-    if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0)
+    a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
+    if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0 ||
+        http_providers_register(a->router, &a->providers) < 0)
         goto oom;
     a->server = http_server_new(loop, cfg, a->router);
     if (!a->server) goto oom;

@@ -8,6 +8,7 @@
  * A failed call (connection error, 5xx, 429) is tried again only when the
  * wait (jittered backoff, or the provider's Retry-After) and a call still
  * fit before the search's deadline. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +384,46 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
     }
     f->backend = (search_backend_t){.ctx = f, .start = fanout_start, .cancel = fanout_cancel};
     return f;
+}
+
+static const char *breaker_name(breaker_state_t b)
+{
+    return b == BREAKER_OPEN ? "open" : b == BREAKER_HALF_OPEN ? "half_open" : "closed";
+}
+
+char *prov_fanout_describe(const prov_fanout_t *f)
+{
+    json_t *root = json_object();
+    int64_t now = (int64_t)clock_now_ns();
+    for (int src = 0; src < SRC_COUNT; src++) {
+        const sf_provider_config_t *pc = provider_config(f->cfg, (source_t)src);
+        if (!pc) continue;
+        prov_limits_view_t v;
+        prov_limits_view(limits_of((prov_fanout_t *)f, (source_t)src), now, &v);
+        const char *why_off = !pc->enabled                        ? "disabled in the configuration"
+                              : src == SRC_EXA && !pc->api_key[0] ? "no API key"
+                                                                  : NULL;
+        json_t *o = json_pack(
+            "{s:b, s:s?, s:s, s:{s:s, s:i, s:I}, s:{s:I, s:I}, s:I, s:I, s:I, "
+            "s:I, s:I, s:I, s:I}",
+            "enabled", (f->enabled >> src) & 1, "disabled_reason", why_off, "base_url",
+            pc->base_url, "breaker", "state", breaker_name(v.breaker), "consecutive_failures",
+            v.consecutive_failures, "open_for_ms", (json_int_t)v.open_for_ms, "rate_limit",
+            "interval_ms", (json_int_t)v.interval_ms, "burst", (json_int_t)v.burst, "timeout_ms",
+            (json_int_t)pc->timeout_ms, "calls", (json_int_t)v.calls, "errors",
+            (json_int_t)v.errors, "rate_limited", (json_int_t)v.rate_limited, "circuit_rejections",
+            (json_int_t)v.breaker_rejections, "in_flight_this_worker", (json_int_t)f->inflight[src],
+            "max_concurrent", (json_int_t)pc->max_concurrent);
+        if (!o) continue;
+        json_t *lat = json_object();
+        json_object_set_new(lat, "p50_ms", v.p50_ms < 0 ? json_null() : json_real(v.p50_ms));
+        json_object_set_new(lat, "p95_ms", v.p95_ms < 0 ? json_null() : json_real(v.p95_ms));
+        json_object_set_new(o, "latency", lat);
+        json_object_set_new(root, source_name((source_t)src), o);
+    }
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return out;
 }
 
 const search_backend_t *prov_fanout_backend(prov_fanout_t *f)

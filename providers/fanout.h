@@ -24,6 +24,12 @@ const search_backend_t *prov_fanout_backend(prov_fanout_t *f);
 /* Bit (1u << source_t) per provider enabled in the configuration. */
 unsigned prov_fanout_enabled(const prov_fanout_t *f);
 
+/* A JSON object describing each HTTP provider for GET /v1/providers:
+ * enabled, breaker, rate limit, calls, errors, latency p50/p95 over the
+ * recent window (group-wide, from the shared region), and this worker's
+ * calls in flight. Returns a malloc'd string, or NULL. */
+char *prov_fanout_describe(const prov_fanout_t *f);
+
 /* Calls in flight. */
 size_t prov_fanout_active(const prov_fanout_t *f);
 
