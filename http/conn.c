@@ -390,8 +390,10 @@ static void conn_dispatch(http_conn_t *c)
     unsigned allowed = 0;
     http_handler_fn fn =
         http_router_match(s->router, route_method, req->path, req->path_len, req->arena,
-                          req->params, &req->nparams, &req->route_data, &allowed);
-    if (fn) {
+                          req->params, &req->nparams, &req->route_data, &allowed, &req->route);
+    if (s->hooks.before && s->hooks.before(s->hooks.ctx, req)) {
+        /* a middleware answered (refused, preflight) */
+    } else if (fn) {
         fn(req);
     } else if (allowed) {
         char allow[128], hdr[160];

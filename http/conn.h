@@ -90,6 +90,7 @@ struct http_server {
     void (*done)(http_server_t *s);
     bool listener_open;
     http_server_stats_t stats;
+    http_hooks_t hooks;
     void *data;
     uint64_t rng[2];
 };

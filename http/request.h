@@ -60,7 +60,8 @@ struct http_req {
     uint64_t start_ns;
     const char *params[HTTP_MAX_PARAMS]; /* {name} segments of the matched route */
     size_t nparams;
-    void *route_data; /* the pointer given to http_router_add() */
+    void *route_data;  /* the pointer given to http_router_add() */
+    const char *route; /* the matched route's pattern, NULL when none matched */
     /* Set when the client closed or reset its side while the handler runs:
      * the answer will likely be discarded, so expensive work may stop. */
     bool client_gone;

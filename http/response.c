@@ -141,23 +141,26 @@ static void respond_parts(http_req_t *req, int status, const char *content_type,
     size_t len = 0;
     for (unsigned i = 0; i < nparts; i++)
         len += parts[i].len;
+    const http_hooks_t *hooks = &c->server->hooks;
+    const char *hook_hdrs = hooks->headers ? hooks->headers(hooks->ctx, req) : NULL;
     const char *conn_hdr = "";
     if (http__conn_will_close(c))
         conn_hdr = "Connection: close\r\n";
     else if (req->http_major == 1 && req->http_minor == 0)
         conn_hdr = "Connection: keep-alive\r\n";
 
-    char *head = arena_sprintf(req->arena,
-                               "HTTP/1.1 %d %s\r\n"
-                               "Date: %s\r\n"
-                               "Server: scifind\r\n"
-                               "Content-Type: %s\r\n"
-                               "Content-Length: %zu\r\n"
-                               "X-Request-ID: %s\r\n"
-                               "%s%s\r\n",
-                               status, http_status_reason(status), clock_http_date(),
-                               content_type ? content_type : "application/json", len,
-                               req->request_id, conn_hdr, extra_headers ? extra_headers : "");
+    char *head =
+        arena_sprintf(req->arena,
+                      "HTTP/1.1 %d %s\r\n"
+                      "Date: %s\r\n"
+                      "Server: scifind\r\n"
+                      "Content-Type: %s\r\n"
+                      "Content-Length: %zu\r\n"
+                      "X-Request-ID: %s\r\n"
+                      "%s%s%s\r\n",
+                      status, http_status_reason(status), clock_http_date(),
+                      content_type ? content_type : "application/json", len, req->request_id,
+                      conn_hdr, extra_headers ? extra_headers : "", hook_hdrs ? hook_hdrs : "");
     uv_buf_t bufs[1 + HTTP_MAX_BODY_PARTS];
     unsigned n = 0;
     if (!head) {
@@ -314,6 +317,9 @@ static bool access_log_wanted(const http_server_t *s, const http_req_t *req)
 void http__req_free(http_req_t *req)
 {
     http_conn_t *c = req->conn;
+    const http_hooks_t *hooks = &c->server->hooks;
+    if (req->answered && hooks->after)
+        hooks->after(hooks->ctx, req, (double)(clock_now_ns() - req->start_ns) / 1e6);
     if (req->answered && access_log_wanted(c->server, req)) {
         double ms = (double)(clock_now_ns() - req->start_ns) / 1e6;
         log_write(LOG_INFO, "access", LF_STR, "method", req->method_name, LF_STR, "path", req->path,

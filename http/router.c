@@ -81,19 +81,23 @@ static bool route_match(const char *pat, const char *path, size_t path_len, cons
 
 http_handler_fn http_router_match(const http_router_t *r, unsigned method, const char *path,
                                   size_t path_len, arena_t *arena, const char **params,
-                                  size_t *nparams, void **data, unsigned *allowed)
+                                  size_t *nparams, void **data, unsigned *allowed,
+                                  const char **pattern)
 {
     *allowed = 0;
     *nparams = 0;
+    *pattern = NULL;
     for (size_t i = 0; i < r->n; i++) {
         const route_t *rt = &r->routes[i];
         const char *ps[HTTP_MAX_PARAMS];
         size_t pl[HTTP_MAX_PARAMS], np;
         if (!route_match(rt->pattern, path, path_len, ps, pl, &np)) continue;
+        if (!*pattern) *pattern = rt->pattern;
         if (!(rt->methods & method)) {
             *allowed |= rt->methods;
             continue;
         }
+        *pattern = rt->pattern;
         for (size_t k = 0; k < np; k++) {
             params[k] = arena_strndup(arena, ps[k], pl[k]);
             if (!params[k]) return NULL;

@@ -25,10 +25,12 @@ int http_router_add(http_router_t *r, unsigned methods, const char *pattern, htt
  * to HTTP_MAX_PARAMS, pointing into arena copies), *nparams and *data and
  * returns the handler. Otherwise returns NULL and sets *allowed to the mask
  * of methods that would match the path (0: no route has this path -> 404;
- * non-zero -> 405 with Allow). */
+ * non-zero -> 405 with Allow). *pattern is the pattern of the route the path
+ * matched (whatever the method), or NULL: the label metrics use. */
 http_handler_fn http_router_match(const http_router_t *r, unsigned method, const char *path,
                                   size_t path_len, arena_t *arena, const char **params,
-                                  size_t *nparams, void **data, unsigned *allowed);
+                                  size_t *nparams, void **data, unsigned *allowed,
+                                  const char **pattern);
 
 /* Formats an Allow header value ("GET, HEAD, POST") for a mask into buf. */
 void http_router_allow_string(unsigned mask, char *buf, size_t len);

@@ -216,6 +216,11 @@ const http_server_stats_t *http_server_stats(const http_server_t *s)
     return &s->stats;
 }
 
+void http_server_set_hooks(http_server_t *s, const http_hooks_t *hooks)
+{
+    s->hooks = *hooks;
+}
+
 void http_server_set_data(http_server_t *s, void *data)
 {
     s->data = data;

@@ -48,6 +48,23 @@ bool http_server_draining(const http_server_t *s);
 size_t http_server_connections(const http_server_t *s);
 const http_server_stats_t *http_server_stats(const http_server_t *s);
 
+/* Middleware: runs around every request, whatever its route. */
+typedef struct http_hooks {
+    void *ctx;
+    /* Before the handler (after routing: req->route is set). Returns true
+     * when it answered the request itself (refused it, a CORS preflight),
+     * false to let the handler run. */
+    bool (*before)(void *ctx, http_req_t *req);
+    /* Once the answer is written or dropped: req->status, req->bytes_out,
+     * req->route; duration from the first byte of the request. */
+    void (*after)(void *ctx, const http_req_t *req, double duration_ms);
+    /* Last word on every answer's headers (CORS, trace context): returns
+     * extra header lines to add (request's arena), or NULL. */
+    const char *(*headers)(void *ctx, http_req_t *req);
+} http_hooks_t;
+
+void http_server_set_hooks(http_server_t *s, const http_hooks_t *hooks);
+
 /* An opaque pointer handlers can reach with http_server_of(req). */
 void http_server_set_data(http_server_t *s, void *data);
 void *http_server_data_of(const http_req_t *req);
