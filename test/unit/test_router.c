@@ -1,0 +1,132 @@
+/* The router: literal and {param} segments, 404 versus 405 with Allow,
+ * HEAD routed to GET, the matched pattern for metrics. */
+#include "http/router.h"
+#include "test/unit/test.h"
+
+static void h_a(http_req_t *req)
+{
+    (void)req;
+}
+
+static void h_b(http_req_t *req)
+{
+    (void)req;
+}
+
+typedef struct match {
+    http_handler_fn fn;
+    const char *params[HTTP_MAX_PARAMS];
+    size_t nparams;
+    void *data;
+    unsigned allowed;
+    const char *pattern;
+} match_t;
+
+static match_t lookup(http_router_t *r, arena_t *a, unsigned method, const char *path)
+{
+    match_t m = {0};
+    m.fn = http_router_match(r, method, path, strlen(path), a, m.params, &m.nparams, &m.data,
+                             &m.allowed, &m.pattern);
+    return m;
+}
+
+static http_router_t *sample(void)
+{
+    http_router_t *r = http_router_new();
+    ASSERT_NOT_NULL(r);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/health", h_a, (void *)1), 0);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", h_b, (void *)2), 0);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", h_a, (void *)3), 0);
+    ASSERT_EQ(http_router_add(r, HTTP_M_PUT, "/v1/providers/{name}", h_b, (void *)4), 0);
+    return r;
+}
+
+TEST(router_matches_literal_paths)
+{
+    http_router_t *r = sample();
+    arena_t *a = arena_new(0);
+    match_t m = lookup(r, a, HTTP_M_GET, "/health");
+    ASSERT(m.fn == h_a);
+    ASSERT_PTR_EQ(m.data, (void *)1);
+    ASSERT_STR_EQ(m.pattern, "/health");
+    m = lookup(r, a, HTTP_M_POST, "/v1/search");
+    ASSERT(m.fn == h_b);
+    arena_free(a);
+    http_router_free(r);
+}
+
+TEST(router_head_goes_to_get_routes)
+{
+    http_router_t *r = sample();
+    arena_t *a = arena_new(0);
+    ASSERT(lookup(r, a, HTTP_M_HEAD, "/health").fn == h_a);
+    arena_free(a);
+    http_router_free(r);
+}
+
+TEST(router_params_take_one_segment)
+{
+    http_router_t *r = sample();
+    arena_t *a = arena_new(0);
+    match_t m = lookup(r, a, HTTP_M_GET, "/v1/papers/doi:10.1000%2Fxyz");
+    ASSERT(m.fn == h_a);
+    ASSERT_EQ(m.nparams, 1);
+    ASSERT_STR_EQ(m.params[0], "doi:10.1000%2Fxyz");
+    ASSERT_STR_EQ(m.pattern, "/v1/papers/{id}");
+    /* an empty segment or a deeper path does not match */
+    ASSERT_NULL(lookup(r, a, HTTP_M_GET, "/v1/papers/").fn);
+    ASSERT_NULL(lookup(r, a, HTTP_M_GET, "/v1/papers/a/b").fn);
+    arena_free(a);
+    http_router_free(r);
+}
+
+TEST(router_unknown_path_is_404)
+{
+    http_router_t *r = sample();
+    arena_t *a = arena_new(0);
+    match_t m = lookup(r, a, HTTP_M_GET, "/nope");
+    ASSERT_NULL(m.fn);
+    ASSERT_EQ(m.allowed, 0);
+    ASSERT_NULL(m.pattern);
+    /* prefixes and trailing slashes are other paths */
+    ASSERT_NULL(lookup(r, a, HTTP_M_GET, "/healthz").fn);
+    ASSERT_NULL(lookup(r, a, HTTP_M_GET, "/health/").fn);
+    ASSERT_NULL(lookup(r, a, HTTP_M_GET, "").fn);
+    arena_free(a);
+    http_router_free(r);
+}
+
+TEST(router_other_method_is_405_with_allow)
+{
+    http_router_t *r = sample();
+    arena_t *a = arena_new(0);
+    match_t m = lookup(r, a, HTTP_M_DELETE, "/v1/search");
+    ASSERT_NULL(m.fn);
+    ASSERT_EQ(m.allowed, HTTP_M_GET | HTTP_M_HEAD | HTTP_M_POST);
+    ASSERT_STR_EQ(m.pattern, "/v1/search");
+    char allow[64];
+    http_router_allow_string(m.allowed, allow, sizeof allow);
+    ASSERT_STR_EQ(allow, "GET, HEAD, POST");
+    m = lookup(r, a, HTTP_M_GET, "/v1/providers/arxiv");
+    ASSERT_EQ(m.allowed, HTTP_M_PUT);
+    arena_free(a);
+    http_router_free(r);
+}
+
+TEST(router_refuses_bad_patterns)
+{
+    http_router_t *r = http_router_new();
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "health", h_a, NULL), -1);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/x", NULL, NULL), -1);
+    ASSERT_EQ(http_router_add(r, 0, "/x", h_a, NULL), -1);
+    http_router_free(r);
+}
+
+TEST(router_allow_string_is_bounded)
+{
+    char small[8];
+    http_router_allow_string(HTTP_M_GET | HTTP_M_POST | HTTP_M_DELETE, small, sizeof small);
+    ASSERT(strlen(small) < sizeof small);
+}
+
+TEST_MAIN()
