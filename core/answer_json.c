@@ -81,19 +81,21 @@ static void jw_long(jw_t *w, long long v)
 
 /* A non-negative-or-not double with at most 6 decimals, trailing zeros
  * dropped ("0.5", "1.0"); no locale, no exponent. Non-finite values are 0. */
-static void jw_fixed6(jw_t *w, double v)
+/* v with at most digits (1..6) decimals, trailing zeros dropped. */
+static void jw_fixed(jw_t *w, double v, int digits)
 {
+    static const long long scale[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
     if (!isfinite(v) || fabs(v) > 9e12) v = 0.0;
-    long long m = llround(v * 1e6);
+    long long m = llround(v * (double)scale[digits]);
     if (m < 0) {
         JW_LIT(w, "-");
         m = -m;
     }
-    jw_long(w, m / 1000000);
+    jw_long(w, m / scale[digits]);
     char frac[8];
-    long long f = m % 1000000;
-    int n = 6;
-    for (int i = 5; i >= 0; i--, f /= 10)
+    long long f = m % scale[digits];
+    int n = digits;
+    for (int i = digits - 1; i >= 0; i--, f /= 10)
         frac[i] = (char)('0' + f % 10);
     while (n > 1 && frac[n - 1] == '0')
         n--;
@@ -294,7 +296,7 @@ static void write_paper(jw_t *w, const paper_t *p)
     JW_LIT(w, ",\"is_open_access\":");
     jw_bool(w, p->open_access || p->pdf_url != NULL);
     JW_LIT(w, ",\"score\":");
-    jw_fixed6(w, p->score);
+    jw_fixed(w, p->score, 6);
     JW_LIT(w, ",\"sources\":[");
     for (size_t i = 0; i < p->nsources && i < SRC_COUNT; i++) {
         const paper_source_t *s = &p->sources[i];
@@ -338,14 +340,16 @@ static void write_answer(jw_t *w, const answer_t *ans)
         JW_LIT(w, ",\"results\":");
         jw_long(w, pr->results);
         JW_LIT(w, ",\"latency_ms\":");
-        write_int_or_null(w, llround(pr->latency_ms),
-                          pr->latency_ms >= 0 && isfinite(pr->latency_ms));
+        if (pr->latency_ms >= 0 && isfinite(pr->latency_ms))
+            jw_fixed(w, pr->latency_ms, 3);
+        else
+            JW_LIT(w, "null");
         JW_LIT(w, ",\"error\":");
         jw_str(w, pr->error);
         JW_LIT(w, "}");
     }
     JW_LIT(w, "},\"took_ms\":");
-    jw_long(w, ans->took_ms >= 0 && isfinite(ans->took_ms) ? llround(ans->took_ms) : 0);
+    jw_fixed(w, ans->took_ms >= 0 && isfinite(ans->took_ms) ? ans->took_ms : 0, 3);
     JW_LIT(w, ",\"partial\":");
     jw_bool(w, ans->partial);
     JW_LIT(w, "}");

@@ -17,7 +17,7 @@
  * a source's id, latency_ms, error), never omitted, so clients read one
  * shape; lists are [] when empty. "id" is merge_paper_id() ("doi:...",
  * "arxiv:...", "<provider>:..."). "score" has 6 decimals at most; times are
- * whole milliseconds. "providers" lists the providers asked, in source_t
+ * milliseconds with 3 decimals at most (microseconds). "providers" lists the providers asked, in source_t
  * order. The query's "providers" is its provider list, or those asked when
  * the query left it open.
  *

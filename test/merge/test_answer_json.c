@@ -102,9 +102,9 @@ TEST(answer_shape_and_nulls)
     json_t *ax = json_object_get(prov, "arxiv");
     ASSERT_STR_EQ(jstr(ax, "status"), "ok");
     ASSERT_EQ(json_integer_value(json_object_get(ax, "results")), 1);
-    ASSERT_EQ(json_integer_value(json_object_get(ax, "latency_ms")), 12);
+    ASSERT_EQ((long long)json_number_value(json_object_get(ax, "latency_ms")), 12);
     ASSERT(json_is_null(json_object_get(ax, "error")));
-    ASSERT_EQ(json_integer_value(json_object_get(j, "took_ms")), 100);
+    ASSERT_EQ(llround(json_number_value(json_object_get(j, "took_ms"))), 100);
     ASSERT(json_is_false(json_object_get(j, "partial")));
     json_decref(j);
     fx_free(&f);
@@ -172,17 +172,17 @@ TEST(answer_provider_statuses)
     ASSERT_STR_EQ(jstr(json_object_get(prov, "exa"), "error"), "429 \"slow\"");
     ASSERT_STR_EQ(jstr(json_object_get(prov, "local"), "status"), "cached");
     ASSERT(json_is_true(json_object_get(j, "partial")));
-    ASSERT_EQ(json_integer_value(json_object_get(j, "took_ms")), 0);
+    ASSERT_EQ((long long)json_number_value(json_object_get(j, "took_ms")), 0);
     ASSERT_EQ(json_array_size(json_object_get(j, "papers")), 0);
     ASSERT_STR_EQ(out, "{\"query\":{\"text\":\"x\",\"year_from\":null,\"year_to\":null,"
                        "\"date_from\":null,\"date_to\":null,\"author\":null,\"category\":null,"
                        "\"open_access\":false,\"providers\":[\"arxiv\",\"exa\",\"local\"],"
                        "\"sort\":\"relevance\",\"strategy\":\"merge\",\"limit\":10,\"offset\":0},"
                        "\"total\":0,\"offset\":0,\"limit\":10,\"papers\":[],\"providers\":{"
-                       "\"arxiv\":{\"status\":\"timeout\",\"results\":0,\"latency_ms\":3000,"
+                       "\"arxiv\":{\"status\":\"timeout\",\"results\":0,\"latency_ms\":3000.0,"
                        "\"error\":\"deadline\"},\"exa\":{\"status\":\"rate_limited\",\"results\":0,"
                        "\"latency_ms\":null,\"error\":\"429 \\\"slow\\\"\"},\"local\":{\"status\":"
-                       "\"cached\",\"results\":0,\"latency_ms\":0,\"error\":null}},\"took_ms\":0,"
+                       "\"cached\",\"results\":0,\"latency_ms\":0.0,\"error\":null}},\"took_ms\":0.0,"
                        "\"partial\":true}");
     for (int s = 0; s <= ANSWER_STATUS_COUNT; s++)
         ASSERT_NOT_NULL(answer_status_name((answer_status_t)s));
