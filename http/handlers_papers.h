@@ -1,0 +1,23 @@
+/* GET /v1/papers/{id} and GET /v1/papers: papers kept by the store.
+ * {id} is the internal id, "doi:10..." or "arxiv:2401.01234" (percent-
+ * encoded or not: a DOI's slashes may stay). The list is newest first with
+ * keyset pagination (next_cursor). 503 + Retry-After while PostgreSQL is
+ * unreachable; see docs/store.md. */
+#ifndef SF_HTTP_HANDLERS_PAPERS_H
+#define SF_HTTP_HANDLERS_PAPERS_H
+
+#include "http/router.h"
+#include "store/store.h"
+
+/* Adds the routes. st may be NULL (no store configured: they answer 503). */
+int http_papers_register(http_router_t *r, store_t *st);
+
+/* Shared with handlers_analytics.c. The store 503 (Retry-After). */
+void http__store_unavailable(http_req_t *req, int retry_after_s, const char *why);
+/* Answers a failed store query: 503 (connection, statement timeout) or 500. */
+void http__store_failed(http_req_t *req, PGresult *res, const char *err);
+/* Next "key=value" pair of a query string, percent-decoded into the arena.
+ * Returns 1 with *key and *value, 0 at the end, -1 on bad encoding. */
+int http__next_param(arena_t *a, const char **qs, const char **key, const char **value);
+
+#endif

@@ -1,0 +1,191 @@
+-- scifind schema, version 1: papers, analytics, the L3 search cache, API keys.
+-- Applied by `scifind migrate` in one transaction (store/migrate.c).
+
+CREATE TABLE papers (
+    id            bigserial PRIMARY KEY,
+    doi           text,
+    arxiv_id      text,
+    arxiv_version text,
+    source_ids    jsonb NOT NULL DEFAULT '{}'::jsonb,   -- {"semantic_scholar": "abc", "openalex": "W1", ...}
+    sources       text[] NOT NULL DEFAULT '{}',          -- providers that returned it
+    title         text NOT NULL DEFAULT '',
+    title_key     text NOT NULL DEFAULT '',              -- lower case, punctuation dropped (paper_title_key)
+    abstract      text,
+    authors       text[] NOT NULL DEFAULT '{}',
+    first_author  text NOT NULL DEFAULT '',              -- lower-cased family name, for the title dedupe key
+    year          integer,
+    published_at  text,                                  -- "YYYY-MM-DD", "YYYY-MM" or "YYYY" as known
+    venue         text,
+    categories    text[] NOT NULL DEFAULT '{}',
+    citations     bigint,
+    url           text,
+    pdf_url       text,
+    open_access   boolean NOT NULL DEFAULT false,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    deleted_at    timestamptz,
+    tsv           tsvector GENERATED ALWAYS AS (
+                      setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
+                      setweight(to_tsvector('english', coalesce(abstract, '')), 'B')) STORED
+);
+
+-- The merge's dedupe rules: DOI, then arXiv id, then title + first author.
+CREATE UNIQUE INDEX papers_doi_key ON papers (doi) WHERE doi IS NOT NULL;
+CREATE UNIQUE INDEX papers_arxiv_key ON papers (arxiv_id) WHERE arxiv_id IS NOT NULL;
+CREATE INDEX papers_title_key_idx ON papers (title_key, first_author);
+CREATE INDEX papers_tsv_idx ON papers USING gin (tsv);
+CREATE INDEX papers_authors_idx ON papers USING gin (authors);
+CREATE INDEX papers_categories_idx ON papers USING gin (categories);
+CREATE INDEX papers_sources_idx ON papers USING gin (sources);
+CREATE INDEX papers_source_ids_idx ON papers USING gin (source_ids jsonb_path_ops);
+CREATE INDEX papers_created_at_idx ON papers (created_at DESC);
+CREATE INDEX papers_live_idx ON papers (id DESC) WHERE deleted_at IS NULL;
+
+-- A paper as the API shows it (GET /v1/papers, the local provider).
+CREATE FUNCTION scifind_paper_json(p papers) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', p.id::text, 'title', p.title, 'abstract', p.abstract, 'authors', to_jsonb(p.authors),
+        'year', p.year, 'published_at', p.published_at, 'venue', p.venue, 'doi', p.doi,
+        'arxiv_id', p.arxiv_id, 'arxiv_version', p.arxiv_version,
+        'categories', to_jsonb(p.categories), 'citation_count', p.citations, 'url', p.url,
+        'pdf_url', p.pdf_url, 'is_open_access', p.open_access, 'sources', to_jsonb(p.sources),
+        'source_ids', p.source_ids,
+        'created_at', to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'updated_at', to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+$$;
+
+-- Bulk upsert from the write-behind batcher: $1 is a JSON array of papers
+-- (store/sql.c writes them). Each row is matched the way the merge dedupes
+-- (DOI, arXiv id, title key + first author with years at most one apart),
+-- then its fields are merged the way the merge merges them: longest
+-- abstract, longest author list, highest citation count, most precise
+-- date, union of categories and sources, first known title/venue/url.
+-- Returns the number of rows written.
+CREATE FUNCTION scifind_upsert_papers(batch jsonb) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    pid bigint;
+    n integer := 0;
+    tries integer;
+BEGIN
+    FOR r IN
+        SELECT * FROM jsonb_to_recordset(batch) AS x(
+            doi text, arxiv_id text, arxiv_version text, source_ids jsonb, sources text[],
+            title text, title_key text, abstract text, authors text[], first_author text,
+            year integer, published_at text, venue text, categories text[], citations bigint,
+            url text, pdf_url text, open_access boolean)
+        ORDER BY coalesce(x.doi, ''), coalesce(x.arxiv_id, ''), x.title_key
+    LOOP
+        tries := 0;
+        LOOP
+            tries := tries + 1;
+            pid := NULL;
+            IF r.doi IS NOT NULL THEN
+                SELECT id INTO pid FROM papers WHERE doi = r.doi FOR UPDATE;
+            END IF;
+            IF pid IS NULL AND r.arxiv_id IS NOT NULL THEN
+                SELECT id INTO pid FROM papers WHERE arxiv_id = r.arxiv_id FOR UPDATE;
+            END IF;
+            IF pid IS NULL AND coalesce(r.title_key, '') <> '' AND coalesce(r.first_author, '') <> '' THEN
+                SELECT id INTO pid FROM papers
+                 WHERE title_key = r.title_key AND first_author = r.first_author
+                   AND (year IS NULL OR r.year IS NULL OR abs(year - r.year) <= 1)
+                   AND (doi IS NULL OR r.doi IS NULL OR doi = r.doi)
+                   AND (arxiv_id IS NULL OR r.arxiv_id IS NULL OR arxiv_id = r.arxiv_id)
+                 ORDER BY id LIMIT 1 FOR UPDATE;
+            END IF;
+            IF pid IS NOT NULL THEN
+                UPDATE papers p SET
+                    doi = CASE WHEN p.doi IS NULL AND r.doi IS NOT NULL
+                                    AND NOT EXISTS (SELECT 1 FROM papers q WHERE q.doi = r.doi)
+                               THEN r.doi ELSE p.doi END,
+                    arxiv_id = CASE WHEN p.arxiv_id IS NULL AND r.arxiv_id IS NOT NULL
+                                         AND NOT EXISTS (SELECT 1 FROM papers q WHERE q.arxiv_id = r.arxiv_id)
+                                    THEN r.arxiv_id ELSE p.arxiv_id END,
+                    arxiv_version = coalesce(p.arxiv_version, r.arxiv_version),
+                    source_ids = coalesce(r.source_ids, '{}'::jsonb) || p.source_ids,
+                    sources = ARRAY(SELECT DISTINCT unnest(p.sources || coalesce(r.sources, '{}')) ORDER BY 1),
+                    title = CASE WHEN p.title = '' THEN coalesce(r.title, '') ELSE p.title END,
+                    title_key = CASE WHEN p.title_key = '' THEN coalesce(r.title_key, '') ELSE p.title_key END,
+                    abstract = CASE WHEN length(coalesce(r.abstract, '')) > length(coalesce(p.abstract, ''))
+                                    THEN r.abstract ELSE p.abstract END,
+                    authors = CASE WHEN cardinality(coalesce(r.authors, '{}')) > cardinality(p.authors)
+                                   THEN r.authors ELSE p.authors END,
+                    first_author = CASE WHEN p.first_author = '' THEN coalesce(r.first_author, '') ELSE p.first_author END,
+                    published_at = CASE WHEN r.published_at IS NOT NULL AND (p.published_at IS NULL
+                                            OR length(r.published_at) > length(p.published_at)
+                                            OR (length(r.published_at) = length(p.published_at)
+                                                AND r.published_at < p.published_at))
+                                        THEN r.published_at ELSE p.published_at END,
+                    year = CASE WHEN r.published_at IS NOT NULL AND (p.published_at IS NULL
+                                    OR length(r.published_at) > length(p.published_at)
+                                    OR (length(r.published_at) = length(p.published_at)
+                                        AND r.published_at < p.published_at))
+                                THEN coalesce(r.year, p.year)
+                                ELSE coalesce(p.year, r.year) END,
+                    venue = coalesce(p.venue, r.venue),
+                    categories = p.categories || ARRAY(
+                        SELECT c FROM unnest(coalesce(r.categories, '{}')) AS c
+                         WHERE lower(c) <> ALL (SELECT lower(e) FROM unnest(p.categories) AS e)),
+                    citations = greatest(p.citations, r.citations),
+                    url = coalesce(p.url, r.url),
+                    pdf_url = coalesce(p.pdf_url, r.pdf_url),
+                    open_access = p.open_access OR coalesce(r.open_access, false) OR r.pdf_url IS NOT NULL,
+                    deleted_at = NULL,
+                    updated_at = now()
+                WHERE p.id = pid;
+                n := n + 1;
+                EXIT;
+            END IF;
+            BEGIN
+                INSERT INTO papers (doi, arxiv_id, arxiv_version, source_ids, sources, title, title_key,
+                                    abstract, authors, first_author, year, published_at, venue,
+                                    categories, citations, url, pdf_url, open_access)
+                VALUES (r.doi, r.arxiv_id, r.arxiv_version, coalesce(r.source_ids, '{}'::jsonb),
+                        coalesce(r.sources, '{}'), coalesce(r.title, ''), coalesce(r.title_key, ''),
+                        r.abstract, coalesce(r.authors, '{}'), coalesce(r.first_author, ''), r.year,
+                        r.published_at, r.venue, coalesce(r.categories, '{}'), r.citations, r.url,
+                        r.pdf_url, coalesce(r.open_access, false) OR r.pdf_url IS NOT NULL);
+                n := n + 1;
+                EXIT;
+            EXCEPTION WHEN unique_violation THEN
+                -- Another worker inserted the same paper meanwhile: merge into it.
+                IF tries >= 3 THEN RAISE; END IF;
+            END;
+        END LOOP;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
+-- Analytics: one row per search answered by the service (not cache hits of L1).
+CREATE TABLE search_queries (
+    id          bigserial PRIMARY KEY,
+    query_text  text NOT NULL,      -- normalised (trimmed, case-folded, whitespace collapsed)
+    query_key   text NOT NULL,      -- the full cache key (filters included)
+    results     integer,
+    took_ms     integer,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX search_queries_created_at_idx ON search_queries (created_at, query_text);
+
+-- L3: answers by cache key (store/l3.c).
+CREATE TABLE search_cache (
+    key_hash    text PRIMARY KEY,   -- "v1:" + FNV-1a 64 of the key, hex
+    key         text NOT NULL,      -- the key itself, compared on read
+    status      integer NOT NULL,
+    body        text NOT NULL,      -- the JSON answer
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL
+);
+CREATE INDEX search_cache_expires_idx ON search_cache (expires_at);
+
+-- API keys (the auth issue): only a hash of the key is kept.
+CREATE TABLE api_keys (
+    id          bigserial PRIMARY KEY,
+    key_hash    text NOT NULL UNIQUE,   -- hex SHA-256 of the key
+    name        text NOT NULL,
+    rate_limit  integer,                -- requests per minute; NULL = the default
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz
+);

@@ -1,0 +1,310 @@
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store/sql.h"
+
+uint64_t store_fnv1a64(const void *bytes, size_t n)
+{
+    const unsigned char *p = bytes;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+void store_cache_key_hash(const char *key, char out[20])
+{
+    snprintf(out, 20, "v1:%016" PRIx64, store_fnv1a64(key, strlen(key)));
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int store_parse_paper_id(arena_t *a, const char *text, size_t len, store_id_kind_t *kind,
+                         const char **value)
+{
+    char *d = arena_alloc(a, len + 1);
+    size_t n = 0;
+    if (!d) return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '%') {
+            int h = i + 1 < len ? hexval(text[i + 1]) : -1;
+            int l = i + 2 < len ? hexval(text[i + 2]) : -1;
+            if (h < 0 || l < 0) return -1;
+            d[n++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            d[n++] = text[i];
+        }
+    }
+    d[n] = '\0';
+    if (memchr(d, '\0', n)) return -1;
+    if (n == 0 || n > 300) return -1;
+    size_t digits = strspn(d, "0123456789");
+    if (digits == n) {
+        if (n > 18) return -1;
+        *kind = STORE_ID_INTERNAL;
+        *value = d;
+        return 0;
+    }
+    if (n > 4 && strncasecmp(d, "doi:", 4) == 0) {
+        char *v = paper_normalize_doi(a, d + 4, n - 4);
+        if (!v || strncmp(v, "10.", 3) != 0 || !strchr(v, '/')) return -1;
+        *kind = STORE_ID_DOI;
+        *value = v;
+        return 0;
+    }
+    if (n > 6 && strncasecmp(d, "arxiv:", 6) == 0) {
+        char *v = paper_normalize_arxiv_id(a, d + 6, n - 6, NULL);
+        if (!v) return -1;
+        *kind = STORE_ID_ARXIV;
+        *value = v;
+        return 0;
+    }
+    return -1;
+}
+
+/* The cursor: "c1" + the id in lower-case hex, xor a constant so clients
+ * do not take it for an id. */
+#define CURSOR_MASK UINT64_C(0x5ca1ab1e5eed)
+
+void store_cursor_encode(int64_t last_id, char out[32])
+{
+    snprintf(out, 32, "c1%" PRIx64, (uint64_t)last_id ^ CURSOR_MASK);
+}
+
+int store_cursor_decode(const char *token, size_t len, int64_t *last_id)
+{
+    if (len < 3 || len > 18 || token[0] != 'c' || token[1] != '1') return -1;
+    uint64_t v = 0;
+    for (size_t i = 2; i < len; i++) {
+        int h = hexval(token[i]);
+        if (h < 0 || isupper((unsigned char)token[i])) return -1;
+        v = v * 16 + (uint64_t)h;
+    }
+    v ^= CURSOR_MASK;
+    if (v > (uint64_t)INT64_MAX || v == 0) return -1;
+    *last_id = (int64_t)v;
+    return 0;
+}
+
+int64_t store_parse_window(const char *s, size_t len)
+{
+    if (len < 2 || len > 12) return -1;
+    int64_t v = 0;
+    size_t i = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        v = v * 10 + (s[i] - '0');
+    if (i == 0 || i != len - 1) return -1;
+    int64_t unit;
+    switch (s[i]) {
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    case 'w':
+        unit = 7 * 86400;
+        break;
+    default:
+        return -1;
+    }
+    if (v <= 0 || v > 366 * 86400 / unit) return -1;
+    return v * unit;
+}
+
+void store_family_name(const char *author, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (!author || outlen < 2) return;
+    const char *start, *end;
+    const char *comma = strchr(author, ',');
+    if (comma) {
+        start = author;
+        end = comma;
+    } else {
+        end = author + strlen(author);
+        while (end > author && (end[-1] == ' ' || end[-1] == '.'))
+            end--;
+        start = end;
+        while (start > author && start[-1] != ' ')
+            start--;
+    }
+    while (start < end && *start == ' ')
+        start++;
+    size_t n = 0;
+    for (const char *p = start; p < end && n + 1 < outlen; p++)
+        if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
+            out[n++] = (char)tolower((unsigned char)*p);
+    out[n] = '\0';
+}
+
+/* ---- papers as JSON rows -------------------------------------------------- */
+
+/* A copy of s with every byte that is not valid UTF-8 replaced by '?'. */
+static char *utf8_clean(const char *s)
+{
+    size_t n = strlen(s);
+    char *o = malloc(n + 1);
+    if (!o) return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = k > 0 && i + k <= n && (k != 2 || c >= 0xc2) && (k != 4 || c <= 0xf4);
+        for (size_t j = 1; ok && j < k; j++)
+            ok = (p[i + j] & 0xc0) == 0x80;
+        if (ok && k == 3) {
+            unsigned cp = ((c & 0x0f) << 12) | ((p[i + 1] & 0x3fu) << 6);
+            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        }
+        if (ok && k == 4) {
+            unsigned cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3fu) << 12);
+            ok = cp >= 0x10000 && cp <= 0x10ffff;
+        }
+        if (!ok) {
+            o[i++] = '?';
+            continue;
+        }
+        memcpy(o + i, p + i, k);
+        i += k;
+    }
+    o[n] = '\0';
+    return o;
+}
+
+static json_t *jstr(const char *s)
+{
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    char *c = utf8_clean(s);
+    j = c ? json_string(c) : NULL;
+    free(c);
+    return j ? j : json_null();
+}
+
+static json_t *jstr_array(const char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (v[i] && v[i][0]) json_array_append_new(a, jstr(v[i]));
+    return a;
+}
+
+char *store_paper_row_json(const paper_t *p)
+{
+    if (!p->doi && !p->arxiv_id && (!p->title || !p->title[0])) return NULL;
+    json_t *o = json_object();
+    json_t *ids = json_object();
+    json_t *srcs = json_array();
+    char *title_key = NULL, *out = NULL;
+    arena_t *a = arena_new(0);
+    if (!o || !ids || !srcs || !a) goto done;
+    for (size_t i = 0; i < p->nsources; i++) {
+        const paper_source_t *s = &p->sources[i];
+        if (s->source == SRC_LOCAL || (unsigned)s->source >= SRC_COUNT) continue;
+        json_array_append_new(srcs, json_string(source_name(s->source)));
+        if (s->id) json_object_set_new(ids, source_name(s->source), jstr(s->id));
+    }
+    if (json_array_size(srcs) == 0) goto done; /* only seen in the store itself */
+    char fam[128] = "";
+    if (p->nauthors) store_family_name(p->authors[0], fam, sizeof fam);
+    title_key = p->title ? paper_title_key(a, p->title) : NULL;
+    json_object_set_new(o, "doi", jstr(p->doi));
+    json_object_set_new(o, "arxiv_id", jstr(p->arxiv_id));
+    json_object_set_new(o, "arxiv_version", jstr(p->arxiv_version));
+    json_object_set(o, "source_ids", ids);
+    json_object_set(o, "sources", srcs);
+    json_object_set_new(o, "title", jstr(p->title ? p->title : ""));
+    json_object_set_new(o, "title_key", jstr(title_key ? title_key : ""));
+    json_object_set_new(o, "abstract", jstr(p->abstract));
+    json_object_set_new(o, "authors", jstr_array(p->authors, p->nauthors));
+    json_object_set_new(o, "first_author", jstr(fam));
+    json_object_set_new(o, "year", p->year > 0 ? json_integer(p->year) : json_null());
+    json_object_set_new(o, "published_at", jstr(p->published));
+    json_object_set_new(o, "venue", jstr(p->venue));
+    json_object_set_new(o, "categories", jstr_array(p->categories, p->ncategories));
+    json_object_set_new(o, "citations",
+                        p->citations >= 0 ? json_integer(p->citations) : json_null());
+    json_object_set_new(o, "url", jstr(p->url));
+    json_object_set_new(o, "pdf_url", jstr(p->pdf_url));
+    json_object_set_new(o, "open_access", json_boolean(p->open_access));
+    out = json_dumps(o, JSON_COMPACT);
+done:
+    json_decref(o);
+    json_decref(ids);
+    json_decref(srcs);
+    arena_free(a);
+    return out;
+}
+
+static const char *jget_str(const json_t *o, const char *k, arena_t *a)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_string(v)) return NULL;
+    return arena_strndup(a, json_string_value(v), json_string_length(v));
+}
+
+static const char **jget_strs(const json_t *o, const char *k, arena_t *a, size_t *n)
+{
+    json_t *v = json_object_get(o, k);
+    *n = 0;
+    if (!json_is_array(v) || json_array_size(v) == 0) return NULL;
+    const char **out = arena_calloc(a, json_array_size(v), sizeof *out);
+    if (!out) return NULL;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        if (json_is_string(e))
+            out[(*n)++] = arena_strndup(a, json_string_value(e), json_string_length(e));
+    }
+    return out;
+}
+
+int store_paper_from_json(const json_t *o, arena_t *a, int rank, paper_t *p)
+{
+    if (!json_is_object(o)) return -1;
+    const char *id = jget_str(o, "id", a);
+    const char *title = jget_str(o, "title", a);
+    if (!id) return -1;
+    p->title = title ? title : "";
+    p->abstract = jget_str(o, "abstract", a);
+    p->authors = jget_strs(o, "authors", a, &p->nauthors);
+    p->doi = jget_str(o, "doi", a);
+    p->arxiv_id = jget_str(o, "arxiv_id", a);
+    p->arxiv_version = jget_str(o, "arxiv_version", a);
+    json_t *y = json_object_get(o, "year");
+    p->year = json_is_integer(y) ? (int)json_integer_value(y) : 0;
+    p->published = jget_str(o, "published_at", a);
+    p->venue = jget_str(o, "venue", a);
+    p->categories = jget_strs(o, "categories", a, &p->ncategories);
+    json_t *c = json_object_get(o, "citation_count");
+    p->citations = json_is_integer(c) ? (int64_t)json_integer_value(c) : -1;
+    p->url = jget_str(o, "url", a);
+    p->pdf_url = jget_str(o, "pdf_url", a);
+    p->open_access = json_is_true(json_object_get(o, "is_open_access"));
+    p->sources[0] = (paper_source_t){.source = SRC_LOCAL, .id = id, .rank = rank};
+    p->nsources = 1;
+    return 0;
+}
