@@ -576,6 +576,128 @@ def request(port, method, path, headers=None, body=None, timeout=5.0):
 
 
 # --------------------------------------------------------------------------
+# The provider simulator (bench/simulator/scifind-sim), for search tests
+
+
+PROVIDER_NAMES = ("arxiv", "semantic_scholar", "exa", "openalex", "crossref")
+
+
+def simulator_path():
+    """$SF_SIM, else scifind-provsim beside the binary, else the script."""
+    p = os.environ.get("SF_SIM")
+    if p:
+        return p
+    beside = os.path.join(os.path.dirname(os.path.abspath(binary())), "scifind-provsim")
+    if os.path.exists(beside):
+        return beside
+    return os.path.join(REPO, "bench", "simulator", "scifind-sim")
+
+
+class Simulator:
+    """The provider simulator on one free loopback port (every provider
+    under its real path). `base` is the base URL to give scifind."""
+
+    EXA_KEY = "sim-test-key"
+
+    def __init__(self, args=(), ready_timeout=60.0):
+        self.extra_args = list(args)
+        self.ready_timeout = ready_timeout
+        self.proc = None
+        self.port = None
+        self.base = None
+        self.info = None
+        self._err = None
+
+    def start(self):
+        self._err = tempfile.TemporaryFile()
+        cmd = [simulator_path(), "--listen", "127.0.0.1:0", "--quiet",
+               "--exa-api-key", self.EXA_KEY] + self.extra_args
+        if not os.access(cmd[0], os.X_OK):
+            cmd = [sys.executable] + cmd
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self._err, start_new_session=True)
+        _LIVE.add(self)
+        deadline = time.monotonic() + self.ready_timeout
+        line = b""
+        import selectors
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline and not line.endswith(b"\n"):
+            if not sel.select(timeout=0.2):
+                if self.proc.poll() is not None:
+                    break
+                continue
+            b = os.read(self.proc.stdout.fileno(), 65536)
+            if not b:
+                break
+            line += b
+        sel.close()
+        try:
+            self.info = json.loads(line.decode("utf-8", "replace").splitlines()[0])
+            self.base = self.info["listen"]
+            self.port = int(self.base.rsplit(":", 1)[1])
+        except (ValueError, IndexError, KeyError):
+            self._err.seek(0)
+            err = self._err.read().decode("utf-8", "replace")
+            self.stop()
+            raise ServerError("simulator did not start (start line %r); stderr:\n%s"
+                              % (line[:300], tail(err)))
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                self.proc.wait(timeout=5)
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
+        if self._err:
+            self._err.close()
+            self._err = None
+        _LIVE.discard(self)
+
+    def scifind_env(self, rate_interval="0"):
+        """The environment pointing every provider of scifind at the simulator,
+        with Exa's key and (by default) no rate limits."""
+        env = dict(os.environ)
+        for p in PROVIDER_NAMES:
+            env["SCIFIND_%s_BASE_URL" % p.upper()] = self.base
+            if rate_interval is not None:
+                env["SCIFIND_%s_RATE_INTERVAL" % p.upper()] = rate_interval
+        env["SCIFIND_EXA_API_KEY"] = self.EXA_KEY
+        return env
+
+    def admin(self, method, path, body=None, timeout=10.0):
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        hdrs = [("Content-Type", "application/json")] if body is not None else []
+        r = request(self.port, method, path, headers=hdrs, body=body, timeout=timeout)
+        if r.status != 200:
+            raise AssertionError("simulator %s %s: %r" % (method, path, r))
+        return r.json()
+
+    def configure(self, provider, **cfg):
+        """Partial config update of one provider (or "all")."""
+        return self.admin("POST", "/_sim/providers/%s" % provider, cfg)
+
+    def reset(self, config=True):
+        """Counters to zero; config=True also restores every provider's defaults."""
+        return self.admin("POST", "/_sim/reset", {"config": bool(config)})
+
+    def stats(self):
+        return self.admin("GET", "/_sim/stats")
+
+    def requests_of(self, provider):
+        return self.stats()["providers"][provider]["requests"]
+
+
+# --------------------------------------------------------------------------
 # unittest glue
 
 
