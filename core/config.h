@@ -108,6 +108,34 @@ typedef struct sf_config {
         int64_t deadline_ms;     /* search.deadline: default answer deadline; default 5s */
         int64_t max_deadline_ms; /* search.max_deadline: most a client may ask; default 30s */
     } search;
+
+    /* Operations (docs/operations-metrics.md): keys, client limits, shedding, CORS, gzip. */
+    struct {
+        bool required;                  /* auth.required: refuse requests without a key; default false */
+        char keys[CONFIG_STR_MAX];      /* auth.keys: "sha256hex:scope+scope,..."; default "" */
+        char keys_file[CONFIG_STR_MAX]; /* auth.keys_file: lines "sha256hex scope,scope"; default "" */
+    } auth;
+    struct {
+        int64_t rate;                         /* ratelimit.rate: requests/s per client; 0 = off */
+        int64_t burst;                        /* ratelimit.burst; default 50 */
+        char trusted_proxies[CONFIG_STR_MAX]; /* ratelimit.trusted_proxies: CIDRs, comma-separated */
+    } ratelimit;
+    struct {
+        int64_t max_in_flight;  /* shed.max_in_flight: searches per worker; 0 = off; default 512 */
+        int64_t retry_after_ms; /* shed.retry_after; default 1s */
+    } shed;
+    struct {
+        char origins[CONFIG_STR_MAX]; /* cors.origins: comma-separated, or "*"; "" = no CORS */
+        int64_t max_age_ms;           /* cors.max_age: preflight cache; default 10m */
+    } cors;
+    struct {
+        bool enabled;      /* compression.enabled: gzip answers built per request; default true */
+        int64_t min_bytes; /* compression.min_bytes; default 1k */
+        int64_t level;     /* compression.level: zlib level 1..9; default 5 */
+    } compression;
+    struct {
+        bool enabled; /* metrics.enabled: serve GET /metrics; default true */
+    } metrics;
 } sf_config_t;
 
 /* Fills c with the defaults. */

@@ -21,6 +21,8 @@ shm_region_t *shm_create(void)
     pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
     for (int i = 0; i < SRC_COUNT; i++)
         pthread_mutex_init(&r->providers[i].lock, &attr);
+    pthread_mutex_init(&r->metrics_lock, &attr);
+    pthread_mutex_init(&r->clients_lock, &attr);
     pthread_mutexattr_destroy(&attr);
     r->magic = SHM_MAGIC;
     region = r;
@@ -37,6 +39,8 @@ void shm_destroy(void)
     if (!region) return;
     for (int i = 0; i < SRC_COUNT; i++)
         pthread_mutex_destroy(&region->providers[i].lock);
+    pthread_mutex_destroy(&region->metrics_lock);
+    pthread_mutex_destroy(&region->clients_lock);
     munmap(region, sizeof(shm_region_t));
     region = NULL;
 }

@@ -41,18 +41,74 @@ typedef struct shm_provider {
     uint64_t calls, errors, rate_limited, breaker_rejections;
     uint32_t latency_us[SHM_LATENCY_WINDOW]; /* recent successful calls, a ring */
     uint32_t latency_next, latency_count;
+
+    /* Run-time changes by PUT /v1/providers/{name} (http/handlers_admin.c),
+     * for the whole group; zero means "as configured". */
+    int32_t admin_enabled;    /* 0: as configured, 1: enabled, -1: disabled */
+    int32_t admin_rate_set;   /* 1: interval_ns/burst were set at run time */
+    int64_t admin_timeout_ms; /* 0: the configured timeout */
 } shm_provider_t;
 
 /* Counters a worker publishes (metrics). */
 typedef struct shm_worker {
-    int pid;
+    int pid; /* claimed with a compare-and-swap by metrics_attach(); 0 = free */
     uint64_t requests, searches, searches_in_flight;
 } shm_worker_t;
+
+/* ---- metrics (core/metrics.h): one slot per worker, summed at scrape ---- */
+#define SHM_ROUTES 32       /* route label slots; 0 = no route matched, last = other */
+#define SHM_ROUTE_NAME 64
+#define SHM_HTTP_CODES 26   /* status codes listed in core/metrics.c; last = other */
+#define SHM_HTTP_CLASSES 6  /* status / 100 */
+#define SHM_HIST_BUCKETS 12 /* upper bounds listed in core/metrics.c */
+#define SHM_PSTATUSES 16    /* search_pstatus_t values */
+#define SHM_CACHE_TIERS 3   /* l1, l2, l3 */
+#define SHM_DB_STATES 4     /* idle, active, connecting, broken */
+
+typedef struct shm_hist {
+    uint64_t buckets[SHM_HIST_BUCKETS]; /* not cumulative: summed at render */
+    uint64_t count;
+    uint64_t sum_us;
+} shm_hist_t;
+
+/* Written only by the worker that claimed it (claimed by pid in
+ * workers[i].pid, same index), read by any. Counters survive the worker:
+ * the next worker to claim the slot carries on from them, so group totals
+ * never go down; gauges are reset on claim. */
+typedef struct shm_metrics {
+    uint32_t used; /* ever claimed */
+    uint64_t http_requests[SHM_ROUTES][SHM_HTTP_CODES];
+    shm_hist_t http_duration[SHM_ROUTES][SHM_HTTP_CLASSES];
+    uint64_t prov_requests[SRC_COUNT][SHM_PSTATUSES];
+    shm_hist_t prov_search_duration[SRC_COUNT];
+    shm_hist_t prov_response_time[SRC_COUNT];
+    uint64_t cache_hits[SHM_CACHE_TIERS], cache_misses[SHM_CACHE_TIERS];
+    uint64_t rate_limited, shed, unauthorized, forbidden;
+    /* gauges */
+    int64_t http_in_flight, searches_in_flight;
+    int64_t db_connections[SHM_DB_STATES];
+} shm_metrics_t;
+
+/* ---- client rate limit (http/client_limit.h): token buckets by client ---- */
+#define SHM_CLIENT_BUCKETS 8192
+
+typedef struct shm_client_bucket {
+    uint64_t key; /* hash of the client's identity; 0 = free */
+    double tokens;
+    int64_t refilled_ns;
+} shm_client_bucket_t;
 
 typedef struct shm_region {
     uint64_t magic;
     shm_provider_t providers[SRC_COUNT];
     shm_worker_t workers[SHM_MAX_WORKERS];
+
+    pthread_mutex_t metrics_lock; /* guards route_names */
+    char route_names[SHM_ROUTES][SHM_ROUTE_NAME];
+    shm_metrics_t metrics[SHM_MAX_WORKERS];
+
+    pthread_mutex_t clients_lock;
+    shm_client_bucket_t clients[SHM_CLIENT_BUCKETS];
 } shm_region_t;
 
 /* Maps the region (once per process group, before fork). Returns it, or

@@ -1,0 +1,81 @@
+/* Metrics for the whole worker group, in the Prometheus text format.
+ *
+ * Each worker claims one slot of the shared-memory region (core/shm.h) at
+ * start: metrics_attach() takes the first slot whose workers[i].pid is 0, or
+ * whose process is gone, with a compare-and-swap on that pid, and
+ * metrics_detach() gives it back at exit. Only its worker writes a slot (no
+ * lock, relaxed atomic loads and stores); metrics_render() sums every slot
+ * ever used, so GET /metrics says the same whichever worker answers.
+ * Counters stay in a slot after its worker exits and the next worker carries
+ * on from them: group totals never go down. Gauges are reset on claim and
+ * left out for slots whose process is gone.
+ *
+ * Without a shared region (unit tests) the calls use a private slot.
+ *
+ * Who calls what:
+ *   http/middleware.c      metrics_http_*(), metrics_count()
+ *   providers/fanout.c     metrics_provider_call() once per provider per search
+ *   cache/                 metrics_cache_hit(tier), metrics_cache_miss(tier)
+ *   store/                 metrics_db_connections() when its pool changes */
+#ifndef SF_METRICS_H
+#define SF_METRICS_H
+
+#include <stddef.h>
+
+#include "core/paper.h"
+#include "core/search.h"
+
+/* Claims this process's slot. Returns its index (>= 0), or -1 when every
+ * slot is taken by a live process (calls then go to a private slot). Safe to
+ * call again: returns the slot already held. */
+int metrics_attach(void);
+
+/* Gives the slot back (gauges zeroed, counters kept). */
+void metrics_detach(void);
+
+/* The slot index of this process, -1 when none. */
+int metrics_slot(void);
+
+/* One answered HTTP request. route is the matched pattern (NULL: none
+ * matched); patterns are interned group-wide, the first SHM_ROUTES - 2
+ * distinct ones get their own label, later ones count as "other". */
+void metrics_http_request(const char *route, int status, double duration_ms);
+
+/* Requests between routing and the end of their answer (delta +1/-1), and
+ * searches among them. */
+void metrics_http_in_flight(int delta);
+void metrics_searches_in_flight(int delta);
+
+/* This worker's searches in flight (for load shedding). */
+long metrics_searches_in_flight_now(void);
+
+typedef enum {
+    METRIC_RATE_LIMITED, /* client rate limit: 429 */
+    METRIC_SHED,         /* load shedding: 503 */
+    METRIC_UNAUTHORIZED, /* no or bad key: 401 */
+    METRIC_FORBIDDEN,    /* key without the scope: 403 */
+} metrics_counter_t;
+
+void metrics_count(metrics_counter_t c);
+
+/* One provider's part in one search: its final status and how long the
+ * search waited for it (milliseconds). Counts
+ * scifind_search_requests_total{provider,status}, observes
+ * scifind_search_duration_seconds{provider}, and, for calls that reached
+ * the provider (ok, error, timeout), scifind_provider_response_time_seconds. */
+void metrics_provider_call(source_t src, search_pstatus_t status, double latency_ms);
+
+typedef enum { METRICS_TIER_L1 = 0, METRICS_TIER_L2, METRICS_TIER_L3 } metrics_tier_t;
+
+void metrics_cache_hit(metrics_tier_t tier);
+void metrics_cache_miss(metrics_tier_t tier);
+
+/* This worker's database connections by state (a gauge: set, not added). */
+void metrics_db_connections(int idle, int active, int connecting, int broken);
+
+/* Renders every metric of the group. Returns a malloc'd NUL-terminated text
+ * and its length in *len, or NULL when out of memory. Reads /proc for the
+ * process figures of every live slot. */
+char *metrics_render(size_t *len);
+
+#endif
