@@ -1,0 +1,63 @@
+/* What the cache tiers share: per-tier counters, the rules for what may be
+ * cached, the gzip copy of an answer, and a query kept past the request
+ * that asked it. The tiers themselves: cache/l1.h (memory),
+ * cache/singleflight.h, cache/redis.h (L2). docs/cache.md says how they
+ * fit together. */
+#ifndef SF_CACHE_CACHE_H
+#define SF_CACHE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/query.h"
+#include "core/search_service.h"
+
+/* Counters of one tier in one worker. */
+typedef struct cache_stats {
+    uint64_t hits;       /* answered from this tier (fresh or stale) */
+    uint64_t stale_hits; /* of which served past their TTL */
+    uint64_t misses;     /* asked the tier below */
+    uint64_t errors;     /* the tier failed (Redis down, deadline, bad bytes): bypassed */
+    uint64_t timeouts;   /* of which command deadlines */
+    uint64_t fills;      /* answers stored */
+    uint64_t evictions;  /* entries dropped for room (L1) */
+    uint64_t expired;    /* entries dropped past TTL + grace (L1) */
+    uint64_t bytes;      /* bytes held now (L1) or written (L2) */
+    uint64_t entries;    /* entries held now (L1) */
+    uint64_t joined;     /* single-flight: requests that waited on another */
+} cache_stats_t;
+
+/* May r be kept for the whole TTL? A 200 answer that is not partial (every
+ * provider asked answered). */
+bool cache_reply_cacheable(const search_reply_t *r);
+
+/* Is r a 200 answer with "partial":true (some provider failed or was late)? */
+bool cache_reply_partial(const search_reply_t *r);
+
+/* Makes the gzip copy of r's body when r has none: sets out->body_deflate
+ * (a new blob the caller unrefs with blob_unref(*made)) and body_crc32.
+ * out starts as a copy of *r. Returns 0, or -1 when compression failed (out
+ * is then a plain copy without deflate). */
+int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made);
+
+/* A deep copy of q's strings into a. Returns 0 or -1 when out of memory. */
+int cache_query_copy(query_t *dst, const query_t *q, arena_t *a);
+
+/* q as a URL query string that query_parse_params() turns back into an
+ * equivalent query ("query=graph+neural&limit=5&..."), for warming. Returns
+ * an arena string or NULL. */
+char *cache_query_params(const query_t *q, arena_t *a);
+
+/* Partial answers are kept at most this long (no stale grace), so that a
+ * provider that failed is asked again soon. */
+#define CACHE_PARTIAL_TTL_MAX_MS 10000
+
+/* FNV-1a 64 of a NUL-terminated string (hash tables and Redis keys). */
+uint64_t cache_hash(const char *s);
+
+/* Wall-clock milliseconds (CLOCK_REALTIME): ages shared between processes. */
+int64_t cache_wall_ms(void);
+
+#endif

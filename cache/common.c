@@ -1,0 +1,137 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache/cache.h"
+#include "http/gzip_splice.h"
+
+static const char PARTIAL_TAIL[] = "\"partial\":true}";
+
+bool cache_reply_partial(const search_reply_t *r)
+{
+    size_t n = sizeof PARTIAL_TAIL - 1;
+    return r->status == 200 && r->body && r->body->len >= n &&
+           memcmp(r->body->data + r->body->len - n, PARTIAL_TAIL, n) == 0;
+}
+
+bool cache_reply_cacheable(const search_reply_t *r)
+{
+    return r->status == 200 && r->body && r->body->len >= 2 && r->body->data[0] == '{' &&
+           !cache_reply_partial(r);
+}
+
+int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made)
+{
+    *out = *r;
+    *made = NULL;
+    if (r->body_deflate || !r->body || r->body->len < 1) return 0;
+    size_t dlen;
+    uint32_t crc;
+    unsigned char *d = gzip_deflate_raw(r->body->data + 1, r->body->len - 1, &dlen, &crc);
+    if (!d) return -1;
+    blob_t *b = blob_new(d, dlen);
+    free(d);
+    if (!b) return -1;
+    out->body_deflate = b;
+    out->body_crc32 = crc;
+    *made = b;
+    return 0;
+}
+
+static const char *dup_or_null(arena_t *a, const char *s, bool *failed)
+{
+    if (!s) return NULL;
+    char *c = arena_strdup(a, s);
+    if (!c) *failed = true;
+    return c;
+}
+
+int cache_query_copy(query_t *dst, const query_t *q, arena_t *a)
+{
+    bool failed = false;
+    *dst = *q;
+    dst->text = dup_or_null(a, q->text, &failed);
+    dst->date_from = dup_or_null(a, q->date_from, &failed);
+    dst->date_to = dup_or_null(a, q->date_to, &failed);
+    dst->author = dup_or_null(a, q->author, &failed);
+    dst->category = dup_or_null(a, q->category, &failed);
+    return failed ? -1 : 0;
+}
+
+/* Appends "&name=" and value percent-encoded to the buffer at *o. */
+static void put_param(char *out, size_t *o, const char *name, const char *v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    *o += (size_t)sprintf(out + *o, "%s%s=", *o ? "&" : "", name);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_') {
+            out[(*o)++] = (char)*p;
+        } else {
+            out[(*o)++] = '%';
+            out[(*o)++] = hex[*p >> 4];
+            out[(*o)++] = hex[*p & 15];
+        }
+    }
+    out[*o] = '\0';
+}
+
+char *cache_query_params(const query_t *q, arena_t *a)
+{
+    static const char *sorts[] = {"relevance", "date", "citations"};
+    static const char *strategies[] = {"merge", "fastest"};
+    size_t cap = 512;
+    const char *strs[] = {q->text, q->date_from, q->date_to, q->author, q->category};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (strs[i]) cap += 3 * strlen(strs[i]) + 16;
+    char *out = arena_alloc(a, cap);
+    if (!out) return NULL;
+    size_t o = 0;
+    char num[32];
+    out[0] = '\0';
+    put_param(out, &o, "query", q->text ? q->text : "");
+    snprintf(num, sizeof num, "%d", q->limit);
+    put_param(out, &o, "limit", num);
+    if (q->offset) {
+        snprintf(num, sizeof num, "%d", q->offset);
+        put_param(out, &o, "offset", num);
+    }
+    put_param(out, &o, "sort", sorts[q->sort]);
+    put_param(out, &o, "strategy", strategies[q->strategy]);
+    if (q->providers) {
+        char list[160] = "";
+        for (int s = 0; s < SRC_COUNT; s++)
+            if (q->providers & (1u << s)) {
+                if (list[0]) strcat(list, ",");
+                strcat(list, source_name((source_t)s));
+            }
+        put_param(out, &o, "providers", list);
+    }
+    if (q->date_from) put_param(out, &o, "date_from", q->date_from);
+    if (q->date_to) put_param(out, &o, "date_to", q->date_to);
+    if (q->year_from) {
+        snprintf(num, sizeof num, "%d", q->year_from);
+        put_param(out, &o, "year_from", num);
+    }
+    if (q->year_to) {
+        snprintf(num, sizeof num, "%d", q->year_to);
+        put_param(out, &o, "year_to", num);
+    }
+    if (q->author) put_param(out, &o, "author", q->author);
+    if (q->category) put_param(out, &o, "category", q->category);
+    if (q->open_access) put_param(out, &o, "open_access", "true");
+    return out;
+}
+
+uint64_t cache_hash(const char *s)
+{
+    return search_reply_etag(s, strlen(s));
+}
+
+int64_t cache_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,425 @@
+/* L1: a hash table of entries threaded on an LRU list (most recent first),
+ * and the service link around it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/l1.h"
+#include "core/clock.h"
+
+typedef struct l1_entry l1_entry_t;
+struct l1_entry {
+    l1_entry_t *hnext;       /* bucket chain */
+    l1_entry_t *prev, *next; /* LRU list; prev is more recent */
+    uint64_t hash;
+    blob_t *body, *deflate;
+    uint32_t crc;
+    uint64_t etag;
+    int status;
+    uint64_t born_ns;        /* when the answer was computed (now - its age at fill) */
+    uint64_t fresh_until_ns; /* served fresh before this */
+    uint64_t stale_until_ns; /* served stale before this, dropped after */
+    size_t bytes;            /* what it counts against the bound */
+    bool refreshing;         /* a background refresh runs for it */
+    char key[];
+};
+
+struct cache_l1 {
+    cache_l1_opts_t o;
+    l1_entry_t **buckets;
+    size_t nbuckets; /* a power of two */
+    l1_entry_t *lru_head, *lru_tail;
+    cache_stats_t st;
+};
+
+static uint64_t now_ns(const cache_l1_t *c)
+{
+    return c->o.now_ns ? c->o.now_ns() : clock_now_ns();
+}
+
+cache_l1_t *cache_l1_new(const cache_l1_opts_t *o)
+{
+    cache_l1_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->o = *o;
+    c->nbuckets = 256;
+    c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
+    if (!c->buckets) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static l1_entry_t **find_slot(cache_l1_t *c, const char *key, uint64_t h)
+{
+    l1_entry_t **pp = &c->buckets[h & (c->nbuckets - 1)];
+    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
+        pp = &(*pp)->hnext;
+    return pp;
+}
+
+static void lru_unlink(cache_l1_t *c, l1_entry_t *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->lru_head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->lru_tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_front(cache_l1_t *c, l1_entry_t *e)
+{
+    e->prev = NULL;
+    e->next = c->lru_head;
+    if (c->lru_head) c->lru_head->prev = e;
+    c->lru_head = e;
+    if (!c->lru_tail) c->lru_tail = e;
+}
+
+/* Unlinks e from its bucket and the LRU list and frees it. */
+static void entry_drop(cache_l1_t *c, l1_entry_t *e)
+{
+    l1_entry_t **pp = find_slot(c, e->key, e->hash);
+    if (*pp == e) *pp = e->hnext;
+    lru_unlink(c, e);
+    c->st.bytes -= e->bytes;
+    c->st.entries--;
+    blob_unref(e->body);
+    blob_unref(e->deflate);
+    free(e);
+}
+
+static void grow(cache_l1_t *c)
+{
+    size_t n = c->nbuckets * 2;
+    l1_entry_t **b = calloc(n, sizeof *b);
+    if (!b) return; /* longer chains, still correct */
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        for (l1_entry_t *e = c->buckets[i], *nx; e; e = nx) {
+            nx = e->hnext;
+            e->hnext = b[e->hash & (n - 1)];
+            b[e->hash & (n - 1)] = e;
+        }
+    }
+    free(c->buckets);
+    c->buckets = b;
+    c->nbuckets = n;
+}
+
+cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *out)
+{
+    uint64_t h = cache_hash(key);
+    l1_entry_t *e = *find_slot(c, key, h);
+    uint64_t now = now_ns(c);
+    if (e && now >= e->stale_until_ns) {
+        entry_drop(c, e);
+        c->st.expired++;
+        e = NULL;
+    }
+    if (!e) {
+        c->st.misses++;
+        return CACHE_L1_MISS;
+    }
+    lru_unlink(c, e);
+    lru_push_front(c, e);
+    bool stale = now >= e->fresh_until_ns;
+    *out = (search_reply_t){
+        .status = e->status,
+        .body = e->body,
+        .body_deflate = e->deflate,
+        .body_crc32 = e->crc,
+        .etag = e->etag,
+        .tier = "memory",
+        .age_s = (int64_t)((now - e->born_ns) / 1000000000u),
+        .stale = stale,
+    };
+    c->st.hits++;
+    if (stale) c->st.stale_hits++;
+    return stale ? CACHE_L1_STALE : CACHE_L1_FRESH;
+}
+
+int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
+{
+    bool partial = cache_reply_partial(r);
+    if (!cache_reply_cacheable(r) && !(partial && c->o.partial_ttl_ms > 0)) return 1;
+    size_t klen = strlen(key);
+    size_t bytes = sizeof(l1_entry_t) + klen + 1 + sizeof(blob_t) + r->body->len +
+                   (r->body_deflate ? sizeof(blob_t) + r->body_deflate->len : 0);
+    uint64_t h = cache_hash(key);
+    l1_entry_t **pp = find_slot(c, key, h);
+    if (*pp) entry_drop(c, *pp);
+    if (bytes > c->o.max_bytes) return 1;
+    while (c->lru_tail && c->st.bytes + bytes > c->o.max_bytes) {
+        entry_drop(c, c->lru_tail);
+        c->st.evictions++;
+    }
+    l1_entry_t *e = calloc(1, sizeof *e + klen + 1);
+    if (!e) return -1;
+    memcpy(e->key, key, klen + 1);
+    e->hash = h;
+    e->body = blob_ref(r->body);
+    e->deflate = r->body_deflate ? blob_ref(r->body_deflate) : NULL;
+    e->crc = r->body_crc32;
+    e->etag = r->etag;
+    e->status = r->status;
+    uint64_t now = now_ns(c);
+    uint64_t age_ns = r->age_s > 0 ? (uint64_t)r->age_s * 1000000000u : 0;
+    e->born_ns = age_ns < now ? now - age_ns : 0;
+    int64_t ttl = partial ? c->o.partial_ttl_ms : c->o.ttl_ms;
+    int64_t grace = partial ? 0 : c->o.stale_ms;
+    e->fresh_until_ns = e->born_ns + (uint64_t)ttl * 1000000u;
+    e->stale_until_ns = e->fresh_until_ns + (uint64_t)grace * 1000000u;
+    if (now >= e->stale_until_ns) { /* already too old */
+        blob_unref(e->body);
+        blob_unref(e->deflate);
+        free(e);
+        return 1;
+    }
+    e->bytes = bytes;
+    pp = &c->buckets[h & (c->nbuckets - 1)];
+    e->hnext = *pp;
+    *pp = e;
+    lru_push_front(c, e);
+    c->st.bytes += bytes;
+    c->st.entries++;
+    c->st.fills++;
+    if (c->st.entries > c->nbuckets) grow(c);
+    return 0;
+}
+
+bool cache_l1_delete(cache_l1_t *c, const char *key)
+{
+    l1_entry_t *e = *find_slot(c, key, cache_hash(key));
+    if (!e) return false;
+    entry_drop(c, e);
+    return true;
+}
+
+void cache_l1_clear(cache_l1_t *c)
+{
+    while (c->lru_head)
+        entry_drop(c, c->lru_head);
+}
+
+const cache_stats_t *cache_l1_stats(const cache_l1_t *c)
+{
+    return &c->st;
+}
+
+const char *cache_l1_lru_key(const cache_l1_t *c, bool oldest)
+{
+    const l1_entry_t *e = oldest ? c->lru_tail : c->lru_head;
+    return e ? e->key : NULL;
+}
+
+void cache_l1_free(cache_l1_t *c)
+{
+    if (!c) return;
+    cache_l1_clear(c);
+    free(c->buckets);
+    free(c);
+}
+
+/* ---- the service link ------------------------------------------------- */
+
+typedef struct l1_svc l1_svc_t;
+
+/* One question to next: a miss a client waits for, or a background refresh. */
+typedef enum {
+    L1W_ASKING,   /* next works on it */
+    L1W_ANSWERED, /* next answered: store, reply, free */
+    L1W_CANCELLED /* the client left: cancel next, free */
+} l1_wait_state_t;
+
+typedef struct l1_wait l1_wait_t;
+struct l1_wait {
+    l1_wait_state_t state;
+    l1_svc_t *svc;
+    l1_wait_t *prev, *next; /* the service's list of questions out */
+    bool refresh;           /* no client: fills the store only */
+    search_reply_cb cb;
+    void *data;
+    void *handle;                /* next's, while it works */
+    bool *answered_now;          /* set while next->fetch() runs */
+    const search_reply_t *reply; /* during L1W_ANSWERED */
+    char key[];
+};
+
+struct l1_svc {
+    search_service_t svc; /* first: (l1_svc_t *)svc */
+    search_service_t *next;
+    cache_l1_t *store;
+    l1_wait_t *waits;
+    size_t refreshing;
+};
+
+static void l1_wait_step(l1_wait_t *w);
+
+static void l1_wait_set_state(l1_wait_t *w, l1_wait_state_t st)
+{
+    w->state = st;
+    l1_wait_step(w);
+}
+
+static void l1_wait_free(l1_wait_t *w)
+{
+    l1_svc_t *s = w->svc;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->waits = w->next;
+    if (w->next) w->next->prev = w->prev;
+    if (w->refresh) s->refreshing--;
+    if (w->answered_now) *w->answered_now = true;
+    free(w);
+}
+
+/* Stores what next answered and hands it to the client, gzip copy included. */
+static void l1_wait_answered(l1_wait_t *w)
+{
+    l1_svc_t *s = w->svc;
+    search_reply_t r;
+    blob_t *made = NULL;
+    const search_reply_t *in = w->reply;
+    bool keep = cache_reply_cacheable(in) || cache_reply_partial(in);
+    if (!(keep && s->store->o.gzip && cache_reply_with_deflate(in, &r, &made) == 0)) r = *in;
+    if (keep) cache_l1_put(s->store, w->key, &r);
+    if (w->refresh) { /* done, stored or not: a later stale hit may try again */
+        l1_entry_t *e = *find_slot(s->store, w->key, cache_hash(w->key));
+        if (e) e->refreshing = false;
+    }
+    if (!w->refresh) w->cb(&r, w->data);
+    blob_unref(made);
+    l1_wait_free(w);
+}
+
+static void l1_wait_step(l1_wait_t *w)
+{
+    switch (w->state) {
+    case L1W_ASKING:
+        break; /* next's callback moves it on */
+    case L1W_ANSWERED:
+        l1_wait_answered(w);
+        break;
+    case L1W_CANCELLED:
+        if (w->handle) w->svc->next->cancel(w->svc->next, w->handle);
+        l1_wait_free(w);
+        break;
+    }
+}
+
+static void on_next_reply(const search_reply_t *r, void *data)
+{
+    l1_wait_t *w = data;
+    w->handle = NULL;
+    w->reply = r;
+    l1_wait_set_state(w, L1W_ANSWERED);
+}
+
+/* Asks next for req; with refresh, nobody waits. Returns the wait while
+ * next works, NULL when it answered at once (or memory ran out: then a
+ * client got a 500 answer from here). */
+static l1_wait_t *ask_next(l1_svc_t *s, const search_request_t *req, bool refresh,
+                           search_reply_cb cb, void *data)
+{
+    size_t klen = strlen(req->key);
+    l1_wait_t *w = calloc(1, sizeof *w + klen + 1);
+    if (!w) {
+        if (!refresh) {
+            static const char oom[] =
+                "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
+            blob_t *b = blob_new(oom, sizeof oom - 1);
+            search_reply_t r = {.status = 500, .body = b, .tier = "memory"};
+            if (b) cb(&r, data);
+            blob_unref(b);
+        }
+        return NULL;
+    }
+    memcpy(w->key, req->key, klen + 1);
+    w->svc = s;
+    w->refresh = refresh;
+    w->cb = cb;
+    w->data = data;
+    w->state = L1W_ASKING;
+    w->next = s->waits;
+    if (s->waits) s->waits->prev = w;
+    s->waits = w;
+    if (refresh) s->refreshing++;
+    bool answered = false;
+    w->answered_now = &answered;
+    void *h = s->next->fetch(s->next, req, on_next_reply, w);
+    if (answered) return NULL;
+    w->answered_now = NULL;
+    w->handle = h;
+    return w;
+}
+
+static void *l1_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
+                      void *data)
+{
+    l1_svc_t *s = (l1_svc_t *)self;
+    if (s->store->o.note) s->store->o.note(s->store->o.note_ctx, req->query);
+    search_reply_t r;
+    cache_l1_lookup_t got = cache_l1_get(s->store, req->key, &r);
+    if (got == CACHE_L1_MISS) return ask_next(s, req, false, cb, data);
+    bool refresh = false;
+    if (got == CACHE_L1_STALE) {
+        l1_entry_t *e = *find_slot(s->store, req->key, cache_hash(req->key));
+        refresh = !e->refreshing;
+        e->refreshing = true;
+    }
+    /* The client's answer holds its own references: a store change made
+     * while it is written cannot free the bytes. */
+    blob_t *body = blob_ref(r.body), *defl = r.body_deflate ? blob_ref(r.body_deflate) : NULL;
+    cb(&r, data);
+    blob_unref(body);
+    blob_unref(defl);
+    if (refresh) ask_next(s, req, true, NULL, NULL);
+    return NULL;
+}
+
+static void l1_cancel(search_service_t *self, void *handle)
+{
+    (void)self;
+    l1_wait_set_state(handle, L1W_CANCELLED);
+}
+
+search_service_t *cache_l1_service(search_service_t *next, const cache_l1_opts_t *o)
+{
+    l1_svc_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->store = cache_l1_new(o);
+    if (!s->store) {
+        free(s);
+        return NULL;
+    }
+    s->next = next;
+    s->svc.ctx = s;
+    s->svc.fetch = l1_fetch;
+    s->svc.cancel = l1_cancel;
+    return &s->svc;
+}
+
+cache_l1_t *cache_l1_of(search_service_t *svc)
+{
+    return ((l1_svc_t *)svc)->store;
+}
+
+size_t cache_l1_refreshing(search_service_t *svc)
+{
+    return ((l1_svc_t *)svc)->refreshing;
+}
+
+void cache_l1_service_free(search_service_t *svc)
+{
+    if (!svc) return;
+    l1_svc_t *s = (l1_svc_t *)svc;
+    while (s->waits)
+        l1_wait_set_state(s->waits, L1W_CANCELLED);
+    cache_l1_free(s->store);
+    free(s);
+}

@@ -1,0 +1,233 @@
+/* A flight per key being computed, in a small hash table; each flight has
+ * a FIFO of waiters. A waiter is what fetch() returns as the handle. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/singleflight.h"
+
+typedef struct sf_flight sf_flight_t;
+typedef struct sf_waiter sf_waiter_t;
+
+struct sf_waiter {
+    sf_flight_t *flight;
+    sf_waiter_t *prev, *next;
+    search_reply_cb cb;
+    void *data;
+};
+
+/* A flight's life. */
+typedef enum {
+    FLIGHT_ASKING,   /* next computes the answer; waiters join */
+    FLIGHT_ANSWERED, /* the answer is here: every waiter gets it, then free */
+    FLIGHT_ABANDONED /* the last waiter left: cancel next, free */
+} sf_flight_state_t;
+
+struct sf_flight {
+    sf_flight_state_t state;
+    struct sf_svc *svc;
+    sf_flight_t *hnext;
+    uint64_t hash;
+    sf_waiter_t *head, *tail;
+    void *handle;                /* next's, while it computes */
+    bool *answered_now;          /* set while next->fetch() runs */
+    const search_reply_t *reply; /* during FLIGHT_ANSWERED */
+    char key[];
+};
+
+typedef struct sf_svc {
+    search_service_t svc; /* first */
+    search_service_t *next;
+    sf_flight_t *buckets[256];
+    size_t nflights;
+    cache_stats_t st;
+} sf_svc_t;
+
+static void flight_step(sf_flight_t *f);
+
+static void flight_set_state(sf_flight_t *f, sf_flight_state_t st)
+{
+    f->state = st;
+    flight_step(f);
+}
+
+static sf_flight_t **slot_of(sf_svc_t *s, const char *key, uint64_t h)
+{
+    sf_flight_t **pp = &s->buckets[h & 255];
+    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
+        pp = &(*pp)->hnext;
+    return pp;
+}
+
+/* Takes f out of the table (new requests start a new flight) and frees it. */
+static void flight_free(sf_flight_t *f)
+{
+    sf_svc_t *s = f->svc;
+    sf_flight_t **pp = slot_of(s, f->key, f->hash);
+    if (*pp == f) {
+        *pp = f->hnext;
+        s->nflights--;
+    }
+    if (f->answered_now) *f->answered_now = true;
+    free(f);
+}
+
+static void flight_step(sf_flight_t *f)
+{
+    switch (f->state) {
+    case FLIGHT_ASKING:
+        break;
+    case FLIGHT_ANSWERED: {
+        /* Out of the table first: a waiter's callback asking the same key
+         * again starts a new flight instead of joining this finished one. */
+        sf_flight_t **pp = slot_of(f->svc, f->key, f->hash);
+        if (*pp == f) {
+            *pp = f->hnext;
+            f->svc->nflights--;
+        }
+        sf_waiter_t *w = f->head;
+        f->head = f->tail = NULL;
+        while (w) {
+            sf_waiter_t *nx = w->next;
+            w->cb(f->reply, w->data);
+            free(w);
+            w = nx;
+        }
+        if (f->answered_now) *f->answered_now = true;
+        free(f);
+        break;
+    }
+    case FLIGHT_ABANDONED:
+        if (f->handle) f->svc->next->cancel(f->svc->next, f->handle);
+        flight_free(f);
+        break;
+    }
+}
+
+static void on_reply(const search_reply_t *r, void *data)
+{
+    sf_flight_t *f = data;
+    f->handle = NULL;
+    f->reply = r;
+    flight_set_state(f, FLIGHT_ANSWERED);
+}
+
+static sf_waiter_t *add_waiter(sf_flight_t *f, search_reply_cb cb, void *data)
+{
+    sf_waiter_t *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->flight = f;
+    w->cb = cb;
+    w->data = data;
+    w->prev = f->tail;
+    if (f->tail)
+        f->tail->next = w;
+    else
+        f->head = w;
+    f->tail = w;
+    return w;
+}
+
+static void reply_oom(search_reply_cb cb, void *data)
+{
+    static const char oom[] =
+        "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
+    blob_t *b = blob_new(oom, sizeof oom - 1);
+    search_reply_t r = {.status = 500, .body = b, .tier = "search"};
+    if (b) cb(&r, data);
+    blob_unref(b);
+}
+
+static void *sf_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
+                      void *data)
+{
+    sf_svc_t *s = (sf_svc_t *)self;
+    uint64_t h = cache_hash(req->key);
+    sf_flight_t **pp = slot_of(s, req->key, h);
+    if (*pp) {
+        sf_waiter_t *w = add_waiter(*pp, cb, data);
+        if (!w)
+            reply_oom(cb, data);
+        else
+            s->st.hits++, s->st.joined++;
+        return w;
+    }
+    size_t klen = strlen(req->key);
+    sf_flight_t *f = calloc(1, sizeof *f + klen + 1);
+    sf_waiter_t *w = f ? add_waiter(f, cb, data) : NULL;
+    if (!w) {
+        free(f);
+        reply_oom(cb, data);
+        return NULL;
+    }
+    memcpy(f->key, req->key, klen + 1);
+    f->svc = s;
+    f->hash = h;
+    f->state = FLIGHT_ASKING;
+    f->hnext = *pp;
+    *pp = f;
+    s->nflights++;
+    s->st.misses++;
+    bool answered = false;
+    f->answered_now = &answered;
+    void *handle = s->next->fetch(s->next, req, on_reply, f);
+    if (answered) return NULL; /* every waiter (just w) has its answer */
+    f->answered_now = NULL;
+    f->handle = handle;
+    return w;
+}
+
+static void sf_cancel(search_service_t *self, void *handle)
+{
+    (void)self;
+    sf_waiter_t *w = handle;
+    sf_flight_t *f = w->flight;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        f->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        f->tail = w->prev;
+    free(w);
+    if (!f->head && f->state == FLIGHT_ASKING) flight_set_state(f, FLIGHT_ABANDONED);
+}
+
+search_service_t *cache_singleflight_service(search_service_t *next)
+{
+    sf_svc_t *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->next = next;
+    s->svc.ctx = s;
+    s->svc.fetch = sf_fetch;
+    s->svc.cancel = sf_cancel;
+    return &s->svc;
+}
+
+size_t cache_singleflight_flights(search_service_t *svc)
+{
+    return ((sf_svc_t *)svc)->nflights;
+}
+
+const cache_stats_t *cache_singleflight_stats(search_service_t *svc)
+{
+    return &((sf_svc_t *)svc)->st;
+}
+
+void cache_singleflight_free(search_service_t *svc)
+{
+    if (!svc) return;
+    sf_svc_t *s = (sf_svc_t *)svc;
+    for (int i = 0; i < 256; i++) {
+        while (s->buckets[i]) {
+            sf_flight_t *f = s->buckets[i];
+            for (sf_waiter_t *w = f->head, *nx; w; w = nx) {
+                nx = w->next;
+                free(w);
+            }
+            f->head = f->tail = NULL;
+            flight_set_state(f, FLIGHT_ABANDONED);
+        }
+    }
+    free(s);
+}

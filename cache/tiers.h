@@ -1,0 +1,44 @@
+/* The cache tiers as main.c sees them: one call builds the links in front
+ * of a search service (L1 memory -> single-flight -> L2 Redis -> next),
+ * one registers the /v1/cache endpoints, one stops them on drain, one
+ * frees them. */
+#ifndef SF_CACHE_TIERS_H
+#define SF_CACHE_TIERS_H
+
+#include <uv.h>
+
+#include "core/config.h"
+#include "core/search_service.h"
+#include "http/handlers_cache.h"
+#include "http/router.h"
+
+typedef struct cache_tiers {
+    search_service_t *head; /* what the handlers ask: L1, or next when cache.enabled is off */
+    search_service_t *l1, *sflight, *l2; /* each NULL when not configured */
+    http_cache_ctx_t http;
+    bool stopped;
+} cache_tiers_t;
+
+/* Builds the tiers in front of next from cfg (cache.*, redis.*): L2 only
+ * with a usable redis.url, all of them only with cache.enabled. Returns
+ * NULL when out of memory. */
+cache_tiers_t *cache_tiers_new(uv_loop_t *loop, const sf_config_t *cfg, search_service_t *next);
+
+/* The head of the chain: what the search handlers ask. */
+search_service_t *cache_tiers_service(cache_tiers_t *t);
+
+/* Adds DELETE /v1/cache and GET /v1/cache/stats. Returns 0 or -1. */
+int cache_tiers_register(cache_tiers_t *t, http_router_t *r);
+
+/* "ok", "degraded" (Redis configured but not usable: answers go on without
+ * it) or "disabled": the Redis check of /health/ready. */
+const char *cache_tiers_redis_state(const cache_tiers_t *t);
+
+/* Once the HTTP side is done (drain or close), while the loop still runs:
+ * cancels background refreshes and warming, closes Redis. Idempotent. */
+void cache_tiers_stop(cache_tiers_t *t);
+
+/* Frees everything (after the loop stopped). NULL is a no-op. */
+void cache_tiers_free(cache_tiers_t *t);
+
+#endif

@@ -1,0 +1,181 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache/l1.h"
+#include "cache/redis.h"
+#include "cache/singleflight.h"
+#include "core/query.h"
+#include "http/handlers_cache.h"
+
+const char *http_cache_redis_state(const http_cache_ctx_t *ctx)
+{
+    return ctx->l2 ? cache_redis_state(ctx->l2) : "disabled";
+}
+
+/* ---- DELETE ---------------------------------------------------------------- */
+
+/* A DELETE waiting for Redis. Outlives the request when the client leaves. */
+typedef struct del_op {
+    http_req_t *req; /* NULL once the client is gone */
+    bool memory;     /* this worker's L1 had the entry */
+    char *key;       /* one query; NULL: everything */
+} del_op_t;
+
+static void del_client_gone(http_req_t *req)
+{
+    del_op_t *op = req->handler_data;
+    op->req = NULL;
+    http_respond_error(req, 503, "service_unavailable", "client went away");
+}
+
+static void del_finish(del_op_t *op, int status, const char *body)
+{
+    http_req_t *req = op->req;
+    free(op->key);
+    free(op);
+    if (!req) return;
+    req->on_client_gone = NULL;
+    if (status != 200) {
+        http_respond_error(req, status, "service_unavailable", "%s", body);
+        return;
+    }
+    http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
+}
+
+static void on_deleted(void *data, bool ok)
+{
+    del_op_t *op = data;
+    char *body = op->req
+                     ? arena_sprintf(op->req->arena, "{\"deleted\":{\"memory\":%s,\"redis\":%s}}",
+                                     op->memory ? "true" : "false", ok ? "true" : "false")
+                     : NULL;
+    if (op->req && !body) {
+        del_finish(op, 503, "out of memory");
+        return;
+    }
+    if (!ok)
+        del_finish(op, 503,
+                   "the entry is gone from this worker's memory, but Redis did not answer");
+    else
+        del_finish(op, 200, body);
+}
+
+static void on_bumped(void *data, int64_t version)
+{
+    del_op_t *op = data;
+    if (version < 0) {
+        del_finish(op, 503, "this worker's memory tier was flushed, but Redis did not answer");
+        return;
+    }
+    char *body = op->req ? arena_sprintf(op->req->arena,
+                                         "{\"flushed\":true,\"version\":%" PRId64 "}", version)
+                         : NULL;
+    del_finish(op, body ? 200 : 503, body ? body : "out of memory");
+}
+
+static void cache_delete(http_req_t *req)
+{
+    http_cache_ctx_t *ctx = req->route_data;
+    del_op_t *op = calloc(1, sizeof *op);
+    if (!op) {
+        http_respond_error(req, 500, "internal_error", "out of memory");
+        return;
+    }
+    op->req = req;
+    if (req->query_len) {
+        query_t q;
+        char err[256];
+        if (query_parse_params(&q, req->query, req->query_len, req->arena, err, sizeof err) < 0) {
+            free(op);
+            http_respond_error(req, 400, "bad_request", "%s", err);
+            return;
+        }
+        char *key = query_key(&q, req->arena);
+        op->key = key ? strdup(key) : NULL;
+        if (!op->key) {
+            free(op);
+            http_respond_error(req, 500, "internal_error", "out of memory");
+            return;
+        }
+        op->memory = ctx->l1 && cache_l1_delete(cache_l1_of(ctx->l1), op->key);
+        req->handler_data = op;
+        req->on_client_gone = del_client_gone;
+        if (ctx->l2 && cache_redis_delete(ctx->l2, op->key, on_deleted, op) == 0) return;
+        if (ctx->l2) {
+            on_deleted(op, false);
+            return;
+        }
+        char *body = arena_sprintf(req->arena, "{\"deleted\":{\"memory\":%s,\"redis\":null}}",
+                                   op->memory ? "true" : "false");
+        del_finish(op, body ? 200 : 503, body ? body : "out of memory");
+        return;
+    }
+    if (ctx->l1) cache_l1_clear(cache_l1_of(ctx->l1));
+    req->handler_data = op;
+    req->on_client_gone = del_client_gone;
+    if (ctx->l2 && cache_redis_bump(ctx->l2, on_bumped, op) == 0) return;
+    if (ctx->l2) {
+        on_bumped(op, -1);
+        return;
+    }
+    del_finish(op, 200, "{\"flushed\":true,\"version\":null}");
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+static char *tier_json(arena_t *a, const cache_stats_t *s, const char *extra)
+{
+    return arena_sprintf(a,
+                         "{\"hits\":%" PRIu64 ",\"stale_hits\":%" PRIu64 ",\"misses\":%" PRIu64
+                         ",\"errors\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"fills\":%" PRIu64
+                         ",\"evictions\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"bytes\":%" PRIu64
+                         ",\"entries\":%" PRIu64 "%s}",
+                         s->hits, s->stale_hits, s->misses, s->errors, s->timeouts, s->fills,
+                         s->evictions, s->expired, s->bytes, s->entries, extra);
+}
+
+static void cache_stats(http_req_t *req)
+{
+    http_cache_ctx_t *ctx = req->route_data;
+    arena_t *a = req->arena;
+    const char *mem = "null", *sf = "null", *rd = "null";
+    if (ctx->l1) {
+        char *extra =
+            arena_sprintf(a, ",\"max_bytes\":%lld,\"refreshing\":%zu",
+                          (long long)ctx->cfg->cache.l1_max_bytes, cache_l1_refreshing(ctx->l1));
+        mem = extra ? tier_json(a, cache_l1_stats(cache_l1_of(ctx->l1)), extra) : NULL;
+    }
+    if (ctx->sflight) {
+        const cache_stats_t *s = cache_singleflight_stats(ctx->sflight);
+        sf = arena_sprintf(a, "{\"flights\":%zu,\"started\":%" PRIu64 ",\"joined\":%" PRIu64 "}",
+                           cache_singleflight_flights(ctx->sflight), s->misses, s->joined);
+    }
+    if (ctx->l2) {
+        char *extra = arena_sprintf(a, ",\"state\":\"%s\",\"version\":%" PRId64,
+                                    cache_redis_state(ctx->l2), cache_redis_version(ctx->l2));
+        rd = extra ? tier_json(a, cache_redis_stats(ctx->l2), extra) : NULL;
+    }
+    char *body =
+        mem && sf && rd
+            ? arena_sprintf(a,
+                            "{\"pid\":%ld,\"enabled\":%s,\"tiers\":{\"memory\":%s,"
+                            "\"single_flight\":%s,\"redis\":%s}}",
+                            (long)getpid(), ctx->cfg->cache.enabled ? "true" : "false", mem, sf, rd)
+            : NULL;
+    if (!body) {
+        http_respond_error(req, 500, "internal_error", "out of memory");
+        return;
+    }
+    http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
+}
+
+int http_cache_register(http_router_t *r, http_cache_ctx_t *ctx)
+{
+    if (http_router_add(r, HTTP_M_DELETE, "/v1/cache", cache_delete, ctx) ||
+        http_router_add(r, HTTP_M_GET, "/v1/cache/stats", cache_stats, ctx))
+        return -1;
+    return 0;
+}

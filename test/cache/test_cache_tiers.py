@@ -1,0 +1,383 @@
+"""Black-box tests of the cache tiers (docs/cache.md) against the real
+binary, a real redis-server and the provider simulator, all started here on
+free loopback ports in a temporary directory and stopped afterwards.
+
+Stdlib only. SF_BIN: the scifind binary; SF_SIM: the simulator (default
+bench/simulator/scifind-sim); REDIS_SERVER: redis-server (default: on PATH).
+"""
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "test", "blackbox"))
+import harness  # noqa: E402
+
+SIM = os.environ.get("SF_SIM") or os.path.join(REPO, "bench", "simulator", "scifind-sim")
+PROVIDERS = ("arxiv", "semantic_scholar", "exa", "openalex", "crossref")
+
+
+class Redis:
+    """A redis-server on a free port in its own directory, no persistence."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.port = harness.free_port()
+        self.proc = None
+        self.exe = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+        if not self.exe:
+            raise unittest.SkipTest("redis-server not installed")
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
+        self.proc = subprocess.Popen(
+            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.tmp, "--protected-mode", "no"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if self.command("PING") == "PONG":
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start on %d" % self.port)
+
+    def command(self, *args, timeout=2.0):
+        """One command over RESP; returns the decoded reply (simple cases)."""
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(out)
+            f = s.makefile("rb")
+            return self._read(f)
+
+    def _read(self, f):
+        line = f.readline().rstrip(b"\r\n")
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = f.read(n + 2)[:-2]
+            return data
+        if kind == b"*":
+            return [self._read(f) for _ in range(int(rest))]
+        raise RuntimeError("bad reply %r" % line)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGCONT)
+            except OSError:
+                pass
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+        if getattr(self, "log", None):
+            self.log.close()
+            self.log = None
+
+
+class Simulator:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        if not os.path.exists(SIM):
+            raise unittest.SkipTest("simulator not found at %s" % SIM)
+        self.err = open(os.path.join(self.tmp, "sim.err"), "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, SIM, "--listen", "127.0.0.1:0", "--corpus", "generated",
+             "--exa-api-key", "k", "--quiet", "--corpus-cache", "off"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.err,
+            start_new_session=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("simulator did not start")
+        info = json.loads(line)
+        self.port = int(info["listen"].rsplit(":", 1)[1])
+        return self
+
+    def admin(self, method, path, body=None):
+        r = harness.request(self.port, method, path,
+                            headers={"Content-Type": "application/json"} if body else None,
+                            body=json.dumps(body) if body is not None else None)
+        return r.status, (r.json() if r.body else None)
+
+    def requests_per_provider(self):
+        _, d = self.admin("GET", "/_sim/stats")
+        return {p: d["providers"][p]["requests"] for p in PROVIDERS}
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.proc:
+            self.proc.stdout.close()
+        self.proc = None
+        self.err.close()
+
+
+def provider_env(sim_port):
+    env = dict(os.environ)
+    for p in PROVIDERS:
+        env["SCIFIND_%s_BASE_URL" % p.upper()] = "http://127.0.0.1:%d" % sim_port
+        env["SCIFIND_%s_RATE_INTERVAL" % p.upper()] = "0"
+    env["SCIFIND_EXA_API_KEY"] = "k"
+    return env
+
+
+def search_path(text, **params):
+    q = {"query": text}
+    q.update(params)
+    return "/v1/search?" + urllib.parse.urlencode(q)
+
+
+class CacheTiersTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="scifind-cache-")
+        cls.redis = Redis(cls.tmp).start()
+        cls.sim = Simulator(cls.tmp).start()
+        cls.servers = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in cls.servers:
+            s.stop(check=False)
+        cls.sim.stop()
+        cls.redis.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def start_server(self, workers=0, **settings):
+        base = {"redis.url": "redis://127.0.0.1:%d" % self.redis.port,
+                "redis.command_timeout": "100ms", "redis.connect_timeout": "200ms",
+                "log.access": "false"}
+        base.update(settings)
+        s = harness.Server(workers=workers, settings=base, env=provider_env(self.sim.port))
+        s.start()
+        self.servers.append(s)
+        self.addCleanup(self._stop, s)
+        return s
+
+    def _stop(self, s):
+        if s in self.servers:
+            self.servers.remove(s)
+            s.stop()  # checks the exit status and the sanitizer reports
+
+    def wait_redis_ok(self, srv, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = srv.request("GET", "/v1/cache/stats").json()
+            if st["tiers"]["redis"] and st["tiers"]["redis"]["state"] == "ok":
+                return st
+            time.sleep(0.05)
+        self.fail("Redis tier not ready within %.0f s" % timeout)
+
+    def setUp(self):
+        self.sim.admin("POST", "/_sim/providers/all", {"reset": True})
+        self.sim.admin("POST", "/_sim/reset")
+
+    # -- tests --------------------------------------------------------------
+
+    def test_single_flight_100_concurrent_misses_one_request_per_provider(self):
+        srv = self.start_server()
+        self.wait_redis_ok(srv)
+        self.sim.admin("POST", "/_sim/providers/all", {"latency_ms": 400})
+        path = search_path("single flight herd %d" % os.getpid(), limit=5)
+        results = [None] * 100
+        start = threading.Barrier(100)
+
+        def one(i):
+            start.wait()
+            try:
+                results[i] = srv.request("GET", path, timeout=20).status
+            except Exception as e:  # noqa: BLE001
+                results[i] = repr(e)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(100)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(results, [200] * 100)
+        counts = self.sim.requests_per_provider()
+        self.assertEqual(counts, {p: 1 for p in PROVIDERS}, counts)
+        sf = srv.request("GET", "/v1/cache/stats").json()["tiers"]["single_flight"]
+        self.assertGreaterEqual(sf["joined"], 1, sf)
+
+    def test_memory_hit_etag_304_and_gzip(self):
+        srv = self.start_server()
+        path = search_path("etag gzip check", limit=4)
+        a = srv.request("GET", path)
+        self.assertEqual(a.status, 200, a)
+        b = srv.request("GET", path)
+        self.assertEqual(b.header("X-Cache"), "memory", b)
+        self.assertEqual(a.header("ETag"), b.header("ETag"))
+        ja, jb = a.json(), b.json()
+        ja.pop("request_id"), jb.pop("request_id")
+        self.assertEqual(ja, jb)
+        nm = srv.request("GET", path, headers={"If-None-Match": b.header("ETag")})
+        self.assertEqual(nm.status, 304, nm)
+        self.assertEqual(nm.body, b"")
+        self.assertEqual(nm.header("ETag"), b.header("ETag"))
+        z = srv.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(z.status, 200, z)
+        self.assertEqual(z.header("Content-Encoding"), "gzip", z)
+        jz = json.loads(gzip.decompress(z.body))
+        self.assertEqual(jz.pop("request_id"), z.header("X-Request-ID"))
+        self.assertEqual(jz, jb)
+
+    def test_redis_hit_across_servers_and_delete(self):
+        a = self.start_server()
+        self.wait_redis_ok(a)
+        path = search_path("shared redis tier", limit=3)
+        r1 = a.request("GET", path)
+        self.assertEqual(r1.header("X-Cache"), "search", r1)
+        b = self.start_server()
+        self.wait_redis_ok(b)
+        deadline = time.monotonic() + 3
+        while True:  # the SET is written behind the answer
+            r2 = b.request("GET", path)
+            if r2.header("X-Cache") == "redis" or time.monotonic() > deadline:
+                break
+            b.request("DELETE", path.replace("/v1/search", "/v1/cache"))
+            time.sleep(0.1)
+        self.assertEqual(r2.header("X-Cache"), "redis", r2)
+        self.assertEqual(r2.header("ETag"), r1.header("ETag"))
+        zb = b.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(zb.header("X-Cache"), "memory", zb)
+        self.assertEqual(json.loads(gzip.decompress(zb.body))["papers"], r1.json()["papers"])
+        # Everything: the version moves on, both servers miss.
+        d = a.request("DELETE", "/v1/cache")
+        self.assertEqual(d.status, 200, d)
+        self.assertTrue(d.json()["flushed"])
+        time.sleep(1.5)  # b sees the new version at its next poll
+        self.assertEqual(a.request("GET", path).header("X-Cache"), "search")
+        self.assertIn(b.request("GET", path).header("X-Cache"), ("search", "redis"))
+        self.sim.admin("POST", "/_sim/reset")
+
+    def test_delete_one_query(self):
+        srv = self.start_server()
+        self.wait_redis_ok(srv)
+        path = search_path("delete me please", limit=2)
+        srv.request("GET", path)
+        self.assertEqual(srv.request("GET", path).header("X-Cache"), "memory")
+        d = srv.request("DELETE", path.replace("/v1/search", "/v1/cache"))
+        self.assertEqual(d.status, 200, d)
+        self.assertEqual(d.json()["deleted"]["memory"], True)
+        self.assertEqual(srv.request("GET", path).header("X-Cache"), "search")
+        bad = srv.request("DELETE", "/v1/cache?limit=5")
+        self.assertEqual(bad.status, 400, bad)
+
+    def _load(self, srv, stop, failures, counts, distinct):
+        n = 0
+        while not stop.is_set():
+            n += 1
+            text = "load %d %d" % (threading.get_ident() % 1000, n % 20 if not distinct else n)
+            try:
+                r = srv.request("GET", search_path(text, limit=3), timeout=10)
+                counts.append(r.status)
+                if r.status != 200:
+                    failures.append(r)
+            except Exception as e:  # noqa: BLE001
+                failures.append(repr(e))
+
+    def test_redis_killed_and_restarted_under_load(self):
+        srv = self.start_server(workers=2)
+        self.wait_redis_ok(srv)
+        stop, failures, counts = threading.Event(), [], []
+        threads = [threading.Thread(target=self._load, args=(srv, stop, failures, counts, False))
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.0)
+            self.redis.proc.kill()
+            self.redis.proc.wait(5)
+            time.sleep(1.0)
+            self.redis.stop()
+            self.redis.start()
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(20)
+        self.assertEqual(failures, [])
+        self.assertGreater(len(counts), 20)
+        self.wait_redis_ok(srv, timeout=10)
+
+    def test_redis_frozen_deadlines_fire_and_searches_go_on(self):
+        srv = self.start_server()
+        self.wait_redis_ok(srv)
+        os.kill(self.redis.proc.pid, signal.SIGSTOP)
+        try:
+            for i in range(6):
+                t0 = time.monotonic()
+                r = srv.request("GET", search_path("frozen redis %d" % i, limit=2), timeout=10)
+                self.assertEqual(r.status, 200, r)
+                self.assertLess(time.monotonic() - t0, 5.0)
+            st = srv.request("GET", "/v1/cache/stats").json()["tiers"]["redis"]
+            self.assertGreater(st["timeouts"] + st["errors"], 0, st)
+            self.assertEqual(st["state"], "degraded", st)
+        finally:
+            os.kill(self.redis.proc.pid, signal.SIGCONT)
+        self.wait_redis_ok(srv, timeout=10)
+        path = search_path("after the thaw", limit=2)
+        srv.request("GET", path)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            keys = self.redis.command("KEYS", "scifind:v*")
+            if keys:
+                break
+            time.sleep(0.05)
+        self.assertTrue(keys, "nothing written to Redis after recovery")
+
+    def test_stats_shape(self):
+        srv = self.start_server()
+        st = srv.request("GET", "/v1/cache/stats")
+        self.assertEqual(st.status, 200, st)
+        j = st.json()
+        for tier in ("memory", "redis"):
+            for k in ("hits", "misses", "errors", "bytes", "evictions"):
+                self.assertIn(k, j["tiers"][tier], j)
+
+    def test_without_redis_url(self):
+        srv = self.start_server(**{"redis.url": ""})
+        path = search_path("no redis here", limit=2)
+        self.assertEqual(srv.request("GET", path).status, 200)
+        self.assertEqual(srv.request("GET", path).header("X-Cache"), "memory")
+        self.assertIsNone(srv.request("GET", "/v1/cache/stats").json()["tiers"]["redis"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
