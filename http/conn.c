@@ -602,11 +602,17 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread < 0) {
         if (nread == UV_EOF) {
-            /* A half-close may still read the answer: only a closed or reset
-             * connection makes the client gone. */
             c->peer_eof = true;
             if (c->state == CONN_HEADERS || c->state == CONN_BODY) {
                 http__conn_close(c); /* a request cut short: nobody to answer */
+                return;
+            }
+            /* The end of input while a request is being worked on, with no
+             * other request sent after it: the client gave up (like NGINX's
+             * 499). Its work is cancelled. A client that pipelined requests
+             * and then closed its side gets its answers. */
+            if (c->state == CONN_HANDLING && c->in_off == c->in_len) {
+                http__conn_close(c);
                 return;
             }
             if (c->state == CONN_IDLE && c->in_off == c->in_len && !c->writes_pending) {

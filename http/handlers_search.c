@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/query.h"
 #include "http/handlers_search.h"
 
@@ -81,6 +82,9 @@ static bool etag_matches(const char *inm, const char *etag)
 
 static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const search_reply_t *r)
 {
+    /* Server-Timing: from the request parsed to its answer ready, so a
+     * client can tell the gateway's time from the providers'. */
+    double app_ms = (double)(clock_now_ns() - req->start_ns) / 1e6;
     char etag[24];
     snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", r->etag);
     char *headers;
@@ -89,15 +93,19 @@ static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const sear
         int64_t max_age = r->stale || r->age_s >= ttl_s ? 0 : ttl_s - r->age_s;
         headers = arena_sprintf(req->arena,
                                 "Cache-Control: public, max-age=%lld\r\nETag: %s\r\n"
-                                "Vary: Accept-Encoding\r\nX-Cache: %s%s\r\nAge: %lld\r\n",
+                                "Vary: Accept-Encoding\r\nX-Cache: %s%s\r\nAge: %lld\r\n"
+                                "Server-Timing: app;dur=%.3f\r\n",
                                 (long long)max_age, etag, r->tier, r->stale ? " (stale)" : "",
-                                (long long)r->age_s);
+                                (long long)r->age_s, app_ms);
         if (headers && etag_matches(http_req_header(req, "If-None-Match"), etag)) {
             http_respond(req, 304, "application/json", headers, "", 0);
             return;
         }
     } else {
-        headers = arena_sprintf(req->arena, "Cache-Control: no-store\r\nX-Cache: %s\r\n", r->tier);
+        headers = arena_sprintf(req->arena,
+                                "Cache-Control: no-store\r\nX-Cache: %s\r\n"
+                                "Server-Timing: app;dur=%.3f\r\n",
+                                r->tier, app_ms);
     }
     if (r->body_deflate && accepts_gzip(req))
         http_respond_json_gzip(req, r->status, headers, r->body, r->body_deflate, r->body_crc32);
