@@ -1,0 +1,254 @@
+/* L1 store and service: TTL expiry on a fake clock, the byte bound, LRU
+ * order, stale-while-revalidate; single-flight with a fake next link. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/l1.h"
+#include "cache/singleflight.h"
+#include "test/unit/test.h"
+
+static uint64_t fake_now;
+static uint64_t now(void)
+{
+    return fake_now;
+}
+
+#define SEC 1000000000ull
+
+static blob_t *answer(const char *fill, size_t n)
+{
+    blob_t *b = blob_alloc(n);
+    memset(b->data, fill[0], n);
+    memcpy(b->data, "{\"p\":", 5);
+    memcpy(b->data + n - 16, "\"partial\":false}", 16);
+    return b;
+}
+
+static search_reply_t reply_of(blob_t *b)
+{
+    return (search_reply_t){.status = 200, .body = b, .etag = 7, .tier = "search"};
+}
+
+static cache_l1_opts_t opts(size_t max)
+{
+    return (cache_l1_opts_t){.max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000,
+                             .partial_ttl_ms = 1000, .now_ns = now};
+}
+
+TEST(l1_ttl_fresh_then_stale_then_gone)
+{
+    fake_now = 100 * SEC;
+    cache_l1_opts_t o = opts(1 << 20);
+    cache_l1_t *c = cache_l1_new(&o);
+    blob_t *b = answer("a", 100);
+    search_reply_t r = reply_of(b), got;
+    ASSERT_EQ(cache_l1_put(c, "k", &r), 0);
+    ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_FRESH);
+    ASSERT_PTR_EQ(got.body, b);
+    ASSERT_STR_EQ(got.tier, "memory");
+    fake_now += 9 * SEC;
+    ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_FRESH);
+    ASSERT_EQ(got.age_s, 9);
+    fake_now += 2 * SEC;
+    ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_STALE);
+    ASSERT(got.stale);
+    fake_now += 5 * SEC;
+    ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_MISS);
+    ASSERT_EQ(cache_l1_stats(c)->entries, 0);
+    ASSERT_EQ(cache_l1_stats(c)->expired, 1);
+    ASSERT_EQ(cache_l1_stats(c)->bytes, 0);
+    blob_unref(b);
+    cache_l1_free(c);
+}
+
+TEST(l1_age_of_filled_answer_counts)
+{
+    fake_now = 100 * SEC;
+    cache_l1_opts_t o = opts(1 << 20);
+    cache_l1_t *c = cache_l1_new(&o);
+    blob_t *b = answer("a", 100);
+    search_reply_t r = reply_of(b), got;
+    r.age_s = 12; /* from Redis, already past its TTL of 10 s */
+    ASSERT_EQ(cache_l1_put(c, "k", &r), 0);
+    ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_STALE);
+    r.age_s = 20; /* past TTL + grace: not kept */
+    ASSERT_EQ(cache_l1_put(c, "k2", &r), 1);
+    blob_unref(b);
+    cache_l1_free(c);
+}
+
+TEST(l1_byte_bound_evicts_least_recently_used)
+{
+    fake_now = SEC;
+    cache_l1_opts_t o = opts(3000);
+    cache_l1_t *c = cache_l1_new(&o);
+    blob_t *b = answer("x", 700);
+    search_reply_t r = reply_of(b), got;
+    ASSERT_EQ(cache_l1_put(c, "a", &r), 0);
+    ASSERT_EQ(cache_l1_put(c, "b", &r), 0);
+    ASSERT_EQ(cache_l1_put(c, "c", &r), 0);
+    ASSERT_STR_EQ(cache_l1_lru_key(c, true), "a");
+    ASSERT_EQ(cache_l1_get(c, "a", &got), CACHE_L1_FRESH); /* a is now the most recent */
+    ASSERT_STR_EQ(cache_l1_lru_key(c, false), "a");
+    ASSERT_STR_EQ(cache_l1_lru_key(c, true), "b");
+    ASSERT_EQ(cache_l1_put(c, "d", &r), 0); /* over 3000 bytes: b goes */
+    ASSERT_EQ(cache_l1_get(c, "b", &got), CACHE_L1_MISS);
+    ASSERT_EQ(cache_l1_get(c, "a", &got), CACHE_L1_FRESH);
+    ASSERT_EQ(cache_l1_stats(c)->evictions, 1);
+    ASSERT_LE_U(cache_l1_stats(c)->bytes, 3000);
+    blob_t *big = answer("y", 5000); /* larger than the bound: never stored */
+    search_reply_t rb = reply_of(big);
+    ASSERT_EQ(cache_l1_put(c, "big", &rb), 1);
+    ASSERT_EQ(cache_l1_get(c, "big", &got), CACHE_L1_MISS);
+    ASSERT_EQ(b->refs, 1 + (unsigned)cache_l1_stats(c)->entries);
+    blob_unref(big);
+    cache_l1_free(c);
+    ASSERT_EQ(b->refs, 1);
+    blob_unref(b);
+}
+
+TEST(l1_refuses_errors_and_keeps_partial_briefly)
+{
+    fake_now = SEC;
+    cache_l1_opts_t o = opts(1 << 20);
+    cache_l1_t *c = cache_l1_new(&o);
+    blob_t *b = answer("x", 100);
+    search_reply_t r = reply_of(b), got;
+    r.status = 502;
+    ASSERT_EQ(cache_l1_put(c, "e", &r), 1);
+    blob_t *p = blob_new("{\"x\":1,\"partial\":true}", 22);
+    search_reply_t rp = reply_of(p);
+    ASSERT_EQ(cache_l1_put(c, "p", &rp), 0);
+    fake_now += SEC / 2;
+    ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_FRESH);
+    fake_now += SEC;
+    ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_MISS); /* partial: no grace */
+    blob_unref(p);
+    blob_unref(b);
+    cache_l1_free(c);
+}
+
+/* ---- a fake next link -------------------------------------------------- */
+
+typedef struct fake_call {
+    search_reply_cb cb;
+    void *data;
+    char key[64];
+    bool cancelled;
+} fake_call_t;
+
+static fake_call_t calls[16];
+static int ncalls;
+
+static void *fake_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
+                        void *data)
+{
+    (void)self;
+    fake_call_t *c = &calls[ncalls++];
+    c->cb = cb;
+    c->data = data;
+    snprintf(c->key, sizeof c->key, "%s", req->key);
+    return c;
+}
+
+static void fake_cancel(search_service_t *self, void *h)
+{
+    (void)self;
+    ((fake_call_t *)h)->cancelled = true;
+}
+
+static search_service_t fake = {.fetch = fake_fetch, .cancel = fake_cancel};
+
+static int answers;
+static const char *last_tier;
+static bool last_stale;
+static bool last_had_deflate;
+static void on_answer(const search_reply_t *r, void *data)
+{
+    (void)data;
+    answers++;
+    last_tier = r->tier;
+    last_stale = r->stale;
+    last_had_deflate = r->body_deflate != NULL;
+}
+
+static void answer_call(int i, blob_t *b)
+{
+    search_reply_t r = reply_of(b);
+    calls[i].cb(&r, calls[i].data);
+}
+
+TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
+{
+    fake_now = SEC;
+    cache_l1_opts_t o = opts(1 << 20);
+    o.gzip = true;
+    search_service_t *l1 = cache_l1_service(&fake, &o);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k1", .deadline_ms = 100};
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_EQ(ncalls, 1);
+    blob_t *b = answer("z", 300);
+    answer_call(0, b);
+    ASSERT_EQ(answers, 1);
+    ASSERT(last_had_deflate); /* the gzip copy is made at fill time */
+    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_EQ(answers, 2);
+    ASSERT_STR_EQ(last_tier, "memory");
+    ASSERT_EQ(ncalls, 1);
+    fake_now += 11 * SEC; /* stale: answered at once, one refresh */
+    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_EQ(answers, 4);
+    ASSERT(last_stale);
+    ASSERT_EQ(ncalls, 2);
+    ASSERT_EQ(cache_l1_refreshing(l1), 1);
+    answer_call(1, b);
+    ASSERT_EQ(cache_l1_refreshing(l1), 0);
+    ASSERT_EQ(answers, 4); /* the refresh answers nobody */
+    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT(!last_stale);
+    /* a waiting client leaves: next's call is cancelled */
+    search_request_t req2 = {.query = &q, .key = "k2", .deadline_ms = 100};
+    void *h = l1->fetch(l1, &req2, on_answer, NULL);
+    l1->cancel(l1, h);
+    ASSERT(calls[2].cancelled);
+    blob_unref(b);
+    cache_l1_service_free(l1);
+}
+
+TEST(singleflight_joins_identical_requests)
+{
+    search_service_t *sf = cache_singleflight_service(&fake);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "same", .deadline_ms = 100};
+    search_request_t other = {.query = &q, .key = "other", .deadline_ms = 100};
+    void *h[5];
+    for (int i = 0; i < 5; i++)
+        h[i] = sf->fetch(sf, &req, on_answer, NULL);
+    ASSERT_NOT_NULL(sf->fetch(sf, &other, on_answer, NULL));
+    ASSERT_EQ(ncalls, 2);
+    ASSERT_EQ(cache_singleflight_flights(sf), 2);
+    sf->cancel(sf, h[2]); /* one waiter leaves; the flight goes on */
+    ASSERT(!calls[0].cancelled);
+    blob_t *b = answer("q", 100);
+    answer_call(0, b);
+    ASSERT_EQ(answers, 4);
+    ASSERT_EQ(cache_singleflight_flights(sf), 1);
+    ASSERT_EQ(cache_singleflight_stats(sf)->joined, 4);
+    /* the same key again: a new flight */
+    void *again = sf->fetch(sf, &req, on_answer, NULL);
+    ASSERT_EQ(ncalls, 3);
+    sf->cancel(sf, again); /* its only waiter leaves: next is cancelled */
+    ASSERT(calls[2].cancelled);
+    ASSERT_EQ(cache_singleflight_flights(sf), 1);
+    blob_unref(b);
+    cache_singleflight_free(sf);
+    ASSERT(calls[1].cancelled);
+}
+
+TEST_MAIN()
