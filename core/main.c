@@ -11,9 +11,12 @@
 #include "core/search_direct.h"
 #include "core/shm.h"
 #include "core/worker.h"
+#include "http/handlers_admin.h"
 #include "http/handlers_health.h"
+#include "http/handlers_metrics.h"
 #include "http/handlers_providers.h"
 #include "http/handlers_search.h"
+#include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "providers/fanout.h"
@@ -158,6 +161,8 @@ typedef struct app {
     search_service_t *service; /* the head of the search service chain */
     http_search_ctx_t search;
     http_providers_ctx_t providers;
+    http_admin_ctx_t admin; /* PUT /v1/providers/{name} */
+    http_mw_t *mw;          /* keys, limits, CORS, trace, metrics (http/middleware.h) */
     void (*done)(void);
 } app_t;
 
@@ -211,8 +216,19 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0 ||
         http_providers_register(a->router, &a->providers) < 0)
         goto oom;
+    a->admin = (http_admin_ctx_t){.cfg = cfg};
+    if (http_admin_register(a->router, &a->admin) < 0 ||
+        (cfg->metrics.enabled && http_metrics_register(a->router) < 0))
+        goto oom;
     a->server = http_server_new(loop, cfg, a->router);
     if (!a->server) goto oom;
+    char mw_err[512];
+    a->mw = http_mw_new(cfg, mw_err, sizeof mw_err);
+    if (!a->mw) {
+        log_write(LOG_ERROR, "cannot start the middleware", LF_STR, "error", mw_err, LF_END);
+        return -1;
+    }
+    http_server_set_hooks(a->server, http_mw_hooks(a->mw));
     if (config_parse_listen(cfg->listen, host, sizeof host, &port) < 0) {
         log_error("bad listen address '%s'", cfg->listen);
         return -1;
@@ -259,6 +275,7 @@ static void app_free(void *p)
     prov_fanout_free(a->fanout);
     search_direct_free(a->direct);
     http_server_free(a->server);
+    http_mw_free(a->mw);
     http_router_free(a->router);
     memset(a, 0, sizeof *a);
 }

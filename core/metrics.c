@@ -21,14 +21,14 @@
 #define M_ADD(x, n) M_SET(x, M_LOAD(x) + (n))
 
 /* Status codes with their own label; anything else is "other" (the last). */
-static const int http_codes[SHM_HTTP_CODES - 1] = {
-    200, 201, 204, 206, 301, 302, 304, 400, 401, 403, 404, 405, 408,
-    409, 413, 414, 415, 417, 422, 429, 431, 500, 501, 502, 503};
+static const int http_codes[SHM_HTTP_CODES - 1] = {200, 201, 204, 206, 301, 302, 304, 400, 401,
+                                                   403, 404, 405, 408, 409, 413, 414, 415, 417,
+                                                   422, 429, 431, 500, 501, 502, 503};
 
 /* Histogram upper bounds in microseconds; the +Inf bucket is the count. */
 static const uint64_t http_bounds_us[SHM_HIST_BUCKETS] = {
     1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
-static const uint64_t prov_bounds_us[] = {100000,  250000,  500000, 1000000,
+static const uint64_t prov_bounds_us[] = {100000,  250000,  500000,  1000000,
                                           2500000, 5000000, 10000000};
 #define PROV_BUCKETS (sizeof prov_bounds_us / sizeof prov_bounds_us[0])
 
@@ -75,8 +75,8 @@ int metrics_attach(void)
         for (int i = 0; i < SHM_MAX_WORKERS; i++) {
             int cur = __atomic_load_n(&r->workers[i].pid, __ATOMIC_ACQUIRE);
             if (pass == 0 ? cur != 0 : (cur == 0 || pid_alive(cur))) continue;
-            if (__atomic_compare_exchange_n(&r->workers[i].pid, &cur, pid, false,
-                                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            if (__atomic_compare_exchange_n(&r->workers[i].pid, &cur, pid, false, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
                 my_slot = i;
                 break;
             }
@@ -362,8 +362,7 @@ static bool proc_read(int pid, proc_figures_t *pf)
 
 static const char *const breaker_names[] = {"closed", "open", "half_open"};
 static const char *const tier_names[SHM_CACHE_TIERS] = {"l1", "l2", "l3"};
-static const char *const db_state_names[SHM_DB_STATES] = {"idle", "active", "connecting",
-                                                          "broken"};
+static const char *const db_state_names[SHM_DB_STATES] = {"idle", "active", "connecting", "broken"};
 
 char *metrics_render(size_t *len)
 {
@@ -520,8 +519,7 @@ char *metrics_render(size_t *len)
     bool have[SHM_MAX_WORKERS] = {0};
     for (int s = 0; s < nslots; s++)
         if (pids[s]) have[s] = proc_read(pids[s], &pf[s]);
-    family(&o, "scifind_process_resident_memory_bytes", "gauge",
-           "Resident memory of each worker.");
+    family(&o, "scifind_process_resident_memory_bytes", "gauge", "Resident memory of each worker.");
     for (int s = 0; s < nslots; s++)
         if (have[s])
             put(&o, "scifind_process_resident_memory_bytes{worker=\"%d\"} %llu\n", s,

@@ -1,0 +1,48 @@
+/* API keys: who may call, and what.
+ *
+ * A client presents its key as "Authorization: Bearer KEY" or "X-API-Key:
+ * KEY". The configuration holds only each key's SHA-256 (64 hex digits)
+ * and scopes, from auth.keys ("sha256hex:read+admin,sha256hex:read") and
+ * auth.keys_file (lines "sha256hex read,admin"; '#' starts a comment).
+ * A presented key is hashed and compared with every stored hash in
+ * constant time (CRYPTO_memcmp, no early exit), so timing says nothing of
+ * which bytes matched. Scopes: "read" (searches, papers, providers) and
+ * "admin" (cache invalidation, provider changes; implies read).
+ * The store's api_keys table is not read yet (see docs/operations-metrics.md). */
+#ifndef SF_HTTP_AUTH_H
+#define SF_HTTP_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/request.h"
+
+#define HTTP_SCOPE_READ 1u
+#define HTTP_SCOPE_ADMIN 2u
+
+typedef struct http_auth http_auth_t;
+
+/* Loads keys from the list and the file (either may be NULL or ""). Returns
+ * the key set (possibly empty), or NULL with a message in err naming the bad
+ * entry. */
+http_auth_t *http_auth_new(const char *keys, const char *keys_file, char *err, size_t errlen);
+void http_auth_free(http_auth_t *a);
+
+/* Number of keys loaded. */
+size_t http_auth_count(const http_auth_t *a);
+
+/* Returns the scopes of the key (admin implies read), 0 when it is none of
+ * the loaded keys. */
+unsigned http_auth_check(const http_auth_t *a, const char *key, size_t len);
+
+/* The key the request presents, or NULL (*len set). */
+const char *http_auth_key_of(const http_req_t *req, size_t *len);
+
+/* Parses scopes separated by '+' or ',' ("read+admin"). Returns 0, or -1 on
+ * an unknown scope. */
+int http_auth_parse_scopes(const char *s, size_t len, unsigned *out);
+
+/* Writes the lowercase hex SHA-256 of data (65 bytes with the NUL). */
+void http_auth_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,247 @@
+#include "http/client_limit.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/conn.h"
+
+#define CLIENT_PROBES 16
+
+/* Parses an address into 16 bytes; v4 and v4-mapped v6 become AF_INET. */
+static int addr_parse(const char *s, size_t len, int *family, uint8_t out[16])
+{
+    char buf[INET6_ADDRSTRLEN + 1];
+    if (len == 0 || len >= sizeof buf) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    memset(out, 0, 16);
+    if (inet_pton(AF_INET, buf, out) == 1) {
+        *family = AF_INET;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, buf, out) == 1) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(out, mapped, 12) == 0) {
+            memmove(out, out + 12, 4);
+            memset(out + 4, 0, 12);
+            *family = AF_INET;
+        } else {
+            *family = AF_INET6;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+int http_cidr_parse(const char *s, size_t len, http_cidr_t *c)
+{
+    const char *slash = memchr(s, '/', len);
+    size_t alen = slash ? (size_t)(slash - s) : len;
+    if (addr_parse(s, alen, &c->family, c->addr) < 0) return -1;
+    int max = c->family == AF_INET ? 32 : 128;
+    c->bits = max;
+    if (slash) {
+        const char *p = slash + 1, *end = s + len;
+        if (p == end || end - p > 3) return -1;
+        int bits = 0;
+        for (; p < end; p++) {
+            if (*p < '0' || *p > '9') return -1;
+            bits = bits * 10 + (*p - '0');
+        }
+        if (bits > max) return -1;
+        c->bits = bits;
+    }
+    return 0;
+}
+
+int http_cidr_list_parse(const char *list, http_cidr_t **out, size_t *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    const char *p = list ? list : "";
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 4;
+                http_cidr_t *q = realloc(*out, cap * sizeof *q);
+                if (!q) goto fail;
+                *out = q;
+            }
+            if (http_cidr_parse(p, len, &(*out)[*n]) < 0) {
+                snprintf(err, errlen, "ratelimit.trusted_proxies: '%.*s' is not an address or CIDR",
+                         (int)len, p);
+                goto fail;
+            }
+            (*n)++;
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
+fail:
+    if (!err[0]) snprintf(err, errlen, "out of memory");
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
+static bool cidr_match(const http_cidr_t *c, int family, const uint8_t a[16])
+{
+    if (c->family != family) return false;
+    int full = c->bits / 8, rest = c->bits % 8;
+    if (memcmp(c->addr, a, (size_t)full) != 0) return false;
+    if (!rest) return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (c->addr[full] & mask) == (a[full] & mask);
+}
+
+bool http_cidr_match_str(const http_cidr_t *cidrs, size_t n, const char *ip, size_t len)
+{
+    int family;
+    uint8_t a[16];
+    if (addr_parse(ip, len, &family, a) < 0) return false;
+    for (size_t i = 0; i < n; i++)
+        if (cidr_match(&cidrs[i], family, a)) return true;
+    return false;
+}
+
+/* Writes the textual form of a (v4-mapped v6 unwrapped). */
+static int addr_format(int family, const uint8_t a[16], char *out, size_t outlen)
+{
+    return inet_ntop(family, a, out, (socklen_t)outlen) ? 0 : -1;
+}
+
+int http_client_addr(const http_req_t *req, const http_cidr_t *trusted, size_t ntrusted, char *out,
+                     size_t outlen)
+{
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    if (!req->conn || uv_tcp_getpeername(&req->conn->tcp, (struct sockaddr *)&ss, &sl) != 0)
+        return -1;
+    char peer[INET6_ADDRSTRLEN];
+    const void *src = ss.ss_family == AF_INET
+                          ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+                          : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+    if (!inet_ntop(ss.ss_family, src, peer, sizeof peer)) return -1;
+    int family;
+    uint8_t a[16];
+    if (addr_parse(peer, strlen(peer), &family, a) < 0) return -1;
+    addr_format(family, a, peer, sizeof peer);
+    if (!ntrusted || !http_cidr_match_str(trusted, ntrusted, peer, strlen(peer))) {
+        snprintf(out, outlen, "%s", peer);
+        return 0;
+    }
+    /* A trusted proxy: the rightmost address it was not told by another
+     * trusted proxy is the client. */
+    const char *xff = http_req_header(req, "x-forwarded-for");
+    const char *client = NULL;
+    size_t clen = 0;
+    if (xff) {
+        size_t end = strlen(xff);
+        while (end > 0) {
+            size_t start = end;
+            while (start > 0 && xff[start - 1] != ',')
+                start--;
+            const char *e = xff + start;
+            size_t len = end - start;
+            while (len && (*e == ' ' || *e == '\t')) {
+                e++;
+                len--;
+            }
+            while (len && (e[len - 1] == ' ' || e[len - 1] == '\t'))
+                len--;
+            if (addr_parse(e, len, &family, a) < 0) break; /* garbage: stop believing */
+            client = e;
+            clen = len;
+            if (!http_cidr_match_str(trusted, ntrusted, e, len)) break;
+            end = start ? start - 1 : 0;
+        }
+    } else {
+        const char *xri = http_req_header(req, "x-real-ip");
+        if (xri && addr_parse(xri, strlen(xri), &family, a) == 0) {
+            client = xri;
+            clen = strlen(xri);
+        }
+    }
+    if (client && addr_parse(client, clen, &family, a) == 0 &&
+        addr_format(family, a, out, outlen) == 0)
+        return 0;
+    snprintf(out, outlen, "%s", peer);
+    return 0;
+}
+
+void http_bucket_take(shm_client_bucket_t *b, double rate, double burst, int64_t now_ns,
+                      bool consume, http_limit_verdict_t *v)
+{
+    if (b->refilled_ns && now_ns > b->refilled_ns) {
+        b->tokens += (double)(now_ns - b->refilled_ns) / 1e9 * rate;
+        if (b->tokens > burst) b->tokens = burst;
+    }
+    if (!b->refilled_ns || now_ns > b->refilled_ns) b->refilled_ns = now_ns;
+    v->limit = (long)burst;
+    v->allowed = b->tokens >= 1.0;
+    if (v->allowed && consume) b->tokens -= 1.0;
+    v->remaining = (long)floor(b->tokens);
+    v->reset_s = (long)ceil((burst - b->tokens) / rate);
+    v->retry_after = v->allowed ? 0 : (long)ceil((1.0 - b->tokens) / rate);
+    if (!v->allowed && v->retry_after < 1) v->retry_after = 1;
+}
+
+void http_client_limit(shm_client_bucket_t *table, size_t nslots, pthread_mutex_t *lock,
+                       uint64_t key, double rate, double burst, int64_t now_ns, bool consume,
+                       http_limit_verdict_t *v)
+{
+    size_t start = (size_t)(key % nslots);
+    if (lock) shm_lock(lock);
+    shm_client_bucket_t *hit = NULL, *spare = NULL, *oldest = NULL;
+    for (size_t i = 0; i < CLIENT_PROBES && i < nslots; i++) {
+        shm_client_bucket_t *b = &table[(start + i) % nslots];
+        if (b->key == key) {
+            hit = b;
+            break;
+        }
+        if (!spare) {
+            /* Free, or refilled to full by now: as good as free. */
+            double t = b->tokens + (double)(now_ns - b->refilled_ns) / 1e9 * rate;
+            if (b->key == 0 || t >= burst) spare = b;
+        }
+        if (!oldest || b->refilled_ns < oldest->refilled_ns) oldest = b;
+    }
+    if (!hit) {
+        hit = spare ? spare : oldest;
+        hit->key = key;
+        hit->tokens = burst;
+        hit->refilled_ns = now_ns;
+    }
+    http_bucket_take(hit, rate, burst, now_ns, consume, v);
+    if (lock) shm_unlock(lock);
+}
+
+uint64_t http_client_key(const char *kind, const char *id, size_t len)
+{
+    /* FNV-1a over kind, a separator and id, then a final mix. */
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = kind; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)id[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h ? h : 1;
+}

@@ -1,0 +1,88 @@
+#include "http/compress.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+static bool gz_enabled = true;
+static size_t gz_min = 1024;
+static int gz_level = 5;
+
+void http_compress_configure(bool enabled, size_t min_bytes, int level)
+{
+    gz_enabled = enabled;
+    gz_min = min_bytes;
+    gz_level = level >= 1 && level <= 9 ? level : 5;
+}
+
+bool http_accepts_gzip(const http_req_t *req)
+{
+    const char *ae = http_req_header(req, "accept-encoding");
+    if (!ae) return false;
+    const char *p = ae;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *tok = p;
+        while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+            p++;
+        size_t tlen = (size_t)(p - tok);
+        double q = 1.0;
+        while (*p && *p != ',') { /* parameters: only q matters */
+            if (*p == ';') {
+                p++;
+                while (*p == ' ')
+                    p++;
+                if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') q = strtod(p + 2, NULL);
+            } else {
+                p++;
+            }
+        }
+        bool gz = (tlen == 4 && strncasecmp(tok, "gzip", 4) == 0) ||
+                  (tlen == 6 && strncasecmp(tok, "x-gzip", 6) == 0) || (tlen == 1 && *tok == '*');
+        if (gz) return q > 0;
+    }
+    return false;
+}
+
+void *http_gzip(arena_t *arena, const void *body, size_t len, int level, size_t *outlen)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
+    size_t cap = deflateBound(&z, (uLong)len);
+    unsigned char *out = arena_alloc(arena, cap);
+    if (!out) {
+        deflateEnd(&z);
+        return NULL;
+    }
+    z.next_in = (Bytef *)body;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    *outlen = z.total_out;
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? out : NULL;
+}
+
+void http_respond_maybe_gzip(http_req_t *req, int status, const char *content_type,
+                             const char *extra_headers, const void *body, size_t len)
+{
+    const char *extra = extra_headers ? extra_headers : "";
+    if (gz_enabled && len >= gz_min && len <= UINT32_MAX && http_accepts_gzip(req)) {
+        size_t zlen;
+        void *z = http_gzip(req->arena, body, len, gz_level, &zlen);
+        char *h = z ? arena_sprintf(req->arena,
+                                    "%sContent-Encoding: gzip\r\nVary: Accept-Encoding\r\n", extra)
+                    : NULL;
+        if (h) {
+            http_respond(req, status, content_type, h, z, zlen);
+            return;
+        }
+    }
+    char *h = arena_sprintf(req->arena, "%sVary: Accept-Encoding\r\n", extra);
+    http_respond(req, status, content_type, h ? h : extra_headers, body, len);
+}

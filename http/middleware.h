@@ -1,0 +1,37 @@
+/* The one middleware of the HTTP server (http_hooks_t), composing, in this
+ * order, for every routed request:
+ *
+ *   1. trace      traceparent accepted or started (http/trace.h)
+ *   2. metrics    requests and searches in flight (+1 here, -1 in after)
+ *   3. CORS       a preflight is answered 204 here (http/cors.h)
+ *   4. open paths /health, /health/live, /health/ready, /metrics: nothing below
+ *   5. auth       401 without a valid key when required, 403 without the
+ *                 scope (admin for DELETE /v1/cache* and PUT /v1/providers/{name})
+ *   6. rate limit 429 past the client's token bucket (http/client_limit.h)
+ *   7. shedding   503 for a search past shed.max_in_flight searches in
+ *                 flight in this worker
+ *
+ * headers() adds to every answer: traceparent, CORS, RateLimit-*; after()
+ * counts the answer in the metrics. See docs/operations-metrics.md. */
+#ifndef SF_HTTP_MIDDLEWARE_H
+#define SF_HTTP_MIDDLEWARE_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "http/server.h"
+
+typedef struct http_mw http_mw_t;
+
+/* Builds the middleware from cfg (which must outlive it): loads keys,
+ * parses trusted proxies and origins, claims this worker's metrics slot.
+ * Returns it, or NULL with a message in err. */
+http_mw_t *http_mw_new(const sf_config_t *cfg, char *err, size_t errlen);
+
+/* The hooks to give http_server_set_hooks(). */
+const http_hooks_t *http_mw_hooks(http_mw_t *mw);
+
+/* Frees it and gives the metrics slot back. */
+void http_mw_free(http_mw_t *mw);
+
+#endif

@@ -1,0 +1,127 @@
+#include "http/trace.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1; /* uppercase is invalid in traceparent */
+}
+
+/* n lowercase hex digits, not all zeros when nonzero is set. */
+static bool hex_field(const char *s, size_t n, bool nonzero)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        int v = hexval(s[i]);
+        if (v < 0) return false;
+        if (v) any = true;
+    }
+    return any || !nonzero;
+}
+
+int http_trace_parse(const char *s, size_t len, http_trace_t *t)
+{
+    if (!s || len < HTTP_TRACEPARENT_LEN) return -1;
+    if (!hex_field(s, 2, false) || (s[0] == 'f' && s[1] == 'f')) return -1;
+    bool v00 = s[0] == '0' && s[1] == '0';
+    if (v00 ? len != HTTP_TRACEPARENT_LEN : (len > HTTP_TRACEPARENT_LEN && s[55] != '-')) return -1;
+    if (s[2] != '-' || s[35] != '-' || s[52] != '-') return -1;
+    if (!hex_field(s + 3, 32, true) || !hex_field(s + 36, 16, true) || !hex_field(s + 53, 2, false))
+        return -1;
+    memcpy(t->trace_id, s + 3, 32);
+    t->trace_id[32] = '\0';
+    memcpy(t->parent_id, s + 36, 16);
+    t->parent_id[16] = '\0';
+    t->flags = (uint8_t)(hexval(s[53]) << 4 | hexval(s[54]));
+    return 0;
+}
+
+/* Random bytes from the kernel; a clock-and-pid mix if it has none. */
+static void random_bytes(unsigned char *p, size_t n)
+{
+    if (getrandom(p, n, GRND_NONBLOCK) == (ssize_t)n) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16);
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p[i] = (unsigned char)x;
+    }
+}
+
+static void random_hex(char *out, size_t nbytes)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char b[16], any;
+    do { /* all zeros is invalid */
+        random_bytes(b, nbytes);
+        any = 0;
+        for (size_t i = 0; i < nbytes; i++)
+            any |= b[i];
+    } while (!any);
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * nbytes] = '\0';
+}
+
+void http_trace_start(http_trace_t *t)
+{
+    random_hex(t->trace_id, 16);
+    random_hex(t->parent_id, 8);
+    t->flags = 0;
+}
+
+void http_trace_new_span(http_trace_t *t)
+{
+    random_hex(t->parent_id, 8);
+}
+
+void http_trace_format(const http_trace_t *t, char out[HTTP_TRACEPARENT_LEN + 1])
+{
+    snprintf(out, HTTP_TRACEPARENT_LEN + 1, "00-%s-%s-%02x", t->trace_id, t->parent_id, t->flags);
+}
+
+int http_trace_apply(http_req_t *req)
+{
+    http_trace_t t;
+    http_header_t *found = NULL;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        http_header_t *h = &req->headers[i];
+        if (h->name_len == 11 && strncasecmp(h->name, "traceparent", 11) == 0) {
+            found = h;
+            break;
+        }
+    }
+    if (found && http_trace_parse(found->value, found->value_len, &t) == 0)
+        http_trace_new_span(&t);
+    else
+        http_trace_start(&t);
+    char *value = arena_alloc(req->arena, HTTP_TRACEPARENT_LEN + 1);
+    if (!value) return -1;
+    http_trace_format(&t, value);
+    if (!found) {
+        /* The header array is the request's (its arena): a copy one longer. */
+        http_header_t *hs = arena_alloc(req->arena, (req->nheaders + 1) * sizeof *hs);
+        if (!hs) return -1;
+        if (req->nheaders) memcpy(hs, req->headers, req->nheaders * sizeof *hs);
+        found = &hs[req->nheaders];
+        found->name = "traceparent";
+        found->name_len = 11;
+        req->headers = hs;
+        req->nheaders++;
+    }
+    found->value = value;
+    found->value_len = HTTP_TRACEPARENT_LEN;
+    return 0;
+}
