@@ -13,6 +13,7 @@
 
 #define STORE_MAX_REPLICAS 8
 #define SHUTDOWN_FLUSH_MS 2000
+#define SHUTDOWN_STEP_MS 20
 #define DROP_LOG_EVERY_NS (10ull * 1000000000ull)
 
 /* Where a paper row matches the category filter: exact, or a prefix ending at a '.'. */
@@ -119,6 +120,7 @@ struct store {
     wqueue_t papers, queries;
     uv_timer_t batch_timer;
     uv_timer_t shutdown_timer;
+    uint64_t shutdown_deadline_ns;
     int closing; /* handles and pools still closing */
     void (*done)(void *);
     void *done_data;
@@ -173,7 +175,8 @@ static void wq_push(wqueue_t *q, char *row)
 static void on_flushed(PGresult *res, const char *err, void *data)
 {
     wqueue_t *q = data;
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+    if (res &&
+        (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)) {
         q->written += q->in_flight;
     } else {
         char why[300];
@@ -183,7 +186,8 @@ static void on_flushed(PGresult *res, const char *err, void *data)
     }
     q->in_flight = 0;
     q->state = WQ_IDLE;
-    store_step(q->st);
+    /* No store_step() here: closing the pools inside a pool's callback
+     * would free the connection that is calling; the shutdown timer steps. */
 }
 
 /* Sends up to one batch when idle and something waits. */
@@ -280,10 +284,16 @@ static void on_batch_timer(uv_timer_t *t)
     wq_flush(&st->queries);
 }
 
+/* Steps the shutdown every SHUTDOWN_STEP_MS (from the loop, never inside a
+ * pool callback); past the deadline, forces it. */
 static void on_shutdown_timer(uv_timer_t *t)
 {
     store_t *st = t->data;
     if (st->state != STORE_FLUSHING) return;
+    if (clock_now_ns() < st->shutdown_deadline_ns) {
+        store_step(st);
+        return;
+    }
     /* Out of time: what is still in flight is dropped with the connections. */
     st->papers.state = st->queries.state = WQ_IDLE;
     st->papers.n ? wq_drop(&st->papers, st->papers.n, "shutdown timeout") : (void)0;
@@ -370,8 +380,8 @@ void store_shutdown(store_t *st, void (*done)(void *), void *data)
         return;
     }
     store_set_state(st, STORE_FLUSHING);
-    uv_timer_start(&st->shutdown_timer, on_shutdown_timer, SHUTDOWN_FLUSH_MS, 0);
-    store_step(st);
+    st->shutdown_deadline_ns = clock_now_ns() + SHUTDOWN_FLUSH_MS * 1000000ull;
+    uv_timer_start(&st->shutdown_timer, on_shutdown_timer, 0, SHUTDOWN_STEP_MS);
 }
 
 void store_free(store_t *st)
@@ -445,12 +455,36 @@ void store_analytics_record(store_t *st, const query_t *q, const char *key, long
                             double took_ms)
 {
     if (!st || st->state != STORE_RUNNING || !q || !q->text) return;
+    arena_t *a = key ? NULL : arena_new(0);
+    if (!key && a) key = query_key(q, a);
     json_t *o = json_pack("{s:s?, s:s?, s:I, s:I}", "q", q->text, "k", key ? key : q->text, "r",
                           (json_int_t)results, "t", (json_int_t)(took_ms + 0.5));
+    arena_free(a);
     char *row = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (row) wq_push(&st->queries, row);
     if (st->queries.n >= st->queries.batch) wq_flush(&st->queries);
+}
+
+void store_on_search_papers(void *store, const query_t *q, const paper_t *papers, size_t n)
+{
+    (void)q;
+    store_papers_enqueue(store, papers, n);
+}
+
+/* The integer after `,"name":` in a JSON answer (a string's quotes are
+ * escaped, so the pattern cannot start inside one), or -1. */
+static long answer_number(const blob_t *b, const char *pattern)
+{
+    const char *p = b ? strstr(b->data, pattern) : NULL;
+    return p ? strtol(p + strlen(pattern), NULL, 10) : -1;
+}
+
+void store_on_search_answered(void *store, const query_t *q, const search_reply_t *r)
+{
+    if (!store || !r || r->status != 200) return;
+    store_analytics_record(store, q, NULL, answer_number(r->body, ",\"total\":"),
+                           (double)answer_number(r->body, ",\"took_ms\":"));
 }
 
 store_query_t *store_query(store_t *st, store_stmt_id_t stmt, int nparams,

@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""The PostgreSQL store end to end: a throwaway cluster (pgtmp.py), the
+provider simulator and the real scifind binary.
+
+Papers written behind searches, the local provider, /v1/papers (ids,
+keyset pages), /v1/analytics/popular, the L3 cache table, migrations run
+twice, SQL-looking input, the statement timeout, PostgreSQL stopped (503 +
+Retry-After, searches go on) and restarted (the store reconnects).
+
+Run: SF_BIN=build/scifind python3 test/store/test_store.py
+"""
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "blackbox"))
+
+import harness  # noqa: E402
+import pgtmp  # noqa: E402
+
+PROVIDERS = ("arxiv", "semantic_scholar", "exa", "openalex", "crossref")
+EXA_KEY = "store-test-key"
+
+
+class Sim:
+    """The provider simulator on a free loopback port (every provider under
+    its real path)."""
+
+    def __init__(self):
+        beside = os.path.join(os.path.dirname(os.path.abspath(harness.binary())),
+                              "scifind-provsim")
+        script = os.path.join(harness.REPO, "bench", "simulator", "scifind-sim")
+        cmd = [beside] if os.path.exists(beside) else [sys.executable, script]
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd + ["--listen", "127.0.0.1:0", "--quiet",
+                                            "--exa-api-key", EXA_KEY],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.err, start_new_session=True)
+        line = b""
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and b"\n" not in line:
+            if sel.select(timeout=0.2):
+                b = os.read(self.proc.stdout.fileno(), 65536)
+                if not b:
+                    break
+                line += b
+            elif self.proc.poll() is not None:
+                break
+        sel.close()
+        try:
+            self.base = json.loads(line.decode().splitlines()[0])["listen"]
+        except (ValueError, IndexError, KeyError):
+            self.stop()
+            raise RuntimeError("simulator did not start: %r" % line[:200])
+
+    def env(self, pg_dsn):
+        env = dict(os.environ)
+        for p in PROVIDERS:
+            env["SCIFIND_%s_BASE_URL" % p.upper()] = self.base
+            env["SCIFIND_%s_RATE_INTERVAL" % p.upper()] = "0"
+        env["SCIFIND_EXA_API_KEY"] = EXA_KEY
+        env["SCIFIND_PG_DSN"] = pg_dsn
+        return env
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+        self.err.close()
+
+
+def get(server, path, timeout=10.0):
+    return harness.request(server.port, "GET", path, timeout=timeout)
+
+
+def search(server, timeout=15.0, **params):
+    return get(server, "/v1/search?" + urllib.parse.urlencode(params), timeout=timeout)
+
+
+def wait_for(fn, timeout=10.0, every=0.1):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(every)
+    return last
+
+
+SETTINGS = {
+    "pg.batch_interval": "50ms",
+    "pg.statement_timeout": "1500ms",
+    "pg.connect_timeout": "1s",
+    "pg.min_connections": "1",
+    "pg.max_connections": "3",
+}
+
+
+class StoreTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = pgtmp.Cluster()
+        cls.sim = None
+        cls.server = None
+        try:
+            cls.pg.init().start().create_db()
+            r = harness.run_cli("migrate", "--set", "pg.dsn=" + cls.pg.dsn, timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError("migrate failed: %s %s" % (r.stdout, r.stderr))
+            cls.sim = Sim()
+            cls.server = harness.Server(workers=0, settings=SETTINGS,
+                                        env=cls.sim.env(cls.pg.dsn)).start()
+            # Seed the store through searches, as users would.
+            for q in ("graph neural networks", "quantum error correction"):
+                r = search(cls.server, query=q, limit=20)
+                if r.status != 200:
+                    raise RuntimeError("seed search: %r" % r)
+            if not wait_for(lambda: int(cls.pg.psql("SELECT count(*) FROM papers")) > 10):
+                raise RuntimeError("papers were not written behind the searches; log:\n"
+                                   + cls.server.log()[-3000:])
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.server is not None:
+                cls.server.stop()
+        finally:
+            cls.server = None
+            if cls.sim is not None:
+                cls.sim.stop()
+            cls.pg.close()
+
+    # -- migrations ------------------------------------------------------------
+
+    def schema(self):
+        return self.pg.psql("SELECT string_agg(table_name || '.' || column_name || ':' || data_type,"
+                            " ',' ORDER BY table_name, column_name) FROM information_schema.columns"
+                            " WHERE table_schema = 'public'")
+
+    def test_migrate_again_changes_nothing(self):
+        before = self.schema()
+        r = harness.run_cli("migrate", "--set", "pg.dsn=" + self.pg.dsn, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("up to date", r.stdout)
+        self.assertEqual(self.schema(), before)
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM schema_migrations"), "1")
+
+    def test_migrate_without_dsn_is_refused(self):
+        env = dict(os.environ)
+        env.pop("SCIFIND_PG_DSN", None)
+        r = harness.run_cli("migrate", env=env)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("pg.dsn", r.stderr)
+
+    # -- writing -----------------------------------------------------------------
+
+    def test_papers_written_behind_with_merged_fields(self):
+        rows = self.pg.psql("SELECT count(*), count(*) FILTER (WHERE cardinality(sources) > 1),"
+                            " count(*) FILTER (WHERE tsv IS NOT NULL) FROM papers").split("|")
+        total, multi, tsv = map(int, rows)
+        self.assertGreater(total, 10)
+        self.assertGreater(multi, 0, "no paper merged from two providers")
+        self.assertEqual(tsv, total)
+        # No duplicate DOIs or arXiv ids (unique keys of the merge's rules).
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM (SELECT doi FROM papers WHERE doi IS NOT"
+                                      " NULL GROUP BY doi HAVING count(*) > 1) d"), "0")
+
+    def test_search_again_does_not_duplicate(self):
+        before = int(self.pg.psql("SELECT count(*) FROM papers"))
+        r = search(self.server, query="graph neural networks", limit=20, offset=0,
+                   providers="arxiv,crossref,openalex,semantic_scholar,exa")
+        self.assertEqual(r.status, 200)
+        time.sleep(0.5)
+        self.assertEqual(int(self.pg.psql("SELECT count(*) FROM papers")), before)
+
+    # -- the local provider ----------------------------------------------------------
+
+    def test_local_provider_answers_from_the_store(self):
+        r = search(self.server, query="graph neural networks", providers="local", limit=5)
+        self.assertEqual(r.status, 200, r.body[:500])
+        body = r.json()
+        self.assertEqual(body["providers"]["local"]["status"], "ok", body["providers"])
+        self.assertGreater(len(body["papers"]), 0)
+        for p in body["papers"]:
+            self.assertEqual(p["sources"][0]["provider"], "local")
+        text = " ".join((p["title"] + " " + (p["abstract"] or "")).lower() for p in body["papers"])
+        self.assertTrue("graph" in text or "neural" in text)
+
+    def test_local_provider_takes_part_in_the_fanout(self):
+        r = search(self.server, query="quantum error correction", limit=5)
+        self.assertEqual(r.status, 200)
+        self.assertIn("local", r.json()["providers"])
+
+    def test_sql_looking_input_stays_data(self):
+        for q in ("'; DROP TABLE papers; --", "a' OR '1'='1", "x\\\" ) ; select pg_sleep(5)"):
+            r = search(self.server, query=q, providers="local", author="o'brien; --")
+            self.assertEqual(r.status, 200, r.body[:300])
+            self.assertIn(r.json()["providers"]["local"]["status"], ("ok",))
+        r = get(self.server, "/v1/papers/doi:10.1%27%3B%20DROP%20TABLE%20papers%3B--%2Fx")
+        self.assertIn(r.status, (400, 404), r.body)
+        r = get(self.server, "/v1/papers/doi:10.1/x%27%29%3Bdelete%2Ffrom%2Fpapers%3B--")
+        self.assertEqual(r.status, 404, r.body)
+        r = get(self.server, "/v1/papers?category=%27%3B%20DROP%20TABLE%20papers")
+        self.assertEqual(r.status, 200)
+        self.assertGreater(int(self.pg.psql("SELECT count(*) FROM papers")), 0)
+
+    # -- /v1/papers ----------------------------------------------------------------------
+
+    def test_get_paper_by_internal_id_doi_and_arxiv(self):
+        row = self.pg.psql("SELECT id, doi FROM papers WHERE doi IS NOT NULL ORDER BY id LIMIT 1")
+        pid, doi = row.split("|")
+        r = get(self.server, "/v1/papers/" + pid)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["paper"]["id"], pid)
+        r = get(self.server, "/v1/papers/doi:" + doi)  # slashes left as they are
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["paper"]["doi"], doi)
+        r = get(self.server, "/v1/papers/" + urllib.parse.quote("doi:" + doi.upper(), safe=""))
+        self.assertEqual(r.status, 200, r.body)
+        ax = self.pg.psql("SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL LIMIT 1")
+        if ax:
+            r = get(self.server, "/v1/papers/arxiv:" + ax + "v3")
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.json()["paper"]["arxiv_id"], ax)
+
+    def test_absent_paper_is_404_json(self):
+        for path in ("/v1/papers/999999999", "/v1/papers/doi:10.9999/nothing",
+                     "/v1/papers/arxiv:0000.00000"):
+            r = get(self.server, path)
+            self.assertEqual(r.status, 404, path)
+            self.assertEqual(r.json()["error"]["code"], "not_found")
+
+    def test_bad_paper_id_is_400(self):
+        for path in ("/v1/papers/abc", "/v1/papers/doi:nope", "/v1/papers/%zz",
+                     "/v1/papers/1%00"):
+            r = get(self.server, path)
+            self.assertEqual(r.status, 400, path)
+
+    def test_list_keyset_pages_newest_first(self):
+        total = int(self.pg.psql("SELECT count(*) FROM papers WHERE deleted_at IS NULL"))
+        seen, cursor, pages = [], None, 0
+        while True:
+            path = "/v1/papers?limit=7" + ("&cursor=" + cursor if cursor else "")
+            r = get(self.server, path)
+            self.assertEqual(r.status, 200, r.body)
+            body = r.json()
+            seen += [int(p["id"]) for p in body["papers"]]
+            cursor = body["next_cursor"]
+            pages += 1
+            if not cursor:
+                break
+            self.assertLess(pages, 1000)
+        self.assertEqual(len(seen), total)
+        self.assertEqual(seen, sorted(seen, reverse=True))
+
+    def test_list_filters(self):
+        r = get(self.server, "/v1/papers?provider=arxiv&limit=100")
+        self.assertEqual(r.status, 200)
+        for p in r.json()["papers"]:
+            self.assertIn("arxiv", p["sources"])
+        year = self.pg.psql("SELECT year FROM papers WHERE year IS NOT NULL LIMIT 1")
+        r = get(self.server, "/v1/papers?year=%s&limit=100" % year)
+        self.assertTrue(r.json()["papers"])
+        for p in r.json()["papers"]:
+            self.assertEqual(p["year"], int(year))
+        for bad in ("limit=0", "limit=101", "year=abc", "provider=nope", "cursor=zzz", "foo=1",
+                    "limit=1&limit=2"):
+            self.assertEqual(get(self.server, "/v1/papers?" + bad).status, 400, bad)
+
+    # -- analytics and L3 -------------------------------------------------------------------
+
+    def test_popular_queries(self):
+        for _ in range(3):
+            self.assertEqual(search(self.server, query="Popular  Topic Here").status, 200)
+        ok = wait_for(lambda: int(self.pg.psql(
+            "SELECT count(*) FROM search_queries WHERE query_text = 'popular topic here'")) >= 3)
+        self.assertTrue(ok)
+        r = get(self.server, "/v1/analytics/popular?window=24h&limit=100")
+        self.assertEqual(r.status, 200, r.body)
+        body = r.json()
+        self.assertEqual(body["window_seconds"], 86400)
+        counts = {q["query"]: q["count"] for q in body["queries"]}
+        self.assertGreaterEqual(counts.get("popular topic here", 0), 3)
+        self.assertEqual(get(self.server, "/v1/analytics/popular?window=forever").status, 400)
+        self.assertEqual(get(self.server, "/v1/analytics/popular?limit=0").status, 400)
+
+    def test_l3_answers_a_repeated_search(self):
+        q = "l3 cache check %d" % os.getpid()
+        r1 = search(self.server, query=q)
+        self.assertEqual(r1.status, 200)
+        self.assertTrue(wait_for(lambda: self.pg.psql(
+            "SELECT count(*) FROM search_cache WHERE key LIKE '%%l3 cache check%%'") != "0"))
+        r2 = search(self.server, query=q)
+        self.assertEqual(r2.status, 200)
+        self.assertIn(r2.header("X-Cache"), ("postgres", "memory", "redis"))
+        self.assertEqual(r1.json()["papers"], r2.json()["papers"])
+
+    # -- failures -----------------------------------------------------------------------
+
+    def test_statement_timeout_answers_503(self):
+        locker = self.pg.psql_popen(None)
+        try:
+            locker.stdin.write("BEGIN; LOCK TABLE papers IN ACCESS EXCLUSIVE MODE;"
+                               " SELECT pg_sleep(30);\n")
+            locker.stdin.flush()
+            time.sleep(0.5)
+            t = time.monotonic()
+            r = get(self.server, "/v1/papers/1", timeout=10)
+            took = time.monotonic() - t
+            self.assertEqual(r.status, 503, r.body)
+            self.assertEqual(r.json()["error"]["code"], "store_timeout")
+            self.assertIsNotNone(r.header("Retry-After"))
+            self.assertLess(took, 5)
+        finally:
+            locker.kill()
+            locker.wait()
+            locker.stdin.close()
+            self.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")
+        self.assertTrue(wait_for(lambda: get(self.server, "/v1/papers?limit=1").status == 200))
+
+
+class StoreDownTest(unittest.TestCase):
+    """PostgreSQL stopped under a running scifind, then started again."""
+
+    def test_down_then_back(self):
+        pg = pgtmp.Cluster()
+        sim = None
+        server = None
+        try:
+            pg.init().start().create_db()
+            settings = dict(SETTINGS)
+            settings["pg.migrate_on_start"] = "true"
+            sim = Sim()
+            server = harness.Server(workers=0, settings=settings, env=sim.env(pg.dsn)).start()
+            self.assertEqual(search(server, query="graph neural networks").status, 200)
+            self.assertTrue(wait_for(lambda: int(pg.psql("SELECT count(*) FROM papers")) > 0))
+            self.assertEqual(get(server, "/v1/papers?limit=1").status, 200)
+
+            pg.stop(mode="immediate")
+            # Store-only endpoints: 503 + Retry-After, quickly.
+            def down():
+                r = get(server, "/v1/papers?limit=1")
+                return r if r.status == 503 else None
+            r = wait_for(down, timeout=10)
+            self.assertIsNotNone(r, "no 503 while PostgreSQL is down")
+            self.assertEqual(r.json()["error"]["code"], "store_unavailable")
+            self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+            r = get(server, "/v1/analytics/popular")
+            self.assertEqual(r.status, 503)
+            # Searches go on without the store.
+            t = time.monotonic()
+            r = search(server, query="quantum error correction", limit=5)
+            self.assertEqual(r.status, 200, r.body[:300])
+            self.assertNotEqual(r.json()["providers"]["local"]["status"], "ok")
+            self.assertGreater(len(r.json()["papers"]), 0)
+            self.assertLess(time.monotonic() - t, 6)
+            self.assertEqual(get(server, "/health").status, 200)
+
+            pg.start()
+            ok = wait_for(lambda: get(server, "/v1/papers?limit=1").status == 200, timeout=15)
+            self.assertTrue(ok, "the store did not reconnect; log:\n" + server.log()[-2000:])
+            r = search(server, query="graph neural networks", providers="local")
+            self.assertEqual(r.json()["providers"]["local"]["status"], "ok")
+        finally:
+            if server is not None:
+                server.stop()
+            if sim is not None:
+                sim.stop()
+            pg.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
