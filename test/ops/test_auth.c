@@ -1,0 +1,94 @@
+/* API keys: SHA-256, key lists and files, scopes, constant-time check. */
+#include <stdio.h>
+#include <string.h>
+
+#include "http/auth.h"
+#include "test/unit/test.h"
+
+/* sha256("secret") and sha256("other") */
+#define H_SECRET "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+#define H_OTHER "d9298a10d1b0735837dc4bd85dac641b0f3cef27a47e5d53a54f2f3f5b2fcffa"
+
+TEST(sha256_hex_matches_known_vectors)
+{
+    char h[65];
+    http_auth_sha256_hex("", 0, h);
+    ASSERT_STR_EQ(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    http_auth_sha256_hex("abc", 3, h);
+    ASSERT_STR_EQ(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    http_auth_sha256_hex("secret", 6, h);
+    ASSERT_STR_EQ(h, H_SECRET);
+}
+
+TEST(keys_list_gives_scopes_admin_implies_read)
+{
+    char err[256] = "";
+    http_auth_t *a = http_auth_new(H_SECRET ":admin, " H_OTHER ":read", NULL, err, sizeof err);
+    ASSERT_NOT_NULL(a);
+    ASSERT_EQ(http_auth_count(a), 2);
+    ASSERT_EQ(http_auth_check(a, "secret", 6), HTTP_SCOPE_ADMIN | HTTP_SCOPE_READ);
+    ASSERT_EQ(http_auth_check(a, "other", 5), HTTP_SCOPE_READ);
+    ASSERT_EQ(http_auth_check(a, "secreT", 6), 0);
+    ASSERT_EQ(http_auth_check(a, "", 0), 0);
+    http_auth_free(a);
+}
+
+TEST(uppercase_hex_hashes_are_accepted)
+{
+    char err[256] = "", up[65];
+    for (int i = 0; i < 64; i++)
+        up[i] = (char)(H_SECRET[i] >= 'a' ? H_SECRET[i] - 32 : H_SECRET[i]);
+    up[64] = '\0';
+    char list[128];
+    snprintf(list, sizeof list, "%s:read", up);
+    http_auth_t *a = http_auth_new(list, "", err, sizeof err);
+    ASSERT_NOT_NULL(a);
+    ASSERT_EQ(http_auth_check(a, "secret", 6), HTTP_SCOPE_READ);
+    http_auth_free(a);
+}
+
+TEST(bad_entries_are_refused_with_a_message)
+{
+    char err[256] = "";
+    ASSERT_NULL(http_auth_new("abc:read", NULL, err, sizeof err));
+    ASSERT_STR_CONTAINS(err, "auth.keys");
+    ASSERT_NULL(http_auth_new(H_SECRET ":root", NULL, err, sizeof err));
+    ASSERT_NULL(http_auth_new(H_SECRET, NULL, err, sizeof err));
+    ASSERT_NULL(http_auth_new(NULL, "/nonexistent/keys", err, sizeof err));
+    ASSERT_STR_CONTAINS(err, "cannot open");
+}
+
+TEST(keys_file_with_comments)
+{
+    char path[] = "/tmp/sf_keysXXXXXX", err[256] = "";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "# ops keys\n\n%s read,admin  # the admin\n%s read\n", H_SECRET, H_OTHER);
+    fclose(f);
+    http_auth_t *a = http_auth_new("", path, err, sizeof err);
+    ASSERT_NOT_NULL(a);
+    ASSERT_EQ(http_auth_count(a), 2);
+    ASSERT_EQ(http_auth_check(a, "secret", 6), HTTP_SCOPE_ADMIN | HTTP_SCOPE_READ);
+    ASSERT_EQ(http_auth_check(a, "other", 5), HTTP_SCOPE_READ);
+    http_auth_free(a);
+    f = fopen(path, "w");
+    fprintf(f, "%s\n", H_SECRET);
+    fclose(f);
+    ASSERT_NULL(http_auth_new("", path, err, sizeof err));
+    ASSERT_STR_CONTAINS(err, "line 1");
+    unlink(path);
+}
+
+TEST(scopes_parse)
+{
+    unsigned s = 0;
+    ASSERT_EQ(http_auth_parse_scopes("read+admin", 10, &s), 0);
+    ASSERT_EQ(s, HTTP_SCOPE_READ | HTTP_SCOPE_ADMIN);
+    ASSERT_EQ(http_auth_parse_scopes("read", 4, &s), 0);
+    ASSERT_EQ(s, HTTP_SCOPE_READ);
+    ASSERT_EQ(http_auth_parse_scopes("", 0, &s), -1);
+    ASSERT_EQ(http_auth_parse_scopes("write", 5, &s), -1);
+}
+
+TEST_MAIN()
