@@ -20,12 +20,44 @@ from harness import PROVIDER_NAMES
 Q = "graph neural networks"
 
 
+def openapi_validator(schema_name):
+    """A jsonschema validator for components.schemas[schema_name] of
+    docs/openapi.yaml (OpenAPI's nullable turned into JSON Schema's null
+    type), or None without python3-yaml / python3-jsonschema."""
+    try:
+        import jsonschema
+        import yaml
+    except ImportError:
+        return None
+    import os
+    with open(os.path.join(harness.REPO, "docs", "openapi.yaml")) as f:
+        doc = yaml.safe_load(f)
+
+    def fix(o):
+        if isinstance(o, dict):
+            o = {k: fix(v) for k, v in o.items() if k not in ("example", "format")}
+            if o.pop("nullable", False):
+                if "type" in o:
+                    o["type"] = [o["type"], "null"]
+                elif "$ref" in o:
+                    o = {"anyOf": [{"$ref": o["$ref"]}, {"type": "null"}]}
+            return o
+        if isinstance(o, list):
+            return [fix(x) for x in o]
+        return o
+
+    doc = fix(doc)
+    root = dict(doc, **{"$ref": "#/components/schemas/" + schema_name})
+    return jsonschema.Draft4Validator(root)
+
+
 def qs(**params):
     return "/v1/search?" + urllib.parse.urlencode(params)
 
 
 class SimServerTestCase(unittest.TestCase):
-    """A simulator and a scifind pointed at it, for the whole class."""
+    """A simulator and a scifind pointed at it, for the whole class. The
+    answer caches are off: every search here must reach the providers."""
 
     SERVER_ARGS = {"workers": 0}
     RATE_INTERVAL = "0"
@@ -38,6 +70,7 @@ class SimServerTestCase(unittest.TestCase):
         cls.sim = harness.Simulator().start()
         try:
             args = dict(cls.SERVER_ARGS)
+            args["settings"] = dict({"cache.enabled": "false"}, **args.get("settings", {}))
             args["env"] = cls.sim.scifind_env(rate_interval=cls.RATE_INTERVAL)
             cls.server = harness.Server(**args).start()
         except Exception:
@@ -194,6 +227,26 @@ class SearchTest(SimServerTestCase):
         for p in ("arxiv", "exa", "openalex", "crossref"):
             self.assertEqual(st[p], "cancelled", st)
         self.assertEqual(self.sources_in(j), {"semantic_scholar"})
+
+    def test_answers_follow_the_openapi_file(self):
+        v_answer = openapi_validator("SearchAnswer")
+        if v_answer is None:
+            self.skipTest("python3-yaml or python3-jsonschema missing")
+        v_error = openapi_validator("Error")
+        v_batch = openapi_validator("BatchAnswer")
+        self.sim.configure("exa", mode="error")
+        j = self.search(query=Q, limit=30)
+        self.assertEqual(j["providers"]["exa"]["status"], "error")
+        v_answer.validate(j)
+        v_error.validate(self.get(qs(query="x", limit=0)).json())
+        self.sim.configure("all", mode="error")
+        r = self.get(qs(query=Q))
+        self.assertEqual(r.status, 502)
+        v_answer.validate(r.json())
+        v_error.validate(r.json())
+        self.sim.reset(config=True)
+        v_batch.validate(self.post("/v1/search/batch", {"searches": [
+            {"query": Q, "limit": 2}, {"query": "qubits", "providers": ["arxiv"]}]}).json())
 
     # -- one provider misbehaving -------------------------------------------
 
@@ -450,26 +503,36 @@ class SearchTest(SimServerTestCase):
         # Same length as the GET, within the few bytes of took_ms and latencies.
         self.assertLess(abs(int(r.header("Content-Length")) - len(g.body)), 40)
 
-    def test_gzip_decodes_to_the_same_json(self):
-        ident = self.get(qs(query=Q, providers="arxiv,crossref"))
-        gz = self.get(qs(query=Q, providers="arxiv,crossref"),
-                      headers=[("Accept-Encoding", "gzip")])
+    def gzip_pair(self, port):
+        path = qs(query=Q, providers="arxiv,crossref")
+        ident = harness.request(port, "GET", path, timeout=15)
+        gz = harness.request(port, "GET", path, headers=[("Accept-Encoding", "gzip")],
+                             timeout=15)
+        self.assertEqual(ident.status, 200, ident)
         self.assertEqual(gz.status, 200, gz)
+        self.assertIsNone(ident.header("Content-Encoding"))
         self.assertEqual(gz.header("Vary"), "Accept-Encoding")
-        enc = gz.header("Content-Encoding")
-        if enc is None:
-            # Answers computed by the fan-out carry no DEFLATE copy (only a cache
-            # tier provides one, http/handlers_search.c send_reply): identity.
-            self.assertEqual(gz.json()["papers"], ident.json()["papers"])
-            self.skipTest("no gzip from an uncached search answer (search_direct.c fills"
-                          " no body_deflate): identity sent")
-        self.assertEqual(enc, "gzip")
+        self.assertEqual(gz.header("Content-Encoding"), "gzip", gz.headers)
         a, b = ident.json(), json.loads(gzip.decompress(gz.body))
         for j in (a, b):
             j.pop("request_id"), j.pop("took_ms")
             for p in j["providers"].values():
                 p.pop("latency_ms")
         self.assertEqual(a, b)
+
+    def test_gzip_decodes_to_the_same_json(self):
+        # With the caches on (the default): a DEFLATE copy is made once per answer.
+        srv = harness.Server(env=self.sim.scifind_env()).start()
+        self.addCleanup(srv.stop)
+        self.gzip_pair(srv.port)
+
+    # Gap: with cache.enabled=false an answer computed for the request is
+    # sent as identity although compression.enabled=true and it is far over
+    # compression.min_bytes (http/handlers_search.c send_reply only gzips
+    # when the reply carries body_deflate, which search_direct.c never fills).
+    @unittest.expectedFailure
+    def test_gzip_with_the_caches_off(self):
+        self.gzip_pair(self.server.port)
 
     def test_if_none_match_star_is_304(self):
         r = self.get(qs(query=Q, providers="arxiv"), headers=[("If-None-Match", "*")])
