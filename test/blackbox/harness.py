@@ -42,6 +42,29 @@ SANITIZER_MARKERS = (
 )
 
 
+def time_factor():
+    """$SF_TIME_FACTOR (default 1): multiplies the harness's own waits (start,
+    stop) and, through scaled(), a test's timeouts, for slow runs such as
+    valgrind's. Unset, nothing changes."""
+    try:
+        f = float(os.environ.get("SF_TIME_FACTOR") or 1)
+    except ValueError:
+        f = 1.0
+    return f if f > 0 else 1.0
+
+
+def scaled(seconds):
+    """seconds * time_factor()."""
+    return seconds * time_factor()
+
+
+def wrapper():
+    """$SF_WRAP split like a shell would (e.g. "valgrind --error-exitcode=99"):
+    a command prefix put before the binary in Server.command(). Unset: []."""
+    import shlex
+    return shlex.split(os.environ.get("SF_WRAP", ""))
+
+
 def binary():
     path = os.environ.get("SF_BIN") or os.path.join(REPO, "build", "scifind")
     if not os.path.exists(path):
@@ -114,7 +137,7 @@ class Server:
         self.settings = dict(settings or {})
         self.extra_args = list(args)
         self.env = env
-        self.ready_timeout = ready_timeout
+        self.ready_timeout = scaled(ready_timeout)
         self.port = None
         self.proc = None
         self.log_path = None
@@ -124,8 +147,8 @@ class Server:
     # -- lifecycle --------------------------------------------------------
 
     def command(self):
-        cmd = [binary(), "serve", "--listen", "127.0.0.1:%d" % self.port,
-               "--workers", str(self.workers)]
+        cmd = wrapper() + [binary(), "serve", "--listen", "127.0.0.1:%d" % self.port,
+                           "--workers", str(self.workers)]
         for k, v in self.settings.items():
             cmd += ["--set", "%s=%s" % (k, v)]
         return cmd + self.extra_args
@@ -201,6 +224,7 @@ class Server:
         if self.proc is None:
             return None
         problems = []
+        timeout = scaled(timeout)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -391,6 +415,7 @@ class Conn:
     """A client socket with a read buffer."""
 
     def __init__(self, port, host="127.0.0.1", timeout=5.0, sock=None):
+        timeout = scaled(timeout)
         self.timeout = timeout
         if sock is None:
             sock = socket.create_connection((host, port), timeout=timeout)
@@ -522,7 +547,7 @@ class Conn:
         """Waits up to timeout for the peer to close. Returns the bytes that
         came before the close (b"" when it closed cleanly), or None when the
         connection was still open at the deadline."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         while not self.eof:
             left = deadline - time.monotonic()
             if left <= 0:
