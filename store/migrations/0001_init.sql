@@ -137,21 +137,26 @@ BEGIN
                 n := n + 1;
                 EXIT;
             END IF;
-            BEGIN
-                INSERT INTO papers (doi, arxiv_id, arxiv_version, source_ids, sources, title, title_key,
-                                    abstract, authors, first_author, year, published_at, venue,
-                                    categories, citations, url, pdf_url, open_access)
-                VALUES (r.doi, r.arxiv_id, r.arxiv_version, coalesce(r.source_ids, '{}'::jsonb),
-                        coalesce(r.sources, '{}'), coalesce(r.title, ''), coalesce(r.title_key, ''),
-                        r.abstract, coalesce(r.authors, '{}'), coalesce(r.first_author, ''), r.year,
-                        r.published_at, r.venue, coalesce(r.categories, '{}'), r.citations, r.url,
-                        r.pdf_url, coalesce(r.open_access, false) OR r.pdf_url IS NOT NULL);
+            -- No conflict target: any unique key (DOI, arXiv id) that another
+            -- worker took meanwhile makes this a no-op, and the loop merges
+            -- into that row instead (no subtransaction per row).
+            INSERT INTO papers (doi, arxiv_id, arxiv_version, source_ids, sources, title, title_key,
+                                abstract, authors, first_author, year, published_at, venue,
+                                categories, citations, url, pdf_url, open_access)
+            VALUES (r.doi, r.arxiv_id, r.arxiv_version, coalesce(r.source_ids, '{}'::jsonb),
+                    coalesce(r.sources, '{}'), coalesce(r.title, ''), coalesce(r.title_key, ''),
+                    r.abstract, coalesce(r.authors, '{}'), coalesce(r.first_author, ''), r.year,
+                    r.published_at, r.venue, coalesce(r.categories, '{}'), r.citations, r.url,
+                    r.pdf_url, coalesce(r.open_access, false) OR r.pdf_url IS NOT NULL)
+            ON CONFLICT DO NOTHING
+            RETURNING id INTO pid;
+            IF pid IS NOT NULL THEN
                 n := n + 1;
                 EXIT;
-            EXCEPTION WHEN unique_violation THEN
-                -- Another worker inserted the same paper meanwhile: merge into it.
-                IF tries >= 3 THEN RAISE; END IF;
-            END;
+            END IF;
+            IF tries >= 3 THEN
+                RAISE EXCEPTION 'paper % / % keeps conflicting', r.doi, r.arxiv_id;
+            END IF;
         END LOOP;
     END LOOP;
     RETURN n;
