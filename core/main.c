@@ -11,15 +11,20 @@
 #include "core/search_direct.h"
 #include "core/shm.h"
 #include "core/worker.h"
+#include "cache/tiers.h"
+#include "http/handlers_analytics.h"
 #include "http/handlers_admin.h"
 #include "http/handlers_health.h"
 #include "http/handlers_metrics.h"
+#include "http/handlers_papers.h"
 #include "http/handlers_providers.h"
 #include "http/handlers_search.h"
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "providers/fanout.h"
+#include "store/migrate.h"
+#include "store/store.h"
 
 #ifndef SCIFIND_VERSION
 #define SCIFIND_VERSION "0.1.0"
@@ -45,6 +50,7 @@ static void usage(FILE *f)
             "Usage:\n"
             "  scifind serve [options]        run the service\n"
             "  scifind config check FILE      validate a configuration file and exit\n"
+            "  scifind migrate [options]      apply the PostgreSQL schema migrations (pg.dsn)\n"
             "  scifind config keys            list every configuration key\n"
             "  scifind --help | --version\n"
             "\n"
@@ -159,6 +165,9 @@ typedef struct app {
     unsigned enabled;
     search_service_t *direct;
     search_service_t *service; /* the head of the search service chain */
+    store_t *store;            /* NULL without pg.dsn */
+    search_service_t *l3;      /* the store's cache link */
+    cache_tiers_t *cache;      /* L1, single-flight, L2 (cache/tiers.h) */
     http_search_ctx_t search;
     http_providers_ctx_t providers;
     http_admin_ctx_t admin; /* PUT /v1/providers/{name} */
@@ -204,6 +213,12 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         if (i != SRC_LOCAL) a->backends[i] = prov_fanout_backend(a->fanout);
     a->enabled = prov_fanout_enabled(a->fanout);
     /* The store (when pg.dsn is set) adds the "local" source here. */
+    if (cfg->pg.dsn[0]) {
+        a->store = store_new(loop, cfg);
+        if (!a->store) goto oom;
+        a->backends[SRC_LOCAL] = store_backend(a->store);
+        a->enabled |= 1u << SRC_LOCAL;
+    }
     a->mux = (search_backend_t){.ctx = a, .start = mux_start, .cancel = mux_cancel};
 
     /* The search service chain, built from its last link (core/search_service.h). */
@@ -211,10 +226,25 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     if (!a->direct) goto oom;
     a->service = a->direct;
     /* The cache tiers wrap a->service here. */
+    if (a->store && cfg->cache.enabled) {
+        a->l3 = store_l3_service(a->store, a->service);
+        if (!a->l3) goto oom;
+        a->service = a->l3;
+    }
+    a->cache = cache_tiers_new(loop, cfg, a->service);
+    if (!a->cache || cache_tiers_register(a->cache, a->router) < 0) goto oom;
+    a->service = cache_tiers_service(a->cache);
     a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
+    if (a->store) { /* write-behind of merged papers, analytics of answered queries */
+        search_direct_set_observer(a->direct, store_on_search_papers, a->store);
+        a->search.observe = store_on_search_answered;
+        a->search.observe_data = a->store;
+    }
     a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
     if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0 ||
-        http_providers_register(a->router, &a->providers) < 0)
+        http_providers_register(a->router, &a->providers) < 0 ||
+        http_papers_register(a->router, a->store) < 0 ||
+        http_analytics_register(a->router, a->store) < 0)
         goto oom;
     a->admin = (http_admin_ctx_t){.cfg = cfg};
     if (http_admin_register(a->router, &a->admin) < 0 ||
@@ -246,12 +276,24 @@ oom:
 }
 
 /* The HTTP side is done: nothing waits on providers any more. */
+/* The store has flushed its queues and closed its connections. */
+static void app_store_closed(void *data)
+{
+    app_t *a = data;
+    if (a->done) a->done();
+}
+
 static void app_server_done(http_server_t *s)
 {
     (void)s;
     app_t *a = &the_app;
+    cache_tiers_stop(a->cache); /* background refreshes first: they use the providers */
     prov_fanout_free(a->fanout);
     a->fanout = NULL;
+    if (a->store) {
+        store_shutdown(a->store, app_store_closed, a);
+        return;
+    }
     if (a->done) a->done();
 }
 
@@ -273,7 +315,10 @@ static void app_free(void *p)
 {
     app_t *a = p;
     prov_fanout_free(a->fanout);
+    cache_tiers_free(a->cache);
     search_direct_free(a->direct);
+    store_l3_free(a->l3);
+    store_free(a->store);
     http_server_free(a->server);
     http_mw_free(a->mw);
     http_router_free(a->router);
@@ -314,6 +359,14 @@ static int cmd_serve(int argc, char **argv)
     if (log_open(cfg.log.file, level) < 0)
         fprintf(stderr, "scifind: cannot open log file '%s': logging to stderr\n", cfg.log.file);
     report_providers(&cfg);
+    if (!cfg.pg.dsn[0]) {
+        log_write(LOG_INFO, "no store: pg.dsn is empty, running without PostgreSQL", LF_END);
+    } else if (cfg.pg.migrate_on_start) {
+        if (store_migrate(cfg.pg.dsn, NULL, err, sizeof err) < 0) {
+            log_write(LOG_ERROR, "migration failed", LF_STR, "error", err, LF_END);
+            goto out;
+        }
+    }
     if (!shm_create()) {
         log_error("cannot map the shared-memory region");
         goto out;
@@ -332,6 +385,29 @@ static int cmd_serve(int argc, char **argv)
     }
     shm_destroy();
     log_close();
+out:
+    free_flags(&fl);
+    return rc;
+}
+
+/* `scifind migrate [--config FILE] [--set KEY=VALUE]...`: the schema, now. */
+static int cmd_migrate(int argc, char **argv)
+{
+    flags_t fl = {0};
+    sf_config_t cfg;
+    char err[1024];
+    int rc = 2;
+    if (parse_flags(argc, argv, &fl) < 0) goto out;
+    if (load_config(&cfg, err, sizeof err, &fl) < 0) {
+        fprintf(stderr, "scifind: configuration error: %s\n", err);
+        goto out;
+    }
+    if (!cfg.pg.dsn[0]) {
+        fprintf(stderr, "scifind: migrate needs pg.dsn (SCIFIND_PG_DSN or --set pg.dsn=...)\n");
+        goto out;
+    }
+    rc = store_migrate(cfg.pg.dsn, stdout, err, sizeof err) < 0 ? 1 : 0;
+    if (rc) fprintf(stderr, "scifind: migrate: %s\n", err);
 out:
     free_flags(&fl);
     return rc;
@@ -376,6 +452,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 2, argv + 2);
     fprintf(stderr, "scifind: unknown command '%s' (see scifind --help)\n", cmd);
     return 2;
 }

@@ -131,8 +131,8 @@ static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
             int src = source_parse(p, n);
             if (src < 0)
                 return fail(err, errlen,
-                            "unknown provider '%.*s' (known: arxiv, semantic_scholar, exa, "
-                            "openalex, crossref, local)",
+                            "parameter 'providers': unknown provider '%.*s' (known: arxiv, "
+                            "semantic_scholar, exa, openalex, crossref, local)",
                             (int)(n > 64 ? 64 : n), p);
             mask |= 1u << src;
         }
@@ -250,6 +250,8 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
 static int finish(query_t *q, char *err, size_t errlen)
 {
     if (!q->text) return fail(err, errlen, "parameter 'query' is required");
+    if (q->date_from && q->date_to && strcmp(q->date_from, q->date_to) > 0)
+        return fail(err, errlen, "parameter 'date_from' is after 'date_to'");
     if (q->date_from) {
         int y = atoi(q->date_from);
         if (!q->year_from || y > q->year_from) q->year_from = y;
@@ -259,9 +261,9 @@ static int finish(query_t *q, char *err, size_t errlen)
         if (!q->year_to || y < q->year_to) q->year_to = y;
     }
     if (q->year_from && q->year_to && q->year_from > q->year_to)
-        return fail(err, errlen, "the year or date range is empty (from is after to)");
-    if (q->date_from && q->date_to && strcmp(q->date_from, q->date_to) > 0)
-        return fail(err, errlen, "parameter 'date_from' is after 'date_to'");
+        return fail(err, errlen,
+                    "parameters 'year_from'/'date_from' and 'year_to'/'date_to' leave an empty "
+                    "range");
     return 0;
 }
 

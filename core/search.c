@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/search.h"
 #include "core/search_answer.h"
 
@@ -248,6 +249,7 @@ void search_provider_done(search_t *s, source_t src, search_pstatus_t status, pa
 {
     provider_slot_t *p = &s->providers[src];
     if (s->state != SEARCH_FANOUT || p->status != PSTAT_PENDING) return; /* late: dropped */
+    metrics_provider_call(src, status, latency_ms);
     p->status = status;
     if (papers) p->papers = *papers;
     p->latency_ms = latency_ms;

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/compress.h"
 #include "http/handlers_providers.h"
 
 static void providers_handler(http_req_t *req)
@@ -13,7 +14,8 @@ static void providers_handler(http_req_t *req)
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
     }
-    http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
+    http_respond_maybe_gzip(req, 200, "application/json", "Cache-Control: no-store\r\n", body,
+                            strlen(body));
 }
 
 int http_providers_register(http_router_t *r, http_providers_ctx_t *ctx)

@@ -7,6 +7,8 @@
 
 #include "core/clock.h"
 #include "core/query.h"
+#include "http/compress.h"
+#include "http/gzip_splice.h"
 #include "http/handlers_search.h"
 
 #define BATCH_MAX 20
@@ -107,10 +109,26 @@ static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const sear
                                 "Server-Timing: app;dur=%.3f\r\n",
                                 r->tier, app_ms);
     }
-    if (r->body_deflate && accepts_gzip(req))
-        http_respond_json_gzip(req, r->status, headers, r->body, r->body_deflate, r->body_crc32);
-    else
+    if (!accepts_gzip(req)) {
         http_respond_json_blob(req, r->status, headers, r->body);
+    } else if (r->body_deflate) {
+        http_respond_json_gzip(req, r->status, headers, r->body, r->body_deflate, r->body_crc32);
+    } else if (ctx->cfg->compression.enabled &&
+               r->body->len >= (size_t)ctx->cfg->compression.min_bytes && r->body->len > 1) {
+        /* No compressed copy (caches off): compress this once, now. */
+        size_t n;
+        uint32_t crc;
+        unsigned char *z = gzip_deflate_raw(r->body->data + 1, r->body->len - 1, &n, &crc);
+        blob_t *deflate = z ? blob_new(z, n) : NULL;
+        free(z);
+        if (deflate)
+            http_respond_json_gzip(req, r->status, headers, r->body, deflate, crc);
+        else
+            http_respond_json_blob(req, r->status, headers, r->body);
+        blob_unref(deflate);
+    } else {
+        http_respond_json_blob(req, r->status, headers, r->body);
+    }
 }
 
 static void on_reply(const search_reply_t *r, void *data)
@@ -232,7 +250,8 @@ static void batch_answer(batch_t *b)
     if (!out)
         http_respond_error(req, 500, "internal_error", "out of memory");
     else
-        http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", out, o);
+        http_respond_maybe_gzip(req, 200, "application/json", "Cache-Control: no-store\r\n", out,
+                                o);
 }
 
 static void on_batch_reply(const search_reply_t *r, void *data)

@@ -324,7 +324,8 @@ void http__req_free(http_req_t *req)
         double ms = (double)(clock_now_ns() - req->start_ns) / 1e6;
         log_write(LOG_INFO, "access", LF_STR, "method", req->method_name, LF_STR, "path", req->path,
                   LF_INT, "status", (int64_t)req->status, LF_INT, "bytes", (int64_t)req->bytes_out,
-                  LF_DBL, "duration_ms", ms, LF_STR, "request_id", req->request_id, LF_END);
+                  LF_DBL, "duration_ms", ms, LF_STR, "request_id", req->request_id, LF_STR,
+                  "traceparent", http_req_header(req, "traceparent"), LF_END);
     }
     blob_unref(req->held_blob[0]);
     blob_unref(req->held_blob[1]);

@@ -233,9 +233,11 @@ static void fc_send(fanout_call_t *fc)
 {
     prov_fanout_t *f = fc->fanout;
     const sf_provider_config_t *pc = provider_config(f->cfg, fc->source);
+    const shm_provider_t *lim = limits_of(f, fc->source);
+    long timeout_ms = lim->admin_timeout_ms ? (long)lim->admin_timeout_ms : (long)pc->timeout_ms;
     fc->state = FC_CALLING;
-    fc->call = prov_client_start(f->client, &fc->req, (long)pc->connect_timeout_ms,
-                                 (long)pc->timeout_ms, on_call_done, fc);
+    fc->call = prov_client_start(f->client, &fc->req, (long)pc->connect_timeout_ms, timeout_ms,
+                                 on_call_done, fc);
     if (!fc->call) {
         fc_finish(fc, true, PSTAT_ERROR, NULL, "cannot start the request");
         return;
@@ -273,6 +275,10 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
     const sf_provider_config_t *pc = provider_config(f->cfg, src);
     if (!def || !pc) {
         search_provider_done(s, src, PSTAT_DISABLED, NULL, 0, "no such provider in this build");
+        return;
+    }
+    if (limits_of(f, src)->admin_enabled < 0) {
+        search_provider_done(s, src, PSTAT_DISABLED, NULL, 0, "disabled by an administrator");
         return;
     }
     if (f->inflight[src] >= (size_t)pc->max_concurrent) {
@@ -336,6 +342,7 @@ void prov_fanout_configure_limits(const sf_config_t *cfg)
         const sf_provider_config_t *pc = provider_config(cfg, (source_t)s);
         if (!pc) continue;
         shm_provider_t *p = &r->providers[s];
+        if (p->admin_rate_set) continue; /* an administrator's limit outlives restarts */
         int64_t interval = pc->rate_interval_ms * 1000000;
         /* Unchanged limits keep their bucket: a restarted worker must not refill it. */
         if (p->interval_ns != interval || p->burst != (double)pc->rate_burst)
@@ -399,19 +406,23 @@ char *prov_fanout_describe(const prov_fanout_t *f)
         const sf_provider_config_t *pc = provider_config(f->cfg, (source_t)src);
         if (!pc) continue;
         prov_limits_view_t v;
-        prov_limits_view(limits_of((prov_fanout_t *)f, (source_t)src), now, &v);
+        const shm_provider_t *lim = limits_of((prov_fanout_t *)f, (source_t)src);
+        prov_limits_view((shm_provider_t *)lim, now, &v);
         const char *why_off = !pc->enabled                        ? "disabled in the configuration"
                               : src == SRC_EXA && !pc->api_key[0] ? "no API key"
+                              : lim->admin_enabled < 0            ? "disabled by an administrator"
                                                                   : NULL;
+        bool enabled = ((f->enabled >> src) & 1) && lim->admin_enabled >= 0;
+        int64_t timeout_ms = lim->admin_timeout_ms ? lim->admin_timeout_ms : pc->timeout_ms;
         json_t *o = json_pack(
             "{s:b, s:s?, s:s, s:{s:s, s:i, s:I}, s:{s:I, s:I}, s:I, s:I, s:I, "
             "s:I, s:I, s:I, s:I}",
-            "enabled", (f->enabled >> src) & 1, "disabled_reason", why_off, "base_url",
-            pc->base_url, "breaker", "state", breaker_name(v.breaker), "consecutive_failures",
-            v.consecutive_failures, "open_for_ms", (json_int_t)v.open_for_ms, "rate_limit",
-            "interval_ms", (json_int_t)v.interval_ms, "burst", (json_int_t)v.burst, "timeout_ms",
-            (json_int_t)pc->timeout_ms, "calls", (json_int_t)v.calls, "errors",
-            (json_int_t)v.errors, "rate_limited", (json_int_t)v.rate_limited, "circuit_rejections",
+            "enabled", enabled, "disabled_reason", why_off, "base_url", pc->base_url, "breaker",
+            "state", breaker_name(v.breaker), "consecutive_failures", v.consecutive_failures,
+            "open_for_ms", (json_int_t)v.open_for_ms, "rate_limit", "interval_ms",
+            (json_int_t)v.interval_ms, "burst", (json_int_t)v.burst, "timeout_ms",
+            (json_int_t)timeout_ms, "calls", (json_int_t)v.calls, "errors", (json_int_t)v.errors,
+            "rate_limited", (json_int_t)v.rate_limited, "circuit_rejections",
             (json_int_t)v.breaker_rejections, "in_flight_this_worker", (json_int_t)f->inflight[src],
             "max_concurrent", (json_int_t)pc->max_concurrent);
         if (!o) continue;

@@ -28,7 +28,7 @@ usage() {
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config
             libuv1-dev node-llhttp libcurl4-openssl-dev libhiredis-dev libpq-dev
-            libjansson-dev libxml2-dev zlib1g-dev libyaml-dev)
+            libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev)
 TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev fakeroot systemd
            redis-server postgresql NGINX prometheus)
 RUN_PKGS=(python3 curl)

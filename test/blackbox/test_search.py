@@ -386,7 +386,6 @@ class SearchTest(SimServerTestCase):
     # first and answers "the year or date range is empty (from is after to)",
     # naming no parameter. Remove the marker when fixed (an unexpected
     # success fails the run).
-    @unittest.expectedFailure
     def test_400_reversed_dates_across_years_name_the_field(self):
         self.assertError(self.get(qs(query="x", date_from="2021-01-01", date_to="2020-01-01")),
                          400, "date_from")
@@ -530,7 +529,6 @@ class SearchTest(SimServerTestCase):
     # sent as identity although compression.enabled=true and it is far over
     # compression.min_bytes (http/handlers_search.c send_reply only gzips
     # when the reply carries body_deflate, which search_direct.c never fills).
-    @unittest.expectedFailure
     def test_gzip_with_the_caches_off(self):
         self.gzip_pair(self.server.port)
 

@@ -191,7 +191,7 @@ TEST(years)
     REFUSED("query=x&year=12345678901234567-2020", "'year'");
     REFUSED("query=x&year_from=99", "'year_from'");
     REFUSED("query=x&year_to=abc", "'year_to'");
-    REFUSED("query=x&year_from=2022&year_to=2020", "from is after to");
+    REFUSED("query=x&year_from=2022&year_to=2020", "'year_from'");
 }
 
 TEST(dates)
@@ -213,7 +213,7 @@ TEST(dates)
     ASSERT_EQ(params(&q, "query=x&year=2015-2022&date_from=2018-06-01"), 0);
     ASSERT_EQ(q.year_from, 2018);
     ASSERT_EQ(q.year_to, 2022);
-    REFUSED("query=x&year=2015&date_from=2018-06-01", "from is after to");
+    REFUSED("query=x&year=2015&date_from=2018-06-01", "empty range");
 }
 
 TEST(author_category_open_access)
