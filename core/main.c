@@ -170,6 +170,8 @@ typedef struct app {
     cache_tiers_t *cache;      /* L1, single-flight, L2 (cache/tiers.h) */
     http_search_ctx_t search;
     http_providers_ctx_t providers;
+    http_health_check_t health[2]; /* the dependencies /health/ready reports */
+    size_t nhealth;
     http_admin_ctx_t admin; /* PUT /v1/providers/{name} */
     http_mw_t *mw;          /* keys, limits, CORS, trace, metrics (http/middleware.h) */
     void (*done)(void);
@@ -190,6 +192,18 @@ static void mux_cancel(void *ctx, search_t *s, source_t src)
 {
     const search_backend_t *b = ((app_t *)ctx)->backends[src];
     if (b) b->cancel(b->ctx, s, src);
+}
+
+static const char *health_store(void *data, char *buf, size_t len)
+{
+    return store_ready(data, buf, len) ? "ok" : "down";
+}
+
+static const char *health_redis(void *data, char *buf, size_t len)
+{
+    const char *st = cache_tiers_redis_state(data);
+    snprintf(buf, len, "{\"status\":\"%s\"}", st);
+    return st;
 }
 
 static char *app_describe_providers(void *data)
@@ -241,7 +255,10 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         a->search.observe_data = a->store;
     }
     a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
-    if (http_health_register(a->router) < 0 || http_search_register(a->router, &a->search) < 0 ||
+    if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
+    a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a->cache};
+    if (http_health_register(a->router, a->health, a->nhealth) < 0 ||
+        http_search_register(a->router, &a->search) < 0 ||
         http_providers_register(a->router, &a->providers) < 0 ||
         http_papers_register(a->router, a->store) < 0 ||
         http_analytics_register(a->router, a->store) < 0)

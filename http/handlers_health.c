@@ -7,6 +7,13 @@
 
 static const char OK_BODY[] = "{\"status\":\"ok\"}";
 
+typedef struct health_ctx {
+    const http_health_check_t *checks;
+    size_t n;
+} health_ctx_t;
+
+static health_ctx_t health_checks;
+
 static void health(http_req_t *req)
 {
     http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", OK_BODY,
@@ -15,14 +22,26 @@ static void health(http_req_t *req)
 
 static void health_ready(http_req_t *req)
 {
+    const health_ctx_t *ctx = req->route_data;
     const http_server_t *s = req->conn->server;
     bool draining = http_server_draining(s);
-    char *body =
-        arena_sprintf(req->arena,
-                      "{\"status\":\"%s\",\"pid\":%ld,\"checks\":{\"http\":{\"status\":\"%s\","
-                      "\"connections\":%zu}}}",
-                      draining ? "draining" : "ready", (long)getpid(), draining ? "draining" : "ok",
-                      http_server_connections(s));
+    bool degraded = false;
+    char *checks = arena_sprintf(req->arena, "\"http\":{\"status\":\"%s\",\"connections\":%zu}",
+                                 draining ? "draining" : "ok", http_server_connections(s));
+    for (size_t i = 0; checks && i < ctx->n; i++) {
+        char detail[512] = "";
+        const char *st = ctx->checks[i].fn(ctx->checks[i].data, detail, sizeof detail);
+        degraded |= strcmp(st, "ok") != 0 && strcmp(st, "disabled") != 0;
+        checks = arena_sprintf(req->arena, "%s,\"%s\":%s", checks, ctx->checks[i].name,
+                               detail[0] ? detail : "{}");
+    }
+    char *body = checks
+                     ? arena_sprintf(req->arena, "{\"status\":\"%s\",\"pid\":%ld,\"checks\":{%s}}",
+                                     draining   ? "draining"
+                                     : degraded ? "degraded"
+                                                : "ready",
+                                     (long)getpid(), checks)
+                     : NULL;
     if (!body) {
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
@@ -35,11 +54,13 @@ static void health_ready(http_req_t *req)
                      strlen(body));
 }
 
-int http_health_register(http_router_t *r)
+int http_health_register(http_router_t *r, const http_health_check_t *checks, size_t n)
 {
+    /* One worker, one router: the checks live as long as the process. */
+    health_checks = (health_ctx_t){.checks = checks, .n = n};
     if (http_router_add(r, HTTP_M_GET, "/health", health, NULL) ||
         http_router_add(r, HTTP_M_GET, "/health/live", health, NULL) ||
-        http_router_add(r, HTTP_M_GET, "/health/ready", health_ready, NULL))
+        http_router_add(r, HTTP_M_GET, "/health/ready", health_ready, &health_checks))
         return -1;
     return 0;
 }

@@ -150,7 +150,7 @@ static void init_once(void)
     set("http.max_pending_output", "2k");
     if (uv_loop_init(&g_loop) != 0) fatal("uv_loop_init", NULL, 0);
     g_router = http_router_new();
-    if (!g_router || http_health_register(g_router) ||
+    if (!g_router || http_health_register(g_router, NULL, 0) ||
         http_router_add(g_router, HTTP_M_POST | HTTP_M_PUT, "/echo", h_echo, NULL) ||
         http_router_add(g_router, HTTP_M_GET, "/items/{id}", h_item, NULL) ||
         http_router_add(g_router, HTTP_M_GET | HTTP_M_POST, "/later", h_later, NULL))
