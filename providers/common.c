@@ -229,6 +229,12 @@ long long prov__json_int(const json_t *obj, const char *key, long long dflt)
     return dflt;
 }
 
+long prov__json_total(const json_t *obj, const char *key)
+{
+    long long n = prov__json_int(obj, key, -1);
+    return n >= 0 && (long long)(long)n == n ? (long)n : -1;
+}
+
 bool prov__json_bool(const json_t *obj, const char *key)
 {
     return json_is_object(obj) && json_is_true(json_object_get(obj, key));

@@ -58,6 +58,9 @@ json_t *prov__json_arr(const json_t *obj, const char *key);
 const char *prov__json_str(const json_t *obj, const char *key); /* NULL for "" too */
 /* Integers, reals and numeric strings are accepted. */
 long long prov__json_int(const json_t *obj, const char *key, long long dflt);
+/* A result count: obj.key as prov__json_int(), or -1 (unknown) when absent
+ * or negative. */
+long prov__json_total(const json_t *obj, const char *key);
 bool prov__json_bool(const json_t *obj, const char *key);
 
 /* Strips XML/HTML tags (JATS included), decodes entities, collapses

@@ -192,7 +192,7 @@ static int crossref_parse(const char *body, size_t len, arena_t *a, prov_result_
         prov__fail(err, errlen, "crossref: no \"message.items\" in response");
         goto done;
     }
-    out->total = prov__json_int(msg, "total-results", -1);
+    out->total = prov__json_total(msg, "total-results");
     int rank = 0;
     for (size_t i = 0; i < json_array_size(items); i++) {
         json_t *it = json_array_get(items, i);

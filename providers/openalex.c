@@ -229,7 +229,7 @@ static int openalex_parse(const char *body, size_t len, arena_t *a, prov_result_
                    m != NULL ? ": " : "", m != NULL ? m : "");
         goto done;
     }
-    out->total = prov__json_int(prov__json_obj(root, "meta"), "count", -1);
+    out->total = prov__json_total(prov__json_obj(root, "meta"), "count");
     int rank = 0;
     for (size_t i = 0; i < json_array_size(results); i++) {
         json_t *it = json_array_get(results, i);

@@ -228,7 +228,7 @@ static int s2_parse(const char *body, size_t len, arena_t *a, prov_result_t *out
         prov__fail(err, errlen, "semantic_scholar: %s", m != NULL ? m : "no \"data\" in response");
         goto done;
     }
-    out->total = prov__json_int(root, "total", -1);
+    out->total = prov__json_total(root, "total");
     int rank = 0;
     for (size_t i = 0; i < json_array_size(data); i++) {
         json_t *it = json_array_get(data, i);
