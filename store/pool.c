@@ -375,7 +375,9 @@ static int pool_connect(store_pool_t *p)
     pg_conn_t *c = calloc(1, sizeof *c);
     if (!c) return -1;
     const char *keys[] = {"dbname", "options", "application_name", NULL};
-    const char *vals[] = {p->dsn, p->options, "scifind", NULL};
+    /* Replicas show as "scifind-replica" in pg_stat_activity. */
+    const char *app = strncmp(p->label, "replica", 7) == 0 ? "scifind-replica" : "scifind";
+    const char *vals[] = {p->dsn, p->options, app, NULL};
     c->pool = p;
     c->poll_fd = -1;
     c->born_ns = clock_now_ns();

@@ -104,6 +104,47 @@ def wait_for(fn, timeout=10.0, every=0.1):
     return last
 
 
+DATA = os.path.join(os.path.dirname(harness.REPO), "shared", "data", "arxiv-sample.jsonl")
+SAMPLE = []  # the real records loaded by load_sample()
+
+
+def load_sample(pg, n):
+    """Loads the first n records of the real corpus through the batcher's
+    SQL function (as if a provider had returned them)."""
+    if not os.path.exists(DATA):
+        return
+    rows = []
+    with open(DATA) as f:
+        for line in f:
+            r = json.loads(line)
+            title = " ".join((r.get("title") or "").split())
+            authors = [a.strip() for a in (r.get("authors") or "").replace(" and ", ", ").split(",")
+                       if a.strip()]
+            aid = r["id"]
+            rows.append({"arxiv_id": aid, "title": title,
+                         "title_key": " ".join("".join(c if c.isalnum() else " "
+                                                       for c in title.lower()).split()),
+                         "abstract": " ".join((r.get("abstract") or "").split()) or None,
+                         "authors": authors, "first_author": "",
+                         "categories": (r.get("categories") or "").split(),
+                         "sources": ["arxiv"], "source_ids": {"arxiv": aid}})
+            SAMPLE.append(rows[-1])
+            if len(rows) >= n:
+                break
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        for i in range(0, len(rows), 200):
+            f.write("SELECT scifind_upsert_papers('%s'::jsonb);\n"
+                    % json.dumps(rows[i:i + 200]).replace("'", "''"))
+        path = f.name
+    os.chmod(path, 0o644)
+    try:
+        subprocess.run([os.path.join(pg.bindir, "psql"), "-X", "-q", "-o", "/dev/null", "-h",
+                        "127.0.0.1", "-p", str(pg.port), "-U", pg.user, "-d", pg.dbname, "-v",
+                        "ON_ERROR_STOP=1", "-f", path], check=True, timeout=120)
+    finally:
+        os.unlink(path)
+
+
 SETTINGS = {
     "pg.batch_interval": "50ms",
     "pg.statement_timeout": "1500ms",
@@ -125,8 +166,12 @@ class StoreTest(unittest.TestCase):
             if r.returncode != 0:
                 raise RuntimeError("migrate failed: %s %s" % (r.stdout, r.stderr))
             cls.sim = Sim()
-            cls.server = harness.Server(workers=0, settings=SETTINGS,
+            settings = dict(SETTINGS)
+            # A dead replica (skipped) and a live one (the same cluster): reads go there.
+            settings["pg.replicas"] = "host=127.0.0.1 port=1 dbname=x user=x|" + cls.pg.dsn
+            cls.server = harness.Server(workers=0, settings=settings,
                                         env=cls.sim.env(cls.pg.dsn)).start()
+            load_sample(cls.pg, 2000)
             # Seed the store through searches, as users would.
             for q in ("graph neural networks", "quantum error correction"):
                 r = search(cls.server, query=q, limit=20)
@@ -206,6 +251,25 @@ class StoreTest(unittest.TestCase):
         text = " ".join((p["title"] + " " + (p["abstract"] or "")).lower() for p in body["papers"])
         self.assertTrue("graph" in text or "neural" in text)
 
+    def test_local_relevance_on_the_real_corpus(self):
+        if not SAMPLE:
+            self.skipTest("no corpus at %s" % DATA)
+        hits = 0
+        picks = [r for r in SAMPLE if len(r["title"].split()) >= 6][:20]
+        for r in picks:
+            resp = search(self.server, query=r["title"], providers="local", limit=5)
+            self.assertEqual(resp.status, 200)
+            ids = [p["arxiv_id"] for p in resp.json()["papers"]]
+            hits += bool(ids) and ids[0] == r["arxiv_id"]
+        # Its own title finds a paper first (a few titles are near-duplicates).
+        self.assertGreaterEqual(hits, len(picks) * 0.9, hits)
+
+    def test_reads_go_to_the_live_replica(self):
+        self.assertEqual(get(self.server, "/v1/papers?limit=3").status, 200)
+        n = self.pg.psql("SELECT count(*) FROM pg_stat_activity"
+                         " WHERE application_name = 'scifind-replica'")
+        self.assertGreaterEqual(int(n), 1)
+
     def test_local_provider_takes_part_in_the_fanout(self):
         r = search(self.server, query="quantum error correction", limit=5)
         self.assertEqual(r.status, 200)
@@ -257,7 +321,10 @@ class StoreTest(unittest.TestCase):
             self.assertEqual(r.status, 400, path)
 
     def test_list_keyset_pages_newest_first(self):
-        total = int(self.pg.psql("SELECT count(*) FROM papers WHERE deleted_at IS NULL"))
+        count = "SELECT count(*) FROM papers WHERE deleted_at IS NULL"
+        # Writes behind earlier searches may still be landing: wait for calm.
+        wait_for(lambda: self.pg.psql(count) == (time.sleep(0.3) or self.pg.psql(count)))
+        total = int(self.pg.psql(count))
         seen, cursor, pages = [], None, 0
         while True:
             path = "/v1/papers?limit=7" + ("&cursor=" + cursor if cursor else "")
@@ -270,8 +337,9 @@ class StoreTest(unittest.TestCase):
             if not cursor:
                 break
             self.assertLess(pages, 1000)
-        self.assertEqual(len(seen), total)
+        self.assertEqual(len(seen), len(set(seen)))
         self.assertEqual(seen, sorted(seen, reverse=True))
+        self.assertEqual(len(seen), total)
 
     def test_list_filters(self):
         r = get(self.server, "/v1/papers?provider=arxiv&limit=100")
@@ -357,6 +425,23 @@ class StoreDownTest(unittest.TestCase):
             self.assertTrue(wait_for(lambda: int(pg.psql("SELECT count(*) FROM papers")) > 0))
             self.assertEqual(get(server, "/v1/papers?limit=1").status, 200)
 
+            # Searches keep coming while PostgreSQL goes away and comes back.
+            import threading
+            stop_load = threading.Event()
+            statuses = []
+
+            def load():
+                i = 0
+                while not stop_load.is_set():
+                    i += 1
+                    try:
+                        statuses.append(search(server, query="load %d" % (i % 7)).status)
+                    except OSError as e:
+                        statuses.append(repr(e))
+            loader = threading.Thread(target=load, daemon=True)
+            loader.start()
+            self.addCleanup(stop_load.set)
+            time.sleep(0.3)
             pg.stop(mode="immediate")
             # Store-only endpoints: 503 + Retry-After, quickly.
             def down():
@@ -382,6 +467,10 @@ class StoreDownTest(unittest.TestCase):
             self.assertTrue(ok, "the store did not reconnect; log:\n" + server.log()[-2000:])
             r = search(server, query="graph neural networks", providers="local")
             self.assertEqual(r.json()["providers"]["local"]["status"], "ok")
+            stop_load.set()
+            loader.join(timeout=20)
+            self.assertGreaterEqual(len(statuses), 3)
+            self.assertEqual(set(statuses), {200}, statuses)
         finally:
             if server is not None:
                 server.stop()
