@@ -11,6 +11,7 @@
 #include "core/search_direct.h"
 #include "core/shm.h"
 #include "core/worker.h"
+#include "cache/provider_cache.h"
 #include "cache/tiers.h"
 #include "http/handlers_analytics.h"
 #include "http/handlers_admin.h"
@@ -168,6 +169,7 @@ typedef struct app {
     store_t *store;            /* NULL without pg.dsn */
     search_service_t *l3;      /* the store's cache link */
     cache_tiers_t *cache;      /* L1, single-flight, L2 (cache/tiers.h) */
+    cache_provider_t *pcache;  /* each provider's results (cache.provider_ttl), or NULL */
     http_search_ctx_t search;
     http_providers_ctx_t providers;
     http_health_check_t health[2]; /* the dependencies /health/ready reports */
@@ -235,8 +237,16 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     }
     a->mux = (search_backend_t){.ctx = a, .start = mux_start, .cancel = mux_cancel};
 
+    /* Each provider's results are reused for cache.provider_ttl (cache/provider_cache.h). */
+    const search_backend_t *backend = &a->mux;
+    if (cfg->cache.enabled && cfg->cache.provider_ttl_ms > 0) {
+        a->pcache = cache_provider_new(&a->mux, cfg->cache.provider_ttl_ms, 4096);
+        if (!a->pcache) goto oom;
+        backend = cache_provider_backend(a->pcache);
+    }
+
     /* The search service chain, built from its last link (core/search_service.h). */
-    a->direct = search_direct_new(loop, &a->mux, a->enabled);
+    a->direct = search_direct_new(loop, backend, a->enabled);
     if (!a->direct) goto oom;
     a->service = a->direct;
     /* The cache tiers wrap a->service here. */
@@ -248,6 +258,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     a->cache = cache_tiers_new(loop, cfg, a->service);
     if (!a->cache || cache_tiers_register(a->cache, a->router) < 0) goto oom;
     a->service = cache_tiers_service(a->cache);
+    a->cache->http.providers = a->pcache;
     a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
     if (a->store) { /* write-behind of merged papers, analytics of answered queries */
         search_direct_set_observer(a->direct, store_on_search_papers, a->store);
@@ -333,6 +344,7 @@ static void app_free(void *p)
     app_t *a = p;
     prov_fanout_free(a->fanout);
     cache_tiers_free(a->cache);
+    cache_provider_free(a->pcache);
     search_direct_free(a->direct);
     store_l3_free(a->l3);
     store_free(a->store);

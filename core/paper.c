@@ -42,6 +42,53 @@ paper_t *paper_list_add(paper_list_t *l, arena_t *a)
     return p;
 }
 
+static const char *copy_str(arena_t *a, const char *s, bool *oom)
+{
+    if (!s) return NULL;
+    char *c = arena_strdup(a, s);
+    if (!c) *oom = true;
+    return c;
+}
+
+static const char **copy_strv(arena_t *a, const char **v, size_t n, bool *oom)
+{
+    if (!v || !n) return NULL;
+    const char **c = arena_alloc(a, n * sizeof *c);
+    if (!c) {
+        *oom = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        c[i] = copy_str(a, v[i], oom);
+    return c;
+}
+
+int paper_list_copy(paper_list_t *dst, const paper_list_t *src, arena_t *a)
+{
+    memset(dst, 0, sizeof *dst);
+    bool oom = false;
+    for (size_t i = 0; i < src->n && !oom; i++) {
+        const paper_t *s = &src->items[i];
+        paper_t *d = paper_list_add(dst, a);
+        if (!d) return -1;
+        *d = *s;
+        d->title = copy_str(a, s->title, &oom);
+        d->abstract = copy_str(a, s->abstract, &oom);
+        d->authors = copy_strv(a, s->authors, s->nauthors, &oom);
+        d->doi = copy_str(a, s->doi, &oom);
+        d->arxiv_id = copy_str(a, s->arxiv_id, &oom);
+        d->arxiv_version = copy_str(a, s->arxiv_version, &oom);
+        d->published = copy_str(a, s->published, &oom);
+        d->venue = copy_str(a, s->venue, &oom);
+        d->categories = copy_strv(a, s->categories, s->ncategories, &oom);
+        d->url = copy_str(a, s->url, &oom);
+        d->pdf_url = copy_str(a, s->pdf_url, &oom);
+        for (size_t k = 0; k < s->nsources; k++)
+            d->sources[k].id = copy_str(a, s->sources[k].id, &oom);
+    }
+    return oom ? -1 : 0;
+}
+
 static bool is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';

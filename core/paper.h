@@ -38,7 +38,8 @@ typedef struct paper {
     const char *abstract; /* plain text (markup stripped), whitespace collapsed; NULL if absent */
     const char **authors; /* display names, in order */
     size_t nauthors;
-    const char *doi;      /* normalised: lower case, no "https://doi.org/" or "doi:" prefix; NULL if absent */
+    const char
+        *doi; /* normalised: lower case, no "https://doi.org/" or "doi:" prefix; NULL if absent */
     const char *arxiv_id; /* without version ("2401.01234", "hep-th/9901001"); NULL if absent */
     const char *arxiv_version; /* "v2" when known, else NULL */
     int year;                  /* 0 when unknown */
@@ -46,9 +47,9 @@ typedef struct paper {
     const char *venue;         /* journal / conference; NULL when unknown */
     const char **categories;   /* arXiv categories or the provider's fields of study */
     size_t ncategories;
-    int64_t citations;         /* -1 when unknown */
-    const char *url;           /* landing page */
-    const char *pdf_url;       /* open-access PDF link; NULL when none known */
+    int64_t citations;   /* -1 when unknown */
+    const char *url;     /* landing page */
+    const char *pdf_url; /* open-access PDF link; NULL when none known */
     bool open_access;
     paper_source_t sources[SRC_COUNT]; /* one per provider that returned it */
     size_t nsources;
@@ -64,6 +65,10 @@ typedef struct paper_list {
 /* Appends a zeroed paper (citations = -1, title = "") and returns it, or
  * NULL when out of memory. */
 paper_t *paper_list_add(paper_list_t *l, arena_t *a);
+
+/* Deep-copies src into dst, every string and array into a. Returns 0, or
+ * -1 when out of memory (dst is then partial). */
+int paper_list_copy(paper_list_t *dst, const paper_list_t *src, arena_t *a);
 
 /* Normalisers shared by parsers and the merge. Each returns an arena copy,
  * or NULL when the input is NULL or empty after normalising. */

@@ -250,6 +250,7 @@ void search_provider_done(search_t *s, source_t src, search_pstatus_t status, pa
     provider_slot_t *p = &s->providers[src];
     if (s->state != SEARCH_FANOUT || p->status != PSTAT_PENDING) return; /* late: dropped */
     metrics_provider_call(src, status, latency_ms);
+    if (s->backend->observe) s->backend->observe(s->backend->ctx, s, src, status, papers);
     p->status = status;
     if (papers) p->papers = *papers;
     p->latency_ms = latency_ms;

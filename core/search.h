@@ -41,6 +41,10 @@ typedef struct search_backend {
     void *ctx;
     void (*start)(void *ctx, search_t *s, source_t src);
     void (*cancel)(void *ctx, search_t *s, source_t src);
+    /* Optional: told of each provider's outcome as it is recorded (the
+     * per-provider result cache keeps the answers it sees here). */
+    void (*observe)(void *ctx, search_t *s, source_t src, search_pstatus_t status,
+                    const paper_list_t *papers);
 } search_backend_t;
 
 /* Called once the answer is ready (search_status()/search_body()). */

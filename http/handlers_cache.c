@@ -8,6 +8,7 @@
 #include "cache/redis.h"
 #include "cache/singleflight.h"
 #include "core/query.h"
+#include "cache/provider_cache.h"
 #include "http/handlers_cache.h"
 
 const char *http_cache_redis_state(const http_cache_ctx_t *ctx)
@@ -101,6 +102,8 @@ static void cache_delete(http_req_t *req)
             return;
         }
         op->memory = ctx->l1 && cache_l1_delete(cache_l1_of(ctx->l1), op->key);
+        /* Provider results are keyed by text and filters: cheaper to drop them all. */
+        if (ctx->providers) cache_provider_clear(ctx->providers);
         req->handler_data = op;
         req->on_client_gone = del_client_gone;
         if (ctx->l2 && cache_redis_delete(ctx->l2, op->key, on_deleted, op) == 0) return;
@@ -114,6 +117,7 @@ static void cache_delete(http_req_t *req)
         return;
     }
     if (ctx->l1) cache_l1_clear(cache_l1_of(ctx->l1));
+    if (ctx->providers) cache_provider_clear(ctx->providers);
     req->handler_data = op;
     req->on_client_gone = del_client_gone;
     if (ctx->l2 && cache_redis_bump(ctx->l2, on_bumped, op) == 0) return;
@@ -141,7 +145,14 @@ static void cache_stats(http_req_t *req)
 {
     http_cache_ctx_t *ctx = req->route_data;
     arena_t *a = req->arena;
-    const char *mem = "null", *sf = "null", *rd = "null";
+    const char *mem = "null", *sf = "null", *rd = "null", *pr = "null";
+    if (ctx->providers) {
+        cache_provider_stats_t ps = cache_provider_stats(ctx->providers);
+        pr = arena_sprintf(a,
+                           "{\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"stores\":%" PRIu64
+                           ",\"evictions\":%" PRIu64 ",\"entries\":%zu}",
+                           ps.hits, ps.misses, ps.stores, ps.evictions, ps.entries);
+    }
     if (ctx->l1) {
         char *extra =
             arena_sprintf(a, ",\"max_bytes\":%lld,\"refreshing\":%zu",
@@ -158,13 +169,13 @@ static void cache_stats(http_req_t *req)
                                     cache_redis_state(ctx->l2), cache_redis_version(ctx->l2));
         rd = extra ? tier_json(a, cache_redis_stats(ctx->l2), extra) : NULL;
     }
-    char *body =
-        mem && sf && rd
-            ? arena_sprintf(a,
-                            "{\"pid\":%ld,\"enabled\":%s,\"tiers\":{\"memory\":%s,"
-                            "\"single_flight\":%s,\"redis\":%s}}",
-                            (long)getpid(), ctx->cfg->cache.enabled ? "true" : "false", mem, sf, rd)
-            : NULL;
+    char *body = mem && sf && rd && pr
+                     ? arena_sprintf(a,
+                                     "{\"pid\":%ld,\"enabled\":%s,\"tiers\":{\"memory\":%s,"
+                                     "\"single_flight\":%s,\"redis\":%s},\"provider_results\":%s}",
+                                     (long)getpid(), ctx->cfg->cache.enabled ? "true" : "false",
+                                     mem, sf, rd, pr)
+                     : NULL;
     if (!body) {
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;

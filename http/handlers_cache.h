@@ -14,9 +14,10 @@
 
 typedef struct http_cache_ctx {
     const sf_config_t *cfg;
-    search_service_t *l1;      /* cache_l1_service(), or NULL */
-    search_service_t *sflight; /* cache_singleflight_service(), or NULL */
-    search_service_t *l2;      /* cache_redis_service(), or NULL */
+    search_service_t *l1;             /* cache_l1_service(), or NULL */
+    search_service_t *sflight;        /* cache_singleflight_service(), or NULL */
+    search_service_t *l2;             /* cache_redis_service(), or NULL */
+    struct cache_provider *providers; /* the per-provider result cache, or NULL */
 } http_cache_ctx_t;
 
 /* Adds the routes; ctx must outlive the router. Returns 0 or -1. */

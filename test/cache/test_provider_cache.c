@@ -1,0 +1,131 @@
+/* The per-provider result cache in front of a fake backend: answers are
+ * reused across provider sets and page sizes, expire, are not kept when
+ * they failed, and are keyed by the query's text and filters. */
+#include <uv.h>
+
+#include "cache/provider_cache.h"
+#include "test/search/fake_backend.h"
+#include "test/unit/test.h"
+
+typedef struct run {
+    int status;
+    size_t cached, ok;
+} run_t;
+
+static void on_done(search_t *s, void *data)
+{
+    run_t *r = data;
+    r->status = search_status(s);
+}
+
+/* Runs one search to its end; counts providers reported cached or ok. */
+static run_t search_once(uv_loop_t *loop, const search_backend_t *b, const char *text,
+                         unsigned providers, int year_from)
+{
+    query_t q;
+    query_init(&q);
+    q.text = text;
+    q.providers = providers;
+    q.year_from = year_from;
+    run_t r = {0};
+    search_t *s = search_start(loop, &q, (1u << SRC_COUNT) - 1, b, 1000, on_done, &r);
+    ASSERT_NOT_NULL(s);
+    while (!r.status)
+        uv_run(loop, UV_RUN_ONCE);
+    const char *body = search_body(s)->data;
+    for (const char *p = body; (p = strstr(p, "\"status\":\"cached\"")); p++)
+        r.cached++;
+    for (const char *p = body; (p = strstr(p, "\"status\":\"ok\"")); p++)
+        r.ok++;
+    search_free(s);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return r;
+}
+
+#define TWO ((1u << SRC_ARXIV) | (1u << SRC_CROSSREF))
+#define ALL_HTTP                                                                                   \
+    ((1u << SRC_ARXIV) | (1u << SRC_SEMANTIC_SCHOLAR) | (1u << SRC_OPENALEX) | (1u << SRC_CROSSREF))
+
+TEST(provider_cache_reuses_answers_across_provider_sets)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    fake_backend_t fb;
+    fake_init(&fb, &loop);
+    cache_provider_t *c = cache_provider_new(&fb.backend, 60000, 100);
+    const search_backend_t *b = cache_provider_backend(c);
+
+    run_t r = search_once(&loop, b, "graph", TWO, 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(fake_started_total(&fb), 2);
+    r = search_once(&loop, b, "graph", ALL_HTTP, 0);
+    ASSERT_EQ(r.cached, 2); /* arxiv and crossref from the first search */
+    ASSERT_EQ(r.ok, 2);
+    ASSERT_EQ(fake_started_total(&fb), 4);
+    ASSERT_EQ(cache_provider_stats(c).hits, 2);
+
+    /* other filters, other text: other entries */
+    search_once(&loop, b, "graph", TWO, 2020);
+    search_once(&loop, b, "trees", TWO, 0);
+    ASSERT_EQ(fake_started_total(&fb), 8);
+
+    cache_provider_clear(c);
+    search_once(&loop, b, "graph", TWO, 0);
+    ASSERT_EQ(fake_started_total(&fb), 10);
+
+    fake_close_all(&fb);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cache_provider_free(c);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(provider_cache_keeps_no_failure_and_expires)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    fake_backend_t fb;
+    fake_init(&fb, &loop);
+    fb.script[SRC_ARXIV].status = PSTAT_ERROR;
+    fb.script[SRC_ARXIV].error = "HTTP 500";
+    cache_provider_t *c = cache_provider_new(&fb.backend, 50, 100);
+    const search_backend_t *b = cache_provider_backend(c);
+
+    search_once(&loop, b, "graph", TWO, 0);
+    run_t r = search_once(&loop, b, "graph", TWO, 0);
+    ASSERT_EQ(r.cached, 1); /* crossref only: the failed arxiv answer was not kept */
+    ASSERT_EQ(fb.started[SRC_ARXIV], 2);
+
+    usleep(80 * 1000); /* past the 50 ms TTL */
+    r = search_once(&loop, b, "graph", TWO, 0);
+    ASSERT_EQ(r.cached, 0);
+    ASSERT_EQ(fb.started[SRC_CROSSREF], 2);
+
+    fake_close_all(&fb);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cache_provider_free(c);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(provider_cache_is_bounded)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    fake_backend_t fb;
+    fake_init(&fb, &loop);
+    cache_provider_t *c = cache_provider_new(&fb.backend, 60000, 3);
+    const search_backend_t *b = cache_provider_backend(c);
+    const char *texts[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++)
+        search_once(&loop, b, texts[i], 1u << SRC_ARXIV, 0);
+    ASSERT_EQ(cache_provider_stats(c).entries, 3);
+    ASSERT_EQ(cache_provider_stats(c).evictions, 1);
+    /* "a" was the least recently used */
+    ASSERT_EQ(search_once(&loop, b, "a", 1u << SRC_ARXIV, 0).cached, 0);
+    ASSERT_EQ(search_once(&loop, b, "d", 1u << SRC_ARXIV, 0).cached, 1);
+    fake_close_all(&fb);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cache_provider_free(c);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST_MAIN()
