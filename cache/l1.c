@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cache/l1.h"
+#include "core/metrics.h"
 #include "core/clock.h"
 
 typedef struct l1_entry l1_entry_t;
@@ -122,6 +123,7 @@ cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *o
     }
     if (!e) {
         c->st.misses++;
+        metrics_cache_miss(METRICS_TIER_L1);
         return CACHE_L1_MISS;
     }
     lru_unlink(c, e);
@@ -138,6 +140,7 @@ cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *o
         .stale = stale,
     };
     c->st.hits++;
+    metrics_cache_hit(METRICS_TIER_L1);
     if (stale) c->st.stale_hits++;
     return stale ? CACHE_L1_STALE : CACHE_L1_FRESH;
 }

@@ -12,6 +12,7 @@
 #include <hiredis/adapters/libuv.h>
 
 #include "cache/redis.h"
+#include "core/metrics.h"
 #include "core/log.h"
 
 #define BACKOFF_MIN_MS 100
@@ -615,6 +616,7 @@ static void on_get_reply(l2_t *l, redisReply *r, void *data)
         hit.age_s = age_ms / 1000;
         hit.stale = age_ms >= (cache_reply_partial(&hit) ? partial_ttl(l) : l->cfg->cache.ttl_ms);
         l->st.hits++;
+        metrics_cache_hit(METRICS_TIER_L2);
         if (hit.stale) l->st.stale_hits++;
         w->cb(&hit, w->data);
         blob_unref(hit.body);
@@ -629,6 +631,7 @@ static void on_get_reply(l2_t *l, redisReply *r, void *data)
     }
     if (r && r->type == REDIS_REPLY_STRING) l->st.errors++; /* not ours or damaged */
     l->st.misses++;
+    metrics_cache_miss(METRICS_TIER_L2);
     ask_next(w, &w->req);
 }
 
@@ -656,6 +659,7 @@ static void *l2_fetch(search_service_t *self, const search_request_t *req, searc
     }
     if (!ready) l->st.errors++; /* bypassed: Redis is not there */
     l->st.misses++;
+    metrics_cache_miss(METRICS_TIER_L2);
     return ask_next(w, req) ? w : NULL;
 }
 
