@@ -64,6 +64,8 @@ def needed_packages(binary):
     out = subprocess.run(["readelf", "-d", binary], stdout=subprocess.PIPE, text=True).stdout
     pkgs = {}
     for so in re.findall(r"\(NEEDED\).*\[(.+)\]", out):
+        if re.match(r"lib(asan|ubsan|lsan|tsan)\.so", so):
+            continue  # a sanitizer build's runtimes: the image builds without them
         r = subprocess.run(["dpkg", "-S", "*/" + so], stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL, text=True)
         names = {line.split(":")[0] for line in r.stdout.splitlines() if ":" in line}
