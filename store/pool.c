@@ -59,7 +59,7 @@ struct store_pool {
     uv_loop_t *loop;
     store_pool_opts_t opts;
     char *dsn, *label;
-    char options[64];
+    char options[128];
     pg_conn_t *conns[POOL_MAX_CONNS];
     int nconns;
     qlist_t waiting; /* no connection ready yet */
@@ -501,7 +501,10 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_opts_t *opts)
     if (!p->dsn || !p->label) goto fail;
     p->opts.dsn = p->dsn;
     p->opts.label = p->label;
-    snprintf(p->options, sizeof p->options, "-c statement_timeout=%lld",
+    /* Custom plans: full-text selectivity and the optional filters ($n IS
+     * NULL OR ...) vary per call; a generic plan is blind to both. */
+    snprintf(p->options, sizeof p->options,
+             "-c statement_timeout=%lld -c plan_cache_mode=force_custom_plan",
              (long long)(opts->statement_timeout_ms > 0 ? opts->statement_timeout_ms : 0));
     uv_timer_init(loop, &p->tick);
     p->tick.data = p;

@@ -230,6 +230,42 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(self.pg.psql("SELECT count(*) FROM (SELECT doi FROM papers WHERE doi IS NOT"
                                       " NULL GROUP BY doi HAVING count(*) > 1) d"), "0")
 
+    def upsert(self, rows):
+        return self.pg.psql("SELECT scifind_upsert_papers('%s'::jsonb)"
+                            % json.dumps(rows).replace("'", "''"))
+
+    def test_upsert_merges_like_the_search(self):
+        a = {"doi": "10.5555/merge-test", "title": "Merging Things", "title_key": "merging things",
+             "abstract": "short", "authors": ["A One"], "first_author": "one", "year": 2021,
+             "published_at": "2021", "citations": 3, "categories": ["cs.LG"],
+             "sources": ["crossref"], "source_ids": {"crossref": "10.5555/merge-test"}}
+        b = {"arxiv_id": "2101.99999", "title": "merging things", "title_key": "merging things",
+             "abstract": "a much longer abstract", "authors": ["A One", "B Two"],
+             "first_author": "one", "year": 2021, "published_at": "2021-01-05", "citations": 9,
+             "categories": ["CS.LG", "stat.ML"], "sources": ["arxiv"],
+             "source_ids": {"arxiv": "2101.99999v2"}, "pdf_url": "https://arxiv.org/pdf/x"}
+        c = {"doi": "10.5555/merge-test", "citations": 4, "venue": "J. Merging",
+             "sources": ["openalex"], "source_ids": {"openalex": "W1"}, "title": "",
+             "title_key": ""}
+        self.assertEqual(self.upsert([a]), "1")
+        self.assertEqual(self.upsert([b, c]), "2")  # b by title + author, c by DOI
+        rows = self.pg.psql("SELECT count(*) FROM papers WHERE title_key = 'merging things'")
+        self.assertEqual(rows, "1")
+        r = get(self.server, "/v1/papers/doi:10.5555/merge-test")
+        self.assertEqual(r.status, 200, r.body)
+        p = r.json()["paper"]
+        self.assertEqual(p["title"], "Merging Things")            # first known
+        self.assertEqual(p["abstract"], "a much longer abstract")  # longest
+        self.assertEqual(p["authors"], ["A One", "B Two"])         # most names
+        self.assertEqual(p["citation_count"], 9)                   # highest
+        self.assertEqual(p["published_at"], "2021-01-05")          # most precise
+        self.assertEqual(p["categories"], ["cs.LG", "stat.ML"])    # union, case folded
+        self.assertEqual(sorted(p["sources"]), ["arxiv", "crossref", "openalex"])
+        self.assertEqual(p["source_ids"]["openalex"], "W1")
+        self.assertEqual(p["arxiv_id"], "2101.99999")
+        self.assertEqual(p["venue"], "J. Merging")
+        self.assertTrue(p["is_open_access"])
+
     def test_search_again_does_not_duplicate(self):
         before = int(self.pg.psql("SELECT count(*) FROM papers"))
         r = search(self.server, query="graph neural networks", limit=20, offset=0,
