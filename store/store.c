@@ -414,8 +414,12 @@ static json_t *pool_json(const store_pool_t *p)
     json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:I}", "status", status, "ready", s.ready,
                           "connecting", s.connecting, "connects", (json_int_t)s.connects,
                           "query_errors", (json_int_t)s.query_errors);
-    if (o && s.last_error && !s.ready)
-        json_object_set_new(o, "last_error", json_string(s.last_error) ?: json_null());
+    if (o && s.last_error && !s.ready) {
+        char e[161];
+        snprintf(e, sizeof e, "%s", s.last_error);
+        e[strcspn(e, "\n\t")] = '\0';
+        json_object_set_new(o, "last_error", json_string(e) ?: json_null());
+    }
     return o;
 }
 
@@ -434,7 +438,13 @@ bool store_ready(const store_t *st, char *detail, size_t len)
             json_object_set_new(o, "replicas", r);
         }
     }
+    /* Fit the caller's buffer: drop the replicas' detail, then the error. */
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    for (int i = 0; s && strlen(s) >= len && i < 2; i++) {
+        json_object_del(o, i == 0 ? "replicas" : "last_error");
+        free(s);
+        s = json_dumps(o, JSON_COMPACT);
+    }
     snprintf(detail, len, "%s", s && strlen(s) < len ? s : "{\"status\":\"unknown\"}");
     free(s);
     json_decref(o);

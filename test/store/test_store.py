@@ -121,7 +121,7 @@ def load_sample(pg, n):
             authors = [a.strip() for a in (r.get("authors") or "").replace(" and ", ", ").split(",")
                        if a.strip()]
             aid = r["id"]
-            rows.append({"arxiv_id": aid, "title": title,
+            rows.append({"arxiv_id": aid, "title": title, "doi": (r.get("doi") or "").lower() or None,
                          "title_key": " ".join("".join(c if c.isalnum() else " "
                                                        for c in title.lower()).split()),
                          "abstract": " ".join((r.get("abstract") or "").split()) or None,
@@ -201,6 +201,14 @@ class StoreTest(unittest.TestCase):
         return self.pg.psql("SELECT string_agg(table_name || '.' || column_name || ':' || data_type,"
                             " ',' ORDER BY table_name, column_name) FROM information_schema.columns"
                             " WHERE table_schema = 'public'")
+
+    def test_health_ready_reports_the_store(self):
+        r = get(self.server, "/health/ready")
+        self.assertEqual(r.status, 200)
+        store = r.json()["checks"]["store"]
+        self.assertEqual(store["status"], "ok")
+        self.assertGreaterEqual(store["ready"], 1)
+        self.assertIn("write_queue", store)
 
     def test_migrate_again_changes_nothing(self):
         before = self.schema()
@@ -327,7 +335,8 @@ class StoreTest(unittest.TestCase):
     # -- /v1/papers ----------------------------------------------------------------------
 
     def test_get_paper_by_internal_id_doi_and_arxiv(self):
-        row = self.pg.psql("SELECT id, doi FROM papers WHERE doi IS NOT NULL ORDER BY id LIMIT 1")
+        row = wait_for(lambda: self.pg.psql("SELECT id, doi FROM papers WHERE doi IS NOT NULL"
+                                            " ORDER BY id LIMIT 1"))
         pid, doi = row.split("|")
         r = get(self.server, "/v1/papers/" + pid)
         self.assertEqual(r.status, 200, r.body)
@@ -489,6 +498,10 @@ class StoreDownTest(unittest.TestCase):
             self.assertGreaterEqual(int(r.header("Retry-After")), 1)
             r = get(server, "/v1/analytics/popular")
             self.assertEqual(r.status, 503)
+            r = get(server, "/health/ready")
+            self.assertEqual(r.status, 200)  # the instance still serves searches
+            self.assertEqual(r.json()["status"], "degraded")
+            self.assertEqual(r.json()["checks"]["store"]["status"], "down")
             # Searches go on without the store.
             t = time.monotonic()
             r = search(server, query="quantum error correction", limit=5)
