@@ -407,12 +407,28 @@ static int pool_count(const store_pool_t *p, pgc_state_t st)
 }
 
 /* The ready connection carrying the fewest queries, or NULL. */
+static bool pgc_expired(const store_pool_t *p, const pg_conn_t *c, uint64_t now)
+{
+    return p->opts.max_lifetime_ms > 0 &&
+           now - c->born_ns > (uint64_t)p->opts.max_lifetime_ms * 1000000u;
+}
+
+/* The ready connection carrying the fewest queries, past its lifetime only
+ * when no other is ready (it then drains and the tick closes it), or NULL. */
 static pg_conn_t *pool_pick(store_pool_t *p)
 {
     pg_conn_t *best = NULL;
+    bool best_expired = false;
+    uint64_t now = clock_now_ns();
     for (int i = 0; i < p->nconns; i++) {
         pg_conn_t *c = p->conns[i];
-        if (c->state == PGC_READY && !c->broken && (!best || c->fifo.n < best->fifo.n)) best = c;
+        if (c->state != PGC_READY || c->broken) continue;
+        bool expired = pgc_expired(p, c, now);
+        if (!best || (best_expired && !expired) ||
+            (expired == best_expired && c->fifo.n < best->fifo.n)) {
+            best = c;
+            best_expired = expired;
+        }
     }
     return best;
 }
@@ -465,8 +481,7 @@ static void on_tick(uv_timer_t *t)
             pgc_close(c, NULL);
             i = -1;
             continue;
-        } else if (c->fifo.n == 0 && p->opts.max_lifetime_ms > 0 &&
-                   now - c->born_ns > (uint64_t)p->opts.max_lifetime_ms * 1000000u) {
+        } else if (c->fifo.n == 0 && pgc_expired(p, c, now)) {
             pgc_close(c, NULL);
             i = -1;
             continue;
@@ -476,9 +491,16 @@ static void on_tick(uv_timer_t *t)
             i = -1;
         }
     }
-    int live = p->nconns;
+    int live = p->nconns, fresh = 0, starting = 0;
+    for (int i = 0; i < p->nconns; i++) {
+        fresh += !pgc_expired(p, p->conns[i], now);
+        starting += p->conns[i]->state != PGC_READY;
+    }
+    /* A busy connection past its lifetime gets a replacement (one over the
+     * maximum for a moment) so it can drain and close. */
+    bool replace = live > 0 && fresh == 0 && starting == 0 && store_pool_busy(p) > 0;
     if (!p->closing && now >= p->next_connect_ns &&
-        (live < p->opts.min_conns || (live == 0 && (p->waiting.n || p->failures))))
+        (live < p->opts.min_conns || replace || (live == 0 && (p->waiting.n || p->failures))))
         pool_connect(p);
     if (p->waiting.n) pool_dispatch(p);
 }

@@ -15,6 +15,7 @@
 #define SHUTDOWN_FLUSH_MS 2000
 #define SHUTDOWN_STEP_MS 20
 #define DROP_LOG_EVERY_NS (10ull * 1000000000ull)
+#define PURGE_EVERY_NS (60ull * 1000000000ull)
 
 /* Where a paper row matches the category filter: exact, or a prefix ending at a '.'. */
 #define SQL_CATEGORY_MATCH(param)                                                                  \
@@ -34,6 +35,9 @@ static const store_stmt_t stmts[STORE_Q_COUNT] = {
                            " ON CONFLICT (key_hash) DO UPDATE SET key = EXCLUDED.key,"
                            " status = EXCLUDED.status, body = EXCLUDED.body,"
                            " created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at"},
+    [STORE_Q_CACHE_PURGE] = {"sf_cache_purge",
+                             "DELETE FROM search_cache WHERE key_hash IN (SELECT key_hash"
+                             " FROM search_cache WHERE expires_at < now() LIMIT 1000)"},
     [STORE_Q_SEARCH] =
         {"sf_search",
          "SELECT scifind_paper_json(p)::text"
@@ -121,6 +125,7 @@ struct store {
     uv_timer_t batch_timer;
     uv_timer_t shutdown_timer;
     uint64_t shutdown_deadline_ns;
+    uint64_t next_purge_ns;
     int closing; /* handles and pools still closing */
     void (*done)(void *);
     void *done_data;
@@ -277,11 +282,24 @@ static void store_step(store_t *st)
     }
 }
 
+static void on_purged(PGresult *res, const char *err, void *data)
+{
+    (void)data;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        log_write(LOG_DEBUG, "store: purging expired L3 rows failed", LF_STR, "error", err, LF_END);
+}
+
 static void on_batch_timer(uv_timer_t *t)
 {
     store_t *st = t->data;
     wq_flush(&st->papers);
     wq_flush(&st->queries);
+    /* Expired L3 rows go in small slices, from every worker now and then. */
+    uint64_t now = clock_now_ns();
+    if (now >= st->next_purge_ns && store_available(st, NULL)) {
+        st->next_purge_ns = now + PURGE_EVERY_NS;
+        store_pool_send(st->primary, STORE_Q_CACHE_PURGE, 0, NULL, on_purged, NULL);
+    }
 }
 
 /* Steps the shutdown every SHUTDOWN_STEP_MS (from the loop, never inside a

@@ -25,6 +25,7 @@ typedef enum {
     STORE_Q_UPSERT_PAPERS = 0, /* $1 jsonb array of rows (store_paper_row_json) */
     STORE_Q_INSERT_QUERIES,    /* $1 jsonb array of {q, k, r, t} */
     STORE_Q_CACHE_PUT,         /* $1 key_hash, $2 key, $3 status, $4 body, $5 ttl ms */
+    STORE_Q_CACHE_PURGE,       /* deletes up to 1000 expired L3 rows */
     STORE_Q_SEARCH,            /* the local provider (reads from here on) */
     STORE_Q_PAPER_BY_ID,       /* $1 id -> one row: paper JSON text */
     STORE_Q_PAPER_BY_DOI,      /* $1 doi */

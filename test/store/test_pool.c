@@ -45,14 +45,16 @@ static void on_result(PGresult *res, const char *err, void *data)
     const char *d = getenv("SCIFIND_TEST_PG_DSN");                                                 \
     if (!d || !*d) TEST_SKIP("SCIFIND_TEST_PG_DSN not set (run through run_with_pg.py)")
 
+static int64_t lifetime_ms = 60000, idle_ms = 60000; /* new_pool()'s, tests may change them */
+
 static store_pool_t *new_pool(uv_loop_t *loop, const char *d, int max, int64_t stmt_ms)
 {
     store_pool_opts_t o = {.label = "test",
                            .dsn = d,
                            .min_conns = 1,
                            .max_conns = max,
-                           .max_lifetime_ms = 60000,
-                           .idle_timeout_ms = 60000,
+                           .max_lifetime_ms = lifetime_ms,
+                           .idle_timeout_ms = idle_ms,
                            .statement_timeout_ms = stmt_ms,
                            .connect_timeout_ms = 2000,
                            .stmts = stmts,
@@ -140,6 +142,89 @@ TEST(spreads_over_connections_up_to_max)
     store_pool_stats(p, &s);
     ASSERT_GT(s.total, 1);
     ASSERT_LE(s.total, 3);
+    close_pool(&loop, p);
+    uv_loop_close(&loop);
+}
+
+TEST(idle_connections_above_the_minimum_close)
+{
+    NEED_DSN(d);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    idle_ms = 300;
+    store_pool_t *p = new_pool(&loop, d, 3, 5000);
+    static outcome_t out[40];
+    done_count = order_next = 0;
+    run_until(&loop, 1, 0.3);
+    for (int i = 0; i < 40; i++) {
+        const char *params[1] = {"0.05"};
+        ASSERT_NOT_NULL(store_pool_send(p, 2, 1, params, on_result, &out[i]));
+        run_until(&loop, 1000, 0.002);
+    }
+    run_until(&loop, 40, 10);
+    store_pool_stats_t s;
+    store_pool_stats(p, &s);
+    ASSERT_GT(s.connects, 1); /* it did spread */
+    run_until(&loop, 1000, 1.0); /* idle past idle_timeout */
+    store_pool_stats(p, &s);
+    ASSERT_EQ(s.total, 1); /* back to min_connections */
+    ASSERT_EQ(s.ready, 1);
+    close_pool(&loop, p);
+    uv_loop_close(&loop);
+}
+
+TEST(lifetime_retires_connections_without_losing_queries)
+{
+    NEED_DSN(d);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    lifetime_ms = 200;
+    store_pool_t *p = new_pool(&loop, d, 1, 5000);
+    static outcome_t out[30];
+    done_count = order_next = 0;
+    for (int i = 0; i < 30; i++) {
+        const char *params[1] = {"5"};
+        ASSERT_NOT_NULL(store_pool_send(p, 0, 1, params, on_result, &out[i]));
+        run_until(&loop, i + 1, 2);
+        run_until(&loop, 1000, 0.05);
+    }
+    ASSERT_EQ(done_count, 30);
+    for (int i = 0; i < 30; i++)
+        ASSERT_EQ(out[i].value, 10);
+    store_pool_stats_t s;
+    store_pool_stats(p, &s);
+    ASSERT_GE(s.connects, 3); /* 1.5 s of 200 ms lifetimes */
+    ASSERT_EQ(s.connect_failures, 0);
+    close_pool(&loop, p);
+    uv_loop_close(&loop);
+}
+
+TEST(lifetime_retires_a_connection_that_is_never_idle)
+{
+    NEED_DSN(d);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    lifetime_ms = 200;
+    store_pool_t *p = new_pool(&loop, d, 1, 5000);
+    static outcome_t out[2000];
+    done_count = order_next = 0;
+    int sent = 0;
+    uint64_t end = uv_hrtime() + 1200000000ull;
+    while (uv_hrtime() < end && sent < 2000) { /* always something in flight */
+        while (sent - done_count < 4 && sent < 2000) {
+            const char *params[1] = {"0.01"};
+            ASSERT_NOT_NULL(store_pool_send(p, 2, 1, params, on_result, &out[sent]));
+            sent++;
+        }
+        run_until(&loop, done_count + 1, 1);
+    }
+    run_until(&loop, sent, 5);
+    ASSERT_EQ(done_count, sent);
+    for (int i = 0; i < sent; i++)
+        ASSERT_STR_EQ(out[i].state, "");
+    store_pool_stats_t s;
+    store_pool_stats(p, &s);
+    ASSERT_GE(s.connects, 3);
     close_pool(&loop, p);
     uv_loop_close(&loop);
 }
