@@ -543,11 +543,12 @@ class Conn:
     def read_responses(self, n, head=False):
         return [self.read_response(head=head) for _ in range(n)]
 
-    def read_eof(self, timeout=2.0):
-        """Waits up to timeout for the peer to close. Returns the bytes that
-        came before the close (b"" when it closed cleanly), or None when the
-        connection was still open at the deadline."""
-        deadline = time.monotonic() + scaled(timeout)
+    def read_eof(self, timeout=2.0, scale=True):
+        """Waits up to timeout (times SF_TIME_FACTOR unless scale=False) for
+        the peer to close. Returns the bytes that came before the close (b""
+        when it closed cleanly), or None when the connection was still open
+        at the deadline."""
+        deadline = time.monotonic() + (scaled(timeout) if scale else timeout)
         while not self.eof:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -562,7 +563,7 @@ class Conn:
     def is_open(self, wait=0.2):
         """True when the peer has not closed within `wait` seconds (and sent
         nothing meanwhile)."""
-        return self.read_eof(timeout=wait) is None and not self.buf
+        return self.read_eof(timeout=wait, scale=False) is None and not self.buf
 
 
 def build_request(method, path, headers=None, body=None, version="HTTP/1.1",
