@@ -977,6 +977,31 @@ static const char *type_name(const config_key_t *k)
     return "?";
 }
 
+/* A Markdown table cell: '|' would end it. */
+static void md_cell(FILE *f, const char *before, const char *s, const char *after)
+{
+    fputs(before, f);
+    for (; *s; s++) {
+        if (*s == '|') fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputs(after, f);
+}
+
+void config_print_reference(void *fp)
+{
+    FILE *f = fp;
+    fprintf(f, "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        const config_key_t *k = &config_keys[i];
+        md_cell(f, "| `", k->key, "` ");
+        md_cell(f, "| `", k->env, "` ");
+        md_cell(f, "| ", type_name(k), " ");
+        md_cell(f, "| `", k->def[0] != '\0' ? k->def : "\"\"", "` ");
+        md_cell(f, "| ", k->help, " |\n");
+    }
+}
+
 void config_print_keys(void *fp)
 {
     FILE *f = fp;

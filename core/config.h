@@ -169,4 +169,8 @@ int config_parse_listen(const char *listen, char *host, size_t hostlen, int *por
  * (for --help and docs/configuration.md). f is a FILE *. */
 void config_print_keys(void *f);
 
+/* The same as a Markdown table with each key's meaning: the reference in
+ * docs/configuration.md (a test checks that it is there, unchanged). */
+void config_print_reference(void *f);
+
 #endif

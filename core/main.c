@@ -53,6 +53,7 @@ static void usage(FILE *f)
             "  scifind config check FILE      validate a configuration file and exit\n"
             "  scifind migrate [options]      apply the PostgreSQL schema migrations (pg.dsn)\n"
             "  scifind config keys            list every configuration key\n"
+            "  scifind config reference       the same as a Markdown table, with meanings\n"
             "  scifind --help | --version\n"
             "\n"
             "Options of serve (each overrides the environment, which overrides the file):\n"
@@ -446,6 +447,10 @@ static int cmd_config(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "keys") == 0) {
         config_print_keys(stdout);
+        return 0;
+    }
+    if (argc >= 1 && strcmp(argv[0], "reference") == 0) {
+        config_print_reference(stdout);
         return 0;
     }
     if (argc != 2 || strcmp(argv[0], "check") != 0) {
