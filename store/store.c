@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/sql.h"
 #include "store/store.h"
 
@@ -289,11 +290,31 @@ static void on_purged(PGresult *res, const char *err, void *data)
         log_write(LOG_DEBUG, "store: purging expired L3 rows failed", LF_STR, "error", err, LF_END);
 }
 
+/* scifind_db_connections{status}: this worker's connections, every pool. */
+static void publish_connections(store_t *st)
+{
+    int idle = 0, active = 0, connecting = 0, broken = 0;
+    for (int i = -1; i < st->nreplicas; i++) {
+        store_pool_t *p = i < 0 ? st->primary : st->replicas[i];
+        if (!p) continue;
+        store_pool_stats_t ps;
+        store_pool_stats(p, &ps);
+        int busy = (int)store_pool_busy(p);
+        int act = busy < ps.ready ? busy : ps.ready;
+        active += act;
+        idle += ps.ready - act;
+        connecting += ps.connecting;
+        broken += ps.total - ps.ready - ps.connecting;
+    }
+    metrics_db_connections(idle, active, connecting, broken);
+}
+
 static void on_batch_timer(uv_timer_t *t)
 {
     store_t *st = t->data;
     wq_flush(&st->papers);
     wq_flush(&st->queries);
+    publish_connections(st);
     /* Expired L3 rows go in small slices, from every worker now and then. */
     uint64_t now = clock_now_ns();
     if (now >= st->next_purge_ns && store_available(st, NULL)) {
@@ -552,6 +573,8 @@ void store__l3_count(store_t *st, int hit, int miss, int write)
     st->l3_hits += (uint64_t)hit;
     st->l3_misses += (uint64_t)miss;
     st->l3_writes += (uint64_t)write;
+    if (hit) metrics_cache_hit(METRICS_TIER_L3);
+    if (miss) metrics_cache_miss(METRICS_TIER_L3);
 }
 
 const sf_config_t *store__config(const store_t *st)
