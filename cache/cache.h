@@ -1,6 +1,6 @@
 /* What the cache tiers share: per-tier counters, the rules for what may be
- * cached, the gzip copy of an answer, and a query kept past the request
- * that asked it. The tiers themselves: cache/l1.h (memory),
+ * cached, and the gzip copy of an answer (a query kept past the request
+ * that asked it is query_copy()). The tiers themselves: cache/l1.h (memory),
  * cache/singleflight.h, cache/redis.h (L2). docs/cache.md says how they
  * fit together. */
 #ifndef SF_CACHE_CACHE_H
@@ -41,9 +41,6 @@ bool cache_reply_partial(const search_reply_t *r);
  * out starts as a copy of *r. Returns 0, or -1 when compression failed (out
  * is then a plain copy without deflate). */
 int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made);
-
-/* A deep copy of q's strings into a. Returns 0 or -1 when out of memory. */
-int cache_query_copy(query_t *dst, const query_t *q, arena_t *a);
 
 /* q as a URL query string that query_parse_params() turns back into an
  * equivalent query ("query=graph+neural&limit=5&..."), for warming. Returns

@@ -39,26 +39,6 @@ int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_
     return 0;
 }
 
-static const char *dup_or_null(arena_t *a, const char *s, bool *failed)
-{
-    if (!s) return NULL;
-    char *c = arena_strdup(a, s);
-    if (!c) *failed = true;
-    return c;
-}
-
-int cache_query_copy(query_t *dst, const query_t *q, arena_t *a)
-{
-    bool failed = false;
-    *dst = *q;
-    dst->text = dup_or_null(a, q->text, &failed);
-    dst->date_from = dup_or_null(a, q->date_from, &failed);
-    dst->date_to = dup_or_null(a, q->date_to, &failed);
-    dst->author = dup_or_null(a, q->author, &failed);
-    dst->category = dup_or_null(a, q->category, &failed);
-    return failed ? -1 : 0;
-}
-
 /* Appends "&name=" and value percent-encoded to the buffer at *o. */
 static void put_param(char *out, size_t *o, const char *name, const char *v)
 {

@@ -581,7 +581,7 @@ static l2_wait_t *wait_new(l2_t *l, const search_request_t *req, bool copy_query
     w->req = *req;
     w->req.key = arena_strdup(w->arena, req->key);
     w->req.query = &w->query;
-    if (!w->req.key || (copy_query && cache_query_copy(&w->query, req->query, w->arena) < 0)) {
+    if (!w->req.key || (copy_query && query_copy(&w->query, req->query, w->arena) < 0)) {
         arena_free(w->arena);
         free(w);
         return NULL;

@@ -402,6 +402,26 @@ out:
     return rc;
 }
 
+static const char *copy_or_null(arena_t *a, const char *s, bool *failed)
+{
+    if (!s) return NULL;
+    char *c = arena_strdup(a, s);
+    if (!c) *failed = true;
+    return c;
+}
+
+int query_copy(query_t *dst, const query_t *src, arena_t *a)
+{
+    bool failed = false;
+    *dst = *src;
+    dst->text = copy_or_null(a, src->text, &failed);
+    dst->date_from = copy_or_null(a, src->date_from, &failed);
+    dst->date_to = copy_or_null(a, src->date_to, &failed);
+    dst->author = copy_or_null(a, src->author, &failed);
+    dst->category = copy_or_null(a, src->category, &failed);
+    return failed ? -1 : 0;
+}
+
 char *query_key(const query_t *q, arena_t *a)
 {
     static const char *sorts[] = {"relevance", "date", "citations"};

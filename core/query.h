@@ -55,6 +55,10 @@ int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char 
  * space. Returns an arena copy, or NULL when nothing is left. */
 char *query_normalize_text(arena_t *a, const char *s, size_t len);
 
+/* Copies src into dst with its strings in a, so that dst outlives the
+ * request src came from. Returns 0, or -1 when out of memory. */
+int query_copy(query_t *dst, const query_t *src, arena_t *a);
+
 /* The canonical form of q, identical for equivalent queries whatever the
  * order or spelling of their parameters: the cache key. The deadline is not
  * part of it. Returns an arena string, or NULL when out of memory. */

@@ -228,7 +228,11 @@ search_t *search_start(uv_loop_t *loop, const query_t *q, unsigned enabled,
     }
     s->arena = a;
     s->loop = loop;
-    s->query = *q;
+    /* The search may outlive the request that started it (single-flight). */
+    if (query_copy(&s->query, q, a) < 0) {
+        arena_free(a);
+        return NULL;
+    }
     s->backend = backend;
     s->deadline_ms = deadline_ms > 0 ? deadline_ms : 1;
     s->done = done;
