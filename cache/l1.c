@@ -332,14 +332,7 @@ static l1_wait_t *ask_next(l1_svc_t *s, const search_request_t *req, bool refres
     size_t klen = strlen(req->key);
     l1_wait_t *w = calloc(1, sizeof *w + klen + 1);
     if (!w) {
-        if (!refresh) {
-            static const char oom[] =
-                "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-            blob_t *b = blob_new(oom, sizeof oom - 1);
-            search_reply_t r = {.status = 500, .body = b, .tier = "memory"};
-            if (b) cb(&r, data);
-            blob_unref(b);
-        }
+        if (!refresh) search_reply_oom(cb, data, "memory");
         return NULL;
     }
     memcpy(w->key, req->key, klen + 1);

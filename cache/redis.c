@@ -642,12 +642,7 @@ static void *l2_fetch(search_service_t *self, const search_request_t *req, searc
     bool ready = l->state == LINK_READY;
     l2_wait_t *w = wait_new(l, req, ready);
     if (!w) {
-        static const char oom[] =
-            "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-        blob_t *b = blob_new(oom, sizeof oom - 1);
-        search_reply_t r = {.status = 500, .body = b, .tier = "redis"};
-        if (b) cb(&r, data);
-        blob_unref(b);
+        search_reply_oom(cb, data, "redis");
         return NULL;
     }
     w->cb = cb;

@@ -127,16 +127,6 @@ static sf_waiter_t *add_waiter(sf_flight_t *f, search_reply_cb cb, void *data)
     return w;
 }
 
-static void reply_oom(search_reply_cb cb, void *data)
-{
-    static const char oom[] =
-        "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-    blob_t *b = blob_new(oom, sizeof oom - 1);
-    search_reply_t r = {.status = 500, .body = b, .tier = "search"};
-    if (b) cb(&r, data);
-    blob_unref(b);
-}
-
 static void *sf_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
                       void *data)
 {
@@ -146,7 +136,7 @@ static void *sf_fetch(search_service_t *self, const search_request_t *req, searc
     if (*pp) {
         sf_waiter_t *w = add_waiter(*pp, cb, data);
         if (!w)
-            reply_oom(cb, data);
+            search_reply_oom(cb, data, "memory");
         else
             s->st.hits++, s->st.joined++;
         return w;
@@ -156,7 +146,7 @@ static void *sf_fetch(search_service_t *self, const search_request_t *req, searc
     sf_waiter_t *w = f ? add_waiter(f, cb, data) : NULL;
     if (!w) {
         free(f);
-        reply_oom(cb, data);
+        search_reply_oom(cb, data, "memory");
         return NULL;
     }
     memcpy(f->key, req->key, klen + 1);

@@ -53,13 +53,12 @@ static void on_done(search_t *s, void *data)
     free(w);
 }
 
-/* Out of memory: the caller still gets its one answer. */
-static void reply_oom(search_reply_cb cb, void *data)
+void search_reply_oom(search_reply_cb cb, void *data, const char *tier)
 {
     static const char oom[] =
         "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
     blob_t *b = blob_new(oom, sizeof oom - 1);
-    search_reply_t r = {.status = 500, .body = b, .tier = "search"};
+    search_reply_t r = {.status = 500, .body = b, .tier = tier};
     if (b) cb(&r, data);
     blob_unref(b);
 }
@@ -70,7 +69,7 @@ static void *direct_fetch(search_service_t *self, const search_request_t *req, s
     direct_t *d = (direct_t *)self;
     waiter_t *w = calloc(1, sizeof *w);
     if (!w) {
-        reply_oom(cb, data);
+        search_reply_oom(cb, data, "search");
         return NULL;
     }
     bool answered = false;
@@ -85,7 +84,7 @@ static void *direct_fetch(search_service_t *self, const search_request_t *req, s
     if (!s) {
         d->in_flight--;
         free(w);
-        reply_oom(cb, data);
+        search_reply_oom(cb, data, "search");
         return NULL;
     }
     w->answered_now = NULL;

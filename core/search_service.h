@@ -50,6 +50,9 @@ struct search_service {
     void (*cancel)(search_service_t *self, void *handle);
 };
 
+/* Out of memory in a link: cb still gets its one answer, a 500 from tier. */
+void search_reply_oom(search_reply_cb cb, void *data, const char *tier);
+
 /* FNV-1a 64 of n bytes: the ETag of an answer. */
 uint64_t search_reply_etag(const void *bytes, size_t n);
 
