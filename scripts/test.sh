@@ -12,6 +12,7 @@
 # Environment:
 #   SF_SKIP_DEPS=1     do not run scripts/install-deps.sh
 #   SF_SKIP_ASAN=1     skip the sanitizer build (quicker local runs)
+#   SF_SKIP_FUZZ=1     skip the short fuzz run (SF_FUZZ_SECONDS per target, default 20)
 #   SF_TEST_ARGS=...   extra arguments for `meson test` (e.g. "--suite unit")
 #   SF_RUN_TIMEOUT=N   seconds allowed for each `meson test` run (default 780)
 set -uo pipefail
@@ -113,6 +114,16 @@ if [ "${SF_SKIP_ASAN:-0}" != 1 ]; then
     run_build "asan+ubsan" build-asan --buildtype=debugoptimized \
         -Db_sanitize=address,undefined -Db_lundef=false
     unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+# Every fuzz target for a short while (the long runs are in RELIABILITY.md).
+if [ "${SF_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
+    note "fuzz: each target for ${SF_FUZZ_SECONDS:-20}s"
+    if FUZZ_PARALLEL=2 timeout --kill-after=10 900 test/fuzz/run.sh "${SF_FUZZ_SECONDS:-20}"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures+=("test/fuzz/run.sh")
+    fi
 fi
 
 # The provider simulator is Python: its own tests run once, not per build.
