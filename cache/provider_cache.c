@@ -11,6 +11,7 @@ struct pc_entry {
     uint64_t hash;
     uint64_t expires_ns;
     arena_t *arena; /* the papers and their strings */
+    size_t bytes;   /* what this entry holds */
     paper_list_t papers;
     pc_entry_t *next_in_bucket;
     pc_entry_t *newer, *older; /* the LRU list */
@@ -21,6 +22,7 @@ struct cache_provider {
     const search_backend_t *next;
     uint64_t ttl_ns;
     size_t max_entries;
+    size_t max_bytes;
     pc_entry_t **buckets;
     size_t nbuckets;
     pc_entry_t *newest, *oldest;
@@ -77,6 +79,7 @@ static void entry_remove(cache_provider_t *c, pc_entry_t *e)
         pp = &(*pp)->next_in_bucket;
     *pp = e->next_in_bucket;
     lru_unlink(c, e);
+    c->stats.bytes -= e->bytes;
     arena_free(e->arena);
     free(e->key);
     free(e);
@@ -137,7 +140,7 @@ static void pc_observe(void *ctx, search_t *s, source_t src, search_pstatus_t st
     pc_entry_t *e = calloc(1, sizeof *e);
     if (!e) return;
     e->key = strdup(key);
-    e->arena = arena_new(16384);
+    e->arena = arena_new(0);
     if (!e->key || !e->arena || paper_list_copy(&e->papers, papers, e->arena) < 0) {
         arena_free(e->arena);
         free(e->key);
@@ -145,26 +148,35 @@ static void pc_observe(void *ctx, search_t *s, source_t src, search_pstatus_t st
         return;
     }
     e->hash = h;
+    e->bytes = sizeof *e + strlen(e->key) + 1 + arena_footprint(e->arena);
+    if (e->bytes > c->max_bytes) { /* one answer larger than the whole bound */
+        arena_free(e->arena);
+        free(e->key);
+        free(e);
+        return;
+    }
     e->expires_ns = clock_now_ns() + c->ttl_ns;
     e->next_in_bucket = c->buckets[h % c->nbuckets];
     c->buckets[h % c->nbuckets] = e;
     lru_push(c, e);
     c->stats.entries++;
+    c->stats.bytes += e->bytes;
     c->stats.stores++;
-    while (c->stats.entries > c->max_entries) {
+    while (c->stats.entries > c->max_entries || c->stats.bytes > c->max_bytes) {
         entry_remove(c, c->oldest);
         c->stats.evictions++;
     }
 }
 
 cache_provider_t *cache_provider_new(const search_backend_t *next, int64_t ttl_ms,
-                                     size_t max_entries)
+                                     size_t max_entries, size_t max_bytes)
 {
     cache_provider_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->next = next;
     c->ttl_ns = ttl_ms > 0 ? (uint64_t)ttl_ms * 1000000u : 0;
     c->max_entries = max_entries ? max_entries : 1;
+    c->max_bytes = max_bytes;
     c->nbuckets = c->max_entries < 64 ? 64 : c->max_entries;
     c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
     if (!c->buckets) {

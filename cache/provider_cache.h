@@ -4,7 +4,8 @@
  * It is a search backend wrapped around the real one: a hit is reported as
  * "cached" without a call; a miss goes to the real backend, and the answer
  * is kept when it comes back (observe). Per worker, in memory, bounded in
- * entries, least recently used first out. */
+ * entries and in bytes (cache.provider_max_bytes), least recently used
+ * first out. */
 #ifndef SF_CACHE_PROVIDER_CACHE_H
 #define SF_CACHE_PROVIDER_CACHE_H
 
@@ -18,12 +19,14 @@ typedef struct cache_provider cache_provider_t;
 typedef struct cache_provider_stats {
     uint64_t hits, misses, stores, evictions;
     size_t entries;
+    size_t bytes; /* held by the entries (their papers' arenas and keys) */
 } cache_provider_stats_t;
 
 /* Returns a cache in front of next (which must outlive it) keeping answers
- * ttl_ms, at most max_entries of them; NULL when out of memory. */
+ * ttl_ms, at most max_entries of them and max_bytes of memory; NULL when
+ * out of memory. */
 cache_provider_t *cache_provider_new(const search_backend_t *next, int64_t ttl_ms,
-                                     size_t max_entries);
+                                     size_t max_entries, size_t max_bytes);
 
 /* The backend to give to searches. */
 const search_backend_t *cache_provider_backend(cache_provider_t *c);

@@ -170,6 +170,14 @@ size_t arena_used(const arena_t *a)
     return a->used;
 }
 
+size_t arena_footprint(const arena_t *a)
+{
+    size_t n = sizeof *a;
+    for (const arena_block_t *b = a->head; b != NULL; b = b->next)
+        n += sizeof *b + b->size;
+    return n;
+}
+
 void arena_free(arena_t *a)
 {
     if (a == NULL) return;

@@ -34,6 +34,10 @@ void arena_reset(arena_t *a);
 /* Bytes handed out since creation or the last reset (for metrics and tests). */
 size_t arena_used(const arena_t *a);
 
+/* Bytes the arena holds from malloc (its blocks), whether handed out or
+ * not: what keeping it costs. */
+size_t arena_footprint(const arena_t *a);
+
 /* Frees the arena and everything allocated from it. NULL is a no-op. */
 void arena_free(arena_t *a);
 

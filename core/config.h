@@ -64,27 +64,29 @@ typedef struct sf_config {
             contact[CONFIG_STR_MAX]; /* providers.contact: mailto for polite pools, in User-Agent */
         int64_t max_host_connections; /* providers.max_host_connections per worker; default 16 */
         int64_t max_response_bytes;   /* providers.max_response_bytes; default 8m */
-        int64_t max_retries;          /* providers.max_retries per call, within the deadline; default 2 */
-        int64_t breaker_threshold;    /* providers.breaker_threshold: failures in a row that open it */
-        int64_t breaker_base_ms;      /* providers.breaker_base: first open time; doubles each time */
-        int64_t breaker_max_ms;       /* providers.breaker_max: longest open time */
+        int64_t max_retries; /* providers.max_retries per call, within the deadline; default 2 */
+        int64_t breaker_threshold; /* providers.breaker_threshold: failures in a row that open it */
+        int64_t breaker_base_ms;   /* providers.breaker_base: first open time; doubles each time */
+        int64_t breaker_max_ms;    /* providers.breaker_max: longest open time */
     } providers;
 
     struct {
-        bool enabled;             /* cache.enabled: the memory tier (and the ones below); default true */
-        int64_t l1_max_bytes;     /* cache.memory_max_bytes: L1 bound per worker; default 64m */
-        int64_t ttl_ms;           /* cache.ttl: an answer is fresh this long; default 5m */
-        int64_t stale_ms;         /* cache.stale_grace: then served stale while refreshed; default 1m */
-        int64_t provider_ttl_ms;  /* cache.provider_ttl: per-provider results; default 5m */
-        bool gzip;                /* cache.gzip: keep a compressed copy of each answer; default true */
-        int64_t warm_top;         /* cache.warm_top: popular queries kept warm; 0 = off; default 50 */
+        bool enabled; /* cache.enabled: the memory tier (and the ones below); default true */
+        int64_t l1_max_bytes; /* cache.memory_max_bytes: L1 bound per worker; default 64m */
+        int64_t ttl_ms;       /* cache.ttl: an answer is fresh this long; default 5m */
+        int64_t stale_ms;     /* cache.stale_grace: then served stale while refreshed; default 1m */
+        int64_t provider_ttl_ms;    /* cache.provider_ttl: per-provider results; default 5m */
+        int64_t provider_max_bytes; /* cache.provider_max_bytes: their bound per worker; 16m */
+        bool gzip;        /* cache.gzip: keep a compressed copy of each answer; default true */
+        int64_t warm_top; /* cache.warm_top: popular queries kept warm; 0 = off; default 50 */
         int64_t warm_interval_ms; /* cache.warm_interval; default 60s */
         int64_t warm_concurrency; /* cache.warm_concurrency; default 4 */
     } cache;
 
     struct {
-        char url[CONFIG_STR_MAX];   /* redis.url: redis://[:password@]host:port/db or unix:///path; "" = no L2 */
-        char key_prefix[64];        /* redis.key_prefix; default "scifind:" */
+        char url[CONFIG_STR_MAX]; /* redis.url: redis://[:password@]host:port/db or unix:///path; ""
+                                     = no L2 */
+        char key_prefix[64];      /* redis.key_prefix; default "scifind:" */
         int64_t command_timeout_ms; /* redis.command_timeout; default 50ms */
         int64_t connect_timeout_ms; /* redis.connect_timeout; default 500ms */
     } redis;
@@ -100,8 +102,8 @@ typedef struct sf_config {
         int64_t connect_timeout_ms;        /* pg.connect_timeout; default 2s */
         bool migrate_on_start;             /* pg.migrate_on_start; default false */
         int64_t batch_rows;                /* pg.batch_rows: write-behind flush size; default 200 */
-        int64_t batch_interval_ms;         /* pg.batch_interval: flush at least this often; default 200ms */
-        int64_t queue_max;                 /* pg.queue_max: papers waiting to be written; default 20000 */
+        int64_t batch_interval_ms; /* pg.batch_interval: flush at least this often; default 200ms */
+        int64_t queue_max;         /* pg.queue_max: papers waiting to be written; default 20000 */
     } pg;
 
     struct {
@@ -111,14 +113,16 @@ typedef struct sf_config {
 
     /* Operations (docs/operations-metrics.md): keys, client limits, shedding, CORS, gzip. */
     struct {
-        bool required;                  /* auth.required: refuse requests without a key; default false */
-        char keys[CONFIG_STR_MAX];      /* auth.keys: "sha256hex:scope+scope,..."; default "" */
-        char keys_file[CONFIG_STR_MAX]; /* auth.keys_file: lines "sha256hex scope,scope"; default "" */
+        bool required;             /* auth.required: refuse requests without a key; default false */
+        char keys[CONFIG_STR_MAX]; /* auth.keys: "sha256hex:scope+scope,..."; default "" */
+        char keys_file[CONFIG_STR_MAX]; /* auth.keys_file: lines "sha256hex scope,scope"; default ""
+                                         */
     } auth;
     struct {
-        int64_t rate;                         /* ratelimit.rate: requests/s per client; 0 = off */
-        int64_t burst;                        /* ratelimit.burst; default 50 */
-        char trusted_proxies[CONFIG_STR_MAX]; /* ratelimit.trusted_proxies: CIDRs, comma-separated */
+        int64_t rate;  /* ratelimit.rate: requests/s per client; 0 = off */
+        int64_t burst; /* ratelimit.burst; default 50 */
+        char
+            trusted_proxies[CONFIG_STR_MAX]; /* ratelimit.trusted_proxies: CIDRs, comma-separated */
     } ratelimit;
     struct {
         int64_t max_in_flight;  /* shed.max_in_flight: searches per worker; 0 = off; default 512 */

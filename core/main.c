@@ -240,8 +240,9 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
 
     /* Each provider's results are reused for cache.provider_ttl (cache/provider_cache.h). */
     const search_backend_t *backend = &a->mux;
-    if (cfg->cache.enabled && cfg->cache.provider_ttl_ms > 0) {
-        a->pcache = cache_provider_new(&a->mux, cfg->cache.provider_ttl_ms, 4096);
+    if (cfg->cache.enabled && cfg->cache.provider_ttl_ms > 0 && cfg->cache.provider_max_bytes > 0) {
+        a->pcache = cache_provider_new(&a->mux, cfg->cache.provider_ttl_ms, 4096,
+                                       (size_t)cfg->cache.provider_max_bytes);
         if (!a->pcache) goto oom;
         backend = cache_provider_backend(a->pcache);
     }

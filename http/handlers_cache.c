@@ -150,8 +150,8 @@ static void cache_stats(http_req_t *req)
         cache_provider_stats_t ps = cache_provider_stats(ctx->providers);
         pr = arena_sprintf(a,
                            "{\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"stores\":%" PRIu64
-                           ",\"evictions\":%" PRIu64 ",\"entries\":%zu}",
-                           ps.hits, ps.misses, ps.stores, ps.evictions, ps.entries);
+                           ",\"evictions\":%" PRIu64 ",\"entries\":%zu,\"bytes\":%zu}",
+                           ps.hits, ps.misses, ps.stores, ps.evictions, ps.entries, ps.bytes);
     }
     if (ctx->l1) {
         char *extra =

@@ -140,6 +140,9 @@ static bool mw_before(void *ctx, http_req_t *req)
     if (search && cfg->shed.max_in_flight > 0 &&
         metrics_searches_in_flight_now() > cfg->shed.max_in_flight) {
         metrics_count(METRIC_SHED);
+        /* Connections stick to a worker: closing lets the client's next
+         * connection land on a worker that may have room. */
+        http_req_close_after(req);
         char *hdr = arena_sprintf(req->arena, "Retry-After: %lld\r\n",
                                   (long long)((cfg->shed.retry_after_ms + 999) / 1000));
         http_respond_error_h(req, 503, hdr, "service_unavailable",

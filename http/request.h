@@ -78,6 +78,10 @@ struct http_req {
     blob_t *held_blob[2]; /* body blobs referenced until the response is written */
 };
 
+/* The connection closes once this request's answer has been written (the
+ * answer says Connection: close). */
+void http_req_close_after(http_req_t *req);
+
 /* Returns the value of the first header named name (case-insensitive), or
  * NULL. */
 const char *http_req_header(const http_req_t *req, const char *name);

@@ -13,6 +13,7 @@
 #   SF_SKIP_DEPS=1     do not run scripts/install-deps.sh
 #   SF_SKIP_ASAN=1     skip the sanitizer build (quicker local runs)
 #   SF_SKIP_FUZZ=1     skip the short fuzz run (SF_FUZZ_SECONDS per target, default 20)
+#   SF_SKIP_SOAK=1     skip the 3-minute soak and the 30 s overload
 #   SF_TEST_ARGS=...   extra arguments for `meson test` (e.g. "--suite unit")
 #   SF_RUN_TIMEOUT=N   seconds allowed for each `meson test` run (default 780)
 set -uo pipefail
@@ -114,6 +115,16 @@ if [ "${SF_SKIP_ASAN:-0}" != 1 ]; then
     run_build "asan+ubsan" build-asan --buildtype=debugoptimized \
         -Db_sanitize=address,undefined -Db_lundef=false
     unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+# The 3-minute soak and a 30 s overload on the normal build (RELIABILITY.md).
+if [ "${SF_SKIP_SOAK:-0}" != 1 ] && [ -x build/scifind ]; then
+    note "soak 3m + overload 30s: bench/soak/run ci"
+    if timeout --kill-after=10 900 bench/soak/run ci --bin build/scifind; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures+=("bench/soak/run ci")
+    fi
 fi
 
 # Every fuzz target for a short while (the long runs are in RELIABILITY.md).

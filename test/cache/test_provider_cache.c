@@ -52,7 +52,7 @@ TEST(provider_cache_reuses_answers_across_provider_sets)
     uv_loop_init(&loop);
     fake_backend_t fb;
     fake_init(&fb, &loop);
-    cache_provider_t *c = cache_provider_new(&fb.backend, 60000, 100);
+    cache_provider_t *c = cache_provider_new(&fb.backend, 60000, 100, 1 << 20);
     const search_backend_t *b = cache_provider_backend(c);
 
     run_t r = search_once(&loop, b, "graph", TWO, 0);
@@ -87,7 +87,7 @@ TEST(provider_cache_keeps_no_failure_and_expires)
     fake_init(&fb, &loop);
     fb.script[SRC_ARXIV].status = PSTAT_ERROR;
     fb.script[SRC_ARXIV].error = "HTTP 500";
-    cache_provider_t *c = cache_provider_new(&fb.backend, 50, 100);
+    cache_provider_t *c = cache_provider_new(&fb.backend, 50, 100, 1 << 20);
     const search_backend_t *b = cache_provider_backend(c);
 
     search_once(&loop, b, "graph", TWO, 0);
@@ -112,7 +112,7 @@ TEST(provider_cache_is_bounded)
     uv_loop_init(&loop);
     fake_backend_t fb;
     fake_init(&fb, &loop);
-    cache_provider_t *c = cache_provider_new(&fb.backend, 60000, 3);
+    cache_provider_t *c = cache_provider_new(&fb.backend, 60000, 3, 1 << 20);
     const search_backend_t *b = cache_provider_backend(c);
     const char *texts[] = {"a", "b", "c", "d"};
     for (int i = 0; i < 4; i++)
@@ -125,6 +125,33 @@ TEST(provider_cache_is_bounded)
     fake_close_all(&fb);
     uv_run(&loop, UV_RUN_DEFAULT);
     cache_provider_free(c);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+TEST(provider_cache_is_bounded_in_bytes)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    fake_backend_t fb;
+    fake_init(&fb, &loop);
+    /* Room for two small entries: each holds 3 papers in its own arena. */
+    cache_provider_t *c = cache_provider_new(&fb.backend, 60000, 100, 40000);
+    const search_backend_t *b = cache_provider_backend(c);
+    const char *texts[] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 5; i++)
+        search_once(&loop, b, texts[i], 1u << SRC_ARXIV, 0);
+    cache_provider_stats_t st = cache_provider_stats(c);
+    ASSERT(st.bytes <= 40000);
+    ASSERT(st.entries >= 1 && st.entries < 5);
+    ASSERT(st.evictions >= 1);
+    /* nothing fits in a bound smaller than one entry */
+    cache_provider_t *tiny = cache_provider_new(&fb.backend, 60000, 100, 100);
+    search_once(&loop, cache_provider_backend(tiny), "a", 1u << SRC_ARXIV, 0);
+    ASSERT_EQ(cache_provider_stats(tiny).entries, 0);
+    fake_close_all(&fb);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cache_provider_free(c);
+    cache_provider_free(tiny);
     ASSERT_EQ(uv_loop_close(&loop), 0);
 }
 

@@ -137,4 +137,16 @@ TEST(arena_sprintf_formats_long_strings)
     arena_free(a);
 }
 
+TEST(arena_footprint_counts_blocks)
+{
+    arena_t *a = arena_new(0);
+    ASSERT_NOT_NULL(a);
+    size_t empty = arena_footprint(a);
+    ASSERT(empty >= 4096);                   /* the first block, though nothing is handed out */
+    ASSERT_NOT_NULL(arena_alloc(a, 100000)); /* a block of its own */
+    ASSERT(arena_footprint(a) >= empty + 100000);
+    ASSERT(arena_footprint(a) >= arena_used(a));
+    arena_free(a);
+}
+
 TEST_MAIN()
