@@ -47,7 +47,7 @@ function response(status, headers, body)
     local i = math.random(1, seen)
     if i <= MAX then overheads[i] = took - slowest end
   end
-  if seen % 500 == 0 then overheads_text = table.concat(overheads, ",") end
+  if seen % 50 == 0 then overheads_text = table.concat(overheads, ",") end
 end
 
 local threads = {}
