@@ -3,6 +3,7 @@
  * defaults are the rows' text defaults parsed by the same code as the file and
  * the environment, so a default can never be out of bounds unnoticed. */
 #include "core/config.h"
+#include "core/paper.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -917,6 +918,24 @@ int config_parse_listen(const char *listen, char *host, size_t hostlen, int *por
     return 0;
 }
 
+const sf_provider_config_t *config_provider(const sf_config_t *c, int source)
+{
+    switch (source) {
+    case SRC_ARXIV:
+        return &c->providers.arxiv;
+    case SRC_SEMANTIC_SCHOLAR:
+        return &c->providers.semantic_scholar;
+    case SRC_EXA:
+        return &c->providers.exa;
+    case SRC_OPENALEX:
+        return &c->providers.openalex;
+    case SRC_CROSSREF:
+        return &c->providers.crossref;
+    default:
+        return NULL;
+    }
+}
+
 int config_validate(const sf_config_t *c, char *err, size_t errlen)
 {
     char host[CONFIG_STR_MAX];
@@ -928,16 +947,10 @@ int config_validate(const sf_config_t *c, char *err, size_t errlen)
                 c->listen);
         return -1;
     }
-    const struct {
-        const char *name;
-        const sf_provider_config_t *p;
-    } provs[] = {{"arxiv", &c->providers.arxiv},
-                 {"semantic_scholar", &c->providers.semantic_scholar},
-                 {"exa", &c->providers.exa},
-                 {"openalex", &c->providers.openalex},
-                 {"crossref", &c->providers.crossref}};
-    for (size_t i = 0; i < sizeof provs / sizeof provs[0]; i++) {
-        const char *u = provs[i].p->base_url;
+    for (int src = 0; src < SRC_COUNT; src++) {
+        const sf_provider_config_t *p = config_provider(c, src);
+        if (!p) continue;
+        const char *u = p->base_url;
         const char *rest = strncmp(u, "http://", 7) == 0    ? u + 7
                            : strncmp(u, "https://", 8) == 0 ? u + 8
                                                             : NULL;
@@ -945,7 +958,7 @@ int config_validate(const sf_config_t *c, char *err, size_t errlen)
             fmt_err(err, errlen,
                     "key 'providers.%s.base_url': expected scheme://host[:port] "
                     "(http or https, no path), got '%s'",
-                    provs[i].name, u);
+                    source_name((source_t)src), u);
             return -1;
         }
     }

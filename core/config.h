@@ -142,6 +142,10 @@ typedef struct sf_config {
     } metrics;
 } sf_config_t;
 
+/* The settings of one HTTP provider by its source number (core/paper.h's
+ * source_t), or NULL for a source that has none ("local"). */
+const sf_provider_config_t *config_provider(const sf_config_t *c, int source);
+
 /* Fills c with the defaults. */
 void config_defaults(sf_config_t *c);
 

@@ -8,24 +8,6 @@
 #include "core/paper.h"
 #include "core/shm.h"
 
-const sf_provider_config_t *http_admin_provider_config(const sf_config_t *cfg, int src)
-{
-    switch (src) {
-    case SRC_ARXIV:
-        return &cfg->providers.arxiv;
-    case SRC_SEMANTIC_SCHOLAR:
-        return &cfg->providers.semantic_scholar;
-    case SRC_EXA:
-        return &cfg->providers.exa;
-    case SRC_OPENALEX:
-        return &cfg->providers.openalex;
-    case SRC_CROSSREF:
-        return &cfg->providers.crossref;
-    default:
-        return NULL;
-    }
-}
-
 /* Reads an optional integer member within lo..hi. Returns 1 (set), 0
  * (absent) or -1 (bad: an error answer was sent). */
 static int get_int(http_req_t *req, json_t *o, const char *name, json_int_t lo, json_int_t hi,
@@ -47,7 +29,7 @@ static void admin_provider_put(http_req_t *req)
     http_admin_ctx_t *ctx = req->route_data;
     const char *name = req->params[0];
     int src = source_parse(name, strlen(name));
-    const sf_provider_config_t *pc = src >= 0 ? http_admin_provider_config(ctx->cfg, src) : NULL;
+    const sf_provider_config_t *pc = src >= 0 ? config_provider(ctx->cfg, src) : NULL;
     if (!pc) {
         http_respond_error(req, 404, "not_found", "no provider named '%s'", name);
         return;

@@ -23,7 +23,4 @@ typedef struct http_admin_ctx {
 /* Adds the route; ctx must outlive the router. Returns 0 or -1. */
 int http_admin_register(http_router_t *r, http_admin_ctx_t *ctx);
 
-/* The provider's configuration in cfg, NULL for none (local). */
-const sf_provider_config_t *http_admin_provider_config(const sf_config_t *cfg, int src);
-
 #endif

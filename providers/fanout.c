@@ -57,24 +57,6 @@ typedef struct fanout_call {
     bool probe; /* this call decides a half-open breaker */
 } fanout_call_t;
 
-static const sf_provider_config_t *provider_config(const sf_config_t *cfg, source_t src)
-{
-    switch (src) {
-    case SRC_ARXIV:
-        return &cfg->providers.arxiv;
-    case SRC_SEMANTIC_SCHOLAR:
-        return &cfg->providers.semantic_scholar;
-    case SRC_EXA:
-        return &cfg->providers.exa;
-    case SRC_OPENALEX:
-        return &cfg->providers.openalex;
-    case SRC_CROSSREF:
-        return &cfg->providers.crossref;
-    default:
-        return NULL;
-    }
-}
-
 static shm_provider_t *limits_of(prov_fanout_t *f, source_t src)
 {
     shm_region_t *r = shm_get();
@@ -232,7 +214,7 @@ static void on_call_done(prov_call_t *call, void *data)
 static void fc_send(fanout_call_t *fc)
 {
     prov_fanout_t *f = fc->fanout;
-    const sf_provider_config_t *pc = provider_config(f->cfg, fc->source);
+    const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
     const shm_provider_t *lim = limits_of(f, fc->source);
     long timeout_ms = lim->admin_timeout_ms ? (long)lim->admin_timeout_ms : (long)pc->timeout_ms;
     fc->state = FC_CALLING;
@@ -253,7 +235,7 @@ static void fc_try(fanout_call_t *fc)
     int64_t wait =
         prov_limits_reserve(limits_of(f, fc->source), now, (int64_t)search_deadline_ns(fc->search));
     if (wait < 0) {
-        const sf_provider_config_t *pc = provider_config(f->cfg, fc->source);
+        const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
         char err[160];
         snprintf(err, sizeof err, "no call slot before the deadline (limit: %lld per %lld ms)",
                  (long long)pc->rate_burst, (long long)pc->rate_interval_ms);
@@ -272,7 +254,7 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
 {
     prov_fanout_t *f = ctx;
     const prov_def_t *def = prov_def_for(src);
-    const sf_provider_config_t *pc = provider_config(f->cfg, src);
+    const sf_provider_config_t *pc = config_provider(f->cfg, src);
     if (!def || !pc) {
         search_provider_done(s, src, PSTAT_DISABLED, NULL, 0, "no such provider in this build");
         return;
@@ -339,7 +321,7 @@ void prov_fanout_configure_limits(const sf_config_t *cfg)
     shm_region_t *r = shm_get();
     if (!r) return;
     for (int s = 0; s < SRC_COUNT; s++) {
-        const sf_provider_config_t *pc = provider_config(cfg, (source_t)s);
+        const sf_provider_config_t *pc = config_provider(cfg, (source_t)s);
         if (!pc) continue;
         shm_provider_t *p = &r->providers[s];
         if (p->admin_rate_set) continue; /* an administrator's limit outlives restarts */
@@ -378,7 +360,7 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
         return NULL;
     }
     for (int s = 0; s < SRC_COUNT; s++) {
-        const sf_provider_config_t *pc = provider_config(cfg, (source_t)s);
+        const sf_provider_config_t *pc = config_provider(cfg, (source_t)s);
         if (!pc) continue;
         if (!shm_get()) {
             pthread_mutex_init(&f->local_limits[s].lock, NULL);
@@ -403,7 +385,7 @@ char *prov_fanout_describe(const prov_fanout_t *f)
     json_t *root = json_object();
     int64_t now = (int64_t)clock_now_ns();
     for (int src = 0; src < SRC_COUNT; src++) {
-        const sf_provider_config_t *pc = provider_config(f->cfg, (source_t)src);
+        const sf_provider_config_t *pc = config_provider(f->cfg, (source_t)src);
         if (!pc) continue;
         prov_limits_view_t v;
         const shm_provider_t *lim = limits_of((prov_fanout_t *)f, (source_t)src);
