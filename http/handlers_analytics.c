@@ -84,16 +84,8 @@ static void popular_handler(http_req_t *req)
             "parameter 'window' must be a duration like 30m, 24h or 7d (at most 366d)");
         return;
     }
+    if (!http__store_usable(req, st)) return;
     int retry = 1;
-    if (!st) {
-        http_respond_error(req, 503, "store_unavailable",
-                           "no PostgreSQL store is configured (pg.dsn)");
-        return;
-    }
-    if (!store_available(st, &retry)) {
-        http__store_unavailable(req, retry, "the store is unreachable");
-        return;
-    }
     popular_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     char *secs = arena_sprintf(req->arena, "%lld", (long long)seconds);
     char *lim = arena_sprintf(req->arena, "%ld", limit);

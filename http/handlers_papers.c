@@ -17,6 +17,21 @@ void http__store_unavailable(http_req_t *req, int retry_after_s, const char *why
     http_respond_error_h(req, 503, h, "store_unavailable", "%s", why);
 }
 
+bool http__store_usable(http_req_t *req, store_t *st)
+{
+    int retry = 1;
+    if (!st) {
+        http_respond_error(req, 503, "store_unavailable",
+                           "no PostgreSQL store is configured (pg.dsn)");
+        return false;
+    }
+    if (!store_available(st, &retry)) {
+        http__store_unavailable(req, retry, "the store is unreachable");
+        return false;
+    }
+    return true;
+}
+
 void http__store_failed(http_req_t *req, PGresult *res, const char *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -97,16 +112,7 @@ static void on_gone(http_req_t *req)
 static void start_read(http_req_t *req, store_t *st, store_stmt_id_t stmt, int n,
                        const char *const *params, store_query_cb cb, int limit)
 {
-    int retry = 1;
-    if (!st) {
-        http_respond_error(req, 503, "store_unavailable",
-                           "no PostgreSQL store is configured (pg.dsn)");
-        return;
-    }
-    if (!store_available(st, &retry)) {
-        http__store_unavailable(req, retry, "the store is unreachable");
-        return;
-    }
+    if (!http__store_usable(req, st)) return;
     read_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     if (!w) {
         http_respond_error(req, 500, "internal_error", "out of memory");
@@ -116,6 +122,7 @@ static void start_read(http_req_t *req, store_t *st, store_stmt_id_t stmt, int n
     w->limit = limit;
     w->q = store_query(st, stmt, n, params, cb, w);
     if (!w->q) {
+        int retry = 1;
         store_available(st, &retry);
         http__store_unavailable(req, retry, "the store is unreachable");
         return;

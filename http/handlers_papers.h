@@ -14,6 +14,9 @@ int http_papers_register(http_router_t *r, store_t *st);
 
 /* Shared with handlers_analytics.c. The store 503 (Retry-After). */
 void http__store_unavailable(http_req_t *req, int retry_after_s, const char *why);
+/* True when st can take a query; otherwise answers req with the 503 and
+ * returns false. */
+bool http__store_usable(http_req_t *req, store_t *st);
 /* Answers a failed store query: 503 (connection, statement timeout) or 500. */
 void http__store_failed(http_req_t *req, PGresult *res, const char *err);
 /* Next "key=value" pair of a query string, percent-decoded into the arena.
