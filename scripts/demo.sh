@@ -67,9 +67,10 @@ echo "==> demo search: curl '$url'"
 curl -fsS "$url" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print("total %d papers, %d ms, partial=%s" % (d["total"], d["took_ms"], d["partial"]))
+print("total %d papers, %.1f ms, partial=%s" % (d["total"], d["took_ms"], d["partial"]))
 for name, p in d["providers"].items():
-    print("  %-17s %-12s %3d results %5s ms" % (name, p["status"], p["results"], p["latency_ms"]))
+    lat = "%7.1f ms" % p["latency_ms"] if p["latency_ms"] is not None else "      -"
+    print("  %-17s %-12s %3d results %s" % (name, p["status"], p["results"], lat))
 for i, r in enumerate(d.get("papers", d.get("results", [])), 1):
     print("%d. %s (%s) [%s]" % (i, r["title"], r["year"], ", ".join(s["provider"] for s in r["sources"])))
 '
