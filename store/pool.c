@@ -199,6 +199,8 @@ static void pgc_close(pg_conn_t *c, const char *err)
         size_t n = strlen(msg);
         while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
             msg[--n] = '\0';
+        /* Repeated failures log quietly, unless the reason changed. */
+        bool same_reason = strcmp(p->last_error, msg) == 0;
         snprintf(p->last_error, sizeof p->last_error, "%s", msg);
         if (was_connecting) {
             p->connect_failures++;
@@ -209,7 +211,7 @@ static void pgc_close(pg_conn_t *c, const char *err)
             if (backoff > BACKOFF_MAX_MS) backoff = BACKOFF_MAX_MS;
             p->next_connect_ns = clock_now_ns() + (uint64_t)backoff * 1000000u;
         }
-        log_write(was_connecting && p->failures > 1 ? LOG_DEBUG : LOG_WARN,
+        log_write(was_connecting && p->failures > 1 && same_reason ? LOG_DEBUG : LOG_WARN,
                   was_connecting ? "postgres connection failed" : "postgres connection lost",
                   LF_STR, "pool", p->label, LF_STR, "error", msg, LF_INT, "failures",
                   (int64_t)p->failures, LF_END);
