@@ -419,6 +419,7 @@ int query_copy(query_t *dst, const query_t *src, arena_t *a)
     dst->date_to = copy_or_null(a, src->date_to, &failed);
     dst->author = copy_or_null(a, src->author, &failed);
     dst->category = copy_or_null(a, src->category, &failed);
+    dst->traceparent = copy_or_null(a, src->traceparent, &failed);
     return failed ? -1 : 0;
 }
 

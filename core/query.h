@@ -30,6 +30,10 @@ typedef struct query {
     query_sort_t sort;
     query_strategy_t strategy;
     int deadline_ms; /* timeout_ms; 0 = the configured default; the client may ask for less */
+    /* The request's W3C traceparent (this hop's), passed on to the
+     * providers; NULL when none. Context of the request, not of the
+     * question: not part of query_key(). */
+    const char *traceparent;
 } query_t;
 
 /* Fills q with the defaults (limit 20, relevance, merge, all providers). */

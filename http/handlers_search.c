@@ -178,6 +178,7 @@ static void search_handler(http_req_t *req)
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
     }
+    q.traceparent = http_req_header(req, "traceparent");
     char *key = query_key(&q, req->arena);
     search_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     if (!key || !w) {
@@ -320,6 +321,7 @@ static void batch_handler(http_req_t *req)
             text ? query_parse_json(&qs[i], text, strlen(text), req->arena, err, sizeof err) : -1;
         free(text);
         if (rc == 0) deadlines[i] = deadline_of(ctx, &qs[i], err, sizeof err);
+        qs[i].traceparent = http_req_header(req, "traceparent");
         if (rc < 0 || deadlines[i] < 0) {
             json_decref(root);
             http_respond_error(req, 400, "bad_request", "searches[%zu]: %s", i, err);

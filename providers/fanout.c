@@ -250,6 +250,16 @@ static void fc_try(fanout_call_t *fc)
     uv_timer_start(&fc->timer, on_fc_timer, (uint64_t)(wait + 999999) / 1000000, 0);
 }
 
+/* The caller's trace goes on to the provider (W3C Trace Context), so a
+ * provider's logs can be joined to ours. A request already full of headers
+ * goes without it. */
+static void add_trace_header(prov_request_t *req, const char *traceparent, arena_t *a)
+{
+    if (!traceparent || req->nheaders >= PROV_MAX_HEADERS) return;
+    char *line = arena_sprintf(a, "traceparent: %s", traceparent);
+    if (line) req->headers[req->nheaders++] = line;
+}
+
 static void fanout_start(void *ctx, search_t *s, source_t src)
 {
     prov_fanout_t *f = ctx;
@@ -300,6 +310,7 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
         fc_finish(fc, true, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
         return;
     }
+    add_trace_header(&fc->req, search_query(s)->traceparent, search_arena(s));
     fc_try(fc);
 }
 

@@ -215,6 +215,24 @@ class SearchTest(SimServerTestCase):
         self.assertEqual(st["openalex"]["requests"], 1)
         self.assertEqual(sum(st[p]["requests"] for p in PROVIDER_NAMES), 1)
 
+    def test_traceparent_is_passed_on_to_the_providers(self):
+        caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        r = self.get(qs(query=Q, providers="arxiv,openalex"), [("traceparent", caller)])
+        self.assertEqual(r.status, 200, r)
+        ours = r.header("traceparent")        # this hop: the caller's trace, our span
+        self.assertEqual(ours[:36], caller[:36])
+        for p in ("arxiv", "openalex"):
+            sent = self.sim.admin("GET", "/_sim/requests/%s?n=1" % p)["requests"]
+            self.assertEqual(len(sent), 1, p)
+            self.assertEqual(sent[0]["headers"].get("traceparent"), ours, p)
+        # Without one, scifind starts a trace and passes that on.
+        self.sim.reset(config=False)
+        r = self.get(qs(query=Q + " again", providers="crossref"))
+        sent = self.sim.admin("GET", "/_sim/requests/crossref?n=1")["requests"]
+        self.assertRegex(sent[0]["headers"].get("traceparent", ""),
+                         r"^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$")
+        self.assertEqual(sent[0]["headers"]["traceparent"], r.header("traceparent"))
+
     def test_strategy_fastest_cancels_the_slow_ones(self):
         for p in ("arxiv", "exa", "openalex", "crossref"):
             self.sim.configure(p, mode="slow", delay_ms=3000)
