@@ -202,6 +202,21 @@ bool cache_l1_delete(cache_l1_t *c, const char *key)
     return true;
 }
 
+size_t cache_l1_delete_hash(cache_l1_t *c, uint64_t h)
+{
+    size_t n = 0;
+    l1_entry_t *e = c->buckets[h & (c->nbuckets - 1)];
+    while (e) {
+        l1_entry_t *next = e->hnext;
+        if (e->hash == h) {
+            entry_drop(c, e);
+            n++;
+        }
+        e = next;
+    }
+    return n;
+}
+
 void cache_l1_clear(cache_l1_t *c)
 {
     while (c->lru_head)

@@ -58,6 +58,10 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r);
 /* Drops key's entry. Returns true when there was one. */
 bool cache_l1_delete(cache_l1_t *c, const char *key);
 
+/* Drops the entries whose key has cache_hash() h (a deletion told by
+ * another worker, which sends hashes). Returns how many were dropped. */
+size_t cache_l1_delete_hash(cache_l1_t *c, uint64_t h);
+
 /* Drops every entry. */
 void cache_l1_clear(cache_l1_t *c);
 

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 
+#include "cache/group.h"
 #include "cache/l1.h"
 #include "cache/redis.h"
 #include "cache/singleflight.h"
@@ -47,10 +48,12 @@ cache_tiers_t *cache_tiers_new(uv_loop_t *loop, const sf_config_t *cfg, search_s
     t->l1 = cache_l1_service(t->sflight, &o);
     if (!t->l1) goto oom;
     if (t->l2) cache_redis_set_hooks(t->l2, flush_l1, drop_l1, t->l1);
-    t->head = t->l1;
     t->http.l1 = t->l1;
     t->http.sflight = t->sflight;
     t->http.l2 = t->l2;
+    t->group = cache_group_service(&t->http);
+    if (!t->group) goto oom;
+    t->head = t->group;
     return t;
 oom:
     cache_tiers_stop(t); /* timers close once the loop runs */
@@ -78,10 +81,11 @@ void cache_tiers_stop(cache_tiers_t *t)
     if (!t || t->stopped) return;
     t->stopped = true;
     /* From the top: each link cancels what it asked of the one below. */
+    cache_group_service_free(t->group);
     cache_l1_service_free(t->l1);
     cache_singleflight_free(t->sflight);
     cache_redis_service_free(t->l2); /* the memory goes once its timers are closed */
-    t->l1 = t->sflight = t->l2 = NULL;
+    t->group = t->l1 = t->sflight = t->l2 = NULL;
     t->http.l1 = t->http.sflight = t->http.l2 = NULL;
 }
 
@@ -89,6 +93,7 @@ void cache_tiers_free(cache_tiers_t *t)
 {
     if (!t) return;
     if (!t->stopped) { /* the loop never ran with requests (start failed) */
+        cache_group_service_free(t->group);
         cache_l1_service_free(t->l1);
         cache_singleflight_free(t->sflight);
         cache_redis_service_discard(t->l2);

@@ -15,6 +15,7 @@
 typedef struct cache_tiers {
     search_service_t *head; /* what the handlers ask: L1, or next when cache.enabled is off */
     search_service_t *l1, *sflight, *l2; /* each NULL when not configured */
+    search_service_t *group;             /* the group's deletions, in front of l1 */
     http_cache_ctx_t http;
     bool stopped;
 } cache_tiers_t;

@@ -23,6 +23,7 @@ shm_region_t *shm_create(void)
         pthread_mutex_init(&r->providers[i].lock, &attr);
     pthread_mutex_init(&r->metrics_lock, &attr);
     pthread_mutex_init(&r->clients_lock, &attr);
+    pthread_mutex_init(&r->cache_deletions.lock, &attr);
     pthread_mutexattr_destroy(&attr);
     r->magic = SHM_MAGIC;
     region = r;
@@ -41,6 +42,7 @@ void shm_destroy(void)
         pthread_mutex_destroy(&region->providers[i].lock);
     pthread_mutex_destroy(&region->metrics_lock);
     pthread_mutex_destroy(&region->clients_lock);
+    pthread_mutex_destroy(&region->cache_deletions.lock);
     munmap(region, sizeof(shm_region_t));
     region = NULL;
 }

@@ -98,6 +98,16 @@ typedef struct shm_client_bucket {
     int64_t refilled_ns;
 } shm_client_bucket_t;
 
+/* DELETE /v1/cache for every worker's memory tier: a ring of the last
+ * deletions (cache/group.h). Written under lock; seq is read without it
+ * (atomically) so a worker with nothing new pays one load per search. */
+#define SHM_CACHE_DELETIONS 64
+typedef struct shm_cache_deletions {
+    pthread_mutex_t lock;
+    uint64_t seq; /* deletions so far; deletion n is ring[(n - 1) % SHM_CACHE_DELETIONS] */
+    uint64_t ring[SHM_CACHE_DELETIONS]; /* cache_hash() of the key; 0 = everything */
+} shm_cache_deletions_t;
+
 typedef struct shm_region {
     uint64_t magic;
     shm_provider_t providers[SRC_COUNT];
@@ -109,6 +119,8 @@ typedef struct shm_region {
 
     pthread_mutex_t clients_lock;
     shm_client_bucket_t clients[SHM_CLIENT_BUCKETS];
+
+    shm_cache_deletions_t cache_deletions;
 } shm_region_t;
 
 /* Maps the region (once per process group, before fork). Returns it, or

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache/group.h"
 #include "cache/l1.h"
 #include "cache/redis.h"
 #include "cache/singleflight.h"
@@ -102,6 +103,7 @@ static void cache_delete(http_req_t *req)
             return;
         }
         op->memory = ctx->l1 && cache_l1_delete(cache_l1_of(ctx->l1), op->key);
+        cache_group_delete(op->key); /* the other workers' memory tiers */
         /* Provider results are keyed by text and filters: cheaper to drop them all. */
         if (ctx->providers) cache_provider_clear(ctx->providers);
         req->handler_data = op;
@@ -117,6 +119,7 @@ static void cache_delete(http_req_t *req)
         return;
     }
     if (ctx->l1) cache_l1_clear(cache_l1_of(ctx->l1));
+    cache_group_delete(NULL);
     if (ctx->providers) cache_provider_clear(ctx->providers);
     req->handler_data = op;
     req->on_client_gone = del_client_gone;

@@ -299,6 +299,49 @@ class CacheTiersTest(unittest.TestCase):
         bad = srv.request("DELETE", "/v1/cache?limit=5")
         self.assertEqual(bad.status, 400, bad)
 
+    def worker_conns(self, srv, want=2, tries=100):
+        """One keep-alive connection to each of want workers: {worker: Conn}
+        (the worker is named by /metrics' X-Scifind-Worker)."""
+        conns = {}
+        for _ in range(tries):
+            c = harness.Conn(srv.port, timeout=10)
+            self.addCleanup(c.close)
+            c.send(harness.build_request("GET", "/metrics", [("Host", "t")]))
+            w = c.read_response().header("X-Scifind-Worker")
+            if w in conns:
+                c.close()
+            else:
+                conns[w] = c
+            if len(conns) == want:
+                return conns
+        self.fail("only workers %s answered in %d connections" % (sorted(conns), tries))
+
+    def test_delete_reaches_every_worker_without_redis(self):
+        srv = self.start_server(workers=2, **{"redis.url": ""})
+        conns = self.worker_conns(srv)
+
+        def ask(c, path):
+            c.send(harness.build_request("GET", path, [("Host", "t")]))
+            r = c.read_response()
+            self.assertEqual(r.status, 200, r)
+            return r
+
+        for delete in ("one", "all"):
+            path = search_path("delete everywhere " + delete, limit=2)
+            for c in conns.values():
+                ask(c, path)                            # each worker computes it
+                self.assertEqual(ask(c, path).header("X-Cache"), "memory")
+            target = path.replace("/v1/search", "/v1/cache") if delete == "one" else "/v1/cache"
+            d = srv.request("DELETE", target)
+            self.assertEqual(d.status, 200, d)
+            # Every worker computes it again, from the providers themselves
+            # (their per-provider results went too).
+            for w, c in conns.items():
+                r = ask(c, path)
+                self.assertEqual(r.header("X-Cache"), "search", (delete, w))
+                statuses = {p["status"] for p in r.json()["providers"].values()}
+                self.assertNotIn("cached", statuses, (delete, w))
+
     def _load(self, srv, stop, failures, counts, distinct):
         n = 0
         while not stop.is_set():

@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/cache.h"
+#include "cache/group.h"
 #include "cache/l1.h"
+#include "core/shm.h"
 #include "cache/singleflight.h"
 #include "test/unit/test.h"
 
@@ -124,6 +127,23 @@ TEST(l1_refuses_errors_and_keeps_partial_briefly)
     fake_now += SEC;
     ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_MISS); /* partial: no grace */
     blob_unref(p);
+    blob_unref(b);
+    cache_l1_free(c);
+}
+
+TEST(l1_delete_by_hash)
+{
+    fake_now = SEC;
+    cache_l1_opts_t o = opts(1 << 20);
+    cache_l1_t *c = cache_l1_new(&o);
+    blob_t *b = answer("h", 100);
+    search_reply_t r = reply_of(b), got;
+    ASSERT_EQ(cache_l1_put(c, "a", &r), 0);
+    ASSERT_EQ(cache_l1_put(c, "b", &r), 0);
+    ASSERT_EQ(cache_l1_delete_hash(c, cache_hash("a")), 1);
+    ASSERT_EQ(cache_l1_delete_hash(c, cache_hash("a")), 0);
+    ASSERT_EQ(cache_l1_get(c, "a", &got), CACHE_L1_MISS);
+    ASSERT_EQ(cache_l1_get(c, "b", &got), CACHE_L1_FRESH);
     blob_unref(b);
     cache_l1_free(c);
 }
@@ -249,6 +269,47 @@ TEST(singleflight_joins_identical_requests)
     blob_unref(b);
     cache_singleflight_free(sf);
     ASSERT(calls[1].cancelled);
+}
+
+/* The group's deletions reach an L1 through its group link; a worker that
+ * fell behind the ring drops everything. */
+TEST(group_deletions_reach_l1_and_overflow_clears_it)
+{
+    ASSERT_NOT_NULL(shm_create());
+    fake_now = SEC;
+    cache_l1_opts_t o = opts(1 << 20);
+    search_service_t *l1 = cache_l1_service(&fake, &o);
+    http_cache_ctx_t tiers = {.l1 = l1};
+    search_service_t *g = cache_group_service(&tiers);
+    blob_t *b = answer("g", 100);
+    search_reply_t r = reply_of(b), got;
+    cache_l1_t *store = cache_l1_of(l1);
+    ASSERT_EQ(cache_l1_put(store, "k1", &r), 0);
+    ASSERT_EQ(cache_l1_put(store, "k2", &r), 0);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k2", .deadline_ms = 100};
+
+    cache_group_delete("k1"); /* as another worker would */
+    int before = answers;
+    ASSERT_NULL(g->fetch(g, &req, on_answer, NULL)); /* k2: a hit, and k1 is gone */
+    ASSERT_EQ(answers, before + 1);
+    ASSERT_EQ(cache_l1_get(store, "k1", &got), CACHE_L1_MISS);
+    ASSERT_EQ(cache_l1_get(store, "k2", &got), CACHE_L1_FRESH);
+
+    for (int i = 0; i <= SHM_CACHE_DELETIONS; i++)
+        cache_group_delete("some other key");
+    int asked = ncalls;
+    void *h = g->fetch(g, &req, on_answer, NULL); /* overflow: k2 went too */
+    ASSERT_NOT_NULL(h);
+    ASSERT_EQ(ncalls, asked + 1);
+    g->cancel(g, h);
+    ASSERT(calls[asked].cancelled);
+    blob_unref(b);
+    cache_group_service_free(g);
+    cache_l1_service_free(l1);
+    shm_destroy();
 }
 
 TEST_MAIN()
