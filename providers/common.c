@@ -480,6 +480,49 @@ const char *prov__date_of(arena_t *a, const char *iso)
     return arena_strndup(a, iso, n);
 }
 
+/* Each object of items through fn (prov__json_parse). */
+static int json_items(const json_t *items, source_t src, prov__json_item_fn fn, arena_t *a,
+                      prov_result_t *out)
+{
+    int rank = 0;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        const json_t *it = json_array_get(items, i);
+        if (!json_is_object(it)) continue;
+        paper_t *p = paper_list_add(&out->papers, a);
+        const char *id = NULL;
+        int rc = p == NULL ? -1 : fn(it, a, p, &id);
+        if (rc < 0) return -1;
+        if (rc > 0) {
+            out->papers.n--;
+            continue;
+        }
+        prov__set_source(p, src, id, ++rank);
+    }
+    return 0;
+}
+
+int prov__json_parse(const char *body, size_t len, source_t src, const char *who,
+                     prov__json_list_fn list, prov__json_item_fn item, arena_t *a,
+                     prov_result_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    out->total = -1;
+    json_t *root = prov__json_load(body, len, who, err, errlen);
+    if (root == NULL) return -1;
+    int rc = -1;
+    const json_t *items = list(root, &out->total, err, errlen);
+    if (items != NULL) {
+        rc = json_items(items, src, item, a, out);
+        if (rc < 0) prov__fail(err, errlen, "%s: out of memory", who);
+    }
+    json_decref(root);
+    if (rc < 0) {
+        out->papers.n = 0;
+        out->total = -1;
+    }
+    return rc;
+}
+
 void prov__set_source(paper_t *p, source_t s, const char *id, int rank)
 {
     p->sources[0].source = s;

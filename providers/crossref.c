@@ -167,16 +167,19 @@ static int crossref_item(const json_t *it, arena_t *a, paper_t *p)
     return 0;
 }
 
-/* Parses {"status":"ok","message-type":"work-list","message":{"total-results",
- * "items":[...]}}; "failed"/"error" statuses are errors with their message. */
-static int crossref_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                          size_t errlen)
+/* One entry of message.items; one without a DOI is left out (every
+ * Crossref work has one: this is not a work). */
+static int crossref_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
 {
-    memset(out, 0, sizeof(*out));
-    out->total = -1;
-    json_t *root = prov__json_load(body, len, "crossref", err, errlen);
-    if (root == NULL) return -1;
-    int rc = -1;
+    if (crossref_item(it, a, p) < 0) return -1;
+    *id = p->doi;
+    return p->doi == NULL ? 1 : 0;
+}
+
+/* The result list of {"status":"ok","message-type":"work-list","message":{"total-results",
+ * "items":[...]}}; "failed"/"error" statuses are errors with their message. */
+static const json_t *crossref_list(const json_t *root, long *total, char *err, size_t errlen)
+{
     const char *status = prov__json_str(root, "status");
     json_t *msg = json_object_get(root, "message");
     if (status != NULL && strcmp(status, "ok") != 0) {
@@ -185,37 +188,22 @@ static int crossref_parse(const char *body, size_t len, arena_t *a, prov_result_
         if (m == NULL) m = prov__json_str(msg, "description");
         if (m == NULL) m = prov__json_str(root, "message-type");
         prov__fail(err, errlen, "crossref: %s: %s", status, m != NULL ? m : "unknown error");
-        goto done;
+        return NULL;
     }
-    json_t *items = prov__json_arr(msg, "items");
+    const json_t *items = prov__json_arr(msg, "items");
     if (items == NULL) {
         prov__fail(err, errlen, "crossref: no \"message.items\" in response");
-        goto done;
+        return NULL;
     }
-    out->total = prov__json_total(msg, "total-results");
-    int rank = 0;
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        json_t *it = json_array_get(items, i);
-        if (!json_is_object(it)) continue;
-        paper_t *p = paper_list_add(&out->papers, a);
-        if (p == NULL || crossref_item(it, a, p) < 0) {
-            prov__fail(err, errlen, "crossref: out of memory");
-            goto done;
-        }
-        if (p->doi == NULL) {
-            out->papers.n--; /* every Crossref work has a DOI: not a work */
-            continue;
-        }
-        prov__set_source(p, SRC_CROSSREF, p->doi, ++rank);
-    }
-    rc = 0;
-done:
-    json_decref(root);
-    if (rc < 0) {
-        out->papers.n = 0;
-        out->total = -1;
-    }
-    return rc;
+    *total = prov__json_total(msg, "total-results");
+    return items;
+}
+
+static int crossref_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
+                          size_t errlen)
+{
+    return prov__json_parse(body, len, SRC_CROSSREF, "crossref", crossref_list, crossref_entry, a,
+                            out, err, errlen);
 }
 
 const prov_def_t prov_crossref = {

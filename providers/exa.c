@@ -145,46 +145,37 @@ static int exa_result(const json_t *it, arena_t *a, paper_t *p)
     return 0;
 }
 
-/* Parses {requestId, results[], ...}; {error, tag} bodies are errors. */
-static int exa_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                     size_t errlen)
+/* One entry of results[]; its id is "id", else "url", else it is left out. */
+static int exa_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
 {
-    memset(out, 0, sizeof(*out));
-    out->total = -1;
-    json_t *root = prov__json_load(body, len, "exa", err, errlen);
-    if (root == NULL) return -1;
-    int rc = -1;
-    json_t *results = prov__json_arr(root, "results");
+    const char *rid = prov__json_str(it, "id");
+    if (rid == NULL) rid = prov__json_str(it, "url");
+    if (rid == NULL) return 1;
+    if (exa_result(it, a, p) < 0) return -1;
+    *id = arena_strdup(a, rid);
+    return 0;
+}
+
+/* The result list of {requestId, results[], ...}; {error, tag} bodies are errors. */
+static const json_t *exa_list(const json_t *root, long *total, char *err, size_t errlen)
+{
+    (void)total; /* Exa reports no total */
+    const json_t *results = prov__json_arr(root, "results");
     if (results == NULL) {
         const char *m = prov__json_str(root, "error");
         const char *tag = prov__json_str(root, "tag");
         if (m == NULL) m = "no \"results\" in response";
         prov__fail(err, errlen, "exa: %s%s%s%s", m, tag ? " (" : "", tag ? tag : "",
                    tag ? ")" : "");
-        goto done;
+        return NULL;
     }
-    int rank = 0;
-    for (size_t i = 0; i < json_array_size(results); i++) {
-        json_t *it = json_array_get(results, i);
-        if (!json_is_object(it)) continue;
-        const char *id = prov__json_str(it, "id");
-        if (id == NULL) id = prov__json_str(it, "url");
-        if (id == NULL) continue;
-        paper_t *p = paper_list_add(&out->papers, a);
-        if (p == NULL || exa_result(it, a, p) < 0) {
-            prov__fail(err, errlen, "exa: out of memory");
-            goto done;
-        }
-        prov__set_source(p, SRC_EXA, arena_strdup(a, id), ++rank);
-    }
-    rc = 0;
-done:
-    json_decref(root);
-    if (rc < 0) {
-        out->papers.n = 0;
-        out->total = -1;
-    }
-    return rc;
+    return results;
+}
+
+static int exa_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
+                     size_t errlen)
+{
+    return prov__json_parse(body, len, SRC_EXA, "exa", exa_list, exa_entry, a, out, err, errlen);
 }
 
 const prov_def_t prov_exa = {

@@ -211,47 +211,37 @@ static int openalex_work(const json_t *it, arena_t *a, paper_t *p)
     return 0;
 }
 
-/* Parses {meta{count,...}, results[], group_by[]}; an {error, message} body
- * is an error. */
-static int openalex_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                          size_t errlen)
+/* One entry of results[]; one with neither id nor title is left out. */
+static int openalex_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
 {
-    memset(out, 0, sizeof(*out));
-    out->total = -1;
-    json_t *root = prov__json_load(body, len, "openalex", err, errlen);
-    if (root == NULL) return -1;
-    int rc = -1;
-    json_t *results = prov__json_arr(root, "results");
+    const char *wid = prov__json_str(it, "id");
+    if (wid == NULL && prov__json_str(it, "title") == NULL) return 1;
+    if (openalex_work(it, a, p) < 0) return -1;
+    *id = wid != NULL ? arena_strdup(a, short_id(wid)) : NULL;
+    return 0;
+}
+
+/* The result list of {meta{count,...}, results[], group_by[]}; an {error, message} body
+ * is an error. */
+static const json_t *openalex_list(const json_t *root, long *total, char *err, size_t errlen)
+{
+    const json_t *results = prov__json_arr(root, "results");
     if (results == NULL) {
         const char *e = prov__json_str(root, "error");
         const char *m = prov__json_str(root, "message");
         prov__fail(err, errlen, "openalex: %s%s%s", e != NULL ? e : "no \"results\" in response",
                    m != NULL ? ": " : "", m != NULL ? m : "");
-        goto done;
+        return NULL;
     }
-    out->total = prov__json_total(prov__json_obj(root, "meta"), "count");
-    int rank = 0;
-    for (size_t i = 0; i < json_array_size(results); i++) {
-        json_t *it = json_array_get(results, i);
-        if (!json_is_object(it)) continue;
-        const char *id = prov__json_str(it, "id");
-        if (id == NULL && prov__json_str(it, "title") == NULL) continue;
-        paper_t *p = paper_list_add(&out->papers, a);
-        if (p == NULL || openalex_work(it, a, p) < 0) {
-            prov__fail(err, errlen, "openalex: out of memory");
-            goto done;
-        }
-        prov__set_source(p, SRC_OPENALEX, id != NULL ? arena_strdup(a, short_id(id)) : NULL,
-                         ++rank);
-    }
-    rc = 0;
-done:
-    json_decref(root);
-    if (rc < 0) {
-        out->papers.n = 0;
-        out->total = -1;
-    }
-    return rc;
+    *total = prov__json_total(prov__json_obj(root, "meta"), "count");
+    return results;
+}
+
+static int openalex_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
+                          size_t errlen)
+{
+    return prov__json_parse(body, len, SRC_OPENALEX, "openalex", openalex_list, openalex_entry, a,
+                            out, err, errlen);
 }
 
 const prov_def_t prov_openalex = {

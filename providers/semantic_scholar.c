@@ -211,46 +211,36 @@ static int s2_paper(const json_t *it, arena_t *a, paper_t *p)
     return 0;
 }
 
-/* Parses {total, offset, next?, data[]}; an {error} or {message, code}
- * body is reported as an error. */
-static int s2_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                    size_t errlen)
+/* One entry of data[]; one with neither id nor title is left out. */
+static int s2_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
 {
-    memset(out, 0, sizeof(*out));
-    out->total = -1;
-    json_t *root = prov__json_load(body, len, "semantic_scholar", err, errlen);
-    if (root == NULL) return -1;
-    int rc = -1;
-    json_t *data = prov__json_arr(root, "data");
+    const char *pid = prov__json_str(it, "paperId");
+    if (pid == NULL && prov__json_str(it, "title") == NULL) return 1;
+    if (s2_paper(it, a, p) < 0) return -1;
+    *id = pid != NULL ? arena_strdup(a, pid) : NULL;
+    return 0;
+}
+
+/* The result list of {total, offset, next?, data[]}; an {error} or {message, code}
+ * body is reported as an error. */
+static const json_t *s2_list(const json_t *root, long *total, char *err, size_t errlen)
+{
+    const json_t *data = prov__json_arr(root, "data");
     if (data == NULL) {
         const char *m = prov__json_str(root, "error");
         if (m == NULL) m = prov__json_str(root, "message");
         prov__fail(err, errlen, "semantic_scholar: %s", m != NULL ? m : "no \"data\" in response");
-        goto done;
+        return NULL;
     }
-    out->total = prov__json_total(root, "total");
-    int rank = 0;
-    for (size_t i = 0; i < json_array_size(data); i++) {
-        json_t *it = json_array_get(data, i);
-        if (!json_is_object(it)) continue;
-        const char *id = prov__json_str(it, "paperId");
-        const char *title = prov__json_str(it, "title");
-        if (id == NULL && title == NULL) continue;
-        paper_t *p = paper_list_add(&out->papers, a);
-        if (p == NULL || s2_paper(it, a, p) < 0) {
-            prov__fail(err, errlen, "semantic_scholar: out of memory");
-            goto done;
-        }
-        prov__set_source(p, SRC_SEMANTIC_SCHOLAR, id != NULL ? arena_strdup(a, id) : NULL, ++rank);
-    }
-    rc = 0;
-done:
-    json_decref(root);
-    if (rc < 0) {
-        out->papers.n = 0;
-        out->total = -1;
-    }
-    return rc;
+    *total = prov__json_total(root, "total");
+    return data;
+}
+
+static int s2_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
+                    size_t errlen)
+{
+    return prov__json_parse(body, len, SRC_SEMANTIC_SCHOLAR, "semantic_scholar", s2_list, s2_entry,
+                            a, out, err, errlen);
 }
 
 const prov_def_t prov_semantic_scholar = {
