@@ -261,6 +261,10 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     if (!a->cache || cache_tiers_register(a->cache, a->router) < 0) goto oom;
     a->service = cache_tiers_service(a->cache);
     a->cache->http.providers = a->pcache;
+    if (a->l3) { /* DELETE /v1/cache empties the PostgreSQL tier too */
+        a->cache->http.l3_delete = store_l3_delete;
+        a->cache->http.l3 = a->store;
+    }
     a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
     if (a->store) { /* write-behind of merged papers, analytics of answered queries */
         search_direct_set_observer(a->direct, store_on_search_papers, a->store);

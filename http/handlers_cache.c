@@ -19,11 +19,18 @@ const char *http_cache_redis_state(const http_cache_ctx_t *ctx)
 
 /* ---- DELETE ---------------------------------------------------------------- */
 
-/* A DELETE waiting for Redis. Outlives the request when the client leaves. */
+/* What a lower tier said of a deletion. */
+typedef enum { TIER_ABSENT = -1, TIER_FAILED = 0, TIER_DONE = 1 } tier_result_t;
+
+/* A DELETE waiting for Redis and PostgreSQL. Outlives the request when the
+ * client leaves. */
 typedef struct del_op {
     http_req_t *req; /* NULL once the client is gone */
-    bool memory;     /* this worker's L1 had the entry */
     char *key;       /* one query; NULL: everything */
+    bool memory;     /* this worker's L1 had the entry */
+    int pending;     /* tiers still to answer, plus one while starting */
+    tier_result_t redis, postgres;
+    int64_t version; /* Redis's key version after a flush, -1 when unknown */
 } del_op_t;
 
 static void del_client_gone(http_req_t *req)
@@ -33,49 +40,92 @@ static void del_client_gone(http_req_t *req)
     http_respond_error(req, 503, "service_unavailable", "client went away");
 }
 
-static void del_finish(del_op_t *op, int status, const char *body)
+static const char *tier_json_value(tier_result_t r)
+{
+    return r == TIER_ABSENT ? "null" : r == TIER_DONE ? "true" : "false";
+}
+
+/* Every tier has answered: 200 when each configured one did its part,
+ * else 503 naming the one that did not (the rest is done all the same). */
+static void del_finish(del_op_t *op)
 {
     http_req_t *req = op->req;
+    bool all = op->key == NULL;
+    const char *failed = op->redis == TIER_FAILED      ? "Redis"
+                         : op->postgres == TIER_FAILED ? "PostgreSQL"
+                                                       : NULL;
+    char version[32] = "null";
+    if (op->version >= 0) snprintf(version, sizeof version, "%" PRId64, op->version);
+    char *body = NULL;
+    if (req && all)
+        body = arena_sprintf(req->arena, "{\"flushed\":true,\"version\":%s,\"postgres\":%s}",
+                             version, tier_json_value(op->postgres));
+    else if (req)
+        body = arena_sprintf(req->arena,
+                             "{\"deleted\":{\"memory\":%s,\"redis\":%s,\"postgres\":%s}}",
+                             op->memory ? "true" : "false", tier_json_value(op->redis),
+                             tier_json_value(op->postgres));
     free(op->key);
     free(op);
     if (!req) return;
     req->on_client_gone = NULL;
-    if (status != 200) {
-        http_respond_error(req, status, "service_unavailable", "%s", body);
-        return;
+    if (!body) {
+        http_respond_error(req, 500, "internal_error", "out of memory");
+    } else if (failed) {
+        http_respond_error_h(req, 503, "Retry-After: 1\r\nCache-Control: no-store\r\n",
+                             "service_unavailable",
+                             "%s did not answer: the other tiers are %s, this one may still "
+                             "serve the old answer",
+                             failed, all ? "flushed" : "cleared of the entry");
+    } else {
+        http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body,
+                     strlen(body));
     }
-    http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
 }
 
-static void on_deleted(void *data, bool ok)
+static void del_step(del_op_t *op)
+{
+    if (--op->pending == 0) del_finish(op);
+}
+
+static void on_redis_deleted(void *data, bool ok)
 {
     del_op_t *op = data;
-    char *body = op->req
-                     ? arena_sprintf(op->req->arena, "{\"deleted\":{\"memory\":%s,\"redis\":%s}}",
-                                     op->memory ? "true" : "false", ok ? "true" : "false")
-                     : NULL;
-    if (op->req && !body) {
-        del_finish(op, 503, "out of memory");
-        return;
-    }
-    if (!ok)
-        del_finish(op, 503,
-                   "the entry is gone from this worker's memory, but Redis did not answer");
-    else
-        del_finish(op, 200, body);
+    op->redis = ok ? TIER_DONE : TIER_FAILED;
+    del_step(op);
 }
 
 static void on_bumped(void *data, int64_t version)
 {
     del_op_t *op = data;
-    if (version < 0) {
-        del_finish(op, 503, "this worker's memory tier was flushed, but Redis did not answer");
-        return;
+    op->redis = version >= 0 ? TIER_DONE : TIER_FAILED;
+    op->version = version;
+    del_step(op);
+}
+
+static void on_l3_deleted(void *data, bool ok)
+{
+    del_op_t *op = data;
+    op->postgres = ok ? TIER_DONE : TIER_FAILED;
+    del_step(op);
+}
+
+/* The lower tiers, at once: Redis (the key, or the version for
+ * everything) and PostgreSQL (the row, or every row). */
+static void del_lower_tiers(http_cache_ctx_t *ctx, del_op_t *op)
+{
+    op->pending = 1;
+    if (ctx->l2) {
+        op->pending++;
+        int rc = op->key ? cache_redis_delete(ctx->l2, op->key, on_redis_deleted, op)
+                         : cache_redis_bump(ctx->l2, on_bumped, op);
+        if (rc < 0) on_redis_deleted(op, false);
     }
-    char *body = op->req ? arena_sprintf(op->req->arena,
-                                         "{\"flushed\":true,\"version\":%" PRId64 "}", version)
-                         : NULL;
-    del_finish(op, body ? 200 : 503, body ? body : "out of memory");
+    if (ctx->l3_delete) {
+        op->pending++;
+        if (ctx->l3_delete(ctx->l3, op->key, on_l3_deleted, op) < 0) on_l3_deleted(op, false);
+    }
+    del_step(op);
 }
 
 static void cache_delete(http_req_t *req)
@@ -86,7 +136,7 @@ static void cache_delete(http_req_t *req)
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
     }
-    op->req = req;
+    *op = (del_op_t){.req = req, .redis = TIER_ABSENT, .postgres = TIER_ABSENT, .version = -1};
     if (req->query_len) {
         query_t q;
         char err[256];
@@ -103,32 +153,15 @@ static void cache_delete(http_req_t *req)
             return;
         }
         op->memory = ctx->l1 && cache_l1_delete(cache_l1_of(ctx->l1), op->key);
-        cache_group_delete(op->key); /* the other workers' memory tiers */
-        /* Provider results are keyed by text and filters: cheaper to drop them all. */
-        if (ctx->providers) cache_provider_clear(ctx->providers);
-        req->handler_data = op;
-        req->on_client_gone = del_client_gone;
-        if (ctx->l2 && cache_redis_delete(ctx->l2, op->key, on_deleted, op) == 0) return;
-        if (ctx->l2) {
-            on_deleted(op, false);
-            return;
-        }
-        char *body = arena_sprintf(req->arena, "{\"deleted\":{\"memory\":%s,\"redis\":null}}",
-                                   op->memory ? "true" : "false");
-        del_finish(op, body ? 200 : 503, body ? body : "out of memory");
-        return;
+    } else if (ctx->l1) {
+        cache_l1_clear(cache_l1_of(ctx->l1));
     }
-    if (ctx->l1) cache_l1_clear(cache_l1_of(ctx->l1));
-    cache_group_delete(NULL);
+    cache_group_delete(op->key); /* the other workers' memory tiers */
+    /* Provider results are keyed by text and filters: cheaper to drop them all. */
     if (ctx->providers) cache_provider_clear(ctx->providers);
     req->handler_data = op;
     req->on_client_gone = del_client_gone;
-    if (ctx->l2 && cache_redis_bump(ctx->l2, on_bumped, op) == 0) return;
-    if (ctx->l2) {
-        on_bumped(op, -1);
-        return;
-    }
-    del_finish(op, 200, "{\"flushed\":true,\"version\":null}");
+    del_lower_tiers(ctx, op);
 }
 
 /* ---- stats --------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* The cache's endpoints:
  *   DELETE /v1/cache?query=...   one query's entries (the same parameters
  *                                as GET /v1/search)
- *   DELETE /v1/cache             everything: the key version is bumped
+ *   DELETE /v1/cache             everything: the key version is bumped,
+ *                                the PostgreSQL tier emptied
  *   GET /v1/cache/stats          per tier: hits, misses, errors, bytes,
  *                                evictions... of the worker that answers
  * (admin only once auth exists). */
@@ -18,6 +19,11 @@ typedef struct http_cache_ctx {
     search_service_t *sflight;        /* cache_singleflight_service(), or NULL */
     search_service_t *l2;             /* cache_redis_service(), or NULL */
     struct cache_provider *providers; /* the per-provider result cache, or NULL */
+    /* The PostgreSQL tier's deletion, or NULL: drops key's row (NULL: every
+     * row); done(data, ok) runs once, later. Returns 0, or -1 when it could
+     * not start (done is not called). */
+    int (*l3_delete)(void *l3, const char *key, void (*done)(void *data, bool ok), void *data);
+    void *l3;
 } http_cache_ctx_t;
 
 /* Adds the routes; ctx must outlive the router. Returns 0 or -1. */

@@ -215,3 +215,37 @@ void store_l3_free(search_service_t *svc)
 {
     free(svc);
 }
+
+/* ---- DELETE /v1/cache ------------------------------------------------------ */
+
+typedef struct l3_delete {
+    void (*done)(void *data, bool ok);
+    void *data;
+} l3_delete_t;
+
+static void on_deleted(PGresult *res, const char *err, void *data)
+{
+    l3_delete_t *d = data;
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) log_write(LOG_WARN, "L3 delete failed", LF_STR, "error", err, LF_END);
+    d->done(d->data, ok);
+    free(d);
+}
+
+int store_l3_delete(void *store, const char *key, void (*done)(void *data, bool ok), void *data)
+{
+    store_t *st = store;
+    if (!store_available(st, NULL)) return -1;
+    l3_delete_t *d = malloc(sizeof *d);
+    if (!d) return -1;
+    *d = (l3_delete_t){.done = done, .data = data};
+    char hash[20];
+    const char *params[1] = {hash};
+    if (key) store_cache_key_hash(key, hash);
+    if (!store_query(st, key ? STORE_Q_CACHE_DELETE : STORE_Q_CACHE_CLEAR, key ? 1 : 0, params,
+                     on_deleted, d)) {
+        free(d);
+        return -1;
+    }
+    return 0;
+}

@@ -39,6 +39,10 @@ static const store_stmt_t stmts[STORE_Q_COUNT] = {
     [STORE_Q_CACHE_PURGE] = {"sf_cache_purge",
                              "DELETE FROM search_cache WHERE key_hash IN (SELECT key_hash"
                              " FROM search_cache WHERE expires_at < now() LIMIT 1000)"},
+    [STORE_Q_CACHE_DELETE] = {"sf_cache_delete", "DELETE FROM search_cache WHERE key_hash = $1"},
+    /* TRUNCATE: the table may hold gigabytes of answers; a DELETE would
+     * take long and leave it bloated. */
+    [STORE_Q_CACHE_CLEAR] = {"sf_cache_clear", "TRUNCATE search_cache"},
     [STORE_Q_SEARCH] =
         {"sf_search",
          "SELECT scifind_paper_json(p)::text"

@@ -26,6 +26,8 @@ typedef enum {
     STORE_Q_INSERT_QUERIES,    /* $1 jsonb array of {q, k, r, t} */
     STORE_Q_CACHE_PUT,         /* $1 key_hash, $2 key, $3 status, $4 body, $5 ttl ms */
     STORE_Q_CACHE_PURGE,       /* deletes up to 1000 expired L3 rows */
+    STORE_Q_CACHE_DELETE,      /* $1 key_hash: DELETE /v1/cache of one query */
+    STORE_Q_CACHE_CLEAR,       /* every L3 row: DELETE /v1/cache */
     STORE_Q_SEARCH,            /* the local provider (reads from here on) */
     STORE_Q_PAPER_BY_ID,       /* $1 id -> one row: paper JSON text */
     STORE_Q_PAPER_BY_DOI,      /* $1 doi */
@@ -91,6 +93,12 @@ store_query_t *store_query(store_t *st, store_stmt_id_t stmt, int nparams,
  * the store is shut down and nothing waits. */
 search_service_t *store_l3_service(store_t *st, search_service_t *next);
 void store_l3_free(search_service_t *svc);
+
+/* Drops key's search_cache row, or every row when key is NULL (for DELETE
+ * /v1/cache: http_cache_ctx_t.l3_delete, store is a store_t). done(data, ok)
+ * runs once, later. Returns 0, or -1 when the store cannot take it now
+ * (done is not called). */
+int store_l3_delete(void *store, const char *key, void (*done)(void *data, bool ok), void *data);
 
 /* Counters for logs and tests. */
 typedef struct store_stats {

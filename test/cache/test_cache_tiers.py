@@ -405,6 +405,19 @@ class CacheTiersTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertTrue(keys, "nothing written to Redis after recovery")
 
+    def test_delete_with_redis_down_is_503_and_memory_is_flushed(self):
+        srv = self.start_server(**{"redis.url": "redis://127.0.0.1:%d" % harness.free_port()})
+        path = search_path("delete with redis down", limit=2)
+        srv.request("GET", path)
+        self.assertEqual(srv.request("GET", path).header("X-Cache"), "memory")
+        for target in (path.replace("/v1/search", "/v1/cache"), "/v1/cache"):
+            d = srv.request("DELETE", target)
+            self.assertEqual(d.status, 503, d)
+            self.assertEqual(d.json()["error"]["code"], "service_unavailable")
+            self.assertIn("Redis did not answer", d.json()["error"]["message"])
+            self.assertEqual(d.header("Retry-After"), "1")
+            self.assertEqual(srv.request("GET", path).header("X-Cache"), "search")
+
     def test_stats_shape(self):
         srv = self.start_server()
         st = srv.request("GET", "/v1/cache/stats")

@@ -428,6 +428,24 @@ class StoreTest(unittest.TestCase):
         self.assertIn(r2.header("X-Cache"), ("postgres", "memory", "redis"))
         self.assertEqual(r1.json()["papers"], r2.json()["papers"])
 
+    def test_delete_cache_empties_l3(self):
+        n = lambda like: int(self.pg.psql(
+            "SELECT count(*) FROM search_cache WHERE key LIKE '%%%s%%'" % like))
+        for q in ("l3 delete one", "l3 delete all"):
+            self.assertEqual(search(self.server, query=q).status, 200)
+        self.assertTrue(wait_for(lambda: n("l3 delete") == 2))
+        r = self.server.request("DELETE", "/v1/cache?query=l3+delete+one")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["deleted"]["postgres"], True)
+        self.assertEqual(n("l3 delete one"), 0)
+        self.assertEqual(n("l3 delete all"), 1)
+        r = self.server.request("DELETE", "/v1/cache")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["postgres"], True)
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM search_cache"), "0")
+        # Asked again, the search is computed, not read from a tier.
+        self.assertEqual(search(self.server, query="l3 delete all").header("X-Cache"), "search")
+
     # -- failures -----------------------------------------------------------------------
 
     def test_statement_timeout_answers_503(self):
