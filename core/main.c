@@ -292,6 +292,10 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         log_write(LOG_ERROR, "cannot start the middleware", LF_STR, "error", mw_err, LF_END);
         return -1;
     }
+    if (a->store && cfg->auth.store_refresh_ms > 0) { /* keys from the api_keys table too */
+        http_mw_expect_store_keys(a->mw);
+        store_on_api_keys(a->store, http_mw_set_store_keys, a->mw);
+    }
     http_server_set_hooks(a->server, http_mw_hooks(a->mw));
     if (config_parse_listen(cfg->listen, host, sizeof host, &port) < 0) {
         log_error("bad listen address '%s'", cfg->listen);

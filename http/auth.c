@@ -83,6 +83,11 @@ static int add_key(http_auth_t *a, const char *hash, size_t hlen, const char *sc
     return 0;
 }
 
+int http_auth_add(http_auth_t *a, const char *sha256hex, const char *scopes)
+{
+    return add_key(a, sha256hex, strlen(sha256hex), scopes, strlen(scopes));
+}
+
 static void trim(const char **s, size_t *len)
 {
     while (*len && isspace((unsigned char)**s)) {

@@ -4,11 +4,12 @@
  * KEY". The configuration holds only each key's SHA-256 (64 hex digits)
  * and scopes, from auth.keys ("sha256hex:read+admin,sha256hex:read") and
  * auth.keys_file (lines "sha256hex read,admin"; '#' starts a comment).
+ * The store adds the keys of its api_keys table (store/store.h
+ * store_on_api_keys), as a second set the middleware replaces whole.
  * A presented key is hashed and compared with every stored hash in
  * constant time (CRYPTO_memcmp, no early exit), so timing says nothing of
  * which bytes matched. Scopes: "read" (searches, papers, providers) and
- * "admin" (cache invalidation, provider changes; implies read).
- * The store's api_keys table is not read yet (see docs/operations-metrics.md). */
+ * "admin" (cache invalidation, provider changes; implies read). */
 #ifndef SF_HTTP_AUTH_H
 #define SF_HTTP_AUTH_H
 
@@ -27,6 +28,10 @@ typedef struct http_auth http_auth_t;
  * entry. */
 http_auth_t *http_auth_new(const char *keys, const char *keys_file, char *err, size_t errlen);
 void http_auth_free(http_auth_t *a);
+
+/* Adds a key by its SHA-256 (64 hex digits) and its scopes ("read,admin").
+ * Returns 0, or -1 when either is malformed or out of memory. */
+int http_auth_add(http_auth_t *a, const char *sha256hex, const char *scopes);
 
 /* Number of keys loaded. */
 size_t http_auth_count(const http_auth_t *a);

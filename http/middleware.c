@@ -18,7 +18,9 @@
 struct http_mw {
     const sf_config_t *cfg;
     http_hooks_t hooks;
-    http_auth_t *auth;
+    http_auth_t *auth;       /* from the configuration */
+    http_auth_t *store_keys; /* from the store's api_keys table, once loaded */
+    bool store_keys_expected;
     http_cors_t *cors;
     http_cidr_t *trusted;
     size_t ntrusted;
@@ -44,6 +46,12 @@ static bool needs_admin(const http_req_t *req)
     if (req->method == HTTP_M_DELETE && strncmp(r, "/v1/cache", 9) == 0) return true;
     if (req->method == HTTP_M_PUT && strcmp(r, "/v1/providers/{name}") == 0) return true;
     return strncmp(r, "/v1/admin", 9) == 0;
+}
+
+/* The scopes of a presented key, whichever set holds it. */
+static unsigned key_scopes(const http_mw_t *mw, const char *key, size_t len)
+{
+    return http_auth_check(mw->auth, key, len) | http_auth_check(mw->store_keys, key, len);
 }
 
 /* The client's identity for the rate limit: its key when valid, else its
@@ -94,9 +102,16 @@ static bool mw_before(void *ctx, http_req_t *req)
     /* Keys. */
     size_t klen;
     const char *key = http_auth_key_of(req, &klen);
-    unsigned scopes = key ? http_auth_check(mw->auth, key, klen) : 0;
-    bool guarded = cfg->auth.required || http_auth_count(mw->auth) > 0;
+    unsigned scopes = key ? key_scopes(mw, key, klen) : 0;
+    bool guarded = cfg->auth.required || http_auth_count(mw->auth) > 0 ||
+                   http_auth_count(mw->store_keys) > 0;
     const char *www = "WWW-Authenticate: Bearer realm=\"scifind\"\r\n";
+    if (key && !scopes && mw->store_keys_expected && !mw->store_keys) {
+        /* The key may well be in the table we have not read yet. */
+        http_respond_error_h(req, 503, "Retry-After: 1\r\n", "service_unavailable",
+                             "the API keys are not loaded from the store yet");
+        return true;
+    }
     if (key && !scopes && guarded) {
         metrics_count(METRIC_UNAUTHORIZED);
         http_respond_error_h(req, 401, www, "unauthorized", "the API key is not valid");
@@ -165,7 +180,7 @@ static const char *mw_headers(void *ctx, http_req_t *req)
         !is_open_route(req->route) && req->method != HTTP_M_OPTIONS) {
         size_t klen;
         const char *key = http_auth_key_of(req, &klen);
-        unsigned scopes = key ? http_auth_check(mw->auth, key, klen) : 0;
+        unsigned scopes = key ? key_scopes(mw, key, klen) : 0;
         uint64_t ck = client_key(mw, req, scopes);
         http_limit_verdict_t v;
         if (ck) {
@@ -208,7 +223,8 @@ http_mw_t *http_mw_new(const sf_config_t *cfg, char *err, size_t errlen)
         goto fail;
     }
     if (cfg->auth.required && http_auth_count(mw->auth) == 0)
-        log_warn("auth.required is set but no key is configured: every request gets 401");
+        log_warn("auth.required is set but auth.keys and auth.keys_file are empty: only keys of "
+                 "the store's api_keys table can pass");
     http_compress_configure(cfg->compression.enabled, (size_t)cfg->compression.min_bytes,
                             (int)cfg->compression.level);
     if (metrics_attach() < 0)
@@ -221,6 +237,21 @@ fail:
     return NULL;
 }
 
+void http_mw_expect_store_keys(http_mw_t *mw)
+{
+    mw->store_keys_expected = true;
+}
+
+void http_mw_set_store_keys(void *mw_, http_auth_t *keys)
+{
+    http_mw_t *mw = mw_;
+    if (!mw->store_keys)
+        log_write(LOG_INFO, "API keys loaded from the store", LF_INT, "keys",
+                  (int64_t)http_auth_count(keys), LF_END);
+    http_auth_free(mw->store_keys);
+    mw->store_keys = keys;
+}
+
 const http_hooks_t *http_mw_hooks(http_mw_t *mw)
 {
     return &mw->hooks;
@@ -231,6 +262,7 @@ void http_mw_free(http_mw_t *mw)
     if (!mw) return;
     metrics_detach();
     http_auth_free(mw->auth);
+    http_auth_free(mw->store_keys);
     http_cors_free(mw->cors);
     free(mw->trusted);
     free(mw);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "core/config.h"
+#include "http/auth.h"
 #include "http/server.h"
 
 typedef struct http_mw http_mw_t;
@@ -27,6 +28,14 @@ typedef struct http_mw http_mw_t;
  * parses trusted proxies and origins, claims this worker's metrics slot.
  * Returns it, or NULL with a message in err. */
 http_mw_t *http_mw_new(const sf_config_t *cfg, char *err, size_t errlen);
+
+/* The store will hand over the keys of its api_keys table: until it has,
+ * a key that is not in the configuration gets 503 (not 401). */
+void http_mw_expect_store_keys(http_mw_t *mw);
+
+/* Replaces the store's keys with keys (owned from now on). The signature
+ * of store_on_api_keys()' callback. */
+void http_mw_set_store_keys(void *mw, http_auth_t *keys);
 
 /* The hooks to give http_server_set_hooks(). */
 const http_hooks_t *http_mw_hooks(http_mw_t *mw);

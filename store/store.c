@@ -43,6 +43,8 @@ static const store_stmt_t stmts[STORE_Q_COUNT] = {
     /* TRUNCATE: the table may hold gigabytes of answers; a DELETE would
      * take long and leave it bloated. */
     [STORE_Q_CACHE_CLEAR] = {"sf_cache_clear", "TRUNCATE search_cache"},
+    [STORE_Q_API_KEYS] = {"sf_api_keys", "SELECT key_hash, array_to_string(scopes, ',')"
+                                          " FROM api_keys WHERE revoked_at IS NULL"},
     [STORE_Q_SEARCH] =
         {"sf_search",
          "SELECT scifind_paper_json(p)::text"
@@ -131,6 +133,11 @@ struct store {
     uv_timer_t shutdown_timer;
     uint64_t shutdown_deadline_ns;
     uint64_t next_purge_ns;
+    /* The api_keys table, for the middleware (store_on_api_keys). */
+    void (*keys_cb)(void *data, http_auth_t *keys);
+    void *keys_data;
+    uint64_t next_keys_ns;
+    bool keys_loading;
     int closing; /* handles and pools still closing */
     void (*done)(void *);
     void *done_data;
@@ -313,6 +320,49 @@ static void publish_connections(store_t *st)
     metrics_db_connections(idle, active, connecting, broken);
 }
 
+/* ---- API keys ------------------------------------------------------------- */
+
+#define KEYS_RETRY_NS (1000000000ull) /* after a failed load */
+
+static void on_api_keys(PGresult *res, const char *err, void *data)
+{
+    store_t *st = data;
+    st->keys_loading = false;
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        log_write(LOG_WARN, "store: cannot load API keys; the last ones loaded stay", LF_STR,
+                  "error", err, LF_END);
+        st->next_keys_ns = clock_now_ns() + KEYS_RETRY_NS;
+        return;
+    }
+    char msg[8];
+    http_auth_t *keys = http_auth_new(NULL, NULL, msg, sizeof msg);
+    if (!keys) return;
+    int n = PQntuples(res), bad = 0;
+    for (int i = 0; i < n; i++)
+        if (http_auth_add(keys, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)) < 0) bad++;
+    if (bad)
+        log_write(LOG_WARN, "store: api_keys rows left out (key_hash is not 64 hex digits)",
+                  LF_INT, "rows", (int64_t)bad, LF_END);
+    st->keys_cb(st->keys_data, keys);
+}
+
+static void load_api_keys(store_t *st, uint64_t now)
+{
+    if (!st->keys_cb || st->keys_loading || now < st->next_keys_ns) return;
+    st->next_keys_ns = now + (uint64_t)st->cfg->auth.store_refresh_ms * 1000000u;
+    if (store_pool_send(st->primary, STORE_Q_API_KEYS, 0, NULL, on_api_keys, st))
+        st->keys_loading = true;
+    else
+        st->next_keys_ns = now + KEYS_RETRY_NS;
+}
+
+void store_on_api_keys(store_t *st, void (*cb)(void *data, http_auth_t *keys), void *data)
+{
+    if (st->cfg->auth.store_refresh_ms <= 0) return;
+    st->keys_cb = cb;
+    st->keys_data = data;
+}
+
 static void on_batch_timer(uv_timer_t *t)
 {
     store_t *st = t->data;
@@ -325,6 +375,7 @@ static void on_batch_timer(uv_timer_t *t)
         st->next_purge_ns = now + PURGE_EVERY_NS;
         store_pool_send(st->primary, STORE_Q_CACHE_PURGE, 0, NULL, on_purged, NULL);
     }
+    if (st->state == STORE_RUNNING) load_api_keys(st, now);
 }
 
 /* Steps the shutdown every SHUTDOWN_STEP_MS (from the loop, never inside a

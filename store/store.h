@@ -16,6 +16,7 @@
 #include "core/query.h"
 #include "core/search.h"
 #include "core/search_service.h"
+#include "http/auth.h"
 #include "store/pool.h"
 
 typedef struct store store_t;
@@ -28,6 +29,7 @@ typedef enum {
     STORE_Q_CACHE_PURGE,       /* deletes up to 1000 expired L3 rows */
     STORE_Q_CACHE_DELETE,      /* $1 key_hash: DELETE /v1/cache of one query */
     STORE_Q_CACHE_CLEAR,       /* every L3 row: DELETE /v1/cache */
+    STORE_Q_API_KEYS,          /* -> key_hash, scopes "read,admin" of the live keys */
     STORE_Q_SEARCH,            /* the local provider (reads from here on) */
     STORE_Q_PAPER_BY_ID,       /* $1 id -> one row: paper JSON text */
     STORE_Q_PAPER_BY_DOI,      /* $1 doi */
@@ -93,6 +95,11 @@ store_query_t *store_query(store_t *st, store_stmt_id_t stmt, int nparams,
  * the store is shut down and nothing waits. */
 search_service_t *store_l3_service(store_t *st, search_service_t *next);
 void store_l3_free(search_service_t *svc);
+
+/* Loads the api_keys table's live keys now and every auth.store_refresh,
+ * and hands each full set to cb (which owns it; NULL never). While the
+ * store is unreachable the last set stays in force. */
+void store_on_api_keys(store_t *st, void (*cb)(void *data, http_auth_t *keys), void *data);
 
 /* Drops key's search_cache row, or every row when key is NULL (for DELETE
  * /v1/cache: http_cache_ctx_t.l3_delete, store is a store_t). done(data, ok)

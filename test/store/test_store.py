@@ -216,7 +216,8 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("up to date", r.stdout)
         self.assertEqual(self.schema(), before)
-        self.assertEqual(self.pg.psql("SELECT count(*) FROM schema_migrations"), "1")
+        shipped = len(os.listdir(os.path.join(harness.REPO, "store", "migrations")))
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM schema_migrations"), str(shipped))
 
     def test_migrate_without_dsn_is_refused(self):
         env = dict(os.environ)
@@ -544,6 +545,50 @@ class StoreDownTest(unittest.TestCase):
             if sim is not None:
                 sim.stop()
             pg.close()
+
+
+class ApiKeysTest(unittest.TestCase):
+    """Keys from the api_keys table (migration 0002 adds their scopes):
+    loaded by every worker each auth.store_refresh, kept while PostgreSQL
+    is down."""
+
+    def test_keys_from_the_table(self):
+        pg = pgtmp.Cluster()
+        self.addCleanup(pg.close)
+        pg.init().start().create_db()
+        r = harness.run_cli("migrate", "--set", "pg.dsn=" + pg.dsn, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        sim = Sim()
+        self.addCleanup(sim.stop)
+        settings = dict(SETTINGS, **{"auth.required": "true", "auth.store_refresh": "100ms"})
+        server = harness.Server(workers=0, settings=settings, env=sim.env(pg.dsn)).start()
+        self.addCleanup(server.stop)
+
+        def status(key, method="GET", path="/v1/providers", body=None):
+            return server.request(method, path, {"X-API-Key": key} if key else None, body).status
+
+        # Until the table is read a key cannot be judged: 503, then 401.
+        first = wait_for(lambda: (lambda s: s if s != 503 else None)(status("reader-key")))
+        self.assertEqual(first, 401)
+        for name, scopes in (("reader", "{read}"), ("admin", "{read,admin}")):
+            pg.psql("INSERT INTO api_keys (key_hash, name, scopes) VALUES"
+                    " (encode(sha256(convert_to('%s-key', 'UTF8')), 'hex'), '%s', '%s')"
+                    % (name, name, scopes))
+        self.assertTrue(wait_for(lambda: status("reader-key") == 200 and status("admin-key") == 200))
+        self.assertEqual(status(None), 401)
+        put = ("PUT", "/v1/providers/crossref", b'{"timeout_ms": 3000}')
+        self.assertEqual(status("reader-key", *put), 403)
+        self.assertEqual(status("admin-key", *put), 200)
+        with self.assertRaises(RuntimeError):  # the CHECK of migration 0002
+            pg.psql("INSERT INTO api_keys (key_hash, name, scopes) VALUES ('x', 'y', '{root}')")
+
+        pg.psql("UPDATE api_keys SET revoked_at = now() WHERE name = 'reader'")
+        self.assertTrue(wait_for(lambda: status("reader-key") == 401))
+        # PostgreSQL gone: the keys loaded stay in force.
+        pg.stop()
+        time.sleep(0.5)
+        self.assertEqual(status("admin-key"), 200)
+        self.assertEqual(status("reader-key"), 401)
 
 
 if __name__ == "__main__":
