@@ -138,6 +138,7 @@ struct store {
     void *keys_data;
     uint64_t next_keys_ns;
     bool keys_loading;
+    int keys_failures; /* in a row: only the first is logged as a warning */
     int closing; /* handles and pools still closing */
     void (*done)(void *);
     void *done_data;
@@ -329,11 +330,13 @@ static void on_api_keys(PGresult *res, const char *err, void *data)
     store_t *st = data;
     st->keys_loading = false;
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        log_write(LOG_WARN, "store: cannot load API keys; the last ones loaded stay", LF_STR,
-                  "error", err, LF_END);
+        log_write(st->keys_failures++ ? LOG_DEBUG : LOG_WARN,
+                  "store: cannot load API keys; the last ones loaded stay", LF_STR, "error", err,
+                  LF_END);
         st->next_keys_ns = clock_now_ns() + KEYS_RETRY_NS;
         return;
     }
+    st->keys_failures = 0;
     char msg[8];
     http_auth_t *keys = http_auth_new(NULL, NULL, msg, sizeof msg);
     if (!keys) return;
