@@ -20,6 +20,9 @@
 #define POLL_MS 1000
 #define TIMEOUTS_TO_DROP 2 /* deadlines in a row without a reply: the link is dropped */
 #define NOTE_SLOTS 256     /* distinct queries counted between two flushes */
+#define SCRIPTS 4          /* distinct Lua scripts run through cache_redis_eval() */
+#define EVAL_ARGS 8        /* keys + arguments of one script call */
+#define EVAL_INTS 8        /* integers of a script's reply handed on */
 
 typedef struct l2 l2_t;
 
@@ -118,6 +121,12 @@ struct l2 {
     note_slot_t notes[NOTE_SLOTS];
     size_t warm_running;
     struct warm_job *warm_jobs;
+    /* scripts: known by their source's address; sha once SCRIPT LOAD told it */
+    struct {
+        const char *source;
+        char sha[41];
+        bool loading;
+    } scripts[SCRIPTS];
 };
 
 static void link_step(l2_t *l);
@@ -158,7 +167,8 @@ static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *privdata)
     if (c->state == CMD_SENT) {
         c->state = CMD_ANSWERED;
         if (r) c->l->timeouts_in_a_row = 0;
-        if (r && r->type == REDIS_REPLY_ERROR) {
+        /* NOSCRIPT is expected after a restart: cache_redis_eval() sends the source */
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) != 0) {
             log_write(LOG_WARN, "redis error reply", LF_STR, "error", r->str, LF_END);
             c->l->st.errors++;
         }
@@ -717,6 +727,7 @@ static void flush_notes(l2_t *l)
 
 static void poll_tick(l2_t *l)
 {
+    if (!l->next) return; /* a link without the tier (cache_redis_link) */
     char key[128], from[32];
     snprintf(key, sizeof key, "%sversion", l->cfg->redis.key_prefix);
     const char *a[] = {"GET", key};
@@ -997,6 +1008,110 @@ static void on_warm_timer(uv_timer_t *t)
     cmd_sendv(l, on_warm_lock, NULL, 6, a);
 }
 
+/* ---- scripts ----------------------------------------------------------------- */
+
+/* One script call: EVALSHA, then EVAL with the same arguments on NOSCRIPT. */
+typedef struct eval_op {
+    int script;
+    bool retried;
+    int nkeys, argc;
+    char *argv[EVAL_ARGS]; /* copies, in the op's own allocation */
+    cache_redis_eval_fn done;
+    void *data;
+} eval_op_t;
+
+static int eval_send(l2_t *l, eval_op_t *op);
+
+static void on_script_load(l2_t *l, redisReply *r, void *data)
+{
+    int i = (int)(intptr_t)data;
+    l->scripts[i].loading = false;
+    if (r && r->type == REDIS_REPLY_STRING && r->len == 40) memcpy(l->scripts[i].sha, r->str, 41);
+}
+
+/* The slot of script (claimed on first use), or -1 when the table is full. */
+static int script_slot(l2_t *l, const char *script)
+{
+    for (int i = 0; i < SCRIPTS; i++) {
+        if (l->scripts[i].source == script) return i;
+        if (!l->scripts[i].source) {
+            l->scripts[i].source = script;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void on_eval_reply(l2_t *l, redisReply *r, void *data)
+{
+    eval_op_t *op = data;
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 && !op->retried) {
+        op->retried = true; /* Redis restarted or flushed its scripts: EVAL loads it again */
+        if (eval_send(l, op) == 0) return;
+        r = NULL;
+    }
+    long long ints[EVAL_INTS];
+    int n = -1;
+    if (r && r->type == REDIS_REPLY_INTEGER) {
+        ints[0] = r->integer;
+        n = 1;
+    } else if (r && r->type == REDIS_REPLY_ARRAY) {
+        for (n = 0; n < (int)r->elements && n < EVAL_INTS; n++) {
+            if (r->element[n]->type != REDIS_REPLY_INTEGER) break;
+            ints[n] = r->element[n]->integer;
+        }
+    }
+    op->done(op->data, n >= 0 ? ints : NULL, n);
+    free(op);
+}
+
+/* Sends op: EVALSHA when the script's SHA1 is known and op was not refused
+ * it, else EVAL (and SCRIPT LOAD once, to learn the SHA1). Returns 0, or -1
+ * when the link cannot send (on_eval_reply will not run). */
+static int eval_send(l2_t *l, eval_op_t *op)
+{
+    const char *script = l->scripts[op->script].source;
+    char *sha = l->scripts[op->script].sha;
+    bool by_sha = sha[0] && !op->retried;
+    if (!sha[0] && !l->scripts[op->script].loading) {
+        const char *load[] = {"SCRIPT", "LOAD", script};
+        if (cmd_sendv(l, on_script_load, (void *)(intptr_t)op->script, 3, load) == 0)
+            l->scripts[op->script].loading = true;
+    }
+    char nkeys[16];
+    snprintf(nkeys, sizeof nkeys, "%d", op->nkeys);
+    const char *argv[3 + EVAL_ARGS] = {by_sha ? "EVALSHA" : "EVAL", by_sha ? sha : script, nkeys};
+    for (int i = 0; i < op->argc; i++)
+        argv[3 + i] = op->argv[i];
+    return cmd_sendv(l, on_eval_reply, op, 3 + op->argc, argv);
+}
+
+int cache_redis_eval(void *svc, const char *script, int nkeys, int argc, const char **argv,
+                     cache_redis_eval_fn done, void *data)
+{
+    l2_t *l = svc;
+    if (l->state != LINK_READY || argc > EVAL_ARGS || nkeys > argc) return -1;
+    int slot = script_slot(l, script);
+    if (slot < 0) return -1;
+    size_t bytes = sizeof(eval_op_t);
+    for (int i = 0; i < argc; i++)
+        bytes += strlen(argv[i]) + 1;
+    eval_op_t *op = malloc(bytes);
+    if (!op) return -1;
+    *op = (eval_op_t){.script = slot, .nkeys = nkeys, .argc = argc, .done = done, .data = data};
+    char *p = (char *)(op + 1);
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]) + 1;
+        op->argv[i] = memcpy(p, argv[i], n);
+        p += n;
+    }
+    if (eval_send(l, op) < 0) {
+        free(op);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the link as a whole ------------------------------------------------------- */
 
 int cache_redis_parse_url(const char *url, char *host, size_t hostlen, int *port, char *user,
@@ -1081,12 +1196,17 @@ search_service_t *cache_redis_service(search_service_t *next, uv_loop_t *loop,
     uv_timer_init(loop, &l->warm_timer);
     l->warm_timer.data = l;
     l->open_handles = 2;
-    if (cfg->cache.warm_top > 0 && cfg->cache.warm_interval_ms > 0)
+    if (next && cfg->cache.warm_top > 0 && cfg->cache.warm_interval_ms > 0)
         uv_timer_start(&l->warm_timer, on_warm_timer, (uint64_t)cfg->cache.warm_interval_ms,
                        (uint64_t)cfg->cache.warm_interval_ms);
     l->state = LINK_CONNECTING;
     link_step(l);
     return &l->svc;
+}
+
+search_service_t *cache_redis_link(uv_loop_t *loop, const sf_config_t *cfg)
+{
+    return cache_redis_service(NULL, loop, cfg);
 }
 
 void cache_redis_set_hooks(search_service_t *svc, void (*flush)(void *ctx),

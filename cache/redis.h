@@ -34,6 +34,26 @@
 search_service_t *cache_redis_service(search_service_t *next, uv_loop_t *loop,
                                       const sf_config_t *cfg);
 
+/* The same link without the tier (no next, no warming, no poll), for the
+ * client rate limit when cache.enabled is off but redis.url is set: only
+ * cache_redis_eval(), the state and the free/discard calls apply to it. */
+search_service_t *cache_redis_link(uv_loop_t *loop, const sf_config_t *cfg);
+
+/* What a script's reply becomes: its integers (an integer reply is one, an
+ * array gives its leading integers, at most 8), or ints NULL and n -1 when
+ * Redis failed, answered an error or missed redis.command_timeout. */
+typedef void (*cache_redis_eval_fn)(void *data, const long long *ints, int n);
+
+/* Runs a Lua script on the link (svc: an L2 service or a cache_redis_link)
+ * with nkeys keys first among its argc (at most 8) arguments, under the same
+ * deadline as every command. The script is known by its address (pass a
+ * static string): EVALSHA once SCRIPT LOAD told its SHA1, EVAL before, and
+ * EVAL again when Redis answers NOSCRIPT (restarted, flushed). done(data,
+ * ...) runs exactly once, later, unless this returns -1 (the link is not
+ * ready, or out of memory): then done is never called. */
+int cache_redis_eval(void *svc, const char *script, int nkeys, int argc, const char **argv,
+                     cache_redis_eval_fn done, void *data);
+
 /* Hooks for the tier above (L1 of this worker): flush runs when the
  * version changed (another worker or machine deleted everything), drop
  * runs with a query key deleted elsewhere. Either may be NULL. */
