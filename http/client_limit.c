@@ -195,25 +195,32 @@ void http_bucket_take(shm_client_bucket_t *b, double rate, double burst, int64_t
     v->limit = (long)burst;
     v->allowed = b->tokens >= 1.0;
     if (v->allowed && consume) b->tokens -= 1.0;
-    v->remaining = (long)floor(b->tokens);
+    /* tokens below 0: a debt told by the instance-wide bucket (http_bucket_fold) */
+    v->remaining = b->tokens > 0 ? (long)floor(b->tokens) : 0;
     v->reset_s = (long)ceil((burst - b->tokens) / rate);
     v->retry_after = v->allowed ? 0 : (long)ceil((1.0 - b->tokens) / rate);
     if (!v->allowed && v->retry_after < 1) v->retry_after = 1;
 }
 
-void http_client_limit(shm_client_bucket_t *table, size_t nslots, pthread_mutex_t *lock,
-                       uint64_t key, double rate, double burst, int64_t now_ns, bool consume,
-                       http_limit_verdict_t *v)
+void http_bucket_fold(shm_client_bucket_t *b, double rate, double burst, int64_t now_ns,
+                      double shared_tokens)
+{
+    http_limit_verdict_t v;
+    http_bucket_take(b, rate, burst, now_ns, false, &v); /* refilled up to now */
+    if (shared_tokens < -burst) shared_tokens = -burst;
+    if (shared_tokens < b->tokens) b->tokens = shared_tokens;
+}
+
+/* The entry of client key in table, taken (full bucket) when it has none.
+ * Under the table's lock. */
+static shm_client_bucket_t *entry_of(shm_client_bucket_t *table, size_t nslots, uint64_t key,
+                                     double rate, double burst, int64_t now_ns)
 {
     size_t start = (size_t)(key % nslots);
-    if (lock) shm_lock(lock);
-    shm_client_bucket_t *hit = NULL, *spare = NULL, *oldest = NULL;
+    shm_client_bucket_t *spare = NULL, *oldest = NULL;
     for (size_t i = 0; i < CLIENT_PROBES && i < nslots; i++) {
         shm_client_bucket_t *b = &table[(start + i) % nslots];
-        if (b->key == key) {
-            hit = b;
-            break;
-        }
+        if (b->key == key) return b;
         if (!spare) {
             /* Free, or refilled to full by now: as good as free. */
             double t = b->tokens + (double)(now_ns - b->refilled_ns) / 1e9 * rate;
@@ -221,14 +228,74 @@ void http_client_limit(shm_client_bucket_t *table, size_t nslots, pthread_mutex_
         }
         if (!oldest || b->refilled_ns < oldest->refilled_ns) oldest = b;
     }
-    if (!hit) {
-        hit = spare ? spare : oldest;
-        hit->key = key;
-        hit->tokens = burst;
-        hit->refilled_ns = now_ns;
-    }
-    http_bucket_take(hit, rate, burst, now_ns, consume, v);
+    shm_client_bucket_t *e = spare ? spare : oldest;
+    e->key = key;
+    e->tokens = burst;
+    e->refilled_ns = now_ns;
+    return e;
+}
+
+void http_client_limit(shm_client_bucket_t *table, size_t nslots, pthread_mutex_t *lock,
+                       uint64_t key, double rate, double burst, int64_t now_ns, bool consume,
+                       http_limit_verdict_t *v)
+{
+    if (lock) shm_lock(lock);
+    http_bucket_take(entry_of(table, nslots, key, rate, burst, now_ns), rate, burst, now_ns,
+                     consume, v);
     if (lock) shm_unlock(lock);
+}
+
+void http_client_limit_fold(shm_client_bucket_t *table, size_t nslots, pthread_mutex_t *lock,
+                            uint64_t key, double rate, double burst, int64_t now_ns,
+                            double shared_tokens)
+{
+    if (lock) shm_lock(lock);
+    http_bucket_fold(entry_of(table, nslots, key, rate, burst, now_ns), rate, burst, now_ns,
+                     shared_tokens);
+    if (lock) shm_unlock(lock);
+}
+
+/* KEYS[1]: the client's bucket, a hash {t: tokens, at: microseconds of the
+ * last refill}. ARGV: rate (tokens/s), burst. Redis's own clock, so that
+ * instances need no synchronised clocks. It always takes a token: the
+ * instance has admitted the request already; the bucket may go into debt
+ * (down to -burst) so that what was admitted over the limit is paid back
+ * and the long-run rate holds. It vanishes once it would be full again.
+ * Returns the tokens left, in thousandths. */
+const char http_client_limit_script[] =
+    "if redis.replicate_commands then redis.replicate_commands() end\n"
+    "local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local now = redis.call('TIME')\n"
+    "now = tonumber(now[1]) * 1000000 + tonumber(now[2])\n"
+    "local b = redis.call('HMGET', KEYS[1], 't', 'at')\n"
+    "local tokens, at = tonumber(b[1]), tonumber(b[2])\n"
+    "if not tokens or not at then tokens, at = burst, now end\n"
+    "if now > at then\n"
+    "  tokens = math.min(burst, tokens + (now - at) * rate / 1000000)\n"
+    "  at = now\n"
+    "end\n"
+    "tokens = math.max(tokens - 1, -burst)\n"
+    "redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens),\n"
+    "           'at', string.format('%.17g', at))\n"
+    "redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)\n"
+    "return math.floor(tokens * 1000)\n";
+
+int http_client_limit_share(const http_limit_shared_t *sh, const char *prefix, uint64_t key,
+                            long rate, long burst, http_eval_done_fn done, void *data)
+{
+    char rkey[192], r[24], b[24];
+    snprintf(rkey, sizeof rkey, "%srl:%016llx", prefix, (unsigned long long)key);
+    snprintf(r, sizeof r, "%ld", rate);
+    snprintf(b, sizeof b, "%ld", burst);
+    const char *argv[] = {rkey, r, b};
+    return sh->eval(sh->ctx, http_client_limit_script, 1, 3, argv, done, data);
+}
+
+int http_client_limit_shared_tokens(const long long *ints, int n, double *tokens)
+{
+    if (!ints || n < 1) return -1;
+    *tokens = (double)ints[0] / 1000.0;
+    return 0;
 }
 
 uint64_t http_client_key(const char *kind, const char *id, size_t len)

@@ -64,6 +64,53 @@ void http_client_limit(shm_client_bucket_t *table, size_t nslots, pthread_mutex_
                        uint64_t key, double rate, double burst, int64_t now_ns, bool consume,
                        http_limit_verdict_t *v);
 
+/* The same, and then lowers the bucket to shared_tokens (the instance-wide
+ * bucket's tokens, told by Redis) when that is less: a client spread over
+ * several instances is refused here too. shared_tokens may be negative (a
+ * debt, floored at -burst): then more than one token's time passes before
+ * the next request. */
+void http_bucket_fold(shm_client_bucket_t *b, double rate, double burst, int64_t now_ns,
+                      double shared_tokens);
+
+/* http_bucket_fold() on client key's bucket in table, under lock (NULL: no
+ * lock). A client without an entry gets one. */
+void http_client_limit_fold(shm_client_bucket_t *table, size_t nslots, pthread_mutex_t *lock,
+                            uint64_t key, double rate, double burst, int64_t now_ns,
+                            double shared_tokens);
+
+/* ---- across instances: the same bucket in Redis ---------------------------
+ *
+ * Each request admitted here is also taken, asynchronously, from the
+ * client's bucket in Redis (<redis.key_prefix>rl:<key as 16 hex digits>),
+ * by one atomic Lua script on Redis's clock; the tokens it leaves are
+ * folded into this group's bucket (http_client_limit_fold). No request
+ * waits for Redis; over-admission is bounded by what each instance admits
+ * while its verdicts are in flight (docs/operations-metrics.md). */
+
+/* What the script's reply becomes (cache_redis_eval_fn's shape): integers,
+ * or ints NULL and n -1 on failure. */
+typedef void (*http_eval_done_fn)(void *data, const long long *ints, int n);
+
+/* Where scripts run, as main.c wires it (cache_redis_eval on a Redis link).
+ * eval returns 0 when done will be called, -1 when it will not. */
+typedef struct http_limit_shared {
+    void *ctx;
+    int (*eval)(void *ctx, const char *script, int nkeys, int argc, const char **argv,
+                http_eval_done_fn done, void *data);
+} http_limit_shared_t;
+
+/* The token-bucket script (one take; returns the tokens left x 1000). */
+extern const char http_client_limit_script[];
+
+/* Sends one take of client key to the instance-wide bucket. Returns eval's
+ * answer: 0 (done runs later) or -1. */
+int http_client_limit_share(const http_limit_shared_t *sh, const char *prefix, uint64_t key,
+                            long rate, long burst, http_eval_done_fn done, void *data);
+
+/* Reads the script's reply: the tokens left. Returns 0, or -1 for a failed
+ * call. */
+int http_client_limit_shared_tokens(const long long *ints, int n, double *tokens);
+
 /* A 64-bit hash of a client's identity (never 0). */
 uint64_t http_client_key(const char *kind, const char *id, size_t len);
 

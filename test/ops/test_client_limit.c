@@ -113,4 +113,104 @@ TEST(full_table_evicts_instead_of_refusing)
     }
 }
 
+TEST(fold_lowers_the_bucket_to_the_instance_wide_tokens)
+{
+    shm_client_bucket_t b = {.key = 1, .tokens = 4, .refilled_ns = SEC};
+    http_limit_verdict_t v;
+    http_bucket_fold(&b, 1.0, 4.0, SEC, 0.5); /* the other instances spent the rest */
+    http_bucket_take(&b, 1.0, 4.0, SEC, true, &v);
+    ASSERT(!v.allowed);
+    ASSERT_EQ(v.remaining, 0);
+    ASSERT_EQ(v.retry_after, 1);
+    http_bucket_fold(&b, 1.0, 4.0, SEC, 3.0); /* never raised: this group's takes count too */
+    http_bucket_take(&b, 1.0, 4.0, SEC, false, &v);
+    ASSERT(!v.allowed);
+}
+
+TEST(fold_refills_first_then_lowers)
+{
+    shm_client_bucket_t b = {.key = 1, .tokens = 0, .refilled_ns = SEC};
+    http_limit_verdict_t v;
+    /* 2 s later the bucket holds 2 tokens; Redis says 1.5 are left. */
+    http_bucket_fold(&b, 1.0, 4.0, 3 * SEC, 1.5);
+    http_bucket_take(&b, 1.0, 4.0, 3 * SEC, true, &v);
+    ASSERT(v.allowed);
+    ASSERT_EQ(v.remaining, 0);
+}
+
+TEST(fold_keeps_a_debt_down_to_minus_burst)
+{
+    shm_client_bucket_t b = {.key = 1, .tokens = 2, .refilled_ns = SEC};
+    http_limit_verdict_t v;
+    /* Over-admitted elsewhere: 3 tokens owed, at 1/s the next token is 4 s away. */
+    http_bucket_fold(&b, 1.0, 4.0, SEC, -3.0);
+    http_bucket_take(&b, 1.0, 4.0, SEC, true, &v);
+    ASSERT(!v.allowed);
+    ASSERT_EQ(v.remaining, 0); /* the header never goes negative */
+    ASSERT_EQ(v.retry_after, 4);
+    ASSERT_EQ(v.reset_s, 7);
+    http_bucket_fold(&b, 1.0, 4.0, SEC, -100.0); /* floored: at most a burst owed */
+    http_bucket_take(&b, 1.0, 4.0, SEC, true, &v);
+    ASSERT_EQ(v.retry_after, 5);
+}
+
+TEST(table_fold_reaches_the_clients_entry_or_makes_one)
+{
+    shm_client_bucket_t table[64];
+    memset(table, 0, sizeof table);
+    http_limit_verdict_t v;
+    http_client_limit(table, 64, NULL, 7, 1.0, 3.0, SEC, true, &v);
+    ASSERT_EQ(v.remaining, 2);
+    http_client_limit_fold(table, 64, NULL, 7, 1.0, 3.0, SEC, 0.0);
+    http_client_limit(table, 64, NULL, 7, 1.0, 3.0, SEC, true, &v);
+    ASSERT(!v.allowed);
+    /* A client this group never saw (or evicted): refused at once all the same. */
+    http_client_limit_fold(table, 64, NULL, 8, 1.0, 3.0, SEC, -1.0);
+    http_client_limit(table, 64, NULL, 8, 1.0, 3.0, SEC, true, &v);
+    ASSERT(!v.allowed);
+    ASSERT_EQ(v.retry_after, 2);
+}
+
+TEST(shared_reply_is_thousandths_of_tokens)
+{
+    double t = 99;
+    long long ok[] = {-1500};
+    ASSERT_EQ(http_client_limit_shared_tokens(ok, 1, &t), 0);
+    ASSERT_DBL_EQ(t, -1.5);
+    ASSERT_EQ(http_client_limit_shared_tokens(NULL, -1, &t), -1); /* no verdict */
+    ASSERT_EQ(http_client_limit_shared_tokens(ok, 0, &t), -1);
+}
+
+/* What main.c wires: the script, its key and arguments reach eval. */
+static const char *seen_script, *seen_argv[3];
+static int seen_nkeys, seen_argc;
+
+static int fake_eval(void *ctx, const char *script, int nkeys, int argc, const char **argv,
+                     http_eval_done_fn done, void *data)
+{
+    (void)ctx, (void)done, (void)data;
+    seen_script = script;
+    seen_nkeys = nkeys;
+    seen_argc = argc;
+    for (int i = 0; i < argc && i < 3; i++)
+        seen_argv[i] = strdup(argv[i]);
+    return 0;
+}
+
+TEST(share_sends_the_script_on_the_clients_key)
+{
+    http_limit_shared_t sh = {.eval = fake_eval};
+    ASSERT_EQ(http_client_limit_share(&sh, "sf:", 0xabcull, 5, 20, NULL, NULL), 0);
+    ASSERT_PTR_EQ(seen_script, http_client_limit_script);
+    ASSERT_STR_CONTAINS(seen_script, "redis.call('TIME')");
+    ASSERT_STR_CONTAINS(seen_script, "PEXPIRE");
+    ASSERT_EQ(seen_nkeys, 1);
+    ASSERT_EQ(seen_argc, 3);
+    ASSERT_STR_EQ(seen_argv[0], "sf:rl:0000000000000abc");
+    ASSERT_STR_EQ(seen_argv[1], "5");
+    ASSERT_STR_EQ(seen_argv[2], "20");
+    for (int i = 0; i < 3; i++)
+        free((void *)seen_argv[i]);
+}
+
 TEST_MAIN()
