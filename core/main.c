@@ -24,6 +24,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "providers/fanout.h"
+#include "store/keys.h"
 #include "store/migrate.h"
 #include "store/store.h"
 
@@ -52,6 +53,12 @@ static void usage(FILE *f)
             "  scifind serve [options]        run the service\n"
             "  scifind config check FILE      validate a configuration file and exit\n"
             "  scifind migrate [options]      apply the PostgreSQL schema migrations (pg.dsn)\n"
+            "  scifind keys add NAME [--scopes read|admin|read,admin] [options]\n"
+            "                                 make an API key in the store (pg.dsn), print it once\n"
+            "  scifind keys list [options]    the store's API keys: names, scopes, dates\n"
+            "  scifind keys revoke NAME [options]\n"
+            "                                 revoke an API key; workers drop it within\n"
+            "                                 auth.store_refresh\n"
             "  scifind config keys            list every configuration key\n"
             "  scifind config reference       the same as a Markdown table, with meanings\n"
             "  scifind --help | --version\n"
@@ -429,27 +436,104 @@ out:
     return rc;
 }
 
-/* `scifind migrate [--config FILE] [--set KEY=VALUE]...`: the schema, now. */
-static int cmd_migrate(int argc, char **argv)
+/* The configuration of a command that talks to the store (migrate, keys):
+ * the options of serve, and pg.dsn required. Returns 0, or -1 after saying
+ * why on stderr. */
+static int store_command_config(const char *cmd, int argc, char **argv, sf_config_t *cfg)
 {
     flags_t fl = {0};
-    sf_config_t cfg;
-    char err[1024];
-    int rc = 2;
+    char err[512];
+    int rc = -1;
     if (parse_flags(argc, argv, &fl) < 0) goto out;
-    if (load_config(&cfg, err, sizeof err, &fl) < 0) {
+    if (load_config(cfg, err, sizeof err, &fl) < 0) {
         fprintf(stderr, "scifind: configuration error: %s\n", err);
         goto out;
     }
-    if (!cfg.pg.dsn[0]) {
-        fprintf(stderr, "scifind: migrate needs pg.dsn (SCIFIND_PG_DSN or --set pg.dsn=...)\n");
+    if (!cfg->pg.dsn[0]) {
+        fprintf(stderr, "scifind: %s needs pg.dsn (SCIFIND_PG_DSN or --set pg.dsn=...)\n", cmd);
         goto out;
     }
-    rc = store_migrate(cfg.pg.dsn, stdout, err, sizeof err) < 0 ? 1 : 0;
-    if (rc) fprintf(stderr, "scifind: migrate: %s\n", err);
+    rc = 0;
 out:
     free_flags(&fl);
     return rc;
+}
+
+/* `scifind migrate [--config FILE] [--set KEY=VALUE]...`: the schema, now. */
+static int cmd_migrate(int argc, char **argv)
+{
+    sf_config_t cfg;
+    char err[1024];
+    if (store_command_config("migrate", argc, argv, &cfg) < 0) return 2;
+    if (store_migrate(cfg.pg.dsn, stdout, err, sizeof err) >= 0) return 0;
+    fprintf(stderr, "scifind: migrate: %s\n", err);
+    return 1;
+}
+
+static int keys_usage(void)
+{
+    fprintf(stderr, "usage: scifind keys add NAME [--scopes read|admin|read,admin] [options]\n"
+                    "       scifind keys list [options]\n"
+                    "       scifind keys revoke NAME [options]\n"
+                    "options: --config FILE, --set KEY=VALUE (pg.dsn, as for migrate)\n");
+    return 2;
+}
+
+/* `scifind keys add NAME [--scopes S] | list | revoke NAME`, then the
+ * options of migrate. add prints the key alone on stdout (for scripts:
+ * KEY=$(scifind keys add NAME)), what to do with it on stderr. */
+static int cmd_keys(int argc, char **argv)
+{
+    const char *sub = argc > 0 ? argv[0] : "";
+    bool add = strcmp(sub, "add") == 0, revoke = strcmp(sub, "revoke") == 0;
+    if (!add && !revoke && strcmp(sub, "list") != 0) return keys_usage();
+    const char *name = NULL, *scopes = "read";
+    int first = 1;
+    if (add || revoke) {
+        if (argc < 2 || argv[1][0] == '-') return keys_usage();
+        name = argv[1];
+        first = 2;
+    }
+    char *rest[128];
+    int nrest = 0;
+    for (int i = first; i < argc; i++) {
+        if (add && strcmp(argv[i], "--scopes") == 0 && i + 1 < argc)
+            scopes = argv[++i];
+        else if (add && strncmp(argv[i], "--scopes=", 9) == 0)
+            scopes = argv[i] + 9;
+        else if (nrest < (int)(sizeof rest / sizeof rest[0]))
+            rest[nrest++] = argv[i];
+        else
+            return keys_usage();
+    }
+    sf_config_t cfg;
+    char err[1024];
+    if (store_command_config("keys", nrest, rest, &cfg) < 0) return 2;
+    if (add) {
+        char key[STORE_KEY_SIZE];
+        if (store_keys_add(cfg.pg.dsn, name, scopes, key, err, sizeof err) < 0) goto fail;
+        printf("%s\n", key);
+        fprintf(stderr, "scifind: key '%s' added; it is shown this once, only its hash is kept\n",
+                name);
+        if (cfg.auth.store_refresh_ms <= 0)
+            fprintf(stderr, "scifind: warning: auth.store_refresh is 0 here, so servers with this "
+                            "configuration do not read the store's keys\n");
+        return 0;
+    }
+    if (revoke) {
+        int r = store_keys_revoke(cfg.pg.dsn, name, err, sizeof err);
+        if (r < 0) goto fail;
+        if (r == 0) {
+            fprintf(stderr, "scifind: no live key is called '%s'\n", name);
+            return 1;
+        }
+        printf("revoked %s\n", name);
+        return 0;
+    }
+    if (store_keys_list(cfg.pg.dsn, stdout, err, sizeof err) >= 0) return 0;
+fail:
+    fprintf(stderr, "scifind: keys %s: %s\n", sub, err);
+    return 1;
 }
 
 static int cmd_config(int argc, char **argv)
@@ -496,6 +580,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 2, argv + 2);
+    if (strcmp(cmd, "keys") == 0) return cmd_keys(argc - 2, argv + 2);
     fprintf(stderr, "scifind: unknown command '%s' (see scifind --help)\n", cmd);
     return 2;
 }

@@ -19,17 +19,25 @@ static int exec_ok(PGconn *c, const char *sql, char *err, size_t errlen, const c
     return rc;
 }
 
-int store_migrate(const char *dsn, FILE *out, char *err, size_t errlen)
+PGconn *store_connect_blocking(const char *dsn, const char *app, char *err, size_t errlen)
 {
+    /* expand_dbname: "dbname" may hold a whole conninfo or URI. */
     const char *keys[] = {"dbname", "application_name", NULL};
-    const char *vals[] = {dsn, "scifind-migrate", NULL};
+    const char *vals[] = {dsn, app, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
-    int applied = 0;
     if (!c || PQstatus(c) != CONNECTION_OK) {
         snprintf(err, errlen, "cannot connect: %s", c ? PQerrorMessage(c) : "out of memory");
         PQfinish(c);
-        return -1;
+        return NULL;
     }
+    return c;
+}
+
+int store_migrate(const char *dsn, FILE *out, char *err, size_t errlen)
+{
+    PGconn *c = store_connect_blocking(dsn, "scifind-migrate", err, errlen);
+    int applied = 0;
+    if (!c) return -1;
     if (exec_ok(c, "SET client_min_messages = warning", err, errlen, "set") < 0 ||
         exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err, errlen, "lock") < 0 ||
         exec_ok(c,

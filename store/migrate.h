@@ -7,6 +7,7 @@
 #ifndef SF_STORE_MIGRATE_H
 #define SF_STORE_MIGRATE_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -18,6 +19,10 @@ typedef struct store_migration {
 
 extern const store_migration_t store_migrations[];
 extern const size_t store_nmigrations;
+
+/* A blocking connection to dsn (a conninfo string or URI) named app in
+ * pg_stat_activity. Returns it, or NULL with a message in err. */
+PGconn *store_connect_blocking(const char *dsn, const char *app, char *err, size_t errlen);
 
 /* Connects to dsn and applies the migrations not yet recorded, serialised
  * with other migrators by an advisory lock. Reports each step to out (may

@@ -17,6 +17,15 @@ in tearDownClass, failing the class when the server exited non-zero or its
 log holds a sanitizer report. Tests that need their own server (signals,
 process model) use `Server` directly, usually through `self.start_server()`
 which stops and checks it at the test's cleanup.
+
+Through NGINX: with SF_VIA_NGINX=1 every Server gets a real NGINX running
+the shipped site (packaging/nginx/scifind.conf, through
+test/packaging/nginx_proxy.py) in front of it, started with the server and
+stopped with it. `Server.port` is then NGINX's port (where the tests'
+clients go) and `Server.direct_port` scifind's own. Tests that cannot pass
+through a proxy carry `@harness.direct_only("why")` and are skipped in that
+mode; `harness.VIA_NGINX` lets a test adapt an assertion (e.g. the Server
+header). test/blackbox/run_via_nginx.py runs the suite that way.
 """
 
 import atexit
@@ -40,6 +49,36 @@ SANITIZER_MARKERS = (
     "WARNING: ThreadSanitizer",
     "ERROR: MemorySanitizer",
 )
+
+
+# SF_VIA_NGINX=1: clients talk to a real NGINX in front of each server.
+VIA_NGINX = os.environ.get("SF_VIA_NGINX") == "1"
+
+# Request headers the shipped site adds on the way to scifind (X-Real-IP,
+# X-Forwarded-For, X-Forwarded-Proto, X-Request-ID; it drops Connection and
+# replaces Host): 4 more than the client sent, or 0 when direct.
+PROXY_ADDED_HEADERS = 4 if VIA_NGINX else 0
+
+# A request header that makes the shipped site skip its shared cache for
+# GET /v1/search (it skips it for any request with credentials; scifind
+# without API keys configured ignores the key). Direct: nothing.
+NGINX_CACHE_BYPASS = [("X-API-Key", "blackbox-nginx-cache-bypass")] if VIA_NGINX else []
+
+
+def direct_only(reason):
+    """Decorator for a test or a test class that cannot pass through NGINX
+    (it is about scifind's own socket, or NGINX answers or changes what it
+    sends): skipped with `reason` when SF_VIA_NGINX=1."""
+    return unittest.skipIf(VIA_NGINX, "direct only, not through NGINX: " + reason)
+
+
+def nginx_proxy():
+    """test/packaging/nginx_proxy.py, imported on first use."""
+    d = os.path.join(REPO, "test", "packaging")
+    if d not in sys.path:
+        sys.path.insert(0, d)
+    import nginx_proxy as mod
+    return mod
 
 
 def time_factor():
@@ -111,9 +150,17 @@ _LIVE = set()
 
 
 def _kill_live():
-    for srv in list(_LIVE):
+    procs = [srv.proc for srv in _LIVE]
+    # NGINX in front of servers (SF_VIA_NGINX), or started by a test itself.
+    procs += [srv.proxy.proc for srv in _LIVE if getattr(srv, "proxy", None)]
+    np = sys.modules.get("nginx_proxy")
+    if np is not None:
+        procs += [p.proc for p in list(np._LIVE)]
+    for proc in procs:
+        if proc is None or proc.poll() is not None:
+            continue
         try:
-            os.killpg(srv.proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
             pass
     _LIVE.clear()
@@ -129,7 +176,9 @@ signal.signal(signal.SIGTERM, _on_term)
 
 
 class Server:
-    """One `scifind serve` process on a free loopback port."""
+    """One `scifind serve` process on a free loopback port (`direct_port`).
+    `port` is where clients connect: the same, or with SF_VIA_NGINX=1 the
+    port of the NGINX started in front of it (`proxy`)."""
 
     def __init__(self, workers=0, settings=None, args=(), env=None,
                  ready_timeout=10.0):
@@ -139,6 +188,8 @@ class Server:
         self.env = env
         self.ready_timeout = scaled(ready_timeout)
         self.port = None
+        self.direct_port = None
+        self.proxy = None
         self.proc = None
         self.log_path = None
         self._log_file = None
@@ -147,16 +198,18 @@ class Server:
     # -- lifecycle --------------------------------------------------------
 
     def command(self):
-        cmd = wrapper() + [binary(), "serve", "--listen", "127.0.0.1:%d" % self.port,
+        cmd = wrapper() + [binary(), "serve", "--listen", "127.0.0.1:%d" % self.direct_port,
                            "--workers", str(self.workers)]
         for k, v in self.settings.items():
             cmd += ["--set", "%s=%s" % (k, v)]
         return cmd + self.extra_args
 
     def start(self):
+        if VIA_NGINX:
+            nginx_proxy().nginx_binary()   # SkipTest without nginx, before starting
         last = None
         for _attempt in range(3):
-            self.port = free_port()
+            self.port = self.direct_port = free_port()
             fd, self.log_path = tempfile.mkstemp(prefix="scifind-bb-", suffix=".log")
             os.close(fd)
             self._log_file = open(self.log_path, "wb")
@@ -167,6 +220,8 @@ class Server:
             _LIVE.add(self)
             try:
                 self.wait_ready(self.ready_timeout)
+                if VIA_NGINX:
+                    self._start_proxy()
                 return self
             except ServerError as e:
                 last = e
@@ -178,6 +233,20 @@ class Server:
                     raise
         raise last
 
+    def _start_proxy(self):
+        try:
+            self.proxy = nginx_proxy().start(self.direct_port)
+        except BaseException:
+            self._kill()
+            _LIVE.discard(self)
+            raise
+        self.port = self.proxy.port
+
+    def _stop_proxy(self):
+        proxy, self.proxy = self.proxy, None
+        if proxy is not None:
+            proxy.stop()
+
     def wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
         err = None
@@ -186,7 +255,7 @@ class Server:
                 raise ServerError("scifind exited with %s before answering /health;"
                                   " log:\n%s" % (self.proc.returncode, self.log()))
             try:
-                r = request(self.port, "GET", "/health", timeout=1.0)
+                r = request(self.direct_port, "GET", "/health", timeout=1.0)
                 if r.status == 200:
                     return
                 err = "status %d" % r.status
@@ -221,6 +290,7 @@ class Server:
     def stop(self, timeout=15.0, check=True):
         """SIGTERM, wait (SIGKILL the whole group after timeout), then check
         the exit code and the log. Raises ServerError when check fails."""
+        self._stop_proxy()
         if self.proc is None:
             return None
         problems = []
@@ -777,9 +847,12 @@ class ServerTestCase(unittest.TestCase):
     def assertRefused(self, c, status, code=None):
         """Reads one response on c: an error of `status` with Connection:
         close, after which the server closes the connection and sends
-        nothing else."""
+        nothing else. Through NGINX only the error is checked: scifind
+        closes its connection with NGINX, NGINX keeps the client's."""
         r = c.read_response()
         self.assertError(r, status, code)
+        if VIA_NGINX:
+            return r
         self.assertTrue(r.closes, "no Connection: close in %r" % (r,))
         rest = c.read_eof(timeout=3.0)
         self.assertIsNotNone(rest, "connection still open after a refused request")

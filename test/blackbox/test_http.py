@@ -25,7 +25,10 @@ class HttpTest(harness.ServerTestCase):
         self.assertEqual(r.version, "HTTP/1.1")
         self.assertEqual(json.loads(r.body), {"status": "ok"})
         self.assertTrue(r.header("Content-Type", "").startswith("application/json"), r)
-        self.assertEqual(r.header("Server"), "scifind")
+        if harness.VIA_NGINX:
+            self.assertTrue(r.header("Server", "").startswith("nginx"), r)
+        else:
+            self.assertEqual(r.header("Server"), "scifind")
         self.assertEqual(int(r.header("Content-Length")), len(r.body))
         # RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"
         self.assertRegex(r.header("Date", ""),
@@ -150,6 +153,7 @@ class HttpTest(harness.ServerTestCase):
         r = c.read_response()
         self.assertError(r, 501, "not_implemented")
 
+    @harness.direct_only("NGINX answers a malformed request itself (its own 400 page)")
     def test_missing_host_http11_400(self):
         c = self.connect()
         c.send(b"GET /health HTTP/1.1\r\n\r\n")
@@ -221,6 +225,8 @@ class HttpTest(harness.ServerTestCase):
         self.assertError(r, 405, "method_not_allowed")
 
     def test_expect_100_continue_too_large_413_without_100(self):
+        # Through NGINX, its client_max_body_size answers (the same JSON
+        # error, from the site's error_page).
         c = self.connect()
         c.send(b"POST /health HTTP/1.1\r\n" + H +
                b"Content-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n")
@@ -228,8 +234,10 @@ class HttpTest(harness.ServerTestCase):
         self.assertNotEqual(r.status, 100, "100 Continue for an oversized body")
         self.assertError(r, 413, "payload_too_large")
         self.assertTrue(r.closes, r)
-        self.assertEqual(c.read_eof(timeout=3), b"")
+        if not harness.VIA_NGINX:   # NGINX lingers (lingering_timeout 5 s) before closing
+            self.assertEqual(c.read_eof(timeout=3), b"")
 
+    @harness.direct_only("NGINX handles Expect itself and does not pass it on")
     def test_expect_other_value_417(self):
         c = self.connect()
         c.send(b"POST /health HTTP/1.1\r\n" + H +
@@ -253,6 +261,7 @@ class HttpTest(harness.ServerTestCase):
         s.close()
         self.assertServerAlive()
 
+    @harness.direct_only("NGINX answers a malformed request itself (its own 400 page)")
     def test_invalid_request_line_400(self):
         c = self.connect()
         c.send(b"GET\r\n\r\n")

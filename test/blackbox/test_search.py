@@ -61,6 +61,9 @@ class SimServerTestCase(unittest.TestCase):
 
     SERVER_ARGS = {"workers": 0}
     RATE_INTERVAL = "0"
+    # True: search() passes NGINX's shared cache (SF_VIA_NGINX), for classes
+    # that ask the same search again and count the provider calls.
+    FRESH_SEARCHES = False
     sim = None
     server = None
 
@@ -92,7 +95,10 @@ class SimServerTestCase(unittest.TestCase):
 
     # -- helpers ----------------------------------------------------------
 
-    def get(self, path, headers=None, timeout=15.0):
+    def get(self, path, headers=None, timeout=15.0, fresh=False):
+        """fresh: past NGINX's shared cache (through NGINX; no-op direct)."""
+        if fresh:
+            headers = list(headers or []) + harness.NGINX_CACHE_BYPASS
         return harness.request(self.server.port, "GET", path, headers=headers, timeout=timeout)
 
     def post(self, path, obj, content_type="application/json", timeout=15.0, raw=None):
@@ -102,7 +108,7 @@ class SimServerTestCase(unittest.TestCase):
                                timeout=timeout)
 
     def search(self, status=200, **params):
-        r = self.get(qs(**params))
+        r = self.get(qs(**params), fresh=self.FRESH_SEARCHES)
         self.assertEqual(r.status, status, r)
         return r.json()
 
@@ -275,7 +281,8 @@ class SearchTest(SimServerTestCase):
         if timeout_ms:
             params["timeout_ms"] = timeout_ms
         t0 = time.monotonic()
-        r = self.get(qs(**params), timeout=30)
+        # The same search as other tests: it must reach the providers again.
+        r = self.get(qs(**params), timeout=30, fresh=True)
         took = time.monotonic() - t0
         self.assertEqual(r.status, 200, r)
         j = r.json()
@@ -568,6 +575,7 @@ class BreakerTest(SimServerTestCase):
         "providers.breaker_base": "1s",
         "providers.max_retries": "0",
     }}
+    FRESH_SEARCHES = True
 
     def one(self):
         j = self.search(query=Q, providers="openalex,arxiv")
