@@ -7,8 +7,12 @@ X-Request-ID passed through or made, /health and /metrics unlogged while
 other requests are logged, and GET /v1/search cached by NGINX according to
 scifind's Cache-Control/ETag (against the provider simulator): MISS then
 HIT with the same body, arguments in the key, 304 on If-None-Match,
-requests with credentials bypassing the cache, POST never cached.
-Skipped (77) without nginx or the scifind binary.
+requests with credentials bypassing the cache, POST never cached; NGINX's
+own errors (413 over client_max_body_size, 502 with scifind down) in
+scifind's JSON error shape; a request id scifind would refuse replaced by
+NGINX's before it reaches scifind or the log.
+Skipped (77) without nginx or the scifind binary. The whole black-box suite
+through this site: test/blackbox/run_via_nginx.py (blackbox_via_nginx).
 """
 
 import json
@@ -158,6 +162,57 @@ class BehindNginx(unittest.TestCase):
         r6 = self.get(q, headers={"X-API-Key": "pkg-test"})
         self.assertEqual(r6.header("X-Cache-Status"), "BYPASS")
 
+    def test_bad_request_id_replaced_before_scifind_and_log(self):
+        # Not an id scifind would take: NGINX's own goes to scifind, the
+        # answer and the log, never the client's text.
+        r = self.get("/no/such/bad-rid", headers={"X-Request-ID": 'x"y z'})
+        rid = r.header("X-Request-ID")
+        self.assertRegex(rid or "", r"^[0-9a-f]{32}$")
+        self.assertEqual(r.json()["request_id"], rid)
+        log = self.wait_log(rid)
+        self.assertIn("rid=%s" % rid, log)
+        self.assertNotIn('x"y', log)
+
+    def test_body_too_large_is_a_json_413(self):
+        # Over client_max_body_size (1m): NGINX answers, in scifind's shape.
+        c = harness.Conn(self.proxy.port, timeout=10)
+        self.addCleanup(c.close)
+        c.send(harness.build_request("POST", "/v1/search/batch",
+                                     [("Content-Type", "application/json"),
+                                      ("Content-Length", str(2 << 20)),
+                                      ("Expect", "100-continue"),
+                                      ("X-Request-ID", "pkg-413")]))
+        r = c.read_response(interim=True)
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        self.assertEqual(r.json(), {"error": {"code": "payload_too_large",
+                                              "message": "request body larger than the proxy"
+                                                         " allows"},
+                                    "request_id": "pkg-413"})
+        self.assertEqual(r.header("X-Request-ID"), "pkg-413")
+
+    # Server bug: a partial answer (a provider failed) is sent with the full
+    # `Cache-Control: public, max-age=<cache.ttl>` (http/handlers_search.c
+    # send_reply), while scifind's own tiers keep partial answers 10 s at
+    # most (docs/cache.md): NGINX (or any HTTP cache) keeps the degraded
+    # answer for the whole ttl. Remove the marker when fixed (an unexpected
+    # success fails the run).
+    @unittest.expectedFailure
+    def test_partial_answer_not_cached_longer_than_scifind_does(self):
+        cfg = json.dumps({"mode": "error"}).encode()
+        r = harness.request(self.sim_port, "POST", "/_sim/providers/crossref", body=cfg,
+                            headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        try:
+            r = self.get("/v1/search?query=partial+answers+%d&limit=3" % os.getpid())
+        finally:
+            harness.request(self.sim_port, "POST", "/_sim/reset",
+                            body=b'{"config": true}', headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertTrue(r.json()["partial"], r.body[:300])
+        m = re.search(r"max-age=(\d+)", r.header("Cache-Control") or "")
+        self.assertTrue(m is None or int(m.group(1)) <= 10, r.header("Cache-Control"))
+
     def test_post_search_not_cached(self):
         body = json.dumps({"query": "quantum error correction", "limit": 2}).encode()
         h = {"Content-Type": "application/json"}
@@ -165,6 +220,26 @@ class BehindNginx(unittest.TestCase):
             r = self.get("/v1/search", method="POST", headers=h, body=body)
             self.assertEqual(r.status, 200, r.body[:300])
             self.assertNotEqual(r.header("X-Cache-Status"), "HIT")
+
+
+class UpstreamDown(unittest.TestCase):
+    """NGINX's own 502 when nothing listens behind it: JSON, not its page."""
+
+    def test_scifind_down_is_a_json_502(self):
+        dead = nginx_proxy.free_port()           # nothing listens there
+        proxy = nginx_proxy.start(dead)
+        self.addCleanup(proxy.stop)
+        for path in ("/health", "/v1/search?query=x", "/v1/papers/1"):
+            r = harness.request(proxy.port, "GET", path, headers={"X-Request-ID": "pkg-502"},
+                                timeout=15.0)
+            self.assertEqual(r.status, 502, (path, r))
+            self.assertEqual(r.header("Content-Type"), "application/json", path)
+            self.assertEqual(r.header("Retry-After"), "1", path)
+            self.assertEqual(r.header("Cache-Control"), "no-store", path)
+            self.assertEqual(r.header("X-Request-ID"), "pkg-502", path)
+            j = r.json()
+            self.assertEqual(j["error"]["code"], "bad_gateway", path)
+            self.assertEqual(j["request_id"], "pkg-502", path)
 
 
 def main():
