@@ -20,20 +20,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "blackbox"))
 
 import harness  # noqa: E402
 import pgtmp  # noqa: E402
+from test_store import wait_for  # noqa: E402
 
 KEY_FORMAT = re.compile(r"^sf_[A-Za-z0-9_-]{43}$")
 REFRESH = "200ms"
-
-
-def wait_for(fn, timeout=10.0, every=0.1):
-    deadline = time.monotonic() + harness.scaled(timeout)
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(every)
-    return last
 
 
 def new_cluster(test):
@@ -201,7 +191,7 @@ class KeysServerTest(unittest.TestCase):
         def everywhere(key, want, **kw):
             """want from every worker: several answers in a row, after one
             more refresh for the slower worker."""
-            if not wait_for(lambda: status(key, **kw) == want):
+            if not wait_for(lambda: status(key, **kw) == want, timeout=harness.scaled(10)):
                 return False
             time.sleep(0.5)
             return all(status(key, **kw) == want for _ in range(10))
