@@ -244,7 +244,7 @@ static const config_key_t config_keys[] = {
             1000, "4", "warming searches at once"),
 
     K_STR  ("redis.url", "SCIFIND_REDIS_URL", redis.url, "",
-            "Redis for the shared cache: redis://[:password@]host:port/db or unix:///path; empty = none"),
+            "Redis for the shared cache and client limits: redis://[:password@]host:port/db or unix:///path; empty = none"),
     K_STR  ("redis.key_prefix", "SCIFIND_REDIS_KEY_PREFIX", redis.key_prefix, "scifind:",
             "prefix of every Redis key"),
     K_DUR  ("redis.command_timeout", "SCIFIND_REDIS_COMMAND_TIMEOUT", redis.command_timeout_ms, 1,
@@ -297,6 +297,8 @@ static const config_key_t config_keys[] = {
     K_STR  ("ratelimit.trusted_proxies", "SCIFIND_RATELIMIT_TRUSTED_PROXIES",
             ratelimit.trusted_proxies, "",
             "CIDRs (comma-separated) whose X-Forwarded-For / X-Real-IP are believed"),
+    K_BOOL ("ratelimit.redis", "SCIFIND_RATELIMIT_REDIS", ratelimit.redis, "true",
+            "with redis.url set, each client's bucket also holds across instances (Redis script)"),
     K_INT  ("shed.max_in_flight", "SCIFIND_SHED_MAX_IN_FLIGHT", shed.max_in_flight, 0, 1000000,
             "512", "searches in flight per worker past which new ones get 503; 0 = off"),
     K_DUR  ("shed.retry_after", "SCIFIND_SHED_RETRY_AFTER", shed.retry_after_ms, 1000, HOUR, "1s",

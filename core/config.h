@@ -124,6 +124,7 @@ typedef struct sf_config {
         int64_t burst; /* ratelimit.burst; default 50 */
         char
             trusted_proxies[CONFIG_STR_MAX]; /* ratelimit.trusted_proxies: CIDRs, comma-separated */
+        bool redis; /* ratelimit.redis: buckets also across instances (redis.url); default true */
     } ratelimit;
     struct {
         int64_t max_in_flight;  /* shed.max_in_flight: searches per worker; 0 = off; default 512 */

@@ -12,6 +12,7 @@
 #include "core/shm.h"
 #include "core/worker.h"
 #include "cache/provider_cache.h"
+#include "cache/redis.h"
 #include "cache/tiers.h"
 #include "http/handlers_analytics.h"
 #include "http/handlers_admin.h"
@@ -182,8 +183,10 @@ typedef struct app {
     http_providers_ctx_t providers;
     http_health_check_t health[2]; /* the dependencies /health/ready reports */
     size_t nhealth;
-    http_admin_ctx_t admin; /* PUT /v1/providers/{name} */
-    http_mw_t *mw;          /* keys, limits, CORS, trace, metrics (http/middleware.h) */
+    http_admin_ctx_t admin;        /* PUT /v1/providers/{name} */
+    http_mw_t *mw;                 /* keys, limits, CORS, trace, metrics (http/middleware.h) */
+    search_service_t *rl_link;     /* the limiter's own Redis link when the cache has none */
+    http_limit_shared_t rl_shared; /* client buckets across instances, on a Redis link */
     void (*done)(void);
 } app_t;
 
@@ -220,6 +223,22 @@ static char *app_describe_providers(void *data)
 {
     app_t *a = data;
     return a->fanout ? prov_fanout_describe(a->fanout) : NULL;
+}
+
+/* The client rate limit across instances: on the cache's Redis link, or
+ * on a link of its own when the cache is off (docs/operations-metrics.md). */
+static void app_share_limit(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
+{
+    if (cfg->ratelimit.rate <= 0 || !cfg->ratelimit.redis || !cfg->redis.url[0]) return;
+    search_service_t *link = a->cache->l2;
+    if (!link && !cfg->cache.enabled) link = a->rl_link = cache_redis_link(loop, cfg);
+    if (!link) {
+        log_write(LOG_WARN, "client rate limit per instance: no Redis link", LF_STR, "url",
+                  cfg->redis.url, LF_END);
+        return;
+    }
+    a->rl_shared = (http_limit_shared_t){.ctx = link, .eval = cache_redis_eval};
+    http_mw_share_limit(a->mw, &a->rl_shared);
 }
 
 static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
@@ -303,6 +322,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         http_mw_expect_store_keys(a->mw);
         store_on_api_keys(a->store, http_mw_set_store_keys, a->mw);
     }
+    app_share_limit(a, loop, cfg);
     http_server_set_hooks(a->server, http_mw_hooks(a->mw));
     if (config_parse_listen(cfg->listen, host, sizeof host, &port) < 0) {
         log_error("bad listen address '%s'", cfg->listen);
@@ -332,6 +352,9 @@ static void app_server_done(http_server_t *s)
 {
     (void)s;
     app_t *a = &the_app;
+    http_mw_share_limit(a->mw, NULL); /* before its Redis link goes */
+    cache_redis_service_free(a->rl_link);
+    a->rl_link = NULL;
     cache_tiers_stop(a->cache); /* background refreshes first: they use the providers */
     prov_fanout_free(a->fanout);
     a->fanout = NULL;
@@ -360,6 +383,7 @@ static void app_free(void *p)
 {
     app_t *a = p;
     prov_fanout_free(a->fanout);
+    cache_redis_service_discard(a->rl_link); /* its takes' callbacks still need the middleware */
     cache_tiers_free(a->cache);
     cache_provider_free(a->pcache);
     search_direct_free(a->direct);

@@ -196,6 +196,12 @@ void metrics_count(metrics_counter_t c)
     case METRIC_FORBIDDEN:
         M_ADD(me->forbidden, 1);
         break;
+    case METRIC_RATELIMIT_REDIS_TAKE:
+        M_ADD(me->ratelimit_redis_takes, 1);
+        break;
+    case METRIC_RATELIMIT_REDIS_ERROR:
+        M_ADD(me->ratelimit_redis_errors, 1);
+        break;
     }
 }
 
@@ -408,6 +414,8 @@ char *metrics_render(size_t *len)
         sum->shed += M_LOAD(m->shed);
         sum->unauthorized += M_LOAD(m->unauthorized);
         sum->forbidden += M_LOAD(m->forbidden);
+        sum->ratelimit_redis_takes += M_LOAD(m->ratelimit_redis_takes);
+        sum->ratelimit_redis_errors += M_LOAD(m->ratelimit_redis_errors);
     }
     char names[SHM_ROUTES][SHM_ROUTE_NAME];
     if (r) shm_lock(&r->metrics_lock);
@@ -488,6 +496,15 @@ char *metrics_render(size_t *len)
     family(&o, "scifind_rate_limited_requests_total", "counter",
            "Requests refused by the client rate limit (429).");
     put(&o, "scifind_rate_limited_requests_total %llu\n", (unsigned long long)sum->rate_limited);
+    family(&o, "scifind_ratelimit_redis_takes_total", "counter",
+           "Admitted requests also taken from the client's instance-wide bucket in Redis.");
+    put(&o, "scifind_ratelimit_redis_takes_total %llu\n",
+        (unsigned long long)sum->ratelimit_redis_takes);
+    family(&o, "scifind_ratelimit_redis_errors_total", "counter",
+           "Takes that got no verdict from Redis (down, slow, error): the limit fell back to "
+           "this instance's own buckets.");
+    put(&o, "scifind_ratelimit_redis_errors_total %llu\n",
+        (unsigned long long)sum->ratelimit_redis_errors);
     family(&o, "scifind_shed_requests_total", "counter",
            "Searches refused by load shedding (503).");
     put(&o, "scifind_shed_requests_total %llu\n", (unsigned long long)sum->shed);

@@ -50,10 +50,12 @@ void metrics_searches_in_flight(int delta);
 long metrics_searches_in_flight_now(void);
 
 typedef enum {
-    METRIC_RATE_LIMITED, /* client rate limit: 429 */
-    METRIC_SHED,         /* load shedding: 503 */
-    METRIC_UNAUTHORIZED, /* no or bad key: 401 */
-    METRIC_FORBIDDEN,    /* key without the scope: 403 */
+    METRIC_RATE_LIMITED,          /* client rate limit: 429 */
+    METRIC_SHED,                  /* load shedding: 503 */
+    METRIC_UNAUTHORIZED,          /* no or bad key: 401 */
+    METRIC_FORBIDDEN,             /* key without the scope: 403 */
+    METRIC_RATELIMIT_REDIS_TAKE,  /* a take sent to the instance-wide bucket in Redis */
+    METRIC_RATELIMIT_REDIS_ERROR, /* ... that got no verdict (Redis down, slow): fail open */
 } metrics_counter_t;
 
 void metrics_count(metrics_counter_t c);

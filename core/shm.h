@@ -84,6 +84,7 @@ typedef struct shm_metrics {
     shm_hist_t prov_response_time[SRC_COUNT];
     uint64_t cache_hits[SHM_CACHE_TIERS], cache_misses[SHM_CACHE_TIERS];
     uint64_t rate_limited, shed, unauthorized, forbidden;
+    uint64_t ratelimit_redis_takes, ratelimit_redis_errors; /* the instance-wide bucket */
     /* gauges */
     int64_t http_in_flight, searches_in_flight;
     int64_t db_connections[SHM_DB_STATES];

@@ -256,15 +256,15 @@ void http_client_limit_fold(shm_client_bucket_t *table, size_t nslots, pthread_m
 }
 
 /* KEYS[1]: the client's bucket, a hash {t: tokens, at: microseconds of the
- * last refill}. ARGV: rate (tokens/s), burst. Redis's own clock, so that
- * instances need no synchronised clocks. It always takes a token: the
- * instance has admitted the request already; the bucket may go into debt
+ * last refill}. ARGV: rate (tokens/s), burst, takes. Redis's own clock, so
+ * that instances need no synchronised clocks. It always takes the tokens:
+ * the instance has admitted the requests already; the bucket may go into debt
  * (down to -burst) so that what was admitted over the limit is paid back
  * and the long-run rate holds. It vanishes once it would be full again.
  * Returns the tokens left, in thousandths. */
 const char http_client_limit_script[] =
     "if redis.replicate_commands then redis.replicate_commands() end\n"
-    "local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local rate, burst, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local now = redis.call('TIME')\n"
     "now = tonumber(now[1]) * 1000000 + tonumber(now[2])\n"
     "local b = redis.call('HMGET', KEYS[1], 't', 'at')\n"
@@ -274,21 +274,22 @@ const char http_client_limit_script[] =
     "  tokens = math.min(burst, tokens + (now - at) * rate / 1000000)\n"
     "  at = now\n"
     "end\n"
-    "tokens = math.max(tokens - 1, -burst)\n"
+    "tokens = math.max(tokens - n, -burst)\n"
     "redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens),\n"
     "           'at', string.format('%.17g', at))\n"
     "redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)\n"
     "return math.floor(tokens * 1000)\n";
 
 int http_client_limit_share(const http_limit_shared_t *sh, const char *prefix, uint64_t key,
-                            long rate, long burst, http_eval_done_fn done, void *data)
+                            long takes, long rate, long burst, http_eval_done_fn done, void *data)
 {
-    char rkey[192], r[24], b[24];
+    char rkey[192], r[24], b[24], n[24];
     snprintf(rkey, sizeof rkey, "%srl:%016llx", prefix, (unsigned long long)key);
     snprintf(r, sizeof r, "%ld", rate);
     snprintf(b, sizeof b, "%ld", burst);
-    const char *argv[] = {rkey, r, b};
-    return sh->eval(sh->ctx, http_client_limit_script, 1, 3, argv, done, data);
+    snprintf(n, sizeof n, "%ld", takes);
+    const char *argv[] = {rkey, r, b, n};
+    return sh->eval(sh->ctx, http_client_limit_script, 1, 4, argv, done, data);
 }
 
 int http_client_limit_shared_tokens(const long long *ints, int n, double *tokens)

@@ -99,13 +99,13 @@ typedef struct http_limit_shared {
                 http_eval_done_fn done, void *data);
 } http_limit_shared_t;
 
-/* The token-bucket script (one take; returns the tokens left x 1000). */
+/* The token-bucket script (takes tokens; returns the tokens left x 1000). */
 extern const char http_client_limit_script[];
 
-/* Sends one take of client key to the instance-wide bucket. Returns eval's
- * answer: 0 (done runs later) or -1. */
+/* Sends takes (admitted requests) of client key to the instance-wide
+ * bucket. Returns eval's answer: 0 (done runs later) or -1. */
 int http_client_limit_share(const http_limit_shared_t *sh, const char *prefix, uint64_t key,
-                            long rate, long burst, http_eval_done_fn done, void *data);
+                            long takes, long rate, long burst, http_eval_done_fn done, void *data);
 
 /* Reads the script's reply: the tokens left. Returns 0, or -1 for a failed
  * call. */

@@ -15,6 +15,21 @@
 #include "http/cors.h"
 #include "http/trace.h"
 
+#define SHARED_TAKES 256 /* clients with a take in flight to Redis, per worker */
+#define SHARED_PROBES 8
+
+/* Takes of one client on their way to the instance-wide bucket. One call
+ * per client is in flight at a time (per worker): takes admitted meanwhile
+ * wait in pending and go together in the next call, so a busy client costs
+ * Redis one call per round trip, not one per request. */
+typedef struct shared_take {
+    http_mw_t *mw;
+    uint64_t key; /* 0: a free entry */
+    long sent;    /* takes in the call in flight; 0: none */
+    long pending; /* takes admitted since */
+    bool heap;    /* malloc'd because the table was full */
+} shared_take_t;
+
 struct http_mw {
     const sf_config_t *cfg;
     http_hooks_t hooks;
@@ -25,6 +40,8 @@ struct http_mw {
     http_cidr_t *trusted;
     size_t ntrusted;
     shm_client_bucket_t local_clients[64]; /* without a shared region (tests) */
+    const http_limit_shared_t *shared;     /* the instance-wide buckets (Redis), or NULL */
+    shared_take_t takes[SHARED_TAKES];     /* clients with a call to them in flight */
 };
 
 static bool is_search_route(const char *route)
@@ -66,17 +83,108 @@ static uint64_t client_key(http_mw_t *mw, const http_req_t *req, unsigned scopes
     return http_client_key("addr", addr, strlen(addr));
 }
 
-static void limit(http_mw_t *mw, uint64_t key, bool consume, http_limit_verdict_t *v)
+/* The client buckets: the group's in shared memory, else this worker's
+ * own (tests without a region; lock NULL). */
+static shm_client_bucket_t *client_table(http_mw_t *mw, size_t *n, pthread_mutex_t **lock)
 {
     shm_region_t *r = shm_get();
+    *n = r ? SHM_CLIENT_BUCKETS : sizeof mw->local_clients / sizeof mw->local_clients[0];
+    *lock = r ? &r->clients_lock : NULL;
+    return r ? r->clients : mw->local_clients;
+}
+
+static void limit(http_mw_t *mw, uint64_t key, bool consume, http_limit_verdict_t *v)
+{
     const sf_config_t *cfg = mw->cfg;
-    if (r)
-        http_client_limit(r->clients, SHM_CLIENT_BUCKETS, &r->clients_lock, key,
-                          (double)cfg->ratelimit.rate, (double)cfg->ratelimit.burst,
-                          (int64_t)clock_now_ns(), consume, v);
+    size_t n;
+    pthread_mutex_t *lock;
+    shm_client_bucket_t *table = client_table(mw, &n, &lock);
+    http_client_limit(table, n, lock, key, (double)cfg->ratelimit.rate,
+                      (double)cfg->ratelimit.burst, (int64_t)clock_now_ns(), consume, v);
+}
+
+static void take_send(shared_take_t *t);
+
+static void take_release(shared_take_t *t)
+{
+    if (t->heap)
+        free(t);
     else
-        http_client_limit(mw->local_clients, 64, NULL, key, (double)cfg->ratelimit.rate,
-                          (double)cfg->ratelimit.burst, (int64_t)clock_now_ns(), consume, v);
+        t->key = 0;
+}
+
+/* No verdict for n takes: this group's bucket alone decided them. */
+static void takes_failed(long n)
+{
+    for (long i = 0; i < n; i++)
+        metrics_count(METRIC_RATELIMIT_REDIS_ERROR);
+}
+
+/* Redis's verdict: the tokens the client has left across instances become
+ * the most this group's bucket holds. Then the takes that waited go. */
+static void on_shared_verdict(void *data, const long long *ints, int n)
+{
+    shared_take_t *t = data;
+    const sf_config_t *cfg = t->mw->cfg;
+    double tokens;
+    if (http_client_limit_shared_tokens(ints, n, &tokens) < 0) {
+        takes_failed(t->sent);
+    } else {
+        size_t nslots;
+        pthread_mutex_t *lock;
+        shm_client_bucket_t *table = client_table(t->mw, &nslots, &lock);
+        http_client_limit_fold(table, nslots, lock, t->key, (double)cfg->ratelimit.rate,
+                               (double)cfg->ratelimit.burst, (int64_t)clock_now_ns(), tokens);
+    }
+    t->sent = 0;
+    if (t->pending)
+        take_send(t);
+    else
+        take_release(t);
+}
+
+/* Sends t's pending takes in one call; on failure they are counted and t
+ * is released. */
+static void take_send(shared_take_t *t)
+{
+    const sf_config_t *cfg = t->mw->cfg;
+    t->sent = t->pending;
+    t->pending = 0;
+    if (http_client_limit_share(t->mw->shared, cfg->redis.key_prefix, t->key, t->sent,
+                                (long)cfg->ratelimit.rate, (long)cfg->ratelimit.burst,
+                                on_shared_verdict, t) < 0) {
+        takes_failed(t->sent); /* Redis not ready: this group's bucket alone decides */
+        take_release(t);
+    }
+}
+
+/* The entry of client key: its own, a free one, or a malloc'd one when the
+ * probed entries are all busy. NULL when out of memory. */
+static shared_take_t *take_entry(http_mw_t *mw, uint64_t key)
+{
+    shared_take_t *free_one = NULL;
+    for (size_t i = 0; i < SHARED_PROBES; i++) {
+        shared_take_t *t = &mw->takes[(key + i) % SHARED_TAKES];
+        if (t->key == key) return t;
+        if (!t->key && !free_one) free_one = t;
+    }
+    shared_take_t *t = free_one ? free_one : malloc(sizeof *t);
+    if (t) *t = (shared_take_t){.mw = mw, .key = key, .heap = !free_one};
+    return t;
+}
+
+/* Takes the admitted request from the client's instance-wide bucket too,
+ * without waiting for the answer. */
+static void share_take(http_mw_t *mw, uint64_t key)
+{
+    metrics_count(METRIC_RATELIMIT_REDIS_TAKE);
+    shared_take_t *t = take_entry(mw, key);
+    if (!t) {
+        takes_failed(1);
+        return;
+    }
+    t->pending++;
+    if (!t->sent) take_send(t);
 }
 
 static char *ratelimit_headers(arena_t *a, const http_limit_verdict_t *v)
@@ -148,6 +256,7 @@ static bool mw_before(void *ctx, http_req_t *req)
                                      (long long)cfg->ratelimit.rate);
                 return true;
             }
+            if (mw->shared) share_take(mw, ck);
         }
     }
 
@@ -250,6 +359,11 @@ void http_mw_set_store_keys(void *mw_, http_auth_t *keys)
                   (int64_t)http_auth_count(keys), LF_END);
     http_auth_free(mw->store_keys);
     mw->store_keys = keys;
+}
+
+void http_mw_share_limit(http_mw_t *mw, const http_limit_shared_t *shared)
+{
+    mw->shared = shared;
 }
 
 const http_hooks_t *http_mw_hooks(http_mw_t *mw)

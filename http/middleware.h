@@ -7,7 +7,9 @@
  *   4. open paths /health, /health/live, /health/ready, /metrics: nothing below
  *   5. auth       401 without a valid key when required, 403 without the
  *                 scope (admin for DELETE /v1/cache* and PUT /v1/providers/{name})
- *   6. rate limit 429 past the client's token bucket (http/client_limit.h)
+ *   6. rate limit 429 past the client's token bucket (http/client_limit.h);
+ *                 an admitted request is also taken, without waiting, from
+ *                 the client's bucket across instances (http_mw_share_limit)
  *   7. shedding   503 for a search past shed.max_in_flight searches in
  *                 flight in this worker
  *
@@ -20,6 +22,7 @@
 
 #include "core/config.h"
 #include "http/auth.h"
+#include "http/client_limit.h"
 #include "http/server.h"
 
 typedef struct http_mw http_mw_t;
@@ -36,6 +39,11 @@ void http_mw_expect_store_keys(http_mw_t *mw);
 /* Replaces the store's keys with keys (owned from now on). The signature
  * of store_on_api_keys()' callback. */
 void http_mw_set_store_keys(void *mw, http_auth_t *keys);
+
+/* From now on, each request the client rate limit admits is also taken
+ * from the client's bucket across instances through shared (Redis; see
+ * http/client_limit.h), which must outlive its use; NULL stops that. */
+void http_mw_share_limit(http_mw_t *mw, const http_limit_shared_t *shared);
 
 /* The hooks to give http_server_set_hooks(). */
 const http_hooks_t *http_mw_hooks(http_mw_t *mw);

@@ -182,7 +182,7 @@ TEST(shared_reply_is_thousandths_of_tokens)
 }
 
 /* What main.c wires: the script, its key and arguments reach eval. */
-static const char *seen_script, *seen_argv[3];
+static const char *seen_script, *seen_argv[4];
 static int seen_nkeys, seen_argc;
 
 static int fake_eval(void *ctx, const char *script, int nkeys, int argc, const char **argv,
@@ -192,7 +192,7 @@ static int fake_eval(void *ctx, const char *script, int nkeys, int argc, const c
     seen_script = script;
     seen_nkeys = nkeys;
     seen_argc = argc;
-    for (int i = 0; i < argc && i < 3; i++)
+    for (int i = 0; i < argc && i < 4; i++)
         seen_argv[i] = strdup(argv[i]);
     return 0;
 }
@@ -200,16 +200,17 @@ static int fake_eval(void *ctx, const char *script, int nkeys, int argc, const c
 TEST(share_sends_the_script_on_the_clients_key)
 {
     http_limit_shared_t sh = {.eval = fake_eval};
-    ASSERT_EQ(http_client_limit_share(&sh, "sf:", 0xabcull, 5, 20, NULL, NULL), 0);
+    ASSERT_EQ(http_client_limit_share(&sh, "sf:", 0xabcull, 3, 5, 20, NULL, NULL), 0);
     ASSERT_PTR_EQ(seen_script, http_client_limit_script);
     ASSERT_STR_CONTAINS(seen_script, "redis.call('TIME')");
     ASSERT_STR_CONTAINS(seen_script, "PEXPIRE");
     ASSERT_EQ(seen_nkeys, 1);
-    ASSERT_EQ(seen_argc, 3);
+    ASSERT_EQ(seen_argc, 4);
     ASSERT_STR_EQ(seen_argv[0], "sf:rl:0000000000000abc");
     ASSERT_STR_EQ(seen_argv[1], "5");
     ASSERT_STR_EQ(seen_argv[2], "20");
-    for (int i = 0; i < 3; i++)
+    ASSERT_STR_EQ(seen_argv[3], "3"); /* takes that waited for the call before */
+    for (int i = 0; i < 4; i++)
         free((void *)seen_argv[i]);
 }
 
