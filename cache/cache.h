@@ -34,7 +34,6 @@ typedef struct cache_stats {
 bool cache_reply_cacheable(const search_reply_t *r);
 
 /* Is r a 200 answer with "partial":true (some provider failed or was late)? */
-bool cache_reply_partial(const search_reply_t *r);
 
 /* Makes the gzip copy of r's body when r has none: sets out->body_deflate
  * (a new blob the caller unrefs with blob_unref(*made)) and body_crc32.
@@ -46,10 +45,6 @@ int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_
  * equivalent query ("query=graph+neural&limit=5&..."), for warming. Returns
  * an arena string or NULL. */
 char *cache_query_params(const query_t *q, arena_t *a);
-
-/* Partial answers are kept at most this long (no stale grace), so that a
- * provider that failed is asked again soon. */
-#define CACHE_PARTIAL_TTL_MAX_MS 10000
 
 /* FNV-1a 64 of a NUL-terminated string (hash tables and Redis keys). */
 uint64_t cache_hash(const char *s);

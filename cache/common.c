@@ -6,19 +6,10 @@
 #include "cache/cache.h"
 #include "http/gzip_splice.h"
 
-static const char PARTIAL_TAIL[] = "\"partial\":true}";
-
-bool cache_reply_partial(const search_reply_t *r)
-{
-    size_t n = sizeof PARTIAL_TAIL - 1;
-    return r->status == 200 && r->body && r->body->len >= n &&
-           memcmp(r->body->data + r->body->len - n, PARTIAL_TAIL, n) == 0;
-}
-
 bool cache_reply_cacheable(const search_reply_t *r)
 {
     return r->status == 200 && r->body && r->body->len >= 2 && r->body->data[0] == '{' &&
-           !cache_reply_partial(r);
+           !search_reply_partial(r);
 }
 
 int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made)

@@ -147,7 +147,7 @@ cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *o
 
 int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
 {
-    bool partial = cache_reply_partial(r);
+    bool partial = search_reply_partial(r);
     if (!cache_reply_cacheable(r) && !(partial && c->o.partial_ttl_ms > 0)) return 1;
     size_t klen = strlen(key);
     size_t bytes = sizeof(l1_entry_t) + klen + 1 + sizeof(blob_t) + r->body->len +
@@ -303,7 +303,7 @@ static void l1_wait_answered(l1_wait_t *w)
     search_reply_t r;
     blob_t *made = NULL;
     const search_reply_t *in = w->reply;
-    bool keep = cache_reply_cacheable(in) || cache_reply_partial(in);
+    bool keep = cache_reply_cacheable(in) || search_reply_partial(in);
     if (!(keep && s->store->o.gzip && cache_reply_with_deflate(in, &r, &made) == 0)) r = *in;
     if (keep) cache_l1_put(s->store, w->key, &r);
     if (w->refresh) { /* done, stored or not: a later stale hit may try again */

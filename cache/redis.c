@@ -523,13 +523,13 @@ static void on_set_reply(l2_t *l, redisReply *r, void *data)
 static int64_t partial_ttl(const l2_t *l)
 {
     int64_t t = l->cfg->cache.ttl_ms;
-    return t < CACHE_PARTIAL_TTL_MAX_MS ? t : CACHE_PARTIAL_TTL_MAX_MS;
+    return t < SEARCH_PARTIAL_TTL_MAX_MS ? t : SEARCH_PARTIAL_TTL_MAX_MS;
 }
 
 /* Stores r under w's key, for TTL + grace. */
 static void store(l2_t *l, const char *key, const char *rkey, const search_reply_t *r)
 {
-    bool partial = cache_reply_partial(r);
+    bool partial = search_reply_partial(r);
     if (l->state != LINK_READY || (!cache_reply_cacheable(r) && !partial)) return;
     size_t len;
     int64_t created = cache_wall_ms() - r->age_s * 1000;
@@ -554,7 +554,7 @@ static void on_next_reply(const search_reply_t *r, void *data)
     w->handle = NULL;
     search_reply_t out;
     blob_t *made = NULL;
-    if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || cache_reply_partial(r)) &&
+    if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || search_reply_partial(r)) &&
           cache_reply_with_deflate(r, &out, &made) == 0))
         out = *r;
     store(l, w->req.key, w->rkey, &out);
@@ -624,7 +624,7 @@ static void on_get_reply(l2_t *l, redisReply *r, void *data)
         int64_t age_ms = cache_wall_ms() - created;
         if (age_ms < 0) age_ms = 0;
         hit.age_s = age_ms / 1000;
-        hit.stale = age_ms >= (cache_reply_partial(&hit) ? partial_ttl(l) : l->cfg->cache.ttl_ms);
+        hit.stale = age_ms >= (search_reply_partial(&hit) ? partial_ttl(l) : l->cfg->cache.ttl_ms);
         l->st.hits++;
         metrics_cache_hit(METRICS_TIER_L2);
         if (hit.stale) l->st.stale_hits++;
@@ -902,7 +902,7 @@ static void on_warm_reply(const search_reply_t *r, void *data)
     j->handle = NULL;
     search_reply_t out;
     blob_t *made = NULL;
-    if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || cache_reply_partial(r)) &&
+    if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || search_reply_partial(r)) &&
           cache_reply_with_deflate(r, &out, &made) == 0))
         out = *r;
     rkey_of(l, j->key, j->rkey, sizeof j->rkey); /* the version may have moved */

@@ -39,8 +39,8 @@ cache_tiers_t *cache_tiers_new(uv_loop_t *loop, const sf_config_t *cfg, search_s
         .max_bytes = (size_t)cfg->cache.l1_max_bytes,
         .ttl_ms = cfg->cache.ttl_ms,
         .stale_ms = cfg->cache.stale_ms,
-        .partial_ttl_ms = cfg->cache.ttl_ms < CACHE_PARTIAL_TTL_MAX_MS ? cfg->cache.ttl_ms
-                                                                       : CACHE_PARTIAL_TTL_MAX_MS,
+        .partial_ttl_ms = cfg->cache.ttl_ms < SEARCH_PARTIAL_TTL_MAX_MS ? cfg->cache.ttl_ms
+                                                                        : SEARCH_PARTIAL_TTL_MAX_MS,
         .gzip = cfg->cache.gzip,
         .note = t->l2 ? cache_redis_note : NULL,
         .note_ctx = t->l2,

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/search_direct.h"
 
@@ -19,6 +20,16 @@ typedef struct waiter {
     void *data;
     bool *answered_now; /* set while search_start() runs */
 } waiter_t;
+
+/* "partial" is the answer's last field (core/answer_json.c). */
+static const char PARTIAL_TAIL[] = "\"partial\":true}";
+
+bool search_reply_partial(const search_reply_t *r)
+{
+    size_t n = sizeof PARTIAL_TAIL - 1;
+    return r->status == 200 && r->body && r->body->len >= n &&
+           memcmp(r->body->data + r->body->len - n, PARTIAL_TAIL, n) == 0;
+}
 
 uint64_t search_reply_etag(const void *bytes, size_t n)
 {

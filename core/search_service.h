@@ -53,6 +53,12 @@ struct search_service {
 /* Out of memory in a link: cb still gets its one answer, a 500 from tier. */
 void search_reply_oom(search_reply_cb cb, void *data, const char *tier);
 
+/* A 200 answer that lacks a provider's part (one failed or was late).
+ * Caches keep it at most SEARCH_PARTIAL_TTL_MAX_MS, without stale grace,
+ * and tell HTTP caches no longer, so the provider is asked again soon. */
+bool search_reply_partial(const search_reply_t *r);
+#define SEARCH_PARTIAL_TTL_MAX_MS 10000
+
 /* FNV-1a 64 of n bytes: the ETag of an answer. */
 uint64_t search_reply_etag(const void *bytes, size_t n);
 

@@ -91,7 +91,10 @@ static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const sear
     snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", r->etag);
     char *headers;
     if (r->status == 200) {
-        int64_t ttl_s = ctx->cfg->cache.ttl_ms / 1000;
+        int64_t ttl_ms = ctx->cfg->cache.ttl_ms;
+        if (search_reply_partial(r) && ttl_ms > SEARCH_PARTIAL_TTL_MAX_MS)
+            ttl_ms = SEARCH_PARTIAL_TTL_MAX_MS; /* as long as our own caches keep it */
+        int64_t ttl_s = ttl_ms / 1000;
         int64_t max_age = r->stale || r->age_s >= ttl_s ? 0 : ttl_s - r->age_s;
         headers = arena_sprintf(req->arena,
                                 "Cache-Control: public, max-age=%lld\r\nETag: %s\r\n"

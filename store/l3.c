@@ -83,8 +83,8 @@ static void on_next_reply(const search_reply_t *r, void *data)
     f->cb(r, f->data); /* the reply first, the write behind it */
     /* Partial answers (a provider timed out or failed) are not kept here:
      * shared by every instance, they would outlive the provider's hiccup. */
-    bool partial = r->body && strstr(r->body->data, ",\"partial\":true");
-    if (r->status == 200 && r->body && !r->stale && !partial && store_available(l->st, NULL)) {
+    if (r->status == 200 && r->body && !r->stale && !search_reply_partial(r) &&
+        store_available(l->st, NULL)) {
         char ttl[24], status[8];
         snprintf(ttl, sizeof ttl, "%lld", (long long)store__config(l->st)->cache.ttl_ms);
         snprintf(status, sizeof status, "%d", r->status);

@@ -191,13 +191,8 @@ class BehindNginx(unittest.TestCase):
                                     "request_id": "pkg-413"})
         self.assertEqual(r.header("X-Request-ID"), "pkg-413")
 
-    # Server bug: a partial answer (a provider failed) is sent with the full
-    # `Cache-Control: public, max-age=<cache.ttl>` (http/handlers_search.c
-    # send_reply), while scifind's own tiers keep partial answers 10 s at
-    # most (docs/cache.md): NGINX (or any HTTP cache) keeps the degraded
-    # answer for the whole ttl. Remove the marker when fixed (an unexpected
-    # success fails the run).
-    @unittest.expectedFailure
+    # A partial answer (a provider failed) is kept by NGINX no longer than
+    # scifind's own tiers keep it (10 s, docs/cache.md), not the whole ttl.
     def test_partial_answer_not_cached_longer_than_scifind_does(self):
         cfg = json.dumps({"mode": "error"}).encode()
         r = harness.request(self.sim_port, "POST", "/_sim/providers/crossref", body=cfg,
