@@ -214,7 +214,10 @@ static const char *health_store(void *data, char *buf, size_t len)
 
 static const char *health_redis(void *data, char *buf, size_t len)
 {
-    const char *st = cache_tiers_redis_state(data);
+    app_t *a = data;
+    /* The cache's link, or the rate limiter's own when the cache is off. */
+    const char *st =
+        a->rl_link ? cache_redis_state(a->rl_link) : cache_tiers_redis_state(a->cache);
     snprintf(buf, len, "{\"status\":\"%s\"}", st);
     return st;
 }
@@ -299,7 +302,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     }
     a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
-    a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a->cache};
+    a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a};
     if (http_health_register(a->router, a->health, a->nhealth) < 0 ||
         http_search_register(a->router, &a->search) < 0 ||
         http_providers_register(a->router, &a->providers) < 0 ||

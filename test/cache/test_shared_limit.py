@@ -90,6 +90,8 @@ class SharedLimit(unittest.TestCase):
         # of the limiter's own).
         a = self.instance()
         b = self.instance(**{"cache.enabled": "false"})
+        ready = b.request("GET", "/health/ready").json()
+        self.assertEqual(ready["checks"]["redis"]["status"], "ok", ready)  # the limiter's link
         client = "203.0.113.7"
         self.spend_burst(a, client)
         time.sleep(0.1)  # A's takes reach Redis (a round trip each)
