@@ -232,7 +232,9 @@ static char *app_describe_providers(void *data)
  * on a link of its own when the cache is off (docs/operations-metrics.md). */
 static void app_share_limit(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
 {
-    if (cfg->ratelimit.rate <= 0 || !cfg->ratelimit.redis || !cfg->redis.url[0]) return;
+    /* Keys of the store may carry limits of their own (api_keys.rate_limit). */
+    bool limited = cfg->ratelimit.rate > 0 || (a->store && cfg->auth.store_refresh_ms > 0);
+    if (!limited || !cfg->ratelimit.redis || !cfg->redis.url[0]) return;
     search_service_t *link = a->cache->l2;
     if (!link && !cfg->cache.enabled) link = a->rl_link = cache_redis_link(loop, cfg);
     if (!link) {

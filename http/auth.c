@@ -12,6 +12,7 @@
 typedef struct auth_key {
     unsigned char hash[32];
     unsigned scopes;
+    long per_minute; /* its own rate limit; 0: the configured one */
 } auth_key_t;
 
 struct http_auth {
@@ -72,6 +73,7 @@ static int add_key(http_auth_t *a, const char *hash, size_t hlen, const char *sc
         k.hash[i] = (unsigned char)(hi << 4 | lo);
     }
     if (http_auth_parse_scopes(scopes, slen, &k.scopes) < 0) return -1;
+    k.per_minute = 0;
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 8;
         auth_key_t *p = realloc(a->keys, cap * sizeof *p);
@@ -83,9 +85,12 @@ static int add_key(http_auth_t *a, const char *hash, size_t hlen, const char *sc
     return 0;
 }
 
-int http_auth_add(http_auth_t *a, const char *sha256hex, const char *scopes)
+int http_auth_add(http_auth_t *a, const char *sha256hex, const char *scopes, long per_minute)
 {
-    return add_key(a, sha256hex, strlen(sha256hex), scopes, strlen(scopes));
+    if (per_minute < 0 || add_key(a, sha256hex, strlen(sha256hex), scopes, strlen(scopes)) < 0)
+        return -1;
+    a->keys[a->n - 1].per_minute = per_minute;
+    return 0;
 }
 
 static void trim(const char **s, size_t *len)
@@ -187,18 +192,27 @@ size_t http_auth_count(const http_auth_t *a)
     return a ? a->n : 0;
 }
 
-unsigned http_auth_check(const http_auth_t *a, const char *key, size_t len)
+unsigned http_auth_lookup(const http_auth_t *a, const char *key, size_t len, long *per_minute)
 {
+    if (per_minute) *per_minute = 0;
     if (!a || !a->n || !key || !len) return 0;
     unsigned char h[32];
     SHA256((const unsigned char *)key, len, h);
     unsigned scopes = 0;
+    unsigned long rate = 0;
     /* Every stored key is compared, each in constant time. */
     for (size_t i = 0; i < a->n; i++) {
         unsigned match = (unsigned)(CRYPTO_memcmp(h, a->keys[i].hash, 32) == 0);
         scopes |= a->keys[i].scopes & (0u - match);
+        rate |= (unsigned long)a->keys[i].per_minute & (0ul - match);
     }
+    if (per_minute) *per_minute = (long)rate;
     return scopes;
+}
+
+unsigned http_auth_check(const http_auth_t *a, const char *key, size_t len)
+{
+    return http_auth_lookup(a, key, len, NULL);
 }
 
 const char *http_auth_key_of(const http_req_t *req, size_t *len)

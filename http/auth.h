@@ -29,9 +29,10 @@ typedef struct http_auth http_auth_t;
 http_auth_t *http_auth_new(const char *keys, const char *keys_file, char *err, size_t errlen);
 void http_auth_free(http_auth_t *a);
 
-/* Adds a key by its SHA-256 (64 hex digits) and its scopes ("read,admin").
- * Returns 0, or -1 when either is malformed or out of memory. */
-int http_auth_add(http_auth_t *a, const char *sha256hex, const char *scopes);
+/* Adds a key by its SHA-256 (64 hex digits), its scopes ("read,admin") and
+ * its own rate limit in requests per minute (0: the configured one).
+ * Returns 0, or -1 when one is malformed or out of memory. */
+int http_auth_add(http_auth_t *a, const char *sha256hex, const char *scopes, long per_minute);
 
 /* Number of keys loaded. */
 size_t http_auth_count(const http_auth_t *a);
@@ -39,6 +40,10 @@ size_t http_auth_count(const http_auth_t *a);
 /* Returns the scopes of the key (admin implies read), 0 when it is none of
  * the loaded keys. */
 unsigned http_auth_check(const http_auth_t *a, const char *key, size_t len);
+
+/* The same, and the key's own rate limit in *per_minute (0 when it has
+ * none or is unknown; per_minute may be NULL). */
+unsigned http_auth_lookup(const http_auth_t *a, const char *key, size_t len, long *per_minute);
 
 /* The key the request presents, or NULL (*len set). */
 const char *http_auth_key_of(const http_req_t *req, size_t *len);

@@ -281,11 +281,11 @@ const char http_client_limit_script[] =
     "return math.floor(tokens * 1000)\n";
 
 int http_client_limit_share(const http_limit_shared_t *sh, const char *prefix, uint64_t key,
-                            long takes, long rate, long burst, http_eval_done_fn done, void *data)
+                            long takes, double rate, long burst, http_eval_done_fn done, void *data)
 {
-    char rkey[192], r[24], b[24], n[24];
+    char rkey[192], r[32], b[24], n[24];
     snprintf(rkey, sizeof rkey, "%srl:%016llx", prefix, (unsigned long long)key);
-    snprintf(r, sizeof r, "%ld", rate);
+    snprintf(r, sizeof r, "%.9g", rate);
     snprintf(b, sizeof b, "%ld", burst);
     snprintf(n, sizeof n, "%ld", takes);
     const char *argv[] = {rkey, r, b, n};

@@ -25,6 +25,8 @@
 typedef struct shared_take {
     http_mw_t *mw;
     uint64_t key; /* 0: a free entry */
+    double rate;  /* the client's bucket: tokens per second, burst */
+    long burst;
     long sent;    /* takes in the call in flight; 0: none */
     long pending; /* takes admitted since */
     bool heap;    /* malloc'd because the table was full */
@@ -65,10 +67,30 @@ static bool needs_admin(const http_req_t *req)
     return strncmp(r, "/v1/admin", 9) == 0;
 }
 
-/* The scopes of a presented key, whichever set holds it. */
-static unsigned key_scopes(const http_mw_t *mw, const char *key, size_t len)
+/* What a presented key may do, whichever set holds it: its scopes, and its
+ * own rate limit in requests per minute (0: the configured one). */
+static unsigned key_scopes(const http_mw_t *mw, const char *key, size_t len, long *per_minute)
 {
-    return http_auth_check(mw->auth, key, len) | http_auth_check(mw->store_keys, key, len);
+    long from_config, from_store;
+    unsigned scopes = http_auth_lookup(mw->auth, key, len, &from_config) |
+                      http_auth_lookup(mw->store_keys, key, len, &from_store);
+    *per_minute = from_store ? from_store : from_config;
+    return scopes;
+}
+
+/* A client's bucket: its key's own limit (api_keys.rate_limit, per minute,
+ * bursts of at most that many) or ratelimit.*. Returns false: no limit. */
+static bool client_rate(const http_mw_t *mw, long per_minute, double *rate, long *burst)
+{
+    const sf_config_t *cfg = mw->cfg;
+    if (per_minute > 0) {
+        *rate = (double)per_minute / 60.0;
+        *burst = cfg->ratelimit.burst < per_minute ? (long)cfg->ratelimit.burst : per_minute;
+        return true;
+    }
+    *rate = (double)cfg->ratelimit.rate;
+    *burst = (long)cfg->ratelimit.burst;
+    return cfg->ratelimit.rate > 0;
 }
 
 /* The client's identity for the rate limit: its key when valid, else its
@@ -93,14 +115,14 @@ static shm_client_bucket_t *client_table(http_mw_t *mw, size_t *n, pthread_mutex
     return r ? r->clients : mw->local_clients;
 }
 
-static void limit(http_mw_t *mw, uint64_t key, bool consume, http_limit_verdict_t *v)
+static void limit(http_mw_t *mw, uint64_t key, double rate, long burst, bool consume,
+                  http_limit_verdict_t *v)
 {
-    const sf_config_t *cfg = mw->cfg;
     size_t n;
     pthread_mutex_t *lock;
     shm_client_bucket_t *table = client_table(mw, &n, &lock);
-    http_client_limit(table, n, lock, key, (double)cfg->ratelimit.rate,
-                      (double)cfg->ratelimit.burst, (int64_t)clock_now_ns(), consume, v);
+    http_client_limit(table, n, lock, key, rate, (double)burst, (int64_t)clock_now_ns(), consume,
+                      v);
 }
 
 static void take_send(shared_take_t *t);
@@ -125,7 +147,6 @@ static void takes_failed(long n)
 static void on_shared_verdict(void *data, const long long *ints, int n)
 {
     shared_take_t *t = data;
-    const sf_config_t *cfg = t->mw->cfg;
     double tokens;
     if (http_client_limit_shared_tokens(ints, n, &tokens) < 0) {
         takes_failed(t->sent);
@@ -133,8 +154,8 @@ static void on_shared_verdict(void *data, const long long *ints, int n)
         size_t nslots;
         pthread_mutex_t *lock;
         shm_client_bucket_t *table = client_table(t->mw, &nslots, &lock);
-        http_client_limit_fold(table, nslots, lock, t->key, (double)cfg->ratelimit.rate,
-                               (double)cfg->ratelimit.burst, (int64_t)clock_now_ns(), tokens);
+        http_client_limit_fold(table, nslots, lock, t->key, t->rate, (double)t->burst,
+                               (int64_t)clock_now_ns(), tokens);
     }
     t->sent = 0;
     if (t->pending)
@@ -150,9 +171,8 @@ static void take_send(shared_take_t *t)
     const sf_config_t *cfg = t->mw->cfg;
     t->sent = t->pending;
     t->pending = 0;
-    if (http_client_limit_share(t->mw->shared, cfg->redis.key_prefix, t->key, t->sent,
-                                (long)cfg->ratelimit.rate, (long)cfg->ratelimit.burst,
-                                on_shared_verdict, t) < 0) {
+    if (http_client_limit_share(t->mw->shared, cfg->redis.key_prefix, t->key, t->sent, t->rate,
+                                t->burst, on_shared_verdict, t) < 0) {
         takes_failed(t->sent); /* Redis not ready: this group's bucket alone decides */
         take_release(t);
     }
@@ -175,7 +195,7 @@ static shared_take_t *take_entry(http_mw_t *mw, uint64_t key)
 
 /* Takes the admitted request from the client's instance-wide bucket too,
  * without waiting for the answer. */
-static void share_take(http_mw_t *mw, uint64_t key)
+static void share_take(http_mw_t *mw, uint64_t key, double rate, long burst)
 {
     metrics_count(METRIC_RATELIMIT_REDIS_TAKE);
     shared_take_t *t = take_entry(mw, key);
@@ -183,6 +203,8 @@ static void share_take(http_mw_t *mw, uint64_t key)
         takes_failed(1);
         return;
     }
+    t->rate = rate;
+    t->burst = burst;
     t->pending++;
     if (!t->sent) take_send(t);
 }
@@ -210,7 +232,8 @@ static bool mw_before(void *ctx, http_req_t *req)
     /* Keys. */
     size_t klen;
     const char *key = http_auth_key_of(req, &klen);
-    unsigned scopes = key ? key_scopes(mw, key, klen) : 0;
+    long per_minute = 0;
+    unsigned scopes = key ? key_scopes(mw, key, klen, &per_minute) : 0;
     bool guarded = cfg->auth.required || http_auth_count(mw->auth) > 0 ||
                    http_auth_count(mw->store_keys) > 0;
     const char *www = "WWW-Authenticate: Bearer realm=\"scifind\"\r\n";
@@ -240,11 +263,13 @@ static bool mw_before(void *ctx, http_req_t *req)
     }
 
     /* Client rate limit. */
-    if (cfg->ratelimit.rate > 0) {
+    double rate;
+    long burst;
+    if (client_rate(mw, scopes ? per_minute : 0, &rate, &burst)) {
         uint64_t ck = client_key(mw, req, scopes);
         http_limit_verdict_t v;
         if (ck) {
-            limit(mw, ck, true, &v);
+            limit(mw, ck, rate, burst, true, &v);
             if (!v.allowed) {
                 metrics_count(METRIC_RATE_LIMITED);
                 char *h = ratelimit_headers(req->arena, &v);
@@ -252,11 +277,11 @@ static bool mw_before(void *ctx, http_req_t *req)
                     h ? arena_sprintf(req->arena, "Retry-After: %ld\r\n%s", v.retry_after, h)
                       : NULL;
                 http_respond_error_h(req, 429, hdr, "rate_limited",
-                                     "too many requests: %ld per burst, %lld per second", v.limit,
-                                     (long long)cfg->ratelimit.rate);
+                                     "too many requests: %ld per burst, %.3g per second", v.limit,
+                                     rate);
                 return true;
             }
-            if (mw->shared) share_take(mw, ck);
+            if (mw->shared) share_take(mw, ck, rate, burst);
         }
     }
 
@@ -285,15 +310,20 @@ static const char *mw_headers(void *ctx, http_req_t *req)
     const char *cors = http_cors_headers(mw->cors, req);
     char *rl = NULL;
     /* A 429 carries its own; probes and scrapes are not limited. */
-    if (mw->cfg->ratelimit.rate > 0 && req->route && req->status != 429 &&
-        !is_open_route(req->route) && req->method != HTTP_M_OPTIONS) {
+    if (req->route && req->status != 429 && !is_open_route(req->route) &&
+        req->method != HTTP_M_OPTIONS) {
         size_t klen;
         const char *key = http_auth_key_of(req, &klen);
-        unsigned scopes = key ? key_scopes(mw, key, klen) : 0;
-        uint64_t ck = client_key(mw, req, scopes);
+        long per_minute = 0;
+        unsigned scopes = key ? key_scopes(mw, key, klen, &per_minute) : 0;
+        double rate;
+        long burst;
+        uint64_t ck = client_rate(mw, scopes ? per_minute : 0, &rate, &burst)
+                          ? client_key(mw, req, scopes)
+                          : 0;
         http_limit_verdict_t v;
         if (ck) {
-            limit(mw, ck, false, &v);
+            limit(mw, ck, rate, burst, false, &v);
             rl = ratelimit_headers(req->arena, &v);
         }
     }

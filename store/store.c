@@ -43,8 +43,9 @@ static const store_stmt_t stmts[STORE_Q_COUNT] = {
     /* TRUNCATE: the table may hold gigabytes of answers; a DELETE would
      * take long and leave it bloated. */
     [STORE_Q_CACHE_CLEAR] = {"sf_cache_clear", "TRUNCATE search_cache"},
-    [STORE_Q_API_KEYS] = {"sf_api_keys", "SELECT key_hash, array_to_string(scopes, ',')"
-                                          " FROM api_keys WHERE revoked_at IS NULL"},
+    [STORE_Q_API_KEYS] = {"sf_api_keys",
+                          "SELECT key_hash, array_to_string(scopes, ','), coalesce(rate_limit, 0)"
+                          " FROM api_keys WHERE revoked_at IS NULL"},
     [STORE_Q_SEARCH] =
         {"sf_search",
          "SELECT scifind_paper_json(p)::text"
@@ -342,9 +343,12 @@ static void on_api_keys(PGresult *res, const char *err, void *data)
     if (!keys) return;
     int n = PQntuples(res), bad = 0;
     for (int i = 0; i < n; i++)
-        if (http_auth_add(keys, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)) < 0) bad++;
+        if (http_auth_add(keys, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                          strtol(PQgetvalue(res, i, 2), NULL, 10)) < 0)
+            bad++;
     if (bad)
-        log_write(LOG_WARN, "store: api_keys rows left out (key_hash is not 64 hex digits)",
+        log_write(LOG_WARN,
+                  "store: api_keys rows left out (key_hash not 64 hex digits, or rate_limit < 0)",
                   LF_INT, "rows", (int64_t)bad, LF_END);
     st->keys_cb(st->keys_data, keys);
 }

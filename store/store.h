@@ -29,7 +29,7 @@ typedef enum {
     STORE_Q_CACHE_PURGE,       /* deletes up to 1000 expired L3 rows */
     STORE_Q_CACHE_DELETE,      /* $1 key_hash: DELETE /v1/cache of one query */
     STORE_Q_CACHE_CLEAR,       /* every L3 row: DELETE /v1/cache */
-    STORE_Q_API_KEYS,          /* -> key_hash, scopes "read,admin" of the live keys */
+    STORE_Q_API_KEYS,          /* -> key_hash, scopes "read,admin", rate_limit of the live keys */
     STORE_Q_SEARCH,            /* the local provider (reads from here on) */
     STORE_Q_PAPER_BY_ID,       /* $1 id -> one row: paper JSON text */
     STORE_Q_PAPER_BY_DOI,      /* $1 doi */

@@ -33,6 +33,25 @@ TEST(keys_list_gives_scopes_admin_implies_read)
     http_auth_free(a);
 }
 
+TEST(a_key_added_with_its_own_rate_limit)
+{
+    char err[256] = "";
+    http_auth_t *a = http_auth_new(NULL, NULL, err, sizeof err);
+    ASSERT_NOT_NULL(a);
+    ASSERT_EQ(http_auth_add(a, H_SECRET, "read", 120), 0);
+    ASSERT_EQ(http_auth_add(a, H_OTHER, "read,admin", 0), 0);
+    ASSERT_EQ(http_auth_add(a, H_OTHER, "read", -1), -1);
+    ASSERT_EQ(http_auth_add(a, "abc", "read", 0), -1);
+    long per_minute = -5;
+    ASSERT_EQ(http_auth_lookup(a, "secret", 6, &per_minute), HTTP_SCOPE_READ);
+    ASSERT_EQ(per_minute, 120);
+    ASSERT_EQ(http_auth_lookup(a, "other", 5, &per_minute), HTTP_SCOPE_ADMIN | HTTP_SCOPE_READ);
+    ASSERT_EQ(per_minute, 0);
+    ASSERT_EQ(http_auth_lookup(a, "nope", 4, &per_minute), 0);
+    ASSERT_EQ(per_minute, 0);
+    http_auth_free(a);
+}
+
 TEST(uppercase_hex_hashes_are_accepted)
 {
     char err[256] = "", up[65];

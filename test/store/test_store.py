@@ -582,6 +582,19 @@ class ApiKeysTest(unittest.TestCase):
         with self.assertRaises(RuntimeError):  # the CHECK of migration 0002
             pg.psql("INSERT INTO api_keys (key_hash, name, scopes) VALUES ('x', 'y', '{root}')")
 
+        # A key's own rate limit (per minute; bursts of at most as many),
+        # while keys without one are not limited (ratelimit.rate is 0 here).
+        pg.psql("INSERT INTO api_keys (key_hash, name, scopes, rate_limit) VALUES"
+                " (encode(sha256(convert_to('slow-key', 'UTF8')), 'hex'), 'slow', '{read}', 3)")
+        self.assertTrue(wait_for(lambda: status("slow-key") != 401))
+        limited = [server.request("GET", "/v1/providers", {"X-API-Key": "slow-key"})
+                   for _ in range(3)]
+        r = limited[-1]
+        self.assertEqual(r.status, 429, [x.status for x in limited])
+        self.assertEqual(r.header("RateLimit-Limit"), "3")
+        self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+        self.assertEqual([status("admin-key") for _ in range(10)], [200] * 10)
+
         pg.psql("UPDATE api_keys SET revoked_at = now() WHERE name = 'reader'")
         self.assertTrue(wait_for(lambda: status("reader-key") == 401))
         # PostgreSQL gone: the keys loaded stay in force.

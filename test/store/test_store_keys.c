@@ -39,7 +39,7 @@ TEST(generated_key_is_accepted_by_its_hash)
     char msg[64];
     http_auth_t *set = http_auth_new(NULL, NULL, msg, sizeof msg);
     ASSERT_NOT_NULL(set);
-    ASSERT_EQ(http_auth_add(set, hash, "read,admin"), 0);
+    ASSERT_EQ(http_auth_add(set, hash, "read,admin", 0), 0);
     ASSERT_EQ_U(http_auth_check(set, key, strlen(key)), HTTP_SCOPE_READ | HTTP_SCOPE_ADMIN);
     ASSERT_EQ_U(http_auth_check(set, key, strlen(key) - 1), 0);
     http_auth_free(set);
