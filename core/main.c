@@ -1,5 +1,6 @@
 /* scifind's entry point: the command line, the configuration layers, and
  * the wiring of modules. The one place that knows every module. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,9 @@ static void usage(FILE *f)
             "  scifind serve [options]        run the service\n"
             "  scifind config check FILE      validate a configuration file and exit\n"
             "  scifind migrate [options]      apply the PostgreSQL schema migrations (pg.dsn)\n"
-            "  scifind keys add NAME [--scopes read|admin|read,admin] [options]\n"
-            "                                 make an API key in the store (pg.dsn), print it once\n"
+            "  scifind keys add NAME [--scopes read|admin|read,admin] [--rate-limit N] [options]\n"
+            "                                 make an API key in the store (pg.dsn), print it once;\n"
+            "                                 N: its own limit in requests per minute\n"
             "  scifind keys list [options]    the store's API keys: names, scopes, dates\n"
             "  scifind keys revoke NAME [options]\n"
             "                                 revoke an API key; workers drop it within\n"
@@ -501,7 +503,8 @@ static int cmd_migrate(int argc, char **argv)
 
 static int keys_usage(void)
 {
-    fprintf(stderr, "usage: scifind keys add NAME [--scopes read|admin|read,admin] [options]\n"
+    fprintf(stderr, "usage: scifind keys add NAME [--scopes read|admin|read,admin]"
+                    " [--rate-limit PER_MINUTE] [options]\n"
                     "       scifind keys list [options]\n"
                     "       scifind keys revoke NAME [options]\n"
                     "options: --config FILE, --set KEY=VALUE (pg.dsn, as for migrate)\n");
@@ -516,7 +519,7 @@ static int cmd_keys(int argc, char **argv)
     const char *sub = argc > 0 ? argv[0] : "";
     bool add = strcmp(sub, "add") == 0, revoke = strcmp(sub, "revoke") == 0;
     if (!add && !revoke && strcmp(sub, "list") != 0) return keys_usage();
-    const char *name = NULL, *scopes = "read";
+    const char *name = NULL, *scopes = "read", *rate = NULL;
     int first = 1;
     if (add || revoke) {
         if (argc < 2 || argv[1][0] == '-') return keys_usage();
@@ -530,17 +533,32 @@ static int cmd_keys(int argc, char **argv)
             scopes = argv[++i];
         else if (add && strncmp(argv[i], "--scopes=", 9) == 0)
             scopes = argv[i] + 9;
+        else if (add && strcmp(argv[i], "--rate-limit") == 0 && i + 1 < argc)
+            rate = argv[++i];
+        else if (add && strncmp(argv[i], "--rate-limit=", 13) == 0)
+            rate = argv[i] + 13;
         else if (nrest < (int)(sizeof rest / sizeof rest[0]))
             rest[nrest++] = argv[i];
         else
             return keys_usage();
+    }
+    long per_minute = 0;
+    if (rate) {
+        char *end;
+        errno = 0;
+        per_minute = strtol(rate, &end, 10);
+        if (errno || end == rate || *end || per_minute < 1 || per_minute > 100000000) {
+            fprintf(stderr, "scifind: --rate-limit takes requests per minute, 1 to 100000000\n");
+            return 2;
+        }
     }
     sf_config_t cfg;
     char err[1024];
     if (store_command_config("keys", nrest, rest, &cfg) < 0) return 2;
     if (add) {
         char key[STORE_KEY_SIZE];
-        if (store_keys_add(cfg.pg.dsn, name, scopes, key, err, sizeof err) < 0) goto fail;
+        if (store_keys_add(cfg.pg.dsn, name, scopes, per_minute, key, err, sizeof err) < 0)
+            goto fail;
         printf("%s\n", key);
         fprintf(stderr, "scifind: key '%s' added; it is shown this once, only its hash is kept\n",
                 name);

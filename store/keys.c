@@ -82,8 +82,8 @@ static bool is_live_name_clash(PGresult *r)
            strcmp(constraint, LIVE_NAME_INDEX) == 0;
 }
 
-int store_keys_add(const char *dsn, const char *name, const char *scopes, char key[STORE_KEY_SIZE],
-                   char *err, size_t errlen)
+int store_keys_add(const char *dsn, const char *name, const char *scopes, long per_minute,
+                   char key[STORE_KEY_SIZE], char *err, size_t errlen)
 {
     unsigned mask;
     if (store_keys_check_name(name) < 0) {
@@ -104,11 +104,14 @@ int store_keys_add(const char *dsn, const char *name, const char *scopes, char k
     PGconn *c = store_connect_blocking(dsn, "scifind-keys", err, errlen);
     if (!c) return -1;
     /* Stored as the middleware reads them: admin implies read. */
-    const char *params[3] = {hash, name, mask & HTTP_SCOPE_ADMIN ? "read,admin" : "read"};
+    char rate[24];
+    snprintf(rate, sizeof rate, "%ld", per_minute);
+    const char *params[4] = {hash, name, mask & HTTP_SCOPE_ADMIN ? "read,admin" : "read",
+                             per_minute > 0 ? rate : NULL};
     PGresult *r = PQexecParams(c,
-                               "INSERT INTO api_keys (key_hash, name, scopes)"
-                               " VALUES ($1, $2, string_to_array($3, ','))",
-                               3, NULL, params, NULL, NULL, 0);
+                               "INSERT INTO api_keys (key_hash, name, scopes, rate_limit)"
+                               " VALUES ($1, $2, string_to_array($3, ','), $4::integer)",
+                               4, NULL, params, NULL, NULL, 0);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         if (is_live_name_clash(r))

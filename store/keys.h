@@ -24,10 +24,13 @@ int store_keys_check_name(const char *name);
 int store_keys_generate(char key[STORE_KEY_SIZE]);
 
 /* Makes a key called name with scopes ("read", "admin", "read,admin";
- * admin implies read), stores its hash and writes the key itself to key.
+ * admin implies read) and its own rate limit (requests per minute; 0:
+ * none, the configured one applies), stores its hash and writes the key
+ * itself to key.
  * Returns 0, or -1 with a message in err (bad name or scopes, a live key
  * already has that name, the store refused). */
-int store_keys_add(const char *dsn, const char *name, const char *scopes, char key[STORE_KEY_SIZE],
+int store_keys_add(const char *dsn, const char *name, const char *scopes, long per_minute,
+                   char key[STORE_KEY_SIZE],
                    char *err, size_t errlen);
 
 /* Prints every key, live and revoked, oldest first: name, scopes, rate

@@ -88,6 +88,19 @@ class KeysCliTest(unittest.TestCase):
         r = self.keys("add", "adm-eq", "--scopes=admin")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_a_key_with_its_own_rate_limit(self):
+        for name, args, want in (("rl-a", ("--rate-limit", "90"), "90"),
+                                 ("rl-b", ("--rate-limit=5",), "5"), ("rl-c", (), "")):
+            r = self.keys("add", name, *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(self.pg.psql("SELECT rate_limit FROM api_keys WHERE name = '%s'"
+                                          % name), want)
+        for bad in ("0", "-3", "x", "1.5", ""):
+            r = self.keys("add", "rl-bad", "--rate-limit", bad)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("--rate-limit", r.stderr)
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM api_keys WHERE name = 'rl-bad'"), "0")
+
     def test_bad_names_and_scopes_are_refused(self):
         for args in (("add", "two words"), ("add", "x" * 65), ("add", "semi;colon"),
                      ("add", "scoped", "--scopes", "root"), ("add", "scoped", "--scopes", "")):
