@@ -123,11 +123,17 @@ char *arena_strdup(arena_t *a, const char *s)
 
 char *arena_vsprintf(arena_t *a, const char *fmt, va_list ap)
 {
+    /* One pass when the text fits what is left of the current block (the
+     * usual case: response headers), else measured, then written. */
+    arena_block_t *h = a->head;
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    size_t avail = h->size - h->used;
+    int n = vsnprintf((char *)h->data + h->used, avail, fmt, ap2);
     va_end(ap2);
     if (n < 0) return NULL;
+    if (align_up((size_t)n + 1) <= avail) /* the head block takes it where it was written */
+        return arena_alloc(a, (size_t)n + 1);
     char *p = arena_alloc(a, (size_t)n + 1);
     if (p == NULL) return NULL;
     vsnprintf(p, (size_t)n + 1, fmt, ap);

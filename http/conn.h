@@ -111,6 +111,9 @@ void http__conn_write(http_conn_t *c, http_req_t *req, uv_buf_t *bufs, unsigned 
 bool http__conn_will_close(const http_conn_t *c);
 void http__server_conn_closed(http_server_t *s, http_conn_t *c);
 void http__request_id_new(http_server_t *s, char *out /* 33 bytes */);
+/* The next word of the server's generator (xorshift128+, seeded by the
+ * kernel): unique, cheap ids, not secrets. */
+uint64_t http__random64(http_server_t *s);
 
 /* response.c */
 void http__req_free(http_req_t *req);

@@ -33,7 +33,7 @@ http_server_t *http_server_new(uv_loop_t *loop, const sf_config_t *cfg, const ht
 }
 
 /* xorshift128+: request ids need to be unique and cheap, not secret. */
-static uint64_t rng_next(http_server_t *s)
+uint64_t http__random64(http_server_t *s)
 {
     uint64_t a = s->rng[0], b = s->rng[1];
     s->rng[0] = b;
@@ -45,7 +45,7 @@ static uint64_t rng_next(http_server_t *s)
 void http__request_id_new(http_server_t *s, char *out)
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t v[2] = {rng_next(s), rng_next(s)};
+    uint64_t v[2] = {http__random64(s), http__random64(s)};
     for (int i = 0; i < 32; i++)
         out[i] = hex[(v[i / 16] >> ((i % 16) * 4)) & 15];
     out[32] = '\0';

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/conn.h"
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -43,48 +45,66 @@ int http_trace_parse(const char *s, size_t len, http_trace_t *t)
     return 0;
 }
 
-/* Random bytes from the kernel; a clock-and-pid mix if it has none. */
-static void random_bytes(unsigned char *p, size_t n)
+/* A source of random 64-bit words. */
+typedef uint64_t (*rand64_fn)(void *ctx);
+
+/* From the kernel (tests and callers without a server); a clock-and-pid
+ * mix if it has none. */
+static uint64_t kernel_rand64(void *ctx)
 {
-    if (getrandom(p, n, GRND_NONBLOCK) == (ssize_t)n) return;
+    (void)ctx;
+    uint64_t x;
+    if (getrandom(&x, sizeof x, GRND_NONBLOCK) == (ssize_t)sizeof x) return x;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16);
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        p[i] = (unsigned char)x;
-    }
+    x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16);
+    x ^= x << 13;
+    x ^= x >> 7;
+    return x ^ (x << 17);
 }
 
-static void random_hex(char *out, size_t nbytes)
+/* From the server's generator (seeded by the kernel once per worker): a
+ * request's ids cost no system call. A request on no connection (tests)
+ * asks the kernel. */
+static uint64_t server_rand64(void *req)
+{
+    const http_req_t *r = req;
+    return r->conn ? http__random64(r->conn->server) : kernel_rand64(NULL);
+}
+
+static void random_hex(char *out, size_t nbytes, rand64_fn rand64, void *ctx)
 {
     static const char digits[] = "0123456789abcdef";
-    unsigned char b[16], any;
+    uint64_t w[2], any;
+    size_t nwords = (nbytes + 7) / 8;
     do { /* all zeros is invalid */
-        random_bytes(b, nbytes);
         any = 0;
-        for (size_t i = 0; i < nbytes; i++)
-            any |= b[i];
+        for (size_t i = 0; i < nwords; i++)
+            any |= w[i] = rand64(ctx);
     } while (!any);
     for (size_t i = 0; i < nbytes; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
+        unsigned char b = (unsigned char)(w[i / 8] >> (8 * (i % 8)));
+        out[2 * i] = digits[b >> 4];
+        out[2 * i + 1] = digits[b & 15];
     }
     out[2 * nbytes] = '\0';
 }
 
+static void trace_start(http_trace_t *t, rand64_fn rand64, void *ctx)
+{
+    random_hex(t->trace_id, 16, rand64, ctx);
+    random_hex(t->parent_id, 8, rand64, ctx);
+    t->flags = 0;
+}
+
 void http_trace_start(http_trace_t *t)
 {
-    random_hex(t->trace_id, 16);
-    random_hex(t->parent_id, 8);
-    t->flags = 0;
+    trace_start(t, kernel_rand64, NULL);
 }
 
 void http_trace_new_span(http_trace_t *t)
 {
-    random_hex(t->parent_id, 8);
+    random_hex(t->parent_id, 8, kernel_rand64, NULL);
 }
 
 void http_trace_format(const http_trace_t *t, char out[HTTP_TRACEPARENT_LEN + 1])
@@ -104,9 +124,9 @@ int http_trace_apply(http_req_t *req)
         }
     }
     if (found && http_trace_parse(found->value, found->value_len, &t) == 0)
-        http_trace_new_span(&t);
+        random_hex(t.parent_id, 8, server_rand64, req); /* our span of the caller's trace */
     else
-        http_trace_start(&t);
+        trace_start(&t, server_rand64, req);
     char *value = arena_alloc(req->arena, HTTP_TRACEPARENT_LEN + 1);
     if (!value) return -1;
     http_trace_format(&t, value);

@@ -137,6 +137,26 @@ TEST(arena_sprintf_formats_long_strings)
     arena_free(a);
 }
 
+/* Formatted in place when it fits the head block, else measured first:
+ * every length around a block's end, in blocks of odd sizes, stays intact. */
+TEST(arena_sprintf_at_the_end_of_a_block)
+{
+    for (size_t first = 37; first < 200; first += 23) {
+        arena_t *a = arena_new(first);
+        char *got[120];
+        for (int i = 0; i < 120; i++)
+            got[i] = arena_sprintf(a, "%0*d", i + 1, i);
+        for (int i = 0; i < 120; i++) {
+            ASSERT_NOT_NULL(got[i]);
+            ASSERT_EQ(strlen(got[i]), (size_t)i + 1);
+            char want[16];
+            snprintf(want, sizeof want, "%d", i);
+            ASSERT_STR_EQ(got[i] + (size_t)i + 1 - strlen(want), want);
+        }
+        arena_free(a);
+    }
+}
+
 TEST(arena_footprint_counts_blocks)
 {
     arena_t *a = arena_new(0);
