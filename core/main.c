@@ -55,9 +55,9 @@ static void usage(FILE *f)
             "  scifind serve [options]        run the service\n"
             "  scifind config check FILE      validate a configuration file and exit\n"
             "  scifind migrate [options]      apply the PostgreSQL schema migrations (pg.dsn)\n"
-            "  scifind keys add NAME [--scopes read|admin|read,admin] [--rate-limit N] [options]\n"
-            "                                 make an API key in the store (pg.dsn), print it once;\n"
-            "                                 N: its own limit in requests per minute\n"
+            "  scifind keys add NAME [--scopes read|admin|read,admin] [--rate-limit N]\n"
+            "                                 make an API key in the store (pg.dsn), print it\n"
+            "                                 once; N: its own limit in requests per minute\n"
             "  scifind keys list [options]    the store's API keys: names, scopes, dates\n"
             "  scifind keys revoke NAME [options]\n"
             "                                 revoke an API key; workers drop it within\n"
@@ -218,8 +218,7 @@ static const char *health_redis(void *data, char *buf, size_t len)
 {
     app_t *a = data;
     /* The cache's link, or the rate limiter's own when the cache is off. */
-    const char *st =
-        a->rl_link ? cache_redis_state(a->rl_link) : cache_tiers_redis_state(a->cache);
+    const char *st = a->rl_link ? cache_redis_state(a->rl_link) : cache_tiers_redis_state(a->cache);
     snprintf(buf, len, "{\"status\":\"%s\"}", st);
     return st;
 }

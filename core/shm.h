@@ -56,7 +56,7 @@ typedef struct shm_worker {
 } shm_worker_t;
 
 /* ---- metrics (core/metrics.h): one slot per worker, summed at scrape ---- */
-#define SHM_ROUTES 32       /* route label slots; 0 = no route matched, last = other */
+#define SHM_ROUTES 32 /* route label slots; 0 = no route matched, last = other */
 #define SHM_ROUTE_NAME 64
 #define SHM_HTTP_CODES 26   /* status codes listed in core/metrics.c; last = other */
 #define SHM_HTTP_CLASSES 6  /* status / 100 */

@@ -105,7 +105,8 @@ extern const char http_client_limit_script[];
 /* Sends takes (admitted requests) of client key to the instance-wide
  * bucket. Returns eval's answer: 0 (done runs later) or -1. */
 int http_client_limit_share(const http_limit_shared_t *sh, const char *prefix, uint64_t key,
-                            long takes, double rate, long burst, http_eval_done_fn done, void *data);
+                            long takes, double rate, long burst, http_eval_done_fn done,
+                            void *data);
 
 /* Reads the script's reply: the tokens left. Returns 0, or -1 for a failed
  * call. */

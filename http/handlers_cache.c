@@ -61,10 +61,10 @@ static void del_finish(del_op_t *op)
         body = arena_sprintf(req->arena, "{\"flushed\":true,\"version\":%s,\"postgres\":%s}",
                              version, tier_json_value(op->postgres));
     else if (req)
-        body = arena_sprintf(req->arena,
-                             "{\"deleted\":{\"memory\":%s,\"redis\":%s,\"postgres\":%s}}",
-                             op->memory ? "true" : "false", tier_json_value(op->redis),
-                             tier_json_value(op->postgres));
+        body =
+            arena_sprintf(req->arena, "{\"deleted\":{\"memory\":%s,\"redis\":%s,\"postgres\":%s}}",
+                          op->memory ? "true" : "false", tier_json_value(op->redis),
+                          tier_json_value(op->postgres));
     free(op->key);
     free(op);
     if (!req) return;

@@ -234,8 +234,8 @@ static bool mw_before(void *ctx, http_req_t *req)
     const char *key = http_auth_key_of(req, &klen);
     long per_minute = 0;
     unsigned scopes = key ? key_scopes(mw, key, klen, &per_minute) : 0;
-    bool guarded = cfg->auth.required || http_auth_count(mw->auth) > 0 ||
-                   http_auth_count(mw->store_keys) > 0;
+    bool guarded =
+        cfg->auth.required || http_auth_count(mw->auth) > 0 || http_auth_count(mw->store_keys) > 0;
     const char *www = "WWW-Authenticate: Bearer realm=\"scifind\"\r\n";
     if (key && !scopes && mw->store_keys_expected && !mw->store_keys) {
         /* The key may well be in the table we have not read yet. */

@@ -11,7 +11,7 @@
 #include "http/auth.h"
 #include "store/migrate.h"
 
-#define KEY_RANDOM_BYTES 32 /* 256 bits: no guessing, no birthday clash */
+#define KEY_RANDOM_BYTES 32                  /* 256 bits: no guessing, no birthday clash */
 #define LIVE_NAME_INDEX "api_keys_live_name" /* migration 0003 */
 
 int store_keys_check_name(const char *name)

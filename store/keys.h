@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #define STORE_KEY_PREFIX "sf_"
-#define STORE_KEY_SIZE 48   /* "sf_" + 43 base64url characters + NUL, rounded up */
+#define STORE_KEY_SIZE 48 /* "sf_" + 43 base64url characters + NUL, rounded up */
 #define STORE_KEY_NAME_MAX 64
 
 /* Returns 0 when name can name a key: 1 to STORE_KEY_NAME_MAX characters
@@ -30,8 +30,7 @@ int store_keys_generate(char key[STORE_KEY_SIZE]);
  * Returns 0, or -1 with a message in err (bad name or scopes, a live key
  * already has that name, the store refused). */
 int store_keys_add(const char *dsn, const char *name, const char *scopes, long per_minute,
-                   char key[STORE_KEY_SIZE],
-                   char *err, size_t errlen);
+                   char key[STORE_KEY_SIZE], char *err, size_t errlen);
 
 /* Prints every key, live and revoked, oldest first: name, scopes, rate
  * limit, created, revoked, and the first 8 hex digits of its hash (never

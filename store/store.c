@@ -140,7 +140,7 @@ struct store {
     uint64_t next_keys_ns;
     bool keys_loading;
     int keys_failures; /* in a row: only the first is logged as a warning */
-    int closing; /* handles and pools still closing */
+    int closing;       /* handles and pools still closing */
     void (*done)(void *);
     void *done_data;
     search_backend_t backend;

@@ -34,8 +34,8 @@ static search_reply_t reply_of(blob_t *b)
 
 static cache_l1_opts_t opts(size_t max)
 {
-    return (cache_l1_opts_t){.max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000,
-                             .partial_ttl_ms = 1000, .now_ns = now};
+    return (cache_l1_opts_t){
+        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000, .now_ns = now};
 }
 
 TEST(l1_ttl_fresh_then_stale_then_gone)

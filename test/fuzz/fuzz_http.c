@@ -214,8 +214,7 @@ static void pump(http_server_t *s, client_t *cl, bool read_back)
         http_conn_t *c = the_conn(s);
         if (c && c->state != CONN_CLOSED) {
             int avail = 0;
-            if (c->reading && ioctl(conn_fd(c), FIONREAD, &avail) == 0 && avail > 0)
-                busy = true;
+            if (c->reading && ioctl(conn_fd(c), FIONREAD, &avail) == 0 && avail > 0) busy = true;
             if (c->tcp.write_queue_size && read_back) busy = true;
         }
         quiet = (got || busy) ? 0 : quiet + 1;

@@ -340,7 +340,7 @@ TEST(utf8_is_validated)
 {
     query_t q;
     ASSERT_EQ(params(&q, "query=%F0%9F%94%AC+microscopy"), 0); /* U+1F52C, 4 bytes */
-    ASSERT_EQ(params(&q, "query=%E2%88%87f"), 0);               /* U+2207 */
+    ASSERT_EQ(params(&q, "query=%E2%88%87f"), 0);              /* U+2207 */
     REFUSED("query=%FF", "not valid UTF-8");
     REFUSED("query=%FF", "'query'");
     REFUSED("query=%C3", "UTF-8");             /* truncated sequence at the end */
@@ -453,10 +453,17 @@ TEST(key_differs_when_the_answer_would)
 {
     const char *base = key_of("query=graph");
     const char *other[] = {
-        "query=graphs",          "query=graph&limit=21",       "query=graph&offset=1",
-        "query=graph&sort=date", "query=graph&strategy=fastest", "query=graph&providers=arxiv",
-        "query=graph&year=2020", "query=graph&author=smith",    "query=graph&category=cs.LG",
-        "query=graph&open_access=true", "query=graph&date_to=2020-01-01",
+        "query=graphs",
+        "query=graph&limit=21",
+        "query=graph&offset=1",
+        "query=graph&sort=date",
+        "query=graph&strategy=fastest",
+        "query=graph&providers=arxiv",
+        "query=graph&year=2020",
+        "query=graph&author=smith",
+        "query=graph&category=cs.LG",
+        "query=graph&open_access=true",
+        "query=graph&date_to=2020-01-01",
     };
     for (size_t i = 0; i < sizeof other / sizeof *other; i++)
         ASSERT_STR_NE(base, key_of(other[i]));

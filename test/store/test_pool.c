@@ -164,7 +164,7 @@ TEST(idle_connections_above_the_minimum_close)
     run_until(&loop, 40, 10);
     store_pool_stats_t s;
     store_pool_stats(p, &s);
-    ASSERT_GT(s.connects, 1); /* it did spread */
+    ASSERT_GT(s.connects, 1);    /* it did spread */
     run_until(&loop, 1000, 1.0); /* idle past idle_timeout */
     store_pool_stats(p, &s);
     ASSERT_EQ(s.total, 1); /* back to min_connections */
