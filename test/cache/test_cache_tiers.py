@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,81 +23,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "test", "blackbox"))
 import harness  # noqa: E402
+from redistmp import Redis  # noqa: E402
 
 SIM = os.environ.get("SF_SIM") or os.path.join(REPO, "bench", "simulator", "scifind-sim")
 PROVIDERS = ("arxiv", "semantic_scholar", "exa", "openalex", "crossref")
-
-
-class Redis:
-    """A redis-server on a free port in its own directory, no persistence."""
-
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.port = harness.free_port()
-        self.proc = None
-        self.exe = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
-        if not self.exe:
-            raise unittest.SkipTest("redis-server not installed")
-
-    def start(self):
-        self.log = open(os.path.join(self.tmp, "redis.log"), "ab")
-        self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.tmp, "--protected-mode", "no"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if self.command("PING") == "PONG":
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start on %d" % self.port)
-
-    def command(self, *args, timeout=2.0):
-        """One command over RESP; returns the decoded reply (simple cases)."""
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
-            s.sendall(out)
-            f = s.makefile("rb")
-            return self._read(f)
-
-    def _read(self, f):
-        line = f.readline().rstrip(b"\r\n")
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = f.read(n + 2)[:-2]
-            return data
-        if kind == b"*":
-            return [self._read(f) for _ in range(int(rest))]
-        raise RuntimeError("bad reply %r" % line)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGCONT)
-            except OSError:
-                pass
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-        if getattr(self, "log", None):
-            self.log.close()
-            self.log = None
 
 
 class Simulator:

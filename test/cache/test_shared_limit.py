@@ -14,7 +14,8 @@ import tempfile
 import time
 import unittest
 
-from test_cache_tiers import Redis, harness  # the throwaway redis-server
+from redistmp import Redis  # the throwaway redis-server (puts test/blackbox on the path)
+import harness  # noqa: E402
 
 def wait_for(pred, timeout):
     deadline = time.monotonic() + harness.scaled(timeout)

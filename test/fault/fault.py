@@ -1,7 +1,8 @@
 """Shared pieces of the fault-injection matrix (test/fault/test_*.py).
 
 Stdlib only. Reuses test/blackbox/harness.py (the server, raw HTTP, the
-provider simulator) and test/store/pgtmp.py (a throwaway PostgreSQL).
+provider simulator) test/store/pgtmp.py (a throwaway PostgreSQL) and test/cache/redistmp.py
+(a throwaway redis-server).
 
 Every case of the matrix checks four things:
   1. the answer the client gets (HTTP status, per-provider status),
@@ -16,12 +17,7 @@ Environment: SF_BIN (the binary, meson sets it), SF_SIM (the simulator),
 REDIS_SERVER (redis-server), SF_KEEP_LOGS=1 (keep the server logs).
 """
 
-import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -32,8 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "test", "blackbox"))
 sys.path.insert(0, os.path.join(REPO, "test", "store"))
+sys.path.insert(0, os.path.join(REPO, "test", "cache"))
 
 import harness  # noqa: E402
+from redistmp import Redis  # noqa: E402,F401  (the fault cases' and the soak's)
 from harness import PROVIDER_NAMES  # noqa: E402
 
 Q = "graph neural networks"
@@ -68,66 +66,6 @@ def provider_env(sim, extra=None):
     env = sim.scifind_env(rate_interval="0")
     env.update(extra or {})
     return env
-
-
-# --------------------------------------------------------------------------
-# Redis
-
-
-class Redis:
-    """A redis-server on a given (or free) loopback port, no persistence."""
-
-    def __init__(self, tmp, port=None):
-        self.tmp = tmp
-        self.port = port or harness.free_port()
-        self.proc = None
-        self.exe = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
-        if not self.exe:
-            raise unittest.SkipTest("redis-server not installed")
-        self._log = None
-
-    @property
-    def url(self):
-        return "redis://127.0.0.1:%d" % self.port
-
-    def start(self):
-        self._log = open(os.path.join(self.tmp, "redis-%d.log" % self.port), "ab")
-        self.proc = subprocess.Popen(
-            [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.tmp, "--protected-mode", "no"],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        harness._LIVE.add(self)
-        if not wait_for(self.ping, 10):
-            raise RuntimeError("redis-server did not start on %d" % self.port)
-        return self
-
-    def ping(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(64).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def signal(self, sig):
-        os.kill(self.proc.pid, sig)
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGCONT)
-            except OSError:
-                pass
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-        if self._log:
-            self._log.close()
-            self._log = None
-        harness._LIVE.discard(self)
-
-    stop = kill
 
 
 # --------------------------------------------------------------------------
