@@ -158,11 +158,4 @@ class RedisFaults(fault.FaultCase):
 
 
 if __name__ == "__main__":
-    try:
-        reason = skip_reason()
-    except unittest.SkipTest as e:      # no binary
-        reason = str(e)
-    if reason:
-        print("SKIP:", reason)
-        raise SystemExit(77)            # meson: skipped
-    fault.main()
+    fault.main(skip_reason)
