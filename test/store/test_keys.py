@@ -20,20 +20,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "blackbox"))
 
 import harness  # noqa: E402
 import pgtmp  # noqa: E402
-from test_store import wait_for  # noqa: E402
+from test_store import new_cluster, wait_for  # noqa: E402
 
 KEY_FORMAT = re.compile(r"^sf_[A-Za-z0-9_-]{43}$")
 REFRESH = "200ms"
-
-
-def new_cluster(test):
-    """A started, migrated cluster, closed when test ends."""
-    pg = pgtmp.Cluster()
-    test.addCleanup(pg.close)
-    pg.init().start().create_db()
-    r = harness.run_cli("migrate", "--set", "pg.dsn=" + pg.dsn, timeout=60)
-    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-    return pg
 
 
 class KeysCliTest(unittest.TestCase):

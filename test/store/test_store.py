@@ -93,6 +93,16 @@ def search(server, timeout=15.0, **params):
     return get(server, "/v1/search?" + urllib.parse.urlencode(params), timeout=timeout)
 
 
+def new_cluster(test):
+    """A started, migrated cluster, closed when test ends."""
+    pg = pgtmp.Cluster()
+    test.addCleanup(pg.close)
+    pg.init().start().create_db()
+    r = harness.run_cli("migrate", "--set", "pg.dsn=" + pg.dsn, timeout=60)
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+    return pg
+
+
 def wait_for(fn, timeout=10.0, every=0.1):
     deadline = time.monotonic() + timeout
     last = None
@@ -553,11 +563,7 @@ class ApiKeysTest(unittest.TestCase):
     is down."""
 
     def test_keys_from_the_table(self):
-        pg = pgtmp.Cluster()
-        self.addCleanup(pg.close)
-        pg.init().start().create_db()
-        r = harness.run_cli("migrate", "--set", "pg.dsn=" + pg.dsn, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        pg = new_cluster(self)
         sim = Sim()
         self.addCleanup(sim.stop)
         settings = dict(SETTINGS, **{"auth.required": "true", "auth.store_refresh": "100ms"})
