@@ -95,14 +95,34 @@ static bool client_rate(const http_mw_t *mw, long per_minute, double *rate, long
 
 /* The client's identity for the rate limit: its key when valid, else its
  * address. Returns 0 when it cannot be told. */
-static uint64_t client_key(http_mw_t *mw, const http_req_t *req, unsigned scopes)
+static uint64_t client_key(http_mw_t *mw, const http_req_t *req, const char *key, size_t klen,
+                           unsigned scopes)
 {
-    size_t klen;
-    const char *key = http_auth_key_of(req, &klen);
     if (key && scopes) return http_client_key("key", key, klen);
     char addr[INET6_ADDRSTRLEN];
     if (http_client_addr(req, mw->trusted, mw->ntrusted, addr, sizeof addr) < 0) return 0;
     return http_client_key("addr", addr, strlen(addr));
+}
+
+/* A request's client bucket, worked out once by before() (req->hook_data)
+ * for the limit and for headers()' RateLimit-* fields. */
+typedef struct req_limit {
+    uint64_t client;
+    double rate;
+    long burst;
+} req_limit_t;
+
+/* The request's bucket, or NULL when it has no limit or no identity. */
+static req_limit_t *req_limit_new(http_mw_t *mw, http_req_t *req, const char *key, size_t klen,
+                                  unsigned scopes, long per_minute)
+{
+    double rate;
+    long burst;
+    if (!client_rate(mw, scopes ? per_minute : 0, &rate, &burst)) return NULL;
+    uint64_t client = client_key(mw, req, key, klen, scopes);
+    req_limit_t *l = client ? arena_alloc(req->arena, sizeof *l) : NULL;
+    if (l) *l = (req_limit_t){.client = client, .rate = rate, .burst = burst};
+    return l;
 }
 
 /* The client buckets: the group's in shared memory, else this worker's
@@ -234,6 +254,8 @@ static bool mw_before(void *ctx, http_req_t *req)
     const char *key = http_auth_key_of(req, &klen);
     long per_minute = 0;
     unsigned scopes = key ? key_scopes(mw, key, klen, &per_minute) : 0;
+    req_limit_t *lim = req_limit_new(mw, req, key, klen, scopes, per_minute);
+    req->hook_data = lim; /* answers refused below carry RateLimit-* too */
     bool guarded =
         cfg->auth.required || http_auth_count(mw->auth) > 0 || http_auth_count(mw->store_keys) > 0;
     const char *www = "WWW-Authenticate: Bearer realm=\"scifind\"\r\n";
@@ -263,26 +285,20 @@ static bool mw_before(void *ctx, http_req_t *req)
     }
 
     /* Client rate limit. */
-    double rate;
-    long burst;
-    if (client_rate(mw, scopes ? per_minute : 0, &rate, &burst)) {
-        uint64_t ck = client_key(mw, req, scopes);
+    if (lim) {
         http_limit_verdict_t v;
-        if (ck) {
-            limit(mw, ck, rate, burst, true, &v);
-            if (!v.allowed) {
-                metrics_count(METRIC_RATE_LIMITED);
-                char *h = ratelimit_headers(req->arena, &v);
-                char *hdr =
-                    h ? arena_sprintf(req->arena, "Retry-After: %ld\r\n%s", v.retry_after, h)
-                      : NULL;
-                http_respond_error_h(req, 429, hdr, "rate_limited",
-                                     "too many requests: %ld per burst, %.3g per second", v.limit,
-                                     rate);
-                return true;
-            }
-            if (mw->shared) share_take(mw, ck, rate, burst);
+        limit(mw, lim->client, lim->rate, lim->burst, true, &v);
+        if (!v.allowed) {
+            metrics_count(METRIC_RATE_LIMITED);
+            char *h = ratelimit_headers(req->arena, &v);
+            char *hdr =
+                h ? arena_sprintf(req->arena, "Retry-After: %ld\r\n%s", v.retry_after, h) : NULL;
+            http_respond_error_h(req, 429, hdr, "rate_limited",
+                                 "too many requests: %ld per burst, %.3g per second", v.limit,
+                                 lim->rate);
+            return true;
         }
+        if (mw->shared) share_take(mw, lim->client, lim->rate, lim->burst);
     }
 
     /* Load shedding: this search would be one too many. */
@@ -309,23 +325,13 @@ static const char *mw_headers(void *ctx, http_req_t *req)
     bool trace = tp && http_trace_parse(tp, strlen(tp), &t) == 0;
     const char *cors = http_cors_headers(mw->cors, req);
     char *rl = NULL;
-    /* A 429 carries its own; probes and scrapes are not limited. */
-    if (req->route && req->status != 429 && !is_open_route(req->route) &&
-        req->method != HTTP_M_OPTIONS) {
-        size_t klen;
-        const char *key = http_auth_key_of(req, &klen);
-        long per_minute = 0;
-        unsigned scopes = key ? key_scopes(mw, key, klen, &per_minute) : 0;
-        double rate;
-        long burst;
-        uint64_t ck = client_rate(mw, scopes ? per_minute : 0, &rate, &burst)
-                          ? client_key(mw, req, scopes)
-                          : 0;
+    /* Only requests before() gave a bucket (probes, scrapes and unrouted
+     * ones have none); a 429 carries its own. */
+    const req_limit_t *lim = req->hook_data;
+    if (lim && req->status != 429 && req->method != HTTP_M_OPTIONS) {
         http_limit_verdict_t v;
-        if (ck) {
-            limit(mw, ck, rate, burst, false, &v);
-            rl = ratelimit_headers(req->arena, &v);
-        }
+        limit(mw, lim->client, lim->rate, lim->burst, false, &v);
+        rl = ratelimit_headers(req->arena, &v);
     }
     if (!trace && !cors && !rl) return NULL;
     return arena_sprintf(req->arena, "%s%s%s%s%s", trace ? "traceparent: " : "", trace ? tp : "",

@@ -68,6 +68,7 @@ struct http_req {
     /* Handlers may set this to learn when client_gone becomes true. */
     void (*on_client_gone)(http_req_t *req);
     void *handler_data;
+    void *hook_data; /* the server hooks' own (http/server.h): the middleware's */
 
     /* Private to the connection. */
     struct http_conn *conn;
