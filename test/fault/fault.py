@@ -55,6 +55,12 @@ def wait_for(pred, timeout, step=0.05):
     return pred()
 
 
+def has_key(key):
+    """Does the binary know this configuration key (its issue is built)?"""
+    r = harness.run_cli("config", "keys")
+    return r.returncode == 0 and key in r.stdout
+
+
 def fd_count(pid):
     try:
         return len(os.listdir("/proc/%d/fd" % pid))

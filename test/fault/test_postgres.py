@@ -34,13 +34,8 @@ SETTINGS = {
 }
 
 
-def has_key(key):
-    r = harness.run_cli("config", "keys")
-    return r.returncode == 0 and key in r.stdout
-
-
 def skip_reason():
-    if pgtmp is None or not has_key("pg.dsn"):
+    if pgtmp is None or not fault.has_key("pg.dsn"):
         return "no pg.dsn in `scifind config keys` or no test/store/pgtmp.py"
     if not pgtmp.pg_bindir():
         return "PostgreSQL server binaries not found"

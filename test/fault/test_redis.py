@@ -14,7 +14,6 @@ detail for the cache itself; this is the same faults in the matrix's terms
 import os
 import shutil
 import signal
-import socket
 import tempfile
 import threading
 import time
@@ -25,27 +24,12 @@ import harness
 from fault import Redis, qs, wait_for
 
 
-def has_key(key):
-    r = harness.run_cli("config", "keys")
-    return r.returncode == 0 and key in r.stdout
-
-
 def skip_reason():
-    if not has_key("redis.url"):
+    if not fault.has_key("redis.url"):
         return "no redis.url in `scifind config keys`"
     if not (os.environ.get("REDIS_SERVER") or shutil.which("redis-server")):
         return "redis-server not installed"
     return None
-
-
-def redis_keys(port, pattern):
-    """Number of keys matching pattern (KEYS, inline command)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-        s.sendall(b"KEYS " + pattern.encode() + b"\r\n")
-        data = s.recv(1 << 16)
-    if not data.startswith(b"*"):
-        return -1
-    return int(data[1:data.index(b"\r\n")])
 
 
 class RedisFaults(fault.FaultCase):
@@ -94,7 +78,7 @@ class RedisFaults(fault.FaultCase):
 
     def recovered(self, srv, redis, tag):
         self.wait_state(srv, "ok", timeout=15)
-        before = redis_keys(redis.port, "scifind:*")
+        before = len(redis.command("KEYS", "scifind:*"))
         self.assertFullyOk(query="%s %s" % (fault.Q, tag), server=srv)
         # Each worker reconnects on its own backoff: an answer from a worker
         # still reconnecting is not written to Redis. Ask new queries until
@@ -102,11 +86,11 @@ class RedisFaults(fault.FaultCase):
         asked = [0]
 
         def written():
-            if redis_keys(redis.port, "scifind:*") > before:
+            if len(redis.command("KEYS", "scifind:*")) > before:
                 return True
             asked[0] += 1
             self.assertFullyOk(query="%s %s %d" % (fault.Q, tag, asked[0]), server=srv)
-            return redis_keys(redis.port, "scifind:*") > before
+            return len(redis.command("KEYS", "scifind:*")) > before
 
         self.assertTrue(wait_for(written, 10, step=0.3),
                         "no new key written to Redis after recovery")
