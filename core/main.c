@@ -250,8 +250,6 @@ static void app_share_limit(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
 static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
 {
     app_t *a = p;
-    char host[CONFIG_STR_MAX];
-    int port;
     a->cfg = cfg;
     a->loop = loop;
     a->router = http_router_new();
@@ -330,16 +328,6 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     }
     app_share_limit(a, loop, cfg);
     http_server_set_hooks(a->server, http_mw_hooks(a->mw));
-    if (config_parse_listen(cfg->listen, host, sizeof host, &port) < 0) {
-        log_error("bad listen address '%s'", cfg->listen);
-        return -1;
-    }
-    int err = http_server_listen(a->server, host, port);
-    if (err < 0) {
-        log_write(LOG_ERROR, "cannot listen", LF_STR, "listen", cfg->listen, LF_STR, "error",
-                  uv_strerror(err), LF_END);
-        return -1;
-    }
     return 0;
 oom:
     log_error("out of memory while starting the worker");
@@ -369,6 +357,12 @@ static void app_server_done(http_server_t *s)
         return;
     }
     if (a->done) a->done();
+}
+
+static int app_listen(void *p, int fd)
+{
+    app_t *a = p;
+    return http_server_listen(a->server, fd);
 }
 
 static void app_drain(void *p, void (*done)(void))
@@ -404,6 +398,7 @@ static void app_free(void *p)
 static const worker_app_t worker_app = {
     .app = &the_app,
     .start = app_start,
+    .listen = app_listen,
     .drain = app_drain,
     .close = app_close,
     .free = app_free,
@@ -454,7 +449,7 @@ static int cmd_serve(int argc, char **argv)
     if (cfg.workers == 0) {
         log_write(LOG_INFO, "scifind starting: one worker in the foreground", LF_STR, "version",
                   SCIFIND_VERSION, LF_STR, "listen", cfg.listen, LF_END);
-        rc = worker_run(&cfg, &worker_app, -1);
+        rc = worker_run(&cfg, &worker_app, -1, -1);
     } else {
         log_write(LOG_INFO, "scifind starting", LF_STR, "version", SCIFIND_VERSION, LF_END);
         rc = master_run(&cfg, &worker_app, load_config, &fl);

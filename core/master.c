@@ -3,7 +3,12 @@
  *
  * It runs no libuv loop: signals arrive on a signalfd, worker readiness on
  * one pipe per starting worker, and poll() waits on both with a timeout for
- * the next scheduled thing (a respawn after backoff, a kill deadline). */
+ * the next scheduled thing (a respawn after backoff, a kill deadline).
+ *
+ * It also holds each slot's listening socket (core/listen.h), as NGINX's
+ * master does with `reuseport`: the workers of a slot inherit it, so during
+ * a roll the new worker accepts from the very queue the old one leaves, and
+ * no queued connection is reset when the old one closes its copy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -17,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/listen.h"
 #include "core/log.h"
 #include "core/master.h"
 #include "core/worker.h"
@@ -38,6 +44,7 @@ typedef struct slot {
     int64_t respawn_at_ms; /* 0: not scheduled */
     int64_t backoff_ms;
     pid_t retiring; /* the worker this one replaces during a roll, 0 if none */
+    int listen_fd;  /* the slot's listening socket, -1 if none open */
 } slot_t;
 
 typedef struct master {
@@ -74,11 +81,38 @@ static void describe_status(int status, char *buf, size_t len)
         snprintf(buf, len, "status %d", status);
 }
 
+static void slot_reset(slot_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->ready_fd = -1;
+    s->listen_fd = -1;
+    s->backoff_ms = BACKOFF_MIN_MS;
+}
+
+static void close_listen_fd(slot_t *s)
+{
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    s->listen_fd = -1;
+}
+
+static int open_listen_fd(const char *listen, int *fd)
+{
+    int err = listen_socket_open(listen, fd);
+    if (err < 0)
+        log_write(LOG_ERROR, "cannot listen", LF_STR, "listen", listen, LF_STR, "error",
+                  strerror(-err), LF_END);
+    return err;
+}
+
 /* Forks one worker for slot i. Returns 0, or -1 (the slot is rescheduled). */
 static int spawn(master_t *m, int i)
 {
     slot_t *s = &m->slots[i];
     int fds[2];
+    if (s->listen_fd < 0 && open_listen_fd(m->cfg.listen, &s->listen_fd) < 0) {
+        s->respawn_at_ms = now_ms() + s->backoff_ms;
+        return -1;
+    }
     if (pipe2(fds, O_CLOEXEC) < 0) {
         log_error("pipe failed: %s", strerror(errno));
         return -1;
@@ -95,12 +129,15 @@ static int spawn(master_t *m, int i)
         /* Child: back to normal signal handling, die with the master. */
         close(fds[0]);
         close(m->sfd);
-        for (int k = 0; k < m->nslots; k++)
+        for (int k = 0; k < m->nslots; k++) {
             if (m->slots[k].ready_fd >= 0) close(m->slots[k].ready_fd);
+            /* Another slot's socket kept open here would outlive that slot. */
+            if (k != i) close_listen_fd(&m->slots[k]);
+        }
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() == 1) _exit(0);
         sigprocmask(SIG_SETMASK, &m->old_mask, NULL);
-        exit(worker_run(&m->cfg, m->app, fds[1]));
+        exit(worker_run(&m->cfg, m->app, fds[1], s->listen_fd));
     }
     close(fds[1]);
     s->pid = pid;
@@ -203,6 +240,7 @@ static void reap(master_t *m)
             if (s->retiring == pid) {
                 /* The worker being replaced died first: its successor takes over. */
                 s->retiring = 0;
+                if (!s->pid) close_listen_fd(s); /* the successor died too */
                 log_write(LOG_WARN, "worker exited", LF_INT, "worker_pid", (int64_t)pid, LF_STR,
                           "reason", why, LF_STR, "role", "retiring", LF_END);
                 goto next;
@@ -214,6 +252,10 @@ static void reap(master_t *m)
                 close(s->ready_fd);
                 s->ready_fd = -1;
             }
+            /* Nobody accepts on the slot's socket now: close it, so that new
+             * connections go to the live workers instead of waiting for the
+             * restart (a new socket is opened for it). */
+            if (!s->retiring) close_listen_fd(s);
             if (m->stopping) {
                 log_write(clean ? LOG_INFO : LOG_WARN, "worker exited", LF_INT, "worker_pid",
                           (int64_t)pid, LF_STR, "reason", why, LF_END);
@@ -252,6 +294,21 @@ static void reload(master_t *m)
                   MAX_WORKERS);
         return;
     }
+    /* The new workers' sockets: the slots' own when the address is the
+     * same, new ones when it changed. A socket that cannot be opened (the
+     * address is taken) refuses the reload before any worker is touched. */
+    int fds[MAX_WORKERS];
+    bool same_listen = strcmp(next.listen, m->cfg.listen) == 0;
+    for (int i = 0; i < next.workers; i++) {
+        fds[i] = -1;
+        if (same_listen && i < m->nslots && m->slots[i].listen_fd >= 0) continue;
+        if (open_listen_fd(next.listen, &fds[i]) < 0) {
+            for (int k = 0; k < i; k++)
+                if (fds[k] >= 0) close(fds[k]);
+            log_error("configuration reload refused: cannot listen on %s", next.listen);
+            return;
+        }
+    }
     if (log_open(next.log.file, LOG_INFO) < 0) log_warn("cannot open log file %s", next.log.file);
     log_level_t lvl;
     if (log_level_parse(next.log.level, &lvl) == 0) log_set_level(lvl);
@@ -262,13 +319,15 @@ static void reload(master_t *m)
         retire(m, s->pid);
         retire(m, s->retiring);
         if (s->ready_fd >= 0) close(s->ready_fd);
-        memset(s, 0, sizeof *s);
-        s->ready_fd = -1;
+        close_listen_fd(s);
+        slot_reset(s);
     }
-    for (int i = m->nslots; i < next.workers; i++) {
-        memset(&m->slots[i], 0, sizeof m->slots[i]);
-        m->slots[i].ready_fd = -1;
-        m->slots[i].backoff_ms = BACKOFF_MIN_MS;
+    for (int i = m->nslots; i < next.workers; i++)
+        slot_reset(&m->slots[i]);
+    for (int i = 0; i < next.workers; i++) {
+        if (fds[i] < 0) continue;
+        close_listen_fd(&m->slots[i]); /* its old workers keep their copies */
+        m->slots[i].listen_fd = fds[i];
     }
     m->nslots = next.workers;
     m->cfg = next;
@@ -285,6 +344,9 @@ static void begin_stop(master_t *m, const char *why)
     m->roll_next = -1;
     m->kill_at_ms = now_ms() + m->cfg.drain_timeout_ms + KILL_GRACE_MS;
     log_write(LOG_INFO, "master stopping: draining workers", LF_STR, "reason", why, LF_END);
+    /* The workers' copies are then the last: a socket closes with its worker. */
+    for (int i = 0; i < m->nslots; i++)
+        close_listen_fd(&m->slots[i]);
     signal_all(m, SIGTERM);
 }
 
@@ -310,21 +372,6 @@ static void handle_signal(master_t *m, const struct signalfd_siginfo *si)
     default:
         break;
     }
-}
-
-static void warn_about_reuseport_migration(void)
-{
-    FILE *f = fopen("/proc/sys/net/ipv4/tcp_migrate_req", "r");
-    if (!f) return;
-    int v = -1;
-    if (fscanf(f, "%d", &v) != 1) v = -1;
-    fclose(f);
-    if (v == 0)
-        log_write(LOG_WARN,
-                  "net.ipv4.tcp_migrate_req is 0: connections still queued on a stopping worker's "
-                  "socket may be reset during a reload; set it to 1 to have the kernel hand them "
-                  "to the other workers",
-                  LF_END);
 }
 
 int master_run(const sf_config_t *cfg, const worker_app_t *app, master_load_fn load,
@@ -359,12 +406,21 @@ int master_run(const sf_config_t *cfg, const worker_app_t *app, master_load_fn l
 
     log_write(LOG_INFO, "master started", LF_INT, "workers", (int64_t)m.nslots, LF_STR, "listen",
               cfg->listen, LF_END);
-    warn_about_reuseport_migration();
+    for (int i = 0; i < m.nslots; i++)
+        slot_reset(&m.slots[i]);
+    /* An address that cannot be had at start is a configuration error: say
+     * so and exit rather than restart workers that cannot listen. */
     for (int i = 0; i < m.nslots; i++) {
-        m.slots[i].ready_fd = -1;
-        m.slots[i].backoff_ms = BACKOFF_MIN_MS;
-        if (spawn(&m, i) < 0) m.slots[i].respawn_at_ms = now_ms() + BACKOFF_MIN_MS;
+        if (open_listen_fd(cfg->listen, &m.slots[i].listen_fd) < 0) {
+            for (int k = 0; k < i; k++)
+                close_listen_fd(&m.slots[k]);
+            close(m.sfd);
+            sigprocmask(SIG_SETMASK, &m.old_mask, NULL);
+            return 2;
+        }
     }
+    for (int i = 0; i < m.nslots; i++)
+        if (spawn(&m, i) < 0) m.slots[i].respawn_at_ms = now_ms() + BACKOFF_MIN_MS;
 
     for (;;) {
         if (m.stopping && live_workers(&m) == 0) break;
@@ -422,8 +478,10 @@ int master_run(const sf_config_t *cfg, const worker_app_t *app, master_load_fn l
             m.kill_at_ms = now + 1000;
         }
     }
-    for (int i = 0; i < m.nslots; i++)
+    for (int i = 0; i < m.nslots; i++) {
         if (m.slots[i].ready_fd >= 0) close(m.slots[i].ready_fd);
+        close_listen_fd(&m.slots[i]);
+    }
     close(m.sfd);
     sigprocmask(SIG_SETMASK, &m.old_mask, NULL);
     log_write(LOG_INFO, "master stopped", LF_END);

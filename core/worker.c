@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "core/listen.h"
 #include "core/log.h"
 #include "core/worker.h"
 
@@ -94,10 +95,10 @@ static void notify_ready(int fd)
     close(fd);
 }
 
-int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd)
+int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd, int listen_fd)
 {
     worker_t w = {0};
-    int rc = 2;
+    int rc = 2, err;
 
     the_worker = &w;
     w.cfg = cfg;
@@ -105,6 +106,7 @@ int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd)
     signal(SIGPIPE, SIG_IGN);
     if (uv_loop_init(&w.loop) < 0) {
         log_error("cannot create the event loop");
+        if (listen_fd >= 0) close(listen_fd);
         return 2;
     }
     uv_timer_init(&w.loop, &w.drain_timer);
@@ -115,6 +117,14 @@ int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd)
         goto out;
     }
     if (app->start(app->app, &w.loop, cfg) < 0) goto out;
+    err = listen_fd >= 0 ? 0 : listen_socket_open(cfg->listen, &listen_fd);
+    if (err == 0) err = app->listen(app->app, listen_fd);
+    listen_fd = -1; /* the app's now, or closed */
+    if (err < 0) {
+        log_write(LOG_ERROR, "cannot listen", LF_STR, "listen", cfg->listen, LF_STR, "error",
+                  uv_strerror(err), LF_END);
+        goto out;
+    }
     log_write(LOG_INFO, "worker listening", LF_STR, "listen", cfg->listen, LF_END);
     notify_ready(ready_fd);
     ready_fd = -1;
@@ -124,6 +134,7 @@ int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd)
 
 out:
     if (ready_fd >= 0) close(ready_fd);
+    if (listen_fd >= 0) close(listen_fd);
     /* Close whatever is still open (after a failed start) and let the callbacks run. */
     uv_walk(&w.loop, on_walk_close, NULL);
     uv_run(&w.loop, UV_RUN_DEFAULT);

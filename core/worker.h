@@ -1,5 +1,5 @@
-/* A worker: one libuv loop on one core, its own SO_REUSEPORT listener, and
- * the HTTP server on it. */
+/* A worker: one libuv loop on one core, its own socket of the SO_REUSEPORT
+ * group (core/listen.h), and the HTTP server on it. */
 #ifndef SF_WORKER_H
 #define SF_WORKER_H
 
@@ -14,6 +14,9 @@ typedef struct worker_app {
     void *app;
     /* Builds the services on loop. Returns 0, or -1 (already logged). */
     int (*start)(void *app, uv_loop_t *loop, const sf_config_t *cfg);
+    /* Starts accepting on fd, a listening socket it owns from now on.
+     * Returns 0 or a negative errno (libuv code). */
+    int (*listen)(void *app, int fd);
     /* Stops accepting, lets in-flight work finish, releases its handles,
      * then calls done (possibly at once). */
     void (*drain)(void *app, void (*done)(void));
@@ -24,10 +27,12 @@ typedef struct worker_app {
 } worker_app_t;
 
 /* Runs a worker until it is told to stop (SIGTERM/SIGINT: stop accepting,
- * finish in-flight requests within drain_timeout, exit). When ready_fd is
- * not -1, one byte is written to it once the worker is listening, and it is
- * closed. Returns the process exit code: 0 after a clean stop, 2 when the
+ * finish in-flight requests within drain_timeout, exit). It accepts on
+ * listen_fd (its slot's socket, from the master), or on a socket of its own
+ * for cfg->listen when listen_fd is -1. When ready_fd is not -1, one byte
+ * is written to it once the worker is listening, and it is closed. Returns
+ * the process exit code: 0 after a clean stop, 2 when the services or the
  * listener could not be set up. */
-int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd);
+int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd, int listen_fd);
 
 #endif

@@ -1,12 +1,8 @@
 /* The listening socket of one worker and its set of connections.
  *
- * Each worker binds its own socket with SO_REUSEPORT, so the kernel spreads
- * new connections over the workers of the group. libuv 1.44 has no flag for
- * SO_REUSEPORT: the socket is made here and handed to uv_tcp_open(). */
-#include <arpa/inet.h>
+ * Each worker accepts on its own socket of the SO_REUSEPORT group
+ * (core/listen.h), so the kernel spreads new connections over the workers. */
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -68,48 +64,14 @@ static void on_connection(uv_stream_t *listener, int status)
     http__conn_accept(s);
 }
 
-static int make_listen_socket(const char *host, int port, int *out_fd)
+int http_server_listen(http_server_t *s, int fd)
 {
-    struct addrinfo hints = {0}, *res = NULL;
-    char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", port);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int rc = getaddrinfo(host && *host ? host : NULL, portstr, &hints, &res);
-    if (rc != 0) return UV_EINVAL;
-    int err = UV_EADDRNOTAVAIL;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            err = -errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
-            bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
-            err = -errno;
-            close(fd);
-            continue;
-        }
-        *out_fd = fd;
-        freeaddrinfo(res);
-        return 0;
-    }
-    freeaddrinfo(res);
-    return err;
-}
-
-int http_server_listen(http_server_t *s, const char *host, int port)
-{
-    int fd = -1;
-    int rc = make_listen_socket(host, port, &fd);
-    if (rc < 0) return rc;
+    int rc;
     uv_tcp_init(s->loop, &s->listener);
     s->listener.data = s;
     s->listener_open = true;
     rc = uv_tcp_open(&s->listener, fd);
+    if (rc < 0) close(fd); /* not the handle's yet */
     if (rc == 0) rc = uv_listen((uv_stream_t *)&s->listener, 4096, on_connection);
     if (rc < 0) {
         uv_close((uv_handle_t *)&s->listener, NULL);

@@ -26,9 +26,10 @@ typedef struct http_server_stats {
 http_server_t *http_server_new(uv_loop_t *loop, const sf_config_t *cfg,
                                const http_router_t *router);
 
-/* Binds host:port with SO_REUSEPORT and starts accepting. Returns 0 or a
- * negative errno (libuv code), with nothing left open on failure. */
-int http_server_listen(http_server_t *s, const char *host, int port);
+/* Starts accepting on fd, a listening socket (core/listen.h). The server
+ * owns fd from now on, failure included. Returns 0 or a negative errno
+ * (libuv code). */
+int http_server_listen(http_server_t *s, int fd);
 
 /* Starts a graceful stop: closes the listening socket, closes idle
  * connections, and makes every response still to come close its connection.

@@ -169,6 +169,51 @@ class WorkersTest(harness.StandaloneServerTestCase):
         pids = {srv.request("GET", "/health/ready").json().get("pid") for _ in range(20)}
         self.assertTrue(pids <= new, "answers from %s, workers are %s" % (pids, new))
 
+    @harness.direct_only("counts connections to scifind's own listening sockets; NGINX's"
+                         " upstream keep-alive connections may sit on the stopped worker")
+    def test_replacement_worker_takes_over_the_slot_socket(self):
+        # The worker being replaced is frozen, so it accepts nothing. Its
+        # successor shares its listening socket (the master holds one per
+        # slot): every connection made now is answered by the successor. Had
+        # each worker bound a socket of its own, about half of these would
+        # wait on the frozen worker's queue and be reset when it goes.
+        srv = self.start_server(workers=1)
+        (old,) = self.workers_of(srv, 1)
+        os.kill(old, signal.SIGSTOP)
+        try:
+            srv.signal(signal.SIGHUP)
+            new = wait_for(lambda: (srv.children() - {old}) or None, 10)
+            self.assertTrue(new, "no new worker after SIGHUP")
+            (new_pid,) = new
+            def new_ready():
+                try:
+                    return harness.request(srv.port, "GET", "/health/ready",
+                                           timeout=1).json().get("pid") == new_pid
+                except (OSError, harness.ProtocolError):
+                    return False
+            self.assertTrue(wait_for(new_ready, 10), "the new worker never answered")
+            conns = [socket.create_connection(("127.0.0.1", srv.port), timeout=3)
+                     for _ in range(20)]
+            req = harness.build_request("GET", "/health/ready", [("Connection", "close")])
+            pids = []
+            for s in conns:
+                c = harness.Conn(srv.port, sock=s, timeout=3)
+                try:
+                    c.send(req)
+                    pids.append(c.read_response().json().get("pid"))
+                except (OSError, harness.ProtocolError) as e:
+                    pids.append(repr(e))
+                finally:
+                    c.close()
+            self.assertEqual(pids, [new_pid] * 20)
+            os.kill(old, signal.SIGKILL)
+        finally:
+            try:
+                os.kill(old, signal.SIGCONT)
+            except OSError:
+                pass
+        self.assertEqual(srv.request("GET", "/health").status, 200)
+
     def test_workers_zero_runs_in_foreground(self):
         srv = self.start_server(workers=0)
         self.assertEqual(srv.request("GET", "/health").status, 200)
