@@ -365,11 +365,11 @@ static int app_listen(void *p, int fd)
     return http_server_listen(a->server, fd);
 }
 
-static void app_drain(void *p, void (*done)(void))
+static void app_drain(void *p, bool socket_shared, void (*done)(void))
 {
     app_t *a = p;
     a->done = done;
-    http_server_drain(a->server, app_server_done);
+    http_server_drain(a->server, socket_shared, app_server_done);
 }
 
 static void app_close(void *p, void (*done)(void))

@@ -45,6 +45,8 @@ typedef struct slot {
     int64_t backoff_ms;
     pid_t retiring; /* the worker this one replaces during a roll, 0 if none */
     int listen_fd;  /* the slot's listening socket, -1 if none open */
+    bool renewed;   /* a reload gave the slot a new socket: the retiring
+                       worker is the last holder of the old one */
 } slot_t;
 
 typedef struct master {
@@ -167,10 +169,12 @@ static int live_workers(const master_t *m)
     return n;
 }
 
-static void retire(master_t *m, pid_t pid)
+/* Drains a worker: sig is SIGUSR2 when its successor shares its slot's
+ * socket, SIGTERM when the socket goes with it. */
+static void retire(master_t *m, pid_t pid, int sig)
 {
     if (pid <= 0) return;
-    kill(pid, SIGTERM);
+    kill(pid, sig);
     if (m->nold < (int)(sizeof m->old / sizeof m->old[0])) m->old[m->nold++] = pid;
 }
 
@@ -189,7 +193,8 @@ static void roll_step(master_t *m)
         }
         s->backoff_ms = BACKOFF_MIN_MS;
         if (spawn(m, i) < 0) {
-            retire(m, s->retiring);
+            close_listen_fd(s); /* nobody takes over the socket */
+            retire(m, s->retiring, SIGTERM);
             s->retiring = 0;
             m->roll_next++;
             continue;
@@ -211,9 +216,13 @@ static void on_worker_ready(master_t *m, int i)
     s->ready_fd = -1;
     if (n != 1) return; /* the worker died before it was ready; SIGCHLD handles it */
     log_write(LOG_DEBUG, "worker ready", LF_INT, "worker_pid", (int64_t)s->pid, LF_END);
-    if (s->retiring) {
-        retire(m, s->retiring);
-        s->retiring = 0;
+    bool rolled = s->retiring != 0;
+    /* The worker it replaces shares the slot's socket, unless a reload
+     * gave the slot a new one: then it is the old socket's last holder. */
+    if (rolled) retire(m, s->retiring, s->renewed ? SIGTERM : SIGUSR2);
+    s->retiring = 0;
+    s->renewed = false;
+    if (rolled) {
         m->roll_next++;
         roll_step(m);
     }
@@ -316,8 +325,8 @@ static void reload(master_t *m)
     /* Slots beyond the new count are retired now; new ones start empty. */
     for (int i = next.workers; i < m->nslots; i++) {
         slot_t *s = &m->slots[i];
-        retire(m, s->pid);
-        retire(m, s->retiring);
+        retire(m, s->pid, SIGTERM);
+        retire(m, s->retiring, SIGTERM);
         if (s->ready_fd >= 0) close(s->ready_fd);
         close_listen_fd(s);
         slot_reset(s);
@@ -328,6 +337,7 @@ static void reload(master_t *m)
         if (fds[i] < 0) continue;
         close_listen_fd(&m->slots[i]); /* its old workers keep their copies */
         m->slots[i].listen_fd = fds[i];
+        m->slots[i].renewed = true;
     }
     m->nslots = next.workers;
     m->cfg = next;

@@ -15,7 +15,7 @@ typedef struct worker {
     uv_loop_t loop;
     const sf_config_t *cfg;
     const worker_app_t *app;
-    uv_signal_t sig_term, sig_int, sig_usr1, sig_hup;
+    uv_signal_t sig_term, sig_int, sig_usr1, sig_usr2, sig_hup;
     uv_timer_t drain_timer;
     bool stopping;
     bool stopped;
@@ -47,13 +47,13 @@ static void on_drain_timeout(uv_timer_t *t)
     w->app->close(w->app->app, on_app_done);
 }
 
-static void worker_stop(worker_t *w, const char *why)
+static void worker_stop(worker_t *w, const char *why, bool socket_shared)
 {
     if (w->stopping) return;
     w->stopping = true;
     log_write(LOG_INFO, "worker draining", LF_STR, "reason", why, LF_END);
     uv_timer_start(&w->drain_timer, on_drain_timeout, (uint64_t)w->cfg->drain_timeout_ms, 0);
-    w->app->drain(w->app->app, on_app_done);
+    w->app->drain(w->app->app, socket_shared, on_app_done);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -61,10 +61,13 @@ static void on_signal(uv_signal_t *h, int signum)
     worker_t *w = h->data;
     switch (signum) {
     case SIGTERM:
-        worker_stop(w, "SIGTERM");
+        worker_stop(w, "SIGTERM", false);
         break;
     case SIGINT:
-        worker_stop(w, "SIGINT");
+        worker_stop(w, "SIGINT", false);
+        break;
+    case SIGUSR2: /* the master replaces this worker: its successor shares the socket */
+        worker_stop(w, "replaced", true);
         break;
     case SIGUSR1:
         if (log_reopen() < 0) log_error("could not reopen the log file");
@@ -112,7 +115,8 @@ int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd, in
     uv_timer_init(&w.loop, &w.drain_timer);
     w.drain_timer.data = &w;
     if (watch_signal(&w, &w.sig_term, SIGTERM) || watch_signal(&w, &w.sig_int, SIGINT) ||
-        watch_signal(&w, &w.sig_usr1, SIGUSR1) || watch_signal(&w, &w.sig_hup, SIGHUP)) {
+        watch_signal(&w, &w.sig_usr1, SIGUSR1) || watch_signal(&w, &w.sig_usr2, SIGUSR2) ||
+        watch_signal(&w, &w.sig_hup, SIGHUP)) {
         log_error("cannot watch signals");
         goto out;
     }

@@ -18,8 +18,9 @@ typedef struct worker_app {
      * Returns 0 or a negative errno (libuv code). */
     int (*listen)(void *app, int fd);
     /* Stops accepting, lets in-flight work finish, releases its handles,
-     * then calls done (possibly at once). */
-    void (*drain)(void *app, void (*done)(void));
+     * then calls done (possibly at once). socket_shared: a successor goes
+     * on accepting on the listening socket (http_server_drain()). */
+    void (*drain)(void *app, bool socket_shared, void (*done)(void));
     /* Ends what is left now, releases its handles, then calls done. */
     void (*close)(void *app, void (*done)(void));
     /* Frees what start() built, once the loop has stopped. */
@@ -27,7 +28,9 @@ typedef struct worker_app {
 } worker_app_t;
 
 /* Runs a worker until it is told to stop (SIGTERM/SIGINT: stop accepting,
- * finish in-flight requests within drain_timeout, exit). It accepts on
+ * finish in-flight requests within drain_timeout, exit; SIGUSR2, from the
+ * master during a reload: the same, leaving the listening socket to the
+ * successor that shares it). It accepts on
  * listen_fd (its slot's socket, from the master), or on a socket of its own
  * for cfg->listen when listen_fd is -1. When ready_fd is not -1, one byte
  * is written to it once the worker is listening, and it is closed. Returns

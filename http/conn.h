@@ -89,6 +89,8 @@ struct http_server {
     bool rbuf_busy;
     void (*done)(http_server_t *s);
     bool listener_open;
+    uv_timer_t linger; /* a last holder's drain: accepting a little longer */
+    bool linger_open;
     http_server_stats_t stats;
     http_hooks_t hooks;
     void *data;

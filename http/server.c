@@ -3,6 +3,7 @@
  * Each worker accepts on its own socket of the SO_REUSEPORT group
  * (core/listen.h), so the kernel spreads new connections over the workers. */
 #include <errno.h>
+#include <linux/filter.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,6 +11,10 @@
 
 #include "core/log.h"
 #include "http/conn.h"
+
+/* How long the last holder of a listening socket goes on accepting once it
+ * refuses new handshakes: those already under way need one round trip. */
+#define LINGER_MS 250
 
 http_server_t *http_server_new(uv_loop_t *loop, const sf_config_t *cfg, const http_router_t *router)
 {
@@ -54,7 +59,7 @@ static void on_connection(uv_stream_t *listener, int status)
         log_warn("accept failed: %s", uv_strerror(status));
         return;
     }
-    if (s->draining || s->closing) return;
+    if (s->closing) return;
     /* At the limit, leave the connection with libuv: it stops watching the
      * listener until uv_accept() is called, which a closing connection does. */
     if (s->nconns >= (size_t)s->cfg->http.max_connections) {
@@ -84,7 +89,8 @@ int http_server_listen(http_server_t *s, int fd)
 
 static void maybe_done(http_server_t *s)
 {
-    if ((s->draining || s->closing) && s->nconns == 0 && !s->listener_open && s->done) {
+    if ((s->draining || s->closing) && s->nconns == 0 && !s->listener_open && !s->linger_open &&
+        s->done) {
         void (*done)(http_server_t *) = s->done;
         s->done = NULL;
         done(s);
@@ -114,6 +120,62 @@ static void stop_listening(http_server_t *s)
     }
 }
 
+/* Has the kernel drop new connection requests (a SYN without ACK) sent to
+ * the listening socket, while handshakes under way still complete. A client
+ * whose SYN is dropped sends it again a second later, to another socket of
+ * the group or to a closed port (refused): either beats being queued here
+ * and reset when the socket closes. A classic BPF socket filter: it sees
+ * the TCP header at offset 0, whose byte 13 holds the flags. */
+static int refuse_new_handshakes(int fd)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 2, 0), /* ACK: keep */
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 0, 1), /* SYN: drop */
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+    };
+    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+}
+
+static void on_linger_closed(uv_handle_t *h)
+{
+    http_server_t *s = h->data;
+    s->linger_open = false;
+    maybe_done(s);
+}
+
+static void end_linger(http_server_t *s)
+{
+    if (!s->linger_open || uv_is_closing((uv_handle_t *)&s->linger)) return;
+    uv_close((uv_handle_t *)&s->linger, on_linger_closed);
+}
+
+static void on_linger_end(uv_timer_t *t)
+{
+    http_server_t *s = t->data;
+    end_linger(s);
+    stop_listening(s);
+}
+
+/* Starts the linger of a last holder: returns false when the socket cannot
+ * refuse new handshakes (it is then closed at once, as a shared one is). */
+static bool start_linger(http_server_t *s)
+{
+    int lfd = -1;
+    if (!s->listening || uv_fileno((uv_handle_t *)&s->listener, &lfd) != 0) return false;
+    if (refuse_new_handshakes(lfd) != 0) {
+        log_warn("cannot filter the listening socket: %s", strerror(errno));
+        return false;
+    }
+    uv_timer_init(s->loop, &s->linger);
+    s->linger.data = s;
+    s->linger_open = true;
+    uv_timer_start(&s->linger, on_linger_end, LINGER_MS, 0);
+    return true;
+}
+
 void http__server_conn_closed(http_server_t *s, http_conn_t *c)
 {
     bool linked = c->prev || s->conns == c;
@@ -132,11 +194,11 @@ void http__server_conn_closed(http_server_t *s, http_conn_t *c)
     maybe_done(s);
 }
 
-void http_server_drain(http_server_t *s, void (*done)(http_server_t *s))
+void http_server_drain(http_server_t *s, bool socket_shared, void (*done)(http_server_t *s))
 {
     s->draining = true;
     s->done = done;
-    stop_listening(s);
+    if (socket_shared || !start_linger(s)) stop_listening(s);
     /* Busy connections close after their answer; idle ones after a short
      * grace (their timers are re-armed for it). */
     for (http_conn_t *c = s->conns; c; c = c->next)
@@ -148,6 +210,7 @@ void http_server_close(http_server_t *s, void (*done)(http_server_t *s))
 {
     s->closing = true;
     s->done = done;
+    end_linger(s);
     stop_listening(s);
     for (http_conn_t *c = s->conns, *next; c; c = next) {
         next = c->next;

@@ -31,11 +31,19 @@ http_server_t *http_server_new(uv_loop_t *loop, const sf_config_t *cfg,
  * (libuv code). */
 int http_server_listen(http_server_t *s, int fd);
 
-/* Starts a graceful stop: closes the listening socket, closes idle
- * connections, and makes every response still to come close its connection.
- * done is called once no connection is left (it may be called before this
- * function returns). */
-void http_server_drain(http_server_t *s, void (*done)(http_server_t *s));
+/* Starts a graceful stop: stops listening, closes idle connections, and
+ * makes every response still to come close its connection. done is called
+ * once no connection is left (it may be called before this function
+ * returns).
+ *
+ * socket_shared: another process goes on accepting on the listening socket
+ * (the successor in a reload). The socket is closed at once, after taking
+ * what is queued; the rest of its queue is the successor's.
+ * Otherwise this process is the socket's last holder and its queue would be
+ * reset when it closes: new handshakes are refused first (SYNs dropped, so
+ * clients retry them elsewhere or are refused), the ones under way are
+ * accepted for a quarter of a second, and then the socket closes. */
+void http_server_drain(http_server_t *s, bool socket_shared, void (*done)(http_server_t *s));
 
 /* Closes every connection now, answered or not, then calls done once all
  * handles are closed. Requests still with their handler are marked

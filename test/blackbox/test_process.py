@@ -214,6 +214,40 @@ class WorkersTest(harness.StandaloneServerTestCase):
                 pass
         self.assertEqual(srv.request("GET", "/health").status, 200)
 
+    @harness.direct_only("probes scifind's own listening socket during the drain")
+    def test_sigterm_drops_new_handshakes_before_closing(self):
+        # A draining worker that is its socket's last holder has the kernel
+        # drop new SYNs for a while before it closes the socket, so nothing
+        # is queued on a socket about to close (and reset with it). A probe
+        # then sees: answered, then no answer to its SYN (timeout), then
+        # refused. Closing at once would go straight to refused.
+        srv = self.start_server(workers=0)
+        self.assertEqual(srv.request("GET", "/health").status, 200)
+        srv.signal(signal.SIGTERM)
+        seen = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "refused" not in seen:
+            try:
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=0.1)
+            except ConnectionRefusedError:
+                seen.append("refused")
+                continue
+            except (TimeoutError, socket.timeout):
+                seen.append("timeout")
+                continue
+            c = harness.Conn(srv.port, sock=s, timeout=3)
+            try:
+                c.send(harness.build_request("GET", "/health", [("Connection", "close")]))
+                seen.append("answered %d" % c.read_response().status)
+            except (OSError, harness.ProtocolError) as e:
+                seen.append("connected, no answer: %r" % e)
+            finally:
+                c.close()
+        self.assertEqual(srv.wait(timeout=10), 0)
+        outcomes = [o for i, o in enumerate(seen) if i == 0 or seen[i - 1] != o]
+        self.assertIn(outcomes, (["timeout", "refused"], ["answered 200", "timeout", "refused"]),
+                      seen)
+
     def test_workers_zero_runs_in_foreground(self):
         srv = self.start_server(workers=0)
         self.assertEqual(srv.request("GET", "/health").status, 200)
