@@ -135,7 +135,10 @@ static int refuse_new_handshakes(int fd)
         BPF_STMT(BPF_RET | BPF_K, 0),
         BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
     };
-    struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+    struct sock_fprog prog;
+    memset(&prog, 0, sizeof prog); /* the padding too: the kernel reads it all */
+    prog.len = sizeof code / sizeof code[0];
+    prog.filter = code;
     return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
 }
 
