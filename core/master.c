@@ -261,10 +261,11 @@ static void reap(master_t *m)
                 close(s->ready_fd);
                 s->ready_fd = -1;
             }
-            /* Nobody accepts on the slot's socket now: close it, so that new
-             * connections go to the live workers instead of waiting for the
-             * restart (a new socket is opened for it). */
-            if (!s->retiring) close_listen_fd(s);
+            /* Nobody accepts on the slot's socket now (a retiring worker
+             * does, unless a reload renewed the socket): close it, so that
+             * new connections go to the live workers instead of waiting for
+             * the restart (a new socket is opened for it). */
+            if (!s->retiring || s->renewed) close_listen_fd(s);
             if (m->stopping) {
                 log_write(clean ? LOG_INFO : LOG_WARN, "worker exited", LF_INT, "worker_pid",
                           (int64_t)pid, LF_STR, "reason", why, LF_END);
