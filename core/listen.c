@@ -14,7 +14,7 @@
 
 int listen_socket_open(const char *listen_addr, int *out_fd)
 {
-    char host[256];
+    char host[CONFIG_STR_MAX];
     int port;
     if (config_parse_listen(listen_addr, host, sizeof host, &port) < 0) return UV_EINVAL;
     struct addrinfo hints = {0}, *res = NULL;
