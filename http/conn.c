@@ -26,6 +26,9 @@
 #define LINGER_MS 2000
 /* How long an idle connection stays open once the worker drains. */
 #define DRAIN_IDLE_GRACE_MS 1000
+/* Chunk extension bytes allowed in one request (CVE-2024-22019's shape:
+ * extensions are not body bytes, so no other limit counts them). */
+#define CHUNK_EXT_MAX 4096
 
 enum { CB_NONE, CB_FIELD, CB_FIELD_DONE, CB_VALUE, CB_VALUE_DONE };
 
@@ -104,6 +107,7 @@ static int on_message_begin(llhttp_t *p)
     c->header_bytes = 0;
     c->chunk_left = 0;
     c->crlf_check = 0;
+    c->chunk_ext_bytes = 0;
     c->nheaders = 0;
     c->headers_cap = 0;
     c->last_cb = CB_NONE;
@@ -149,6 +153,10 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 static int on_header_field_complete(llhttp_t *p)
 {
     http_conn_t *c = conn_of(p);
+    /* llhttp 8.1 takes ": value" (an empty field span): a field name is a
+     * token, never empty (RFC 9110 5.1). */
+    if (c->last_cb != CB_FIELD || c->hname.len == 0)
+        return refuse(c, 400, "bad_request", "empty header name");
     c->last_cb = CB_FIELD_DONE;
     /* llhttp 8.1 takes "Name : value"; RFC 9112 5.1 says refuse it. */
     char last = c->hname.len ? c->hname.p[c->hname.len - 1] : 0;
@@ -202,6 +210,41 @@ static int on_header_value_complete(llhttp_t *p)
     return 0;
 }
 
+/* The request target's form and the Host field (RFC 9112 3.2, 3.2.2,
+ * 3.2.4): NULL when both are acceptable, else why not. */
+static const char *check_target_and_host(http_conn_t *c)
+{
+    const http_req_t *req = c->req;
+    const char *url = sbuf_str(&c->url);
+    size_t hosts = 0;
+    const http_header_t *host = NULL;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const http_header_t *h = &req->headers[i];
+        if (h->name_len == 4 && strcasecmp(h->name, "Host") == 0) {
+            host = h;
+            hosts++;
+        }
+    }
+    if (hosts > 1) return "more than one Host header";
+    if (!host && c->parser.http_major == 1 && c->parser.http_minor == 1)
+        return "HTTP/1.1 request without Host header";
+    if (host && !http_host_valid(host->value, host->value_len)) return "invalid Host header";
+    if (c->url.len == 1 && url[0] == '*') {
+        if (c->parser.method != HTTP_OPTIONS) return "the asterisk target is only for OPTIONS";
+        return NULL;
+    }
+    const char *authority;
+    size_t alen, rest_len;
+    const char *rest = http_absolute_form(url, c->url.len, &authority, &alen, &rest_len);
+    if (rest) {
+        if (!alen || !http_host_valid(authority, alen)) return "invalid authority in the target";
+    } else if (url[0] != '/') {
+        return "invalid request target";
+    }
+    if (!http_percent_valid(url, c->url.len)) return "invalid percent-encoding in the target";
+    return NULL;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     http_conn_t *c = conn_of(p);
@@ -212,8 +255,8 @@ static int on_headers_complete(llhttp_t *p)
     req->http_minor = p->http_minor;
     c->keep_alive = llhttp_should_keep_alive(p) && !p->upgrade;
 
-    if (p->http_major == 1 && p->http_minor == 1 && !http_req_header(req, "Host"))
-        return refuse(c, 400, "bad_request", "HTTP/1.1 request without Host header");
+    const char *why = check_target_and_host(c);
+    if (why) return refuse(c, 400, "bad_request", why);
 
     /* Only "chunked" alone is understood; anything else could frame the body
      * differently for another server on the path. */
@@ -276,7 +319,25 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 
 static int on_chunk_header(llhttp_t *p)
 {
-    conn_of(p)->chunk_left = p->content_length;
+    http_conn_t *c = conn_of(p);
+    const sf_config_t *cfg = c->server->cfg;
+    /* Refused at the size line: the bytes it announces never need reading. */
+    if (p->content_length > (uint64_t)cfg->http.max_body_bytes - c->body.len) {
+        c->fail_msg = arena_sprintf(c->req->arena, "request body exceeds %lld bytes",
+                                    (long long)cfg->http.max_body_bytes);
+        return refuse(c, 413, "payload_too_large", c->fail_msg);
+    }
+    c->chunk_left = p->content_length;
+    return 0;
+}
+
+static int on_chunk_extension(llhttp_t *p, const char *at, size_t len)
+{
+    http_conn_t *c = conn_of(p);
+    (void)at;
+    c->chunk_ext_bytes += len;
+    if (c->chunk_ext_bytes > CHUNK_EXT_MAX)
+        return refuse(c, 400, "bad_request", "chunk extensions too long");
     return 0;
 }
 
@@ -284,6 +345,7 @@ static int on_message_complete(llhttp_t *p)
 {
     http_conn_t *c = conn_of(p);
     c->msg_complete = true;
+    memset(&c->head_scan, 0, sizeof c->head_scan); /* what follows is the next head */
     /* One request at a time: stop here so the driver can dispatch it. */
     return HPE_PAUSED;
 }
@@ -303,6 +365,8 @@ static const llhttp_settings_t *conn_settings(void)
         s.on_headers_complete = on_headers_complete;
         s.on_body = on_body;
         s.on_chunk_header = on_chunk_header;
+        s.on_chunk_extension_name = on_chunk_extension;
+        s.on_chunk_extension_value = on_chunk_extension;
         s.on_message_complete = on_message_complete;
         ready = true;
     }
@@ -351,15 +415,28 @@ static void conn_finish_request(http_conn_t *c)
 {
     http_req_t *req = c->req;
     const char *url = sbuf_str(&c->url);
-    const char *q = memchr(url, '?', c->url.len);
-    if (q) {
-        req->path = arena_strndup(req->arena, url, (size_t)(q - url));
-        req->path_len = (size_t)(q - url);
-        req->query = q + 1;
-        req->query_len = c->url.len - req->path_len - 1;
+    size_t url_len = c->url.len;
+    const char *authority;
+    size_t alen, rest_len;
+    const char *rest = http_absolute_form(url, url_len, &authority, &alen, &rest_len);
+    if (rest) {
+        /* "http://host/p?q" is routed as "/p?q" (RFC 9112 3.2.2). */
+        url = rest;
+        url_len = rest_len;
+    }
+    const char *q = memchr(url, '?', url_len);
+    size_t path_len = q ? (size_t)(q - url) : url_len;
+    if (rest && path_len == 0) {
+        req->path = "/"; /* "http://host" or "http://host?q" */
+        req->path_len = 1;
     } else {
-        req->path = url;
-        req->path_len = c->url.len;
+        /* NUL-terminated: the url's own copy ends at the query. */
+        req->path = q ? arena_strndup(req->arena, url, path_len) : url;
+        req->path_len = path_len;
+    }
+    if (q) {
+        req->query = q + 1;
+        req->query_len = url_len - path_len - 1;
     }
     req->body = sbuf_str(&c->body);
     req->body_len = c->body.len;
@@ -490,6 +567,13 @@ static void conn_drive(http_conn_t *c)
         if (conn_check_chunk_crlf(c, data, len) < 0) {
             conn_fail(c, 400, "bad_request", "chunk data not followed by CRLF");
             break;
+        }
+        if (!c->head_scan.done) {
+            const char *why;
+            if (http_head_scan(&c->head_scan, data, len, &why) < 0) {
+                conn_fail(c, 400, "bad_request", why);
+                break;
+            }
         }
         c->exec_start = data;
         c->exec_end = data + len;

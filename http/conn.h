@@ -10,6 +10,7 @@
 
 #include "http/request.h"
 #include "http/server.h"
+#include "http/syntax.h"
 
 /* States of a connection. The one setter is conn_set_state() in conn.c. */
 typedef enum {
@@ -62,6 +63,9 @@ struct http_conn {
     char prev_byte;                    /* last byte of the previous buffer */
     uint64_t chunk_left;               /* data bytes left in the current chunk */
     int crlf_check;                    /* bytes of the chunk's CRLF still to check */
+    size_t chunk_ext_bytes;            /* chunk extension bytes of this request */
+    /* The head's bytes are scanned before llhttp sees them (syntax.h). */
+    http_head_scan_t head_scan;
 
     unsigned requests; /* requests dispatched on this connection */
     unsigned writes_pending;

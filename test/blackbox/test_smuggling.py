@@ -147,6 +147,151 @@ class SmugglingTest(harness.ServerTestCase):
     def test_space_in_target(self):
         self.refused(b"GET /health /x HTTP/1.1\r\n" + H + b"\r\n")
 
+    # -- bare CR (CVE-2023-30589 in llhttp 8.1's lenient parser) ----------
+
+    def test_bare_cr_ends_no_header_block(self):
+        # Taken as a line end, it would run /smuggled as a second request.
+        self.refused(b"GET /health HTTP/1.1\r\n" + H +
+                     b"\rZGET /smuggled HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_bare_cr_before_transfer_encoding(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"X-Abc: \rxTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+
+    def test_bare_cr_in_request_line(self):
+        self.refused(b"GET /health HTTP/1.1\rX\r\n" + H + b"\r\n")
+
+    def test_bare_cr_in_chunk_size_line(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n"
+                     b"10\rX\r\n0123456789abcdef\r\n0\r\n\r\n")
+
+    def test_bare_cr_in_last_chunk(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n0\rX\r\n\r\n")
+
+    def test_bare_cr_in_chunk_extension(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n"
+                     b"1;a\rX\r\nz\r\n0\r\n\r\n")
+
+    def test_bare_cr_in_trailer(self):
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\rX\r\n\r\n")
+
+    def test_bare_lf_ends_header_block(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"\n")
+
+    def test_delete_byte_in_header_value(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"X-Del: a\x7fb\r\n\r\n")
+
+    # -- field names (a token, RFC 9110 5.1) ------------------------------
+
+    def test_space_inside_header_name(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b"X A: b\r\n\r\n")
+
+    def test_empty_header_name(self):
+        self.refused(b"GET /health HTTP/1.1\r\n" + H + b": novalue\r\n\r\n")
+
+    def test_empty_header_name_after_host(self):
+        # Without the check the empty name took the previous field's name:
+        # a second Host header out of thin air.
+        self.refused(b"GET /health HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n")
+
+    # -- chunk extensions and sizes ---------------------------------------
+
+    def test_long_chunk_extension(self):
+        c = self.connect()
+        c.send(b"POST /health HTTP/1.1\r\n" + H +
+               b"Transfer-Encoding: chunked\r\n\r\n10;" + b"a" * 8192)
+        self.assertRefused(c, 400, "bad_request")
+        self.assertServerAlive()
+
+    def test_chunk_extensions_add_up(self):
+        # Many short extensions count together.
+        chunks = b"".join(b"1;e=" + b"v" * 200 + b"\r\nz\r\n" for _ in range(40))
+        self.refused(b"POST /health HTTP/1.1\r\n" + H +
+                     b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+
+    def test_short_chunk_extension_is_fine(self):
+        c = self.connect()
+        c.send(b"POST /v1/search HTTP/1.1\r\n" + H +
+               b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"2;name=value\r\n{}\r\n0\r\n\r\n")
+        r = c.read_response()
+        self.assertNotEqual(r.status, 413, r)
+        self.assertNotIn(b"chunk", r.body, r)
+
+    def test_chunk_size_over_body_limit_refused_at_size_line(self):
+        # Nothing after the size line is sent: the answer cannot wait for it.
+        c = self.connect()
+        c.send(b"POST /health HTTP/1.1\r\n" + H +
+               b"Transfer-Encoding: chunked\r\n\r\n7fffffff\r\n")
+        self.assertRefused(c, 413, "payload_too_large")
+
+    # -- Host (RFC 9112 3.2) ------------------------------------------------
+
+    def test_two_host_headers(self):
+        self.refused(b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+
+    def test_host_with_space(self):
+        self.refused(b"GET /health HTTP/1.1\r\nHost: a b\r\n\r\n")
+
+    def test_host_with_slash(self):
+        self.refused(b"GET /health HTTP/1.1\r\nHost: a/b\r\n\r\n")
+
+    def test_host_with_userinfo(self):
+        self.refused(b"GET /health HTTP/1.1\r\nHost: u@h\r\n\r\n")
+
+    def test_host_with_bad_port(self):
+        self.refused(b"GET /health HTTP/1.1\r\nHost: h:8x\r\n\r\n")
+
+    def test_host_forms_accepted(self):
+        for host in (b"h", b"h:8080", b"127.0.0.1:1", b"[::1]:8080", b"[::1]",
+                     b"xn--bcher-kva.example", b""):
+            r = self.request("GET", "/health", headers={"Host": host.decode()})
+            self.assertEqual(r.status, 200, (host, r))
+
+    # -- request target (RFC 9112 3.2) ------------------------------------
+
+    def test_asterisk_target_outside_options(self):
+        self.refused(b"GET * HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_absolute_form_is_accepted(self):
+        c = self.connect()
+        c.send(b"GET http://t/health HTTP/1.1\r\n" + H + b"\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"status": "ok"})
+
+    def test_absolute_form_with_query(self):
+        c = self.connect()
+        c.send(b"GET HTTP://other:8080/v1/search?limit=x HTTP/1.1\r\n" + H + b"\r\n")
+        r = c.read_response()
+        self.assertError(r, 400, "bad_request")
+        self.assertIn("limit", r.json()["error"]["message"], r)
+
+    def test_absolute_form_with_bad_authority(self):
+        self.refused(b"GET http://a b@c/health HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_tab_in_target(self):
+        self.refused(b"GET /v1/search?query=dark\tmatter HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_form_feed_in_target(self):
+        self.refused(b"GET /v1/search?query=dark\x0cmatter HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_percent_at_end_of_target(self):
+        self.refused(b"GET /health% HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_percent_not_hex(self):
+        self.refused(b"GET /health%zz HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_percent_in_query_not_hex(self):
+        self.refused(b"GET /v1/search?query=a%2 HTTP/1.1\r\n" + H + b"\r\n")
+
+    def test_raw_utf8_in_target(self):
+        self.refused(b"GET /v1/search?query=caf\xc3\xa9 HTTP/1.1\r\n" + H + b"\r\n")
+
     # -- the pipelined request after a refused one ----------------------
 
     def test_request_after_refused_is_not_executed(self):
