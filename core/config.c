@@ -288,6 +288,8 @@ static const config_key_t config_keys[] = {
             "API keys as sha256hex:scope+scope, comma-separated (scopes: read, admin)"),
     K_STR  ("auth.keys_file", "SCIFIND_AUTH_KEYS_FILE", auth.keys_file, "",
             "file of API keys, one 'sha256hex scope,scope' per line; # starts a comment"),
+    K_BOOL ("auth.admin_loopback", "SCIFIND_AUTH_ADMIN_LOOPBACK", auth.admin_loopback, "true",
+            "with no API key configured, admin routes answer loopback callers (else 403 to all)"),
     K_DUR  ("auth.store_refresh", "SCIFIND_AUTH_STORE_REFRESH", auth.store_refresh_ms, 0, HOUR,
             "30s", "how often each worker reloads the store's api_keys table; 0 = never read it"),
     K_INT  ("ratelimit.rate", "SCIFIND_RATELIMIT_RATE", ratelimit.rate, 0, 1000000, "0",

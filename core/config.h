@@ -118,6 +118,7 @@ typedef struct sf_config {
         char keys_file[CONFIG_STR_MAX]; /* auth.keys_file: lines "sha256hex scope,scope"; default ""
                                          */
         int64_t store_refresh_ms; /* auth.store_refresh: api_keys reload period; default 30s */
+        bool admin_loopback; /* auth.admin_loopback: keyless admin from loopback; default true */
     } auth;
     struct {
         int64_t rate;  /* ratelimit.rate: requests/s per client; 0 = off */

@@ -41,6 +41,8 @@ struct http_mw {
     http_cors_t *cors;
     http_cidr_t *trusted;
     size_t ntrusted;
+    http_cidr_t *loopback; /* 127.0.0.0/8 and ::1: who may use admin routes without keys */
+    size_t nloopback;
     shm_client_bucket_t local_clients[64]; /* without a shared region (tests) */
     const http_limit_shared_t *shared;     /* the instance-wide buckets (Redis), or NULL */
     shared_take_t takes[SHARED_TAKES];     /* clients with a call to them in flight */
@@ -65,6 +67,14 @@ static bool needs_admin(const http_req_t *req)
     if (req->method == HTTP_M_DELETE && strncmp(r, "/v1/cache", 9) == 0) return true;
     if (req->method == HTTP_M_PUT && strcmp(r, "/v1/providers/{name}") == 0) return true;
     return strncmp(r, "/v1/admin", 9) == 0;
+}
+
+/* True when the request's TCP peer (not X-Forwarded-For) is on loopback. */
+static bool peer_is_loopback(const http_mw_t *mw, const http_req_t *req)
+{
+    char peer[64];
+    if (http_client_addr(req, NULL, 0, peer, sizeof peer) < 0) return false;
+    return http_cidr_match_str(mw->loopback, mw->nloopback, peer, strlen(peer));
 }
 
 /* What a presented key may do, whichever set holds it: its scopes, and its
@@ -283,6 +293,23 @@ static bool mw_before(void *ctx, http_req_t *req)
                            admin ? "admin" : "read");
         return true;
     }
+    if (admin && !guarded) {
+        /* No keys at all (the default): admin routes are closed, but to
+         * loopback callers when auth.admin_loopback allows them. */
+        if (mw->store_keys_expected && !mw->store_keys) {
+            http_respond_error_h(req, 503, "Retry-After: 1\r\n", "service_unavailable",
+                                 "the API keys are not loaded from the store yet");
+            return true;
+        }
+        if (!cfg->auth.admin_loopback || !peer_is_loopback(mw, req)) {
+            metrics_count(METRIC_FORBIDDEN);
+            http_respond_error(req, 403, "forbidden",
+                               "admin routes are closed: configure an API key with the admin "
+                               "scope%s",
+                               cfg->auth.admin_loopback ? ", or call from loopback" : "");
+            return true;
+        }
+    }
 
     /* Client rate limit. */
     if (lim) {
@@ -362,6 +389,9 @@ http_mw_t *http_mw_new(const sf_config_t *cfg, char *err, size_t errlen)
     if (http_cidr_list_parse(cfg->ratelimit.trusted_proxies, &mw->trusted, &mw->ntrusted, err,
                              errlen) < 0)
         goto fail;
+    if (http_cidr_list_parse("127.0.0.0/8,::1/128", &mw->loopback, &mw->nloopback, err, errlen) <
+        0)
+        goto fail;
     mw->cors = http_cors_new(cfg->cors.origins, cfg->cors.max_age_ms);
     if (!mw->cors) {
         snprintf(err, errlen, "out of memory");
@@ -415,5 +445,6 @@ void http_mw_free(http_mw_t *mw)
     http_auth_free(mw->store_keys);
     http_cors_free(mw->cors);
     free(mw->trusted);
+    free(mw->loopback);
     free(mw);
 }

@@ -69,6 +69,35 @@ class Keys(harness.ServerTestCase):
         self.assertIn('scifind_auth_failures_total{reason="unauthorized"}', r.body.decode())
 
 
+class AdminClosedByDefault(harness.ServerTestCase):
+    """No key configured (the default): admin routes answer loopback callers
+    only while auth.admin_loopback allows it; reading stays open."""
+    SERVER_ARGS = dict(workers=0, settings={"auth.admin_loopback": "false"})
+
+    def test_admin_routes_refused_without_keys(self):
+        for method, path, body in (("DELETE", "/v1/cache", None),
+                                   ("PUT", "/v1/providers/crossref", b'{"enabled": true}')):
+            r = self.request(method, path, body=body)
+            self.assertError(r, 403, "forbidden")
+            self.assertIn("admin", r.json()["error"]["message"], r)
+        self.assertEqual(self.request("GET", "/v1/providers").status, 200)
+        self.assertEqual(self.request("GET", "/v1/cache/stats").status, 200)
+
+    def test_admin_routes_open_to_loopback_by_default(self):
+        other = harness.Server(workers=0).start()
+        self.addCleanup(other.stop)
+        r = harness.request(other.port, "DELETE", "/v1/cache")
+        self.assertEqual(r.status, 200, r)
+        # 127.0.0.2 is loopback too.
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", other.port))
+        c = harness.Conn(other.port, sock=s)
+        self.addCleanup(c.close)
+        c.send(harness.build_request("DELETE", "/v1/cache"))
+        self.assertEqual(c.read_response().status, 200)
+
+
 class RateLimit(harness.ServerTestCase):
     SERVER_ARGS = dict(workers=2, settings={"ratelimit.rate": "1", "ratelimit.burst": "3",
                                             "ratelimit.trusted_proxies": "127.0.0.1/32"})

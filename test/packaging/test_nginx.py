@@ -18,6 +18,7 @@ through this site: test/blackbox/run_via_nginx.py (blackbox_via_nginx).
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -172,6 +173,29 @@ class BehindNginx(unittest.TestCase):
         log = self.wait_log(rid)
         self.assertIn("rid=%s" % rid, log)
         self.assertNotIn('x"y', log)
+
+    def from_other_address(self, method, path, body=None):
+        """A request from 127.0.0.2: loopback still, but outside the site's
+        allow list (127.0.0.1, ::1, private ranges)."""
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", self.proxy.port))
+        c = harness.Conn(self.proxy.port, sock=s, timeout=10)
+        self.addCleanup(c.close)
+        c.send(harness.build_request(method, path, body=body))
+        return c.read_response()
+
+    def test_admin_routes_internal_only(self):
+        for method, path, body in (("DELETE", "/v1/cache", None),
+                                   ("DELETE", "/v1/cache/somekey", None),
+                                   ("PUT", "/v1/providers/crossref", b'{"enabled": true}')):
+            r = self.from_other_address(method, path, body)
+            self.assertEqual(r.status, 403, r)
+            self.assertEqual(r.json()["error"]["code"], "forbidden", r)
+        self.assertEqual(self.from_other_address("GET", "/v1/providers").status, 200)
+        self.assertEqual(self.from_other_address("GET", "/v1/cache/stats").status, 200)
+        # From inside, scifind decides: no key configured, NGINX on loopback.
+        self.assertEqual(self.get("/v1/cache", method="DELETE").status, 200)
 
     def test_body_too_large_is_a_json_413(self):
         # Over client_max_body_size (1m): NGINX answers, in scifind's shape.
