@@ -4,7 +4,8 @@
 #   build  compiler, meson/ninja and the libraries scifind links against
 #   test   what the test suite runs: python3, clang's sanitizer runtime,
 #          the servers the integration tests start on their own ports and
-#          folders (redis-server, postgresql, nginx), promtool, curl, procps
+#          folders (redis-server, postgresql, nginx), promtool, curl, procps,
+#          nodejs and python3-yaml (test/bench checks the k6 scripts)
 #   bench  load tools (wrk) and the servers the benchmarks compare against
 #   run    what scripts/demo.sh needs besides build: python3 (the provider
 #          simulator) and curl
@@ -30,7 +31,7 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
             libuv1-dev node-llhttp libcurl4-openssl-dev libhiredis-dev libpq-dev
             libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev)
 TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev fakeroot systemd
-           redis-server postgresql NGINX prometheus)
+           redis-server postgresql NGINX prometheus nodejs python3-yaml)
 RUN_PKGS=(python3 curl)
 BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps)
 
