@@ -214,6 +214,12 @@ void metrics_provider_call(source_t src, search_pstatus_t status, double latency
         hist_observe(&me->prov_response_time[src], prov_bounds_us, PROV_BUCKETS, latency_ms);
 }
 
+void metrics_provider_retry(source_t src, metrics_retry_t outcome)
+{
+    if ((unsigned)src < SRC_COUNT && (unsigned)outcome < SHM_RETRY_OUTCOMES)
+        M_ADD(me->prov_retries[src][outcome], 1);
+}
+
 void metrics_cache_hit(metrics_tier_t tier)
 {
     if ((unsigned)tier < SHM_CACHE_TIERS) M_ADD(me->cache_hits[tier], 1);
@@ -403,6 +409,8 @@ char *metrics_render(size_t *len)
         for (int p = 0; p < SRC_COUNT; p++) {
             for (int st = 0; st < SHM_PSTATUSES; st++)
                 sum->prov_requests[p][st] += M_LOAD(m->prov_requests[p][st]);
+            for (int o = 0; o < SHM_RETRY_OUTCOMES; o++)
+                sum->prov_retries[p][o] += M_LOAD(m->prov_retries[p][o]);
             hist_add(&sum->prov_search_duration[p], &m->prov_search_duration[p]);
             hist_add(&sum->prov_response_time[p], &m->prov_response_time[p]);
         }
@@ -434,6 +442,15 @@ char *metrics_render(size_t *len)
             put(&o, "scifind_search_requests_total{provider=\"%s\",status=\"%s\"} %llu\n",
                 source_name((source_t)p), search_pstatus_name((search_pstatus_t)st),
                 (unsigned long long)sum->prov_requests[p][st]);
+    family(&o, "scifind_provider_retries_total", "counter",
+           "Retries of failed provider calls: sent, or refused by the retry budget or the "
+           "breaker.");
+    static const char *const retry_outcomes[SHM_RETRY_OUTCOMES] = {"sent", "budget", "breaker"};
+    for (int p = 0; p < SRC_COUNT; p++)
+        for (int ro = 0; ro < SHM_RETRY_OUTCOMES; ro++)
+            put(&o, "scifind_provider_retries_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
+                source_name((source_t)p), retry_outcomes[ro],
+                (unsigned long long)sum->prov_retries[p][ro]);
     family(&o, "scifind_search_duration_seconds", "histogram",
            "How long searches waited for each provider, whatever its status.");
     for (int p = 0; p < SRC_COUNT; p++) {

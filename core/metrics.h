@@ -60,6 +60,17 @@ typedef enum {
 
 void metrics_count(metrics_counter_t c);
 
+/* A failed provider call's retry: sent (by scifind, or re-sent by libcurl
+ * on a dead reused connection), or refused by the retry budget or because
+ * the provider's breaker opened. scifind_provider_retries_total. */
+typedef enum {
+    METRIC_RETRY_SENT,
+    METRIC_RETRY_REFUSED_BUDGET,
+    METRIC_RETRY_REFUSED_BREAKER,
+} metrics_retry_t;
+
+void metrics_provider_retry(source_t src, metrics_retry_t outcome);
+
 /* One provider's part in one search: its final status and how long the
  * search waited for it (milliseconds). Counts
  * scifind_search_requests_total{provider,status}, observes

@@ -75,6 +75,8 @@ typedef struct shm_hist {
  * workers[i].pid, same index), read by any. Counters survive the worker:
  * the next worker to claim the slot carries on from them, so group totals
  * never go down; gauges are reset on claim. */
+#define SHM_RETRY_OUTCOMES 3 /* core/metrics.h metrics_retry_t */
+
 typedef struct shm_metrics {
     uint32_t used; /* ever claimed */
     uint64_t http_requests[SHM_ROUTES][SHM_HTTP_CODES];
@@ -85,6 +87,7 @@ typedef struct shm_metrics {
     uint64_t cache_hits[SHM_CACHE_TIERS], cache_misses[SHM_CACHE_TIERS];
     uint64_t rate_limited, shed, unauthorized, forbidden;
     uint64_t ratelimit_redis_takes, ratelimit_redis_errors; /* the instance-wide bucket */
+    uint64_t prov_retries[SRC_COUNT][SHM_RETRY_OUTCOMES];   /* metrics_provider_retry() */
     /* gauges */
     int64_t http_in_flight, searches_in_flight;
     int64_t db_connections[SHM_DB_STATES];

@@ -389,8 +389,7 @@ http_mw_t *http_mw_new(const sf_config_t *cfg, char *err, size_t errlen)
     if (http_cidr_list_parse(cfg->ratelimit.trusted_proxies, &mw->trusted, &mw->ntrusted, err,
                              errlen) < 0)
         goto fail;
-    if (http_cidr_list_parse("127.0.0.0/8,::1/128", &mw->loopback, &mw->nloopback, err, errlen) <
-        0)
+    if (http_cidr_list_parse("127.0.0.0/8,::1/128", &mw->loopback, &mw->nloopback, err, errlen) < 0)
         goto fail;
     mw->cors = http_cors_new(cfg->cors.origins, cfg->cors.max_age_ms);
     if (!mw->cors) {

@@ -34,6 +34,7 @@ struct prov_client {
     uv_timer_t timer;
     char *user_agent;
     size_t max_response_bytes;
+    bool (*allow_resend)(void *data);
     size_t active;
     sock_ctx_t **by_fd; /* watched sockets by fd number */
     size_t by_fd_len;
@@ -193,22 +194,60 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+static bool header_is(const char *buf, size_t n, const char *name, size_t len)
+{
+    return n > len && strncasecmp(buf, name, len) == 0;
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
     prov_call_t *call = userdata;
     size_t n = size * nitems;
-    static const char name[] = "retry-after:";
-    if (n > sizeof name && strncasecmp(buf, name, sizeof name - 1) == 0) {
+    call->got_header = true;
+    if (header_is(buf, n, "HTTP/", 5)) {
+        /* A new answer (after a 1xx or a redirect): a header block of its own. */
+        call->saw_length = call->saw_chunked = false;
+    } else if (header_is(buf, n, "content-length:", 15)) {
+        call->saw_length = true;
+    } else if (header_is(buf, n, "transfer-encoding:", 18)) {
+        call->saw_chunked = call->saw_chunked || memmem(buf, n, "chunked", 7) != NULL;
+    } else if (n <= 2 && call->saw_length && call->saw_chunked) {
+        /* The end of a header block with both: libcurl would take the
+         * chunks and keep the connection, which the provider (or something
+         * on the way) may frame differently. A short count aborts the
+         * call, and libcurl closes a connection it aborted. */
+        call->bad_framing = true;
+        return 0;
+    } else if (header_is(buf, n, "retry-after:", 12)) {
         char tmp[32];
-        size_t vl = n - (sizeof name - 1);
+        size_t vl = n - 12;
         if (vl >= sizeof tmp) vl = sizeof tmp - 1;
-        memcpy(tmp, buf + sizeof name - 1, vl);
+        memcpy(tmp, buf + 12, vl);
         tmp[vl] = '\0';
         char *end;
         long v = strtol(tmp, &end, 10);
         if (end != tmp && v >= 0) call->retry_after_s = v;
     }
     return n;
+}
+
+/* Before each time the request goes out. A send after one that got no
+ * answer at all is libcurl's own retry on a dead reused connection. */
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    prov_call_t *call = clientp;
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    if (call->sends++ > 0 && !call->got_header) {
+        prov_client_t *c = call->client;
+        if (c->allow_resend && !c->allow_resend(call->data)) {
+            call->resend_refused = true;
+            return CURL_PREREQFUNC_ABORT;
+        }
+        call->resends++;
+    }
+    call->got_header = false;
+    return CURL_PREREQFUNC_OK;
 }
 
 static void call_unlink(prov_call_t *call)
@@ -248,7 +287,15 @@ static void collect_done(prov_client_t *c)
         call_unlink(call);
         call->latency_ms = (double)(clock_now_ns() - call->start_ns) / 1e6;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call->http_status);
-        if (res == CURLE_OK) {
+        if (call->bad_framing) {
+            call->outcome = PROV_CALL_ERROR;
+            snprintf(call->error, sizeof call->error,
+                     "answer with both Content-Length and Transfer-Encoding refused");
+        } else if (call->resend_refused) {
+            call->outcome = PROV_CALL_ERROR;
+            snprintf(call->error, sizeof call->error,
+                     "connection lost; no retry left in the retry budget");
+        } else if (res == CURLE_OK) {
             call->outcome = PROV_CALL_OK;
         } else if (call->outcome == PROV_CALL_TOO_LARGE) {
             snprintf(call->error, sizeof call->error, "response larger than %zu bytes",
@@ -281,6 +328,7 @@ prov_client_t *prov_client_new(uv_loop_t *loop, const prov_client_opts_t *opts)
     c->loop = loop;
     c->user_agent = strdup(opts->user_agent ? opts->user_agent : "scifind");
     c->max_response_bytes = opts->max_response_bytes ? opts->max_response_bytes : 8u << 20;
+    c->allow_resend = opts->allow_resend;
     c->multi = curl_multi_init();
     c->share = curl_share_init();
     if (!c->user_agent || !c->multi || !c->share) goto fail;
@@ -338,6 +386,8 @@ prov_call_t *prov_client_start(prov_client_t *c, const prov_request_t *req, long
     curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, call);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);

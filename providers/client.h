@@ -6,6 +6,7 @@
 #ifndef SF_PROV_CLIENT_H
 #define SF_PROV_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -19,6 +20,11 @@ typedef struct prov_client_opts {
     const char *user_agent;    /* e.g. "scifind/0.1.0 (mailto:ops@example.org)" */
     long max_host_connections; /* per host; 0 = libcurl's default (no cap) */
     size_t max_response_bytes; /* a body past this is cut and the call fails */
+    /* libcurl sends a request again on its own when the reused connection
+     * it went out on turns out dead. Asked before each such re-send, with
+     * the call's data: false aborts the call instead (PROV_CALL_ERROR).
+     * NULL: always allowed. */
+    bool (*allow_resend)(void *data);
 } prov_client_opts_t;
 
 typedef enum {
@@ -40,6 +46,7 @@ struct prov_call {
     size_t body_len;
     double latency_ms;
     long retry_after_s; /* from a Retry-After header (seconds form), -1 if none */
+    unsigned resends;   /* times libcurl sent the request again (dead reused connection) */
     char error[256];    /* libcurl's message when outcome != OK */
 
     /* Private. */
@@ -51,6 +58,12 @@ struct prov_call {
     prov_call_cb cb;
     void *data;
     prov_call_t *next_done;
+    unsigned sends;      /* times the request went out */
+    bool got_header;     /* an answer's header arrived since the last send */
+    bool saw_length;     /* this answer's header block: Content-Length */
+    bool saw_chunked;    /* ... and Transfer-Encoding: chunked */
+    bool bad_framing;    /* both: the call was aborted (RFC 9112 6.3) */
+    bool resend_refused; /* allow_resend said no */
 };
 
 /* Returns a client on loop, or NULL. */

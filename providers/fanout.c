@@ -7,7 +7,9 @@
  *   DONE:    reported to the search (or cancelled); freed when its timer closes
  * A failed call (connection error, 5xx, 429) is tried again only when the
  * wait (jittered backoff, or the provider's Retry-After) and a call still
- * fit before the search's deadline. */
+ * fit before the search's deadline, the provider's breaker is closed, and
+ * the retry budget has room (retry_budget_take). libcurl's own re-send on
+ * a dead reused connection counts as one of the call's retries. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/shm.h"
 #include "providers/client.h"
 #include "providers/fanout.h"
@@ -28,6 +31,11 @@
 /* A retry is only worth it with at least this much time left for the call. */
 #define RETRY_MIN_CALL_NS (100 * 1000000ll)
 #define RETRY_BASE_NS (100 * 1000000ll)
+/* The retry budget (Envoy's shape), per worker and provider: calls that
+ * are retrying are at most this share of the calls alive ... */
+#define RETRY_BUDGET_PERCENT 20
+/* ... but this many may always retry. */
+#define RETRY_BUDGET_MIN 3
 
 struct prov_fanout {
     const sf_config_t *cfg;
@@ -36,6 +44,8 @@ struct prov_fanout {
     search_backend_t backend;
     unsigned enabled;
     size_t inflight[SRC_COUNT];
+    size_t alive[SRC_COUNT];                /* fanout calls not yet finished */
+    size_t retrying[SRC_COUNT];             /* ... of which have retried: the budget's use */
     shm_provider_t local_limits[SRC_COUNT]; /* when no shared region exists (tests) */
     prov_breaker_cfg_t breaker;
     uint64_t rng;
@@ -54,7 +64,8 @@ typedef struct fanout_call {
     prov_request_t req; /* built once, in the search's arena */
     uint64_t start_ns;
     int attempt;
-    bool probe; /* this call decides a half-open breaker */
+    bool probe;    /* this call decides a half-open breaker */
+    bool retrying; /* holds a place in the retry budget */
 } fanout_call_t;
 
 static shm_provider_t *limits_of(prov_fanout_t *f, source_t src)
@@ -76,6 +87,8 @@ static void fc_finish(fanout_call_t *fc, bool report, search_pstatus_t st, paper
     source_t src = fc->source;
     double latency = (double)(clock_now_ns() - fc->start_ns) / 1e6;
     fc->state = FC_DONE;
+    fc->fanout->alive[src]--;
+    if (fc->retrying) fc->fanout->retrying[src]--;
     *search_backend_slot(s, src) = NULL;
     uv_timer_stop(&fc->timer);
     uv_close((uv_handle_t *)&fc->timer, on_fc_closed);
@@ -91,10 +104,60 @@ static void on_fc_timer(uv_timer_t *t)
     if (fc->state == FC_WAITING) fc_send(fc);
 }
 
+static bool breaker_closed(prov_fanout_t *f, source_t src)
+{
+    return __atomic_load_n(&limits_of(f, src)->breaker, __ATOMIC_RELAXED) == BREAKER_CLOSED;
+}
+
+/* Takes a place in the provider's retry budget for fc (a call already
+ * retrying keeps the one it has). False when the budget is spent. */
+static bool retry_budget_take(prov_fanout_t *f, fanout_call_t *fc)
+{
+    if (fc->retrying) return true;
+    size_t cap = f->alive[fc->source] * RETRY_BUDGET_PERCENT / 100;
+    if (cap < RETRY_BUDGET_MIN) cap = RETRY_BUDGET_MIN;
+    if (f->retrying[fc->source] >= cap) return false;
+    fc->retrying = true;
+    f->retrying[fc->source]++;
+    return true;
+}
+
+/* May fc be tried again? Counts the answer in the metrics. */
+static bool retry_allowed(fanout_call_t *fc)
+{
+    prov_fanout_t *f = fc->fanout;
+    if (!breaker_closed(f, fc->source)) {
+        metrics_provider_retry(fc->source, METRIC_RETRY_REFUSED_BREAKER);
+        return false;
+    }
+    if (fc->attempt >= f->cfg->providers.max_retries || !retry_budget_take(f, fc)) {
+        metrics_provider_retry(fc->source, METRIC_RETRY_REFUSED_BUDGET);
+        return false;
+    }
+    return true;
+}
+
+/* libcurl is about to send the request again on a new connection. */
+static bool fc_allow_resend(void *data)
+{
+    fanout_call_t *fc = data;
+    if (!retry_allowed(fc)) return false;
+    fc->attempt++;
+    metrics_provider_retry(fc->source, METRIC_RETRY_SENT);
+    return true;
+}
+
 static void on_retry_timer(uv_timer_t *t)
 {
     fanout_call_t *fc = t->data;
-    if (fc->state == FC_WAITING) fc_try(fc);
+    if (fc->state != FC_WAITING) return;
+    if (!breaker_closed(fc->fanout, fc->source)) {
+        metrics_provider_retry(fc->source, METRIC_RETRY_REFUSED_BREAKER);
+        fc_finish(fc, true, PSTAT_CIRCUIT_OPEN, NULL,
+                  "the provider's breaker opened while a retry waited");
+        return;
+    }
+    fc_try(fc);
 }
 
 static uint64_t rng_next(prov_fanout_t *f)
@@ -187,7 +250,7 @@ static void on_call_done(prov_call_t *call, void *data)
     fc->probe = false;
     prov_call_free(call);
 
-    if (v.retryable && fc->attempt < f->cfg->providers.max_retries) {
+    if (v.retryable && fc->attempt < f->cfg->providers.max_retries && retry_allowed(fc)) {
         int64_t wait = v.retry_after_ns;
         if (!wait) {
             /* Full jitter over an exponential base. */
@@ -197,6 +260,7 @@ static void on_call_done(prov_call_t *call, void *data)
         int64_t deadline = (int64_t)search_deadline_ns(fc->search);
         if (now + wait + RETRY_MIN_CALL_NS < deadline) {
             fc->attempt++;
+            metrics_provider_retry(fc->source, METRIC_RETRY_SENT);
             fc->state = FC_WAITING;
             log_write(LOG_DEBUG, "provider call retried", LF_STR, "provider",
                       source_name(fc->source), LF_STR, "error", v.err, LF_INT, "wait_ms",
@@ -295,6 +359,7 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
     fc->source = src;
     fc->probe = bv == BREAKER_PROBE;
     fc->start_ns = clock_now_ns();
+    f->alive[src]++;
     uv_timer_init(f->loop, &fc->timer);
     fc->timer.data = fc;
     *search_backend_slot(s, src) = fc;
@@ -364,6 +429,7 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
         .user_agent = f->user_agent,
         .max_host_connections = (long)cfg->providers.max_host_connections,
         .max_response_bytes = (size_t)cfg->providers.max_response_bytes,
+        .allow_resend = fc_allow_resend,
     };
     f->client = prov_client_new(loop, &opts);
     if (!f->client) {
