@@ -35,9 +35,11 @@ bool http__store_usable(http_req_t *req, store_t *st)
 void http__store_failed(http_req_t *req, PGresult *res, const char *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (!res) {
+    bool timed_out = res ? state && strcmp(state, "57014") == 0
+                         : err && strcmp(err, STORE_POOL_ERR_TIMEOUT) == 0;
+    if (!res && !timed_out) {
         http__store_unavailable(req, 1, "the store is unreachable");
-    } else if (state && strcmp(state, "57014") == 0) {
+    } else if (timed_out) {
         char *h = arena_sprintf(req->arena, "Retry-After: 1\r\nCache-Control: no-store\r\n");
         http_respond_error_h(req, 503, h, "store_timeout",
                              "the store did not answer within the statement timeout");

@@ -10,6 +10,12 @@
 
 #define POOL_MAX_CONNS 64
 #define POOL_TICK_MS 100
+/* A query still unanswered this long after the statement timeout is
+ * answered as timed out (store_pool_send): a frozen server costs a request
+ * that, not the connection's much longer stuck check. */
+#define QUERY_GRACE_MS 250
+/* Queries timed out in one tick; the rest wait for the next one. */
+#define EXPIRE_BATCH 64
 #define CONN_MAX_IN_FLIGHT 512 /* per connection; more wait in the pool's queue */
 #define CONN_SPREAD 4          /* open another connection when every one carries this many */
 #define POOL_MAX_WAITING 20000
@@ -27,7 +33,8 @@ struct store_query {
     char **params; /* malloc'd copies */
     store_query_cb cb;
     void *data;
-    PGresult *res; /* the first result, kept until the sync arrives */
+    PGresult *res;        /* the first result, kept until the sync arrives */
+    uint64_t deadline_ns; /* answered STORE_POOL_ERR_TIMEOUT past it; 0: none */
     bool cancelled;
 };
 
@@ -460,11 +467,41 @@ static void pool_dispatch(store_pool_t *p)
     }
 }
 
+typedef struct expired {
+    store_query_cb cb;
+    void *data;
+} expired_t;
+
+/* Marks the queries of l past their deadline cancelled (their results, if
+ * they come, are dropped) and notes whom to tell. Returns the new count. */
+static int queries_expire(qlist_t *l, uint64_t now, expired_t *out, int n)
+{
+    for (store_query_t *q = l->head; q && n < EXPIRE_BATCH; q = q->next) {
+        if (q->cancelled || !q->deadline_ns || now < q->deadline_ns) continue;
+        q->cancelled = true;
+        if (q->cb) out[n++] = (expired_t){q->cb, q->data};
+    }
+    return n;
+}
+
+/* Answers the queries past their deadline, after the lists are walked: a
+ * callback may send (and so move) queries. */
+static void pool_expire(store_pool_t *p, uint64_t now)
+{
+    expired_t tell[EXPIRE_BATCH];
+    int n = queries_expire(&p->waiting, now, tell, 0);
+    for (int i = 0; i < p->nconns; i++)
+        n = queries_expire(&p->conns[i]->fifo, now, tell, n);
+    for (int i = 0; i < n; i++)
+        tell[i].cb(NULL, STORE_POOL_ERR_TIMEOUT, tell[i].data);
+}
+
 /* The pool's upkeep: deadlines, retirement, the minimum of connections. */
 static void on_tick(uv_timer_t *t)
 {
     store_pool_t *p = t->data;
     uint64_t now = clock_now_ns();
+    pool_expire(p, now);
     uint64_t stuck_ns =
         (uint64_t)(p->opts.statement_timeout_ms > 0 ? p->opts.statement_timeout_ms * 2 + 5000
                                                     : 60000) *
@@ -554,6 +591,9 @@ store_query_t *store_pool_send(store_pool_t *p, int stmt, int nparams, const cha
     q->stmt = stmt;
     q->cb = cb;
     q->data = data;
+    if (p->opts.statement_timeout_ms > 0)
+        q->deadline_ns =
+            clock_now_ns() + (uint64_t)(p->opts.statement_timeout_ms + QUERY_GRACE_MS) * 1000000u;
     q->nparams = nparams;
     q->params = nparams ? calloc((size_t)nparams, sizeof *q->params) : NULL;
     if (nparams && !q->params) goto oom;

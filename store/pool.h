@@ -23,8 +23,13 @@ typedef struct store_query store_query_t;
 /* A query's outcome: res (valid during the call only) when the server
  * answered, whatever its status (PGRES_TUPLES_OK, PGRES_COMMAND_OK or
  * PGRES_FATAL_ERROR: check it); or res NULL and err set when the
- * connection failed or the store is unavailable. */
+ * connection failed or the store is unavailable, err ==
+ * STORE_POOL_ERR_TIMEOUT when no answer came within the statement timeout
+ * (and a little more: a server that does not answer at all, frozen or cut
+ * off, is not waited for longer than one that cancels the statement). */
 typedef void (*store_query_cb)(PGresult *res, const char *err, void *data);
+
+#define STORE_POOL_ERR_TIMEOUT "no answer within the statement timeout"
 
 typedef struct store_stmt {
     const char *name;

@@ -13,6 +13,9 @@ for the store itself; here they are in the matrix's terms, plus PostgreSQL
 unreachable when scifind starts.
 """
 
+import os
+import signal
+import subprocess
 import time
 import unittest
 
@@ -151,6 +154,34 @@ class PostgresFaults(fault.FaultCase):
             locker.stdin.close()
             pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")
+        self.assertStoreBack(srv)
+
+    def test_frozen_server_costs_a_request_the_statement_timeout(self):
+        # Every process of the cluster stopped (SIGSTOP): the connection
+        # stays open and nothing answers. The request is answered 503 once
+        # its statement timeout (1.5 s) has passed, not after the pool's
+        # stuck-connection check (2 x 1.5 s + 5 s).
+        pg = self.cluster()
+        srv = self.start(pg)
+        self.assertTrue(wait_for(lambda: self.papers_status(srv).status == 200, 10))
+        with open(os.path.join(pg.data, "postmaster.pid")) as f:
+            master = int(f.readline())
+        kids = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+        pids = [master] + [int(x) for x in kids.stdout.split()]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r = srv.request("GET", "/v1/papers/1", timeout=15)
+            took = time.monotonic() - t0
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.json()["error"]["code"], "store_timeout", r)
+            self.assertIsNotNone(r.header("Retry-After"))
+            self.assertLess(took, harness.scaled(3.0), "waited %.1f s" % took)
+            self.assertAlive(srv)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
         self.assertStoreBack(srv)
 
 
