@@ -100,6 +100,33 @@ REQUESTS = {
     "high_bytes": b"GET /\x80\xff HTTP/1.1\r\n" + H + b"X-Bin: \x80\xff\x7f\r\n\r\n",
     "absolute_uri": b"GET http://t/health HTTP/1.1\r\n" + H + b"\r\n",
     "connect": b"CONNECT t:443 HTTP/1.1\r\n" + H + b"\r\n",
+    # Bare CR as a line end (CVE-2023-30589's shape), in the head and the chunks.
+    "bare_cr_smuggle": (b"GET /health HTTP/1.1\r\n" + H + b"\rZGET /smuggled HTTP/1.1\r\n" + H +
+                        b"\r\n"),
+    "bare_cr_te": (b"POST /echo HTTP/1.1\r\n" + H +
+                   b"X-Abc: \rxTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    "bare_cr_chunk_size": (b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
+                           b"10\rX\r\n0123456789abcdef\r\n0\r\n\r\n"),
+    "bare_cr_last_chunk": (b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
+                           b"0\rX\r\n\r\n"),
+    "bare_lf_end": b"GET /health HTTP/1.1\r\n" + H + b"\n" + SMUGGLED,
+    # Chunk extensions: a long one (CVE-2024-22019's shape) and many short ones.
+    "chunk_ext_long": (b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
+                       b"5;" + b"e" * 5000 + b"\r\nhello\r\n0\r\n\r\n"),
+    "chunk_ext_many": (b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n" +
+                       b"".join(b"1;n=v;m=w\r\nz\r\n" for _ in range(20)) + b"0\r\n\r\n"),
+    "chunk_over_limit": (b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
+                         b"7fffffff\r\n"),
+    # Host and target forms.
+    "host_two": b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    "host_odd": b"GET /health HTTP/1.1\r\nHost: u@h:8x/a b\r\n\r\n",
+    "host_ipv6": b"GET /health HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+    "empty_name": b"GET /health HTTP/1.1\r\nHost: a\r\n: b\r\n\r\n",
+    "space_in_name": b"GET /health HTTP/1.1\r\n" + H + b"X A: b\r\n\r\n",
+    "asterisk": b"GET * HTTP/1.1\r\n" + H + b"\r\nOPTIONS * HTTP/1.1\r\n" + H + b"\r\n",
+    "absolute_query": b"GET HTTP://t:1?limit=1 HTTP/1.1\r\n" + H + b"\r\n",
+    "bad_percent": b"GET /health%zz?q=%2 HTTP/1.1\r\n" + H + b"\r\n",
+    "tab_in_target": b"GET /v1/search?query=a\tb HTTP/1.1\r\n" + H + b"\r\n",
 }
 # (name suffix, flag byte, chunk pattern)
 VARIANTS = [
