@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/merge.h"
+#include "core/utf8.h"
 
 static const char *const status_names[ANSWER_STATUS_COUNT] = {
     [ANSWER_OK] = "ok",
@@ -101,30 +102,6 @@ static void jw_fixed(jw_t *w, double v, int digits)
         n--;
     JW_LIT(w, ".");
     jw_raw(w, frac, (size_t)n);
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
- * bad lead or continuation byte, overlong form, surrogate, > U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned cp, min;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
 }
 
 /* Appends the escaped body of s (no quotes). */

@@ -4,6 +4,7 @@
  * being written is cut at a character boundary, later fields are dropped and
  * "truncated":true is added, so the line is still one valid JSON object. */
 #include "core/log.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,34 +144,6 @@ static bool puts_(line_t *l, const char *s)
     return put(l, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if the
- * bytes there are not one (bad lead, bad continuation, overlong, surrogate,
- * above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, min = 0x80, cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, min = 0x800, cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 /* Writes s as a quoted JSON string. If it does not fit, the text is cut at a
  * character boundary, the string is closed (the tail room allows it) and the
  * line is marked truncated. Returns false when cut. */
@@ -217,7 +190,7 @@ static bool put_jstr(line_t *l, const char *str)
         } else if (c < 0x20 || c == 0x7f) {
             outlen = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
         } else {
-            adv = utf8_len(s + i, n - i);
+            adv = utf8_seq(s + i, n - i);
             if (adv == 0) {
                 out = "\\ufffd", outlen = 6, adv = 1;
             } else {

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "http/conn.h"
 #include "http/gzip_splice.h"
 
@@ -253,20 +254,31 @@ void http_respond_json_gzip(http_req_t *req, int status, const char *extra_heade
     respond_parts(req, status, "application/json", headers, parts, 3);
 }
 
-/* Appends s as the inside of a JSON string. */
+/* Appends s as the inside of a JSON string; bytes that are not UTF-8 (a
+ * parameter name echoed from the target, say) become U+FFFD. */
 static size_t json_escape(char *out, size_t cap, const char *s)
 {
-    size_t o = 0;
-    for (; *s && o + 7 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s), o = 0;
+    for (size_t i = 0; i < n && o + 7 < cap;) {
+        unsigned char ch = u[i];
+        size_t len = utf8_seq(u + i, n - i);
         if (ch == '"' || ch == '\\') {
             out[o++] = '\\';
             out[o++] = (char)ch;
         } else if (ch < 0x20 || ch == 0x7f) {
             o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
+        } else if (len == 0) {
+            memcpy(out + o, "\\ufffd", 6);
+            o += 6;
+            len = 1;
+        } else if (o + len + 7 < cap) {
+            memcpy(out + o, s + i, len);
+            o += len;
         } else {
-            out[o++] = (char)ch;
+            break; /* a character cut by the end would not be UTF-8 */
         }
+        i += len ? len : 1;
     }
     out[o] = '\0';
     return o;

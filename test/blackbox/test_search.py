@@ -428,6 +428,14 @@ class SearchTest(SimServerTestCase):
         self.assertError(self.get("/v1/search?query=%ZZ"), 400, "percent-encoding")
         self.assertError(self.get(qs(query="x" * 1001)), 400, "'query'")
 
+    def test_400_body_is_utf8_whatever_the_parameter_name(self):
+        # The name is echoed in the message; a byte that is not UTF-8 in it
+        # becomes U+FFFD, so the body stays valid UTF-8 JSON.
+        r = self.get("/v1/search?query=x&%FF%FEab=1")
+        self.assertEqual(r.status, 400, r)
+        text = r.body.decode("utf-8")  # raises on invalid UTF-8
+        self.assertIn("\ufffd\ufffdab", json.loads(text)["error"]["message"])
+
     def test_400_bad_json(self):
         self.assertError(self.post("/v1/search", None, raw="{\"query\": "), 400, "JSON")
         self.assertError(self.post("/v1/search", None, raw="[1, 2]"), 400, "JSON object")
