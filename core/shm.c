@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #include "core/shm.h"
 
@@ -24,7 +25,12 @@ shm_region_t *shm_create(void)
     pthread_mutex_init(&r->metrics_lock, &attr);
     pthread_mutex_init(&r->clients_lock, &attr);
     pthread_mutex_init(&r->cache_deletions.lock, &attr);
+    pthread_mutex_init(&r->mcp.lock, &attr);
     pthread_mutexattr_destroy(&attr);
+    if (getrandom(r->mcp.key, sizeof r->mcp.key, 0) != (ssize_t)sizeof r->mcp.key) {
+        munmap(p, sizeof(shm_region_t)); /* no key: no MCP session could be trusted */
+        return NULL;
+    }
     r->magic = SHM_MAGIC;
     region = r;
     return region;

@@ -112,6 +112,17 @@ typedef struct shm_cache_deletions {
     uint64_t ring[SHM_CACHE_DELETIONS]; /* cache_hash() of the key; 0 = everything */
 } shm_cache_deletions_t;
 
+/* MCP sessions (http/mcp_session.h): the group's signing key, made by the
+ * master before fork, and the sessions ended early (DELETE /mcp) until
+ * they would have expired anyway. */
+#define SHM_MCP_ENDED 1024
+typedef struct shm_mcp {
+    uint8_t key[32];                      /* random; read-only after shm_create() */
+    pthread_mutex_t lock;                 /* guards the table */
+    uint64_t ended[SHM_MCP_ENDED];        /* a session's nonce; 0 = free */
+    int64_t ended_until_s[SHM_MCP_ENDED]; /* when it expires (wall clock, s) */
+} shm_mcp_t;
+
 typedef struct shm_region {
     uint64_t magic;
     shm_provider_t providers[SRC_COUNT];
@@ -125,6 +136,8 @@ typedef struct shm_region {
     shm_client_bucket_t clients[SHM_CLIENT_BUCKETS];
 
     shm_cache_deletions_t cache_deletions;
+
+    shm_mcp_t mcp;
 } shm_region_t;
 
 /* Maps the region (once per process group, before fork). Returns it, or
