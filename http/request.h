@@ -118,6 +118,14 @@ void http_respond_error(http_req_t *req, int status, const char *code, const cha
 void http_respond_error_h(http_req_t *req, int status, const char *extra_headers, const char *code,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Errors of one route in another shape than the JSON error above (MCP's
+ * JSON-RPC): fn returns the body (req's arena), or NULL for the usual one.
+ * For every error answer of that route, the middleware's included. Set at
+ * start, before serving; a few routes at most. */
+typedef char *(*http_error_body_fn)(http_req_t *req, int status, const char *code,
+                                    const char *message);
+void http_set_error_body(const char *route, http_error_body_fn fn);
+
 /* The reason phrase for a status ("Not Found"), "Unknown" if none. */
 const char *http_status_reason(int status);
 

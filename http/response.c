@@ -284,11 +284,41 @@ static size_t json_escape(char *out, size_t cap, const char *s)
     return o;
 }
 
+static struct {
+    const char *route;
+    http_error_body_fn fn;
+} error_bodies[4];
+
+void http_set_error_body(const char *route, http_error_body_fn fn)
+{
+    for (size_t i = 0; i < sizeof error_bodies / sizeof error_bodies[0]; i++) {
+        if (!error_bodies[i].route || strcmp(error_bodies[i].route, route) == 0) {
+            error_bodies[i].route = route;
+            error_bodies[i].fn = fn;
+            return;
+        }
+    }
+}
+
+static http_error_body_fn error_body_of(const http_req_t *req)
+{
+    for (size_t i = 0; req->route && i < sizeof error_bodies / sizeof error_bodies[0]; i++)
+        if (error_bodies[i].route && strcmp(error_bodies[i].route, req->route) == 0)
+            return error_bodies[i].fn;
+    return NULL;
+}
+
 static void respond_error_v(http_req_t *req, int status, const char *extra_headers,
                             const char *code, const char *fmt, va_list ap)
 {
     char msg[512], esc[1024], rid[2 * HTTP_REQUEST_ID_MAX + 8];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    http_error_body_fn fn = error_body_of(req);
+    char *shaped = fn ? fn(req, status, code, msg) : NULL;
+    if (shaped) {
+        respond(req, status, "application/json", extra_headers, shaped, strlen(shaped));
+        return;
+    }
     json_escape(esc, sizeof esc, msg);
     json_escape(rid, sizeof rid, req->request_id);
     char *body = arena_sprintf(
