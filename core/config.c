@@ -317,6 +317,21 @@ static const config_key_t config_keys[] = {
             "zlib compression level"),
     K_BOOL ("metrics.enabled", "SCIFIND_METRICS_ENABLED", metrics.enabled, "true",
             "serve GET /metrics (Prometheus text format)"),
+
+    K_BOOL ("mcp.enabled", "SCIFIND_MCP_ENABLED", mcp.enabled, "true",
+            "serve the MCP endpoint /mcp (streamable HTTP; docs/mcp.md)"),
+    K_STR  ("mcp.origins", "SCIFIND_MCP_ORIGINS", mcp.origins, "",
+            "Origins allowed to call /mcp, comma-separated, or *; a request with another Origin "
+            "gets 403, one without Origin passes"),
+    K_STR  ("mcp.session_secret", "SCIFIND_MCP_SESSION_SECRET", mcp.session_secret, "",
+            "key signing MCP session ids, the same on every instance behind one proxy; empty = "
+            "a random key per worker group"),
+    K_DUR  ("mcp.session_ttl", "SCIFIND_MCP_SESSION_TTL", mcp.session_ttl_ms, 60 * SEC,
+            30 * 24 * HOUR, "24h", "how long an MCP session id stays valid"),
+    K_INT  ("mcp.max_batch", "SCIFIND_MCP_MAX_BATCH", mcp.max_batch, 1, 10000, "100",
+            "most JSON-RPC messages in one batch (protocol 2025-03-26); larger ones are refused"),
+    K_SIZE ("mcp.max_bytes", "SCIFIND_MCP_MAX_BYTES", mcp.max_bytes, 2000, 200000, "60k",
+            "default byte budget of a tool result (arguments may ask 2000 to 200000)"),
 };
 /* clang-format on */
 

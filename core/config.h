@@ -143,6 +143,15 @@ typedef struct sf_config {
     struct {
         bool enabled; /* metrics.enabled: serve GET /metrics; default true */
     } metrics;
+    /* MCP endpoint (docs/mcp.md). */
+    struct {
+        bool enabled;                        /* mcp.enabled: serve /mcp; default true */
+        char origins[CONFIG_STR_MAX];        /* mcp.origins: Origins allowed; "" = none */
+        char session_secret[CONFIG_STR_MAX]; /* mcp.session_secret: "" = the group's key */
+        int64_t session_ttl_ms;              /* mcp.session_ttl; default 24h */
+        int64_t max_batch;                   /* mcp.max_batch: messages per batch; default 100 */
+        int64_t max_bytes;                   /* mcp.max_bytes: a tool result's budget; 60k */
+    } mcp;
 } sf_config_t;
 
 /* The settings of one HTTP provider by its source number (core/paper.h's

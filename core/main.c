@@ -18,10 +18,12 @@
 #include "http/handlers_analytics.h"
 #include "http/handlers_admin.h"
 #include "http/handlers_health.h"
+#include "http/handlers_mcp.h"
 #include "http/handlers_metrics.h"
 #include "http/handlers_papers.h"
 #include "http/handlers_providers.h"
 #include "http/handlers_search.h"
+#include "http/mcp_stdio.h"
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -64,6 +66,9 @@ static void usage(FILE *f)
             "                                 auth.store_refresh\n"
             "  scifind config keys            list every configuration key\n"
             "  scifind config reference       the same as a Markdown table, with meanings\n"
+            "  scifind mcp --url http://HOST:PORT\n"
+            "                                 MCP over stdio, forwarded to a running scifind's\n"
+            "                                 /mcp (key: SCIFIND_API_KEY); docs/mcp.md\n"
             "  scifind --help | --version\n"
             "\n"
             "Options of serve (each overrides the environment, which overrides the file):\n"
@@ -186,6 +191,7 @@ typedef struct app {
     http_health_check_t health[2]; /* the dependencies /health/ready reports */
     size_t nhealth;
     http_admin_ctx_t admin;        /* PUT /v1/providers/{name} */
+    http_mcp_t *mcp;               /* /mcp, or NULL (mcp.enabled) */
     http_mw_t *mw;                 /* keys, limits, CORS, trace, metrics (http/middleware.h) */
     search_service_t *rl_link;     /* the limiter's own Redis link when the cache has none */
     http_limit_shared_t rl_shared; /* client buckets across instances, on a Redis link */
@@ -310,6 +316,15 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         http_papers_register(a->router, a->store) < 0 ||
         http_analytics_register(a->router, a->store) < 0)
         goto oom;
+    if (cfg->mcp.enabled) { /* its tools ask what /v1/search and /v1/papers/{id} ask */
+        http_mcp_ctx_t mcp = {.cfg = cfg,
+                              .service = a->service,
+                              .observe = a->search.observe,
+                              .observe_data = a->search.observe_data,
+                              .papers = http_papers_for_mcp(a->store)};
+        a->mcp = http_mcp_register(a->router, &mcp);
+        if (!a->mcp) goto oom;
+    }
     a->admin = (http_admin_ctx_t){.cfg = cfg};
     if (http_admin_register(a->router, &a->admin) < 0 ||
         (cfg->metrics.enabled && http_metrics_register(a->router) < 0))
@@ -392,6 +407,7 @@ static void app_free(void *p)
     http_server_free(a->server);
     http_mw_free(a->mw);
     http_router_free(a->router);
+    http_mcp_free(a->mcp);
     memset(a, 0, sizeof *a);
 }
 
@@ -577,6 +593,25 @@ fail:
     return 1;
 }
 
+/* MCP over stdio, forwarded to a running scifind (http/mcp_stdio.h). */
+static int cmd_mcp(int argc, char **argv)
+{
+    const char *url = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
+            url = argv[++i];
+        else if (strncmp(argv[i], "--url=", 6) == 0)
+            url = argv[i] + 6;
+        else
+            url = NULL, i = argc;
+    }
+    if (!url) {
+        fprintf(stderr, "usage: scifind mcp --url http://HOST:PORT[/mcp]\n");
+        return 2;
+    }
+    return http_mcp_stdio(url, stdin, stdout);
+}
+
 static int cmd_config(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "keys") == 0) {
@@ -622,6 +657,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 2, argv + 2);
     if (strcmp(cmd, "keys") == 0) return cmd_keys(argc - 2, argv + 2);
+    if (strcmp(cmd, "mcp") == 0) return cmd_mcp(argc - 2, argv + 2);
     fprintf(stderr, "scifind: unknown command '%s' (see scifind --help)\n", cmd);
     return 2;
 }

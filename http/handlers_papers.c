@@ -308,6 +308,86 @@ static void list_handler(http_req_t *req)
     start_read(req, st, STORE_Q_PAPERS_LIST, 5, params, on_list, (int)limit);
 }
 
+/* ---- one paper for the MCP tool get_paper --------------------------------------- */
+
+typedef struct paper_get {
+    http_mcp_paper_cb cb;
+    void *data;
+    store_query_t *q;
+} paper_get_t;
+
+static void on_mcp_paper(PGresult *res, const char *err, void *data)
+{
+    paper_get_t *g = data;
+    g->q = NULL;
+    if (!res) {
+        g->cb(g->data, 503, NULL, "the store is unreachable", 1);
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        bool timeout = state && strcmp(state, "57014") == 0;
+        (void)err;
+        g->cb(g->data, timeout ? 503 : 500, NULL,
+              timeout ? "the store did not answer within the statement timeout"
+                      : "store query failed",
+              1);
+    } else if (PQntuples(res) == 0) {
+        g->cb(g->data, 404, NULL, "no such paper", 0);
+    } else {
+        g->cb(g->data, 200, PQgetvalue(res, 0, 0), NULL, 0);
+    }
+}
+
+/* The same statements as GET /v1/papers/{id}. */
+static void *mcp_paper_get(void *ctx, arena_t *a, const char *id, http_mcp_paper_cb cb, void *data)
+{
+    store_t *st = ctx;
+    store_id_kind_t kind;
+    const char *value;
+    int retry = 1;
+    if (store_parse_paper_id(a, id, strlen(id), &kind, &value) < 0) {
+        cb(data, 400, NULL, "a paper id is a number, doi:10.NNNN/... or arxiv:NNNN.NNNNN", 0);
+        return NULL;
+    }
+    if (!store_available(st, &retry)) {
+        cb(data, 503, NULL, "the store is unreachable", retry);
+        return NULL;
+    }
+    static const store_stmt_id_t by_kind[] = {
+        [STORE_ID_INTERNAL] = STORE_Q_PAPER_BY_ID,
+        [STORE_ID_DOI] = STORE_Q_PAPER_BY_DOI,
+        [STORE_ID_ARXIV] = STORE_Q_PAPER_BY_ARXIV,
+    };
+    paper_get_t *g = arena_calloc(a, 1, sizeof *g);
+    if (!g) {
+        cb(data, 500, NULL, "out of memory", 0);
+        return NULL;
+    }
+    g->cb = cb;
+    g->data = data;
+    const char *params[1] = {value};
+    g->q = store_query(st, by_kind[kind], 1, params, on_mcp_paper, g);
+    if (!g->q) {
+        store_available(st, &retry);
+        cb(data, 503, NULL, "the store is unreachable", retry);
+        return NULL;
+    }
+    return g;
+}
+
+static void mcp_paper_cancel(void *ctx, void *handle)
+{
+    (void)ctx;
+    paper_get_t *g = handle;
+    if (g->q) store_pool_cancel(g->q);
+    g->q = NULL;
+}
+
+http_mcp_papers_t http_papers_for_mcp(store_t *st)
+{
+    if (!st) return (http_mcp_papers_t){0};
+    return (http_mcp_papers_t){.ctx = st, .get = mcp_paper_get, .cancel = mcp_paper_cancel};
+}
+
 int http_papers_register(http_router_t *r, store_t *st)
 {
     if (http_router_add(r, HTTP_M_GET, "/v1/papers", list_handler, st) ||

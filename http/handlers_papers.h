@@ -6,11 +6,16 @@
 #ifndef SF_HTTP_HANDLERS_PAPERS_H
 #define SF_HTTP_HANDLERS_PAPERS_H
 
+#include "http/mcp_tools.h"
 #include "http/router.h"
 #include "store/store.h"
 
 /* Adds the routes. st may be NULL (no store configured: they answer 503). */
 int http_papers_register(http_router_t *r, store_t *st);
+
+/* The paper lookup of /v1/papers/{id} for the MCP tool get_paper
+ * (http/mcp_tools.h); all NULL when st is NULL. */
+http_mcp_papers_t http_papers_for_mcp(store_t *st);
 
 /* Shared with handlers_analytics.c. The store 503 (Retry-After). */
 void http__store_unavailable(http_req_t *req, int retry_after_s, const char *why);

@@ -1,0 +1,596 @@
+#include "http/mcp_tools.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/jsonrpc.h"
+#include "core/paper.h"
+#include "core/query.h"
+#include "core/shm.h"
+
+#define BUDGET_MIN 2000
+#define BUDGET_MAX 200000
+#define ABSTRACT_COMPACT 300 /* characters of abstract a compact paper keeps */
+#define CURSOR_OFFSET_MAX 10000
+
+/* ---- schemas ----------------------------------------------------------------
+ * One paper, as both tools give it: compact has these members, full adds
+ * every other one the API has (so additional members are allowed). */
+#define PAPER_SCHEMA                                                                               \
+    "{\"type\":\"object\",\"required\":[\"id\",\"title\",\"authors\"],"                            \
+    "\"properties\":{\"id\":{\"type\":\"string\"},\"title\":{\"type\":[\"string\",\"null\"]},"     \
+    "\"authors\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                            \
+    "\"year\":{\"type\":[\"integer\",\"null\"]},\"venue\":{\"type\":[\"string\",\"null\"]},"       \
+    "\"doi\":{\"type\":[\"string\",\"null\"]},\"url\":{\"type\":[\"string\",\"null\"]},"           \
+    "\"abstract\":{\"type\":[\"string\",\"null\"]}}}"
+
+#define FIELDS_SCHEMA                                                                              \
+    "\"fields\":{\"type\":\"string\",\"enum\":[\"compact\",\"full\"],\"default\":\"compact\","     \
+    "\"description\":\"compact: id, title, authors, year, venue, doi, url, a short abstract; "     \
+    "full: every field\"}"
+
+static const char TOOLS_JSON[] =
+    "{\"tools\":["
+    "{\"name\":\"search\",\"title\":\"Search academic papers\","
+    "\"description\":\"Searches arXiv, Semantic Scholar, Exa, OpenAlex, Crossref and scifind's "
+    "own store at once; papers merged, deduplicated and ranked. Providers that failed or were "
+    "throttled are listed in 'providers' (with retry_after_seconds) and the answer is marked "
+    "partial. Long answers stop at max_bytes: call again with next_cursor for more.\","
+    "\"inputSchema\":{\"type\":\"object\",\"required\":[\"query\"],\"additionalProperties\":false,"
+    "\"properties\":{"
+    "\"query\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1000},"
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":20},"
+    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10000,\"default\":0},"
+    "\"sort\":{\"type\":\"string\",\"enum\":[\"relevance\",\"date\",\"citations\"]},"
+    "\"strategy\":{\"type\":\"string\",\"enum\":[\"merge\",\"fastest\"]},"
+    "\"providers\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"arxiv\","
+    "\"semantic_scholar\",\"exa\",\"openalex\",\"crossref\",\"local\"]}},"
+    "\"date_from\":{\"type\":\"string\",\"description\":\"YYYY-MM-DD\"},"
+    "\"date_to\":{\"type\":\"string\",\"description\":\"YYYY-MM-DD\"},"
+    "\"year\":{\"type\":\"string\",\"description\":\"YYYY or YYYY-YYYY\"},"
+    "\"year_from\":{\"type\":\"integer\"},\"year_to\":{\"type\":\"integer\"},"
+    "\"author\":{\"type\":\"string\"},\"category\":{\"type\":\"string\"},"
+    "\"open_access\":{\"type\":\"boolean\"},"
+    "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":600000}," FIELDS_SCHEMA ","
+    "\"max_bytes\":{\"type\":\"integer\",\"minimum\":2000,\"maximum\":200000,"
+    "\"description\":\"byte budget of the result; default mcp.max_bytes\"},"
+    "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous call, with "
+    "the same other arguments\"}}},"
+    "\"outputSchema\":{\"type\":\"object\","
+    "\"required\":[\"query\",\"total\",\"offset\",\"returned\",\"papers\",\"partial\","
+    "\"providers\",\"next_cursor\",\"truncated\"],"
+    "\"properties\":{\"query\":{\"type\":\"string\"},\"total\":{\"type\":\"integer\"},"
+    "\"offset\":{\"type\":\"integer\"},\"returned\":{\"type\":\"integer\"},"
+    "\"papers\":{\"type\":\"array\",\"items\":" PAPER_SCHEMA "},"
+    "\"partial\":{\"type\":\"boolean\"},"
+    "\"providers\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"object\","
+    "\"required\":[\"status\"],\"properties\":{\"status\":{\"type\":\"string\"},"
+    "\"results\":{\"type\":\"integer\"},\"latency_ms\":{\"type\":[\"number\",\"null\"]},"
+    "\"error\":{\"type\":[\"string\",\"null\"]},"
+    "\"retry_after_seconds\":{\"type\":[\"integer\",\"null\"]}}}},"
+    "\"retry_after_seconds\":{\"type\":[\"integer\",\"null\"]},"
+    "\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
+    "\"truncated\":{\"type\":\"boolean\"},\"cache\":{\"type\":\"string\"},"
+    "\"took_ms\":{\"type\":[\"number\",\"null\"]}}}},"
+    "{\"name\":\"get_paper\",\"title\":\"Get a stored paper\","
+    "\"description\":\"One paper scifind has stored (every paper a search returned is kept), by "
+    "its id: the internal number, doi:10.NNNN/... or arxiv:NNNN.NNNNN.\","
+    "\"inputSchema\":{\"type\":\"object\",\"required\":[\"id\"],\"additionalProperties\":false,"
+    "\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":300}," FIELDS_SCHEMA
+    "}},"
+    "\"outputSchema\":{\"type\":\"object\",\"required\":[\"paper\"],"
+    "\"properties\":{\"paper\":" PAPER_SCHEMA "}}}"
+    "]}";
+
+json_t *http_mcp_tools_list(void)
+{
+    static json_t *tools; /* parsed once per process, shared read-only */
+    if (!tools) tools = json_loads(TOOLS_JSON, 0, NULL);
+    return tools ? json_incref(tools) : NULL;
+}
+
+/* ---- rendering ----------------------------------------------------------- */
+
+static bool utf8_cont(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+/* The first n characters of s (whole UTF-8 sequences) and an ellipsis. */
+static json_t *shortened(const char *s, size_t n)
+{
+    size_t len = strlen(s), i = 0, chars = 0;
+    while (i < len && chars < n) {
+        i++;
+        while (i < len && utf8_cont((unsigned char)s[i]))
+            i++;
+        chars++;
+    }
+    if (i >= len) return json_string(s);
+    char *buf = malloc(i + 4);
+    if (!buf) return NULL;
+    memcpy(buf, s, i);
+    memcpy(buf + i, "\xe2\x80\xa6", 4); /* U+2026 */
+    json_t *v = json_string(buf);
+    free(buf);
+    return v;
+}
+
+static json_t *or_null(json_t *v)
+{
+    return v ? json_incref(v) : json_null();
+}
+
+/* A paper of the API (search answer or store row) as the preset asks. */
+static json_t *render_paper(json_t *p, bool full)
+{
+    if (full) return json_deep_copy(p);
+    json_t *o = json_object();
+    if (!o) return NULL;
+    static const char *const keep[] = {"id", "title", "authors", "year", "venue", "doi", "url"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        json_object_set_new(o, keep[i], or_null(json_object_get(p, keep[i])));
+    if (!json_is_array(json_object_get(o, "authors")))
+        json_object_set_new(o, "authors", json_array());
+    json_t *abs = json_object_get(p, "abstract");
+    json_object_set_new(o, "abstract",
+                        json_is_string(abs) ? shortened(json_string_value(abs), ABSTRACT_COMPACT)
+                                            : json_null());
+    return o;
+}
+
+/* "Title (2021), A. Author et al., doi:..." */
+static void paper_line(char *buf, size_t len, size_t n, json_t *p)
+{
+    json_t *t = json_object_get(p, "title"), *y = json_object_get(p, "year");
+    json_t *au = json_object_get(p, "authors"), *doi = json_object_get(p, "doi");
+    json_t *url = json_object_get(p, "url");
+    char year[16] = "";
+    if (json_is_integer(y))
+        snprintf(year, sizeof year, " (%lld)", (long long)json_integer_value(y));
+    const char *first = json_string_value(json_array_get(au, 0));
+    const char *where = json_is_string(doi) ? json_string_value(doi) : json_string_value(url);
+    snprintf(buf, len, "%zu. %.200s%s%s%.80s%s%s%s%.200s\n", n,
+             json_is_string(t) ? json_string_value(t) : "(untitled)", year, first ? ", " : "",
+             first ? first : "", json_array_size(au) > 1 ? " et al." : "", where ? ", " : "",
+             json_is_string(doi) ? "doi:" : "", where ? where : "");
+}
+
+/* Seconds until a throttled or shut-out provider may be asked again, from
+ * the group's limiter and breaker; -1 when unknown. */
+static int retry_after_of(const char *provider, const char *status)
+{
+    shm_region_t *r = shm_get();
+    int src = source_parse(provider, strlen(provider));
+    if (!r || src < 0) return -1;
+    shm_provider_t *p = &r->providers[src];
+    int64_t now = (int64_t)clock_now_ns(), wait_ns = -1;
+    shm_lock(&p->lock);
+    if (strcmp(status, "circuit_open") == 0)
+        wait_ns = p->open_until_ns > now ? p->open_until_ns - now : 0;
+    else if (strcmp(status, "rate_limited") == 0)
+        wait_ns = p->interval_ns > 0 && p->tokens < 1
+                      ? (int64_t)((1 - p->tokens) * (double)p->interval_ns)
+                      : 0;
+    shm_unlock(&p->lock);
+    if (wait_ns < 0) return -1;
+    int s = (int)((wait_ns + 999999999) / 1000000000);
+    return s < 1 ? 1 : s; /* asked again at once, it would be refused again */
+}
+
+static json_t *text_block(const char *text)
+{
+    return json_pack("[{s:s,s:s}]", "type", "text", "text", text);
+}
+
+/* A failure the agent can act on, shown as the tool's result. */
+static json_t *tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_t *tool_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return json_pack("{s:o,s:b}", "content", text_block(msg), "isError", 1);
+}
+
+/* ---- a call ---------------------------------------------------------------- */
+
+typedef struct call {
+    const http_mcp_ctx_t *ctx;
+    arena_t *a;
+    http_mcp_call_cb done;
+    void *data;
+    void *handle; /* the service's or the store's, while it works */
+    bool paper;   /* get_paper, else search */
+    bool full;
+    size_t budget;
+    query_t q;
+    char *id;
+} call_t;
+
+/* Puts the search answer body into a CallToolResult within the budget. */
+static json_t *search_result(call_t *c, const search_reply_t *r)
+{
+    json_t *body = json_loadb(r->body->data, r->body->len, 0, NULL);
+    json_t *papers = json_object_get(body, "papers");
+    json_t *provs = json_object_get(body, "providers");
+    if (!json_is_array(papers) || !json_is_object(provs)) {
+        json_decref(body);
+        json_t *e = json_object_get(body, "error");
+        (void)e;
+        return tool_error("the search failed (HTTP status %d)", r->status);
+    }
+    long long total = json_integer_value(json_object_get(body, "total"));
+    bool partial = json_is_true(json_object_get(body, "partial"));
+
+    json_t *out_provs = json_object();
+    const char *name;
+    json_t *pv;
+    int retry_max = -1;
+    size_t nfailed = 0;
+    char failed[512] = "";
+    json_object_foreach(provs, name, pv)
+    {
+        const char *st = json_string_value(json_object_get(pv, "status"));
+        if (!st) st = "unknown";
+        int retry = retry_after_of(name, st);
+        if (retry > retry_max) retry_max = retry;
+        json_t *o =
+            json_pack("{s:s,s:I,s:O,s:O}", "status", st, "results",
+                      (json_int_t)json_integer_value(json_object_get(pv, "results")), "latency_ms",
+                      json_object_get(pv, "latency_ms"), "error", json_object_get(pv, "error"));
+        if (o)
+            json_object_set_new(o, "retry_after_seconds",
+                                retry >= 0 ? json_integer(retry) : json_null());
+        if (o) json_object_set_new(out_provs, name, o);
+        if (strcmp(st, "ok") != 0 && strcmp(st, "cached") != 0 && strcmp(st, "cancelled") != 0) {
+            size_t l = strlen(failed);
+            char when[32] = "";
+            if (retry >= 0) snprintf(when, sizeof when, ", retry after %d s", retry);
+            if (l < sizeof failed - 64)
+                snprintf(failed + l, sizeof failed - l, "%s%s %s%s", nfailed ? "; " : "", name, st,
+                         when);
+            nfailed++;
+        }
+    }
+
+    /* Papers while they fit: the budget counts the structured papers and
+     * their text lines; the first one always goes (compact if it must), so
+     * next_cursor always moves on. */
+    json_t *out_papers = json_array();
+    size_t used = 1024 + json_object_size(out_provs) * 160;
+    size_t tcap = 64 * 1024, tlen = 0;
+    char *text = arena_alloc(c->a, tcap);
+    bool truncated = false;
+    size_t n = json_array_size(papers), shown = 0;
+    for (size_t i = 0; i < n && text; i++) {
+        json_t *p = json_array_get(papers, i);
+        json_t *rp = render_paper(p, c->full);
+        char *dump = rp ? json_dumps(rp, JSON_COMPACT) : NULL;
+        size_t sz = dump ? strlen(dump) : 0;
+        free(dump);
+        char line[640];
+        paper_line(line, sizeof line, (size_t)c->q.offset + i + 1, p);
+        size_t ll = strlen(line);
+        if (used + sz + ll > c->budget || tlen + ll >= tcap) {
+            if (shown == 0 && c->full) { /* even one full paper is too big: its compact form */
+                json_decref(rp);
+                rp = render_paper(p, false);
+            } else if (shown > 0) {
+                json_decref(rp);
+                truncated = true;
+                break;
+            }
+        }
+        json_array_append_new(out_papers, rp);
+        memcpy(text + tlen, line, ll + 1);
+        tlen += ll;
+        used += sz + ll;
+        shown++;
+    }
+    long long next = (long long)c->q.offset + (long long)shown;
+    char cursor[24];
+    bool more = next < total && next <= CURSOR_OFFSET_MAX;
+    if (more) snprintf(cursor, sizeof cursor, "o%lld", next);
+
+    json_t *sc = json_object();
+    json_object_set_new(sc, "query", json_string(c->q.text));
+    json_object_set_new(sc, "total", json_integer(total));
+    json_object_set_new(sc, "offset", json_integer(c->q.offset));
+    json_object_set_new(sc, "returned", json_integer((json_int_t)shown));
+    json_object_set_new(sc, "papers", out_papers);
+    json_object_set_new(sc, "partial", json_boolean(partial || r->status != 200));
+    json_object_set_new(sc, "providers", out_provs);
+    json_object_set_new(sc, "retry_after_seconds",
+                        retry_max >= 0 && nfailed ? json_integer(retry_max) : json_null());
+    json_object_set_new(sc, "next_cursor", more ? json_string(cursor) : json_null());
+    json_object_set_new(sc, "truncated", json_boolean(truncated));
+    json_object_set_new(sc, "cache", json_string(r->tier ? r->tier : "search"));
+    json_object_set_new(sc, "took_ms", or_null(json_object_get(body, "took_ms")));
+    json_decref(body);
+
+    char *head = arena_sprintf(
+        c->a, "%s%zu of %lld papers for \"%.200s\"%s%s%s%s\n",
+        r->status != 200 ? "Every provider asked failed: " : "", shown, total, c->q.text,
+        nfailed ? (shown || r->status != 200 ? " (partial: " : " (none found, but partial: ") : "",
+        failed, nfailed ? ")" : "", more ? "" : "");
+    char *tail =
+        more ? arena_sprintf(c->a, "More: call search again with cursor \"%s\".\n", cursor) : "";
+    char *all = head && tail && text ? arena_sprintf(c->a, "%s%s%s", head, text, tail) : NULL;
+    json_t *res =
+        json_pack("{s:o,s:o}", "content", text_block(all ? all : ""), "structuredContent", sc);
+    if (res && r->status != 200) json_object_set_new(res, "isError", json_true());
+    return res;
+}
+
+static void on_search_reply(const search_reply_t *r, void *data)
+{
+    call_t *c = data;
+    c->handle = NULL;
+    if (c->ctx->observe) c->ctx->observe(c->ctx->observe_data, &c->q, r);
+    json_t *res = search_result(c, r);
+    if (res)
+        c->done(c->data, res, 0, NULL);
+    else
+        c->done(c->data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+}
+
+static void on_paper(void *data, int status, const char *paper_json, const char *message,
+                     int retry_after_s)
+{
+    call_t *c = data;
+    c->handle = NULL;
+    json_t *res = NULL;
+    if (status == 400) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "argument 'id': %s", message ? message : "not a paper id");
+        c->done(c->data, NULL, JSONRPC_INVALID_PARAMS, msg);
+        return;
+    }
+    json_t *p = status == 200 ? json_loads(paper_json, 0, NULL) : NULL;
+    if (p) {
+        json_t *rp = render_paper(p, c->full);
+        char line[640];
+        paper_line(line, sizeof line, 1, p);
+        res = json_pack("{s:o,s:{s:o}}", "content", text_block(line), "structuredContent", "paper",
+                        rp);
+        json_decref(p);
+    } else if (status == 404) {
+        res = tool_error("no stored paper has the id '%.300s' (papers are stored once a search "
+                         "has returned them; search first)",
+                         c->id);
+    } else if (status == 503) {
+        res = tool_error("the store is unavailable: %s; retry after %d s",
+                         message ? message : "unreachable", retry_after_s > 0 ? retry_after_s : 1);
+    } else {
+        res = tool_error("the paper could not be read: %s", message ? message : "store error");
+    }
+    if (res)
+        c->done(c->data, res, 0, NULL);
+    else
+        c->done(c->data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+}
+
+/* ---- arguments --------------------------------------------------------------- */
+
+typedef enum { A_STR, A_INT, A_BOOL, A_PROVIDERS } arg_type_t;
+
+static const struct {
+    const char *name;
+    arg_type_t type;
+} search_args[] = {
+    {"query", A_STR},    {"limit", A_INT},           {"offset", A_INT},     {"sort", A_STR},
+    {"strategy", A_STR}, {"providers", A_PROVIDERS}, {"date_from", A_STR},  {"date_to", A_STR},
+    {"year", A_STR},     {"year_from", A_INT},       {"year_to", A_INT},    {"author", A_STR},
+    {"category", A_STR}, {"open_access", A_BOOL},    {"timeout_ms", A_INT},
+};
+
+static const char *type_word(arg_type_t t)
+{
+    return t == A_STR    ? "a string"
+           : t == A_INT  ? "an integer"
+           : t == A_BOOL ? "a boolean"
+                         : "an array of names";
+}
+
+static bool type_ok(json_t *v, arg_type_t t)
+{
+    switch (t) {
+    case A_STR:
+        return json_is_string(v);
+    case A_INT:
+        return json_is_integer(v);
+    case A_BOOL:
+        return json_is_boolean(v);
+    case A_PROVIDERS:
+        return json_is_array(v) || json_is_string(v);
+    }
+    return false;
+}
+
+/* fields, max_bytes: common to both tools. Returns 0 or -1 with err. */
+static int common_args(const http_mcp_ctx_t *ctx, json_t *args, call_t *c, char *err, size_t len)
+{
+    json_t *f = json_object_get(args, "fields");
+    if (f && (!json_is_string(f) || (strcmp(json_string_value(f), "compact") != 0 &&
+                                     strcmp(json_string_value(f), "full") != 0))) {
+        snprintf(err, len, "argument 'fields' must be \"compact\" or \"full\"");
+        return -1;
+    }
+    c->full = f && strcmp(json_string_value(f), "full") == 0;
+    c->budget = (size_t)ctx->cfg->mcp.max_bytes;
+    json_t *b = json_object_get(args, "max_bytes");
+    if (b) {
+        if (!json_is_integer(b) || json_integer_value(b) < BUDGET_MIN ||
+            json_integer_value(b) > BUDGET_MAX) {
+            snprintf(err, len, "argument 'max_bytes' must be an integer from %d to %d", BUDGET_MIN,
+                     BUDGET_MAX);
+            return -1;
+        }
+        c->budget = (size_t)json_integer_value(b);
+    }
+    return 0;
+}
+
+static int search_args_parse(const http_mcp_ctx_t *ctx, json_t *args, call_t *c, char *err,
+                             size_t len)
+{
+    if (common_args(ctx, args, c, err, len) < 0) return -1;
+    json_t *q = json_deep_copy(args);
+    if (!q) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    json_object_del(q, "fields");
+    json_object_del(q, "max_bytes");
+    json_t *cur = json_object_get(args, "cursor");
+    const char *key;
+    json_t *v;
+    int rc = -1;
+    json_object_foreach(q, key, v)
+    {
+        size_t i, n = sizeof search_args / sizeof search_args[0];
+        for (i = 0; i < n && strcmp(search_args[i].name, key) != 0; i++)
+            ;
+        if (i == n && strcmp(key, "cursor") != 0) {
+            snprintf(err, len, "unknown argument '%.64s'", key);
+            goto out;
+        }
+        if (i < n && !type_ok(v, search_args[i].type)) {
+            snprintf(err, len, "argument '%s' must be %s", key, type_word(search_args[i].type));
+            goto out;
+        }
+    }
+    if (cur) {
+        const char *s = json_string_value(cur);
+        char *end = NULL;
+        long off = s && s[0] == 'o' && s[1] >= '0' && s[1] <= '9' ? strtol(s + 1, &end, 10) : -1;
+        if (off < 0 || !end || *end || off > CURSOR_OFFSET_MAX) {
+            snprintf(err, len, "argument 'cursor' is not a next_cursor of this tool");
+            goto out;
+        }
+        if (json_object_get(q, "offset")) {
+            snprintf(err, len, "argument 'cursor' replaces 'offset': give one of them");
+            goto out;
+        }
+        json_object_del(q, "cursor");
+        json_object_set_new(q, "offset", json_integer(off));
+    }
+    char *text = json_dumps(q, JSON_COMPACT);
+    /* The very parser /v1/search uses: the same rules, the same cache key. */
+    rc = text ? query_parse_json(&c->q, text, strlen(text), c->a, err, len) : -1;
+    free(text);
+    if (rc < 0 && strncmp(err, "parameter ", 10) == 0) {
+        char tmp[300];
+        snprintf(tmp, sizeof tmp, "argument %s", err + 10);
+        snprintf(err, len, "%s", tmp);
+    }
+    if (rc == 0 && c->q.deadline_ms > ctx->cfg->search.max_deadline_ms) {
+        snprintf(err, len, "argument 'timeout_ms' is over the maximum of %lld ms",
+                 (long long)ctx->cfg->search.max_deadline_ms);
+        rc = -1;
+    }
+out:
+    json_decref(q);
+    return rc;
+}
+
+void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
+                         const char *traceparent, http_mcp_call_cb done, void *data)
+{
+    char err[300];
+    json_t *name = json_object_get(params, "name");
+    json_t *args = json_object_get(params, "arguments");
+    if (!json_is_object(params) || !json_is_string(name)) {
+        done(data, NULL, JSONRPC_INVALID_PARAMS,
+             "params must be {\"name\": tool, \"arguments\": {...}}");
+        return NULL;
+    }
+    if (args && !json_is_object(args)) {
+        done(data, NULL, JSONRPC_INVALID_PARAMS, "argument list 'arguments' must be an object");
+        return NULL;
+    }
+    json_t *empty = NULL;
+    if (!args) args = empty = json_object();
+    call_t *c = arena_calloc(a, 1, sizeof *c);
+    if (!c || !args) {
+        json_decref(empty);
+        done(data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    *c = (call_t){.ctx = ctx, .a = a, .done = done, .data = data};
+    const char *tool = json_string_value(name);
+    if (strcmp(tool, "search") == 0) {
+        int rc = search_args_parse(ctx, args, c, err, sizeof err);
+        json_decref(empty);
+        if (rc < 0) {
+            done(data, NULL, JSONRPC_INVALID_PARAMS, err);
+            return NULL;
+        }
+        c->q.traceparent = traceparent;
+        char *key = query_key(&c->q, a);
+        if (!key) {
+            done(data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+            return NULL;
+        }
+        int deadline = c->q.deadline_ms ? c->q.deadline_ms : (int)ctx->cfg->search.deadline_ms;
+        search_request_t sr = {.query = &c->q, .key = key, .deadline_ms = deadline};
+        c->handle = ctx->service->fetch(ctx->service, &sr, on_search_reply, c);
+        return c->handle ? c : NULL;
+    }
+    if (strcmp(tool, "get_paper") == 0) {
+        json_t *id = json_object_get(args, "id");
+        const char *k;
+        json_t *v;
+        int rc = common_args(ctx, args, c, err, sizeof err);
+        json_object_foreach(args, k, v)
+        {
+            if (rc == 0 && strcmp(k, "id") != 0 && strcmp(k, "fields") != 0 &&
+                strcmp(k, "max_bytes") != 0) {
+                snprintf(err, sizeof err, "unknown argument '%.64s'", k);
+                rc = -1;
+            }
+        }
+        if (rc == 0 &&
+            (!json_is_string(id) || json_string_length(id) == 0 || json_string_length(id) > 300)) {
+            snprintf(err, sizeof err, "argument 'id' must be a string of 1 to 300 characters");
+            rc = -1;
+        }
+        c->id = rc == 0 ? arena_strdup(a, json_string_value(id)) : NULL;
+        json_decref(empty);
+        if (rc < 0 || !c->id) {
+            done(data, NULL, rc < 0 ? JSONRPC_INVALID_PARAMS : JSONRPC_INTERNAL_ERROR,
+                 rc < 0 ? err : "out of memory");
+            return NULL;
+        }
+        if (!ctx->papers.get) {
+            json_t *res = tool_error("get_paper needs scifind's PostgreSQL store, and this "
+                                     "server has none (pg.dsn); use search instead");
+            done(data, res, res ? 0 : JSONRPC_INTERNAL_ERROR, "out of memory");
+            return NULL;
+        }
+        c->paper = true;
+        c->handle = ctx->papers.get(ctx->papers.ctx, a, c->id, on_paper, c);
+        return c->handle ? c : NULL;
+    }
+    json_decref(empty);
+    snprintf(err, sizeof err, "unknown tool '%.64s' (tools: search, get_paper)", tool);
+    done(data, NULL, JSONRPC_INVALID_PARAMS, err);
+    return NULL;
+}
+
+void http_mcp_tool_cancel(const http_mcp_ctx_t *ctx, void *handle)
+{
+    call_t *c = handle;
+    if (!c || !c->handle) return;
+    if (c->paper)
+        ctx->papers.cancel(ctx->papers.ctx, c->handle);
+    else
+        ctx->service->cancel(ctx->service, c->handle);
+    c->handle = NULL;
+}
