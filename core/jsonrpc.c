@@ -67,7 +67,7 @@ int jsonrpc_parse(const char *body, size_t len, size_t max_batch, jsonrpc_body_t
     memset(out, 0, sizeof *out);
     json_error_t jerr;
     /* Duplicate keys are refused: two "id"s or "method"s are ambiguous. */
-    out->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    out->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!out->root) {
         out->error_code = JSONRPC_PARSE_ERROR;
         snprintf(out->error_msg, sizeof out->error_msg, "not JSON: %.100s (at byte %d)", jerr.text,

@@ -122,7 +122,7 @@ struct exchange {
 
 static void exchange_release(exchange_t *x)
 {
-    for (size_t i = 0; i < x->body.n; i++)
+    for (size_t i = 0; x->items && i < x->body.n; i++) /* no items yet when refused early */
         json_decref(x->items[i].response);
     jsonrpc_body_free(&x->body);
 }
