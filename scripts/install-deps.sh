@@ -5,7 +5,8 @@
 #   test   what the test suite runs: python3, clang's sanitizer runtime,
 #          the servers the integration tests start on their own ports and
 #          folders (redis-server, postgresql, nginx), promtool, curl, procps,
-#          nodejs and python3-yaml (test/bench checks the k6 scripts)
+#          nodejs and python3-yaml (test/bench checks the k6 scripts), npm
+#          (the MCP tests install the official client: scripts/mcp-sdk.sh)
 #   bench  load tools (wrk) and the servers the benchmarks compare against
 #   run    what scripts/demo.sh needs besides build: python3 (the provider
 #          simulator) and curl
@@ -31,7 +32,7 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
             libuv1-dev node-llhttp libcurl4-openssl-dev libhiredis-dev libpq-dev
             libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev)
 TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev fakeroot systemd
-           redis-server postgresql NGINX prometheus nodejs python3-yaml)
+           redis-server postgresql NGINX prometheus NODE python3-yaml)
 RUN_PKGS=(python3 curl)
 BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps)
 
@@ -67,6 +68,14 @@ for p in "${want[@]}"; do
             continue
         fi
         p=nginx
+    fi
+    if [ "$p" = NODE ]; then
+        # Node.js with npm: Debian's two packages, unless a nodejs that
+        # carries its own npm (NodeSource's) is there already.
+        installed nodejs && command -v npm >/dev/null 2>&1 && continue
+        installed nodejs || missing+=(nodejs)
+        command -v npm >/dev/null 2>&1 || missing+=(npm)
+        continue
     fi
     installed "$p" || missing+=("$p")
 done

@@ -1,0 +1,366 @@
+"""/mcp end to end (docs/mcp.md): the real scifind with 2 workers in front of
+the provider simulator, spoken to in raw HTTP: sessions across workers,
+refused sessions and origins, malformed JSON-RPC, unknown methods and tools,
+wrong argument types, oversized bodies, batches, SSE answers, the
+middleware's refusals in JSON-RPC form, a failed provider reported. The
+official TypeScript SDK's client is test/mcp/test_mcp_sdk.py."""
+
+import json
+import time
+import unittest
+
+import harness
+
+Q = "graph neural networks"
+ORIGIN = "http://agent.example"
+
+
+def init_body(version="2025-06-18", id_=1):
+    return {"jsonrpc": "2.0", "id": id_, "method": "initialize",
+            "params": {"protocolVersion": version, "capabilities": {},
+                       "clientInfo": {"name": "blackbox", "version": "1"}}}
+
+
+class McpBase(unittest.TestCase):
+    SETTINGS = {}
+    WORKERS = 2
+    sim = None
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sim = harness.Simulator().start()
+        try:
+            settings = dict({"mcp.origins": ORIGIN, "http.max_body_bytes": "64k",
+                             "providers.breaker_threshold": "1000",
+                             "providers.max_retries": "0"}, **cls.SETTINGS)
+            cls.server = harness.Server(workers=cls.WORKERS, settings=settings,
+                                        env=cls.sim.scifind_env()).start()
+        except Exception:
+            cls.sim.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        server, cls.server = cls.server, None
+        try:
+            if server is not None:
+                server.stop()
+        finally:
+            cls.sim.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.sim.reset()
+
+    def post(self, body, session=None, version=None, headers=None, raw=False, timeout=15.0):
+        h = [("Content-Type", "application/json"),
+             ("Accept", "application/json, text/event-stream")]
+        if session:
+            h.append(("Mcp-Session-Id", session))
+        if version:
+            h.append(("MCP-Protocol-Version", version))
+        h += list(headers or [])
+        data = body if raw else json.dumps(body)
+        return harness.request(self.server.port, "POST", "/mcp", h, data, timeout=timeout)
+
+    def initialize(self, version="2025-06-18"):
+        r = self.post(init_body(version))
+        self.assertEqual(r.status, 200, r)
+        sid = r.header("Mcp-Session-Id")
+        self.assertIsNotNone(sid, r)
+        return sid, r.json()["result"]["protocolVersion"]
+
+    def call(self, session, name, arguments, id_=7, version="2025-06-18"):
+        return self.post({"jsonrpc": "2.0", "id": id_, "method": "tools/call",
+                          "params": {"name": name, "arguments": arguments}},
+                         session=session, version=version)
+
+    def assertRpcError(self, r, status, code, contains=None):
+        self.assertEqual(r.status, status, r)
+        j = r.json()
+        self.assertEqual(j.get("jsonrpc"), "2.0", j)
+        self.assertIn("error", j, j)
+        self.assertEqual(j["error"]["code"], code, j)
+        if contains:
+            self.assertIn(contains, j["error"]["message"], j)
+        return j
+
+
+class McpProtocolTest(McpBase):
+
+    def test_initialize_negotiates_the_version(self):
+        for asked, got in [("2025-06-18", "2025-06-18"), ("2025-03-26", "2025-03-26"),
+                           ("2025-11-25", "2025-11-25"), ("1999-01-01", "2025-11-25")]:
+            r = self.post(init_body(asked))
+            self.assertEqual(r.status, 200, r)
+            res = r.json()["result"]
+            self.assertEqual(res["protocolVersion"], got)
+            self.assertEqual(res["serverInfo"]["name"], "scifind")
+            self.assertIn("tools", res["capabilities"])
+            sid = r.header("Mcp-Session-Id")
+            self.assertTrue(sid and all(0x21 <= ord(ch) <= 0x7e for ch in sid), sid)
+        r = self.post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+        self.assertRpcError(r, 200, -32602, "protocolVersion")
+
+    def test_session_holds_across_workers(self):
+        sid, _ = self.initialize()
+        for i in range(24):   # new connections: SO_REUSEPORT spreads them over both workers
+            r = self.post({"jsonrpc": "2.0", "id": i, "method": "tools/list"}, session=sid,
+                          version="2025-06-18")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(sorted(t["name"] for t in r.json()["result"]["tools"]),
+                             ["get_paper", "search"])
+        time.sleep(0.3)
+        pids = set()
+        for line in self.server.log_lines():
+            if isinstance(line, dict) and line.get("msg") == "access" and \
+                    line.get("path") == "/mcp" and line.get("status") == 200:
+                pids.add(line.get("pid"))
+        self.assertGreaterEqual(len(pids), 2, "every call landed on one worker: %r" % pids)
+
+    def test_unknown_forged_and_missing_sessions(self):
+        sid, _ = self.initialize()
+        ping = {"jsonrpc": "2.0", "id": 3, "method": "ping"}
+        self.assertRpcError(self.post(ping, session="0" * 60), 404, -32004, "session")
+        forged = sid[:-1] + ("0" if sid[-1] != "0" else "1")
+        self.assertRpcError(self.post(ping, session=forged), 404, -32004)
+        self.assertRpcError(self.post(ping, session="not-a-session"), 404, -32004)
+        self.assertRpcError(self.post(ping), 400, -32600, "Mcp-Session-Id")
+        r = self.post(ping, session=sid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"jsonrpc": "2.0", "id": 3, "result": {}})
+
+    def test_delete_ends_the_session_for_every_worker(self):
+        sid, _ = self.initialize()
+        r = harness.request(self.server.port, "DELETE", "/mcp", [("Mcp-Session-Id", sid)])
+        self.assertEqual(r.status, 204, r)
+        for _ in range(8):
+            self.assertRpcError(self.post({"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                                          session=sid), 404, -32004, "ended")
+        r = harness.request(self.server.port, "DELETE", "/mcp", [("Mcp-Session-Id", sid)])
+        self.assertEqual(r.status, 404, r)
+
+    def test_get_is_405_with_allow(self):
+        r = harness.request(self.server.port, "GET", "/mcp", [("Accept", "text/event-stream")])
+        self.assertRpcError(r, 405, -32005)
+        self.assertIn("POST", r.header("Allow"))
+
+    def test_origin_allow_list(self):
+        r = self.post(init_body(), headers=[("Origin", "http://evil.example")])
+        self.assertRpcError(r, 403, -32003, "Origin")
+        r = self.post(init_body(), headers=[("Origin", ORIGIN)])
+        self.assertEqual(r.status, 200, r)
+
+    def test_malformed_json_rpc(self):
+        sid, _ = self.initialize("2025-03-26")
+        for body, code in [(b"{", -32700), (b"\xff\xfe", -32700), (b"", -32700),
+                           (b"[]", -32600), (b"5", -32600), (b'"x"', -32600)]:
+            r = self.post(body, session=sid, raw=True)
+            j = self.assertRpcError(r, 400, code)
+            self.assertIsNone(j["id"])
+        # Well-formed JSON, not JSON-RPC: answered as an error with the id when usable.
+        for msg, id_ in [({"jsonrpc": "1.0", "id": 4, "method": "ping"}, 4),
+                         ({"jsonrpc": "2.0", "id": 5, "method": 12}, 5),
+                         ({"jsonrpc": "2.0", "id": {"a": 1}, "method": "ping"}, None),
+                         ({"jsonrpc": "2.0", "id": 6, "method": "ping", "params": 3}, 6)]:
+            r = self.post(msg, session=sid)
+            j = self.assertRpcError(r, 200, -32600)
+            self.assertEqual(j["id"], id_)
+        r = self.post(b'{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}', session=sid, raw=True)
+        self.assertRpcError(r, 400, -32700)
+        r = harness.request(self.server.port, "POST", "/mcp",
+                            [("Content-Type", "text/plain"), ("Mcp-Session-Id", sid)], "{}")
+        self.assertRpcError(r, 415, -32600)
+
+    def test_unknown_method_and_tool(self):
+        sid, _ = self.initialize()
+        r = self.post({"jsonrpc": "2.0", "id": 9, "method": "resources/list"}, session=sid)
+        self.assertRpcError(r, 200, -32601, "resources/list")
+        r = self.call(sid, "get_citations", {"id": "doi:10.1/x"})
+        self.assertRpcError(r, 200, -32602, "get_citations")
+        r = self.post({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {}},
+                      session=sid)
+        self.assertRpcError(r, 200, -32602)
+
+    def test_wrong_argument_types_name_the_argument(self):
+        sid, _ = self.initialize()
+        for args, name in [({"query": 5}, "query"), ({}, "query"),
+                           ({"query": Q, "limit": "ten"}, "limit"),
+                           ({"query": Q, "limit": 1000}, "limit"),
+                           ({"query": Q, "open_access": "yes"}, "open_access"),
+                           ({"query": Q, "providers": ["nope"]}, "providers"),
+                           ({"query": Q, "fields": "everything"}, "fields"),
+                           ({"query": Q, "max_bytes": 10}, "max_bytes"),
+                           ({"query": Q, "cursor": "zz"}, "cursor"),
+                           ({"query": Q, "cursor": "o5", "offset": 2}, "cursor"),
+                           ({"query": Q, "bogus": 1}, "bogus"),
+                           ({"query": Q, "timeout_ms": 3600000}, "timeout_ms")]:
+            r = self.call(sid, "search", args)
+            self.assertRpcError(r, 200, -32602, "'%s'" % name)
+        r = self.call(sid, "get_paper", {"id": 12})
+        self.assertRpcError(r, 200, -32602, "'id'")
+        r = self.post({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                       "params": {"name": "search", "arguments": [Q]}}, session=sid)
+        self.assertRpcError(r, 200, -32602, "arguments")
+
+    def test_oversized_body_refused(self):
+        sid, _ = self.initialize()
+        big = {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x" * 100000}}
+        r = self.post(big, session=sid)
+        self.assertEqual(r.status, 413, r)
+        self.assertEqual(self.post({"jsonrpc": "2.0", "id": 2, "method": "ping"},
+                                   session=sid).status, 200)
+
+    def test_batches(self):
+        sid, v = self.initialize("2025-03-26")
+        self.assertEqual(v, "2025-03-26")
+        ping = lambda i: {"jsonrpc": "2.0", "id": i, "method": "ping"}
+        # 1,000 calls: over mcp.max_batch, refused whole with a clear error.
+        r = self.post([ping(i) for i in range(1000)], session=sid)
+        self.assertRpcError(r, 400, -32600, "at most 100")
+        # 100, mixed: answers for the requests only, each with its id.
+        batch = [ping(i) for i in range(97)]
+        batch.append({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        batch.append({"jsonrpc": "2.0", "id": "bad", "method": ""})
+        batch.append({"jsonrpc": "2.0", "id": "s", "method": "tools/call",
+                      "params": {"name": "search", "arguments": {"query": Q, "limit": 2}}})
+        r = self.post(batch, session=sid, timeout=30)
+        self.assertEqual(r.status, 200, r)
+        out = r.json()
+        self.assertEqual(len(out), 99)
+        by_id = {m["id"]: m for m in out}
+        self.assertEqual(by_id[50]["result"], {})
+        self.assertEqual(by_id["bad"]["error"]["code"], -32600)
+        self.assertEqual(len(by_id["s"]["result"]["structuredContent"]["papers"]), 2)
+        # Only notifications: 202, no body.
+        r = self.post([{"jsonrpc": "2.0", "method": "notifications/initialized"}], session=sid)
+        self.assertEqual(r.status, 202, r)
+        # 2025-06-18 removed batches.
+        sid2, _ = self.initialize("2025-06-18")
+        r = self.post([ping(1)], session=sid2, version="2025-06-18")
+        self.assertRpcError(r, 400, -32600, "2025-06-18")
+        r = self.post([init_body("2025-03-26")], session=sid)
+        self.assertRpcError(r, 400, -32600, "initialize")
+        self.assertEqual(self.post(ping(1), session=sid).status, 200)
+
+    def test_unsupported_protocol_version_header(self):
+        sid, _ = self.initialize()
+        r = self.post({"jsonrpc": "2.0", "id": 1, "method": "ping"}, session=sid,
+                      version="1999-01-01")
+        self.assertRpcError(r, 400, -32600, "MCP-Protocol-Version")
+
+    def test_notification_is_202(self):
+        sid, _ = self.initialize()
+        r = self.post({"jsonrpc": "2.0", "method": "notifications/initialized"}, session=sid,
+                      version="2025-06-18")
+        self.assertEqual(r.status, 202, r)
+        self.assertEqual(r.body, b"")
+
+    def test_sse_when_the_client_prefers_a_stream(self):
+        sid, _ = self.initialize()
+        r = harness.request(self.server.port, "POST", "/mcp",
+                            [("Content-Type", "application/json"),
+                             ("Accept", "text/event-stream"), ("Mcp-Session-Id", sid),
+                             ("MCP-Protocol-Version", "2025-06-18")],
+                            json.dumps({"jsonrpc": "2.0", "id": 11, "method": "tools/call",
+                                        "params": {"name": "search",
+                                                   "arguments": {"query": Q, "limit": 3}}}),
+                            timeout=15)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/event-stream"), r)
+        text = r.body.decode()
+        self.assertTrue(text.startswith("event: message\ndata: "), text[:100])
+        msg = json.loads(text.split("data: ", 1)[1].split("\n", 1)[0])
+        self.assertEqual(msg["id"], 11)
+        self.assertEqual(msg["result"]["structuredContent"]["returned"], 3)
+
+    def test_search_is_the_search_of_v1(self):
+        sid, _ = self.initialize()
+        r = self.call(sid, "search", {"query": Q, "limit": 5, "sort": "date"})
+        sc = r.json()["result"]["structuredContent"]
+        v1 = harness.request(self.server.port, "GET",
+                             "/v1/search?query=graph+neural+networks&limit=5&sort=date",
+                             timeout=15).json()
+        self.assertEqual([p["id"] for p in sc["papers"]], [p["id"] for p in v1["papers"]])
+        self.assertEqual(sc["total"], v1["total"])
+        # The same answer: a second call is the memory tier's.
+        r = self.call(sid, "search", {"query": Q, "limit": 5, "sort": "date"})
+        self.assertEqual(r.json()["result"]["structuredContent"]["cache"], "memory")
+
+    def test_compact_papers_and_budget(self):
+        sid, _ = self.initialize()
+        r = self.call(sid, "search", {"query": Q, "limit": 20, "max_bytes": 4000})
+        res = r.json()["result"]
+        self.assertLess(len(json.dumps(res)), 4000 + 1500)
+        sc = res["structuredContent"]
+        self.assertTrue(sc["truncated"])
+        self.assertEqual(sc["next_cursor"], "o%d" % sc["returned"])
+        for p in sc["papers"]:
+            self.assertEqual(set(p), {"id", "title", "authors", "year", "venue", "doi", "url",
+                                      "abstract"})
+            self.assertLessEqual(len(p["abstract"] or ""), 301)
+        self.assertIn("cursor", res["content"][0]["text"])
+
+    def test_failed_provider_is_reported_not_hidden(self):
+        sid, _ = self.initialize()
+        self.sim.configure("all", mode="error", error_status=503)
+        r = self.call(sid, "search", {"query": "a query nobody asked", "limit": 5})
+        res = r.json()["result"]
+        self.assertTrue(res.get("isError"), res)
+        sc = res["structuredContent"]
+        self.assertTrue(sc["partial"])
+        self.assertEqual(sc["papers"], [])
+        self.assertTrue(all(p["status"] == "error" for p in sc["providers"].values()), sc)
+        self.assertIn("failed", res["content"][0]["text"])
+        self.sim.reset()
+        self.sim.configure("arxiv", mode="error", error_status=429)
+        r = self.call(sid, "search", {"query": "another fresh query", "limit": 5})
+        res = r.json()["result"]
+        sc = res["structuredContent"]
+        self.assertFalse(res.get("isError"), res)
+        self.assertTrue(sc["partial"])
+        self.assertNotEqual(sc["providers"]["arxiv"]["status"], "ok")
+        self.assertIn("arxiv", res["content"][0]["text"])
+
+    def test_get_paper_without_store(self):
+        sid, _ = self.initialize()
+        r = self.call(sid, "get_paper", {"id": "doi:10.1000/x"})
+        res = r.json()["result"]
+        self.assertTrue(res["isError"])
+        self.assertIn("store", res["content"][0]["text"])
+
+
+class McpGuardTest(McpBase):
+    """Keys and client limits: the middleware's refusals in JSON-RPC form."""
+
+    KEY = "mcp-blackbox-key"
+    WORKERS = 0
+
+    @classmethod
+    def setUpClass(cls):
+        import hashlib
+        cls.SETTINGS = {"auth.keys": hashlib.sha256(cls.KEY.encode()).hexdigest() + ":read",
+                        "auth.required": "true", "ratelimit.rate": "1",
+                        "ratelimit.burst": "3"}
+        super().setUpClass()
+
+    def test_401_403_429_as_json_rpc(self):
+        r = self.post(init_body())
+        j = self.assertRpcError(r, 401, -32001)
+        self.assertEqual(j["error"]["data"]["status"], 401)
+        self.assertIn("Bearer", r.header("WWW-Authenticate"))
+        r = self.post(init_body(), headers=[("Authorization", "Bearer wrong")])
+        self.assertRpcError(r, 401, -32001, "not valid")
+        auth = [("Authorization", "Bearer " + self.KEY)]
+        statuses = [self.post(init_body(), headers=auth).status for _ in range(6)]
+        self.assertIn(200, statuses)
+        self.assertIn(429, statuses)
+        r = self.post(init_body(), headers=auth)
+        j = self.assertRpcError(r, 429, -32029)
+        self.assertIsNotNone(r.header("Retry-After"))
+
+
+if __name__ == "__main__":
+    unittest.main()
