@@ -271,24 +271,27 @@ static bool origin_ok(http_req_t *req, const http_mcp_t *m)
     return false;
 }
 
-/* The session of the request: 0 with *s, or answers the request. */
+/* The session of the request: 0 with *s; -1 none sent, -2 not ours, -3
+ * ended or expired. */
 static int session_of(http_req_t *req, const http_mcp_t *m, http_mcp_session_t *s)
 {
     const char *id = http_req_header(req, "Mcp-Session-Id");
-    if (!id) {
-        refuse(req, 400, NULL, JSONRPC_INVALID_REQUEST,
-               "the Mcp-Session-Id header is required: initialize first");
-        return -1;
-    }
+    if (!id) return -1;
     int rc = http_mcp_session_check(m->cfg->mcp.session_secret, id, (int64_t)time(NULL),
                                     m->cfg->mcp.session_ttl_ms / 1000, s);
-    if (rc < 0) {
+    return rc == 0 ? 0 : rc == -2 ? -3 : -2;
+}
+
+/* Answers a request whose session_of() failed with rc. */
+static void refuse_session(http_req_t *req, int rc)
+{
+    if (rc == -1)
+        refuse(req, 400, NULL, JSONRPC_INVALID_REQUEST,
+               "the Mcp-Session-Id header is required: initialize first");
+    else
         refuse(req, 404, NULL, jsonrpc_code_of_status(404),
-               rc == -2 ? "the session has ended or expired: initialize a new one"
+               rc == -3 ? "the session has ended or expired: initialize a new one"
                         : "unknown session: initialize a new one");
-        return -1;
-    }
-    return 0;
 }
 
 static void post(http_req_t *req, http_mcp_t *m)
@@ -333,8 +336,10 @@ static void post(http_req_t *req, http_mcp_t *m)
     x->version = pv ? version_index(pv) : VERSION_DEFAULT;
     if (!init) {
         http_mcp_session_t s;
-        if (session_of(req, m, &s) < 0) {
-            exchange_release(x);
+        int rc = session_of(req, m, &s);
+        if (rc < 0) {
+            exchange_release(x); /* before answering: the answer may free the arena */
+            refuse_session(req, rc);
             return;
         }
         if (!pv && s.version >= 0 && s.version < NVERSIONS) x->version = s.version;
@@ -383,7 +388,11 @@ static void mcp_handler(http_req_t *req)
         post(req, m);
     } else if (req->method == HTTP_M_DELETE) {
         http_mcp_session_t s;
-        if (session_of(req, m, &s) < 0) return;
+        int rc = session_of(req, m, &s);
+        if (rc < 0) {
+            refuse_session(req, rc);
+            return;
+        }
         http_mcp_session_end(&s, m->cfg->mcp.session_ttl_ms / 1000, (int64_t)time(NULL));
         http_respond(req, 204, "application/json", "Cache-Control: no-store\r\n", "", 0);
     } else {

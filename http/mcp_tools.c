@@ -221,8 +221,6 @@ static json_t *search_result(call_t *c, const search_reply_t *r)
     json_t *provs = json_object_get(body, "providers");
     if (!json_is_array(papers) || !json_is_object(provs)) {
         json_decref(body);
-        json_t *e = json_object_get(body, "error");
-        (void)e;
         return tool_error("the search failed (HTTP status %d)", r->status);
     }
     long long total = json_integer_value(json_object_get(body, "total"));
@@ -266,6 +264,7 @@ static json_t *search_result(call_t *c, const search_reply_t *r)
     size_t used = 1024 + json_object_size(out_provs) * 160;
     size_t tcap = 64 * 1024, tlen = 0;
     char *text = arena_alloc(c->a, tcap);
+    if (text) text[0] = '\0';
     bool truncated = false;
     size_t n = json_array_size(papers), shown = 0;
     for (size_t i = 0; i < n && text; i++) {
@@ -315,10 +314,10 @@ static json_t *search_result(call_t *c, const search_reply_t *r)
     json_decref(body);
 
     char *head = arena_sprintf(
-        c->a, "%s%zu of %lld papers for \"%.200s\"%s%s%s%s\n",
+        c->a, "%s%zu of %lld papers for \"%.200s\"%s%s%s\n",
         r->status != 200 ? "Every provider asked failed: " : "", shown, total, c->q.text,
         nfailed ? (shown || r->status != 200 ? " (partial: " : " (none found, but partial: ") : "",
-        failed, nfailed ? ")" : "", more ? "" : "");
+        failed, nfailed ? ")" : "");
     char *tail =
         more ? arena_sprintf(c->a, "More: call search again with cursor \"%s\".\n", cursor) : "";
     char *all = head && tail && text ? arena_sprintf(c->a, "%s%s%s", head, text, tail) : NULL;

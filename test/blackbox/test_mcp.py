@@ -307,6 +307,7 @@ class McpProtocolTest(McpBase):
         sid, _ = self.initialize()
         self.sim.configure("all", mode="error", error_status=503)
         r = self.call(sid, "search", {"query": "a query nobody asked", "limit": 5})
+        self.assertIn("result", r.json(), r)
         res = r.json()["result"]
         self.assertTrue(res.get("isError"), res)
         sc = res["structuredContent"]
