@@ -191,6 +191,29 @@ def gen_query():
         put("query", "q%02d" % i, q)
 
 
+# -- jsonrpc (POST /mcp bodies; test/blackbox/test_mcp.py) ---------------------
+JSONRPC = [
+    b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+    b'"capabilities":{},"clientInfo":{"name":"c","version":"1"}}}',
+    b'{"jsonrpc":"2.0","method":"notifications/initialized"}',
+    b'{"jsonrpc":"2.0","id":"a","method":"tools/list","params":{"cursor":"x"}}',
+    b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"search",'
+    b'"arguments":{"query":"graph neural networks","limit":5,"fields":"compact"}}}',
+    b'[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"x"},'
+    b'{"jsonrpc":"2.0","id":3,"result":{}},{"jsonrpc":"2.0","id":4,"error":{"code":1}}]',
+    b'[]', b'5', b'{', b'{"jsonrpc":"1.0","id":4,"method":"ping"}',
+    b'{"jsonrpc":"2.0","id":{"a":1},"method":"ping","params":3}',
+    b'{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}',
+    b'[1,[2],{"jsonrpc":"2.0","id":null,"method":""},{"jsonrpc":"2.0","id":1.5,"result":1,"error":2}]',
+]
+
+
+def gen_jsonrpc():
+    reset("jsonrpc")
+    for i, q in enumerate(JSONRPC):
+        put("jsonrpc", "j%02d" % i, q)
+
+
 # -- config ------------------------------------------------------------------
 def gen_config():
     reset("config")
@@ -210,6 +233,7 @@ if __name__ == "__main__":
     gen_http()
     gen_providers()
     gen_query()
+    gen_jsonrpc()
     gen_config()
     for t in sorted(os.listdir(CORPUS)):
         n = len(os.listdir(os.path.join(CORPUS, t)))

@@ -4,7 +4,7 @@
 #
 # Usage: test/fuzz/run.sh [SECONDS] [TARGET...]
 #   SECONDS  time per target (default 60)
-#   TARGET   http query config provider_arxiv provider_semantic_scholar
+#   TARGET   http query config jsonrpc provider_arxiv provider_semantic_scholar
 #            provider_exa provider_openalex provider_crossref (default: all)
 #
 # Environment:
@@ -27,7 +27,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 PARALLEL=${FUZZ_PARALLEL:-1}
-ALL=(http query config provider_arxiv provider_semantic_scholar provider_exa provider_openalex
+ALL=(http query config jsonrpc provider_arxiv provider_semantic_scholar provider_exa provider_openalex
      provider_crossref)
 
 SECS=60
@@ -60,12 +60,12 @@ dict_for() {
         query) echo query.dict ;;
         config) echo yaml.dict ;;
         provider_arxiv) echo xml.dict ;;
-        provider_*) echo json.dict ;;
+        provider_*|jsonrpc) echo json.dict ;;
     esac
 }
 maxlen_for() {
     case "$1" in
-        http|query|config) echo 4096 ;;
+        http|query|config|jsonrpc) echo 4096 ;;
         *) echo 16384 ;;
     esac
 }
