@@ -104,7 +104,7 @@ typedef struct exchange exchange_t;
 typedef struct item {
     exchange_t *x;
     json_t *id;       /* borrowed from the body */
-    json_t *response; /* owned, once answered; NULL: nothing to send */
+    blob_t *response; /* the JSON-RPC message, once answered; NULL: nothing to send */
     void *call;       /* a tool call under way */
 } item_t;
 
@@ -123,7 +123,7 @@ struct exchange {
 static void exchange_release(exchange_t *x)
 {
     for (size_t i = 0; x->items && i < x->body.n; i++) /* no items yet when refused early */
-        json_decref(x->items[i].response);
+        blob_unref(x->items[i].response);
     jsonrpc_body_free(&x->body);
 }
 
@@ -132,55 +132,51 @@ static void exchange_answer(exchange_t *x)
     http_req_t *req = x->req;
     x->answered = true;
     req->on_client_gone = NULL;
-    json_t *out = x->body.batch ? json_array() : NULL;
-    json_t *single = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < x->body.n; i++) {
-        json_t *r = x->items[i].response;
-        if (!r) continue;
-        n++;
-        if (out)
-            json_array_append(out, r);
-        else
-            single = json_incref(r);
-    }
     bool sse = wants_sse(req);
+    size_t n = 0, len = 2;
+    for (size_t i = 0; i < x->body.n; i++) {
+        blob_t *r = x->items[i].response;
+        if (r) n++, len += r->len + (sse ? 24 : 1);
+    }
     char *headers = arena_sprintf(req->arena, "Cache-Control: no-store\r\n%s%s%s",
                                   x->session[0] ? "Mcp-Session-Id: " : "", x->session,
                                   x->session[0] ? "\r\n" : "");
+    /* One JSON message, a JSON array of them (a batch), or an SSE stream of
+     * one event each that then ends: nothing else comes on it (this server
+     * sends no requests of its own). */
+    char *body = n ? arena_alloc(req->arena, len) : NULL;
+    size_t o = 0, k = 0;
+    bool array = x->body.batch && !sse;
+    if (body && array) body[o++] = '[';
+    for (size_t i = 0; body && i < x->body.n; i++) {
+        blob_t *r = x->items[i].response;
+        if (!r) continue;
+        if (sse) {
+            memcpy(body + o, "event: message\ndata: ", 21);
+            o += 21;
+        } else if (k) {
+            body[o++] = ',';
+        }
+        memcpy(body + o, r->data, r->len);
+        o += r->len;
+        if (sse) {
+            memcpy(body + o, "\n\n", 2);
+            o += 2;
+        }
+        k++;
+    }
+    if (body && array) body[o++] = ']';
     exchange_release(x);
-    if (n == 0) { /* notifications and responses only */
-        json_decref(out);
+    if (n == 0) /* notifications and responses only */
         http_respond(req, 202, "application/json", headers, "", 0);
-        return;
-    }
-    json_t *msg = out ? out : single;
-    if (!sse) {
-        send_json(req, 200, headers, msg);
-        return;
-    }
-    /* The stream carries each response as one event, then ends: nothing
-     * more will come on it (no server-to-client requests). */
-    size_t k = json_is_array(msg) ? json_array_size(msg) : 1, len = 1, o = 0;
-    char **texts = arena_calloc(req->arena, k, sizeof *texts);
-    for (size_t i = 0; texts && i < k; i++) {
-        char *t = json_dumps(json_is_array(msg) ? json_array_get(msg, i) : msg, JSON_COMPACT);
-        texts[i] = t ? arena_strdup(req->arena, t) : NULL;
-        free(t);
-        len += texts[i] ? strlen(texts[i]) + 40 : 0;
-    }
-    json_decref(msg);
-    char *body = texts ? arena_alloc(req->arena, len) : NULL;
-    for (size_t i = 0; body && i < k; i++)
-        if (texts[i]) o += (size_t)sprintf(body + o, "event: message\ndata: %s\n\n", texts[i]);
-    if (!body) {
+    else if (!body)
         http_respond_error(req, 500, "internal_error", "out of memory");
-        return;
-    }
-    http_respond(req, 200, "text/event-stream", headers, body, o);
+    else
+        http_respond(req, 200, sse ? "text/event-stream" : "application/json", headers, body, o);
 }
 
-static void item_done(item_t *it, json_t *response)
+/* Takes response (a JSON-RPC message, stolen) as the item's answer. */
+static void item_answer(item_t *it, blob_t *response)
 {
     exchange_t *x = it->x;
     it->response = response;
@@ -188,11 +184,43 @@ static void item_done(item_t *it, json_t *response)
     if (--x->pending == 0 && !x->starting && !x->answered) exchange_answer(x);
 }
 
-static void on_tool_done(void *data, json_t *result, int code, const char *message)
+static void item_done(item_t *it, json_t *msg)
+{
+    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    item_answer(it, text ? blob_new(text, strlen(text)) : NULL);
+    free(text);
+}
+
+/* {"jsonrpc":"2.0","id":ID,"result":RESULT}, RESULT spliced as it is. */
+static void on_tool_done(void *data, blob_t *result, int code, const char *message)
 {
     item_t *it = data;
-    item_done(it,
-              result ? jsonrpc_result(it->id, result) : jsonrpc_error(it->id, code, message, NULL));
+    if (!result) {
+        item_done(it, jsonrpc_error(it->id, code, message, NULL));
+        return;
+    }
+    static const char pre[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
+    char *id = json_dumps(it->id ? it->id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t idlen = id ? strlen(id) : 0;
+    blob_t *b = id ? blob_alloc(sizeof pre - 1 + idlen + sizeof mid - 1 + result->len + 1) : NULL;
+    if (b) {
+        char *o = b->data;
+        memcpy(o, pre, sizeof pre - 1);
+        o += sizeof pre - 1;
+        memcpy(o, id, idlen);
+        o += idlen;
+        memcpy(o, mid, sizeof mid - 1);
+        o += sizeof mid - 1;
+        memcpy(o, result->data, result->len);
+        o += result->len;
+        *o = '}';
+    }
+    free(id);
+    if (b)
+        item_answer(it, b);
+    else
+        item_done(it, jsonrpc_error(it->id, JSONRPC_INTERNAL_ERROR, "out of memory", NULL));
 }
 
 static void on_client_gone(http_req_t *req)

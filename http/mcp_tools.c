@@ -200,6 +200,36 @@ static json_t *tool_error(const char *fmt, ...)
 
 /* ---- a call ---------------------------------------------------------------- */
 
+/* Hands res (stolen) to done as text. */
+static void deliver(http_mcp_call_cb done, void *data, json_t *res)
+{
+    char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+    blob_t *b = text ? blob_new(text, strlen(text)) : NULL;
+    free(text);
+    json_decref(res);
+    if (b)
+        done(data, b, 0, NULL);
+    else
+        done(data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+    blob_unref(b);
+}
+
+/* Renderings of complete search answers (see mcp_tools.h). */
+#define RENDERS 256
+#define RENDER_MAX_BYTES (64u * 1024)
+static struct render {
+    uint64_t etag;
+    size_t budget;
+    bool full;
+    char tier[16];
+    blob_t *text;
+} renders[RENDERS];
+
+static struct render *render_slot(uint64_t etag, size_t budget, bool full)
+{
+    return &renders[(etag ^ (budget * 0x9e3779b97f4a7c15ull) ^ full) % RENDERS];
+}
+
 typedef struct call {
     const http_mcp_ctx_t *ctx;
     arena_t *a;
@@ -332,11 +362,32 @@ static void on_search_reply(const search_reply_t *r, void *data)
     call_t *c = data;
     c->handle = NULL;
     if (c->ctx->observe) c->ctx->observe(c->ctx->observe_data, &c->q, r);
+    const char *tier = r->tier ? r->tier : "search";
+    struct render *slot = render_slot(r->etag, c->budget, c->full);
+    if (r->status == 200 && slot->text && slot->etag == r->etag && slot->budget == c->budget &&
+        slot->full == c->full && strcmp(slot->tier, tier) == 0) {
+        c->done(c->data, slot->text, 0, NULL);
+        return;
+    }
     json_t *res = search_result(c, r);
-    if (res)
-        c->done(c->data, res, 0, NULL);
-    else
+    /* Only complete answers: a partial one says when to retry, which moves. */
+    bool keep = res && r->status == 200 && !search_reply_partial(r);
+    char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+    json_decref(res);
+    blob_t *b = text ? blob_new(text, strlen(text)) : NULL;
+    free(text);
+    if (!b) {
         c->done(c->data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    if (keep && b->len <= RENDER_MAX_BYTES) {
+        blob_unref(slot->text);
+        *slot = (struct render){
+            .etag = r->etag, .budget = c->budget, .full = c->full, .text = blob_ref(b)};
+        snprintf(slot->tier, sizeof slot->tier, "%s", tier);
+    }
+    c->done(c->data, b, 0, NULL);
+    blob_unref(b);
 }
 
 static void on_paper(void *data, int status, const char *paper_json, const char *message,
@@ -369,10 +420,7 @@ static void on_paper(void *data, int status, const char *paper_json, const char 
     } else {
         res = tool_error("the paper could not be read: %s", message ? message : "store error");
     }
-    if (res)
-        c->done(c->data, res, 0, NULL);
-    else
-        c->done(c->data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+    deliver(c->done, c->data, res);
 }
 
 /* ---- arguments --------------------------------------------------------------- */
@@ -568,9 +616,9 @@ void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
             return NULL;
         }
         if (!ctx->papers.get) {
-            json_t *res = tool_error("get_paper needs scifind's PostgreSQL store, and this "
-                                     "server has none (pg.dsn); use search instead");
-            done(data, res, res ? 0 : JSONRPC_INTERNAL_ERROR, "out of memory");
+            deliver(done, data,
+                    tool_error("get_paper needs scifind's PostgreSQL store, and this server has "
+                               "none (pg.dsn); use search instead"));
             return NULL;
         }
         c->paper = true;

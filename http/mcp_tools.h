@@ -6,13 +6,19 @@
  * add is the rendering for agents: a `fields` preset, a byte budget with
  * next_cursor, and every provider's status (retry_after_seconds when one
  * is throttled or its breaker open), so a failed provider is never a
- * silent empty list. */
+ * silent empty list.
+ *
+ * Rendering a search answer parses the cached answer's bytes (jansson), so
+ * the rendering of each complete answer is kept, per worker, by the answer's
+ * ETag, the tier and the preset (RENDERS entries): the next L1 hit of the
+ * same call is that text, with nothing parsed again. */
 #ifndef SF_HTTP_MCP_TOOLS_H
 #define SF_HTTP_MCP_TOOLS_H
 
 #include <jansson.h>
 
 #include "core/arena.h"
+#include "core/blob.h"
 #include "core/config.h"
 #include "core/search_service.h"
 #include "http/handlers_search.h"
@@ -40,9 +46,10 @@ typedef struct http_mcp_ctx {
 /* {"tools": [...]}: a new reference. */
 json_t *http_mcp_tools_list(void);
 
-/* The answer of a tools/call: a CallToolResult (stolen), or, when result
+/* The answer of a tools/call: a CallToolResult as JSON text (a blob the
+ * callee keeps its own reference to: ref it to keep it), or, when result
  * is NULL, a JSON-RPC error (code, message). */
-typedef void (*http_mcp_call_cb)(void *data, json_t *result, int code, const char *message);
+typedef void (*http_mcp_call_cb)(void *data, blob_t *result, int code, const char *message);
 
 /* Runs tools/call with params (borrowed, kept alive by the caller until
  * done). done runs exactly once; when it ran before this returns, NULL is
