@@ -277,17 +277,27 @@ class McpProtocolTest(McpBase):
         self.assertEqual(msg["result"]["structuredContent"]["returned"], 3)
 
     def test_search_is_the_search_of_v1(self):
+        # A query no other test asks: each worker's per-provider cache holds
+        # results of earlier queries, which may merge differently.
         sid, _ = self.initialize()
-        r = self.call(sid, "search", {"query": Q, "limit": 5, "sort": "date"})
+        r = self.call(sid, "search", {"query": "neural message passing", "limit": 5,
+                                      "sort": "date"})
         sc = r.json()["result"]["structuredContent"]
         v1 = harness.request(self.server.port, "GET",
-                             "/v1/search?query=graph+neural+networks&limit=5&sort=date",
+                             "/v1/search?query=neural+message+passing&limit=5&sort=date",
                              timeout=15).json()
         self.assertEqual([p["id"] for p in sc["papers"]], [p["id"] for p in v1["papers"]])
         self.assertEqual(sc["total"], v1["total"])
         # The same answer: a second call is the memory tier's.
-        r = self.call(sid, "search", {"query": Q, "limit": 5, "sort": "date"})
-        self.assertEqual(r.json()["result"]["structuredContent"]["cache"], "memory")
+        # Asked again, it comes from the memory tier (of the worker that has it).
+        tiers = set()
+        for _ in range(6):
+            r = self.call(sid, "search", {"query": "neural message passing", "limit": 5,
+                                          "sort": "date"})
+            again = r.json()["result"]["structuredContent"]
+            self.assertEqual([p["id"] for p in again["papers"]], [p["id"] for p in sc["papers"]])
+            tiers.add(again["cache"])
+        self.assertIn("memory", tiers)
 
     def test_compact_papers_and_budget(self):
         sid, _ = self.initialize()
