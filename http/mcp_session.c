@@ -50,8 +50,12 @@ static int mac_hex(const char *secret, const char *payload, char out[33])
               &mdlen) ||
         mdlen < 16)
         return -1;
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[32] = '\0';
     return 0;
 }
 
@@ -80,14 +84,20 @@ static uint64_t hex_at(const char *s, size_t n)
     return strtoull(buf, NULL, 16);
 }
 
+/* A nonce lives in one of the PROBES slots from nonce % SHM_MCP_ENDED: a
+ * check costs a few loads, not a walk of the table. */
+#define PROBES 16
+
 static bool ended(uint64_t nonce, int64_t now_s)
 {
     shm_region_t *r = shm_get();
     if (!r) return false;
     bool found = false;
     shm_lock(&r->mcp.lock);
-    for (size_t i = 0; i < SHM_MCP_ENDED && !found; i++)
+    for (size_t k = 0; k < PROBES && !found; k++) {
+        size_t i = (size_t)((nonce + k) % SHM_MCP_ENDED);
         found = r->mcp.ended[i] == nonce && r->mcp.ended_until_s[i] >= now_s;
+    }
     shm_unlock(&r->mcp.lock);
     return found;
 }
@@ -112,9 +122,12 @@ void http_mcp_session_end(const http_mcp_session_t *s, int64_t ttl_s, int64_t no
     if (!r) return;
     int64_t until = s->issued_s + ttl_s;
     shm_lock(&r->mcp.lock);
-    /* A free or expired slot, else the one that expires first. */
-    size_t pick = 0;
-    for (size_t i = 0; i < SHM_MCP_ENDED; i++) {
+    /* Of its slots: a free or expired one, else the one that expires first
+     * (whose session is then valid again: a table too small for the
+     * sessions ended within a TTL forgets the oldest). */
+    size_t pick = (size_t)(s->nonce % SHM_MCP_ENDED);
+    for (size_t k = 0; k < PROBES; k++) {
+        size_t i = (size_t)((s->nonce + k) % SHM_MCP_ENDED);
         if (r->mcp.ended[i] == 0 || r->mcp.ended_until_s[i] < now_s ||
             r->mcp.ended[i] == s->nonce) {
             pick = i;
