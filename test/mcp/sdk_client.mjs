@@ -67,6 +67,8 @@ try {
   // get_paper: a stored paper, or (no store) an error the agent can read.
   const g = await client.callTool({ name: 'get_paper', arguments: { id: out.searchIds[0] } });
   out.getPaper = g.isError ? 'error: ' + g.content[0].text : g.structuredContent.paper.id;
+  if (process.env.EXPECT_STORE === '1' && g.isError) fail('get_paper: ' + out.getPaper);
+  if (!g.isError) out.getPaperTitle = g.structuredContent.paper.title;
 
   // A wrong argument type is a JSON-RPC invalid-params error naming it.
   try {

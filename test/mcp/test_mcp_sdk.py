@@ -8,11 +8,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "test", "blackbox"))
+sys.path.insert(0, os.path.join(REPO, "test", "store"))
 import harness  # noqa: E402
 
 
@@ -49,13 +52,13 @@ class McpSdkTest(unittest.TestCase):
             cls.sim.stop()
         super().tearDownClass()
 
-    def run_client(self, mode):
+    def run_client(self, mode, env=None):
         base = "http://127.0.0.1:%d" % self.server.port
         args = ["node", os.path.join(HERE, "sdk_client.mjs"), self.sdk, mode, base]
         if mode == "stdio":
             args.append(harness.binary())
         p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           timeout=120)
+                           timeout=120, env=env)
         lines = p.stdout.strip().splitlines()
         self.assertTrue(lines, "no output; stderr:\n" + p.stderr[-3000:])
         out = json.loads(lines[-1])
@@ -78,6 +81,63 @@ class McpSdkTest(unittest.TestCase):
 
     def test_stdio_forwarded(self):
         self.check(self.run_client("stdio"))
+
+
+class McpSdkStoreTest(McpSdkTest):
+    """The same with the PostgreSQL store: get_paper finds a paper the
+    search returned (written behind it)."""
+
+    @classmethod
+    def setUpClass(cls):
+        import pgtmp
+        cls.sdk = sdk_dir()
+        cls.pg = pgtmp.Cluster()
+        try:
+            cls.pg.init().start().create_db()
+            r = harness.run_cli("migrate", "--set", "pg.dsn=" + cls.pg.dsn, timeout=60)
+            assert r.returncode == 0, r.stdout + r.stderr
+            cls.sim = harness.Simulator().start()
+        except BaseException:
+            cls.pg.close()
+            raise
+        try:
+            cls.server = harness.Server(workers=2, env=cls.sim.scifind_env(),
+                                        settings={"pg.dsn": cls.pg.dsn,
+                                                  "pg.batch_interval": "50ms"}).start()
+        except BaseException:
+            cls.sim.stop()
+            cls.pg.close()
+            raise
+        # The client's search, once before it: its papers are in the store
+        # by the time the client asks get_paper of the first one.
+        q = urllib.parse.urlencode({"query": "graph neural networks", "limit": "10"})
+        first = harness.request(cls.server.port, "GET", "/v1/search?" + q,
+                                timeout=15).json()["papers"][0]["id"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            r = harness.request(cls.server.port, "GET", "/v1/papers/" + first)
+            if r.status == 200:
+                break
+            time.sleep(0.2)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.pg.close()
+
+    def check(self, out):
+        self.assertTrue(out["ok"], out)
+        self.assertEqual(out["searchIds"], out["httpIds"])
+        self.assertFalse(out["getPaper"].startswith("error"), out)
+        self.assertTrue(out["getPaperTitle"], out)
+
+    def test_streamable_http(self):
+        self.check(self.run_client("http", env=dict(os.environ, EXPECT_STORE="1")))
+
+    def test_stdio_forwarded(self):
+        self.check(self.run_client("stdio", env=dict(os.environ, EXPECT_STORE="1")))
 
 
 if __name__ == "__main__":
