@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/jsonrpc.h"
+#include "core/metrics.h"
 #include "core/paper.h"
 #include "core/query.h"
 #include "core/shm.h"
@@ -361,6 +362,7 @@ static void on_search_reply(const search_reply_t *r, void *data)
 {
     call_t *c = data;
     c->handle = NULL;
+    metrics_searches_in_flight(-1);
     if (c->ctx->observe) c->ctx->observe(c->ctx->observe_data, &c->q, r);
     const char *tier = r->tier ? r->tier : "search";
     struct render *slot = render_slot(r->etag, c->budget, c->full);
@@ -585,7 +587,19 @@ void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
             done(data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
             return NULL;
         }
-        int deadline = c->q.deadline_ms ? c->q.deadline_ms : (int)ctx->cfg->search.deadline_ms;
+        /* A search like /v1/search's: in the same gauge, shed past the same
+         * shed.max_in_flight (the middleware sheds /v1/search* only). */
+        const sf_config_t *cfg = ctx->cfg;
+        if (cfg->shed.max_in_flight > 0 &&
+            metrics_searches_in_flight_now() >= cfg->shed.max_in_flight) {
+            metrics_count(METRIC_SHED);
+            snprintf(err, sizeof err, "too many searches in flight; try again in %lld s",
+                     (long long)((cfg->shed.retry_after_ms + 999) / 1000));
+            done(data, NULL, jsonrpc_code_of_status(503), err);
+            return NULL;
+        }
+        metrics_searches_in_flight(1);
+        int deadline = c->q.deadline_ms ? c->q.deadline_ms : (int)cfg->search.deadline_ms;
         search_request_t sr = {.query = &c->q, .key = key, .deadline_ms = deadline};
         c->handle = ctx->service->fetch(ctx->service, &sr, on_search_reply, c);
         return c->handle ? c : NULL;
@@ -635,9 +649,11 @@ void http_mcp_tool_cancel(const http_mcp_ctx_t *ctx, void *handle)
 {
     call_t *c = handle;
     if (!c || !c->handle) return;
-    if (c->paper)
+    if (c->paper) {
         ctx->papers.cancel(ctx->papers.ctx, c->handle);
-    else
+    } else {
         ctx->service->cancel(ctx->service, c->handle);
+        metrics_searches_in_flight(-1);
+    }
     c->handle = NULL;
 }

@@ -373,5 +373,29 @@ class McpGuardTest(McpBase):
         self.assertIsNotNone(r.header("Retry-After"))
 
 
+class McpShedTest(McpBase):
+    """shed.max_in_flight holds for searches through /mcp too."""
+
+    WORKERS = 0
+    SETTINGS = {"shed.max_in_flight": "1"}
+
+    def test_search_past_the_limit_is_refused_with_when_to_retry(self):
+        import threading
+        sid, _ = self.initialize()
+        self.sim.configure("all", mode="slow", delay_ms=1500)
+        first = {}
+        t = threading.Thread(target=lambda: first.update(
+            r=self.call(sid, "search", {"query": "slow one"})))
+        t.start()
+        time.sleep(0.5)
+        r = self.call(sid, "search", {"query": "slow two"})
+        self.assertRpcError(r, 200, -32053, "try again")
+        t.join(20)
+        self.assertIn("result", first["r"].json())
+        # Searches in flight went back to 0: the next one runs.
+        self.sim.reset()
+        self.assertIn("result", self.call(sid, "search", {"query": "fast"}).json())
+
+
 if __name__ == "__main__":
     unittest.main()
