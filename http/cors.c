@@ -110,6 +110,6 @@ const char *http_cors_headers(const http_cors_t *c, http_req_t *req)
         req->arena,
         "Access-Control-Allow-Origin: %s\r\n%s"
         "Access-Control-Expose-Headers: X-Request-ID, Retry-After, RateLimit-Limit, "
-        "RateLimit-Remaining, RateLimit-Reset, traceparent\r\n",
+        "RateLimit-Remaining, RateLimit-Reset, traceparent, Mcp-Session-Id\r\n",
         allow, vary);
 }

@@ -32,7 +32,8 @@ class McpBase(unittest.TestCase):
         super().setUpClass()
         cls.sim = harness.Simulator().start()
         try:
-            settings = dict({"mcp.origins": ORIGIN, "http.max_body_bytes": "64k",
+            settings = dict({"mcp.origins": ORIGIN, "cors.origins": ORIGIN,
+                             "http.max_body_bytes": "64k",
                              "providers.breaker_threshold": "1000",
                              "providers.max_retries": "0"}, **cls.SETTINGS)
             cls.server = harness.Server(workers=cls.WORKERS, settings=settings,
@@ -152,6 +153,12 @@ class McpProtocolTest(McpBase):
         self.assertRpcError(r, 403, -32003, "Origin")
         r = self.post(init_body(), headers=[("Origin", ORIGIN)])
         self.assertEqual(r.status, 200, r)
+
+    def test_a_browser_client_can_read_the_session_id(self):
+        # With cors.origins listing the origin (and mcp.origins), the id is exposed.
+        r = self.post(init_body(), headers=[("Origin", ORIGIN)])
+        self.assertEqual(r.header("Access-Control-Allow-Origin"), ORIGIN, r)
+        self.assertIn("Mcp-Session-Id", r.header("Access-Control-Expose-Headers"))
 
     def test_malformed_json_rpc(self):
         sid, _ = self.initialize("2025-03-26")
