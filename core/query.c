@@ -337,21 +337,13 @@ int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char 
     return finish(q, err, errlen);
 }
 
-int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char *err, size_t errlen)
+int query_parse_object(query_t *q, const json_t *root, arena_t *a, char *err, size_t errlen)
 {
     query_init(q);
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return fail(err, errlen, "body is not valid JSON: %s (line %d)", jerr.text, jerr.line);
-    int rc = -1;
-    if (!json_is_object(root)) {
-        fail(err, errlen, "body must be a JSON object");
-        goto out;
-    }
+    if (!json_is_object(root)) return fail(err, errlen, "body must be a JSON object");
     const char *key;
     json_t *v;
-    json_object_foreach(root, key, v)
+    json_object_foreach((json_t *)root, key, v)
     {
         char buf[64];
         const char *text = NULL;
@@ -361,7 +353,7 @@ int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char 
             tlen = json_string_length(v);
             if (memchr(text, '\0', tlen)) {
                 fail(err, errlen, "parameter '%.64s' holds a NUL byte", key);
-                goto out;
+                return -1;
             }
         } else if (json_is_integer(v)) {
             snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
@@ -373,13 +365,13 @@ int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char 
             size_t idx;
             json_t *item;
             char *list = arena_alloc(a, 512);
-            if (!list) goto out;
+            if (!list) return -1;
             list[0] = '\0';
             json_array_foreach(v, idx, item)
             {
                 if (!json_is_string(item) || strlen(list) + json_string_length(item) + 2 > 512) {
                     fail(err, errlen, "parameter 'providers' must be a list of provider names");
-                    goto out;
+                    return -1;
                 }
                 if (list[0]) strcat(list, ",");
                 strcat(list, json_string_value(item));
@@ -387,17 +379,26 @@ int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char 
             text = list, tlen = strlen(list);
         } else {
             fail(err, errlen, "parameter '%.64s' has the wrong type", key);
-            goto out;
+            return -1;
         }
         if (tlen > MAX_VALUE_BYTES) {
             fail(err, errlen, "parameter '%.64s' is too long", key);
-            goto out;
+            return -1;
         }
         char *val = arena_strndup(a, text, tlen);
-        if (!val || apply(q, key, val, tlen, a, err, errlen) < 0) goto out;
+        if (!val || apply(q, key, val, tlen, a, err, errlen) < 0) return -1;
     }
-    rc = finish(q, err, errlen);
-out:
+    return finish(q, err, errlen);
+}
+
+int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char *err, size_t errlen)
+{
+    query_init(q);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return fail(err, errlen, "body is not valid JSON: %s (line %d)", jerr.text, jerr.line);
+    int rc = query_parse_object(q, root, a, err, errlen);
     json_decref(root);
     return rc;
 }

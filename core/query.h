@@ -55,6 +55,11 @@ int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char 
 int query_parse_json(query_t *q, const char *body, size_t len, arena_t *a, char *err,
                      size_t errlen);
 
+/* The same from a JSON object already parsed (jansson's json_t): the MCP
+ * tool arguments. */
+struct json_t;
+int query_parse_object(query_t *q, const struct json_t *obj, arena_t *a, char *err, size_t errlen);
+
 /* Trims, case-folds ASCII letters and collapses whitespace runs into one
  * space. Returns an arena copy, or NULL when nothing is left. */
 char *query_normalize_text(arena_t *a, const char *s, size_t len);

@@ -530,10 +530,8 @@ static int search_args_parse(const http_mcp_ctx_t *ctx, json_t *args, call_t *c,
         json_object_del(q, "cursor");
         json_object_set_new(q, "offset", json_integer(off));
     }
-    char *text = json_dumps(q, JSON_COMPACT);
     /* The very parser /v1/search uses: the same rules, the same cache key. */
-    rc = text ? query_parse_json(&c->q, text, strlen(text), c->a, err, len) : -1;
-    free(text);
+    rc = query_parse_object(&c->q, q, c->a, err, len);
     if (rc < 0 && strncmp(err, "parameter ", 10) == 0) {
         char tmp[300];
         snprintf(tmp, sizeof tmp, "argument %s", err + 10);
