@@ -339,8 +339,13 @@ class McpProtocolTest(McpBase):
         sc = res["structuredContent"]
         self.assertFalse(res.get("isError"), res)
         self.assertTrue(sc["partial"])
-        self.assertNotEqual(sc["providers"]["arxiv"]["status"], "ok")
-        self.assertIn("arxiv", res["content"][0]["text"])
+        arxiv = sc["providers"]["arxiv"]
+        self.assertEqual(arxiv["status"], "rate_limited", sc)
+        # Throttled: when to ask again, for the provider and for the answer.
+        self.assertIsInstance(arxiv["retry_after_seconds"], int)
+        self.assertGreaterEqual(arxiv["retry_after_seconds"], 1)
+        self.assertIsInstance(sc["retry_after_seconds"], int)
+        self.assertIn("arxiv rate_limited, retry after", res["content"][0]["text"])
 
     def test_get_paper_without_store(self):
         sid, _ = self.initialize()
