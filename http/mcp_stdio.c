@@ -23,6 +23,8 @@ typedef struct fwd {
     char session[128];
     char version[32];
     const char *key;
+    char *init; /* the client's initialize line (malloc'd), to start again */
+    size_t init_len;
 } fwd_t;
 
 static int parse_url(const char *url, fwd_t *f)
@@ -212,13 +214,50 @@ static void emit_text(fwd_t *f, const char *text, size_t len, json_t *req_id, FI
     json_decref(m);
 }
 
+static int post(fwd_t *f, const char *line, size_t len, answer_t *a)
+{
+    int rc = exchange(f, "POST", line, len, a);
+    if (rc < 0) rc = exchange(f, "POST", line, len, a); /* a kept connection may have closed */
+    return rc;
+}
+
+/* The session is gone (404: scifind restarted, or the id expired): a new
+ * one with the client's own initialize, as if it had never ended. The
+ * stdio client knows no sessions. Returns 0 when there is a new one. */
+static int start_again(fwd_t *f)
+{
+    static const char initialized[] =
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}";
+    answer_t a;
+    f->session[0] = '\0';
+    if (!f->init || post(f, f->init, f->init_len, &a) < 0) return -1;
+    int status = a.status;
+    free(a.body);
+    if (status != 200 || !f->session[0]) return -1;
+    if (post(f, initialized, sizeof initialized - 1, &a) == 0) free(a.body);
+    fprintf(stderr, "scifind mcp: the session had ended; a new one started\n");
+    return 0;
+}
+
 static void forward(fwd_t *f, const char *line, size_t len, FILE *out)
 {
     json_t *req = json_loadb(line, len, 0, NULL);
     json_t *id = json_is_object(req) ? json_object_get(req, "id") : NULL;
+    json_t *method = json_is_object(req) ? json_object_get(req, "method") : NULL;
+    bool init = json_is_string(method) && strcmp(json_string_value(method), "initialize") == 0;
+    if (init) {
+        free(f->init);
+        f->init = malloc(len);
+        if (f->init) memcpy(f->init, line, len);
+        f->init_len = f->init ? len : 0;
+        f->session[0] = '\0'; /* a new session for a new initialize */
+    }
     answer_t a;
-    int rc = exchange(f, "POST", line, len, &a);
-    if (rc < 0) rc = exchange(f, "POST", line, len, &a); /* a kept connection may have closed */
+    int rc = post(f, line, len, &a);
+    if (rc == 0 && a.status == 404 && !init && f->session[0] && start_again(f) == 0) {
+        free(a.body);
+        rc = post(f, line, len, &a);
+    }
     if (rc < 0) {
         fprintf(stderr, "scifind mcp: %s:%s%s unreachable\n", f->host, f->port, f->path);
         if (id) {
@@ -272,5 +311,6 @@ int http_mcp_stdio(const char *url, FILE *in, FILE *out)
         if (exchange(&f, "DELETE", "", 0, &a) == 0) free(a.body);
     }
     if (f.fd >= 0) close(f.fd);
+    free(f.init);
     return 0;
 }

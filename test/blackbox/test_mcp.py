@@ -6,6 +6,7 @@ middleware's refusals in JSON-RPC form, a failed provider reported. The
 official TypeScript SDK's client is test/mcp/test_mcp_sdk.py."""
 
 import json
+import os
 import time
 import unittest
 
@@ -407,6 +408,57 @@ class McpShedTest(McpBase):
         # Searches in flight went back to 0: the next one runs.
         self.sim.reset()
         self.assertIn("result", self.call(sid, "search", {"query": "fast"}).json())
+
+
+class McpStdioTest(harness.StandaloneServerTestCase):
+    """`scifind mcp --url`: lines in, lines out; a session the server lost
+    (a restart: a new key) is started again with the client's initialize."""
+
+    def test_forwarder_survives_a_server_restart(self):
+        import subprocess
+        first = harness.Server(workers=0).start()
+        port = first.port
+        p = subprocess.Popen([harness.binary(), "mcp", "--url", "http://127.0.0.1:%d" % port],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+
+        def cleanup():
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+            for f in (p.stdin, p.stdout, p.stderr):
+                f.close()
+            if first.returncode is None and first.proc.poll() is None:
+                first.stop(check=False)
+        self.addCleanup(cleanup)
+
+        def ask(msg):
+            p.stdin.write(json.dumps(msg) + "\n")
+            p.stdin.flush()
+            return json.loads(p.stdout.readline())
+
+        r = ask(init_body("2025-06-18"))
+        self.assertEqual(r["result"]["protocolVersion"], "2025-06-18")
+        p.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})
+                      + "\n")
+        self.assertEqual(len(ask({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+                             ["result"]["tools"]), 2)
+        self.assertEqual(ask("not json")["error"]["code"], -32600)
+        first.stop()
+        real = harness.free_port
+        harness.free_port = lambda: port   # the same port, a new master: a new key
+        try:
+            second = self.start_server(workers=0)
+        finally:
+            harness.free_port = real
+        self.assertEqual(second.port, port)
+        r = ask({"jsonrpc": "2.0", "id": 3, "method": "tools/list"})
+        self.assertEqual(r["id"], 3)
+        self.assertIn("result", r, r)
+        p.stdin.close()
+        self.assertEqual(p.wait(10), 0)
+        p.stdin = open(os.devnull, "w")   # closed above; cleanup closes this one
+        self.assertIn("a new one started", p.stderr.read())
 
 
 if __name__ == "__main__":
