@@ -1,5 +1,7 @@
 #include "core/jsonrpc.h"
 
+#include "core/utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,10 +141,35 @@ json_t *jsonrpc_result(json_t *id, json_t *result)
     return o;
 }
 
+/* s with every byte that is not part of valid UTF-8 as U+FFFD: messages
+ * may echo what the client sent. */
+static json_t *string_fixed(const char *s)
+{
+    size_t n = strlen(s), o = 0;
+    char *buf = malloc(3 * n + 1);
+    if (!buf) return NULL;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+        if (k == 0) {
+            memcpy(buf + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(buf + o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    buf[o] = '\0';
+    json_t *v = json_string(buf);
+    free(buf);
+    return v;
+}
+
 json_t *jsonrpc_error(json_t *id, int code, const char *message, json_t *data)
 {
     json_t *msg = json_string(message ? message : "");
-    if (!msg) msg = json_string("(the message is not UTF-8)");
+    if (!msg && message) msg = string_fixed(message);
     json_t *e = json_pack("{s:I,s:o}", "code", (json_int_t)code, "message", msg);
     if (e && data && json_object_set(e, "data", data) < 0) {
         json_decref(e);

@@ -207,6 +207,9 @@ class McpProtocolTest(McpBase):
                            ({"query": Q, "timeout_ms": 3600000}, "timeout_ms")]:
             r = self.call(sid, "search", args)
             self.assertRpcError(r, 200, -32602, "'%s'" % name)
+        # Bytes that are not UTF-8: refused, and the error is still valid JSON.
+        r = self.post(b'{"jsonrpc":"2.0","id":1,"method":"\xff\xfe"}', session=sid, raw=True)
+        self.assertRpcError(r, 400, -32700)
         r = self.call(sid, "get_paper", {"id": 12})
         self.assertRpcError(r, 200, -32602, "'id'")
         r = self.post({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
