@@ -413,6 +413,42 @@ class McpShedTest(McpBase):
         self.assertIn("result", self.call(sid, "search", {"query": "fast"}).json())
 
 
+class McpBigBatchTest(harness.StandaloneServerTestCase):
+    """mcp.max_batch=1000: a batch of 1,000 mixed calls, each answered."""
+
+    def test_a_thousand_calls_in_one_batch(self):
+        server = self.start_server(workers=0, settings={"mcp.max_batch": "1000",
+                                                        "http.max_body_bytes": "1m"})
+        h = [("Content-Type", "application/json")]
+        r = harness.request(server.port, "POST", "/mcp", h, json.dumps(init_body("2025-03-26")))
+        h.append(("Mcp-Session-Id", r.header("Mcp-Session-Id")))
+        kinds = [
+            lambda i: {"jsonrpc": "2.0", "id": i, "method": "ping"},
+            lambda i: {"jsonrpc": "2.0", "id": i, "method": "tools/list"},
+            lambda i: {"jsonrpc": "2.0", "id": i, "method": "nope/%d" % i},
+            lambda i: {"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                       "params": {"name": "search", "arguments": {"query": i}}},
+            lambda i: {"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                       "params": {"name": "no_such_tool"}},
+            lambda i: {"jsonrpc": "2.1", "id": i, "method": "ping"},
+            lambda i: {"jsonrpc": "2.0", "method": "notifications/progress"},
+            lambda i: [i],
+        ]
+        batch = [kinds[i % len(kinds)](i) for i in range(1000)]
+        r = harness.request(server.port, "POST", "/mcp", h, json.dumps(batch), timeout=30)
+        self.assertEqual(r.status, 200, r)
+        out = r.json()
+        self.assertEqual(len(out), 1000 - 1000 // len(kinds))   # every one but the notifications
+        codes = {}
+        for m in out:
+            code = m["error"]["code"] if "error" in m else 0
+            codes[code] = codes.get(code, 0) + 1
+        self.assertEqual(codes, {0: 250, -32601: 125, -32602: 250, -32600: 250})
+        r = harness.request(server.port, "POST", "/mcp", h,
+                            json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+        self.assertEqual(r.status, 200, r)
+
+
 class McpStdioTest(harness.StandaloneServerTestCase):
     """`scifind mcp --url`: lines in, lines out; a session the server lost
     (a restart: a new key) is started again with the client's initialize."""
