@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-echo "==> starting the provider simulator on $SIM_LISTEN (loads ../shared/data, a few seconds)"
+echo "==> starting the provider simulator on $SIM_LISTEN (4,000 real arXiv records, a few seconds)"
 build/scifind-provsim --listen "$SIM_LISTEN" --exa-api-key demo-key >"$tmp/sim.out" 2>"$tmp/sim.err" &
 sim_pid=$!
 for _ in $(seq 300); do

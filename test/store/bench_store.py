@@ -29,7 +29,20 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "test", "blackbox"))
 import pgtmp  # noqa: E402
 
+# The larger shared sample where it exists (the figures were measured on
+# it), else the 4,000 records bundled with the simulator (a fresh clone).
 DATA = os.path.join(os.path.dirname(REPO), "shared", "data", "arxiv-sample.jsonl")
+if not os.path.exists(DATA):
+    DATA = os.path.join(REPO, "bench", "simulator", "corpus", "arxiv-sample-4k.jsonl.xz")
+
+
+def open_data():
+    if DATA.endswith(".xz"):
+        import lzma
+        return lzma.open(DATA, "rt", encoding="utf-8")
+    return open(DATA)
+
+
 # A broad query (thousands of matches to rank) and a narrow one.
 QUERIES = ("neural network", "acoustic emission")
 COLS = ["doi", "arxiv_id", "title", "title_key", "abstract", "authors", "first_author", "year",
@@ -42,7 +55,7 @@ def title_key(t):
 
 def rows(n):
     base = []
-    with open(DATA) as f:
+    with open_data() as f:
         for line in f:
             r = json.loads(line)
             base.append(r)
