@@ -283,7 +283,8 @@ static const config_key_t config_keys[] = {
             10 * 60 * SEC, "30s", "the longest deadline a client may ask for"),
 
     K_BOOL ("auth.required", "SCIFIND_AUTH_REQUIRED", auth.required, "false",
-            "refuse requests without a valid API key (401); /health* and /metrics stay open"),
+            "refuse requests without a valid API key (401); /health*, /metrics and the search "
+            "page's files stay open"),
     K_STR  ("auth.keys", "SCIFIND_AUTH_KEYS", auth.keys, "",
             "API keys as sha256hex:scope+scope, comma-separated (scopes: read, admin)"),
     K_STR  ("auth.keys_file", "SCIFIND_AUTH_KEYS_FILE", auth.keys_file, "",

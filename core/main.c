@@ -24,6 +24,7 @@
 #include "http/handlers_providers.h"
 #include "http/handlers_search.h"
 #include "http/mcp_stdio.h"
+#include "http/handlers_ui.h"
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -314,7 +315,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         http_search_register(a->router, &a->search) < 0 ||
         http_providers_register(a->router, &a->providers) < 0 ||
         http_papers_register(a->router, a->store) < 0 ||
-        http_analytics_register(a->router, a->store) < 0)
+        http_analytics_register(a->router, a->store) < 0 || http_ui_register(a->router) < 0)
         goto oom;
     if (cfg->mcp.enabled) { /* its tools ask what /v1/search and /v1/papers/{id} ask */
         http_mcp_ctx_t mcp = {.cfg = cfg,

@@ -53,11 +53,15 @@ static bool is_search_route(const char *route)
     return route && (strcmp(route, "/v1/search") == 0 || strcmp(route, "/v1/search/batch") == 0);
 }
 
-/* Routes that answer whatever the keys and limits: probes and scrapes. */
+/* Routes that answer whatever the keys and limits: probes and scrapes, and
+ * the search page's static files (a browser cannot send a key to load them;
+ * the searches the page makes are guarded as any other). */
 static bool is_open_route(const char *route)
 {
     return route && (strcmp(route, "/health") == 0 || strcmp(route, "/health/live") == 0 ||
-                     strcmp(route, "/health/ready") == 0 || strcmp(route, "/metrics") == 0);
+                     strcmp(route, "/health/ready") == 0 || strcmp(route, "/metrics") == 0 ||
+                     strcmp(route, "/") == 0 || strcmp(route, "/app.js") == 0 ||
+                     strcmp(route, "/app.css") == 0 || strcmp(route, "/favicon.svg") == 0);
 }
 
 static bool needs_admin(const http_req_t *req)

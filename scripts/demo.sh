@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: installs what scifind needs (Debian packages),
 # builds it, starts the bundled provider simulator and scifind in front of
-# it, runs a demo search, and keeps both running until Ctrl-C.
+# it, runs a demo search, prints the search page's address (opening it in a
+# browser when there is a display), and keeps both running until Ctrl-C.
 #
 #   scripts/demo.sh [--listen HOST:PORT] [--workers N]
 #
@@ -76,4 +77,9 @@ for i, r in enumerate(d.get("papers", d.get("results", [])), 1):
 '
 echo
 echo "scifind is serving on http://$LISTEN (providers: the simulator on $SIM_LISTEN). Ctrl-C stops both."
+echo "==> the search page: http://$LISTEN/"
+# A browser only where there is a screen to show it on.
+if { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && command -v xdg-open >/dev/null 2>&1; then
+    xdg-open "http://$LISTEN/" >/dev/null 2>&1 || true
+fi
 wait "$sf_pid"
