@@ -333,6 +333,21 @@ static const config_key_t config_keys[] = {
             "most JSON-RPC messages in one batch (protocol 2025-03-26); larger ones are refused"),
     K_SIZE ("mcp.max_bytes", "SCIFIND_MCP_MAX_BYTES", mcp.max_bytes, 2000, 200000, "60k",
             "default byte budget of a tool result (arguments may ask 2000 to 200000)"),
+
+    K_STR  ("nats.url", "SCIFIND_NATS_URL", nats.url, "",
+            "NATS server(s) for events (search.completed, papers.indexed): nats://host:port, "
+            "comma-separated; empty = no events"),
+    K_INT  ("nats.queue_max", "SCIFIND_NATS_QUEUE_MAX", nats.queue_max, 1, 1000000, "10000",
+            "events waiting to be published per worker; past it they are counted and dropped"),
+    K_SIZE ("nats.buffer_bytes", "SCIFIND_NATS_BUFFER_BYTES", nats.buffer_bytes, 1024, GB, "8m",
+            "bytes of events the client keeps while NATS is unreachable, sent on reconnect; past "
+            "it they are counted and dropped"),
+    K_DUR  ("nats.connect_timeout", "SCIFIND_NATS_CONNECT_TIMEOUT", nats.connect_timeout_ms, 1,
+            60 * SEC, "2s", "longest wait for a NATS connection (off the worker's loop)"),
+    K_DUR  ("nats.reconnect_wait", "SCIFIND_NATS_RECONNECT_WAIT", nats.reconnect_wait_ms, 1,
+            HOUR, "100ms", "first wait before a reconnect; doubled (with jitter) after each failure"),
+    K_DUR  ("nats.reconnect_max_wait", "SCIFIND_NATS_RECONNECT_MAX_WAIT",
+            nats.reconnect_max_wait_ms, 1, HOUR, "5s", "longest wait between reconnect attempts"),
 };
 /* clang-format on */
 

@@ -111,6 +111,16 @@ typedef struct sf_config {
         int64_t max_deadline_ms; /* search.max_deadline: most a client may ask; default 30s */
     } search;
 
+    /* Events on NATS (store/events.h, docs/events.md). */
+    struct {
+        char url[CONFIG_STR_MAX];      /* nats.url: nats://host:port[,...]; "" = no events */
+        int64_t queue_max;             /* nats.queue_max: events per worker; default 10000 */
+        int64_t buffer_bytes;          /* nats.buffer_bytes: kept while disconnected; default 8m */
+        int64_t connect_timeout_ms;    /* nats.connect_timeout; default 2s */
+        int64_t reconnect_wait_ms;     /* nats.reconnect_wait: first backoff; default 100ms */
+        int64_t reconnect_max_wait_ms; /* nats.reconnect_max_wait: backoff cap; default 5s */
+    } nats;
+
     /* Operations (docs/operations-metrics.md): keys, client limits, shedding, CORS, gzip. */
     struct {
         bool required;             /* auth.required: refuse requests without a key; default false */

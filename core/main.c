@@ -29,6 +29,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "providers/fanout.h"
+#include "store/events.h"
 #include "store/keys.h"
 #include "store/migrate.h"
 #include "store/store.h"
@@ -184,6 +185,7 @@ typedef struct app {
     search_service_t *direct;
     search_service_t *service; /* the head of the search service chain */
     store_t *store;            /* NULL without pg.dsn */
+    store_events_t *events;    /* NATS events, NULL without nats.url */
     search_service_t *l3;      /* the store's cache link */
     cache_tiers_t *cache;      /* L1, single-flight, L2 (cache/tiers.h) */
     cache_provider_t *pcache;  /* each provider's results (cache.provider_ttl), or NULL */
@@ -214,6 +216,17 @@ static void mux_cancel(void *ctx, search_t *s, source_t src)
 {
     const search_backend_t *b = ((app_t *)ctx)->backends[src];
     if (b) b->cancel(b->ctx, s, src);
+}
+
+static void app_search_answered(void *data, const search_reply_t *r, const char *request_id,
+                                uint64_t start_ns)
+{
+    store_events_search(data, NULL, r, request_id, start_ns);
+}
+
+static void app_papers_written(void *data, char *rows, size_t n)
+{
+    store_events_papers(data, rows, n);
 }
 
 static const char *health_store(void *data, char *buf, size_t len)
@@ -303,6 +316,12 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         a->cache->http.l3 = a->store;
     }
     a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
+    a->events = store_events_new(cfg);
+    if (a->events) { /* search.completed per answer; papers.indexed per stored batch */
+        a->search.answered = app_search_answered;
+        a->search.answered_data = a->events;
+        if (a->store) store_on_papers_written(a->store, app_papers_written, a->events);
+    }
     if (a->store) { /* write-behind of merged papers, analytics of answered queries */
         search_direct_set_observer(a->direct, store_on_search_papers, a->store);
         a->search.observe = store_on_search_answered;
@@ -405,6 +424,7 @@ static void app_free(void *p)
     search_direct_free(a->direct);
     store_l3_free(a->l3);
     store_free(a->store);
+    store_events_free(a->events); /* after the store: its last batches are events too */
     http_server_free(a->server);
     http_mw_free(a->mw);
     http_router_free(a->router);

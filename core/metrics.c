@@ -59,6 +59,7 @@ static void reset_gauges(shm_metrics_t *m)
     M_SET(m->searches_in_flight, 0);
     for (int i = 0; i < SHM_DB_STATES; i++)
         M_SET(m->db_connections[i], 0);
+    M_SET(m->events_connected, 0);
 }
 
 int metrics_attach(void)
@@ -230,6 +231,26 @@ void metrics_cache_miss(metrics_tier_t tier)
     if ((unsigned)tier < SHM_CACHE_TIERS) M_ADD(me->cache_misses[tier], 1);
 }
 
+void metrics_event_published(metrics_event_t e)
+{
+    M_ADD(me->events_published[e & 1], 1);
+}
+
+void metrics_event_dropped_queue(metrics_event_t e)
+{
+    M_ADD(me->events_dropped_queue[e & 1], 1);
+}
+
+void metrics_event_dropped_nats(metrics_event_t e)
+{
+    M_ADD(me->events_dropped_nats[e & 1], 1);
+}
+
+void metrics_events_connected(bool up)
+{
+    M_SET(me->events_connected, up ? 1 : 0);
+}
+
 void metrics_db_connections(int idle, int active, int connecting, int broken)
 {
     M_SET(me->db_connections[0], idle);
@@ -399,6 +420,12 @@ char *metrics_render(size_t *len)
             sum->searches_in_flight += M_LOAD(m->searches_in_flight);
             for (int i = 0; i < SHM_DB_STATES; i++)
                 sum->db_connections[i] += M_LOAD(m->db_connections[i]);
+            sum->events_connected += M_LOAD(m->events_connected);
+        }
+        for (int e = 0; e < 2; e++) {
+            sum->events_published[e] += M_LOAD(m->events_published[e]);
+            sum->events_dropped_queue[e] += M_LOAD(m->events_dropped_queue[e]);
+            sum->events_dropped_nats[e] += M_LOAD(m->events_dropped_nats[e]);
         }
         for (int rt = 0; rt < SHM_ROUTES; rt++) {
             for (int c = 0; c < SHM_HTTP_CODES; c++)
@@ -541,6 +568,27 @@ char *metrics_render(size_t *len)
     for (int t = 0; t < SHM_CACHE_TIERS; t++)
         put(&o, "scifind_cache_misses_total{tier=\"%s\"} %llu\n", tier_names[t],
             (unsigned long long)sum->cache_misses[t]);
+    {
+        static const char *const subjects[2] = {"search.completed", "papers.indexed"};
+        family(&o, "scifind_events_published_total", "counter",
+               "Events handed to NATS (nats.url), by subject.");
+        for (int e = 0; e < 2; e++)
+            put(&o, "scifind_events_published_total{subject=\"%s\"} %llu\n", subjects[e],
+                (unsigned long long)sum->events_published[e]);
+        family(&o, "scifind_events_dropped_total", "counter",
+               "Events not published, by subject and reason: queue (the worker's queue was "
+               "full, nats.queue_max) or nats (the client refused it: its buffer for a "
+               "disconnection, nats.buffer_bytes, was full, or another error).");
+        for (int e = 0; e < 2; e++) {
+            put(&o, "scifind_events_dropped_total{subject=\"%s\",reason=\"queue\"} %llu\n",
+                subjects[e], (unsigned long long)sum->events_dropped_queue[e]);
+            put(&o, "scifind_events_dropped_total{subject=\"%s\",reason=\"nats\"} %llu\n",
+                subjects[e], (unsigned long long)sum->events_dropped_nats[e]);
+        }
+        family(&o, "scifind_events_connected", "gauge",
+               "Workers whose NATS connection is up (with nats.url set).");
+        put(&o, "scifind_events_connected %lld\n", (long long)sum->events_connected);
+    }
     family(&o, "scifind_db_connections", "gauge", "PostgreSQL connections by state, whole group.");
     for (int i = 0; i < SHM_DB_STATES; i++)
         put(&o, "scifind_db_connections{status=\"%s\"} %lld\n", db_state_names[i],

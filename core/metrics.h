@@ -20,6 +20,7 @@
 #ifndef SF_METRICS_H
 #define SF_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/paper.h"
@@ -82,6 +83,15 @@ typedef enum { METRICS_TIER_L1 = 0, METRICS_TIER_L2, METRICS_TIER_L3 } metrics_t
 
 void metrics_cache_hit(metrics_tier_t tier);
 void metrics_cache_miss(metrics_tier_t tier);
+
+/* Events on NATS (store/events.h), subject 0 = search.completed, 1 =
+ * papers.indexed. Each is written by one thread only: queue drops by the
+ * worker's loop, the rest by its publisher thread. */
+typedef enum { METRICS_EVENT_SEARCH = 0, METRICS_EVENT_PAPERS = 1 } metrics_event_t;
+void metrics_event_published(metrics_event_t e);
+void metrics_event_dropped_queue(metrics_event_t e);
+void metrics_event_dropped_nats(metrics_event_t e);
+void metrics_events_connected(bool up);
 
 /* This worker's database connections by state (a gauge: set, not added). */
 void metrics_db_connections(int idle, int active, int connecting, int broken);

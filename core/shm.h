@@ -88,9 +88,12 @@ typedef struct shm_metrics {
     uint64_t rate_limited, shed, unauthorized, forbidden;
     uint64_t ratelimit_redis_takes, ratelimit_redis_errors; /* the instance-wide bucket */
     uint64_t prov_retries[SRC_COUNT][SHM_RETRY_OUTCOMES];   /* metrics_provider_retry() */
+    /* events on NATS (store/events.h), by subject: 0 search.completed, 1 papers.indexed */
+    uint64_t events_published[2], events_dropped_queue[2], events_dropped_nats[2];
     /* gauges */
     int64_t http_in_flight, searches_in_flight;
     int64_t db_connections[SHM_DB_STATES];
+    int64_t events_connected; /* 1 while this worker's NATS connection is up */
 } shm_metrics_t;
 
 /* ---- client rate limit (http/client_limit.h): token buckets by client ---- */

@@ -141,7 +141,13 @@ static void on_reply(const search_reply_t *r, void *data)
     w->handle = NULL;
     w->req->on_client_gone = NULL;
     if (w->ctx->observe) w->ctx->observe(w->ctx->observe_data, w->query, r);
+    /* The request (and w in its arena) may be gone once answered. */
+    const http_search_ctx_t *ctx = w->ctx;
+    char rid[HTTP_REQUEST_ID_MAX + 1];
+    uint64_t start_ns = w->req->start_ns;
+    memcpy(rid, w->req->request_id, sizeof rid);
     send_reply(w->req, w->ctx, r);
+    if (ctx->answered) ctx->answered(ctx->answered_data, r, rid, start_ns);
 }
 
 static void on_client_gone(http_req_t *req)
@@ -267,6 +273,8 @@ static void on_batch_reply(const search_reply_t *r, void *data)
     it->status = r->status;
     it->body = blob_ref(r->body);
     if (b->ctx->observe) b->ctx->observe(b->ctx->observe_data, it->query, r);
+    if (b->ctx->answered)
+        b->ctx->answered(b->ctx->answered_data, r, b->req->request_id, b->req->start_ns);
     if (--b->pending == 0 && !b->starting && !b->answered) batch_answer(b);
 }
 

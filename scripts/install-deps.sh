@@ -4,11 +4,11 @@
 #   build  compiler, meson/ninja and the libraries scifind links against
 #   test   what the test suite runs: python3, clang's sanitizer runtime,
 #          the servers the integration tests start on their own ports and
-#          folders (redis-server, postgresql, nginx), promtool, curl, procps,
-#          nodejs and python3-yaml (test/bench checks the k6 scripts), npm
-#          (the MCP tests install the official client: scripts/mcp-sdk.sh),
-#          and the headless browser of the search page's test (chromium,
-#          driven through chromium-driver's WebDriver)
+#          folders (redis-server, postgresql, nginx, nats-server), promtool,
+#          curl, procps, nodejs and python3-yaml (test/bench checks the k6
+#          scripts), npm (the MCP tests install the official client:
+#          scripts/mcp-sdk.sh), and the headless browser of the search
+#          page's test (chromium, driven through chromium-driver's WebDriver)
 #   bench  load tools (wrk) and the servers the benchmarks compare against
 #   run    what scripts/demo.sh needs besides build: python3 (the provider
 #          simulator) and curl
@@ -32,9 +32,10 @@ usage() {
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config
             libuv1-dev node-llhttp libcurl4-openssl-dev libhiredis-dev libpq-dev
-            libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev)
+            libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev libnats-dev)
 TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev fakeroot systemd
-           redis-server postgresql NGINX prometheus NODE python3-yaml chromium chromium-driver)
+           redis-server postgresql NGINX prometheus NODE python3-yaml nats-server chromium
+           chromium-driver)
 RUN_PKGS=(python3 curl)
 BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps)
 

@@ -112,6 +112,10 @@ typedef struct wqueue {
     size_t n, cap, max, batch, in_flight;
     uint64_t queued, written, dropped;
     uint64_t last_drop_log_ns;
+    /* The batch in flight, kept for written_cb (papers only), or NULL. */
+    char *in_flight_body;
+    void (*written_cb)(void *data, char *rows, size_t n);
+    void *written_data;
 } wqueue_t;
 
 /* Life of the store. */
@@ -197,12 +201,18 @@ static void on_flushed(PGresult *res, const char *err, void *data)
     if (res &&
         (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK)) {
         q->written += q->in_flight;
+        if (q->in_flight_body && q->written_cb) {
+            q->written_cb(q->written_data, q->in_flight_body, q->in_flight); /* it owns it */
+            q->in_flight_body = NULL;
+        }
     } else {
         char why[300];
         snprintf(why, sizeof why, "%s", err ? err : "failed");
         why[strcspn(why, "\n")] = '\0';
         wq_drop(q, q->in_flight, why);
     }
+    free(q->in_flight_body);
+    q->in_flight_body = NULL;
     q->in_flight = 0;
     q->state = WQ_IDLE;
     /* No store_step() here: closing the pools inside a pool's callback
@@ -233,8 +243,12 @@ static void wq_flush(wqueue_t *q)
     body[o] = '\0';
     const char *params[1] = {body};
     store_query_t *h = store_pool_send(st->primary, q->stmt, 1, params, on_flushed, q);
-    free(body);
-    if (!h) return; /* down: retried on the next tick */
+    if (!h || !q->written_cb) {
+        free(body);
+        body = NULL;
+    }
+    if (!h) return;           /* down: retried on the next tick */
+    q->in_flight_body = body; /* for written_cb, once stored */
     for (size_t i = 0; i < k; i++)
         free(q->items[i]);
     memmove(q->items, q->items + k, (q->n - k) * sizeof *q->items);
@@ -245,6 +259,8 @@ static void wq_flush(wqueue_t *q)
 
 static void wq_free(wqueue_t *q)
 {
+    free(q->in_flight_body);
+    q->in_flight_body = NULL;
     for (size_t i = 0; i < q->n; i++)
         free(q->items[i]);
     free(q->items);
@@ -612,6 +628,12 @@ store_query_t *store_query(store_t *st, store_stmt_id_t stmt, int nparams,
         }
     }
     return store_pool_send(st->primary, stmt, nparams, params, cb, data);
+}
+
+void store_on_papers_written(store_t *st, void (*cb)(void *data, char *rows, size_t n), void *data)
+{
+    st->papers.written_cb = cb;
+    st->papers.written_data = data;
 }
 
 void store_get_stats(const store_t *st, store_stats_t *out)

@@ -107,6 +107,12 @@ void store_on_api_keys(store_t *st, void (*cb)(void *data, http_auth_t *keys), v
  * (done is not called). */
 int store_l3_delete(void *store, const char *key, void (*done)(void *data, bool ok), void *data);
 
+/* After each batch of papers the batcher has stored, cb(data, rows, n)
+ * runs on the loop with the batch's JSON array of n rows
+ * (store_paper_row_json), which it then owns (free()). For the
+ * papers.indexed events (store/events.h). */
+void store_on_papers_written(store_t *st, void (*cb)(void *data, char *rows, size_t n), void *data);
+
 /* Counters for logs and tests. */
 typedef struct store_stats {
     uint64_t papers_queued, papers_written, papers_dropped;
