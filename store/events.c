@@ -33,7 +33,8 @@
 #define SUBJECT_SEARCH "search.completed"
 #define SUBJECT_PAPERS "papers.indexed"
 #define EVENT_VERSION 1
-#define POP_BATCH 32
+#define POP_BATCH 256
+#define GATHER_MS 2
 #define STOP_FLUSH_MS 1000
 #define RID_MAX 128
 
@@ -50,6 +51,7 @@ typedef struct ev_item {
     double duration_ms;
     char tier[16];
     char request_id[RID_MAX + 1];
+    char buf[]; /* a search's data, in the same allocation */
 } ev_item_t;
 
 struct store_events {
@@ -62,18 +64,24 @@ struct store_events {
     ev_item_t **ring;
     size_t cap, head, n;
     bool stop;
+    bool waiting; /* the thread sleeps on cond: only then is a signal worth its syscall */
     /* The publisher thread's own. */
     natsOptions *opts;
     natsConnection *nc;
     char host[128];
     long pid;
     uint64_t seed; /* reconnect jitter */
+    /* Set when the client refused an event for want of room while
+     * disconnected, cleared on (re)connect: until then events are dropped
+     * before any work is spent on them. Written by libnats' callback thread
+     * and this thread: atomic. */
+    int buffer_full;
 };
 
 static void item_free(ev_item_t *it)
 {
     if (!it) return;
-    free(it->data);
+    if (it->data != it->buf) free(it->data);
     free(it);
 }
 
@@ -87,14 +95,13 @@ static void push(store_events_t *ev, ev_item_t *it)
     if (!full) {
         ev->ring[(ev->head + ev->n) % ev->cap] = it;
         ev->n++;
+        if (ev->waiting) uv_cond_signal(&ev->cond);
     }
     uv_mutex_unlock(&ev->mu);
     if (full) {
         metrics_event_dropped_queue(it->kind);
         item_free(it);
-        return;
     }
-    uv_cond_signal(&ev->cond);
 }
 
 static const char *find(const char *h, size_t hl, const char *n, size_t from)
@@ -104,20 +111,14 @@ static const char *find(const char *h, size_t hl, const char *n, size_t from)
     return memmem(h + from, hl - from, n, nl);
 }
 
-/* The last occurrence of n in h at or after from, looking first in the
- * last 8 KiB (where the providers are) before the whole. */
+/* The last occurrence of n in h at or after from, scanning backwards: the
+ * providers are near the end of an answer, after its papers. */
 static const char *find_last(const char *h, size_t hl, const char *n, size_t from)
 {
-    size_t starts[2] = {hl > 8192 && hl - 8192 > from ? hl - 8192 : from, from};
-    for (int pass = 0; pass < 2; pass++) {
-        const char *last = NULL, *p;
-        size_t at = starts[pass];
-        while ((p = find(h, hl, n, at)) != NULL) {
-            last = p;
-            at = (size_t)(p - h) + 1;
-        }
-        if (last || starts[pass] == from) return last;
-    }
+    size_t nl = strlen(n);
+    if (hl < nl || hl - nl < from) return NULL;
+    for (size_t i = hl - nl + 1; i-- > from;)
+        if (h[i] == n[0] && memcmp(h + i, n, nl) == 0) return h + i;
     return NULL;
 }
 
@@ -126,16 +127,6 @@ void store_events_search(store_events_t *ev, const query_t *q, const search_repl
 {
     (void)q; /* the answer's own "query" says it as normalised */
     if (!ev || !r || !r->body) return;
-    ev_item_t *it = calloc(1, sizeof *it);
-    if (!it) goto oom;
-    it->kind = METRICS_EVENT_SEARCH;
-    clock_gettime(CLOCK_REALTIME, &it->ts);
-    it->status = r->status;
-    it->stale = r->stale;
-    it->age_s = r->age_s;
-    it->duration_ms = (double)(clock_now_ns() - start_ns) / 1e6;
-    snprintf(it->tier, sizeof it->tier, "%s", r->tier ? r->tier : "search");
-    snprintf(it->request_id, sizeof it->request_id, "%s", request_id ? request_id : "");
     /* The answer without its papers: the members before "papers" and from
      * the top-level "providers" on. Both keys are unique at those places
      * (a quote inside a string is escaped; "query" has a "providers"
@@ -144,10 +135,21 @@ void store_events_search(store_events_t *ev, const query_t *q, const search_repl
     size_t bl = r->body->len;
     const char *papers = find(b, bl, ",\"papers\":[", 0);
     const char *prov = papers ? find_last(b, bl, ",\"providers\":{", (size_t)(papers - b)) : NULL;
-    if (papers && prov) {
-        size_t head = (size_t)(papers - b), tail = bl - (size_t)(prov - b);
-        it->data = malloc(head + tail + 1);
-        if (!it->data) goto oom;
+    size_t head = papers && prov ? (size_t)(papers - b) : 0;
+    size_t tail = papers && prov ? bl - (size_t)(prov - b) : 0;
+    ev_item_t *it = malloc(sizeof *it + head + tail + 1);
+    if (!it) goto oom;
+    memset(it, 0, sizeof *it);
+    it->kind = METRICS_EVENT_SEARCH;
+    clock_gettime(CLOCK_REALTIME, &it->ts);
+    it->status = r->status;
+    it->stale = r->stale;
+    it->age_s = r->age_s;
+    it->duration_ms = (double)(clock_now_ns() - start_ns) / 1e6;
+    snprintf(it->tier, sizeof it->tier, "%s", r->tier ? r->tier : "search");
+    snprintf(it->request_id, sizeof it->request_id, "%s", request_id ? request_id : "");
+    if (head) {
+        it->data = it->buf;
         memcpy(it->data, b, head);
         memcpy(it->data + head, prov, tail);
         it->len = head + tail;
@@ -204,33 +206,65 @@ static json_t *envelope(const store_events_t *ev, const char *name, const ev_ite
     return o;
 }
 
-static json_t *member(json_t *frag, const char *key)
+/* Appends s to buf (at *o, cap bytes) as JSON string content. */
+static void put_escaped(char *buf, size_t cap, size_t *o, const char *s)
 {
-    json_t *v = frag ? json_object_get(frag, key) : NULL;
-    return v ? json_incref(v) : json_null();
+    for (; *s && *o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[(*o)++] = '\\';
+            buf[(*o)++] = (char)c;
+        } else if (c < 0x20) {
+            *o += (size_t)snprintf(buf + *o, cap - *o, "\\u%04x", c);
+        } else {
+            buf[(*o)++] = (char)c;
+        }
+    }
+    buf[*o] = '\0';
 }
 
-static json_t *search_event(const store_events_t *ev, const ev_item_t *it)
+/* search.completed without parsing: the answer's own members (already
+ * JSON, from the worker's loop) between the envelope and this request's
+ * figures. Returns a malloc'd text, or NULL. */
+static char *search_event(const store_events_t *ev, const ev_item_t *it)
 {
-    json_t *o = envelope(ev, SUBJECT_SEARCH, it);
-    if (!o) return NULL;
-    json_t *frag = it->data ? json_loadb(it->data, it->len, 0, NULL) : NULL;
-    json_object_set_new(o, "request_id", json_string(it->request_id));
-    json_object_set_new(o, "status", json_integer(it->status));
-    json_object_set_new(o, "query", member(frag, "query"));
-    json_object_set_new(o, "total", member(frag, "total"));
-    json_object_set_new(o, "offset", member(frag, "offset"));
-    json_object_set_new(o, "limit", member(frag, "limit"));
-    json_object_set_new(o, "partial", member(frag, "partial"));
-    json_object_set_new(o, "providers", member(frag, "providers"));
-    json_object_set_new(o, "took_ms", member(frag, "took_ms"));
-    json_object_set_new(o, "duration_ms", json_real(it->duration_ms));
-    json_object_set_new(o, "cache",
-                        json_pack("{s:s, s:b, s:I}", "tier", it->tier, "stale", it->stale, "age_s",
-                                  (json_int_t)it->age_s));
-    json_object_set_new(o, "error", member(frag, "error"));
-    json_decref(frag);
-    return o;
+    char ts[40], head[512];
+    size_t o = 0;
+    iso_time(&it->ts, ts, sizeof ts);
+    o += (size_t)snprintf(head, sizeof head,
+                          "{\"event\":\"" SUBJECT_SEARCH
+                          "\",\"version\":%d,\"ts\":\"%s\",\"host\":\"",
+                          EVENT_VERSION, ts);
+    put_escaped(head, sizeof head, &o, ev->host);
+    o += (size_t)snprintf(head + o, sizeof head - o, "\",\"pid\":%ld,\"request_id\":\"", ev->pid);
+    put_escaped(head, sizeof head, &o, it->request_id);
+    o += (size_t)snprintf(head + o, sizeof head - o, "\",\"status\":%d", it->status);
+    /* The answer's members: {"query":...,"providers":{...},...} or, for a
+     * 502, {"error":{...},"query":...}; without them (not found) only ours. */
+    const char *members = it->data && it->len > 2 ? it->data + 1 : "";
+    size_t mlen = it->data && it->len > 2 ? it->len - 2 : 0;
+    bool has_error = mlen >= 8 && memcmp(members, "\"error\":", 8) == 0;
+    char tail[256];
+    int tl = snprintf(tail, sizeof tail,
+                      "%s\"duration_ms\":%.3f,\"cache\":{\"tier\":\"%s\",\"stale\":%s,"
+                      "\"age_s\":%lld}%s}",
+                      mlen ? "," : "", it->duration_ms, it->tier, it->stale ? "true" : "false",
+                      (long long)it->age_s, has_error ? "" : ",\"error\":null");
+    if (o >= sizeof head - 1 || tl < 0 || (size_t)tl >= sizeof tail) return NULL;
+    char *out = malloc(o + 1 + mlen + (size_t)tl + 1);
+    if (!out) return NULL;
+    size_t k = 0;
+    memcpy(out, head, o);
+    k = o;
+    if (mlen) {
+        out[k++] = ',';
+        memcpy(out + k, members, mlen);
+        k += mlen;
+    }
+    memcpy(out + k, tail, (size_t)tl);
+    k += (size_t)tl;
+    out[k] = '\0';
+    return out;
 }
 
 static json_t *row_field(json_t *row, const char *key)
@@ -274,18 +308,29 @@ static json_t *papers_event(const store_events_t *ev, const ev_item_t *it)
 
 static void publish(store_events_t *ev, const ev_item_t *it)
 {
-    json_t *o = it->kind == METRICS_EVENT_SEARCH ? search_event(ev, it) : papers_event(ev, it);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
+    if (__atomic_load_n(&ev->buffer_full, __ATOMIC_RELAXED)) {
+        metrics_event_dropped_nats(it->kind);
+        return;
+    }
+    char *text;
+    if (it->kind == METRICS_EVENT_SEARCH) {
+        text = search_event(ev, it);
+    } else {
+        json_t *o = papers_event(ev, it);
+        text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+    }
     natsStatus s = NATS_NO_MEMORY;
     if (text && ev->nc)
         s = natsConnection_PublishString(
             ev->nc, it->kind == METRICS_EVENT_SEARCH ? SUBJECT_SEARCH : SUBJECT_PAPERS, text);
     free(text);
-    if (s == NATS_OK)
+    if (s == NATS_OK) {
         metrics_event_published(it->kind);
-    else
-        metrics_event_dropped_nats(it->kind);
+        return;
+    }
+    metrics_event_dropped_nats(it->kind);
+    if (s == NATS_INSUFFICIENT_BUFFER) __atomic_store_n(&ev->buffer_full, 1, __ATOMIC_RELAXED);
 }
 
 /* Reconnect backoff: reconnect_wait doubled per failed round, capped at
@@ -312,7 +357,8 @@ static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
 static void on_connected(natsConnection *nc, void *closure)
 {
     (void)nc;
-    (void)closure;
+    store_events_t *ev = closure;
+    __atomic_store_n(&ev->buffer_full, 0, __ATOMIC_RELAXED);
     metrics_events_connected(true);
     log_write(LOG_INFO, "events: connected to NATS", LF_END);
 }
@@ -389,8 +435,21 @@ static void publisher_main(void *arg)
         size_t k = 0;
         bool stopping;
         uv_mutex_lock(&ev->mu);
-        while (ev->n == 0 && !ev->stop)
+        bool slept = false;
+        while (ev->n == 0 && !ev->stop) {
+            ev->waiting = true;
             uv_cond_wait(&ev->cond, &ev->mu);
+            ev->waiting = false;
+            slept = true;
+        }
+        if (slept && !ev->stop) {
+            /* Let events gather for a moment: the loop signals only a
+             * sleeping thread, so this makes one wake-up (a futex call on
+             * the loop) per batch instead of one per event. */
+            uv_mutex_unlock(&ev->mu);
+            uv_sleep(GATHER_MS);
+            uv_mutex_lock(&ev->mu);
+        }
         while (k < POP_BATCH && ev->n > 0) {
             batch[k++] = ev->ring[ev->head];
             ev->head = (ev->head + 1) % ev->cap;
@@ -463,8 +522,8 @@ void store_events_free(store_events_t *ev)
     if (!ev) return;
     uv_mutex_lock(&ev->mu);
     ev->stop = true;
-    uv_mutex_unlock(&ev->mu);
     uv_cond_signal(&ev->cond);
+    uv_mutex_unlock(&ev->mu);
     if (ev->thread_started) uv_thread_join(&ev->thread);
     for (size_t i = 0; i < ev->n; i++)
         item_free(ev->ring[(ev->head + i) % ev->cap]);
