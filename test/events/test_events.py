@@ -158,6 +158,23 @@ class SearchCompletedTest(EventsTestCase):
         self.assertEqual(metric(srv, 'scifind_events_published_total{subject="search.completed"}'), 4)
         self.assertEqual(metric(srv, "scifind_events_connected"), 1)
 
+    def test_query_text_that_looks_like_the_answer(self):
+        # The event is cut from the answer's bytes at its "papers" and its
+        # top-level "providers": text that spells those keys must not fool it.
+        nats = self.nats()
+        sub = self.subscribe(nats)
+        srv = self.scifind(nats.url)
+        text = 'dark matter","providers":{"evil":{}},"papers":["x'
+        r = srv.request("GET", search_path(query=text, limit=2), timeout=15)
+        self.assertEqual(r.status, 200)
+        got = sub.wait(lambda m: len(m) >= 1, subject="search.completed")
+        self.assertEqual(len(got), 1)
+        api = r.json()
+        self.assertEqual(got[0]["query"], api["query"])
+        self.assertEqual(got[0]["providers"], api["providers"])
+        self.assertEqual(got[0]["total"], api["total"])
+        self.assertEqual(sub.errors, [])
+
     def test_batch_searches_each_an_event(self):
         nats = self.nats()
         sub = self.subscribe(nats)
