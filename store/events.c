@@ -14,7 +14,6 @@
  * never calls libnats. It pushes a pointer into this queue (a mutex held
  * only to push or pop one) and signals; the publisher thread does the rest
  * with libnats in its threaded mode (its own read and flush threads). */
-#include <errno.h>
 #include <jansson.h>
 #include <nats/nats.h>
 #include <stdbool.h>
