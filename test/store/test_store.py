@@ -546,7 +546,10 @@ class StoreDownTest(unittest.TestCase):
                 return r if r.status == 503 else None
             r = wait_for(down, timeout=10)
             self.assertIsNotNone(r, "no 503 while PostgreSQL is down")
-            self.assertEqual(r.json()["error"]["code"], "store_unavailable")
+            # store_timeout when the request went out on a connection whose
+            # end the pool had not seen yet and no answer came within the
+            # statement timeout (a loaded machine); store_unavailable after.
+            self.assertIn(r.json()["error"]["code"], ("store_unavailable", "store_timeout"))
             self.assertGreaterEqual(int(r.header("Retry-After")), 1)
             r = get(server, "/v1/analytics/popular")
             self.assertEqual(r.status, 503)
