@@ -501,6 +501,13 @@ static int json_items(const json_t *items, source_t src, prov__json_item_fn fn, 
     return 0;
 }
 
+const json_t *prov__json_empty_list(void)
+{
+    static json_t *empty; /* never freed: one per process, still reachable */
+    if (empty == NULL) empty = json_array();
+    return empty;
+}
+
 int prov__json_parse(const char *body, size_t len, source_t src, const char *who,
                      prov__json_list_fn list, prov__json_item_fn item, arena_t *a,
                      prov_result_t *out, char *err, size_t errlen)

@@ -63,6 +63,10 @@ typedef int (*prov__json_item_fn)(const json_t *it, arena_t *a, paper_t *p, cons
 typedef const json_t *(*prov__json_list_fn)(const json_t *root, long *total, char *err,
                                             size_t errlen);
 
+/* An empty JSON array that lives as long as the process, for a list
+ * function whose provider says "no hits" without sending a list. */
+const json_t *prov__json_empty_list(void);
+
 /* The parse of the JSON providers: body as JSON, its list found by list,
  * each object of it through item, in order, as papers of src (named who in
  * messages) ranked 1, 2... Returns 0, or -1 with a message in err and no

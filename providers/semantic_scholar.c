@@ -222,10 +222,18 @@ static int s2_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
 }
 
 /* The result list of {total, offset, next?, data[]}; an {error} or {message, code}
- * body is reported as an error. */
+ * body is reported as an error. A search with no hits is answered
+ * {"total": 0, "offset": 0} with no "data" at all (recorded live): that is
+ * an empty list, not an error. */
 static const json_t *s2_list(const json_t *root, long *total, char *err, size_t errlen)
 {
     const json_t *data = prov__json_arr(root, "data");
+    if (data == NULL && json_object_get(root, "data") == NULL &&
+        prov__json_total(root, "total") == 0 && json_object_get(root, "error") == NULL &&
+        json_object_get(root, "message") == NULL) {
+        *total = 0;
+        return prov__json_empty_list();
+    }
     if (data == NULL) {
         const char *m = prov__json_str(root, "error");
         if (m == NULL) m = prov__json_str(root, "message");

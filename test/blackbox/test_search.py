@@ -622,6 +622,20 @@ class BreakerTest(SimServerTestCase):
             self.assertEqual(self.one()["status"], "ok")
         self.assertEqual(self.sim.requests_of("openalex"), 7)
 
+    def test_zero_hits_from_semantic_scholar_are_ok_and_leave_the_breaker_closed(self):
+        # S2 answers a search with no hits {"total": 0, "offset": 0}, without "data".
+        for _ in range(5):
+            j = self.search(query="zzzqqqxx nohits", providers="semantic_scholar")
+            p = j["providers"]["semantic_scholar"]
+            self.assertEqual((p["status"], p["results"]), ("ok", 0), p)
+            self.assertEqual(j["papers"], [])
+        self.assertEqual(self.sim.requests_of("semantic_scholar"), 5)
+        r = self.get("/v1/providers")
+        self.assertEqual(r.status, 200, r)
+        b = r.json()["providers"]["semantic_scholar"]["breaker"]
+        self.assertEqual(b["state"], "closed", b)
+        self.assertEqual(b["consecutive_failures"], 0, b)
+
     def test_a_4xx_does_not_open_the_breaker(self):
         self.sim.configure("crossref", mode="error", error_status=400)
         for _ in range(4):

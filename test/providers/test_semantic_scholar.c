@@ -173,6 +173,23 @@ TEST(parse_empty)
     arena_free(a);
 }
 
+/* Recorded live (danielnsilva/semanticscholar test_empty_paginated_results):
+ * no "data" key at all when nothing matches. */
+TEST(parse_real_zero_hits_without_data_is_ok)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/real_zero_hits.json", 0, a, &r, err, sizeof(err)),
+              0);
+    ASSERT_EQ(r.total, 0);
+    ASSERT_EQ(r.papers.n, 0);
+    /* A body that is neither a list nor a zero count is still refused. */
+    ASSERT_EQ(parse_string(D, "{\"total\": 3, \"offset\": 0}", a, &r, err, sizeof(err)), -1);
+    ASSERT_EQ(parse_string(D, "{\"total\": 0, \"error\": \"x\"}", a, &r, err, sizeof(err)), -1);
+    arena_free(a);
+}
+
 TEST(parse_error_bodies)
 {
     arena_t *a = arena_new(0);
