@@ -707,6 +707,32 @@ static int cmp_citations(const void *x, const void *y)
 
 /* ---- the merge ------------------------------------------------------------ */
 
+/* The title key of dedupe: paper_title_key() without its spaces and
+ * without Unicode spaces, dashes and quotes (U+00A0, U+2000..U+203F), so
+ * "KwaZulu Natal", "KwaZulu-Natal" and "KwaZulu\u2010Natal" are one key.
+ * Only words run together or split apart are folded; the first author and
+ * the year still have to agree. NULL when nothing is left. */
+static const char *dedupe_title_key(arena_t *a, const char *title)
+{
+    char *k = paper_title_key(a, title);
+    if (k == NULL) return NULL;
+    size_t w = 0;
+    for (size_t r = 0; k[r] != '\0';) {
+        unsigned char c = (unsigned char)k[r];
+        if (c == ' ') {
+            r++;
+        } else if (c == 0xC2 && (unsigned char)k[r + 1] == 0xA0) {
+            r += 2;
+        } else if (c == 0xE2 && (unsigned char)k[r + 1] == 0x80 && k[r + 2] != '\0') {
+            r += 3; /* U+2000..U+203F */
+        } else {
+            k[w++] = k[r++];
+        }
+    }
+    k[w] = '\0';
+    return w > 0 ? k : NULL;
+}
+
 /* Computes an input paper's keys. Returns -1 when out of memory. */
 static int item_init(arena_t *a, item_t *it, const paper_t *p, source_t s, size_t pos)
 {
@@ -729,7 +755,7 @@ static int item_init(arena_t *a, item_t *it, const paper_t *p, source_t s, size_
         it->arxiv = paper_normalize_arxiv_id(a, id, strlen(id), &ver);
         it->arxiv_version = ver;
     }
-    if (p->title != NULL && p->title[0] != '\0') it->tkey = paper_title_key(a, p->title);
+    if (p->title != NULL && p->title[0] != '\0') it->tkey = dedupe_title_key(a, p->title);
     if (p->nauthors > 0) it->family = family_key(a, p->authors[0]);
     return 0;
 }

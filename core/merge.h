@@ -5,7 +5,9 @@
  *   1. a DOI (normalised: case, "https://doi.org/" and "doi:" prefixes);
  *   2. an arXiv id without its version ("2401.01234v1" = "2401.01234v3");
  *      an arXiv DataCite DOI "10.48550/arxiv.<id>" counts as that arXiv id;
- *   3. the title key (paper_title_key) and the first author's family name
+ *   3. the title key (paper_title_key, its spaces and Unicode spaces,
+ *      dashes and quotes left out: "KwaZulu Natal" = "KwaZulu-Natal")
+ *      and the first author's family name
  *      (last name word, or the part before a comma; case, punctuation and
  *      Latin-1 accents folded; "Jr", "II"... skipped), with years at most
  *      one apart (preprint in December, journal in January) or unknown.

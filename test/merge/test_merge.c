@@ -102,6 +102,30 @@ TEST(title_dedupe_folds_accents_in_family_name)
     fx_free(&f);
 }
 
+TEST(title_dedupe_folds_punctuation_joined_to_a_word)
+{
+    fx_t f;
+    fx_init(&f, "x");
+    paper_t *a = fx_add(&f, SRC_OPENALEX, "HIV prevalence in KwaZulu Natal");
+    a->year = 2019;
+    fx_authors(&f, a, 1, "Thandi Mkhize");
+    paper_t *b = fx_add(&f, SRC_CROSSREF, "HIV prevalence in KwaZulu-Natal");
+    b->year = 2019;
+    fx_authors(&f, b, 1, "T. Mkhize");
+    paper_t *c = fx_add(&f, SRC_SEMANTIC_SCHOLAR, "HIV prevalence in KwaZulu\xe2\x80\x90Natal");
+    c->year = 2019; /* U+2010 HYPHEN */
+    fx_authors(&f, c, 1, "Thandi Mkhize");
+    /* The same words by another first author stay apart. */
+    paper_t *d = fx_add(&f, SRC_ARXIV, "HIV prevalence in KwaZulu-Natal");
+    d->year = 2019;
+    fx_authors(&f, d, 1, "Jane Doe");
+    merge_result_t r = fx_merge(&f);
+    ASSERT_EQ(r.nall, 2);
+    ASSERT_EQ(r.all[0].nsources + r.all[1].nsources, 4);
+    ASSERT(r.all[0].nsources == 3 || r.all[1].nsources == 3);
+    fx_free(&f);
+}
+
 TEST(title_match_refused_on_conflicting_ids)
 {
     fx_t f;
