@@ -375,14 +375,83 @@ static size_t find(const char *s, size_t len, const char *needle)
     return len;
 }
 
+/* The offset just past the "</[prefix:]name>" that closes the element whose
+ * start tag ended at s, or len when it is not closed. Same-name elements
+ * nested inside are skipped. */
+static size_t element_end(const char *s, size_t len, const char *name)
+{
+    size_t nl = strlen(name);
+    int depth = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '<') continue;
+        bool closing = i + 1 < len && s[i + 1] == '/';
+        size_t j = i + (closing ? 2 : 1), k = j;
+        while (k < len && s[k] != '>' && s[k] != ' ' && s[k] != '/' && s[k] != ':')
+            k++;
+        if (k < len && s[k] == ':') j = ++k; /* a namespace prefix */
+        while (k < len && s[k] != '>' && s[k] != ' ' && s[k] != '/')
+            k++;
+        if (k - j != nl || !ci_eq(s + j, nl, name)) continue;
+        const char *gt = memchr(s + k, '>', len - k);
+        if (gt == NULL) return len;
+        bool empty = gt > s + k && gt[-1] == '/';
+        if (closing && --depth == 0) return (size_t)(gt - s) + 1;
+        if (!closing && !empty) depth++;
+    }
+    return len;
+}
+
+/* One strip pass (prov__strip_markup): tags out, entities decoded, the
+ * text not yet whitespace-collapsed; its length in *outlen. */
+static char *strip_pass(arena_t *a, const char *s, size_t len, size_t *outlen);
+
+/* True when s (decoded once) still carries markup that was escaped in the
+ * provider's answer: "&amp;gt;" became "&gt;", "&lt;p&gt;" became "<p>".
+ * Only a closing tag counts as markup, so "x <y and y> z" stays text. */
+static bool escaped_twice(const char *s, size_t len)
+{
+    for (size_t i = 0; i + 3 < len; i++) {
+        if (s[i] == '&') {
+            size_t j = i + 1;
+            while (j < len && j - i <= 8 && ((s[j] >= 'a' && s[j] <= 'z') || s[j] == '#'))
+                j++;
+            if (j > i + 1 && j < len && s[j] == ';') return true;
+        } else if (s[i] == '<' && s[i + 1] == '/' &&
+                   ((s[i + 2] >= 'a' && s[i + 2] <= 'z') || (s[i + 2] >= 'A' && s[i + 2] <= 'Z'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 char *prov__strip_markup(arena_t *a, const char *s, size_t len)
 {
     if (s == NULL || len == 0) return NULL;
+    size_t w = 0;
+    char *out = strip_pass(a, s, len, &w);
+    if (out == NULL) return NULL;
+    /* Once more for markup the provider escaped twice (OpenAlex "&amp;gt;",
+     * Crossref JATS holding "&lt;p&gt;"); never more: a third level is text. */
+    bool twice = false;
+    for (size_t i = 0; i + 4 < len && !twice; i++)
+        twice = s[i] == '&' && (memcmp(s + i, "&amp;", 5) == 0 || memcmp(s + i, "&lt;/", 5) == 0);
+    if (twice && escaped_twice(out, w)) {
+        char *again = strip_pass(a, out, w, &w);
+        if (again == NULL) return NULL;
+        out = again;
+    }
+    return paper_clean_text(a, out, w);
+}
+
+static char *strip_pass(arena_t *a, const char *s, size_t len, size_t *outlen)
+{
+    *outlen = 0;
     char *out = arena_alloc(a, len + 1);
     if (out == NULL) return NULL;
     size_t w = 0, i = 0;
     bool seen_text = false;
     size_t title_start = (size_t)-1; /* output offset of a leading <title> */
+    size_t formula_at = (size_t)-1;  /* output offset of the open formula's start */
     while (i < len) {
         char c = s[i];
         if (c != '<') {
@@ -430,6 +499,50 @@ char *prov__strip_markup(arena_t *a, const char *s, size_t len)
             nlen -= (size_t)(colon + 1 - name);
             name = colon + 1;
         }
+        /* A formula given several ways (TeX, MathML, an image) keeps one:
+         * the first, or none more when the formula already has text. */
+        if (!closing && ci_eq(name, nlen, "alternatives")) {
+            size_t body = (size_t)(gt - rest) + 1;
+            size_t end = body + element_end(rest + body, rlen - body, "alternatives");
+            if (formula_at != (size_t)-1 && w > formula_at) {
+                i += end;
+                continue;
+            }
+            /* The first child element, stripped on its own. */
+            const char *inner = rest + body;
+            size_t ilen = end - body;
+            const char *lt = memchr(inner, '<', ilen);
+            if (lt != NULL) {
+                size_t off = (size_t)(lt - inner);
+                const char *cgt = memchr(lt, '>', ilen - off);
+                size_t cn = 0;
+                while (lt + 1 + cn < inner + ilen && lt[1 + cn] != '>' && lt[1 + cn] != ' ' &&
+                       lt[1 + cn] != '/')
+                    cn++;
+                if (cgt != NULL && cgt[-1] != '/') {
+                    char cname[64];
+                    const char *cs = lt + 1;
+                    const char *ccolon = memchr(cs, ':', cn);
+                    if (ccolon != NULL) cn -= (size_t)(ccolon + 1 - cs), cs = ccolon + 1;
+                    if (cn > 0 && cn < sizeof(cname)) {
+                        memcpy(cname, cs, cn);
+                        cname[cn] = '\0';
+                        size_t cbody = (size_t)(cgt - inner) + 1;
+                        size_t cend = cbody + element_end(inner + cbody, ilen - cbody, cname);
+                        size_t sub = 0;
+                        char *t = strip_pass(a, inner + off, cend - off, &sub);
+                        if (t == NULL) return NULL;
+                        memcpy(out + w, t, sub); /* sub <= the child's length */
+                        w += sub;
+                        seen_text = seen_text || sub > 0;
+                    }
+                }
+            }
+            i += end;
+            continue;
+        }
+        if (ci_eq(name, nlen, "inline-formula") || ci_eq(name, nlen, "disp-formula"))
+            formula_at = closing ? (size_t)-1 : w;
         if (ci_eq(name, nlen, "title")) {
             if (!closing && !seen_text) {
                 title_start = w;
@@ -448,8 +561,35 @@ char *prov__strip_markup(arena_t *a, const char *s, size_t len)
         if (is_block_tag(name, nlen)) out[w++] = ' ';
         i += (size_t)(gt - rest) + 1;
     }
-    w = prov__decode_entities(out, w);
-    return paper_clean_text(a, out, w);
+    *outlen = prov__decode_entities(out, w);
+    return out;
+}
+
+const char *prov__drop_heading(const char *t)
+{
+    static const char *const words[] = {"abstract", "summary"};
+    if (t == NULL) return NULL;
+    for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+        size_t n = strlen(words[k]);
+        if (strlen(t) <= n || !ci_eq(t, n, words[k])) continue;
+        const char *r = t + n;
+        bool caps = true; /* "ABSTRACT" is a heading whatever follows */
+        for (size_t i = 0; i < n; i++)
+            caps = caps && t[i] >= 'A' && t[i] <= 'Z';
+        bool punct = *r == ':' || *r == '.' || *r == '-';
+        /* "Abstract According to..." is a heading, "Abstract algebra is..." is not. */
+        bool next_upper = *r == ' ' && (r[1] >= 'A' && r[1] <= 'Z');
+        if (!caps && !punct && !next_upper) continue;
+        while (*r == ' ' || *r == ':' || *r == '.' || *r == '-')
+            r++;
+        return *r != '\0' ? r : NULL;
+    }
+    return t;
+}
+
+char *prov__abstract(arena_t *a, const char *s, size_t len)
+{
+    return (char *)prov__drop_heading(prov__strip_markup(a, s, len));
 }
 
 /* ---- dates, ids ---- */

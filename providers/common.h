@@ -93,6 +93,15 @@ bool prov__json_bool(const json_t *obj, const char *key);
  * or "Summary" is dropped. Returns an arena copy, or NULL if empty. */
 char *prov__strip_markup(arena_t *a, const char *s, size_t len);
 
+/* t without a leading heading word "Abstract" or "Summary" (followed by
+ * ':', '.', '-' or a capitalised word, or written in capitals), or t itself;
+ * NULL when nothing follows the heading. */
+const char *prov__drop_heading(const char *t);
+
+/* An abstract as every provider's is read: prov__strip_markup(), then
+ * prov__drop_heading(). */
+char *prov__abstract(arena_t *a, const char *s, size_t len);
+
 /* Decodes HTML/XML character references in place (the common named ones and
  * &#N; / &#xH;) into UTF-8; unknown references are kept as they are.
  * Returns the new length. */

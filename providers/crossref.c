@@ -112,8 +112,7 @@ static int crossref_item(const json_t *it, arena_t *a, paper_t *p)
     char *t = first_text(a, prov__json_arr(it, "title"));
     if (t != NULL) p->title = t;
     const char *s;
-    if ((s = prov__json_str(it, "abstract")) != NULL)
-        p->abstract = prov__strip_markup(a, s, strlen(s));
+    if ((s = prov__json_str(it, "abstract")) != NULL) p->abstract = prov__abstract(a, s, strlen(s));
 
     json_t *auths = prov__json_arr(it, "author");
     size_t na = json_array_size(auths);

@@ -100,12 +100,8 @@ static char *exa_abstract(arena_t *a, const char *text, const char *title)
         while (*t == ' ' || *t == '.' || *t == ':')
             t++;
     }
-    if (strncasecmp(t, "abstract", 8) == 0 && (t[8] == ' ' || t[8] == ':' || t[8] == '.')) {
-        t += 8;
-        while (*t == ' ' || *t == '.' || *t == ':')
-            t++;
-    }
-    return t[0] != '\0' ? t : NULL;
+    const char *r = prov__drop_heading(t);
+    return r != NULL && r[0] != '\0' ? (char *)r : NULL;
 }
 
 /* Reads one result into p; -1 on out of memory. */

@@ -113,7 +113,7 @@ static char *openalex_abstract(arena_t *a, const json_t *idx)
     }
     free(w);
     char *s = prov__sb_str(&b);
-    return s != NULL ? prov__strip_markup(a, s, b.len) : NULL;
+    return s != NULL ? prov__abstract(a, s, b.len) : NULL;
 }
 
 /* "https://openalex.org/W123" -> "W123". */

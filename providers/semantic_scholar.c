@@ -143,12 +143,12 @@ static int s2_build(const query_t *q, const prov_settings_t *ps, arena_t *a, pro
 static int s2_paper(const json_t *it, arena_t *a, paper_t *p)
 {
     const char *s;
+    /* Titles and abstracts may carry JATS and MathML (recorded live). */
     if ((s = prov__json_str(it, "title")) != NULL) {
-        char *t = paper_clean_text(a, s, strlen(s));
+        char *t = prov__strip_markup(a, s, strlen(s));
         if (t != NULL) p->title = t;
     }
-    if ((s = prov__json_str(it, "abstract")) != NULL)
-        p->abstract = paper_clean_text(a, s, strlen(s));
+    if ((s = prov__json_str(it, "abstract")) != NULL) p->abstract = prov__abstract(a, s, strlen(s));
 
     json_t *authors = prov__json_arr(it, "authors");
     size_t na = json_array_size(authors);

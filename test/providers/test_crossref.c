@@ -158,4 +158,23 @@ TEST(parse_errors)
     arena_free(a);
 }
 
+/* A real search answer (see fixtures/README.md): one JATS abstract holds
+ * HTML escaped a second time ("<jats:p>&lt;p&gt;..."). */
+TEST(parse_real_escaped_html_inside_jats)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(&prov_crossref, "crossref/real_escaped_jats.json", 0, a, &r, err,
+                            sizeof(err)),
+              0);
+    ASSERT_EQ(r.papers.n, 3);
+    const char *ab = r.papers.items[2].abstract;
+    ASSERT_NOT_NULL(ab);
+    ASSERT(strncmp(ab, "The impact of AI technologies", 29) == 0);
+    ASSERT(strstr(ab, "<p>") == NULL && strstr(ab, "</p>") == NULL && strstr(ab, "&lt;") == NULL);
+    ASSERT_STR_CONTAINS(r.papers.items[1].abstract, "(Aoun 2017; Gleason 2018; Peters & Jandri");
+    arena_free(a);
+}
+
 TEST_MAIN()

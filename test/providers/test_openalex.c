@@ -169,4 +169,41 @@ TEST(parse_abstract_with_huge_positions)
     arena_free(a);
 }
 
+/* A real search answer (see fixtures/README.md): the inverted index starts
+ * with the heading word "Abstract". */
+TEST(parse_real_abstract_heading_is_dropped)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(&prov_openalex, "openalex/real_abstract_heading.json", 0, a, &r, err,
+                            sizeof(err)),
+              0);
+    ASSERT_EQ(r.total, 734594);
+    ASSERT_EQ(r.papers.n, 2);
+    ASSERT_STR_EQ(r.papers.items[0].abstract,
+                  "According to various international reports, Artificial Intelligence in "
+                  "Education (AIEd) is one of the currently emerging fields in educational "
+                  "technology. Whilst it has been around for about");
+    ASSERT_NULL(r.papers.items[1].abstract);
+    ASSERT_STR_EQ(r.papers.items[0].doi, "10.1186/s41239-019-0171-0");
+    arena_free(a);
+}
+
+TEST(parse_double_escaped_entities_in_the_index)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(
+        parse_string(&prov_openalex,
+                     "{\"meta\": {\"count\": 1}, \"results\": [{\"id\": \"W1\", \"title\": "
+                     "\"T\", \"abstract_inverted_index\": {\"In\": [0], \"&amp;gt;80%\": [1], "
+                     "\"of\": [2], \"cases\": [3], \"x &lt; y\": [4]}}]}",
+                     a, &r, err, sizeof(err)),
+        0);
+    ASSERT_STR_EQ(r.papers.items[0].abstract, "In >80% of cases x < y");
+    arena_free(a);
+}
+
 TEST_MAIN()

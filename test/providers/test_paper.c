@@ -221,4 +221,34 @@ TEST(dates)
     arena_free(a);
 }
 
+TEST(strip_markup_keeps_one_copy_of_a_formula)
+{
+    arena_t *a = arena_new(0);
+    const char *alt = "A <inline-formula><alternatives><tex-math>$x^2$</tex-math><mml:math>"
+                      "<mml:msup><mml:mi>x</mml:mi><mml:mn>2</mml:mn></mml:msup></mml:math>"
+                      "<inline-graphic/></alternatives></inline-formula> law";
+    ASSERT_STR_EQ(prov__strip_markup(a, alt, strlen(alt)), "A $x^2$ law");
+    const char *mml = "<mml:math><mml:mi>\xce\xbc</mml:mi></mml:math>Bench";
+    ASSERT_STR_EQ(prov__strip_markup(a, mml, strlen(mml)), "\xce\xbc"
+                                                           "Bench");
+    const char *open = "x <alternatives><tex-math>y"; /* never closed: bounded */
+    ASSERT_STR_EQ(prov__strip_markup(a, open, strlen(open)), "x y");
+    /* One level of escaping is text; two are undone once, no further. */
+    ASSERT_STR_EQ(prov__strip_markup(a, "a &lt; b &gt; c", 15), "a < b > c");
+    const char *deep = "&amp;amp;lt;";
+    ASSERT_STR_EQ(prov__strip_markup(a, deep, strlen(deep)), "&lt;");
+    arena_free(a);
+}
+
+TEST(drop_heading)
+{
+    ASSERT_STR_EQ(prov__drop_heading("Abstract: We show"), "We show");
+    ASSERT_STR_EQ(prov__drop_heading("ABSTRACT we show"), "we show");
+    ASSERT_STR_EQ(prov__drop_heading("Abstract We show"), "We show");
+    ASSERT_STR_EQ(prov__drop_heading("Abstract algebra"), "Abstract algebra");
+    ASSERT_STR_EQ(prov__drop_heading("Abstracts of talks"), "Abstracts of talks");
+    ASSERT_NULL(prov__drop_heading("Abstract."));
+    ASSERT_NULL(prov__drop_heading(NULL));
+}
+
 TEST_MAIN()

@@ -190,6 +190,41 @@ TEST(parse_real_zero_hits_without_data_is_ok)
     arena_free(a);
 }
 
+/* Recorded live (danielnsilva/semanticscholar test_search_paper_bulk_retrieval):
+ * a title with a JATS formula given as TeX and as MathML. */
+TEST(parse_real_jats_mathml_title_keeps_one_copy_of_the_formula)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(
+        parse_fixture(D, "semantic_scholar/real_bulk_mathml.json", 0, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(r.total, 2674);
+    ASSERT_EQ(r.papers.n, 3);
+    ASSERT_STR_EQ(r.papers.items[1].title,
+                  "$\\mu$Bench: An Open-Source Factory of Benchmark Microservice Applications");
+    ASSERT_STR_EQ(r.papers.items[0].title,
+                  "RUNNING DATABASES IN A KUBERNETES CLUSTER An evaluation");
+    arena_free(a);
+}
+
+TEST(parse_abstract_heading_is_dropped)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(
+        parse_string(D,
+                     "{\"total\": 2, \"data\": [{\"paperId\": \"a\", \"title\": \"T\", "
+                     "\"abstract\": \"Abstract We study X.\"}, {\"paperId\": \"b\", \"title\": "
+                     "\"U\", \"abstract\": \"Abstract algebra is old.\"}]}",
+                     a, &r, err, sizeof(err)),
+        0);
+    ASSERT_STR_EQ(r.papers.items[0].abstract, "We study X.");
+    ASSERT_STR_EQ(r.papers.items[1].abstract, "Abstract algebra is old.");
+    arena_free(a);
+}
+
 TEST(parse_error_bodies)
 {
     arena_t *a = arena_new(0);
