@@ -868,6 +868,10 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
     size_t total = 0;
     for (size_t g = 0; g < ngroups; g++) {
         paper_t *p = &all[g];
+        /* A record without any title (a Crossref journal issue, an S2 or
+         * OpenAlex record with none) helped merge by its ids; alone it is
+         * not a result. */
+        if (p->title == NULL || p->title[0] == '\0') continue;
         if (!merge_matches(p, q)) continue;
         double rrf = 0.0;
         int best = INT_MAX;

@@ -21,6 +21,9 @@
  * Matches are transitive (union-find): A = B by DOI and B = C by arXiv id
  * make A, B and C one paper.
  *
+ * A merged paper with no title at all is left out of the page and the
+ * total (it still counts in nall: its ids helped the merge).
+ *
  * Field merging (authority order, most trusted first: crossref, openalex,
  * semantic_scholar, arxiv, local, exa; "first" below means earliest in that
  * order, then in the providers' rank order):

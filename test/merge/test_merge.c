@@ -126,6 +126,24 @@ TEST(title_dedupe_folds_punctuation_joined_to_a_word)
     fx_free(&f);
 }
 
+TEST(papers_without_any_title_are_left_out)
+{
+    fx_t f;
+    fx_init(&f, "x");
+    /* A Crossref journal-issue record: a DOI, no title. */
+    fx_add(&f, SRC_CROSSREF, "")->doi = "10.1002/humu.2018.39.issue-6";
+    fx_add(&f, SRC_SEMANTIC_SCHOLAR, NULL)->doi = "10.1000/untitled";
+    /* Untitled in one provider, titled in another: one paper with the title. */
+    fx_add(&f, SRC_OPENALEX, NULL)->doi = "10.1000/both";
+    fx_add(&f, SRC_ARXIV, "Titled elsewhere")->doi = "10.1000/both";
+    merge_result_t r = fx_merge(&f);
+    ASSERT_EQ(r.total, 1);
+    ASSERT_EQ(r.npage, 1);
+    ASSERT_STR_EQ(r.page[0]->title, "Titled elsewhere");
+    ASSERT_EQ(r.page[0]->nsources, 2);
+    fx_free(&f);
+}
+
 TEST(title_match_refused_on_conflicting_ids)
 {
     fx_t f;

@@ -177,4 +177,24 @@ TEST(parse_real_escaped_html_inside_jats)
     arena_free(a);
 }
 
+/* A real /members/98/works answer (habanero, see fixtures/README.md): a
+ * journal-issue record has a DOI and no title; the merge leaves it out. */
+TEST(parse_real_journal_issue_without_title)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(&prov_crossref, "crossref/real_journal_issue.json", 0, a, &r, err,
+                            sizeof(err)),
+              0);
+    ASSERT_EQ(r.total, 138567);
+    ASSERT_EQ(r.papers.n, 3);
+    ASSERT_STR_EQ(r.papers.items[1].doi, "10.1002/humu.2018.39.issue-6");
+    ASSERT(r.papers.items[1].title == NULL || r.papers.items[1].title[0] == '\0');
+    ASSERT_STR_EQ(r.papers.items[0].title,
+                  "Assessment of winegrape value in the vineyard\xe2\x80\x94"
+                  "Survey of cv. Shiraz from South Australian vineyards in 1992");
+    arena_free(a);
+}
+
 TEST_MAIN()
