@@ -187,7 +187,10 @@ static int s2_paper(const json_t *it, arena_t *a, paper_t *p)
     p->citations = cites >= 0 ? cites : -1;
     p->open_access = prov__json_bool(it, "isOpenAccess");
     json_t *oa = prov__json_obj(it, "openAccessPdf");
-    if ((s = prov__json_str(oa, "url")) != NULL) {
+    /* "CLOSED" comes with a URL too (recorded live): not open access. */
+    const char *oa_status = prov__json_str(oa, "status");
+    bool closed = oa_status != NULL && strcasecmp(oa_status, "CLOSED") == 0;
+    if (!closed && (s = prov__json_str(oa, "url")) != NULL) {
         p->pdf_url = arena_strdup(a, s);
         p->open_access = true;
     }

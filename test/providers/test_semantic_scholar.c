@@ -225,6 +225,27 @@ TEST(parse_abstract_heading_is_dropped)
     arena_free(a);
 }
 
+/* Recorded live (danielnsilva/semanticscholar test_search_paper_open_access_pdf,
+ * fields=openAccessPdf only): status CLOSED with a URL. */
+TEST(parse_real_closed_open_access_pdf_is_not_open_access)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(
+        parse_fixture(D, "semantic_scholar/real_open_access_pdf.json", 0, a, &r, err, sizeof(err)),
+        0);
+    ASSERT_EQ(r.papers.n, 4);
+    ASSERT(r.papers.items[0].open_access); /* GOLD */
+    ASSERT_STR_EQ(r.papers.items[0].pdf_url, "https://mededu.jmir.org/2023/1/e46939/PDF");
+    ASSERT(r.papers.items[1].open_access); /* GREEN */
+    for (size_t i = 2; i < 4; i++) {       /* CLOSED */
+        ASSERT(!r.papers.items[i].open_access);
+        ASSERT_NULL(r.papers.items[i].pdf_url);
+    }
+    arena_free(a);
+}
+
 TEST(parse_error_bodies)
 {
     arena_t *a = arena_new(0);
