@@ -68,19 +68,69 @@ static int exa_build(const query_t *q, const prov_settings_t *ps, arena_t *a, pr
     return 0;
 }
 
-/* Splits Exa's comma-joined author string into p->authors. */
+/* True when the word [w, w+n) names an institution rather than a person. */
+static bool affiliation_word(const char *w, size_t n)
+{
+    static const char *const words[] = {
+        "university",  "universit",  "universidad", "institute",   "institut",   "college",
+        "school",      "department", "dept",        "laboratory",  "lab",        "labs",
+        "research",    "center",     "centre",      "inc",         "ltd",        "llc",
+        "corporation", "corp",       "academy",     "hospital",    "foundation", "faculty",
+        "technology",  "sciences",   "engineering", "polytechnic", "ag",         "gmbh",
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t k = strlen(words[i]);
+        if (n >= k && strncasecmp(w, words[i], k) == 0 && (n == k || words[i][k - 1] == 't'))
+            return true; /* "universit" also matches "Università", "Universität" */
+    }
+    return false;
+}
+
+/* True when a cleaned piece of Exa's author string reads as a person's name:
+ * no digits, brackets or '@', no institution word, and (when the string has
+ * other pieces) at least two words, so "Lahore" or "Pakistan" is not one. */
+static bool looks_like_person(const char *s, bool alone)
+{
+    size_t words = 0;
+    for (const char *c = s; *c != '\0';) {
+        while (*c == ' ')
+            c++;
+        const char *w = c;
+        while (*c != '\0' && *c != ' ') {
+            if ((*c >= '0' && *c <= '9') || strchr("()[]{}@", *c) != NULL) return false;
+            c++;
+        }
+        if (c == w) break;
+        if (affiliation_word(w, (size_t)(c - w))) return false;
+        words++;
+    }
+    return words > 0 && words <= 6 && (alone || words >= 2);
+}
+
+/* Exa's "author" is one string: "A, B, C", or a name followed by its
+ * affiliation, "Humza  Naveed, University of Engineering and Technology
+ * (UET), Lahore, Pakistan" (recorded), where person names carry a double
+ * space between first and last name and the affiliation does not. The
+ * pieces that read as names become p->authors. */
 static int exa_authors(const char *s, arena_t *a, paper_t *p)
 {
     size_t n = 1;
     for (const char *c = s; *c != '\0'; c++)
         if (*c == ',' || *c == ';') n++;
+    bool marked = strstr(s, "  ") != NULL;
     p->authors = arena_alloc(a, n * sizeof(*p->authors));
     if (p->authors == NULL) return -1;
     const char *start = s;
     for (const char *c = s;; c++) {
         if (*c == ',' || *c == ';' || *c == '\0') {
-            char *name = paper_clean_text(a, start, (size_t)(c - start));
-            if (name != NULL) p->authors[p->nauthors++] = name;
+            size_t len = (size_t)(c - start);
+            char *name = paper_clean_text(a, start, len);
+            bool dbl = false;
+            for (size_t i = 0; i + 1 < len && !dbl; i++)
+                dbl = start[i] == ' ' && start[i + 1] == ' ' && i > 0 && start[i - 1] != ' ' &&
+                      i + 2 < len && start[i + 2] != ' ';
+            if (name != NULL && (!marked || dbl) && looks_like_person(name, n == 1))
+                p->authors[p->nauthors++] = name;
             if (*c == '\0') break;
             start = c + 1;
         }

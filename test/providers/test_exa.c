@@ -136,4 +136,47 @@ TEST(parse_empty_and_errors)
     arena_free(a);
 }
 
+/* The example answer of Exa's API reference (see fixtures/README.md): the
+ * author string is one name followed by its affiliation. */
+TEST(parse_real_author_with_affiliation_is_one_author)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(&prov_exa, "exa/real_docs_search.json", 0, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(r.papers.n, 1);
+    paper_t *p = &r.papers.items[0];
+    ASSERT_EQ(p->nauthors, 1);
+    ASSERT_STR_EQ(p->authors[0], "Humza Naveed");
+    ASSERT_STR_EQ(p->arxiv_id, "2307.06435");
+    ASSERT_STR_EQ(p->abstract, "Large Language Models (LLMs) have recently demonstrated remarkable "
+                               "capabilities...");
+    arena_free(a);
+}
+
+TEST(parse_author_lists_with_affiliations)
+{
+    /* The subpage of the same recorded answer: six people, each followed by
+     * an affiliation, and an obfuscated address. */
+    static const char body[] =
+        "{\"results\": [{\"id\": \"https://arxiv.org/abs/2303.17580\", \"title\": \"HuggingGPT\", "
+        "\"author\": \"Yongliang  Shen, Microsoft Research Asia, Kaitao  Song, Microsoft Research "
+        "Asia, Xu  Tan, Microsoft Research Asia, Dongsheng  Li, Microsoft Research Asia, Weiming  "
+        "Lu, "
+        "Microsoft Research Asia, Yueting  Zhuang, Microsoft Research Asia, [email protected], "
+        "Zhejiang  University, Microsoft Research Asia, Microsoft  Research, Microsoft Research "
+        "Asia\"}, {\"id\": \"x\", \"title\": \"T\", \"author\": \"Aristotle\"}]}";
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_string(&prov_exa, body, a, &r, err, sizeof(err)), 0);
+    paper_t *p = &r.papers.items[0];
+    ASSERT_EQ(p->nauthors, 6);
+    ASSERT_STR_EQ(p->authors[0], "Yongliang Shen");
+    ASSERT_STR_EQ(p->authors[5], "Yueting Zhuang");
+    ASSERT_EQ(r.papers.items[1].nauthors, 1);
+    ASSERT_STR_EQ(r.papers.items[1].authors[0], "Aristotle");
+    arena_free(a);
+}
+
 TEST_MAIN()
