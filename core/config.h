@@ -68,6 +68,9 @@ typedef struct sf_config {
         int64_t breaker_threshold; /* providers.breaker_threshold: failures in a row that open it */
         int64_t breaker_base_ms;   /* providers.breaker_base: first open time; doubles each time */
         int64_t breaker_max_ms;    /* providers.breaker_max: longest open time */
+        int64_t suspend_rate_limited_ms; /* providers.suspend_rate_limited: after a 429 */
+        int64_t suspend_blocked_ms;      /* providers.suspend_blocked: after 402/403/CAPTCHA */
+        int64_t budget_reserve_calls;    /* providers.budget_reserve_calls: metered budget kept */
     } providers;
 
     struct {

@@ -2,6 +2,8 @@
  * See core/metrics.h for the slot life cycle. */
 #include "core/metrics.h"
 
+#include "core/clock.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -499,6 +501,30 @@ char *metrics_render(size_t *len)
         for (int s = 0; s < 3; s++)
             put(&o, "scifind_provider_circuit_state{provider=\"%s\",state=\"%s\"} %d\n",
                 source_name((source_t)p), breaker_names[s], b == s);
+    }
+
+    family(&o, "scifind_provider_suspended", "gauge",
+           "1 while a provider gets no calls after it said slow down, refused us or its budget "
+           "ran out, by reason.");
+    for (int p = 0; p < SRC_COUNT; p++) {
+        static const char *const why[] = {"rate_limited", "blocked", "budget"};
+        int64_t until =
+            r ? __atomic_load_n(&r->providers[p].suspended_until_ns, __ATOMIC_RELAXED) : 0;
+        int reason = r ? __atomic_load_n(&r->providers[p].suspend_reason, __ATOMIC_RELAXED) : 0;
+        bool on = until > (int64_t)clock_now_ns();
+        for (int k = 0; k < 3; k++)
+            put(&o, "scifind_provider_suspended{provider=\"%s\",reason=\"%s\"} %d\n",
+                source_name((source_t)p), why[k], on && reason == k + 1);
+    }
+    family(&o, "scifind_provider_budget_remaining_usd", "gauge",
+           "A metered provider's remaining daily budget, from its last answer's headers.");
+    for (int p = 0; p < SRC_COUNT; p++) {
+        if (!r || !__atomic_load_n(&r->providers[p].budget_known, __ATOMIC_RELAXED)) continue;
+        shm_lock(&r->providers[p].lock);
+        double rem = r->providers[p].budget_remaining_usd;
+        shm_unlock(&r->providers[p].lock);
+        put(&o, "scifind_provider_budget_remaining_usd{provider=\"%s\"} %.6g\n",
+            source_name((source_t)p), rem);
     }
 
     /* HTTP. */

@@ -42,6 +42,18 @@ typedef struct shm_provider {
     uint32_t latency_us[SHM_LATENCY_WINDOW]; /* recent successful calls, a ring */
     uint32_t latency_next, latency_count;
 
+    /* Suspension by cause (providers/provider_limits.h): no call before
+     * suspended_until_ns, for the reason and HTTP status that caused it. */
+    int64_t suspended_until_ns;
+    int32_t suspend_reason; /* prov_suspend_reason_t; 0 = none */
+    int32_t suspend_status; /* the HTTP status behind it, 0 if none */
+
+    /* A metered provider's budget, from its answers' headers (OpenAlex
+     * X-RateLimit-*-USD); budget_known 0 until a header was seen. */
+    int32_t budget_known;
+    double budget_limit_usd, budget_remaining_usd, budget_cost_usd;
+    int64_t budget_reset_ns; /* CLOCK_MONOTONIC time of the next reset; 0 = unknown */
+
     /* Run-time changes by PUT /v1/providers/{name} (http/handlers_admin.c),
      * for the whole group; zero means "as configured". */
     int32_t admin_enabled;    /* 0: as configured, 1: enabled, -1: disabled */

@@ -41,17 +41,18 @@ static void admin_provider_put(http_req_t *req)
         http_respond_error(req, 400, "bad_request", "the body must be a JSON object");
         return;
     }
-    const char *known[] = {"enabled", "timeout_ms", "rate_limit"};
+    const char *known[] = {"enabled", "timeout_ms", "rate_limit", "suspended"};
     const char *key;
     json_t *val;
     json_object_foreach(body, key, val)
     {
         size_t i;
-        for (i = 0; i < 3 && strcmp(key, known[i]) != 0; i++) {
+        for (i = 0; i < 4 && strcmp(key, known[i]) != 0; i++) {
         }
-        if (i == 3) {
+        if (i == 4) {
             http_respond_error(req, 400, "bad_request",
-                               "unknown member '%s' (enabled, timeout_ms, rate_limit)", key);
+                               "unknown member '%s' (enabled, timeout_ms, rate_limit, suspended)",
+                               key);
             goto out;
         }
     }
@@ -64,6 +65,12 @@ static void admin_provider_put(http_req_t *req)
         http_respond_error(req, 409, "conflict",
                            "%s is off in the configuration; only the configuration can turn it on",
                            name);
+        goto out;
+    }
+    /* "suspended": false lifts a suspension (the operator sorted it out). */
+    json_t *susp = json_object_get(body, "suspended");
+    if (susp && !json_is_false(susp)) {
+        http_respond_error(req, 400, "bad_request", "'suspended' can only be set to false");
         goto out;
     }
     json_int_t timeout = 0, interval = -1, burst = -1;
@@ -87,6 +94,7 @@ static void admin_provider_put(http_req_t *req)
     shm_provider_t *p = &r->providers[src];
     shm_lock(&p->lock);
     if (en) p->admin_enabled = json_is_true(en) ? 1 : -1;
+    if (susp) p->suspended_until_ns = 0, p->suspend_reason = 0, p->suspend_status = 0;
     if (timeout) p->admin_timeout_ms = timeout;
     if (interval >= 0 || burst >= 0) {
         if (interval >= 0) p->interval_ns = interval * 1000000;

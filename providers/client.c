@@ -199,10 +199,31 @@ static bool header_is(const char *buf, size_t n, const char *name, size_t len)
     return n > len && strncasecmp(buf, name, len) == 0;
 }
 
+/* The value of header line buf (n bytes) when it is "name: value", as a
+ * number; -1 otherwise. */
+static double header_number(const char *buf, size_t n, const char *name)
+{
+    size_t nl = strlen(name);
+    if (n <= nl || strncasecmp(buf, name, nl) != 0) return -1;
+    char tmp[32];
+    size_t vl = n - nl < sizeof tmp ? n - nl : sizeof tmp - 1;
+    memcpy(tmp, buf + nl, vl);
+    tmp[vl] = '\0';
+    char *end;
+    double v = strtod(tmp, &end);
+    return end != tmp && v >= 0 && v < 1e15 ? v : -1;
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
     prov_call_t *call = userdata;
     size_t n = size * nitems;
+    double bv;
+    if ((bv = header_number(buf, n, "x-ratelimit-limit-usd:")) >= 0) call->budget_limit_usd = bv;
+    if ((bv = header_number(buf, n, "x-ratelimit-remaining-usd:")) >= 0)
+        call->budget_remaining_usd = bv;
+    if ((bv = header_number(buf, n, "x-ratelimit-cost-usd:")) >= 0) call->budget_cost_usd = bv;
+    if ((bv = header_number(buf, n, "x-ratelimit-reset:")) >= 0) call->budget_reset_s = (long)bv;
     call->got_header = true;
     if (header_is(buf, n, "HTTP/", 5)) {
         /* A new answer (after a 1xx or a redirect): a header block of its own. */
@@ -364,6 +385,8 @@ prov_call_t *prov_client_start(prov_client_t *c, const prov_request_t *req, long
     call->cb = cb;
     call->data = data;
     call->retry_after_s = -1;
+    call->budget_limit_usd = call->budget_remaining_usd = call->budget_cost_usd = -1;
+    call->budget_reset_s = -1;
     CURL *e = curl_easy_init();
     if (!e) goto fail;
     call->easy = e;

@@ -47,7 +47,11 @@ struct prov_call {
     double latency_ms;
     long retry_after_s; /* from a Retry-After header (seconds form), -1 if none */
     unsigned resends;   /* times libcurl sent the request again (dead reused connection) */
-    char error[256];    /* libcurl's message when outcome != OK */
+    /* A metered provider's budget headers (OpenAlex X-RateLimit-Limit-USD,
+     * -Remaining-USD, -Cost-USD, X-RateLimit-Reset in seconds); -1 if none. */
+    double budget_limit_usd, budget_remaining_usd, budget_cost_usd;
+    long budget_reset_s;
+    char error[256]; /* libcurl's message when outcome != OK */
 
     /* Private. */
     prov_client_t *client;

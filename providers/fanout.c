@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -174,7 +175,8 @@ typedef struct verdict {
     search_pstatus_t status;
     prov_call_kind_t kind;
     bool retryable;
-    int64_t retry_after_ns; /* 0: none given */
+    int64_t retry_after_ns;    /* 0: none given */
+    prov_answer_kind_t answer; /* throttled or blocked: the provider is suspended */
     char err[300];
 } verdict_t;
 
@@ -188,7 +190,14 @@ static void judge(fanout_call_t *fc, prov_call_t *call, paper_list_t **papers, v
     switch (call->outcome) {
     case PROV_CALL_OK: {
         long code = call->http_status;
-        if (code >= 200 && code < 300) {
+        v->answer = prov_answer_kind(fc->source, code, call->body, call->body_len);
+        if (v->answer == PROV_ANSWER_THROTTLED) {
+            v->status = PSTAT_RATE_LIMITED;
+            v->kind = CALL_NEUTRAL;
+            v->retryable = true;
+        } else if (v->answer == PROV_ANSWER_BLOCKED) {
+            v->kind = CALL_NEUTRAL; /* refused, not broken: the suspension handles it */
+        } else if (code >= 200 && code < 300) {
             prov_result_t res = {0};
             res.total = -1;
             if (def->parse(call->body ? call->body : "", call->body_len, a, &res, v->err,
@@ -200,23 +209,21 @@ static void judge(fanout_call_t *fc, prov_call_t *call, paper_list_t **papers, v
             } else if (!v->err[0]) {
                 snprintf(v->err, sizeof v->err, "unreadable answer");
             }
-        } else if (code == 429) {
-            v->status = PSTAT_RATE_LIMITED;
-            v->kind = CALL_NEUTRAL;
-            v->retryable = true;
         } else if (code >= 500) {
             v->retryable = true;
         } else {
             v->kind = CALL_NEUTRAL; /* our request was refused: the provider is fine */
         }
-        if (v->status != PSTAT_OK) {
+        if (v->status != PSTAT_OK && (v->answer != PROV_ANSWER_NORMAL || !v->err[0])) {
+            /* The provider's own words, bounded and made safe. */
+            char said[160];
+            prov_error_text(fc->source, call->body, call->body_len, said, sizeof said);
+            char ra[48] = "";
             if (call->retry_after_s >= 0) {
                 v->retry_after_ns = call->retry_after_s * 1000000000ll;
-                snprintf(v->err, sizeof v->err, "HTTP %ld (retry after %ld s)", code,
-                         call->retry_after_s);
-            } else if (!v->err[0]) {
-                snprintf(v->err, sizeof v->err, "HTTP %ld", code);
+                snprintf(ra, sizeof ra, " (retry after %ld s)", call->retry_after_s);
             }
+            snprintf(v->err, sizeof v->err, "HTTP %ld%s%s%s", code, ra, said[0] ? ": " : "", said);
         }
         break;
     }
@@ -234,6 +241,44 @@ static void judge(fanout_call_t *fc, prov_call_t *call, paper_list_t **papers, v
     }
 }
 
+/* What an answer says about our welcome, for the whole group: a provider
+ * that said "slow down" or refused us is suspended (Retry-After, or the
+ * configured times), a metered one is stopped before its budget is spent.
+ * A throttled call is tried again only at the provider's Retry-After. */
+static void fc_welcome(fanout_call_t *fc, const prov_call_t *call, verdict_t *v, int64_t now)
+{
+    prov_fanout_t *f = fc->fanout;
+    const sf_config_t *cfg = f->cfg;
+    shm_provider_t *lim = limits_of(f, fc->source);
+    int status = (int)call->http_status;
+    if (call->budget_limit_usd >= 0 || call->budget_remaining_usd >= 0) {
+        prov_limits_budget(lim, call->budget_limit_usd, call->budget_remaining_usd,
+                           call->budget_cost_usd, call->budget_reset_s, now);
+        double cost = call->budget_cost_usd > 0 ? call->budget_cost_usd : 0.001;
+        if (call->budget_remaining_usd >= 0 &&
+            call->budget_remaining_usd < cost * (double)cfg->providers.budget_reserve_calls) {
+            /* Until the reset (midnight UTC for OpenAlex), else an hour. */
+            int64_t until =
+                now + (call->budget_reset_s >= 0 ? (int64_t)call->budget_reset_s * 1000000000ll
+                                                 : 3600ll * 1000000000ll);
+            prov_limits_suspend(lim, until, SUSPEND_BUDGET, status);
+        }
+    }
+    if (v->answer == PROV_ANSWER_THROTTLED) {
+        /* Retry-After, even 0 ("now"), is the provider's word; else the default. */
+        bool said = call->retry_after_s >= 0;
+        int64_t wait = said ? v->retry_after_ns : cfg->providers.suspend_rate_limited_ms * 1000000;
+        if (wait > 0) prov_limits_suspend(lim, now + wait, SUSPEND_RATE_LIMITED, status);
+        if (!said) v->retryable = false; /* a quick retry would only annoy it */
+    } else if (v->answer == PROV_ANSWER_BLOCKED) {
+        int64_t wait = cfg->providers.suspend_blocked_ms * 1000000;
+        if (wait > 0) prov_limits_suspend(lim, now + wait, SUSPEND_BLOCKED, status);
+        size_t n = strlen(v->err);
+        snprintf(v->err + n, sizeof v->err - n, " (blocked: no call for %lld s)",
+                 (long long)(wait / 1000000000));
+    }
+}
+
 static void on_call_done(prov_call_t *call, void *data)
 {
     fanout_call_t *fc = data;
@@ -248,6 +293,7 @@ static void on_call_done(prov_call_t *call, void *data)
     prov_limits_record(limits_of(f, fc->source), v.kind, fc->probe, call->latency_ms, now,
                        &f->breaker);
     fc->probe = false;
+    fc_welcome(fc, call, &v, now);
     prov_call_free(call);
 
     if (v.retryable && fc->attempt < f->cfg->providers.max_retries && retry_allowed(fc)) {
@@ -342,8 +388,19 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
                              "too many calls in flight to this provider");
         return;
     }
-    prov_breaker_verdict_t bv =
-        prov_breaker_check(limits_of(f, src), (int64_t)clock_now_ns(), &f->breaker);
+    prov_suspend_reason_t why;
+    int why_status;
+    int64_t now = (int64_t)clock_now_ns();
+    int64_t until = prov_limits_suspended(limits_of(f, src), now, &why, &why_status);
+    if (until) {
+        char err[160];
+        snprintf(err, sizeof err, "suspended for %lld s more (%s, after HTTP %d)",
+                 (long long)((until - now + 999999999) / 1000000000), prov_suspend_reason_name(why),
+                 why_status);
+        search_provider_done(s, src, PSTAT_RATE_LIMITED, NULL, 0, err);
+        return;
+    }
+    prov_breaker_verdict_t bv = prov_breaker_check(limits_of(f, src), now, &f->breaker);
     if (bv == BREAKER_REJECT) {
         search_provider_done(s, src, PSTAT_CIRCUIT_OPEN, NULL, 0,
                              "skipped after repeated failures; a probe will test it");
@@ -457,6 +514,19 @@ static const char *breaker_name(breaker_state_t b)
     return b == BREAKER_OPEN ? "open" : b == BREAKER_HALF_OPEN ? "half_open" : "closed";
 }
 
+/* {"reason", "http_status", "until" (UTC), "for_ms"} or null. */
+static json_t *describe_suspension(const prov_limits_view_t *v)
+{
+    if (v->suspend_reason == SUSPEND_NONE) return json_null();
+    time_t until = time(NULL) + (time_t)((v->suspended_for_ms + 999) / 1000);
+    struct tm tm;
+    char iso[32] = "";
+    if (gmtime_r(&until, &tm)) strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_pack("{s:s, s:i, s:s, s:I}", "reason", prov_suspend_reason_name(v->suspend_reason),
+                     "http_status", v->suspend_status, "until", iso, "for_ms",
+                     (json_int_t)v->suspended_for_ms);
+}
+
 char *prov_fanout_describe(const prov_fanout_t *f)
 {
     json_t *root = json_object();
@@ -485,6 +555,15 @@ char *prov_fanout_describe(const prov_fanout_t *f)
             (json_int_t)v.breaker_rejections, "in_flight_this_worker", (json_int_t)f->inflight[src],
             "max_concurrent", (json_int_t)pc->max_concurrent);
         if (!o) continue;
+        json_object_set_new(o, "suspended", describe_suspension(&v));
+        json_object_set_new(
+            o, "budget",
+            v.budget_known
+                ? json_pack(
+                      "{s:f, s:f, s:f, s:o}", "limit_usd", v.budget_limit_usd, "remaining_usd",
+                      v.budget_remaining_usd, "cost_usd", v.budget_cost_usd, "resets_in_ms",
+                      v.budget_reset_in_ms < 0 ? json_null() : json_integer(v.budget_reset_in_ms))
+                : json_null());
         json_t *lat = json_object();
         json_object_set_new(lat, "p50_ms", v.p50_ms < 0 ? json_null() : json_real(v.p50_ms));
         json_object_set_new(lat, "p95_ms", v.p95_ms < 0 ? json_null() : json_real(v.p95_ms));

@@ -60,6 +60,23 @@ extern const prov_def_t prov_exa;
 extern const prov_def_t prov_openalex;
 extern const prov_def_t prov_crossref;
 
+/* What an HTTP answer says about our welcome at the provider, beyond its
+ * status (providers/answers.c). */
+typedef enum {
+    PROV_ANSWER_NORMAL = 0, /* judge it by its status */
+    PROV_ANSWER_THROTTLED,  /* "slow down": 429, arXiv's 200 "Rate exceeded." and its 406 */
+    PROV_ANSWER_BLOCKED,    /* refused: 402, 403, a CAPTCHA or Cloudflare challenge page */
+} prov_answer_kind_t;
+
+prov_answer_kind_t prov_answer_kind(source_t src, long status, const char *body, size_t len);
+
+/* The provider's own message in an error answer (S2 "error"/"message",
+ * OpenAlex "error: message", Exa "error (tag)", Crossref "message[0].message",
+ * arXiv's error entry, or the first line of a plain-text body), cut to
+ * outlen - 1 bytes at a character boundary, control characters made
+ * spaces, whitespace collapsed. "" when the body has none. */
+void prov_error_text(source_t src, const char *body, size_t len, char *out, size_t outlen);
+
 /* The definition for a source, or NULL (SRC_LOCAL lives in store/). */
 const prov_def_t *prov_def_for(source_t s);
 

@@ -115,6 +115,56 @@ void prov_limits_record(shm_provider_t *p, prov_call_kind_t kind, bool was_probe
     shm_unlock(&p->lock);
 }
 
+const char *prov_suspend_reason_name(prov_suspend_reason_t r)
+{
+    switch (r) {
+    case SUSPEND_RATE_LIMITED:
+        return "rate_limited";
+    case SUSPEND_BLOCKED:
+        return "blocked";
+    case SUSPEND_BUDGET:
+        return "budget";
+    default:
+        return "none";
+    }
+}
+
+void prov_limits_suspend(shm_provider_t *p, int64_t until_ns, prov_suspend_reason_t reason,
+                         int status)
+{
+    shm_lock(&p->lock);
+    if (until_ns > p->suspended_until_ns) {
+        p->suspended_until_ns = until_ns;
+        p->suspend_reason = (int32_t)reason;
+        p->suspend_status = status;
+    }
+    shm_unlock(&p->lock);
+}
+
+int64_t prov_limits_suspended(shm_provider_t *p, int64_t now_ns, prov_suspend_reason_t *reason,
+                              int *status)
+{
+    shm_lock(&p->lock);
+    int64_t until = p->suspended_until_ns > now_ns ? p->suspended_until_ns : 0;
+    if (reason) *reason = until ? (prov_suspend_reason_t)p->suspend_reason : SUSPEND_NONE;
+    if (status) *status = until ? p->suspend_status : 0;
+    shm_unlock(&p->lock);
+    return until;
+}
+
+void prov_limits_budget(shm_provider_t *p, double limit_usd, double remaining_usd, double cost_usd,
+                        long reset_in_s, int64_t now_ns)
+{
+    if (limit_usd < 0 && remaining_usd < 0) return;
+    shm_lock(&p->lock);
+    p->budget_known = 1;
+    if (limit_usd >= 0) p->budget_limit_usd = limit_usd;
+    if (remaining_usd >= 0) p->budget_remaining_usd = remaining_usd;
+    if (cost_usd >= 0) p->budget_cost_usd = cost_usd;
+    p->budget_reset_ns = reset_in_s >= 0 ? now_ns + (int64_t)reset_in_s * 1000000000ll : 0;
+    shm_unlock(&p->lock);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -140,6 +190,17 @@ void prov_limits_view(shm_provider_t *p, int64_t now_ns, prov_limits_view_t *out
     out->burst = (int)p->burst;
     n = p->latency_count;
     memcpy(lat, p->latency_us, n * sizeof lat[0]);
+    if (p->suspended_until_ns > now_ns) {
+        out->suspend_reason = (prov_suspend_reason_t)p->suspend_reason;
+        out->suspend_status = p->suspend_status;
+        out->suspended_for_ms = (p->suspended_until_ns - now_ns + 999999) / 1000000;
+    }
+    out->budget_known = p->budget_known != 0;
+    out->budget_limit_usd = p->budget_limit_usd;
+    out->budget_remaining_usd = p->budget_remaining_usd;
+    out->budget_cost_usd = p->budget_cost_usd;
+    out->budget_reset_in_ms =
+        p->budget_reset_ns > now_ns ? (p->budget_reset_ns - now_ns) / 1000000 : -1;
     shm_unlock(&p->lock);
     if (n == 0) {
         out->p50_ms = out->p95_ms = -1;

@@ -39,6 +39,35 @@ typedef enum { CALL_SUCCESS, CALL_FAILURE, CALL_NEUTRAL } prov_call_kind_t;
 void prov_limits_record(shm_provider_t *p, prov_call_kind_t kind, bool was_probe, double latency_ms,
                         int64_t now_ns, const prov_breaker_cfg_t *cfg);
 
+/* Suspension by cause, as SearXNG does it: a provider that said "slow
+ * down" (429, arXiv's "Rate exceeded."), or that refused us (402, 403, a
+ * CAPTCHA or Cloudflare page), or whose metered budget is spent, gets no
+ * call from the group until a time. Other failures go through the breaker. */
+typedef enum {
+    SUSPEND_NONE = 0,
+    SUSPEND_RATE_LIMITED, /* 429 and the like: Retry-After, or a default */
+    SUSPEND_BLOCKED,      /* 402, 403, CAPTCHA/Cloudflare page: much longer */
+    SUSPEND_BUDGET,       /* the metered budget is spent: until its reset */
+} prov_suspend_reason_t;
+
+/* "rate_limited", "blocked", "budget" (or "none"). */
+const char *prov_suspend_reason_name(prov_suspend_reason_t r);
+
+/* Suspends p until until_ns for reason (an earlier end never shortens a
+ * suspension already in place); status is the HTTP status behind it. */
+void prov_limits_suspend(shm_provider_t *p, int64_t until_ns, prov_suspend_reason_t reason,
+                         int status);
+
+/* The end of p's suspension if one is in place at now_ns (its reason and
+ * status in *reason / *status when not NULL), else 0. */
+int64_t prov_limits_suspended(shm_provider_t *p, int64_t now_ns, prov_suspend_reason_t *reason,
+                              int *status);
+
+/* Records a metered provider's budget headers (a value < 0: not sent).
+ * reset_in_s: seconds until the budget resets, < 0 when unknown. */
+void prov_limits_budget(shm_provider_t *p, double limit_usd, double remaining_usd, double cost_usd,
+                        long reset_in_s, int64_t now_ns);
+
 /* A snapshot for GET /v1/providers. */
 typedef struct prov_limits_view {
     breaker_state_t breaker;
@@ -48,6 +77,12 @@ typedef struct prov_limits_view {
     double p50_ms, p95_ms; /* over the recent window; -1 when no data */
     int64_t interval_ms;
     int burst;
+    prov_suspend_reason_t suspend_reason; /* SUSPEND_NONE when not suspended now */
+    int suspend_status;
+    int64_t suspended_for_ms; /* remaining suspension, 0 when none */
+    bool budget_known;
+    double budget_limit_usd, budget_remaining_usd, budget_cost_usd;
+    int64_t budget_reset_in_ms; /* -1 when unknown */
 } prov_limits_view_t;
 
 void prov_limits_view(shm_provider_t *p, int64_t now_ns, prov_limits_view_t *out);

@@ -689,6 +689,101 @@ class RetryAfterTest(SimServerTestCase):
 # ---------------------------------------------------------------------------
 
 
+class WelcomeTest(SimServerTestCase):
+    """Staying welcome at the providers: their error messages shown, a
+    provider that says slow down or refuses us left alone for the group,
+    OpenAlex stopped before its budget is spent."""
+
+    SERVER_ARGS = {"workers": 0, "settings": {
+        "providers.max_retries": "0",
+        "providers.breaker_threshold": "1000",
+        "providers.suspend_rate_limited": "30s",
+        "providers.suspend_blocked": "1h",
+        "providers.budget_reserve_calls": "10",
+    }}
+
+    def setUp(self):
+        super().setUp()
+        for name in PROVIDER_NAMES:  # each test starts with no suspension
+            r = harness.request(self.server.port, "PUT", "/v1/providers/" + name,
+                                headers=[("Content-Type", "application/json")],
+                                body=b'{"suspended": false}')
+            self.assertEqual(r.status, 200, r)
+
+    def provider(self, name):
+        r = self.get("/v1/providers")
+        self.assertEqual(r.status, 200, r)
+        return r.json()["providers"][name]
+
+    def test_the_providers_own_error_message_is_in_the_status(self):
+        self.sim.configure("semantic_scholar", mode="error", error_status=400)
+        p = self.search(query=Q, providers="semantic_scholar,arxiv")["providers"]["semantic_scholar"]
+        self.assertEqual(p["status"], "error", p)
+        self.assertEqual(p["error"], "HTTP 400: Internal server error")
+        self.assertIsNone(self.provider("semantic_scholar")["suspended"])
+
+    def assertSuspended(self, name, reason, at_least_ms):
+        s = self.provider(name)["suspended"]
+        self.assertIsNotNone(s)
+        self.assertEqual(s["reason"], reason, s)
+        self.assertGreater(s["for_ms"], at_least_ms, s)
+        self.assertRegex(s["until"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+    def test_arxiv_rate_exceeded_with_200_is_rate_limited_and_suspends_it(self):
+        self.sim.configure("arxiv", mode="rate_limited", rate_limit_status=200)
+        j = self.search(query=Q, providers="arxiv,crossref")
+        p = j["providers"]["arxiv"]
+        self.assertEqual((p["status"], p["results"]), ("rate_limited", 0), p)
+        self.assertIn("Rate exceeded.", p["error"])
+        self.assertSuspended("arxiv", "rate_limited", 20000)
+        # The whole group leaves arXiv alone: no call, and it says why.
+        p = self.search(query=Q + " again", providers="arxiv,crossref")["providers"]["arxiv"]
+        self.assertEqual(p["status"], "rate_limited", p)
+        self.assertIn("suspended", p["error"])
+        self.assertEqual(self.sim.requests_of("arxiv"), 1)
+
+    def test_arxiv_406_is_rate_limited(self):
+        self.sim.configure("arxiv", mode="rate_limited", rate_limit_status=406)
+        p = self.search(query=Q, providers="arxiv,crossref")["providers"]["arxiv"]
+        self.assertEqual(p["status"], "rate_limited", p)
+        self.assertSuspended("arxiv", "rate_limited", 20000)
+
+    def test_a_cloudflare_page_suspends_the_provider_for_long(self):
+        self.sim.configure("crossref", mode="blocked")
+        p = self.search(query=Q, providers="crossref,arxiv")["providers"]["crossref"]
+        self.assertEqual(p["status"], "error", p)
+        self.assertIn("HTTP 403: Just a moment...", p["error"])
+        self.assertSuspended("crossref", "blocked", 3000000)
+        self.assertEqual(self.provider("crossref")["suspended"]["http_status"], 403)
+        p = self.search(query=Q + " again", providers="crossref,arxiv")["providers"]["crossref"]
+        self.assertEqual(p["status"], "rate_limited", p)
+        self.assertIn("blocked", p["error"])
+        self.assertEqual(self.sim.requests_of("crossref"), 1)
+        # Not the breaker's business.
+        self.assertEqual(self.provider("crossref")["breaker"]["consecutive_failures"], 0)
+
+    def test_openalex_is_not_called_once_its_budget_is_nearly_spent(self):
+        # $0.0105 a day, $0.001 a search: after one search less than ten are left.
+        self.sim.configure("openalex", budget_usd=0.0105)
+        p = self.search(query=Q, providers="openalex,arxiv")["providers"]["openalex"]
+        self.assertEqual(p["status"], "ok", p)
+        b = self.provider("openalex")["budget"]
+        self.assertAlmostEqual(b["remaining_usd"], 0.0095, places=6)
+        self.assertAlmostEqual(b["limit_usd"], 0.0105, places=6)
+        self.assertGreater(b["resets_in_ms"], 0)
+        self.assertSuspended("openalex", "budget", 0)
+        p = self.search(query=Q + " again", providers="openalex,arxiv")["providers"]["openalex"]
+        self.assertEqual(p["status"], "rate_limited", p)
+        self.assertIn("budget", p["error"])
+        self.assertEqual(self.sim.requests_of("openalex"), 1)
+        m = self.get("/metrics").body.decode()
+        self.assertIn('scifind_provider_budget_remaining_usd{provider="openalex"} 0.0095', m)
+        self.assertIn('scifind_provider_suspended{provider="openalex",reason="budget"} 1', m)
+
+
+# ---------------------------------------------------------------------------
+
+
 class GroupRateLimitTest(SimServerTestCase):
     """Two workers share arXiv's limit (one call per second) through shared
     memory: concurrent searches spread over both get at most one call per
