@@ -1,10 +1,9 @@
 /* arXiv adapter: the Atom 1.0 API (GET /api/query), parsed with libxml2.
  *
- * Filters arXiv can do, in search_query: author (au:), category (cat:).
- * Dates: the live API takes submittedDate:[YYYYMMDDTTTT TO YYYYMMDDTTTT]
- * (v1 submission date), but the reference wire format does not list it and
- * the simulator treats it as a plain term (no hits at all), so it is off
- * unless ARXIV_DATE_FILTER is 1; the merge filters dates either way.
+ * Filters arXiv can do, in search_query: author (au:), category (cat:),
+ * dates (submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM], the v1 submission
+ * date, which the live API takes: without it a date-limited search gets
+ * arXiv's all-time top hits and the merge's date filter keeps few or none).
  * Open access needs nothing (every arXiv paper is open). Sort by citations
  * cannot be done (arXiv has no counts): relevance is asked instead. */
 #include <libxml/parser.h>
@@ -16,9 +15,6 @@
 #include "providers/common.h"
 
 #define ARXIV_MAX_RESULTS 2000 /* per call, from the API manual */
-#ifndef ARXIV_DATE_FILTER
-#define ARXIV_DATE_FILTER 0
-#endif
 
 static const char NS_ATOM[] = "http://www.w3.org/2005/Atom";
 static const char NS_ARXIV[] = "http://arxiv.org/schemas/atom";
@@ -109,7 +105,7 @@ static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, 
     if (prov__has(q->category)) terms += add_terms(&sq, a, "cat:", q->category);
     if (terms == 0) return prov__fail(err, errlen, "arxiv: the query has no searchable words");
 
-    if (ARXIV_DATE_FILTER) add_date_range(&sq, q);
+    add_date_range(&sq, q);
     const char *search_query = prov__sb_str(&sq);
 
     prov__sb_t u;

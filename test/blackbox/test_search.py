@@ -221,6 +221,19 @@ class SearchTest(SimServerTestCase):
         self.assertEqual(st["openalex"]["requests"], 1)
         self.assertEqual(sum(st[p]["requests"] for p in PROVIDER_NAMES), 1)
 
+    def test_arxiv_is_asked_for_the_dates_not_its_all_time_top_hits(self):
+        j = self.search(query="learning", providers="arxiv", year_from=2008, year_to=2009,
+                        limit=20)
+        p = j["providers"]["arxiv"]
+        self.assertEqual(p["status"], "ok", p)
+        self.assertGreater(p["results"], 0, p)
+        self.assertTrue(j["papers"])
+        for paper in j["papers"]:
+            self.assertIn(paper["year"], (2008, 2009), paper)
+        last = self.sim.admin("GET", "/_sim/requests/arxiv?n=1")["requests"][-1]
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(last["target"]).query)["search_query"][0]
+        self.assertIn("submittedDate:[200801010000 TO 200912312359]", q)
+
     def test_traceparent_is_passed_on_to_the_providers(self):
         caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         r = self.get(qs(query=Q, providers="arxiv,openalex"), [("traceparent", caller)])

@@ -48,14 +48,13 @@ TEST(build_with_filters)
     ASSERT_STR_EQ(r.url,
                   BASE "/api/query?search_query=all%3Agraph%20AND%20all%3Aneural%20AND%20"
                        "all%3Anetworks%20AND%20au%3Ayann%20AND%20au%3Alecun%20AND%20"
-                       "cat%3Acs.LG"
+                       "cat%3Acs.LG%20AND%20submittedDate%3A%5B201701010000%20TO%20202006302359%5D"
                        "&start=0&max_results=2000&sortBy=submittedDate&sortOrder=descending");
     arena_free(a);
 }
 
-TEST(build_leaves_dates_to_the_merge)
+TEST(build_sends_dates_as_submitted_date)
 {
-    /* submittedDate is off (ARXIV_DATE_FILTER): see providers/arxiv.c. */
     arena_t *a = arena_new(0);
     query_t q = test_query("x");
     q.year_to = 2001;
@@ -64,11 +63,16 @@ TEST(build_leaves_dates_to_the_merge)
     prov_request_t r;
     char err[128];
     ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url,
+                        "?search_query=all%3Ax%20AND%20submittedDate%3A%5B199901010000%20TO%20"
+                        "200112312359%5D");
+    query_t only_from = test_query("x");
+    only_from.year_from = 2020;
+    ASSERT_EQ(prov_arxiv.build(&only_from, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "submittedDate%3A%5B202001010000%20TO%20999912312359%5D");
+    query_t none = test_query("x");
+    ASSERT_EQ(prov_arxiv.build(&none, &s, a, &r, err, sizeof(err)), 0);
     ASSERT(strstr(r.url, "submittedDate") == NULL);
-    char want[64];
-    snprintf(want, sizeof(want), "?search_query=all%%3Ax&start=0&max_results=%d&",
-             QUERY_DEFAULT_LIMIT);
-    ASSERT_STR_CONTAINS(r.url, want);
     arena_free(a);
 }
 

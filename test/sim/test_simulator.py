@@ -159,6 +159,21 @@ class ArxivTest(Base):
             text = (e.find("a:title", NS).text + e.find("a:summary", NS).text).lower()
             self.assertIn("neural", text)
 
+    def test_submitted_date_range(self):
+        # The live API's date filter (v1 submission date), ANDed with the terms.
+        st, _, raw, root = self.feed("search_query=all:learning+AND+submittedDate:%5B200801010000+TO+"
+                                     "200912312359%5D&max_results=50")
+        self.assertEqual(st, 200)
+        entries = root.findall("a:entry", NS)
+        self.assertTrue(entries)
+        for e in entries:
+            self.assertIn(e.find("a:published", NS).text[:4], ("2008", "2009"))
+        _, _, _, everything = self.feed("search_query=all:learning&max_results=1")
+        self.assertLess(int(root.find("os:totalResults", NS).text),
+                        int(everything.find("os:totalResults", NS).text))
+        st, _, _, bad = self.feed("search_query=all:x+AND+submittedDate:%5Bsoon%5D")
+        self.assertEqual((st, int(bad.find("os:totalResults", NS).text)), (200, 0))
+
     def test_legacy_layout(self):
         st, _, raw, root = self.feed("search_query=quantum&max_results=3", layout="legacy")
         self.assertEqual(st, 200)
