@@ -124,4 +124,9 @@ bool prov__arxiv_from(paper_t *p, arena_t *a, const char *s);
  * string is already there. Returns -1 on out-of-memory. */
 int prov__strv_add(arena_t *a, const char ***arr, size_t *n, size_t *cap, const char *s);
 
+/* Exa's research-paper category as it is sent now, and back to the first
+ * choice (tests). */
+const char *prov__exa_category(void);
+void prov__exa_category_reset(void);
+
 #endif

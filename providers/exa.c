@@ -15,8 +15,34 @@
 #define EXA_TEXT_CHARS 2000
 /* The category for research papers. Exa's current API (exa-js 2026-08,
  * "Publication category" blog 2026-07) calls it "publication"; deployments
- * before that took "research paper". */
-#define EXA_CATEGORY "publication"
+ * before that took "research paper". The name that works is remembered
+ * (per worker) once a 400 names the category (exa_adapt). */
+static const char *const exa_categories[2] = {"publication", "research paper"};
+static int exa_category_idx;
+
+const char *prov__exa_category(void)
+{
+    return exa_categories[exa_category_idx];
+}
+
+void prov__exa_category_reset(void)
+{
+    exa_category_idx = 0;
+}
+
+/* A 400 that names "category": the other name, once (a second refusal
+ * would flip back and forth; the caller asks only once per call). */
+static bool exa_adapt(long status, const char *body, size_t len)
+{
+    if (status != 400 || body == NULL) return false;
+    /* Exa's validation errors name the field: '... at "category"'. */
+    bool names = false;
+    for (size_t i = 0; i + 8 <= len && !names; i++)
+        names = memcmp(body + i, "category", 8) == 0;
+    if (!names) return false;
+    exa_category_idx ^= 1;
+    return true;
+}
 
 /* Builds POST {base}/search with {"query", "type":"auto", "category",
  * "numResults", "contents":{"text":{"maxCharacters"}}[, start/endPublishedDate]}.
@@ -30,10 +56,10 @@ static int exa_build(const query_t *q, const prov_settings_t *ps, arena_t *a, pr
         return prov__fail(err, errlen, "exa: no API key configured (Exa refuses keyless requests)");
     if (!prov__has(q->text)) return prov__fail(err, errlen, "exa: empty query");
 
-    json_t *root =
-        json_pack("{s:s, s:s, s:s, s:i, s:{s:{s:i}}}", "query", q->text, "type", "auto", "category",
-                  EXA_CATEGORY, "numResults", prov__clamp_results(ps->max_results, EXA_MAX_RESULTS),
-                  "contents", "text", "maxCharacters", EXA_TEXT_CHARS);
+    json_t *root = json_pack("{s:s, s:s, s:s, s:i, s:{s:{s:i}}}", "query", q->text, "type", "auto",
+                             "category", prov__exa_category(), "numResults",
+                             prov__clamp_results(ps->max_results, EXA_MAX_RESULTS), "contents",
+                             "text", "maxCharacters", EXA_TEXT_CHARS);
     if (root == NULL) return prov__fail(err, errlen, "exa: cannot build the request body");
     char date[40];
     if (prov__has(q->date_from) || q->year_from > 0) {
@@ -229,4 +255,5 @@ const prov_def_t prov_exa = {
     .name = "exa",
     .build = exa_build,
     .parse = exa_parse,
+    .adapt = exa_adapt,
 };

@@ -67,6 +67,7 @@ typedef struct fanout_call {
     int attempt;
     bool probe;    /* this call decides a half-open breaker */
     bool retrying; /* holds a place in the retry budget */
+    bool adapted;  /* the adapter changed the request after a 4xx (once per call) */
 } fanout_call_t;
 
 static shm_provider_t *limits_of(prov_fanout_t *f, source_t src)
@@ -98,6 +99,7 @@ static void fc_finish(fanout_call_t *fc, bool report, search_pstatus_t st, paper
 
 static void fc_send(fanout_call_t *fc);
 static void fc_try(fanout_call_t *fc);
+static int fc_build(fanout_call_t *fc, char *err, size_t errlen);
 
 static void on_fc_timer(uv_timer_t *t)
 {
@@ -294,7 +296,26 @@ static void on_call_done(prov_call_t *call, void *data)
                        &f->breaker);
     fc->probe = false;
     fc_welcome(fc, call, &v, now);
+    /* A 4xx the adapter knows how to avoid (Exa's category name): built
+     * again and sent once more, now. */
+    const prov_def_t *def = prov_def_for(fc->source);
+    bool again = !fc->adapted && v.status == PSTAT_ERROR && v.answer == PROV_ANSWER_NORMAL &&
+                 call->outcome == PROV_CALL_OK && call->http_status >= 400 &&
+                 call->http_status < 500 && def->adapt &&
+                 def->adapt(call->http_status, call->body, call->body_len);
     prov_call_free(call);
+    if (again) {
+        char err[256] = "";
+        fc->adapted = true;
+        if (fc_build(fc, err, sizeof err) < 0) {
+            fc_finish(fc, true, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
+            return;
+        }
+        log_write(LOG_INFO, "provider request adapted after a refusal", LF_STR, "provider",
+                  source_name(fc->source), LF_STR, "error", v.err, LF_END);
+        fc_try(fc);
+        return;
+    }
 
     if (v.retryable && fc->attempt < f->cfg->providers.max_retries && retry_allowed(fc)) {
         int64_t wait = v.retry_after_ns;
@@ -370,6 +391,25 @@ static void add_trace_header(prov_request_t *req, const char *traceparent, arena
     if (line) req->headers[req->nheaders++] = line;
 }
 
+/* Builds fc's request with its adapter, in the search's arena. */
+static int fc_build(fanout_call_t *fc, char *err, size_t errlen)
+{
+    prov_fanout_t *f = fc->fanout;
+    search_t *s = fc->search;
+    const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
+    prov_settings_t ps = {
+        .base_url = pc->base_url,
+        .api_key = pc->api_key,
+        .mailto = f->cfg->providers.contact,
+        .max_results = (int)pc->max_results,
+    };
+    if (prov_def_for(fc->source)
+            ->build(search_query(s), &ps, search_arena(s), &fc->req, err, errlen) < 0)
+        return -1;
+    add_trace_header(&fc->req, search_query(s)->traceparent, search_arena(s));
+    return 0;
+}
+
 static void fanout_start(void *ctx, search_t *s, source_t src)
 {
     prov_fanout_t *f = ctx;
@@ -421,18 +461,11 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
     fc->timer.data = fc;
     *search_backend_slot(s, src) = fc;
 
-    prov_settings_t ps = {
-        .base_url = pc->base_url,
-        .api_key = pc->api_key,
-        .mailto = f->cfg->providers.contact,
-        .max_results = (int)pc->max_results,
-    };
     char err[256] = "";
-    if (def->build(search_query(s), &ps, search_arena(s), &fc->req, err, sizeof err) < 0) {
+    if (fc_build(fc, err, sizeof err) < 0) {
         fc_finish(fc, true, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
         return;
     }
-    add_trace_header(&fc->req, search_query(s)->traceparent, search_arena(s));
     fc_try(fc);
 }
 

@@ -52,6 +52,10 @@ typedef struct prov_def {
      * (the body need not be NUL-terminated). */
     int (*parse)(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
                  size_t errlen);
+    /* Optional: given a 4xx answer, may change how later requests are built
+     * (e.g. another name for a parameter the provider refused) and return
+     * true; the call is then built and sent once more. NULL: never. */
+    bool (*adapt)(long status, const char *body, size_t len);
 } prov_def_t;
 
 extern const prov_def_t prov_arxiv;

@@ -775,6 +775,22 @@ class WelcomeTest(SimServerTestCase):
         # Not the breaker's business.
         self.assertEqual(self.provider("crossref")["breaker"]["consecutive_failures"], 0)
 
+    def test_exa_category_falls_back_once_and_is_remembered(self):
+        # A deployment that knows only the older name "research paper".
+        self.sim.configure("exa", exa_paper_category="research paper")
+        p = self.search(query=Q, providers="exa")["providers"]["exa"]
+        self.assertEqual(p["status"], "ok", p)
+        self.assertGreater(p["results"], 0, p)
+        self.assertEqual(self.sim.requests_of("exa"), 2)  # refused once, then the other name
+        p = self.search(query=Q + " again", providers="exa")["providers"]["exa"]
+        self.assertEqual(p["status"], "ok", p)
+        self.assertEqual(self.sim.requests_of("exa"), 3)  # remembered
+        # And back when a newer deployment refuses the older name.
+        self.sim.configure("exa", exa_paper_category="publication")
+        p = self.search(query=Q + " once more", providers="exa")["providers"]["exa"]
+        self.assertEqual(p["status"], "ok", p)
+        self.assertEqual(self.sim.requests_of("exa"), 5)
+
     def test_openalex_is_not_called_once_its_budget_is_nearly_spent(self):
         # $0.0105 a day, $0.001 a search: after one search less than ten are left.
         self.sim.configure("openalex", budget_usd=0.0105)

@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "providers/common.h"
 #include "test/providers/helpers.h"
 
 #define BASE "https://api.exa.ai"
@@ -176,6 +177,31 @@ TEST(parse_author_lists_with_affiliations)
     ASSERT_STR_EQ(p->authors[5], "Yueting Zhuang");
     ASSERT_EQ(r.papers.items[1].nauthors, 1);
     ASSERT_STR_EQ(r.papers.items[1].authors[0], "Aristotle");
+    arena_free(a);
+}
+
+TEST(category_falls_back_once_on_a_400_that_names_it)
+{
+    prov__exa_category_reset();
+    ASSERT_STR_EQ(prov__exa_category(), "publication");
+    const char *other = "{\"error\":\"Invalid request body | Validation error: Too big at "
+                        "\\\"numResults\\\"\",\"tag\":\"INVALID_REQUEST_BODY\"}";
+    ASSERT(!prov_exa.adapt(400, other, strlen(other)));
+    const char *named = "{\"error\":\"Invalid request body | Validation error: Invalid option: "
+                        "expected one of \\\"company\\\"|\\\"research paper\\\" at "
+                        "\\\"category\\\"\",\"tag\":\"INVALID_REQUEST_BODY\"}";
+    ASSERT(!prov_exa.adapt(401, named, strlen(named)));
+    ASSERT(prov_exa.adapt(400, named, strlen(named)));
+    ASSERT_STR_EQ(prov__exa_category(), "research paper");
+    /* Remembered: the next request is built with it. */
+    arena_t *a = arena_new(0);
+    query_t q = test_query("graphs");
+    prov_settings_t st = test_settings("https://api.exa.ai", "k", NULL, 10);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(prov_exa.build(&q, &st, a, &r, err, sizeof(err)), 0);
+    ASSERT(strstr(r.body, "\"category\":\"research paper\"") != NULL);
+    prov__exa_category_reset();
     arena_free(a);
 }
 
