@@ -13,7 +13,14 @@
 #define OPENALEX_MAX_RESULTS 200          /* per-page is 1..200 */
 #define OPENALEX_MAX_ABSTRACT_WORDS 20000 /* bounds the inverted-index rebuild */
 
-/* Builds GET {base}/works?search=..[&filter=..]&sort=..&per-page=N[&mailto=..][&api_key=..]. */
+/* Only the fields openalex_work() reads: a whole work is about 16 KB. */
+#define OPENALEX_SELECT                                                                            \
+    "id,doi,title,display_name,ids,publication_year,publication_date,authorships,"                 \
+    "abstract_inverted_index,primary_location,locations,best_oa_location,open_access,"             \
+    "cited_by_count,primary_topic"
+
+/* Builds GET {base}/works?search=..[&filter=..]&sort=..&per-page=N&select=..[&mailto=..]
+ * [&api_key=..]. */
 static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *a,
                           prov_request_t *out, char *err, size_t errlen)
 {
@@ -55,6 +62,7 @@ static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *
                       : q->sort == SORT_CITATIONS ? "&sort=cited_by_count:desc"
                                                   : "&sort=relevance_score:desc");
     prov__sb_printf(&u, "&per-page=%d", prov__clamp_results(ps->max_results, OPENALEX_MAX_RESULTS));
+    prov__sb_puts(&u, "&select=" OPENALEX_SELECT);
     if (prov__has(ps->mailto)) prov__sb_param(&u, "mailto", ps->mailto);
     if (prov__has(ps->api_key)) prov__sb_param(&u, "api_key", ps->api_key);
 

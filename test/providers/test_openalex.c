@@ -16,8 +16,13 @@ TEST(build_plain_query)
     char err[128];
     ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "GET");
-    ASSERT_STR_EQ(r.url, BASE "/works?search=attention%20is%20all%20you%20need"
-                              "&sort=relevance_score:desc&per-page=2");
+    ASSERT_STR_EQ(
+        r.url,
+        BASE "/works?search=attention%20is%20all%20you%20need"
+             "&sort=relevance_score:desc&per-page=2"
+             "&select=id,doi,title,display_name,ids,publication_year,publication_date,authorships,"
+             "abstract_inverted_index,primary_location,locations,best_oa_location,"
+             "open_access,cited_by_count,primary_topic");
     arena_free(a);
 }
 
@@ -33,9 +38,14 @@ TEST(build_with_filters_key_and_mailto)
     prov_request_t r;
     char err[128];
     ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_EQ(r.url, BASE "/works?search=graph%20networks&filter=publication_year:2018-2024,"
-                              "is_oa:true&sort=cited_by_count:desc&per-page=200"
-                              "&mailto=dev%40example.org&api_key=oa%20key");
+    ASSERT_STR_EQ(
+        r.url,
+        BASE "/works?search=graph%20networks&filter=publication_year:2018-2024,"
+             "is_oa:true&sort=cited_by_count:desc&per-page=200"
+             "&select=id,doi,title,display_name,ids,publication_year,publication_date,authorships,"
+             "abstract_inverted_index,primary_location,locations,best_oa_location,"
+             "open_access,cited_by_count,primary_topic"
+             "&mailto=dev%40example.org&api_key=oa%20key");
     arena_free(a);
 }
 
