@@ -13,10 +13,12 @@
 #define CROSSREF_MAX_RESULTS 1000 /* rows <= 1000 */
 
 /* Only the fields the adapter reads: Crossref items carry reference lists
- * that would otherwise make a page many times larger. */
+ * that would otherwise make a page many times larger. "subject" (the
+ * categories) was missing, so categories were always empty; most current
+ * records carry none, older ones still do. */
 #define CROSSREF_SELECT                                                                            \
     "DOI,title,author,published,published-print,published-online,issued,created,"                  \
-    "container-title,is-referenced-by-count,abstract,URL,type"
+    "container-title,is-referenced-by-count,abstract,URL,type,subject"
 
 /* Builds GET {base}/works?query=..[&query.author=..][&filter=..]&rows=N
  * &select=..[&sort=..&order=desc][&mailto=..]. */

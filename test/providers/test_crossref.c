@@ -6,7 +6,7 @@
 #define BASE "https://api.crossref.org"
 #define SELECT                                                                                     \
     "&select=DOI,title,author,published,published-print,published-online,issued,created,"          \
-    "container-title,is-referenced-by-count,abstract,URL,type"
+    "container-title,is-referenced-by-count,abstract,URL,type,subject"
 
 static const prov_def_t *D = &prov_crossref;
 
