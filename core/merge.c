@@ -564,16 +564,6 @@ typedef struct terms {
     char *phrase; /* " w1 w2 ... " when two words or more, else NULL */
 } terms_t;
 
-static bool is_stop_word(const char *w, size_t n)
-{
-    static const char *const stop[] = {"a",  "an",  "and",  "are", "as", "at",  "be",
-                                       "by", "for", "from", "in",  "is", "it",  "of",
-                                       "on", "or",  "that", "the", "to", "with"};
-    for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
-        if (strlen(stop[i]) == n && memcmp(stop[i], w, n) == 0) return true;
-    return false;
-}
-
 /* Next word of s from *pos: ASCII letters and digits, and any byte of a
  * multi-byte UTF-8 character. Returns its length (0 at the end). */
 static size_t next_word(const char *s, size_t *pos, const char **w)
@@ -614,7 +604,7 @@ static int terms_init(terms_t *t, arena_t *a, const char *text)
                 plen += n;
                 phrase[plen++] = ' ';
                 words++;
-                if (is_stop_word(w, n)) continue;
+                if (paper_is_stop_word(w, n)) continue;
             }
             bool dup = false;
             for (size_t i = 0; i < t->n && !dup; i++)
@@ -866,6 +856,8 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
     ranked_t *rk = arena_alloc(a, ngroups * sizeof(ranked_t));
     if (rk == NULL || terms_init(&terms, a, q->text) < 0) goto fail;
     size_t total = 0;
+    /* A pasted title (two words or more) finds its paper first. */
+    const char *qkey = terms.phrase != NULL ? dedupe_title_key(a, q->text) : NULL;
     for (size_t g = 0; g < ngroups; g++) {
         paper_t *p = &all[g];
         /* A record without any title (a Crossref journal issue, an S2 or
@@ -881,9 +873,14 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
             if (r < best) best = r;
         }
         double rrf_n = rrf * (RRF_K + 1.0) / (double)providers;
-        double text = 0.6 * coverage(&terms, p->title) + 0.3 * coverage(&terms, p->abstract) +
-                      0.1 * phrase_in_title(&terms, p->title);
-        p->score = 0.6 * rrf_n + 0.4 * text;
+        double phrase = phrase_in_title(&terms, p->title);
+        double text =
+            0.6 * coverage(&terms, p->title) + 0.3 * coverage(&terms, p->abstract) + 0.1 * phrase;
+        const char *tkey = qkey != NULL ? dedupe_title_key(a, p->title) : NULL;
+        double exact = tkey != NULL && strcmp(tkey, qkey) == 0 ? 1.0 : 0.0;
+        /* Words of a title pasted in a row (three or more) point at it. */
+        double run = terms.n >= 3 ? phrase : 0.0;
+        p->score = 0.6 * rrf_n + 0.4 * text + 0.15 * run + 0.5 * exact;
         rk[total++] = (ranked_t){.p = p, .order = g, .best_rank = best, .date = date_key(p)};
     }
 

@@ -66,7 +66,12 @@
  *           longer at most 3 more ("network" ~ "networks", "learn" ~
  *           "learning"); phrase = 1 when the query (two words or more)
  *           appears word for word in the title;
- *   score = 0.6 * rrf_n + 0.4 * text.
+ *   exact = 1 when the query (two words or more) is the paper's whole
+ *           title, compared by the dedupe title key (case, punctuation and
+ *           spacing aside): a pasted title finds its paper first;
+ *   run   = phrase, when the query has three terms or more (a piece of a
+ *           title pasted);
+ *   score = 0.6 * rrf_n + 0.4 * text + 0.15 * run + 0.5 * exact.
  * Consensus between providers weighs most; the text match corrects
  * providers whose own ranking is loose and breaks near-ties.
  *

@@ -330,3 +330,18 @@ char *paper_title_key(arena_t *a, const char *title)
     out[n] = '\0';
     return n > 0 ? out : NULL;
 }
+
+bool paper_is_stop_word(const char *w, size_t n)
+{
+    static const char *const stop[] = {"a",  "an",  "and",  "are", "as", "at",  "be",
+                                       "by", "for", "from", "in",  "is", "it",  "of",
+                                       "on", "or",  "that", "the", "to", "with"};
+    for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
+        if (strlen(stop[i]) != n) continue;
+        size_t k = 0;
+        while (k < n && ascii_lower(w[k]) == stop[i][k])
+            k++;
+        if (k == n) return true;
+    }
+    return false;
+}

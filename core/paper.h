@@ -83,4 +83,9 @@ char *paper_normalize_arxiv_id(arena_t *a, const char *s, size_t len, const char
 /* Lower-cased, punctuation dropped, whitespace collapsed: the title key for dedupe. */
 char *paper_title_key(arena_t *a, const char *title);
 
+/* True when the n bytes at w are an English stop word ("a", "of", "the"...,
+ * ASCII case ignored): words search engines do not index, which neither the
+ * merge's text match nor a provider query should require. */
+bool paper_is_stop_word(const char *w, size_t n);
+
 #endif

@@ -28,9 +28,26 @@ static bool arxiv_syntax_char(char c)
     return strchr("\"()[]{}:\\^~*?!+", c) != NULL;
 }
 
+/* True when text has a word that is not a stop word. */
+static bool has_content_word(const char *text)
+{
+    const char *p = text;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        const char *w = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+        if (p > w && !paper_is_stop_word(w, (size_t)(p - w))) return true;
+    }
+    return false;
+}
+
 /* Appends "<prefix>word AND <prefix>word..." for the words of text; returns
- * how many terms were added. */
-static int add_terms(prov__sb_t *q, arena_t *a, const char *prefix, const char *text)
+ * how many terms were added. With skip_stop, stop words are left out (a
+ * pasted title's "a", "for", "of" must not be required terms). */
+static int add_terms(prov__sb_t *q, arena_t *a, const char *prefix, const char *text,
+                     bool skip_stop)
 {
     int n = 0;
     const char *p = text;
@@ -41,6 +58,7 @@ static int add_terms(prov__sb_t *q, arena_t *a, const char *prefix, const char *
         while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
             p++;
         if (p == w) break;
+        if (skip_stop && paper_is_stop_word(w, (size_t)(p - w))) continue;
         char *word = arena_strndup(a, w, (size_t)(p - w));
         if (word == NULL) {
             q->failed = true;
@@ -91,7 +109,8 @@ static void add_date_range(prov__sb_t *sq, const query_t *q)
 
 /* Builds GET {base}/api/query?search_query=..&start=0&max_results=N&sortBy=..&sortOrder=descending.
  * Each word of the text becomes an all:word term, joined by AND, with arXiv's
- * syntax characters removed from the words. */
+ * syntax characters removed from the words and stop words left out (unless
+ * the text has nothing else). */
 static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                        char *err, size_t errlen)
 {
@@ -100,9 +119,10 @@ static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, 
 
     prov__sb_t sq;
     prov__sb_init(&sq, a);
-    int terms = add_terms(&sq, a, "all:", q->text != NULL ? q->text : "");
-    if (prov__has(q->author)) terms += add_terms(&sq, a, "au:", q->author);
-    if (prov__has(q->category)) terms += add_terms(&sq, a, "cat:", q->category);
+    const char *text = q->text != NULL ? q->text : "";
+    int terms = add_terms(&sq, a, "all:", text, has_content_word(text));
+    if (prov__has(q->author)) terms += add_terms(&sq, a, "au:", q->author, false);
+    if (prov__has(q->category)) terms += add_terms(&sq, a, "cat:", q->category, false);
     if (terms == 0) return prov__fail(err, errlen, "arxiv: the query has no searchable words");
 
     add_date_range(&sq, q);

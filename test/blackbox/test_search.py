@@ -234,6 +234,16 @@ class SearchTest(SimServerTestCase):
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(last["target"]).query)["search_query"][0]
         self.assertIn("submittedDate:[200801010000 TO 200912312359]", q)
 
+    def test_a_pasted_title_with_stop_words_finds_its_paper(self):
+        title = "Decoding Finger Flexion using amplitude modulation from band-specific ECoG"
+        for providers in ("arxiv", "openalex", "arxiv,semantic_scholar,exa,openalex,crossref"):
+            j = self.search(query=title, providers=providers)
+            self.assertTrue(j["papers"], (providers, j["providers"]))
+            self.assertEqual(j["papers"][0]["arxiv_id"], "0907.5500", (providers, j["providers"]))
+        last = self.sim.admin("GET", "/_sim/requests/arxiv?n=1")["requests"][-1]
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(last["target"]).query)["search_query"][0]
+        self.assertNotIn("all:from", q)  # a stop word is not a required term
+
     def test_traceparent_is_passed_on_to_the_providers(self):
         caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         r = self.get(qs(query=Q, providers="arxiv,openalex"), [("traceparent", caller)])

@@ -564,6 +564,43 @@ TEST(text_match_breaks_rrf_ties_title_above_abstract)
     fx_free(&f);
 }
 
+TEST(a_pasted_title_finds_its_paper_first)
+{
+    fx_t f;
+    fx_init(&f, "Graph neural networks: a review of methods");
+    /* Ranked first by three providers, a paper with the words but another title. */
+    for (int s = SRC_ARXIV; s <= SRC_OPENALEX; s++)
+        fx_add(&f, (source_t)s, "A review of methods for graph neural networks")->doi =
+            "10.1000/other";
+    /* The paper itself, second at one provider; its title differs in case
+     * and punctuation only. */
+    fx_add(&f, SRC_CROSSREF, "Other");
+    fx_add(&f, SRC_CROSSREF, "Graph Neural Networks - A Review of Methods.");
+    merge_result_t r = fx_merge(&f);
+    ASSERT_EQ(r.npage, 3);
+    ASSERT_STR_EQ(r.page[0]->title, "Graph Neural Networks - A Review of Methods.");
+    fx_free(&f);
+}
+
+TEST(a_piece_of_a_title_in_a_row_points_at_it)
+{
+    fx_t f;
+    fx_init(&f, "effects of the earth's oscillations on");
+    /* The same words, not in a row: first at both providers. The paper:
+     * second at one, 40th at the other. */
+    fx_add(&f, SRC_ARXIV, "The effects of oscillations on the Earth's crust")->doi = "10.1/a";
+    fx_add(&f, SRC_ARXIV, "Tidal effects of the Earth's oscillations on satellites")->doi =
+        "10.1/b";
+    fx_add(&f, SRC_OPENALEX, "The effects of oscillations on the Earth's crust")->doi = "10.1/a";
+    for (int i = 0; i < 38; i++)
+        fx_add(&f, SRC_OPENALEX, "Unrelated")->doi = arena_sprintf(f.a, "10.2/%d", i);
+    fx_add(&f, SRC_OPENALEX, "Tidal effects of the Earth's oscillations on satellites")->doi =
+        "10.1/b";
+    merge_result_t r = fx_merge(&f);
+    ASSERT_STR_EQ(r.page[0]->title, "Tidal effects of the Earth's oscillations on satellites");
+    fx_free(&f);
+}
+
 TEST(text_match_stop_words_only_query)
 {
     fx_t f;

@@ -24,9 +24,10 @@ TEST(build_plain_query)
     char err[128];
     ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "GET");
-    ASSERT_STR_EQ(r.url, BASE "/api/query?search_query=all%3Aattention%20AND%20all%3Ais%20AND%20"
-                              "all%3Aall%20AND%20all%3Ayou%20AND%20all%3Aneed"
-                              "&start=0&max_results=25&sortBy=relevance&sortOrder=descending");
+    ASSERT_STR_EQ(r.url,
+                  BASE "/api/query?search_query=all%3Aattention%20AND%20" /* "is": a stop word */
+                       "all%3Aall%20AND%20all%3Ayou%20AND%20all%3Aneed"
+                       "&start=0&max_results=25&sortBy=relevance&sortOrder=descending");
     ASSERT_NULL(r.body);
     ASSERT(has_header(&r, "Accept: application/atom+xml"));
     arena_free(a);
@@ -73,6 +74,23 @@ TEST(build_sends_dates_as_submitted_date)
     query_t none = test_query("x");
     ASSERT_EQ(prov_arxiv.build(&none, &s, a, &r, err, sizeof(err)), 0);
     ASSERT(strstr(r.url, "submittedDate") == NULL);
+    arena_free(a);
+}
+
+TEST(build_leaves_stop_words_out_of_a_pasted_title)
+{
+    arena_t *a = arena_new(0);
+    prov_settings_t s = test_settings(BASE, NULL, NULL, 10);
+    prov_request_t r;
+    char err[128];
+    query_t q = test_query("A Study of the Effects of Noise on Qubits");
+    q.author = "Of"; /* author and category words are kept as given */
+    ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "search_query=all%3AStudy%20AND%20all%3AEffects%20AND%20all%3ANoise"
+                               "%20AND%20all%3AQubits%20AND%20au%3AOf&");
+    query_t only = test_query("to be or to be");
+    ASSERT_EQ(prov_arxiv.build(&only, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "search_query=all%3Ato%20AND%20all%3Abe%20AND%20all%3Aor");
     arena_free(a);
 }
 

@@ -159,6 +159,18 @@ class ArxivTest(Base):
             text = (e.find("a:title", NS).text + e.find("a:summary", NS).text).lower()
             self.assertIn("neural", text)
 
+    def test_stop_word_terms_are_dropped_not_required(self):
+        # "all:a AND all:for AND all:graph" is "all:graph", as Lucene-based engines do.
+        _, _, _, with_stop = self.feed("search_query=all:a+AND+all:for+AND+all:graph&max_results=1")
+        _, _, _, plain = self.feed("search_query=all:graph&max_results=1")
+        n = int(plain.find("os:totalResults", NS).text)
+        self.assertGreater(n, 0)
+        self.assertEqual(int(with_stop.find("os:totalResults", NS).text), n)
+        _, _, _, only = self.feed("search_query=all:the+AND+all:of&max_results=1")
+        self.assertEqual(int(only.find("os:totalResults", NS).text), 0)
+        st, _, raw = get("openalex", "/works?search=a%20theory%20of%20graphs&per-page=1")
+        self.assertGreater(json.loads(raw)["meta"]["count"], 0)
+
     def test_submitted_date_range(self):
         # The live API's date filter (v1 submission date), ANDed with the terms.
         st, _, raw, root = self.feed("search_query=all:learning+AND+submittedDate:%5B200801010000+TO+"
