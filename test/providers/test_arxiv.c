@@ -297,4 +297,25 @@ TEST(parse_refuses_dtd_and_entities)
     arena_free(a);
 }
 
+/* arxiv.py's recorded answer to search_query=testing (see fixtures/README.md). */
+TEST(parse_real_current_feed)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[256] = "";
+    ASSERT_EQ(parse_fixture(&prov_arxiv, "arxiv/real_q_testing.xml", 0, a, &r, err, sizeof(err)),
+              0);
+    ASSERT_EQ(r.total, 214881);
+    ASSERT_EQ(r.papers.n, 10);
+    paper_t *p = &r.papers.items[0];
+    ASSERT_STR_EQ(p->arxiv_id, "2202.12139");
+    ASSERT_STR_EQ(p->arxiv_version, "v1");
+    ASSERT_STR_EQ(p->doi, "10.1109/icstw55395.2022.00035");
+    ASSERT_STR_EQ(p->categories[0], "cs.SE");
+    ASSERT_EQ(p->nauthors, 3);
+    for (size_t i = 0; i < r.papers.n; i++)
+        ASSERT(r.papers.items[i].title != NULL && r.papers.items[i].title[0] != '\0');
+    arena_free(a);
+}
+
 TEST_MAIN()
