@@ -728,7 +728,8 @@ class WelcomeTest(SimServerTestCase):
     def setUp(self):
         super().setUp()
         for name in PROVIDER_NAMES:  # each test starts with no suspension
-            r = harness.request(self.server.port, "PUT", "/v1/providers/" + name,
+            # Admin routes answer loopback peers only (NGINX keeps them internal).
+            r = harness.request(self.server.direct_port, "PUT", "/v1/providers/" + name,
                                 headers=[("Content-Type", "application/json")],
                                 body=b'{"suspended": false}')
             self.assertEqual(r.status, 200, r)
@@ -815,7 +816,7 @@ class WelcomeTest(SimServerTestCase):
         self.assertEqual(p["status"], "rate_limited", p)
         self.assertIn("budget", p["error"])
         self.assertEqual(self.sim.requests_of("openalex"), 1)
-        m = self.get("/metrics").body.decode()
+        m = harness.request(self.server.direct_port, "GET", "/metrics").body.decode()
         self.assertIn('scifind_provider_budget_remaining_usd{provider="openalex"} 0.0095', m)
         self.assertIn('scifind_provider_suspended{provider="openalex",reason="budget"} 1', m)
 

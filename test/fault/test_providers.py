@@ -79,7 +79,7 @@ class ProviderFaults(fault.FaultCase):
         # whole group until its Retry-After: lifted here, as an operator would)
         self.sim.configure(provider, reset=True)
         if want == "rate_limited":
-            r = harness.request(self.server.port, "PUT", "/v1/providers/" + provider,
+            r = harness.request(self.server.direct_port, "PUT", "/v1/providers/" + provider,
                                 headers=[("Content-Type", "application/json")],
                                 body=b'{"suspended": false}')
             self.assertEqual(r.status, 200, r)
