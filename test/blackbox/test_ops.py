@@ -265,6 +265,13 @@ class MetricsAcrossWorkers(harness.ServerTestCase):
             self.assertEqual(d["rate_limit"], {"interval_ms": 250, "burst": 4})
         bad = self.request("PUT", "/v1/providers/openalex", body=b'{"enabled": "no"}')
         self.assertEqual(bad.status, 400)
+        # A suspension can be lifted, never set by hand.
+        self.assertEqual(self.request("PUT", "/v1/providers/openalex",
+                                      body=b'{"suspended": false}').status, 200)
+        self.assertEqual(self.request("PUT", "/v1/providers/openalex",
+                                      body=b'{"suspended": true}').status, 400)
+        self.assertIsNone(self.request("GET", "/v1/providers").json()["providers"]["openalex"]
+                          ["suspended"])
         self.assertEqual(self.request("PUT", "/v1/providers/nope", body=b"{}").status, 404)
         self.assertEqual(self.request("PUT", "/v1/providers/exa",
                                       body=b'{"enabled": true}').status, 409)
