@@ -724,6 +724,7 @@ class WelcomeTest(SimServerTestCase):
         "providers.suspend_blocked": "1h",
         "providers.budget_reserve_calls": "10",
     }}
+    FRESH_SEARCHES = True  # the same search again must reach scifind
 
     def setUp(self):
         super().setUp()
