@@ -723,6 +723,7 @@ class WelcomeTest(SimServerTestCase):
         "providers.suspend_rate_limited": "30s",
         "providers.suspend_blocked": "1h",
         "providers.budget_reserve_calls": "10",
+        "providers.contact": "ops@example.org",
     }}
     FRESH_SEARCHES = True  # the same search again must reach scifind
 
@@ -786,6 +787,15 @@ class WelcomeTest(SimServerTestCase):
         self.assertEqual(self.sim.requests_of("crossref"), 1)
         # Not the breaker's business.
         self.assertEqual(self.provider("crossref")["breaker"]["consecutive_failures"], 0)
+
+    def test_every_call_carries_the_contact(self):
+        j = self.search(query=Q)
+        for name in PROVIDER_NAMES:
+            self.assertEqual(j["providers"][name]["status"], "ok", j["providers"])
+            last = self.sim.admin("GET", "/_sim/requests/%s?n=1" % name)["requests"][-1]
+            self.assertIn("(mailto:ops@example.org)", last["headers"].get("user-agent", ""), name)
+            if name in ("openalex", "crossref"):  # their polite pools also take it as mailto=
+                self.assertIn("mailto=ops%40example.org", last["target"], name)
 
     def test_exa_category_falls_back_once_and_is_remembered(self):
         # A deployment that knows only the older name "research paper".
