@@ -159,6 +159,22 @@ class ArxivTest(Base):
             text = (e.find("a:title", NS).text + e.find("a:summary", NS).text).lower()
             self.assertIn("neural", text)
 
+    def test_recorded_shapes_exa_author_and_s2_closed(self):
+        st, _, raw = request(URLS["exa"], "POST", "/search",
+                             body={"query": "learning networks", "numResults": 100},
+                             headers={"Content-Type": "application/json", "x-api-key": "test-key"})
+        self.assertEqual(st, 200, raw[:200])
+        authors = [r["author"] for r in json.loads(raw)["results"] if r.get("author")]
+        shaped = [a for a in authors if "  " in a]
+        self.assertTrue(shaped and len(shaped) < len(authors), authors[:5])
+        self.assertEqual(len(shaped[0].split(", ")), 4)  # name, affiliation, city, country
+        _, _, raw = get("semantic_scholar", "/graph/v1/paper/search?query=learning&limit=100"
+                        "&fields=openAccessPdf,isOpenAccess")
+        closed = [p for p in json.loads(raw)["data"]
+                  if (p.get("openAccessPdf") or {}).get("status") == "CLOSED"]
+        self.assertTrue(closed)
+        self.assertTrue(all(p["openAccessPdf"]["url"] and not p["isOpenAccess"] for p in closed))
+
     def test_stop_word_terms_are_dropped_not_required(self):
         # "all:a AND all:for AND all:graph" is "all:graph", as Lucene-based engines do.
         _, _, _, with_stop = self.feed("search_query=all:a+AND+all:for+AND+all:graph&max_results=1")
