@@ -172,10 +172,14 @@ static int retry_after_of(const char *provider, const char *status)
     shm_lock(&p->lock);
     if (strcmp(status, "circuit_open") == 0)
         wait_ns = p->open_until_ns > now ? p->open_until_ns - now : 0;
-    else if (strcmp(status, "rate_limited") == 0)
+    else if (strcmp(status, "rate_limited") == 0) {
         wait_ns = p->interval_ns > 0 && p->tokens < 1
                       ? (int64_t)((1 - p->tokens) * (double)p->interval_ns)
                       : 0;
+        /* Suspended (the provider said slow down, refused us, or its
+         * budget is spent): not before the suspension ends. */
+        if (p->suspended_until_ns - now > wait_ns) wait_ns = p->suspended_until_ns - now;
+    }
     shm_unlock(&p->lock);
     if (wait_ns < 0) return -1;
     int s = (int)((wait_ns + 999999999) / 1000000000);
