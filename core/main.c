@@ -1,9 +1,15 @@
 /* scifind's entry point: the command line, the configuration layers, and
  * the wiring of modules. The one place that knows every module. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -71,6 +77,8 @@ static void usage(FILE *f)
             "  scifind mcp --url http://HOST:PORT\n"
             "                                 MCP over stdio, forwarded to a running scifind's\n"
             "                                 /mcp (key: SCIFIND_API_KEY); docs/mcp.md\n"
+            "  scifind mcp [options]          MCP over stdio with the engine in this process,\n"
+            "                                 configured as serve is\n"
             "  scifind --help | --version\n"
             "\n"
             "Options of serve (each overrides the environment, which overrides the file):\n"
@@ -614,23 +622,111 @@ fail:
     return 1;
 }
 
-/* MCP over stdio, forwarded to a running scifind (http/mcp_stdio.h). */
+/* The engine of `scifind mcp` without --url: one worker on a thread of
+ * this process, on a loopback socket only the stdio bridge knows. */
+typedef struct mcp_engine {
+    sf_config_t cfg;
+    int listen_fd, ready_fd;
+    int rc;
+    volatile bool stopping; /* the bridge asked the worker to stop */
+} mcp_engine_t;
+
+static void *mcp_engine_main(void *data)
+{
+    mcp_engine_t *e = data;
+    e->rc = worker_run(&e->cfg, &worker_app, e->ready_fd, e->listen_fd);
+    /* Stopped by a signal of its own (Ctrl-C, SIGTERM): the bridge has
+     * nothing left to talk to, so the process ends with the worker. */
+    if (!e->stopping) exit(e->rc);
+    return NULL;
+}
+
+/* A listening TCP socket on 127.0.0.1 and a free port. Returns the fd, or
+ * -1 (errno set). */
+static int loopback_listener(int *port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 64) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* `scifind mcp [serve's options]`: MCP over stdio with the engine in this
+ * process, configured as `serve` would be (providers, caches, store). */
+static int mcp_in_process(int argc, char **argv)
+{
+    flags_t fl = {0};
+    static mcp_engine_t e; /* the thread may outlive this frame on exit() */
+    char err[512], url[64];
+    int rc = 2, ready[2] = {-1, -1}, port = 0;
+    pthread_t th;
+
+    if (parse_flags(argc, argv, &fl) < 0) goto out;
+    if (load_config(&e.cfg, err, sizeof err, &fl) < 0) {
+        fprintf(stderr, "scifind: configuration error: %s\n", err);
+        goto out;
+    }
+    e.cfg.workers = 0;
+    log_level_t level = LOG_WARN;
+    log_level_parse(e.cfg.log.level, &level);
+    if (log_open(e.cfg.log.file, level) < 0)
+        fprintf(stderr, "scifind: cannot open log file '%s': logging to stderr\n", e.cfg.log.file);
+    if (!shm_create()) {
+        fprintf(stderr, "scifind: cannot map the shared-memory region\n");
+        goto out;
+    }
+    e.listen_fd = loopback_listener(&port);
+    if (e.listen_fd < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+        fprintf(stderr, "scifind: mcp: cannot listen on loopback: %s\n", strerror(errno));
+        goto out_shm;
+    }
+    e.ready_fd = ready[1];
+    if (pthread_create(&th, NULL, mcp_engine_main, &e) != 0) {
+        fprintf(stderr, "scifind: mcp: cannot start the engine\n");
+        close(ready[1]);
+        goto out_shm;
+    }
+    char byte;
+    if (read(ready[0], &byte, 1) != 1) { /* the worker closed it without a word: it failed */
+        pthread_join(th, NULL);
+        rc = e.rc ? e.rc : 2;
+        goto out_shm;
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/mcp", port);
+    rc = http_mcp_stdio(url, stdin, stdout);
+    e.stopping = true;
+    pthread_kill(th, SIGTERM); /* the worker's own SIGTERM: drain, then return */
+    pthread_join(th, NULL);
+out_shm:
+    if (ready[0] >= 0) close(ready[0]);
+    shm_destroy();
+    log_close();
+out:
+    free_flags(&fl);
+    return rc;
+}
+
+/* MCP over stdio: forwarded to a running scifind with --url
+ * (http/mcp_stdio.h), else with the engine in this process. */
 static int cmd_mcp(int argc, char **argv)
 {
-    const char *url = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-            url = argv[++i];
-        else if (strncmp(argv[i], "--url=", 6) == 0)
-            url = argv[i] + 6;
-        else
-            url = NULL, i = argc;
+    if (argc >= 1 && (strcmp(argv[0], "--url") == 0 || strncmp(argv[0], "--url=", 6) == 0)) {
+        const char *url = argv[0][5] == '=' ? argv[0] + 6 : argc >= 2 ? argv[1] : NULL;
+        if (!url || argc > (argv[0][5] == '=' ? 1 : 2)) {
+            fprintf(stderr, "usage: scifind mcp --url http://HOST:PORT[/mcp]\n"
+                            "       scifind mcp [--config FILE] [--set KEY=VALUE]...\n");
+            return 2;
+        }
+        return http_mcp_stdio(url, stdin, stdout);
     }
-    if (!url) {
-        fprintf(stderr, "usage: scifind mcp --url http://HOST:PORT[/mcp]\n");
-        return 2;
-    }
-    return http_mcp_stdio(url, stdin, stdout);
+    return mcp_in_process(argc, argv);
 }
 
 static int cmd_config(int argc, char **argv)

@@ -501,5 +501,53 @@ class McpStdioTest(harness.StandaloneServerTestCase):
         self.assertIn("a new one started", p.stderr.read())
 
 
+class McpInProcessTest(unittest.TestCase):
+    """`scifind mcp` without --url: the engine runs in the process itself,
+    configured as serve is (here: every provider at the simulator), and
+    stops when stdin ends."""
+
+    def test_engine_in_process(self):
+        import subprocess
+        sim = harness.Simulator().start()
+        self.addCleanup(sim.stop)
+        p = subprocess.Popen([harness.binary(), "mcp", "--set", "cache.enabled=false",
+                              "--set", "log.level=warn"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=sim.scifind_env())
+
+        def cleanup():
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+            for f in (p.stdin, p.stdout, p.stderr):
+                if f and not f.closed:
+                    f.close()
+        self.addCleanup(cleanup)
+
+        def ask(msg):
+            p.stdin.write(json.dumps(msg) + "\n")
+            p.stdin.flush()
+            line = p.stdout.readline()
+            self.assertTrue(line, "no answer; stderr: %s" % p.stderr.read() if p.poll() else "")
+            return json.loads(line)
+
+        r = ask(init_body("2025-06-18"))
+        self.assertEqual(r["result"]["protocolVersion"], "2025-06-18")
+        p.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})
+                      + "\n")
+        names = [t["name"] for t in ask({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+                 ["result"]["tools"]]
+        self.assertIn("search", names)
+        r = ask({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                 "params": {"name": "search", "arguments": {"query": "graph neural networks",
+                                                            "limit": 5}}})
+        sc = r["result"]["structuredContent"]
+        self.assertEqual(len(sc["papers"]), 5, sc)
+        self.assertEqual({v["status"] for v in sc["providers"].values()}, {"ok"}, sc)
+        self.assertGreater(sim.requests_of("arxiv"), 0)  # the engine asked the providers
+        p.stdin.close()
+        self.assertEqual(p.wait(harness.scaled(15)), 0, p.stderr.read())
+
+
 if __name__ == "__main__":
     unittest.main()
