@@ -94,16 +94,24 @@ static void put_safe(char *out, size_t outlen, const char *s, size_t n)
     out[w] = '\0';
 }
 
-/* Appends JSON string v (NULs included: put_safe makes them spaces), or lit
- * when v is NULL, to buf. */
-static void add(char *buf, size_t *n, size_t cap, const json_t *v, const char *lit)
+/* Appends len bytes of s to buf, as far as they fit. */
+static void add_bytes(char *buf, size_t *n, size_t cap, const char *s, size_t len)
 {
-    const char *s = v ? json_string_value(v) : lit;
-    size_t len = v ? json_string_length(v) : strlen(lit);
-    if (s == NULL) return;
     if (len > cap - 1 - *n) len = cap - 1 - *n;
     memcpy(buf + *n, s, len);
     *n += len;
+}
+
+/* Appends JSON string v (NULs included: put_safe makes them spaces). */
+static void add(char *buf, size_t *n, size_t cap, const json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (s != NULL) add_bytes(buf, n, cap, s, json_string_length(v));
+}
+
+static void add_lit(char *buf, size_t *n, size_t cap, const char *lit)
+{
+    add_bytes(buf, n, cap, lit, strlen(lit));
 }
 
 /* obj.key when it is a non-empty string, else NULL. */
@@ -122,22 +130,22 @@ static void json_message(source_t src, const json_t *root, char *out, size_t out
         const json_t *msg = json_object_get(root, "message");
         const json_t *cm = jstr(json_array_get(msg, 0), "message");
         if (cm == NULL) cm = jstr(msg, "description");
-        if (cm != NULL) add(buf, &n, sizeof buf, cm, NULL);
+        if (cm != NULL) add(buf, &n, sizeof buf, cm);
     } else if (src == SRC_EXA && e != NULL) {
         const json_t *tag = jstr(root, "tag");
-        add(buf, &n, sizeof buf, e, NULL);
+        add(buf, &n, sizeof buf, e);
         if (tag != NULL) {
-            add(buf, &n, sizeof buf, NULL, " (");
-            add(buf, &n, sizeof buf, tag, NULL);
-            add(buf, &n, sizeof buf, NULL, ")");
+            add_lit(buf, &n, sizeof buf, " (");
+            add(buf, &n, sizeof buf, tag);
+            add_lit(buf, &n, sizeof buf, ")");
         }
     } else if (e != NULL || m != NULL) {
-        if (e != NULL) add(buf, &n, sizeof buf, e, NULL);
-        if (e != NULL && m != NULL) add(buf, &n, sizeof buf, NULL, ": ");
-        if (m != NULL) add(buf, &n, sizeof buf, m, NULL);
+        if (e != NULL) add(buf, &n, sizeof buf, e);
+        if (e != NULL && m != NULL) add_lit(buf, &n, sizeof buf, ": ");
+        if (m != NULL) add(buf, &n, sizeof buf, m);
     } else { /* {"error":{"message"}} */
         const json_t *nm = jstr(json_object_get(root, "error"), "message");
-        if (nm != NULL) add(buf, &n, sizeof buf, nm, NULL);
+        if (nm != NULL) add(buf, &n, sizeof buf, nm);
     }
     put_safe(out, outlen, buf, n);
 }
