@@ -30,9 +30,11 @@ ninja -C build
 tmp=$(mktemp -d)
 sim_pid=
 sf_pid=
+# Each step on its own: under set -e a wait that returns a server's exit
+# status would end the trap before the simulator is stopped.
 cleanup() {
-    [ -n "$sf_pid" ] && kill "$sf_pid" 2>/dev/null && wait "$sf_pid" 2>/dev/null
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+    if [ -n "$sf_pid" ]; then kill "$sf_pid" 2>/dev/null || true; wait "$sf_pid" 2>/dev/null || true; fi
+    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
