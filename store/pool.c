@@ -104,6 +104,14 @@ static void qlist_push(qlist_t *l, store_query_t *q)
     l->n++;
 }
 
+static void qlist_push_front(qlist_t *l, store_query_t *q)
+{
+    q->next = l->head;
+    l->head = q;
+    if (!l->tail) l->tail = q;
+    l->n++;
+}
+
 static store_query_t *qlist_pop(qlist_t *l)
 {
     store_query_t *q = l->head;
@@ -456,9 +464,11 @@ static void pool_dispatch(store_pool_t *p)
         if (!c || c->fifo.n >= CONN_MAX_IN_FLIGHT) break;
         store_query_t *q = qlist_pop(&p->waiting);
         if (pgc_send(c, q) < 0) {
-            /* Not closed here: we may be inside c's own step. */
+            /* Not closed here: we may be inside c's own step. The query
+             * waits again for another connection (or its deadline): its
+             * callback must not run inside store_pool_send(). */
             c->broken = true;
-            query_finish(q, NULL, "sending the query failed");
+            qlist_push_front(&p->waiting, q);
         }
     }
     for (int i = 0; i < p->nconns; i++) {
@@ -599,9 +609,15 @@ store_query_t *store_pool_send(store_pool_t *p, int stmt, int nparams, const cha
     if (nparams && !q->params) goto oom;
     for (int i = 0; i < nparams; i++)
         if (params[i] && !(q->params[i] = strdup(params[i]))) goto oom;
+    /* Connect before q waits: a connection failing at once fails the
+     * waiting queries, and q's callback must not run in here. */
+    if (p->nconns == 0 && clock_now_ns() >= p->next_connect_ns) pool_connect(p);
+    if (!store_pool_up(p)) {
+        query_free(q);
+        return NULL;
+    }
     p->queries++;
     qlist_push(&p->waiting, q);
-    if (p->nconns == 0 && clock_now_ns() >= p->next_connect_ns) pool_connect(p);
     pool_dispatch(p);
     return q;
 oom:
