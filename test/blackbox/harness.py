@@ -797,6 +797,45 @@ class Simulator:
 # unittest glue
 
 
+class SimulatorTestCase(unittest.TestCase):
+    """A provider simulator and one scifind pointed at it, for the whole
+    class; the simulator's counters and config are reset before each test.
+    Subclasses give server_args(): Server's keyword arguments but env."""
+
+    RATE_INTERVAL = "0"  # the providers' rate limits (scifind_env)
+    sim = None
+    server = None
+
+    @classmethod
+    def server_args(cls):
+        return {"workers": 0}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sim = Simulator().start()
+        try:
+            args = dict(cls.server_args())
+            args["env"] = cls.sim.scifind_env(rate_interval=cls.RATE_INTERVAL)
+            cls.server = Server(**args).start()
+        except Exception:
+            cls.sim.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        server, cls.server = cls.server, None
+        try:
+            if server is not None:
+                server.stop()
+        finally:
+            cls.sim.stop()
+            super().tearDownClass()
+
+    def setUp(self):
+        self.sim.reset(config=True)
+
+
 class ServerTestCase(unittest.TestCase):
     """One server for the whole class. Subclasses set SERVER_ARGS."""
 

@@ -22,39 +22,17 @@ def init_body(version="2025-06-18", id_=1):
                        "clientInfo": {"name": "blackbox", "version": "1"}}}
 
 
-class McpBase(unittest.TestCase):
+class McpBase(harness.SimulatorTestCase):
     SETTINGS = {}
     WORKERS = 2
-    sim = None
-    server = None
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sim = harness.Simulator().start()
-        try:
-            settings = dict({"mcp.origins": ORIGIN, "cors.origins": ORIGIN,
-                             "http.max_body_bytes": "64k",
-                             "providers.breaker_threshold": "1000",
-                             "providers.max_retries": "0"}, **cls.SETTINGS)
-            cls.server = harness.Server(workers=cls.WORKERS, settings=settings,
-                                        env=cls.sim.scifind_env()).start()
-        except Exception:
-            cls.sim.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        server, cls.server = cls.server, None
-        try:
-            if server is not None:
-                server.stop()
-        finally:
-            cls.sim.stop()
-        super().tearDownClass()
-
-    def setUp(self):
-        self.sim.reset()
+    def server_args(cls):
+        settings = dict({"mcp.origins": ORIGIN, "cors.origins": ORIGIN,
+                         "http.max_body_bytes": "64k",
+                         "providers.breaker_threshold": "1000",
+                         "providers.max_retries": "0"}, **cls.SETTINGS)
+        return {"workers": cls.WORKERS, "settings": settings}
 
     def post(self, body, session=None, version=None, headers=None, raw=False, timeout=15.0):
         h = [("Content-Type", "application/json"),

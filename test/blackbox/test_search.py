@@ -11,7 +11,6 @@ import json
 import socket
 import threading
 import time
-import unittest
 import urllib.parse
 
 import harness
@@ -55,43 +54,20 @@ def qs(**params):
     return "/v1/search?" + urllib.parse.urlencode(params)
 
 
-class SimServerTestCase(unittest.TestCase):
+class SimServerTestCase(harness.SimulatorTestCase):
     """A simulator and a scifind pointed at it, for the whole class. The
     answer caches are off: every search here must reach the providers."""
 
     SERVER_ARGS = {"workers": 0}
-    RATE_INTERVAL = "0"
     # True: search() passes NGINX's shared cache (SF_VIA_NGINX), for classes
     # that ask the same search again and count the provider calls.
     FRESH_SEARCHES = False
-    sim = None
-    server = None
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sim = harness.Simulator().start()
-        try:
-            args = dict(cls.SERVER_ARGS)
-            args["settings"] = dict({"cache.enabled": "false"}, **args.get("settings", {}))
-            args["env"] = cls.sim.scifind_env(rate_interval=cls.RATE_INTERVAL)
-            cls.server = harness.Server(**args).start()
-        except Exception:
-            cls.sim.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        server, cls.server = cls.server, None
-        try:
-            if server is not None:
-                server.stop()
-        finally:
-            cls.sim.stop()
-            super().tearDownClass()
-
-    def setUp(self):
-        self.sim.reset(config=True)
+    def server_args(cls):
+        args = dict(cls.SERVER_ARGS)
+        args["settings"] = dict({"cache.enabled": "false"}, **args.get("settings", {}))
+        return args
 
     # -- helpers ----------------------------------------------------------
 

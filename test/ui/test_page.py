@@ -34,29 +34,10 @@ SETTINGS = {
 }
 
 
-class PageTestCase(unittest.TestCase):
-    sim = server = None
-
+class PageTestCase(harness.SimulatorTestCase):
     @classmethod
-    def setUpClass(cls):
-        cls.sim = harness.Simulator().start()
-        try:
-            cls.server = harness.Server(settings=SETTINGS, env=cls.sim.scifind_env()).start()
-        except Exception:
-            cls.sim.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        server, cls.server = cls.server, None
-        try:
-            if server is not None:
-                server.stop()
-        finally:
-            cls.sim.stop()
-
-    def setUp(self):
-        self.sim.reset(config=True)
+    def server_args(cls):
+        return {"settings": SETTINGS}
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.server.port, path)
