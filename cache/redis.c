@@ -21,8 +21,9 @@ static void wait_free(l2_wait_t *w)
     free(w);
 }
 
-static void on_set_reply(l2_t *l, redisReply *r, void *data)
+static void on_set_reply(void *owner, redisReply *r, void *data)
 {
+    l2_t *l = owner;
     (void)data;
     if (r && r->type != REDIS_REPLY_ERROR) l->st.fills++;
 }
@@ -37,7 +38,7 @@ static int64_t partial_ttl(const l2_t *l)
 static void store(l2_t *l, const char *key, const char *rkey, const search_reply_t *r)
 {
     bool partial = search_reply_partial(r);
-    if (l->state != LINK_READY || (!cache_reply_cacheable(r) && !partial)) return;
+    if (!link_ready(l) || (!cache_reply_cacheable(r) && !partial)) return;
     size_t len;
     int64_t created = cache_wall_ms() - r->age_s * 1000;
     char *v = cache_redis_encode(key, r, created, &len);
@@ -117,8 +118,9 @@ static bool refresh_running(const l2_t *l, const char *key)
     return false;
 }
 
-static void on_get_reply(l2_t *l, redisReply *r, void *data)
+static void on_get_reply(void *owner, redisReply *r, void *data)
 {
+    l2_t *l = owner;
     l2_wait_t *w = data;
     if (w->state == W_CANCELLED || l->freeing) {
         wait_free(w);
@@ -156,7 +158,7 @@ static void *l2_fetch(search_service_t *self, const search_request_t *req, searc
                       void *data)
 {
     l2_t *l = (l2_t *)self;
-    bool ready = l->state == LINK_READY;
+    bool ready = link_ready(l);
     l2_wait_t *w = wait_new(l, req, ready);
     if (!w) {
         search_reply_oom(cb, data, "redis");
@@ -189,15 +191,28 @@ static void l2_cancel(search_service_t *self, void *handle)
 
 /* ---- the poll: version, deletions elsewhere, popularity counts ------------ */
 
-static void on_poll_version(l2_t *l, redisReply *r, void *data)
+static void version_seen(l2_t *l, int64_t v)
 {
+    if (l->version_known && v != l->version) {
+        log_write(LOG_INFO, "cache version changed: memory tier flushed", LF_INT, "version", v,
+                  LF_END);
+        if (l->flush_hook) l->flush_hook(l->hook_ctx);
+    }
+    l->version = v;
+    l->version_known = true;
+}
+
+static void on_poll_version(void *owner, redisReply *r, void *data)
+{
+    l2_t *l = owner;
     (void)data;
     if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL))
         version_seen(l, reply_int(r, 0));
 }
 
-static void on_poll_deleted(l2_t *l, redisReply *r, void *data)
+static void on_poll_deleted(void *owner, redisReply *r, void *data)
 {
+    l2_t *l = owner;
     (void)data;
     if (!r || r->type != REDIS_REPLY_ARRAY) return;
     /* WITHSCORES: member, score, member, score... */
@@ -221,23 +236,21 @@ static void flush_notes(l2_t *l)
         if (!s->params) continue;
         snprintf(n, sizeof n, "%u", s->count);
         const char *argv[] = {"ZINCRBY", key, n, s->params};
-        cmd_sendv(l, ignore_reply, NULL, 4, argv);
+        cmd_sendv(l, NULL, NULL, 4, argv);
         free(s->params);
         *s = (note_slot_t){0};
         any = true;
     }
     if (any) {
         const char *argv[] = {"EXPIRE", key, "7200"};
-        cmd_sendv(l, ignore_reply, NULL, 3, argv);
+        cmd_sendv(l, NULL, NULL, 3, argv);
     }
 }
 
-void poll_tick(l2_t *l)
+static void poll_tick(l2_t *l)
 {
-    if (!l->next) return; /* a link without the tier (cache_redis_link) */
     char key[128], from[32];
-    snprintf(key, sizeof key, "%sversion", l->cfg->redis.key_prefix);
-    const char *a[] = {"GET", key};
+    const char *a[] = {"GET", l->version_key};
     cmd_sendv(l, on_poll_version, NULL, 2, a);
     if (!l->deleted_seen_ms) l->deleted_seen_ms = cache_wall_ms();
     snprintf(key, sizeof key, "%sdeleted", l->cfg->redis.key_prefix);
@@ -255,9 +268,9 @@ typedef struct admin_op {
     void *data;
 } admin_op_t;
 
-static void on_del_reply(l2_t *l, redisReply *r, void *data)
+static void on_del_reply(void *owner, redisReply *r, void *data)
 {
-    (void)l;
+    (void)owner;
     admin_op_t *op = data;
     op->del_done(op->data, r && r->type != REDIS_REPLY_ERROR);
     free(op);
@@ -267,7 +280,7 @@ int cache_redis_delete(search_service_t *svc, const char *key, void (*done)(void
                        void *data)
 {
     l2_t *l = (l2_t *)svc;
-    if (l->state != LINK_READY) return -1;
+    if (!link_ready(l)) return -1;
     admin_op_t *op = calloc(1, sizeof *op);
     if (!op) return -1;
     op->del_done = done;
@@ -277,12 +290,12 @@ int cache_redis_delete(search_service_t *svc, const char *key, void (*done)(void
     snprintf(dkey, sizeof dkey, "%sdeleted", l->cfg->redis.key_prefix);
     snprintf(now, sizeof now, "%" PRId64, cache_wall_ms());
     const char *z[] = {"ZADD", dkey, now, key};
-    cmd_sendv(l, ignore_reply, NULL, 4, z);
+    cmd_sendv(l, NULL, NULL, 4, z);
     /* deletions older than ten minutes are of no use to anyone */
     char old[32];
     snprintf(old, sizeof old, "%" PRId64, cache_wall_ms() - 600000);
     const char *t[] = {"ZREMRANGEBYSCORE", dkey, "-inf", old};
-    cmd_sendv(l, ignore_reply, NULL, 4, t);
+    cmd_sendv(l, NULL, NULL, 4, t);
     const char *d[] = {"DEL", rkey};
     if (cmd_sendv(l, on_del_reply, op, 2, d) < 0) {
         free(op);
@@ -291,8 +304,9 @@ int cache_redis_delete(search_service_t *svc, const char *key, void (*done)(void
     return 0;
 }
 
-static void on_bump_reply(l2_t *l, redisReply *r, void *data)
+static void on_bump_reply(void *owner, redisReply *r, void *data)
 {
+    l2_t *l = owner;
     admin_op_t *op = data;
     int64_t v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     if (v >= 0) {
@@ -306,14 +320,12 @@ static void on_bump_reply(l2_t *l, redisReply *r, void *data)
 int cache_redis_bump(search_service_t *svc, void (*done)(void *data, int64_t version), void *data)
 {
     l2_t *l = (l2_t *)svc;
-    if (l->state != LINK_READY) return -1;
+    if (!link_ready(l)) return -1;
     admin_op_t *op = calloc(1, sizeof *op);
     if (!op) return -1;
     op->bump_done = done;
     op->data = data;
-    char key[128];
-    snprintf(key, sizeof key, "%sversion", l->cfg->redis.key_prefix);
-    const char *a[] = {"INCR", key};
+    const char *a[] = {"INCR", l->version_key};
     if (cmd_sendv(l, on_bump_reply, op, 2, a) < 0) {
         free(op);
         return -1;
@@ -326,44 +338,60 @@ void x__redis_store(l2_t *l, const char *key, const char *rkey, const search_rep
     store(l, key, rkey, r);
 }
 
-/* ---- the link as a whole ------------------------------------------------------- */
+/* ---- the tier as a whole ------------------------------------------------------ */
+
+/* The handshake's last answer, GET <prefix>version: the keys to use. */
+static const char *on_handshake_version(void *owner, redisReply *r)
+{
+    l2_t *l = owner;
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+        return "cannot read the cache version";
+    version_seen(l, reply_int(r, 0));
+    log_write(LOG_DEBUG, "cache version read", LF_INT, "version", l->version, LF_END);
+    return NULL;
+}
+
+static void on_link_tick(void *owner)
+{
+    poll_tick(owner);
+}
+
 search_service_t *cache_redis_service(search_service_t *next, uv_loop_t *loop,
                                       const sf_config_t *cfg)
 {
     if (!cfg->redis.url[0]) return NULL;
     l2_t *l = calloc(1, sizeof *l);
     if (!l) return NULL;
-    if (cache_redis_parse_url(cfg->redis.url, l->host, sizeof l->host, &l->port, l->user,
-                              sizeof l->user, l->password, sizeof l->password, &l->db) < 0) {
-        log_write(LOG_ERROR,
-                  "redis.url is not redis://[user:password@]host:port/db or unix:///path", LF_STR,
-                  "url", cfg->redis.url, LF_END);
-        free(l);
-        return NULL;
-    }
     l->next = next;
     l->loop = loop;
     l->cfg = cfg;
     l->svc.ctx = l;
     l->svc.fetch = l2_fetch;
     l->svc.cancel = l2_cancel;
-    srandom((unsigned)getpid() ^ (unsigned)cache_wall_ms());
-    uv_timer_init(loop, &l->timer);
-    l->timer.data = l;
+    snprintf(l->version_key, sizeof l->version_key, "%sversion", cfg->redis.key_prefix);
+    cache_redis_link_hooks_t hooks = {
+        .owner = l,
+        .ready_argc = 2,
+        .ready_argv = {"GET", l->version_key},
+        .ready = on_handshake_version,
+        .tick = on_link_tick,
+    };
+    l->link = cache_redis_link_new(loop, cfg, &hooks);
+    if (!l->link) {
+        free(l);
+        return NULL;
+    }
     uv_timer_init(loop, &l->warm_timer);
     l->warm_timer.data = l;
-    l->open_handles = 2;
-    if (next && cfg->cache.warm_top > 0 && cfg->cache.warm_interval_ms > 0)
+    if (cfg->cache.warm_top > 0 && cfg->cache.warm_interval_ms > 0)
         uv_timer_start(&l->warm_timer, on_warm_timer, (uint64_t)cfg->cache.warm_interval_ms,
                        (uint64_t)cfg->cache.warm_interval_ms);
-    l->state = LINK_CONNECTING;
-    link_step(l);
     return &l->svc;
 }
 
-search_service_t *cache_redis_link(uv_loop_t *loop, const sf_config_t *cfg)
+cache_redis_link_t *cache_redis_link_of(search_service_t *svc)
 {
-    return cache_redis_service(NULL, loop, cfg);
+    return ((l2_t *)svc)->link;
 }
 
 void cache_redis_set_hooks(search_service_t *svc, void (*flush)(void *ctx),
@@ -377,12 +405,17 @@ void cache_redis_set_hooks(search_service_t *svc, void (*flush)(void *ctx),
 
 const char *cache_redis_state(search_service_t *svc)
 {
-    return ((l2_t *)svc)->state == LINK_READY ? "ok" : "degraded";
+    return cache_redis_link_state(((l2_t *)svc)->link);
 }
 
-const cache_stats_t *cache_redis_stats(search_service_t *svc)
+cache_stats_t cache_redis_stats(search_service_t *svc)
 {
-    return &((l2_t *)svc)->st;
+    l2_t *l = (l2_t *)svc;
+    cache_stats_t s = l->st;
+    cache_redis_link_stats_t ls = cache_redis_link_stats(l->link);
+    s.errors += ls.errors; /* the link's failures are the tier's */
+    s.timeouts += ls.timeouts;
+    return s;
 }
 
 int64_t cache_redis_version(search_service_t *svc)
@@ -393,22 +426,13 @@ int64_t cache_redis_version(search_service_t *svc)
 void cache_redis_close(search_service_t *svc)
 {
     l2_t *l = (l2_t *)svc;
-    if (l->state == LINK_CLOSED) return;
-    redisAsyncContext *ac = l->ac;
-    l->ac = NULL;
-    l->state = LINK_CLOSED;
     uv_timer_stop(&l->warm_timer);
-    if (ac) {
-        ac->data = NULL;
-        redisAsyncFree(ac); /* pending GETs fail: their requests go to next */
-    }
-    link_step(l);
+    cache_redis_link_close(l->link); /* pending GETs fail: their requests go to next */
 }
 
-static void on_link_timer_closed(uv_handle_t *h)
+static void on_warm_timer_closed(uv_handle_t *h)
 {
-    l2_t *l = h->data;
-    if (--l->open_handles == 0) free(l);
+    free(h->data);
 }
 
 void cache_redis_service_free(search_service_t *svc)
@@ -436,10 +460,10 @@ void cache_redis_service_free(search_service_t *svc)
         }
     }
     cache_redis_close(svc);
+    cache_redis_link_free(l->link);
     for (size_t i = 0; i < NOTE_SLOTS; i++)
         free(l->notes[i].params);
-    uv_close((uv_handle_t *)&l->timer, on_link_timer_closed);
-    uv_close((uv_handle_t *)&l->warm_timer, on_link_timer_closed);
+    uv_close((uv_handle_t *)&l->warm_timer, on_warm_timer_closed);
 }
 
 void cache_redis_service_discard(search_service_t *svc)
@@ -447,18 +471,7 @@ void cache_redis_service_discard(search_service_t *svc)
     if (!svc) return;
     l2_t *l = (l2_t *)svc;
     l->freeing = true;
-    l->state = LINK_CLOSED;
-    redisAsyncContext *ac = l->ac;
-    l->ac = NULL;
-    if (ac) {
-        /* The adapter's poll handle is closed already: free its memory here
-         * instead of letting hiredis close it again. */
-        void *ev = ac->ev.data;
-        ac->ev.cleanup = NULL;
-        ac->data = NULL;
-        redisAsyncFree(ac);
-        free(ev);
-    }
+    cache_redis_link_discard(l->link);
     while (l->waits)
         wait_free(l->waits);
     while (l->warm_jobs)

@@ -16,44 +16,9 @@
 
 #include "cache/redis.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
-#define POLL_MS 1000
-#define TIMEOUTS_TO_DROP 2 /* deadlines in a row without a reply: the link is dropped */
-#define NOTE_SLOTS 256     /* distinct queries counted between two flushes */
-#define SCRIPTS 4          /* distinct Lua scripts run through cache_redis_eval() */
-#define EVAL_ARGS 8        /* keys + arguments of one script call */
-#define EVAL_INTS 8        /* integers of a script's reply handed on */
+#define NOTE_SLOTS 256 /* distinct queries counted between two flushes */
 
 typedef struct l2 l2_t;
-
-/* ---- the link ------------------------------------------------------------ */
-
-/* The connection's life. */
-typedef enum {
-    LINK_CONNECTING, /* connect under way, connect_timeout armed */
-    LINK_HANDSHAKE,  /* connected: AUTH/SELECT/GET version sent; ready at the answer */
-    LINK_READY,      /* commands flow; a poll every second */
-    LINK_BACKOFF,    /* dropped: waiting (backoff + jitter) before connecting again */
-    LINK_CLOSED,     /* closed for good (drain): nothing more */
-} link_state_t;
-
-/* One command: answered, or failed at its deadline, exactly once. */
-typedef enum {
-    CMD_SENT,      /* waiting for Redis, deadline armed */
-    CMD_ANSWERED,  /* the reply (or NULL: the link failed) was handed on */
-    CMD_TIMED_OUT, /* the deadline came first: NULL was handed on, the reply will be dropped */
-} cmd_state_t;
-
-typedef void (*cmd_fn)(l2_t *l, redisReply *r, void *data); /* r NULL: failed */
-
-typedef struct cmd {
-    cmd_state_t state;
-    l2_t *l;
-    uv_timer_t timer; /* the deadline; the command is freed in its close callback */
-    cmd_fn fn;
-    void *data;
-} cmd_t;
 
 /* ---- the service ------------------------------------------------------- */
 
@@ -91,16 +56,9 @@ struct l2 {
     search_service_t *next;
     uv_loop_t *loop;
     const sf_config_t *cfg;
-    /* the link */
-    link_state_t state;
-    redisAsyncContext *ac;
-    char host[CONFIG_STR_MAX], user[128], password[256];
-    int port, db;
-    uv_timer_t timer; /* connect deadline, backoff, then the poll */
-    uv_timer_t warm_timer;
-    int backoff_ms;
-    int timeouts_in_a_row;
-    int open_handles; /* timers not closed yet (freeing waits for them) */
+    cache_redis_link_t *link;
+    char version_key[128]; /* <prefix>version */
+    uv_timer_t warm_timer; /* the tier is freed at its close */
     bool freeing;
     /* keys */
     int64_t version;
@@ -116,12 +74,6 @@ struct l2 {
     note_slot_t notes[NOTE_SLOTS];
     size_t warm_running;
     struct warm_job *warm_jobs;
-    /* scripts: known by their source's address; sha once SCRIPT LOAD told it */
-    struct {
-        const char *source;
-        char sha[41];
-        bool loading;
-    } scripts[SCRIPTS];
 };
 
 /* One popular query checked, and refreshed when it is close to expiring. */
@@ -144,21 +96,37 @@ typedef struct warm_job {
     bool *answered_now;
 } warm_job_t;
 
-/* redis_link.c: the link's state machine and its commands. */
-void link_step(l2_t *l);
-void link_drop(l2_t *l, const char *why);
-void link_set_state(l2_t *l, link_state_t st);
-int cmd_send(l2_t *l, cmd_fn fn, void *data, int argc, const char **argv, const size_t *argvlen);
-int cmd_sendv(l2_t *l, cmd_fn fn, void *data, int argc, const char **argv);
-void ignore_reply(l2_t *l, redisReply *r, void *data);
-void version_seen(l2_t *l, int64_t v);
-int64_t reply_int(const redisReply *r, int64_t dflt);
+/* Commands on the tier's link (cache/redis_link.h): fn(l, reply, data). */
+static inline int cmd_send(l2_t *l, cache_redis_reply_fn fn, void *data, int argc,
+                           const char **argv, const size_t *argvlen)
+{
+    return cache_redis_link_send(l->link, fn, data, argc, argv, argvlen);
+}
+
+static inline int cmd_sendv(l2_t *l, cache_redis_reply_fn fn, void *data, int argc,
+                            const char **argv)
+{
+    return cache_redis_link_send(l->link, fn, data, argc, argv, NULL);
+}
+
+static inline bool link_ready(const l2_t *l)
+{
+    return cache_redis_link_ready(l->link);
+}
+
+/* An integer reply, or a string holding one; dflt otherwise. */
+static inline int64_t reply_int(const redisReply *r, int64_t dflt)
+{
+    if (!r) return dflt;
+    if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+    if (r->type == REDIS_REPLY_STRING) return strtoll(r->str, NULL, 10);
+    return dflt;
+}
 
 /* redis_codec.c: the Redis key of a query key. */
 void rkey_of(const l2_t *l, const char *key, char *out, size_t n);
 
 /* redis.c: the tier. */
-void poll_tick(l2_t *l);
 void x__redis_store(l2_t *l, const char *key, const char *rkey, const search_reply_t *r);
 
 /* redis_warm.c: warming. */

@@ -1,7 +1,25 @@
 /* The Redis link: a state machine around one hiredis async context
  * (connect, handshake, ready, backoff, closed) and commands with deadlines. */
-#include "cache/redis_int.h"
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/adapters/libuv.h>
+
+#include "cache/redis_link_int.h"
 #include "core/log.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+#define TICK_MS 1000
+#define TIMEOUTS_TO_DROP 2 /* deadlines in a row without a reply: the link is dropped */
+#define SEND_ARGS 16       /* NUL-terminated arguments of one command */
+
+static void link_step(cache_redis_link_t *l);
+static void link_drop(cache_redis_link_t *l, const char *why);
 
 static const char *link_state_name(link_state_t st)
 {
@@ -9,7 +27,8 @@ static const char *link_state_name(link_state_t st)
     return names[st];
 }
 
-void link_set_state(l2_t *l, link_state_t st)
+/* The one writer of l->state (traced at debug level); runs the new state's work. */
+static void link_set_state(cache_redis_link_t *l, link_state_t st)
 {
     if (l->state != st)
         log_write(LOG_DEBUG, "redis link", LF_STR, "from", link_state_name(l->state), LF_STR, "to",
@@ -19,6 +38,22 @@ void link_set_state(l2_t *l, link_state_t st)
 }
 
 /* ---- commands ------------------------------------------------------------ */
+
+/* One command: answered, or failed at its deadline, exactly once. */
+typedef enum {
+    CMD_SENT,      /* waiting for Redis, deadline armed */
+    CMD_ANSWERED,  /* the reply (or NULL: the link failed) was handed on */
+    CMD_TIMED_OUT, /* the deadline came first: NULL was handed on, the reply will be dropped */
+} cmd_state_t;
+
+typedef struct cmd {
+    cmd_state_t state;
+    cache_redis_link_t *l;
+    uv_timer_t timer; /* the deadline; the command is freed in its close callback */
+    void *owner;
+    cache_redis_reply_fn fn;
+    void *data;
+} cmd_t;
 
 static void cmd_closed(uv_handle_t *h)
 {
@@ -49,7 +84,7 @@ static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *privdata)
             log_write(LOG_WARN, "redis error reply", LF_STR, "error", r->str, LF_END);
             c->l->st.errors++;
         }
-        c->fn(c->l, r, c->data);
+        if (c->fn) c->fn(c->owner, r, c->data);
     }
     cmd_done(c);
 }
@@ -57,25 +92,31 @@ static void on_cmd_reply(redisAsyncContext *ac, void *reply, void *privdata)
 static void on_cmd_deadline(uv_timer_t *t)
 {
     cmd_t *c = t->data;
-    l2_t *l = c->l;
+    cache_redis_link_t *l = c->l;
     c->state = CMD_TIMED_OUT;
     l->st.timeouts++;
     l->st.errors++;
-    c->fn(l, NULL, c->data);
+    if (c->fn) c->fn(c->owner, NULL, c->data);
     /* Frozen or stuck (hiredis#538): new commands would only queue up. */
     if (++l->timeouts_in_a_row >= TIMEOUTS_TO_DROP || l->state == LINK_HANDSHAKE)
         link_drop(l, "command deadline");
 }
 
-/* Sends a command with a deadline. fn(l, reply, data) runs exactly once,
- * with NULL on failure, unless this returns -1 (link not usable). */
-int cmd_send(l2_t *l, cmd_fn fn, void *data, int argc, const char **argv,
-                    const size_t *argvlen)
+int redis__send(cache_redis_link_t *l, void *owner, cache_redis_reply_fn fn, void *data, int argc,
+                const char **argv, const size_t *argvlen)
 {
     if (!l->ac || (l->state != LINK_READY && l->state != LINK_HANDSHAKE)) return -1;
+    size_t lens[SEND_ARGS];
+    if (!argvlen) {
+        if (argc > SEND_ARGS) return -1;
+        for (int i = 0; i < argc; i++)
+            lens[i] = strlen(argv[i]);
+        argvlen = lens;
+    }
     cmd_t *c = calloc(1, sizeof *c);
     if (!c) return -1;
     c->l = l;
+    c->owner = owner;
     c->fn = fn;
     c->data = data;
     c->state = CMD_SENT;
@@ -89,66 +130,44 @@ int cmd_send(l2_t *l, cmd_fn fn, void *data, int argc, const char **argv,
     return 0;
 }
 
-/* The same with NUL-terminated arguments. */
-int cmd_sendv(l2_t *l, cmd_fn fn, void *data, int argc, const char **argv)
+int cache_redis_link_send(cache_redis_link_t *l, cache_redis_reply_fn fn, void *data, int argc,
+                          const char **argv, const size_t *argvlen)
 {
-    size_t lens[16];
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    return cmd_send(l, fn, data, argc, argv, lens);
-}
-
-void ignore_reply(l2_t *l, redisReply *r, void *data)
-{
-    (void)l, (void)r, (void)data;
+    if (l->state != LINK_READY) return -1;
+    return redis__send(l, l->hooks.owner, fn, data, argc, argv, argvlen);
 }
 
 /* ---- the link's states ------------------------------------------------------ */
 
-void version_seen(l2_t *l, int64_t v)
+static void on_handshake_ready(void *owner, redisReply *r, void *data)
 {
-    if (l->version_known && v != l->version) {
-        log_write(LOG_INFO, "cache version changed: memory tier flushed", LF_INT, "version", v,
-                  LF_END);
-        if (l->flush_hook) l->flush_hook(l->hook_ctx);
-    }
-    l->version = v;
-    l->version_known = true;
-}
-
-int64_t reply_int(const redisReply *r, int64_t dflt)
-{
-    if (!r) return dflt;
-    if (r->type == REDIS_REPLY_INTEGER) return r->integer;
-    if (r->type == REDIS_REPLY_STRING) return strtoll(r->str, NULL, 10);
-    return dflt;
-}
-
-static void on_handshake_version(l2_t *l, redisReply *r, void *data)
-{
-    (void)data;
+    (void)owner;
+    cache_redis_link_t *l = data;
     if (l->state != LINK_HANDSHAKE) return;
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-        link_drop(l, r ? "cannot read the cache version" : "no answer to the handshake");
+    const char *why = !r                             ? "no answer to the handshake"
+                      : l->hooks.ready               ? l->hooks.ready(l->hooks.owner, r)
+                      : r->type == REDIS_REPLY_ERROR ? "handshake refused"
+                                                     : NULL;
+    if (why) {
+        link_drop(l, why);
         return;
     }
-    version_seen(l, reply_int(r, 0));
     l->backoff_ms = 0;
-    log_write(LOG_INFO, "redis ready", LF_STR, "url", l->cfg->redis.url, LF_INT, "version",
-              l->version, LF_END);
+    log_write(LOG_INFO, "redis ready", LF_STR, "url", l->cfg->redis.url, LF_END);
     link_set_state(l, LINK_READY);
 }
 
-static void on_handshake_step(l2_t *l, redisReply *r, void *data)
+static void on_handshake_step(void *owner, redisReply *r, void *data)
 {
-    (void)data;
+    (void)owner;
+    cache_redis_link_t *l = data;
     if (l->state == LINK_HANDSHAKE && r && r->type == REDIS_REPLY_ERROR)
         link_drop(l, "AUTH or SELECT refused");
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
 {
-    l2_t *l = ac->data;
+    cache_redis_link_t *l = ac->data;
     if (!l || l->ac != ac) return;
     if (status != REDIS_OK) {
         /* hiredis frees the context after this callback */
@@ -164,7 +183,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
-    l2_t *l = ac->data;
+    cache_redis_link_t *l = ac->data;
     if (!l || l->ac != ac) return; /* we dropped it ourselves */
     l->ac = NULL;                  /* hiredis frees it after this callback */
     log_write(LOG_WARN, "redis connection lost", LF_STR, "error",
@@ -175,7 +194,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 /* Frees the context (its pending commands fail) and backs off. Never from
  * inside the connect or disconnect callbacks. */
-void link_drop(l2_t *l, const char *why)
+static void link_drop(cache_redis_link_t *l, const char *why)
 {
     if (l->state == LINK_BACKOFF || l->state == LINK_CLOSED) return;
     log_write(LOG_WARN, "redis link dropped", LF_STR, "reason", why, LF_END);
@@ -192,7 +211,7 @@ void link_drop(l2_t *l, const char *why)
 
 static void on_timer(uv_timer_t *t)
 {
-    l2_t *l = t->data;
+    cache_redis_link_t *l = t->data;
     switch (l->state) {
     case LINK_CONNECTING:
         link_drop(l, "connect timeout");
@@ -206,7 +225,7 @@ static void on_timer(uv_timer_t *t)
     }
 }
 
-static void start_connect(l2_t *l)
+static void start_connect(cache_redis_link_t *l)
 {
     redisAsyncContext *ac =
         l->port ? redisAsyncConnect(l->host, l->port) : redisAsyncConnectUnix(l->host);
@@ -233,32 +252,33 @@ static void start_connect(l2_t *l)
     uv_timer_start(&l->timer, on_timer, (uint64_t)l->cfg->redis.connect_timeout_ms, 0);
 }
 
-static void send_handshake(l2_t *l)
+static void send_handshake(cache_redis_link_t *l)
 {
     uv_timer_stop(&l->timer);
     if (l->password[0]) {
         const char *a[] = {"AUTH", l->user, l->password};
         if (l->user[0])
-            cmd_sendv(l, on_handshake_step, NULL, 3, a);
+            redis__send(l, NULL, on_handshake_step, l, 3, a, NULL);
         else {
             const char *b[] = {"AUTH", l->password};
-            cmd_sendv(l, on_handshake_step, NULL, 2, b);
+            redis__send(l, NULL, on_handshake_step, l, 2, b, NULL);
         }
     }
     if (l->db) {
         char db[16];
         snprintf(db, sizeof db, "%d", l->db);
         const char *a[] = {"SELECT", db};
-        cmd_sendv(l, on_handshake_step, NULL, 2, a);
+        redis__send(l, NULL, on_handshake_step, l, 2, a, NULL);
     }
-    char key[128];
-    snprintf(key, sizeof key, "%sversion", l->cfg->redis.key_prefix);
-    const char *a[] = {"GET", key};
-    if (cmd_sendv(l, on_handshake_version, NULL, 2, a) < 0) link_drop(l, "cannot send");
+    const char *ping[] = {"PING"};
+    int argc = l->hooks.ready_argc ? l->hooks.ready_argc : 1;
+    const char **argv = l->hooks.ready_argc ? l->hooks.ready_argv : ping;
+    if (redis__send(l, NULL, on_handshake_ready, l, argc, argv, NULL) < 0)
+        link_drop(l, "cannot send");
 }
 
 /* Runs the work of the state the link is in. */
-void link_step(l2_t *l)
+static void link_step(cache_redis_link_t *l)
 {
     switch (l->state) {
     case LINK_CONNECTING:
@@ -268,8 +288,8 @@ void link_step(l2_t *l)
         send_handshake(l);
         break;
     case LINK_READY:
-        poll_tick(l);
-        uv_timer_start(&l->timer, on_timer, POLL_MS, 0);
+        if (l->hooks.tick) l->hooks.tick(l->hooks.owner);
+        if (l->state == LINK_READY) uv_timer_start(&l->timer, on_timer, TICK_MS, 0);
         break;
     case LINK_BACKOFF: {
         l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : BACKOFF_MIN_MS;
@@ -284,6 +304,95 @@ void link_step(l2_t *l)
         break;
     }
 }
+
+/* ---- the link as a whole --------------------------------------------------- */
+
+cache_redis_link_t *cache_redis_link_new(uv_loop_t *loop, const sf_config_t *cfg,
+                                         const cache_redis_link_hooks_t *hooks)
+{
+    if (!cfg->redis.url[0]) return NULL;
+    cache_redis_link_t *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    if (cache_redis_parse_url(cfg->redis.url, l->host, sizeof l->host, &l->port, l->user,
+                              sizeof l->user, l->password, sizeof l->password, &l->db) < 0) {
+        log_write(LOG_ERROR,
+                  "redis.url is not redis://[user:password@]host:port/db or unix:///path", LF_STR,
+                  "url", cfg->redis.url, LF_END);
+        free(l);
+        return NULL;
+    }
+    l->loop = loop;
+    l->cfg = cfg;
+    if (hooks) l->hooks = *hooks;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    srandom((unsigned)getpid() ^ (unsigned)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+    uv_timer_init(loop, &l->timer);
+    l->timer.data = l;
+    l->state = LINK_CONNECTING;
+    link_step(l);
+    return l;
+}
+
+bool cache_redis_link_ready(const cache_redis_link_t *l)
+{
+    return l->state == LINK_READY;
+}
+
+const char *cache_redis_link_state(const cache_redis_link_t *l)
+{
+    return l->state == LINK_READY ? "ok" : "degraded";
+}
+
+cache_redis_link_stats_t cache_redis_link_stats(const cache_redis_link_t *l)
+{
+    return l->st;
+}
+
+void cache_redis_link_close(cache_redis_link_t *l)
+{
+    if (l->state == LINK_CLOSED) return;
+    redisAsyncContext *ac = l->ac;
+    l->ac = NULL;
+    l->state = LINK_CLOSED;
+    if (ac) {
+        ac->data = NULL;
+        redisAsyncFree(ac); /* pending commands fail: their callbacks run now */
+    }
+    link_step(l);
+}
+
+static void on_link_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void cache_redis_link_free(cache_redis_link_t *l)
+{
+    if (!l) return;
+    cache_redis_link_close(l);
+    uv_close((uv_handle_t *)&l->timer, on_link_timer_closed);
+}
+
+void cache_redis_link_discard(cache_redis_link_t *l)
+{
+    if (!l) return;
+    l->state = LINK_CLOSED;
+    redisAsyncContext *ac = l->ac;
+    l->ac = NULL;
+    if (ac) {
+        /* The adapter's poll handle is closed already: free its memory here
+         * instead of letting hiredis close it again. */
+        void *ev = ac->ev.data;
+        ac->ev.cleanup = NULL;
+        ac->data = NULL;
+        redisAsyncFree(ac);
+        free(ev);
+    }
+    free(l);
+}
+
+/* ---- redis.url ----------------------------------------------------------------- */
 
 int cache_redis_parse_url(const char *url, char *host, size_t hostlen, int *port, char *user,
                           size_t userlen, char *password, size_t pwlen, int *db)

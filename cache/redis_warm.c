@@ -107,8 +107,9 @@ static void warm_step(warm_job_t *j)
     }
 }
 
-static void on_warm_pttl(l2_t *l, redisReply *r, void *data)
+static void on_warm_pttl(void *owner, redisReply *r, void *data)
 {
+    l2_t *l = owner;
     warm_job_t *j = data;
     int64_t left = reply_int(r, -3);
     int64_t fresh_left = left - l->cfg->cache.stale_ms;
@@ -121,8 +122,9 @@ static void on_warm_pttl(l2_t *l, redisReply *r, void *data)
     warm_pump(l);
 }
 
-static void on_warm_top(l2_t *l, redisReply *r, void *data)
+static void on_warm_top(void *owner, redisReply *r, void *data)
 {
+    l2_t *l = owner;
     (void)data;
     if (!r || r->type != REDIS_REPLY_ARRAY) return;
     for (size_t i = 0; i < r->elements; i++) {
@@ -149,8 +151,9 @@ static void on_warm_top(l2_t *l, redisReply *r, void *data)
     }
 }
 
-static void on_warm_lock(l2_t *l, redisReply *r, void *data)
+static void on_warm_lock(void *owner, redisReply *r, void *data)
 {
+    l2_t *l = owner;
     (void)data;
     if (!r || r->type != REDIS_REPLY_STATUS || l->warm_jobs) return; /* not ours, or still busy */
     int64_t hour = cache_wall_ms() / 3600000;
@@ -160,7 +163,7 @@ static void on_warm_lock(l2_t *l, redisReply *r, void *data)
     snprintf(prev, sizeof prev, "%shot:%" PRId64, l->cfg->redis.key_prefix, hour - 1);
     snprintf(top, sizeof top, "%" PRId64, l->cfg->cache.warm_top - 1);
     const char *u[] = {"ZUNIONSTORE", sum, "2", now, prev};
-    cmd_sendv(l, ignore_reply, NULL, 5, u);
+    cmd_sendv(l, NULL, NULL, 5, u);
     const char *z[] = {"ZREVRANGE", sum, "0", top};
     cmd_sendv(l, on_warm_top, NULL, 4, z);
 }
@@ -168,7 +171,7 @@ static void on_warm_lock(l2_t *l, redisReply *r, void *data)
 void on_warm_timer(uv_timer_t *t)
 {
     l2_t *l = t->data;
-    if (l->state != LINK_READY) return;
+    if (!link_ready(l)) return;
     char key[128], px[32], me[32];
     snprintf(key, sizeof key, "%swarm:lock", l->cfg->redis.key_prefix);
     snprintf(px, sizeof px, "%" PRId64, l->cfg->cache.warm_interval_ms * 9 / 10 + 1);

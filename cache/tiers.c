@@ -76,6 +76,11 @@ const char *cache_tiers_redis_state(const cache_tiers_t *t)
     return http_cache_redis_state(&t->http);
 }
 
+cache_redis_link_t *cache_tiers_redis_link(const cache_tiers_t *t)
+{
+    return t->l2 ? cache_redis_link_of(t->l2) : NULL;
+}
+
 void cache_tiers_stop(cache_tiers_t *t)
 {
     if (!t || t->stopped) return;

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include "cache/redis_link.h"
 #include "core/config.h"
 #include "core/search_service.h"
 #include "http/handlers_cache.h"
@@ -34,6 +35,10 @@ int cache_tiers_register(cache_tiers_t *t, http_router_t *r);
 /* "ok", "degraded" (Redis configured but not usable: answers go on without
  * it) or "disabled": the Redis check of /health/ready. */
 const char *cache_tiers_redis_state(const cache_tiers_t *t);
+
+/* L2's Redis link, or NULL without L2: the client rate limit's scripts
+ * share it. */
+cache_redis_link_t *cache_tiers_redis_link(const cache_tiers_t *t);
 
 /* Once the HTTP side is done (drain or close), while the loop still runs:
  * cancels background refreshes and warming, closes Redis. Idempotent. */

@@ -204,7 +204,7 @@ typedef struct app {
     http_admin_ctx_t admin;        /* PUT /v1/providers/{name} */
     http_mcp_t *mcp;               /* /mcp, or NULL (mcp.enabled) */
     http_mw_t *mw;                 /* keys, limits, CORS, trace, metrics (http/middleware.h) */
-    search_service_t *rl_link;     /* the limiter's own Redis link when the cache has none */
+    cache_redis_link_t *rl_link;   /* the limiter's own Redis link when the cache has none */
     http_limit_shared_t rl_shared; /* client buckets across instances, on a Redis link */
     void (*done)(void);
 } app_t;
@@ -246,7 +246,8 @@ static const char *health_redis(void *data, char *buf, size_t len)
 {
     app_t *a = data;
     /* The cache's link, or the rate limiter's own when the cache is off. */
-    const char *st = a->rl_link ? cache_redis_state(a->rl_link) : cache_tiers_redis_state(a->cache);
+    const char *st =
+        a->rl_link ? cache_redis_link_state(a->rl_link) : cache_tiers_redis_state(a->cache);
     snprintf(buf, len, "{\"status\":\"%s\"}", st);
     return st;
 }
@@ -264,8 +265,8 @@ static void app_share_limit(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
     /* Keys of the store may carry limits of their own (api_keys.rate_limit). */
     bool limited = cfg->ratelimit.rate > 0 || (a->store && cfg->auth.store_refresh_ms > 0);
     if (!limited || !cfg->ratelimit.redis || !cfg->redis.url[0]) return;
-    search_service_t *link = a->cache->l2;
-    if (!link && !cfg->cache.enabled) link = a->rl_link = cache_redis_link(loop, cfg);
+    cache_redis_link_t *link = cache_tiers_redis_link(a->cache);
+    if (!link && !cfg->cache.enabled) link = a->rl_link = cache_redis_link_new(loop, cfg, NULL);
     if (!link) {
         log_write(LOG_WARN, "client rate limit per instance: no Redis link", LF_STR, "url",
                   cfg->redis.url, LF_END);
@@ -390,7 +391,7 @@ static void app_server_done(http_server_t *s)
     (void)s;
     app_t *a = &the_app;
     http_mw_share_limit(a->mw, NULL); /* before its Redis link goes */
-    cache_redis_service_free(a->rl_link);
+    cache_redis_link_free(a->rl_link);
     a->rl_link = NULL;
     cache_tiers_stop(a->cache); /* background refreshes first: they use the providers */
     prov_fanout_free(a->fanout);
@@ -426,7 +427,7 @@ static void app_free(void *p)
 {
     app_t *a = p;
     prov_fanout_free(a->fanout);
-    cache_redis_service_discard(a->rl_link); /* its takes' callbacks still need the middleware */
+    cache_redis_link_discard(a->rl_link); /* its takes' callbacks still need the middleware */
     cache_tiers_free(a->cache);
     cache_provider_free(a->pcache);
     search_direct_free(a->direct);

@@ -203,7 +203,8 @@ static void cache_stats(http_req_t *req)
     if (ctx->l2) {
         char *extra = arena_sprintf(a, ",\"state\":\"%s\",\"version\":%" PRId64,
                                     cache_redis_state(ctx->l2), cache_redis_version(ctx->l2));
-        rd = extra ? tier_json(a, cache_redis_stats(ctx->l2), extra) : NULL;
+        cache_stats_t rs = cache_redis_stats(ctx->l2);
+        rd = extra ? tier_json(a, &rs, extra) : NULL;
     }
     char *body = mem && sf && rd && pr
                      ? arena_sprintf(a,
