@@ -33,13 +33,13 @@ typedef struct cache_stats {
  * provider asked answered). */
 bool cache_reply_cacheable(const search_reply_t *r);
 
-/* Is r a 200 answer with "partial":true (some provider failed or was late)? */
-
-/* Makes the gzip copy of r's body when r has none: sets out->body_deflate
+/* Makes the gzip copy of r's body when r has none, at level (1..9, as
+ * compression.level): sets out->body_deflate
  * (a new blob the caller unrefs with blob_unref(*made)) and body_crc32.
  * out starts as a copy of *r. Returns 0, or -1 when compression failed (out
  * is then a plain copy without deflate). */
-int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made);
+int cache_reply_with_deflate(const search_reply_t *r, int level, search_reply_t *out,
+                             blob_t **made);
 
 /* q as a URL query string that query_parse_params() turns back into an
  * equivalent query ("query=graph+neural&limit=5&..."), for warming. Returns

@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "cache/cache.h"
-#include "http/gzip_splice.h"
+#include "core/deflate.h"
 
 bool cache_reply_cacheable(const search_reply_t *r)
 {
@@ -12,14 +12,14 @@ bool cache_reply_cacheable(const search_reply_t *r)
            !search_reply_partial(r);
 }
 
-int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made)
+int cache_reply_with_deflate(const search_reply_t *r, int level, search_reply_t *out, blob_t **made)
 {
     *out = *r;
     *made = NULL;
     if (r->body_deflate || !r->body || r->body->len < 1) return 0;
     size_t dlen;
     uint32_t crc;
-    unsigned char *d = gzip_deflate_raw(r->body->data + 1, r->body->len - 1, &dlen, &crc);
+    unsigned char *d = sf_deflate_raw(r->body->data + 1, r->body->len - 1, level, &dlen, &crc);
     if (!d) return -1;
     blob_t *b = blob_new(d, dlen);
     free(d);

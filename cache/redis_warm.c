@@ -72,7 +72,7 @@ static void on_warm_reply(const search_reply_t *r, void *data)
     search_reply_t out;
     blob_t *made = NULL;
     if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || search_reply_partial(r)) &&
-          cache_reply_with_deflate(r, &out, &made) == 0))
+          cache_reply_with_deflate(r, l->cfg->compression.level, &out, &made) == 0))
         out = *r;
     rkey_of(l, j->key, j->rkey, sizeof j->rkey); /* the version may have moved */
     x__redis_store(l, j->key, j->rkey, &out);

@@ -42,6 +42,7 @@ cache_tiers_t *cache_tiers_new(uv_loop_t *loop, const sf_config_t *cfg, search_s
         .partial_ttl_ms = cfg->cache.ttl_ms < SEARCH_PARTIAL_TTL_MAX_MS ? cfg->cache.ttl_ms
                                                                         : SEARCH_PARTIAL_TTL_MAX_MS,
         .gzip = cfg->cache.gzip,
+        .gzip_level = cfg->compression.level,
         .note = t->l2 ? cache_redis_note : NULL,
         .note_ctx = t->l2,
     };
