@@ -11,23 +11,9 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/cache_admin.h"
 #include "core/query.h"
 #include "core/search_service.h"
-
-/* Counters of one tier in one worker. */
-typedef struct cache_stats {
-    uint64_t hits;       /* answered from this tier (fresh or stale) */
-    uint64_t stale_hits; /* of which served past their TTL */
-    uint64_t misses;     /* asked the tier below */
-    uint64_t errors;     /* the tier failed (Redis down, deadline, bad bytes): bypassed */
-    uint64_t timeouts;   /* of which command deadlines */
-    uint64_t fills;      /* answers stored */
-    uint64_t evictions;  /* entries dropped for room (L1) */
-    uint64_t expired;    /* entries dropped past TTL + grace (L1) */
-    uint64_t bytes;      /* bytes held now (L1) or written (L2) */
-    uint64_t entries;    /* entries held now (L1) */
-    uint64_t joined;     /* single-flight: requests that waited on another */
-} cache_stats_t;
 
 /* May r be kept for the whole TTL? A 200 answer that is not partial (every
  * provider asked answered). */

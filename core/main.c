@@ -22,6 +22,7 @@
 #include "cache/redis.h"
 #include "cache/tiers.h"
 #include "http/handlers_analytics.h"
+#include "http/handlers_cache.h"
 #include "http/handlers_admin.h"
 #include "http/handlers_health.h"
 #include "http/handlers_mcp.h"
@@ -317,13 +318,12 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         a->service = a->l3;
     }
     a->cache = cache_tiers_new(loop, cfg, a->service);
-    if (!a->cache || cache_tiers_register(a->cache, a->router) < 0) goto oom;
+    if (!a->cache) goto oom;
     a->service = cache_tiers_service(a->cache);
-    a->cache->http.providers = a->pcache;
-    if (a->l3) { /* DELETE /v1/cache empties the PostgreSQL tier too */
-        a->cache->http.l3_delete = store_l3_delete;
-        a->cache->http.l3 = a->store;
-    }
+    cache_tiers_set_providers(a->cache, a->pcache);
+    /* DELETE /v1/cache empties the PostgreSQL tier too */
+    if (a->l3) cache_tiers_set_l3(a->cache, store_l3_delete, a->store);
+    if (http_cache_register(a->router, cache_tiers_admin(a->cache)) < 0) goto oom;
     a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
     a->events = store_events_new(cfg);
     if (a->events) { /* search.completed per answer; papers.indexed per stored batch */
