@@ -7,6 +7,7 @@
 #include "cache/lru.h"
 #include "core/metrics.h"
 #include "core/clock.h"
+#include "core/log.h"
 
 typedef struct l1_entry {
     cache_lru_node_t node; /* first: (l1_entry_t *)node; key and hash */
@@ -193,9 +194,10 @@ typedef struct l1_svc l1_svc_t;
 
 /* One question to next: a miss a client waits for, or a background refresh. */
 typedef enum {
-    L1W_ASKING,   /* next works on it */
-    L1W_ANSWERED, /* next answered: store, reply, free */
-    L1W_CANCELLED /* the client left: cancel next, free */
+    L1W_ASKING,    /* next works on it */
+    L1W_ANSWERED,  /* next answered: store, reply */
+    L1W_CANCELLED, /* the client left (or the link goes): cancel next */
+    L1W_DONE,      /* terminal: closed (unlinked, freed) by the step loop */
 } l1_wait_state_t;
 
 typedef struct l1_wait l1_wait_t;
@@ -220,15 +222,23 @@ struct l1_svc {
     size_t refreshing;
 };
 
-static void l1_wait_step(l1_wait_t *w);
-
-static void l1_wait_set_state(l1_wait_t *w, l1_wait_state_t st)
+static const char *l1_wait_state_name(l1_wait_state_t st)
 {
-    w->state = st;
-    l1_wait_step(w);
+    static const char *names[] = {"asking", "answered", "cancelled", "done"};
+    return names[st];
 }
 
-static void l1_wait_free(l1_wait_t *w)
+/* The one writer of w->state (traced at debug level). The work of the new
+ * state is done by l1_wait_step(), which the caller runs next. */
+static void l1_wait_set_state(l1_wait_t *w, l1_wait_state_t st)
+{
+    log_write(LOG_DEBUG, "l1 wait", LF_STR, "from", l1_wait_state_name(w->state), LF_STR, "to",
+              l1_wait_state_name(st), LF_END);
+    w->state = st;
+}
+
+/* The close of L1W_DONE: the only place a wait is freed. */
+static void l1_wait_close(l1_wait_t *w)
 {
     l1_svc_t *s = w->svc;
     if (w->prev)
@@ -259,21 +269,28 @@ static void l1_wait_answered(l1_wait_t *w)
     }
     if (!w->refresh) w->cb(&r, w->data);
     blob_unref(made);
-    l1_wait_free(w);
 }
 
+/* The step loop: runs the work of each state until the wait waits on next
+ * or is done (then closed). */
 static void l1_wait_step(l1_wait_t *w)
 {
-    switch (w->state) {
-    case L1W_ASKING:
-        break; /* next's callback moves it on */
-    case L1W_ANSWERED:
-        l1_wait_answered(w);
-        break;
-    case L1W_CANCELLED:
-        if (w->handle) w->svc->next->cancel(w->svc->next, w->handle);
-        l1_wait_free(w);
-        break;
+    for (;;) {
+        switch (w->state) {
+        case L1W_ASKING:
+            return; /* next's callback moves it on */
+        case L1W_ANSWERED:
+            l1_wait_answered(w);
+            l1_wait_set_state(w, L1W_DONE);
+            break;
+        case L1W_CANCELLED:
+            if (w->handle) w->svc->next->cancel(w->svc->next, w->handle);
+            l1_wait_set_state(w, L1W_DONE);
+            break;
+        case L1W_DONE:
+            l1_wait_close(w);
+            return;
+        }
     }
 }
 
@@ -283,6 +300,7 @@ static void on_next_reply(const search_reply_t *r, void *data)
     w->handle = NULL;
     w->reply = r;
     l1_wait_set_state(w, L1W_ANSWERED);
+    l1_wait_step(w);
 }
 
 /* Asks next for req; with refresh, nobody waits. Returns the wait while
@@ -344,6 +362,7 @@ static void l1_cancel(search_service_t *self, void *handle)
 {
     (void)self;
     l1_wait_set_state(handle, L1W_CANCELLED);
+    l1_wait_step(handle);
 }
 
 search_service_t *cache_l1_service(search_service_t *next, const cache_l1_opts_t *o)
@@ -376,8 +395,11 @@ void cache_l1_service_free(search_service_t *svc)
 {
     if (!svc) return;
     l1_svc_t *s = (l1_svc_t *)svc;
-    while (s->waits)
-        l1_wait_set_state(s->waits, L1W_CANCELLED);
+    while (s->waits) {
+        l1_wait_t *w = s->waits;
+        l1_wait_set_state(w, L1W_CANCELLED);
+        l1_wait_step(w);
+    }
     cache_l1_free(s->store);
     free(s);
 }
