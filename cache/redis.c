@@ -104,7 +104,7 @@ static l2_wait_t *wait_new(l2_t *l, const search_request_t *req, bool copy_query
         free(w);
         return NULL;
     }
-    rkey_of(l, req->key, w->rkey, sizeof w->rkey);
+    l2__rkey(l, req->key, w->rkey, sizeof w->rkey);
     w->next = l->waits;
     if (l->waits) l->waits->prev = w;
     l->waits = w;
@@ -286,7 +286,7 @@ int cache_redis_delete(search_service_t *svc, const char *key, void (*done)(void
     op->del_done = done;
     op->data = data;
     char rkey[96], dkey[128], now[32];
-    rkey_of(l, key, rkey, sizeof rkey);
+    l2__rkey(l, key, rkey, sizeof rkey);
     snprintf(dkey, sizeof dkey, "%sdeleted", l->cfg->redis.key_prefix);
     snprintf(now, sizeof now, "%" PRId64, cache_wall_ms());
     const char *z[] = {"ZADD", dkey, now, key};
@@ -333,7 +333,7 @@ int cache_redis_bump(search_service_t *svc, void (*done)(void *data, int64_t ver
     return 0;
 }
 /* For warming, which stores what it refreshed the same way. */
-void x__redis_store(l2_t *l, const char *key, const char *rkey, const search_reply_t *r)
+void l2__store(l2_t *l, const char *key, const char *rkey, const search_reply_t *r)
 {
     store(l, key, rkey, r);
 }
@@ -384,7 +384,7 @@ search_service_t *cache_redis_service(search_service_t *next, uv_loop_t *loop,
     uv_timer_init(loop, &l->warm_timer);
     l->warm_timer.data = l;
     if (cfg->cache.warm_top > 0 && cfg->cache.warm_interval_ms > 0)
-        uv_timer_start(&l->warm_timer, on_warm_timer, (uint64_t)cfg->cache.warm_interval_ms,
+        uv_timer_start(&l->warm_timer, l2__on_warm_timer, (uint64_t)cfg->cache.warm_interval_ms,
                        (uint64_t)cfg->cache.warm_interval_ms);
     return &l->svc;
 }
@@ -448,7 +448,7 @@ void cache_redis_service_free(search_service_t *svc)
             j->next = NULL;
             continue;
         }
-        warm_unlink_free(j);
+        l2__warm_free(j);
     }
     for (l2_wait_t *w = l->waits, *nx; w; w = nx) {
         nx = w->next;
@@ -475,7 +475,7 @@ void cache_redis_service_discard(search_service_t *svc)
     while (l->waits)
         wait_free(l->waits);
     while (l->warm_jobs)
-        warm_unlink_free(l->warm_jobs);
+        l2__warm_free(l->warm_jobs);
     for (size_t i = 0; i < NOTE_SLOTS; i++)
         free(l->notes[i].params);
     free(l);

@@ -1,7 +1,7 @@
 /* What the Redis tier stores: its keys, and the value of an answer. */
 #include "cache/redis_int.h"
 
-void rkey_of(const l2_t *l, const char *key, char *out, size_t n)
+void l2__rkey(const l2_t *l, const char *key, char *out, size_t n)
 {
     snprintf(out, n, "%sv%" PRId64 ":%016" PRIx64, l->cfg->redis.key_prefix, l->version,
              cache_hash(key));

@@ -1,18 +1,16 @@
 /* Inside the Redis tier (cache/redis.h): the types its files share (the
- * link, the tier's waits, warming) and the functions one file calls in
- * another. Not for use outside cache/redis*.c. */
+ * tier, its waits, warming's jobs) and the functions one file calls in
+ * another (l2__*). Not for use outside cache/redis.c, redis_codec.c and
+ * redis_warm.c; the link itself is cache/redis_link.h. */
 #ifndef SF_CACHE_REDIS_INT_H
 #define SF_CACHE_REDIS_INT_H
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <hiredis/adapters/libuv.h>
 
 #include "cache/redis.h"
 
@@ -124,13 +122,13 @@ static inline int64_t reply_int(const redisReply *r, int64_t dflt)
 }
 
 /* redis_codec.c: the Redis key of a query key. */
-void rkey_of(const l2_t *l, const char *key, char *out, size_t n);
+void l2__rkey(const l2_t *l, const char *key, char *out, size_t n);
 
 /* redis.c: the tier. */
-void x__redis_store(l2_t *l, const char *key, const char *rkey, const search_reply_t *r);
+void l2__store(l2_t *l, const char *key, const char *rkey, const search_reply_t *r);
 
 /* redis_warm.c: warming. */
-void warm_unlink_free(warm_job_t *j);
-void on_warm_timer(uv_timer_t *t);
+void l2__warm_free(warm_job_t *j);
+void l2__on_warm_timer(uv_timer_t *t);
 
 #endif

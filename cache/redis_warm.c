@@ -51,7 +51,7 @@ static void warm_pump(l2_t *l)
     }
 }
 
-void warm_unlink_free(warm_job_t *j)
+void l2__warm_free(warm_job_t *j)
 {
     l2_t *l = j->l;
     for (warm_job_t **pp = &l->warm_jobs; *pp; pp = &(*pp)->next)
@@ -74,8 +74,8 @@ static void on_warm_reply(const search_reply_t *r, void *data)
     if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || search_reply_partial(r)) &&
           cache_reply_with_deflate(r, l->cfg->compression.level, &out, &made) == 0))
         out = *r;
-    rkey_of(l, j->key, j->rkey, sizeof j->rkey); /* the version may have moved */
-    x__redis_store(l, j->key, j->rkey, &out);
+    l2__rkey(l, j->key, j->rkey, sizeof j->rkey); /* the version may have moved */
+    l2__store(l, j->key, j->rkey, &out);
     blob_unref(made);
     l->warm_running--;
     warm_set_state(j, WJ_DONE);
@@ -101,7 +101,7 @@ static void warm_step(warm_job_t *j)
         break;
     }
     case WJ_DONE:
-        warm_unlink_free(j);
+        l2__warm_free(j);
         if (!l->freeing) warm_pump(l);
         break;
     }
@@ -142,7 +142,7 @@ static void on_warm_top(void *owner, redisReply *r, void *data)
             free(j);
             continue;
         }
-        rkey_of(l, j->key, j->rkey, sizeof j->rkey);
+        l2__rkey(l, j->key, j->rkey, sizeof j->rkey);
         j->state = WJ_PTTL;
         j->next = l->warm_jobs;
         l->warm_jobs = j;
@@ -168,7 +168,7 @@ static void on_warm_lock(void *owner, redisReply *r, void *data)
     cmd_sendv(l, on_warm_top, NULL, 4, z);
 }
 
-void on_warm_timer(uv_timer_t *t)
+void l2__on_warm_timer(uv_timer_t *t)
 {
     l2_t *l = t->data;
     if (!link_ready(l)) return;
