@@ -19,13 +19,14 @@
  * provider asked answered). */
 bool cache_reply_cacheable(const search_reply_t *r);
 
-/* Makes the gzip copy of r's body when r has none, at level (1..9, as
- * compression.level): sets out->body_deflate
- * (a new blob the caller unrefs with blob_unref(*made)) and body_crc32.
- * out starts as a copy of *r. Returns 0, or -1 when compression failed (out
- * is then a plain copy without deflate). */
-int cache_reply_with_deflate(const search_reply_t *r, int level, search_reply_t *out,
-                             blob_t **made);
+/* What a tier keeps of an answer r that came from below: returns whether r
+ * may be kept at all (cacheable, or partial for a short while). out is a
+ * copy of *r, with the gzip copy of its body made (at level 1..9, as
+ * compression.level) when gzip is on, r is kept and has none: then *made is
+ * that new blob (the caller unrefs it after out's last use), else NULL.
+ * When compression fails out is a plain copy. */
+bool cache_reply_keep(const search_reply_t *r, bool gzip, int level, search_reply_t *out,
+                      blob_t **made);
 
 /* q as a URL query string that query_parse_params() turns back into an
  * equivalent query ("query=graph+neural&limit=5&..."), for warming. Returns

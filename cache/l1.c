@@ -258,11 +258,8 @@ static void l1_wait_answered(l1_wait_t *w)
     search_reply_t r;
     blob_t *made = NULL;
     const search_reply_t *in = w->reply;
-    bool keep = cache_reply_cacheable(in) || search_reply_partial(in);
-    if (!(keep && s->store->o.gzip &&
-          cache_reply_with_deflate(in, s->store->o.gzip_level, &r, &made) == 0))
-        r = *in;
-    if (keep) cache_l1_put(s->store, w->key, &r);
+    if (cache_reply_keep(in, s->store->o.gzip, s->store->o.gzip_level, &r, &made))
+        cache_l1_put(s->store, w->key, &r);
     if (w->refresh) { /* done, stored or not: a later stale hit may try again */
         l1_entry_t *e = entry_find(s->store, w->key);
         if (e) e->refreshing = false;

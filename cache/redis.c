@@ -62,9 +62,7 @@ static void on_next_reply(const search_reply_t *r, void *data)
     w->handle = NULL;
     search_reply_t out;
     blob_t *made = NULL;
-    if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || search_reply_partial(r)) &&
-          cache_reply_with_deflate(r, l->cfg->compression.level, &out, &made) == 0))
-        out = *r;
+    cache_reply_keep(r, l->cfg->cache.gzip, l->cfg->compression.level, &out, &made);
     store(l, w->req.key, w->rkey, &out);
     if (!w->refresh) w->cb(&out, w->data);
     blob_unref(made);

@@ -71,9 +71,7 @@ static void on_warm_reply(const search_reply_t *r, void *data)
     j->handle = NULL;
     search_reply_t out;
     blob_t *made = NULL;
-    if (!(l->cfg->cache.gzip && (cache_reply_cacheable(r) || search_reply_partial(r)) &&
-          cache_reply_with_deflate(r, l->cfg->compression.level, &out, &made) == 0))
-        out = *r;
+    cache_reply_keep(r, l->cfg->cache.gzip, l->cfg->compression.level, &out, &made);
     l2__rkey(l, j->key, j->rkey, sizeof j->rkey); /* the version may have moved */
     l2__store(l, j->key, j->rkey, &out);
     blob_unref(made);
