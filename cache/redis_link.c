@@ -27,14 +27,14 @@ static const char *link_state_name(link_state_t st)
     return names[st];
 }
 
-/* The one writer of l->state (traced at debug level); runs the new state's work. */
+/* The one writer of l->state (traced at debug level). The new state's work
+ * is done by link_step(), which the caller runs once it is safe to. */
 static void link_set_state(cache_redis_link_t *l, link_state_t st)
 {
     if (l->state != st)
         log_write(LOG_DEBUG, "redis link", LF_STR, "from", link_state_name(l->state), LF_STR, "to",
                   link_state_name(st), LF_END);
     l->state = st;
-    link_step(l);
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -155,6 +155,7 @@ static void on_handshake_ready(void *owner, redisReply *r, void *data)
     l->backoff_ms = 0;
     log_write(LOG_INFO, "redis ready", LF_STR, "url", l->cfg->redis.url, LF_END);
     link_set_state(l, LINK_READY);
+    link_step(l);
 }
 
 static void on_handshake_step(void *owner, redisReply *r, void *data)
@@ -175,10 +176,12 @@ static void on_connect(const redisAsyncContext *ac, int status)
         l->ac = NULL;
         l->st.errors++;
         link_set_state(l, LINK_BACKOFF);
+        link_step(l);
         return;
     }
     redisEnableKeepAlive((redisContext *)&ac->c);
     link_set_state(l, LINK_HANDSHAKE);
+    link_step(l);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -190,6 +193,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
               status == REDIS_OK ? "closed" : ac->errstr, LF_END);
     l->st.errors++;
     link_set_state(l, LINK_BACKOFF);
+    link_step(l);
 }
 
 /* Frees the context (its pending commands fail) and backs off. Never from
@@ -201,12 +205,12 @@ static void link_drop(cache_redis_link_t *l, const char *why)
     redisAsyncContext *ac = l->ac;
     l->ac = NULL;
     l->timeouts_in_a_row = 0;
-    l->state = LINK_BACKOFF; /* before the free: its callbacks see a dropped link */
+    link_set_state(l, LINK_BACKOFF); /* before the free: its callbacks see a dropped link */
     if (ac) {
         ac->data = NULL;
         redisAsyncFree(ac);
     }
-    link_set_state(l, LINK_BACKOFF);
+    link_step(l);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -218,6 +222,7 @@ static void on_timer(uv_timer_t *t)
         break;
     case LINK_BACKOFF:
         link_set_state(l, LINK_CONNECTING);
+        link_step(l);
         break;
     default:
         link_step(l);
@@ -234,7 +239,7 @@ static void start_connect(cache_redis_link_t *l)
                   ac ? ac->errstr : "out of memory", LF_END);
         if (ac) redisAsyncFree(ac);
         l->st.errors++;
-        l->state = LINK_BACKOFF;
+        link_set_state(l, LINK_BACKOFF);
         link_step(l);
         return;
     }
@@ -242,7 +247,7 @@ static void start_connect(cache_redis_link_t *l)
     if (redisLibuvAttach(ac, l->loop) != REDIS_OK) {
         ac->data = NULL;
         redisAsyncFree(ac);
-        l->state = LINK_BACKOFF;
+        link_set_state(l, LINK_BACKOFF);
         link_step(l);
         return;
     }
@@ -329,7 +334,7 @@ cache_redis_link_t *cache_redis_link_new(uv_loop_t *loop, const sf_config_t *cfg
     srandom((unsigned)getpid() ^ (unsigned)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
     uv_timer_init(loop, &l->timer);
     l->timer.data = l;
-    l->state = LINK_CONNECTING;
+    link_set_state(l, LINK_CONNECTING);
     link_step(l);
     return l;
 }
@@ -354,7 +359,7 @@ void cache_redis_link_close(cache_redis_link_t *l)
     if (l->state == LINK_CLOSED) return;
     redisAsyncContext *ac = l->ac;
     l->ac = NULL;
-    l->state = LINK_CLOSED;
+    link_set_state(l, LINK_CLOSED);
     if (ac) {
         ac->data = NULL;
         redisAsyncFree(ac); /* pending commands fail: their callbacks run now */
@@ -377,7 +382,7 @@ void cache_redis_link_free(cache_redis_link_t *l)
 void cache_redis_link_discard(cache_redis_link_t *l)
 {
     if (!l) return;
-    l->state = LINK_CLOSED;
+    link_set_state(l, LINK_CLOSED);
     redisAsyncContext *ac = l->ac;
     l->ac = NULL;
     if (ac) {
