@@ -213,6 +213,12 @@ class CacheTiersTest(unittest.TestCase):
         srv = self.start_server(**{"compression.level": "1", "redis.url": ""})
         self.assertCachedDeflateAtLevel(srv, 1, "deflate level one, memory only %d" % os.getpid())
 
+    def test_per_request_deflate_follows_compression_level(self):
+        # Caches off: /v1/search compresses each answer itself, spliced the same way.
+        srv = self.start_server(**{"compression.level": "1", "compression.min_bytes": "0",
+                                   "cache.enabled": "false"})
+        self.assertCachedDeflateAtLevel(srv, 1, "deflate level one, no cache %d" % os.getpid())
+
     def test_redis_hit_across_servers_and_delete(self):
         a = self.start_server()
         self.wait_redis_ok(a)
