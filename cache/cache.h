@@ -11,35 +11,22 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/cache_admin.h"
 #include "core/query.h"
 #include "core/search_service.h"
-
-/* Counters of one tier in one worker. */
-typedef struct cache_stats {
-    uint64_t hits;       /* answered from this tier (fresh or stale) */
-    uint64_t stale_hits; /* of which served past their TTL */
-    uint64_t misses;     /* asked the tier below */
-    uint64_t errors;     /* the tier failed (Redis down, deadline, bad bytes): bypassed */
-    uint64_t timeouts;   /* of which command deadlines */
-    uint64_t fills;      /* answers stored */
-    uint64_t evictions;  /* entries dropped for room (L1) */
-    uint64_t expired;    /* entries dropped past TTL + grace (L1) */
-    uint64_t bytes;      /* bytes held now (L1) or written (L2) */
-    uint64_t entries;    /* entries held now (L1) */
-    uint64_t joined;     /* single-flight: requests that waited on another */
-} cache_stats_t;
 
 /* May r be kept for the whole TTL? A 200 answer that is not partial (every
  * provider asked answered). */
 bool cache_reply_cacheable(const search_reply_t *r);
 
-/* Is r a 200 answer with "partial":true (some provider failed or was late)? */
-
-/* Makes the gzip copy of r's body when r has none: sets out->body_deflate
- * (a new blob the caller unrefs with blob_unref(*made)) and body_crc32.
- * out starts as a copy of *r. Returns 0, or -1 when compression failed (out
- * is then a plain copy without deflate). */
-int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made);
+/* What a tier keeps of an answer r that came from below: returns whether r
+ * may be kept at all (cacheable, or partial for a short while). out is a
+ * copy of *r, with the gzip copy of its body made (at level 1..9, as
+ * compression.level) when gzip is on, r is kept and has none: then *made is
+ * that new blob (the caller unrefs it after out's last use), else NULL.
+ * When compression fails out is a plain copy. */
+bool cache_reply_keep(const search_reply_t *r, bool gzip, int level, search_reply_t *out,
+                      blob_t **made);
 
 /* q as a URL query string that query_parse_params() turns back into an
  * equivalent query ("query=graph+neural&limit=5&..."), for warming. Returns

@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "cache/cache.h"
-#include "http/gzip_splice.h"
+#include "core/deflate.h"
 
 bool cache_reply_cacheable(const search_reply_t *r)
 {
@@ -12,14 +12,17 @@ bool cache_reply_cacheable(const search_reply_t *r)
            !search_reply_partial(r);
 }
 
-int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_t **made)
+/* Makes the gzip copy of r's body when r has none: sets out->body_deflate
+ * (*made) and body_crc32. Returns 0, or -1 when compression failed (out is
+ * then a plain copy). */
+static int with_deflate(const search_reply_t *r, int level, search_reply_t *out, blob_t **made)
 {
     *out = *r;
     *made = NULL;
     if (r->body_deflate || !r->body || r->body->len < 1) return 0;
     size_t dlen;
     uint32_t crc;
-    unsigned char *d = gzip_deflate_raw(r->body->data + 1, r->body->len - 1, &dlen, &crc);
+    unsigned char *d = sf_deflate_raw(r->body->data + 1, r->body->len - 1, level, &dlen, &crc);
     if (!d) return -1;
     blob_t *b = blob_new(d, dlen);
     free(d);
@@ -28,6 +31,15 @@ int cache_reply_with_deflate(const search_reply_t *r, search_reply_t *out, blob_
     out->body_crc32 = crc;
     *made = b;
     return 0;
+}
+
+bool cache_reply_keep(const search_reply_t *r, bool gzip, int level, search_reply_t *out,
+                      blob_t **made)
+{
+    bool keep = cache_reply_cacheable(r) || search_reply_partial(r);
+    *made = NULL;
+    if (!(keep && gzip && with_deflate(r, level, out, made) == 0)) *out = *r;
+    return keep;
 }
 
 /* Appends "&name=" and value percent-encoded to the buffer at *o. */

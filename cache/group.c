@@ -4,11 +4,12 @@
 #include "cache/cache.h"
 #include "cache/group.h"
 #include "cache/provider_cache.h"
+#include "cache/tiers.h"
 #include "core/shm.h"
 
 typedef struct group_link {
     search_service_t svc;
-    const http_cache_ctx_t *tiers;
+    const cache_tiers_t *tiers;
     uint64_t seen; /* deletions of the ring applied to this worker's L1 */
 } group_link_t;
 
@@ -75,7 +76,7 @@ static void group_cancel(search_service_t *self, void *handle)
     g->tiers->l1->cancel(g->tiers->l1, handle);
 }
 
-search_service_t *cache_group_service(const http_cache_ctx_t *tiers)
+search_service_t *cache_group_service(const cache_tiers_t *tiers)
 {
     group_link_t *g = calloc(1, sizeof *g);
     if (!g) return NULL;

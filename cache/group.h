@@ -12,18 +12,19 @@
 
 #include "cache/l1.h"
 #include "core/search_service.h"
-#include "http/handlers_cache.h"
 
 /* Tells every worker of the group, this one included, to drop key's entry
  * (NULL: every entry). A no-op without a shared region. */
 void cache_group_delete(const char *key);
 
+struct cache_tiers;
+
 /* A link in front of tiers->l1 (an L1 service) that applies the group's
  * new deletions to it, then passes each fetch on. Any deletion also empties
  * tiers->providers, the per-provider results, as DELETE does in the worker
- * that takes it. tiers must outlive the link. Returns NULL when out of
- * memory. */
-search_service_t *cache_group_service(const http_cache_ctx_t *tiers);
+ * that takes it. tiers (cache/tiers.h) must outlive the link. Returns NULL
+ * when out of memory. */
+search_service_t *cache_group_service(const struct cache_tiers *tiers);
 
 /* Frees the link (not l1). NULL is a no-op. */
 void cache_group_service_free(search_service_t *svc);

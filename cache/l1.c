@@ -1,17 +1,16 @@
-/* L1: a hash table of entries threaded on an LRU list (most recent first),
- * and the service link around it. */
+/* L1: a hash table of entries threaded on an LRU list (cache/lru.h), and
+ * the service link around it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache/l1.h"
+#include "cache/lru.h"
 #include "core/metrics.h"
 #include "core/clock.h"
+#include "core/log.h"
 
-typedef struct l1_entry l1_entry_t;
-struct l1_entry {
-    l1_entry_t *hnext;       /* bucket chain */
-    l1_entry_t *prev, *next; /* LRU list; prev is more recent */
-    uint64_t hash;
+typedef struct l1_entry {
+    cache_lru_node_t node; /* first: (l1_entry_t *)node; key and hash */
     blob_t *body, *deflate;
     uint32_t crc;
     uint64_t etag;
@@ -22,13 +21,11 @@ struct l1_entry {
     size_t bytes;            /* what it counts against the bound */
     bool refreshing;         /* a background refresh runs for it */
     char key[];
-};
+} l1_entry_t;
 
 struct cache_l1 {
     cache_l1_opts_t o;
-    l1_entry_t **buckets;
-    size_t nbuckets; /* a power of two */
-    l1_entry_t *lru_head, *lru_tail;
+    cache_lru_t lru;
     cache_stats_t st;
 };
 
@@ -42,51 +39,22 @@ cache_l1_t *cache_l1_new(const cache_l1_opts_t *o)
     cache_l1_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->o = *o;
-    c->nbuckets = 256;
-    c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
-    if (!c->buckets) {
+    if (cache_lru_init(&c->lru, 256) < 0) {
         free(c);
         return NULL;
     }
     return c;
 }
 
-static l1_entry_t **find_slot(cache_l1_t *c, const char *key, uint64_t h)
+static l1_entry_t *entry_find(const cache_l1_t *c, const char *key)
 {
-    l1_entry_t **pp = &c->buckets[h & (c->nbuckets - 1)];
-    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
-        pp = &(*pp)->hnext;
-    return pp;
+    return (l1_entry_t *)cache_lru_find(&c->lru, key, cache_hash(key));
 }
 
-static void lru_unlink(cache_l1_t *c, l1_entry_t *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        c->lru_head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        c->lru_tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_push_front(cache_l1_t *c, l1_entry_t *e)
-{
-    e->prev = NULL;
-    e->next = c->lru_head;
-    if (c->lru_head) c->lru_head->prev = e;
-    c->lru_head = e;
-    if (!c->lru_tail) c->lru_tail = e;
-}
-
-/* Unlinks e from its bucket and the LRU list and frees it. */
+/* Takes e out of the table and frees it. */
 static void entry_drop(cache_l1_t *c, l1_entry_t *e)
 {
-    l1_entry_t **pp = find_slot(c, e->key, e->hash);
-    if (*pp == e) *pp = e->hnext;
-    lru_unlink(c, e);
+    cache_lru_remove(&c->lru, &e->node);
     c->st.bytes -= e->bytes;
     c->st.entries--;
     blob_unref(e->body);
@@ -94,27 +62,9 @@ static void entry_drop(cache_l1_t *c, l1_entry_t *e)
     free(e);
 }
 
-static void grow(cache_l1_t *c)
-{
-    size_t n = c->nbuckets * 2;
-    l1_entry_t **b = calloc(n, sizeof *b);
-    if (!b) return; /* longer chains, still correct */
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        for (l1_entry_t *e = c->buckets[i], *nx; e; e = nx) {
-            nx = e->hnext;
-            e->hnext = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-        }
-    }
-    free(c->buckets);
-    c->buckets = b;
-    c->nbuckets = n;
-}
-
 cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *out)
 {
-    uint64_t h = cache_hash(key);
-    l1_entry_t *e = *find_slot(c, key, h);
+    l1_entry_t *e = entry_find(c, key);
     uint64_t now = now_ns(c);
     if (e && now >= e->stale_until_ns) {
         entry_drop(c, e);
@@ -126,8 +76,7 @@ cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *o
         metrics_cache_miss(METRICS_TIER_L1);
         return CACHE_L1_MISS;
     }
-    lru_unlink(c, e);
-    lru_push_front(c, e);
+    cache_lru_touch(&c->lru, &e->node);
     bool stale = now >= e->fresh_until_ns;
     *out = (search_reply_t){
         .status = e->status,
@@ -153,17 +102,18 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
     size_t bytes = sizeof(l1_entry_t) + klen + 1 + sizeof(blob_t) + r->body->len +
                    (r->body_deflate ? sizeof(blob_t) + r->body_deflate->len : 0);
     uint64_t h = cache_hash(key);
-    l1_entry_t **pp = find_slot(c, key, h);
-    if (*pp) entry_drop(c, *pp);
+    l1_entry_t *old = (l1_entry_t *)cache_lru_find(&c->lru, key, h);
+    if (old) entry_drop(c, old);
     if (bytes > c->o.max_bytes) return 1;
-    while (c->lru_tail && c->st.bytes + bytes > c->o.max_bytes) {
-        entry_drop(c, c->lru_tail);
+    while (c->lru.oldest && c->st.bytes + bytes > c->o.max_bytes) {
+        entry_drop(c, (l1_entry_t *)c->lru.oldest);
         c->st.evictions++;
     }
     l1_entry_t *e = calloc(1, sizeof *e + klen + 1);
     if (!e) return -1;
     memcpy(e->key, key, klen + 1);
-    e->hash = h;
+    e->node.key = e->key;
+    e->node.hash = h;
     e->body = blob_ref(r->body);
     e->deflate = r->body_deflate ? blob_ref(r->body_deflate) : NULL;
     e->crc = r->body_crc32;
@@ -183,20 +133,16 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
         return 1;
     }
     e->bytes = bytes;
-    pp = &c->buckets[h & (c->nbuckets - 1)];
-    e->hnext = *pp;
-    *pp = e;
-    lru_push_front(c, e);
+    cache_lru_insert(&c->lru, &e->node);
     c->st.bytes += bytes;
     c->st.entries++;
     c->st.fills++;
-    if (c->st.entries > c->nbuckets) grow(c);
     return 0;
 }
 
 bool cache_l1_delete(cache_l1_t *c, const char *key)
 {
-    l1_entry_t *e = *find_slot(c, key, cache_hash(key));
+    l1_entry_t *e = entry_find(c, key);
     if (!e) return false;
     entry_drop(c, e);
     return true;
@@ -205,11 +151,11 @@ bool cache_l1_delete(cache_l1_t *c, const char *key)
 size_t cache_l1_delete_hash(cache_l1_t *c, uint64_t h)
 {
     size_t n = 0;
-    l1_entry_t *e = c->buckets[h & (c->nbuckets - 1)];
+    cache_lru_node_t *e = cache_lru_bucket(&c->lru, h);
     while (e) {
-        l1_entry_t *next = e->hnext;
+        cache_lru_node_t *next = e->hnext;
         if (e->hash == h) {
-            entry_drop(c, e);
+            entry_drop(c, (l1_entry_t *)e);
             n++;
         }
         e = next;
@@ -219,8 +165,8 @@ size_t cache_l1_delete_hash(cache_l1_t *c, uint64_t h)
 
 void cache_l1_clear(cache_l1_t *c)
 {
-    while (c->lru_head)
-        entry_drop(c, c->lru_head);
+    while (c->lru.newest)
+        entry_drop(c, (l1_entry_t *)c->lru.newest);
 }
 
 const cache_stats_t *cache_l1_stats(const cache_l1_t *c)
@@ -230,7 +176,7 @@ const cache_stats_t *cache_l1_stats(const cache_l1_t *c)
 
 const char *cache_l1_lru_key(const cache_l1_t *c, bool oldest)
 {
-    const l1_entry_t *e = oldest ? c->lru_tail : c->lru_head;
+    const cache_lru_node_t *e = oldest ? c->lru.oldest : c->lru.newest;
     return e ? e->key : NULL;
 }
 
@@ -238,7 +184,7 @@ void cache_l1_free(cache_l1_t *c)
 {
     if (!c) return;
     cache_l1_clear(c);
-    free(c->buckets);
+    cache_lru_fini(&c->lru);
     free(c);
 }
 
@@ -248,9 +194,10 @@ typedef struct l1_svc l1_svc_t;
 
 /* One question to next: a miss a client waits for, or a background refresh. */
 typedef enum {
-    L1W_ASKING,   /* next works on it */
-    L1W_ANSWERED, /* next answered: store, reply, free */
-    L1W_CANCELLED /* the client left: cancel next, free */
+    L1W_ASKING,    /* next works on it */
+    L1W_ANSWERED,  /* next answered: store, reply */
+    L1W_CANCELLED, /* the client left (or the link goes): cancel next */
+    L1W_DONE,      /* terminal: closed (unlinked, freed) by the step loop */
 } l1_wait_state_t;
 
 typedef struct l1_wait l1_wait_t;
@@ -275,15 +222,23 @@ struct l1_svc {
     size_t refreshing;
 };
 
-static void l1_wait_step(l1_wait_t *w);
-
-static void l1_wait_set_state(l1_wait_t *w, l1_wait_state_t st)
+static const char *l1_wait_state_name(l1_wait_state_t st)
 {
-    w->state = st;
-    l1_wait_step(w);
+    static const char *names[] = {"asking", "answered", "cancelled", "done"};
+    return names[st];
 }
 
-static void l1_wait_free(l1_wait_t *w)
+/* The one writer of w->state (traced at debug level). The work of the new
+ * state is done by l1_wait_step(), which the caller runs next. */
+static void l1_wait_set_state(l1_wait_t *w, l1_wait_state_t st)
+{
+    log_write(LOG_DEBUG, "l1 wait", LF_STR, "from", l1_wait_state_name(w->state), LF_STR, "to",
+              l1_wait_state_name(st), LF_END);
+    w->state = st;
+}
+
+/* The close of L1W_DONE: the only place a wait is freed. */
+static void l1_wait_close(l1_wait_t *w)
 {
     l1_svc_t *s = w->svc;
     if (w->prev)
@@ -303,30 +258,36 @@ static void l1_wait_answered(l1_wait_t *w)
     search_reply_t r;
     blob_t *made = NULL;
     const search_reply_t *in = w->reply;
-    bool keep = cache_reply_cacheable(in) || search_reply_partial(in);
-    if (!(keep && s->store->o.gzip && cache_reply_with_deflate(in, &r, &made) == 0)) r = *in;
-    if (keep) cache_l1_put(s->store, w->key, &r);
+    if (cache_reply_keep(in, s->store->o.gzip, s->store->o.gzip_level, &r, &made))
+        cache_l1_put(s->store, w->key, &r);
     if (w->refresh) { /* done, stored or not: a later stale hit may try again */
-        l1_entry_t *e = *find_slot(s->store, w->key, cache_hash(w->key));
+        l1_entry_t *e = entry_find(s->store, w->key);
         if (e) e->refreshing = false;
     }
     if (!w->refresh) w->cb(&r, w->data);
     blob_unref(made);
-    l1_wait_free(w);
 }
 
+/* The step loop: runs the work of each state until the wait waits on next
+ * or is done (then closed). */
 static void l1_wait_step(l1_wait_t *w)
 {
-    switch (w->state) {
-    case L1W_ASKING:
-        break; /* next's callback moves it on */
-    case L1W_ANSWERED:
-        l1_wait_answered(w);
-        break;
-    case L1W_CANCELLED:
-        if (w->handle) w->svc->next->cancel(w->svc->next, w->handle);
-        l1_wait_free(w);
-        break;
+    for (;;) {
+        switch (w->state) {
+        case L1W_ASKING:
+            return; /* next's callback moves it on */
+        case L1W_ANSWERED:
+            l1_wait_answered(w);
+            l1_wait_set_state(w, L1W_DONE);
+            break;
+        case L1W_CANCELLED:
+            if (w->handle) w->svc->next->cancel(w->svc->next, w->handle);
+            l1_wait_set_state(w, L1W_DONE);
+            break;
+        case L1W_DONE:
+            l1_wait_close(w);
+            return;
+        }
     }
 }
 
@@ -336,6 +297,7 @@ static void on_next_reply(const search_reply_t *r, void *data)
     w->handle = NULL;
     w->reply = r;
     l1_wait_set_state(w, L1W_ANSWERED);
+    l1_wait_step(w);
 }
 
 /* Asks next for req; with refresh, nobody waits. Returns the wait while
@@ -379,7 +341,7 @@ static void *l1_fetch(search_service_t *self, const search_request_t *req, searc
     if (got == CACHE_L1_MISS) return ask_next(s, req, false, cb, data);
     bool refresh = false;
     if (got == CACHE_L1_STALE) {
-        l1_entry_t *e = *find_slot(s->store, req->key, cache_hash(req->key));
+        l1_entry_t *e = entry_find(s->store, req->key);
         refresh = !e->refreshing;
         e->refreshing = true;
     }
@@ -397,6 +359,7 @@ static void l1_cancel(search_service_t *self, void *handle)
 {
     (void)self;
     l1_wait_set_state(handle, L1W_CANCELLED);
+    l1_wait_step(handle);
 }
 
 search_service_t *cache_l1_service(search_service_t *next, const cache_l1_opts_t *o)
@@ -429,8 +392,11 @@ void cache_l1_service_free(search_service_t *svc)
 {
     if (!svc) return;
     l1_svc_t *s = (l1_svc_t *)svc;
-    while (s->waits)
-        l1_wait_set_state(s->waits, L1W_CANCELLED);
+    while (s->waits) {
+        l1_wait_t *w = s->waits;
+        l1_wait_set_state(w, L1W_CANCELLED);
+        l1_wait_step(w);
+    }
     cache_l1_free(s->store);
     free(s);
 }

@@ -1,7 +1,7 @@
 /* L1: the memory tier of one worker. An LRU of finished answers bounded in
  * bytes, each entry fresh for a TTL and then served stale for a grace
  * window while one refresh runs through the next link. An entry holds the
- * answer's bytes, identity and gzip (raw DEFLATE, see http/gzip_splice.h),
+ * answer's bytes, identity and gzip (raw DEFLATE, core/deflate.h),
  * as refcounted blobs: a hit is headers plus the blobs, no JSON work. */
 #ifndef SF_CACHE_L1_H
 #define SF_CACHE_L1_H
@@ -21,6 +21,7 @@ typedef struct cache_l1_opts {
     int64_t stale_ms;         /* then served stale this long while refreshed */
     int64_t partial_ttl_ms;   /* partial answers: fresh this long, no grace (0: not kept) */
     bool gzip;                /* keep a DEFLATE copy of each answer */
+    int gzip_level;           /* its level, 1..9 (compression.level; 0: the default) */
     uint64_t (*now_ns)(void); /* monotonic clock; NULL = clock_now_ns (tests pass their own) */
     /* Optional: told of every query asked through the service (warming's
      * popularity count, cache/redis.h). */

@@ -1,16 +1,11 @@
 /* L2: Redis, shared by every worker (and every machine) of the service.
  *
- * One hiredis async connection per worker on the worker's libuv loop,
- * configured by redis.url (redis://[user:password@]host:port/db, or
- * unix:///path/to/socket), redis.key_prefix, redis.command_timeout and
- * redis.connect_timeout. Keys are <prefix>v<N>:<hash of the query key>,
- * where N is a version kept in Redis (<prefix>version) and in each worker:
- * DELETE of everything is a bump of N, so old bytes are never read again.
- *
- * hiredis 0.14 has no command timeouts: every command here has a uv_timer
- * deadline, and a late reply is dropped. Redis down, slow, frozen or
- * restarting: the tier is bypassed (fail open), the connection is dropped
- * after repeated deadlines and made again with backoff and jitter.
+ * A tier on a Redis link of its own (cache/redis_link.h: redis.url,
+ * redis.command_timeout, redis.connect_timeout). Keys are
+ * <redis.key_prefix>v<N>:<hash of the query key>, where N is a version
+ * kept in Redis (<prefix>version) and in each worker: DELETE of everything
+ * is a bump of N, so old bytes are never read again. Redis down, slow,
+ * frozen or restarting: the tier is bypassed (fail open).
  *
  * Also here, because they need Redis: the popularity count of queries
  * (a sorted set per hour) and warming (refreshing the most asked queries
@@ -23,6 +18,7 @@
 #include <uv.h>
 
 #include "cache/cache.h"
+#include "cache/redis_link.h"
 #include "core/config.h"
 #include "core/search_service.h"
 
@@ -34,25 +30,9 @@
 search_service_t *cache_redis_service(search_service_t *next, uv_loop_t *loop,
                                       const sf_config_t *cfg);
 
-/* The same link without the tier (no next, no warming, no poll), for the
- * client rate limit when cache.enabled is off but redis.url is set: only
- * cache_redis_eval(), the state and the free/discard calls apply to it. */
-search_service_t *cache_redis_link(uv_loop_t *loop, const sf_config_t *cfg);
-
-/* What a script's reply becomes: its integers (an integer reply is one, an
- * array gives its leading integers, at most 8), or ints NULL and n -1 when
- * Redis failed, answered an error or missed redis.command_timeout. */
-typedef void (*cache_redis_eval_fn)(void *data, const long long *ints, int n);
-
-/* Runs a Lua script on the link (svc: an L2 service or a cache_redis_link)
- * with nkeys keys first among its argc (at most 8) arguments, under the same
- * deadline as every command. The script is known by its address (pass a
- * static string): EVALSHA once SCRIPT LOAD told its SHA1, EVAL before, and
- * EVAL again when Redis answers NOSCRIPT (restarted, flushed). done(data,
- * ...) runs exactly once, later, unless this returns -1 (the link is not
- * ready, or out of memory): then done is never called. */
-int cache_redis_eval(void *svc, const char *script, int nkeys, int argc, const char **argv,
-                     cache_redis_eval_fn done, void *data);
+/* The tier's link (for the client rate limit's scripts on the same
+ * connection). */
+cache_redis_link_t *cache_redis_link_of(search_service_t *svc);
 
 /* Hooks for the tier above (L1 of this worker): flush runs when the
  * version changed (another worker or machine deleted everything), drop
@@ -64,8 +44,8 @@ void cache_redis_set_hooks(search_service_t *svc, void (*flush)(void *ctx),
  * answers without L2): what /health/ready reports for Redis. */
 const char *cache_redis_state(search_service_t *svc);
 
-/* The counters; bytes = bytes written. */
-const cache_stats_t *cache_redis_stats(search_service_t *svc);
+/* The counters, the link's failures included; bytes = bytes written. */
+cache_stats_t cache_redis_stats(search_service_t *svc);
 
 /* The version in use (0 before the first read). */
 int64_t cache_redis_version(search_service_t *svc);
@@ -98,12 +78,6 @@ void cache_redis_service_free(search_service_t *svc);
 /* Frees the link after the loop has stopped without cache_redis_service_free()
  * (the worker's start failed: its last walk closed the handles). */
 void cache_redis_service_discard(search_service_t *svc);
-
-/* Parses a redis.url. host gets the host or the socket path (unix); port is
- * 0 for a socket; user/password "" when absent; db 0 by default. Returns 0
- * or -1. */
-int cache_redis_parse_url(const char *url, char *host, size_t hostlen, int *port, char *user,
-                          size_t userlen, char *password, size_t pwlen, int *db);
 
 /* The value stored for an answer, and back. encode returns a malloc'd
  * buffer (length in *len) or NULL. decode checks the bytes belong to key

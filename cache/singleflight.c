@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cache/singleflight.h"
+#include "core/log.h"
 
 typedef struct sf_flight sf_flight_t;
 typedef struct sf_waiter sf_waiter_t;
@@ -17,9 +18,10 @@ struct sf_waiter {
 
 /* A flight's life. */
 typedef enum {
-    FLIGHT_ASKING,   /* next computes the answer; waiters join */
-    FLIGHT_ANSWERED, /* the answer is here: every waiter gets it, then free */
-    FLIGHT_ABANDONED /* the last waiter left: cancel next, free */
+    FLIGHT_ASKING,    /* next computes the answer; waiters join */
+    FLIGHT_ANSWERED,  /* the answer is here: every waiter gets it */
+    FLIGHT_ABANDONED, /* the last waiter left (or the link goes): cancel next */
+    FLIGHT_DONE,      /* terminal: closed (out of the table, freed) by the step loop */
 } sf_flight_state_t;
 
 struct sf_flight {
@@ -42,12 +44,19 @@ typedef struct sf_svc {
     cache_stats_t st;
 } sf_svc_t;
 
-static void flight_step(sf_flight_t *f);
+static const char *flight_state_name(sf_flight_state_t st)
+{
+    static const char *names[] = {"asking", "answered", "abandoned", "done"};
+    return names[st];
+}
 
+/* The one writer of f->state (traced at debug level). The work of the new
+ * state is done by flight_step(), which the caller runs next. */
 static void flight_set_state(sf_flight_t *f, sf_flight_state_t st)
 {
+    log_write(LOG_DEBUG, "single-flight", LF_STR, "from", flight_state_name(f->state), LF_STR, "to",
+              flight_state_name(st), LF_END);
     f->state = st;
-    flight_step(f);
 }
 
 static sf_flight_t **slot_of(sf_svc_t *s, const char *key, uint64_t h)
@@ -58,8 +67,8 @@ static sf_flight_t **slot_of(sf_svc_t *s, const char *key, uint64_t h)
     return pp;
 }
 
-/* Takes f out of the table (new requests start a new flight) and frees it. */
-static void flight_free(sf_flight_t *f)
+/* Takes f out of the table: new requests start a new flight. */
+static void flight_unlink(sf_flight_t *f)
 {
     sf_svc_t *s = f->svc;
     sf_flight_t **pp = slot_of(s, f->key, f->hash);
@@ -67,39 +76,52 @@ static void flight_free(sf_flight_t *f)
         *pp = f->hnext;
         s->nflights--;
     }
+}
+
+/* Every waiter gets the answer, in arrival order. */
+static void flight_answer(sf_flight_t *f)
+{
+    /* Out of the table first: a waiter's callback asking the same key
+     * again starts a new flight instead of joining this finished one. */
+    flight_unlink(f);
+    sf_waiter_t *w = f->head;
+    f->head = f->tail = NULL;
+    while (w) {
+        sf_waiter_t *nx = w->next;
+        w->cb(f->reply, w->data);
+        free(w);
+        w = nx;
+    }
+}
+
+/* The close of FLIGHT_DONE: the only place a flight is freed. */
+static void flight_close(sf_flight_t *f)
+{
+    flight_unlink(f);
     if (f->answered_now) *f->answered_now = true;
     free(f);
 }
 
+/* The step loop: runs the work of each state until the flight waits on
+ * next or is done (then closed). */
 static void flight_step(sf_flight_t *f)
 {
-    switch (f->state) {
-    case FLIGHT_ASKING:
-        break;
-    case FLIGHT_ANSWERED: {
-        /* Out of the table first: a waiter's callback asking the same key
-         * again starts a new flight instead of joining this finished one. */
-        sf_flight_t **pp = slot_of(f->svc, f->key, f->hash);
-        if (*pp == f) {
-            *pp = f->hnext;
-            f->svc->nflights--;
+    for (;;) {
+        switch (f->state) {
+        case FLIGHT_ASKING:
+            return; /* next's callback moves it on */
+        case FLIGHT_ANSWERED:
+            flight_answer(f);
+            flight_set_state(f, FLIGHT_DONE);
+            break;
+        case FLIGHT_ABANDONED:
+            if (f->handle) f->svc->next->cancel(f->svc->next, f->handle);
+            flight_set_state(f, FLIGHT_DONE);
+            break;
+        case FLIGHT_DONE:
+            flight_close(f);
+            return;
         }
-        sf_waiter_t *w = f->head;
-        f->head = f->tail = NULL;
-        while (w) {
-            sf_waiter_t *nx = w->next;
-            w->cb(f->reply, w->data);
-            free(w);
-            w = nx;
-        }
-        if (f->answered_now) *f->answered_now = true;
-        free(f);
-        break;
-    }
-    case FLIGHT_ABANDONED:
-        if (f->handle) f->svc->next->cancel(f->svc->next, f->handle);
-        flight_free(f);
-        break;
     }
 }
 
@@ -109,6 +131,7 @@ static void on_reply(const search_reply_t *r, void *data)
     f->handle = NULL;
     f->reply = r;
     flight_set_state(f, FLIGHT_ANSWERED);
+    flight_step(f);
 }
 
 static sf_waiter_t *add_waiter(sf_flight_t *f, search_reply_cb cb, void *data)
@@ -180,7 +203,10 @@ static void sf_cancel(search_service_t *self, void *handle)
     else
         f->tail = w->prev;
     free(w);
-    if (!f->head && f->state == FLIGHT_ASKING) flight_set_state(f, FLIGHT_ABANDONED);
+    if (!f->head && f->state == FLIGHT_ASKING) {
+        flight_set_state(f, FLIGHT_ABANDONED);
+        flight_step(f);
+    }
 }
 
 search_service_t *cache_singleflight_service(search_service_t *next)
@@ -217,6 +243,7 @@ void cache_singleflight_free(search_service_t *svc)
             }
             f->head = f->tail = NULL;
             flight_set_state(f, FLIGHT_ABANDONED);
+            flight_step(f);
         }
     }
     free(s);

@@ -22,6 +22,7 @@
 #include "cache/redis.h"
 #include "cache/tiers.h"
 #include "http/handlers_analytics.h"
+#include "http/handlers_cache.h"
 #include "http/handlers_admin.h"
 #include "http/handlers_health.h"
 #include "http/handlers_mcp.h"
@@ -204,7 +205,7 @@ typedef struct app {
     http_admin_ctx_t admin;        /* PUT /v1/providers/{name} */
     http_mcp_t *mcp;               /* /mcp, or NULL (mcp.enabled) */
     http_mw_t *mw;                 /* keys, limits, CORS, trace, metrics (http/middleware.h) */
-    search_service_t *rl_link;     /* the limiter's own Redis link when the cache has none */
+    cache_redis_link_t *rl_link;   /* the limiter's own Redis link when the cache has none */
     http_limit_shared_t rl_shared; /* client buckets across instances, on a Redis link */
     void (*done)(void);
 } app_t;
@@ -246,7 +247,8 @@ static const char *health_redis(void *data, char *buf, size_t len)
 {
     app_t *a = data;
     /* The cache's link, or the rate limiter's own when the cache is off. */
-    const char *st = a->rl_link ? cache_redis_state(a->rl_link) : cache_tiers_redis_state(a->cache);
+    const char *st =
+        a->rl_link ? cache_redis_link_state(a->rl_link) : cache_tiers_redis_state(a->cache);
     snprintf(buf, len, "{\"status\":\"%s\"}", st);
     return st;
 }
@@ -264,8 +266,8 @@ static void app_share_limit(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
     /* Keys of the store may carry limits of their own (api_keys.rate_limit). */
     bool limited = cfg->ratelimit.rate > 0 || (a->store && cfg->auth.store_refresh_ms > 0);
     if (!limited || !cfg->ratelimit.redis || !cfg->redis.url[0]) return;
-    search_service_t *link = a->cache->l2;
-    if (!link && !cfg->cache.enabled) link = a->rl_link = cache_redis_link(loop, cfg);
+    cache_redis_link_t *link = cache_tiers_redis_link(a->cache);
+    if (!link && !cfg->cache.enabled) link = a->rl_link = cache_redis_link_new(loop, cfg, NULL);
     if (!link) {
         log_write(LOG_WARN, "client rate limit per instance: no Redis link", LF_STR, "url",
                   cfg->redis.url, LF_END);
@@ -316,13 +318,12 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         a->service = a->l3;
     }
     a->cache = cache_tiers_new(loop, cfg, a->service);
-    if (!a->cache || cache_tiers_register(a->cache, a->router) < 0) goto oom;
+    if (!a->cache) goto oom;
     a->service = cache_tiers_service(a->cache);
-    a->cache->http.providers = a->pcache;
-    if (a->l3) { /* DELETE /v1/cache empties the PostgreSQL tier too */
-        a->cache->http.l3_delete = store_l3_delete;
-        a->cache->http.l3 = a->store;
-    }
+    cache_tiers_set_providers(a->cache, a->pcache);
+    /* DELETE /v1/cache empties the PostgreSQL tier too */
+    if (a->l3) cache_tiers_set_l3(a->cache, store_l3_delete, a->store);
+    if (http_cache_register(a->router, cache_tiers_admin(a->cache)) < 0) goto oom;
     a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
     a->events = store_events_new(cfg);
     if (a->events) { /* search.completed per answer; papers.indexed per stored batch */
@@ -390,7 +391,7 @@ static void app_server_done(http_server_t *s)
     (void)s;
     app_t *a = &the_app;
     http_mw_share_limit(a->mw, NULL); /* before its Redis link goes */
-    cache_redis_service_free(a->rl_link);
+    cache_redis_link_free(a->rl_link);
     a->rl_link = NULL;
     cache_tiers_stop(a->cache); /* background refreshes first: they use the providers */
     prov_fanout_free(a->fanout);
@@ -426,7 +427,7 @@ static void app_free(void *p)
 {
     app_t *a = p;
     prov_fanout_free(a->fanout);
-    cache_redis_service_discard(a->rl_link); /* its takes' callbacks still need the middleware */
+    cache_redis_link_discard(a->rl_link); /* its takes' callbacks still need the middleware */
     cache_tiers_free(a->cache);
     cache_provider_free(a->pcache);
     search_direct_free(a->direct);

@@ -1,20 +1,20 @@
 #include "http/compress.h"
+#include "core/deflate.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
 static bool gz_enabled = true;
 static size_t gz_min = 1024;
-static int gz_level = 5;
+static int gz_level = SF_DEFLATE_LEVEL_DEFAULT;
 
 void http_compress_configure(bool enabled, size_t min_bytes, int level)
 {
     gz_enabled = enabled;
     gz_min = min_bytes;
-    gz_level = level >= 1 && level <= 9 ? level : 5;
+    gz_level = level >= 1 && level <= 9 ? level : SF_DEFLATE_LEVEL_DEFAULT;
 }
 
 bool http_accepts_gzip(const http_req_t *req)
@@ -49,23 +49,7 @@ bool http_accepts_gzip(const http_req_t *req)
 
 void *http_gzip(arena_t *arena, const void *body, size_t len, int level, size_t *outlen)
 {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
-    size_t cap = deflateBound(&z, (uLong)len);
-    unsigned char *out = arena_alloc(arena, cap);
-    if (!out) {
-        deflateEnd(&z);
-        return NULL;
-    }
-    z.next_in = (Bytef *)body;
-    z.avail_in = (uInt)len;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    int rc = deflate(&z, Z_FINISH);
-    *outlen = z.total_out;
-    deflateEnd(&z);
-    return rc == Z_STREAM_END ? out : NULL;
+    return sf_gzip(arena, body, len, level, outlen);
 }
 
 void http_respond_maybe_gzip(http_req_t *req, int status, const char *content_type,

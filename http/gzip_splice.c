@@ -1,4 +1,3 @@
-#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -29,31 +28,4 @@ void gzip_splice_trailer(const char *prefix, size_t plen, uint32_t rest_crc, siz
         out[i] = (unsigned char)(crc >> (8 * i));
         out[4 + i] = (unsigned char)(size >> (8 * i));
     }
-}
-
-unsigned char *gzip_deflate_raw(const void *bytes, size_t len, size_t *out_len, uint32_t *crc)
-{
-    z_stream zs;
-    memset(&zs, 0, sizeof zs);
-    /* Negative window bits: a raw stream, no zlib or gzip wrapper. */
-    if (deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
-    size_t cap = deflateBound(&zs, (uLong)len);
-    unsigned char *out = malloc(cap);
-    if (!out) {
-        deflateEnd(&zs);
-        return NULL;
-    }
-    zs.next_in = (Bytef *)bytes;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out;
-    zs.avail_out = (uInt)cap;
-    int rc = deflate(&zs, Z_FINISH);
-    *out_len = zs.total_out;
-    deflateEnd(&zs);
-    if (rc != Z_STREAM_END) {
-        free(out);
-        return NULL;
-    }
-    *crc = (uint32_t)crc32(0L, (const Bytef *)bytes, (uInt)len);
-    return out;
 }

@@ -6,7 +6,8 @@
  *   header | stored block(prefix) | cached DEFLATE(rest) | CRC-32, size
  * is valid, and the CRC of prefix + rest is combined from the two parts
  * (zlib's crc32_combine), without touching the cached bytes. This lets a
- * cached answer go out compressed with the request's id in front. */
+ * cached answer go out compressed with the request's id in front. The
+ * DEFLATE stream itself is made by sf_deflate_raw() (core/deflate.h). */
 #ifndef SF_HTTP_GZIP_SPLICE_H
 #define SF_HTTP_GZIP_SPLICE_H
 
@@ -26,10 +27,5 @@ size_t gzip_splice_head(const char *prefix, size_t plen, unsigned char *out);
  * the CRC-32 of rest's rest_len uncompressed bytes). */
 void gzip_splice_trailer(const char *prefix, size_t plen, uint32_t rest_crc, size_t rest_len,
                          unsigned char out[8]);
-
-/* Compresses bytes into a raw DEFLATE stream (no header) ending with a
- * final block, and gives its CRC-32. Returns a malloc'd buffer (length in
- * *out_len) or NULL. */
-unsigned char *gzip_deflate_raw(const void *bytes, size_t len, size_t *out_len, uint32_t *crc);
 
 #endif

@@ -6,9 +6,9 @@
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/deflate.h"
 #include "core/query.h"
 #include "http/compress.h"
-#include "http/gzip_splice.h"
 #include "http/handlers_search.h"
 
 #define BATCH_MAX 20
@@ -121,7 +121,8 @@ static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const sear
         /* No compressed copy (caches off): compress this once, now. */
         size_t n;
         uint32_t crc;
-        unsigned char *z = gzip_deflate_raw(r->body->data + 1, r->body->len - 1, &n, &crc);
+        unsigned char *z = sf_deflate_raw(r->body->data + 1, r->body->len - 1,
+                                          ctx->cfg->compression.level, &n, &crc);
         blob_t *deflate = z ? blob_new(z, n) : NULL;
         free(z);
         if (deflate)

@@ -18,6 +18,7 @@ import threading
 import time
 import unittest
 import urllib.parse
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -184,6 +185,39 @@ class CacheTiersTest(unittest.TestCase):
         jz = json.loads(gzip.decompress(z.body))
         self.assertEqual(jz.pop("request_id"), z.header("X-Request-ID"))
         self.assertEqual(jz, jb)
+
+    def assertCachedDeflateAtLevel(self, srv, level, text):
+        """The gzip answer is header | stored block (the request's prefix) |
+        the cached DEFLATE copy | trailer: the copy must be what zlib makes
+        of the same bytes at compression.level."""
+        path = search_path(text, limit=20)
+        for _ in range(2):  # the miss, then the hit: both send the cached copy
+            z = srv.request("GET", path, headers={"Accept-Encoding": "gzip"})
+            self.assertEqual(z.status, 200, z)
+            self.assertEqual(z.header("Content-Encoding"), "gzip", z)
+            json.loads(gzip.decompress(z.body))
+            self.assertEqual(z.body[10], 0, "not a stored block first")
+            plen = z.body[11] | z.body[12] << 8
+            copy = z.body[15 + plen:-8]
+            rest = zlib.decompressobj(-15).decompress(copy)
+            c = zlib.compressobj(level, zlib.DEFLATED, -15, 8)
+            self.assertEqual(copy, c.compress(rest) + c.flush(), "copy not made at level %d" % level)
+        c = zlib.compressobj(6, zlib.DEFLATED, -15, 8)
+        self.assertNotEqual(copy, c.compress(rest) + c.flush(), "the answer is too small to tell")
+
+    def test_cached_deflate_copy_follows_compression_level(self):
+        # Made by L2 (it answers L1 with the copy) with Redis, by L1 without.
+        srv = self.start_server(**{"compression.level": "1"})
+        self.wait_redis_ok(srv)
+        self.assertCachedDeflateAtLevel(srv, 1, "deflate level one %d" % os.getpid())
+        srv = self.start_server(**{"compression.level": "1", "redis.url": ""})
+        self.assertCachedDeflateAtLevel(srv, 1, "deflate level one, memory only %d" % os.getpid())
+
+    def test_per_request_deflate_follows_compression_level(self):
+        # Caches off: /v1/search compresses each answer itself, spliced the same way.
+        srv = self.start_server(**{"compression.level": "1", "compression.min_bytes": "0",
+                                   "cache.enabled": "false"})
+        self.assertCachedDeflateAtLevel(srv, 1, "deflate level one, no cache %d" % os.getpid())
 
     def test_redis_hit_across_servers_and_delete(self):
         a = self.start_server()

@@ -8,6 +8,7 @@
 #include "cache/l1.h"
 #include "core/shm.h"
 #include "cache/singleflight.h"
+#include "cache/tiers.h"
 #include "test/unit/test.h"
 
 static uint64_t fake_now;
@@ -279,7 +280,7 @@ TEST(group_deletions_reach_l1_and_overflow_clears_it)
     fake_now = SEC;
     cache_l1_opts_t o = opts(1 << 20);
     search_service_t *l1 = cache_l1_service(&fake, &o);
-    http_cache_ctx_t tiers = {.l1 = l1};
+    cache_tiers_t tiers = {.l1 = l1};
     search_service_t *g = cache_group_service(&tiers);
     blob_t *b = answer("g", 100);
     search_reply_t r = reply_of(b), got;
