@@ -238,6 +238,13 @@ static void app_papers_written(void *data, char *rows, size_t n)
     store_events_papers(data, rows, n);
 }
 
+/* The api_keys table's live keys, as the middleware's second key set. */
+static void app_store_keys(void *mw, const api_key_t *keys, size_t n)
+{
+    http_auth_t *set = http_auth_from_keys(keys, n);
+    if (set) http_mw_set_store_keys(mw, set); /* out of memory: the last set stays */
+}
+
 static const char *health_store(void *data, char *buf, size_t len)
 {
     return store_ready(data, buf, len) ? "ok" : "down";
@@ -368,7 +375,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     }
     if (a->store && cfg->auth.store_refresh_ms > 0) { /* keys from the api_keys table too */
         http_mw_expect_store_keys(a->mw);
-        store_on_api_keys(a->store, http_mw_set_store_keys, a->mw);
+        store_on_api_keys(a->store, app_store_keys, a->mw);
     }
     app_share_limit(a, loop, cfg);
     http_server_set_hooks(a->server, http_mw_hooks(a->mw));

@@ -1,6 +1,7 @@
 /* The api_keys table, loaded on every worker each auth.store_refresh for
  * the middleware (store_on_api_keys in store.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -20,19 +21,25 @@ static void on_api_keys(PGresult *res, const char *err, void *data)
         return;
     }
     st->keys_failures = 0;
-    char msg[8];
-    http_auth_t *keys = http_auth_new(NULL, NULL, msg, sizeof msg);
-    if (!keys) return;
     int n = PQntuples(res), bad = 0;
-    for (int i = 0; i < n; i++)
-        if (http_auth_add(keys, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                          strtol(PQgetvalue(res, i, 2), NULL, 10)) < 0)
+    size_t nkeys = 0;
+    api_key_t *keys = calloc((size_t)n + 1, sizeof *keys);
+    if (!keys) return; /* the last set stays */
+    for (int i = 0; i < n; i++) {
+        const char *hash = PQgetvalue(res, i, 0), *scopes = PQgetvalue(res, i, 1);
+        long per_minute = strtol(PQgetvalue(res, i, 2), NULL, 10);
+        if (api_key_from_text(&keys[nkeys], hash, strlen(hash), scopes, strlen(scopes),
+                              per_minute) < 0)
             bad++;
+        else
+            nkeys++;
+    }
     if (bad)
         log_write(LOG_WARN,
                   "store: api_keys rows left out (key_hash not 64 hex digits, or rate_limit < 0)",
                   LF_INT, "rows", (int64_t)bad, LF_END);
-    st->keys_cb(st->keys_data, keys);
+    st->keys_cb(st->keys_data, keys, nkeys);
+    free(keys);
 }
 
 void store__load_api_keys(store_t *st, uint64_t now)
@@ -45,7 +52,7 @@ void store__load_api_keys(store_t *st, uint64_t now)
         st->next_keys_ns = now + KEYS_RETRY_NS;
 }
 
-void store_on_api_keys(store_t *st, void (*cb)(void *data, http_auth_t *keys), void *data)
+void store_on_api_keys(store_t *st, store_keys_cb cb, void *data)
 {
     if (st->cfg->auth.store_refresh_ms <= 0) return;
     st->keys_cb = cb;

@@ -66,7 +66,7 @@ struct store {
     uint64_t shutdown_deadline_ns;
     uint64_t next_purge_ns;
     /* The api_keys table, for the middleware (store_on_api_keys). */
-    void (*keys_cb)(void *data, http_auth_t *keys);
+    store_keys_cb keys_cb;
     void *keys_data;
     uint64_t next_keys_ns;
     bool keys_loading;
