@@ -344,20 +344,21 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         a->search.observe_data = a->store;
     }
     a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
+    const papers_repo_t *papers = a->store ? store_papers_repo(a->store) : NULL;
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
     a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a};
     if (http_health_register(a->router, a->health, a->nhealth) < 0 ||
         http_search_register(a->router, &a->search) < 0 ||
         http_providers_register(a->router, &a->providers) < 0 ||
-        http_papers_register(a->router, a->store) < 0 ||
-        http_analytics_register(a->router, a->store) < 0 || http_ui_register(a->router) < 0)
+        http_papers_register(a->router, papers) < 0 ||
+        http_analytics_register(a->router, papers) < 0 || http_ui_register(a->router) < 0)
         goto oom;
     if (cfg->mcp.enabled) { /* its tools ask what /v1/search and /v1/papers/{id} ask */
         http_mcp_ctx_t mcp = {.cfg = cfg,
                               .service = a->service,
                               .observe = a->search.observe,
                               .observe_data = a->search.observe_data,
-                              .papers = http_papers_for_mcp(a->store)};
+                              .papers = http_papers_for_mcp(papers)};
         a->mcp = http_mcp_register(a->router, &mcp);
         if (!a->mcp) goto oom;
     }

@@ -14,6 +14,7 @@
 #include "core/api_key.h"
 #include "core/config.h"
 #include "core/paper.h"
+#include "core/papers_repo.h"
 #include "core/query.h"
 #include "core/search.h"
 #include "core/search_service.h"
@@ -55,6 +56,10 @@ void store_free(store_t *st);
 
 /* The "local" provider: a search backend for SRC_LOCAL. */
 const search_backend_t *store_backend(store_t *st);
+
+/* The papers repository (core/papers_repo.h) on this store: the reads
+ * behind /v1/papers, /v1/analytics and get_paper. Valid as long as st. */
+const papers_repo_t *store_papers_repo(store_t *st);
 
 /* True when the primary is reachable (a connection is ready, or none has
  * failed yet). When false, *retry_after_s (if not NULL) gets the seconds

@@ -1,7 +1,8 @@
 /* What the files of the store share and nothing else sees: the store's
  * struct, its write-behind queues and the statements' text. store.c holds
  * the life of the store, batcher.c the queues, statements.c the SQL,
- * keys_load.c the api_keys refresh, local.c the local provider; l3.c
+ * keys_load.c the api_keys refresh, local.c the local provider, papers.c
+ * the papers repository; l3.c
  * declares the few it uses itself. */
 #ifndef SF_STORE_INTERNAL_H
 #define SF_STORE_INTERNAL_H
@@ -75,6 +76,7 @@ struct store {
     void (*done)(void *);
     void *done_data;
     search_backend_t backend;
+    papers_repo_t repo; /* store_papers_repo (papers.c) */
     uint64_t l3_hits, l3_misses, l3_writes;
 };
 
