@@ -8,6 +8,8 @@
 #include "store/sql.h"
 #include "store/store_internal.h"
 
+#define LOCAL_MAX_ROWS 200 /* the most rows one search reads */
+
 typedef struct local_call {
     store_t *st;
     search_t *search;
@@ -57,10 +59,12 @@ void store__local_start(void *ctx, search_t *s, source_t src)
         search_provider_done(s, src, PSTAT_ERROR, NULL, 0, "out of memory");
         return;
     }
+    /* Its own page size, as each HTTP provider asks for its max_results;
+     * more when the query's page lies beyond it. */
     int want = q->offset + q->limit;
-    int max = (int)st->cfg->providers.arxiv.max_results;
+    int max = (int)st->cfg->providers.local_max_results;
     if (want < max) want = max;
-    if (want > 200) want = 200;
+    if (want > LOCAL_MAX_ROWS) want = LOCAL_MAX_ROWS;
     const char *params[8] = {
         q->text,
         q->year_from ? arena_sprintf(a, "%d", q->year_from) : NULL,
