@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,32 +19,6 @@ uint64_t store_fnv1a64(const void *bytes, size_t n)
 void store_cache_key_hash(const char *key, char out[20])
 {
     snprintf(out, 20, "v1:%016" PRIx64, store_fnv1a64(key, strlen(key)));
-}
-
-void store_family_name(const char *author, char *out, size_t outlen)
-{
-    out[0] = '\0';
-    if (!author || outlen < 2) return;
-    const char *start, *end;
-    const char *comma = strchr(author, ',');
-    if (comma) {
-        start = author;
-        end = comma;
-    } else {
-        end = author + strlen(author);
-        while (end > author && (end[-1] == ' ' || end[-1] == '.'))
-            end--;
-        start = end;
-        while (start > author && start[-1] != ' ')
-            start--;
-    }
-    while (start < end && *start == ' ')
-        start++;
-    size_t n = 0;
-    for (const char *p = start; p < end && n + 1 < outlen; p++)
-        if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
-            out[n++] = (char)tolower((unsigned char)*p);
-    out[n] = '\0';
 }
 
 /* ---- papers as JSON rows -------------------------------------------------- */
@@ -118,9 +91,10 @@ char *store_paper_row_json(const paper_t *p)
         if (s->id) json_object_set_new(ids, source_name(s->source), jstr(s->id));
     }
     if (json_array_size(srcs) == 0) goto done; /* only seen in the store itself */
-    char fam[128] = "";
-    if (p->nauthors) store_family_name(p->authors[0], fam, sizeof fam);
-    title_key = p->title ? paper_title_key(a, p->title) : NULL;
+    /* The merge's dedupe keys, so the table judges two papers the same
+     * the way the answers do. */
+    const char *fam = p->nauthors ? paper_family_key(a, p->authors[0]) : NULL;
+    title_key = p->title ? paper_dedupe_title_key(a, p->title) : NULL;
     json_object_set_new(o, "doi", jstr(p->doi));
     json_object_set_new(o, "arxiv_id", jstr(p->arxiv_id));
     json_object_set_new(o, "arxiv_version", jstr(p->arxiv_version));
@@ -130,7 +104,7 @@ char *store_paper_row_json(const paper_t *p)
     json_object_set_new(o, "title_key", jstr(title_key ? title_key : ""));
     json_object_set_new(o, "abstract", jstr(p->abstract));
     json_object_set_new(o, "authors", jstr_array(p->authors, p->nauthors));
-    json_object_set_new(o, "first_author", jstr(fam));
+    json_object_set_new(o, "first_author", jstr(fam ? fam : ""));
     json_object_set_new(o, "year", p->year > 0 ? json_integer(p->year) : json_null());
     json_object_set_new(o, "published_at", jstr(p->published));
     json_object_set_new(o, "venue", jstr(p->venue));

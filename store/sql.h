@@ -19,15 +19,12 @@ uint64_t store_fnv1a64(const void *bytes, size_t n);
  * holds at least 20 bytes. */
 void store_cache_key_hash(const char *key, char out[20]);
 
-/* The lower-cased family name of an author ("Ada Lovelace" -> "lovelace",
- * "Lovelace, Ada" -> "lovelace"), written to out (size outlen). */
-void store_family_name(const char *author, char *out, size_t outlen);
-
 /* One paper as an object of the batch array scifind_upsert_papers() takes
  * (malloc'd compact JSON for the caller to free), or NULL when it carries
  * nothing the store can key on (no DOI, arXiv id or title) or memory is
- * out. The "local" source is left out (it is the store itself). Invalid
- * UTF-8 is replaced. */
+ * out. Its title_key and first_author are the merge's dedupe keys
+ * (paper_dedupe_title_key, paper_family_key). The "local" source is left out (it is the store
+ * itself). Invalid UTF-8 is replaced. */
 char *store_paper_row_json(const paper_t *p);
 
 /* Fills p (zeroed by the caller, citations -1) from a scifind_paper_json()
