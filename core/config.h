@@ -71,6 +71,7 @@ typedef struct sf_config {
         int64_t suspend_rate_limited_ms; /* providers.suspend_rate_limited: after a 429 */
         int64_t suspend_blocked_ms;      /* providers.suspend_blocked: after 402/403/CAPTCHA */
         int64_t budget_reserve_calls;    /* providers.budget_reserve_calls: metered budget kept */
+        int64_t local_max_results; /* providers.local.max_results: store rows read; default 25 */
     } providers;
 
     struct {

@@ -238,6 +238,13 @@ static void app_papers_written(void *data, char *rows, size_t n)
     store_events_papers(data, rows, n);
 }
 
+/* The api_keys table's live keys, as the middleware's second key set. */
+static void app_store_keys(void *mw, const api_key_t *keys, size_t n)
+{
+    http_auth_t *set = http_auth_from_keys(keys, n);
+    if (set) http_mw_set_store_keys(mw, set); /* out of memory: the last set stays */
+}
+
 static const char *health_store(void *data, char *buf, size_t len)
 {
     return store_ready(data, buf, len) ? "ok" : "down";
@@ -337,20 +344,21 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         a->search.observe_data = a->store;
     }
     a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
+    const papers_repo_t *papers = a->store ? store_papers_repo(a->store) : NULL;
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
     a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a};
     if (http_health_register(a->router, a->health, a->nhealth) < 0 ||
         http_search_register(a->router, &a->search) < 0 ||
         http_providers_register(a->router, &a->providers) < 0 ||
-        http_papers_register(a->router, a->store) < 0 ||
-        http_analytics_register(a->router, a->store) < 0 || http_ui_register(a->router) < 0)
+        http_papers_register(a->router, papers) < 0 ||
+        http_analytics_register(a->router, papers) < 0 || http_ui_register(a->router) < 0)
         goto oom;
     if (cfg->mcp.enabled) { /* its tools ask what /v1/search and /v1/papers/{id} ask */
         http_mcp_ctx_t mcp = {.cfg = cfg,
                               .service = a->service,
                               .observe = a->search.observe,
                               .observe_data = a->search.observe_data,
-                              .papers = http_papers_for_mcp(a->store)};
+                              .papers = http_papers_for_mcp(papers)};
         a->mcp = http_mcp_register(a->router, &mcp);
         if (!a->mcp) goto oom;
     }
@@ -368,7 +376,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     }
     if (a->store && cfg->auth.store_refresh_ms > 0) { /* keys from the api_keys table too */
         http_mw_expect_store_keys(a->mw);
-        store_on_api_keys(a->store, http_mw_set_store_keys, a->mw);
+        store_on_api_keys(a->store, app_store_keys, a->mw);
     }
     app_share_limit(a, loop, cfg);
     http_server_set_hooks(a->server, http_mw_hooks(a->mw));

@@ -185,11 +185,6 @@ static bool uf_title_compatible(uf_t *u, int x, int y)
 
 /* ---- text folding --------------------------------------------------------- */
 
-/* Base letters of U+00C0..U+00FF (UTF-8 C3 80..C3 BF); 0 = dropped
- * (multiplication and division signs); 'S' stands for "ss". */
-static const char latin1_base[65] = "aaaaaaaceeeeiiiidnooooo\0ouuuuytS"
-                                    "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
-
 /* Upper-case U+00C0..U+00DE except U+00D7, as the second UTF-8 byte. */
 static bool latin1_upper(unsigned char c2)
 {
@@ -204,74 +199,6 @@ static bool is_word(unsigned char c)
 static unsigned char lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-/* Folds name[0..n) into out (cap >= n * 2 + 1): ASCII lower case, ASCII
- * punctuation and spaces dropped, Latin-1 accents to base letters. */
-static size_t fold_name(const char *name, size_t n, char *out)
-{
-    const unsigned char *s = (const unsigned char *)name;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (c == 0xc3 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0xbf) {
-            char b = latin1_base[s[i + 1] - 0x80];
-            i++;
-            if (b == 'S') {
-                out[o++] = 's';
-                out[o++] = 's';
-            } else if (b != 0) {
-                out[o++] = b;
-            }
-        } else if (c >= 0x80) {
-            out[o++] = (char)c;
-        } else if (is_word(c)) {
-            out[o++] = (char)lower(c);
-        }
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static bool is_name_suffix(const char *w, size_t n)
-{
-    static const char *const suffixes[] = {"jr", "sr", "ii", "iii", "iv"};
-    char buf[8];
-    if (n >= sizeof(buf) / 2) return false;
-    size_t len = fold_name(w, n, buf);
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
-        if (strlen(suffixes[i]) == len && memcmp(suffixes[i], buf, len) == 0) return true;
-    return false;
-}
-
-/* The folded family name of an author display name: the last word (suffixes
- * such as "Jr." skipped) of the part before a comma, or of the whole name
- * without one. "Ashish Vaswani", "Vaswani, A." and "A. Vaswani" give
- * "vaswani". Returns NULL when none or out of memory. */
-static char *family_key(arena_t *a, const char *name)
-{
-    if (name == NULL) return NULL;
-    size_t n = strlen(name);
-    const char *comma = memchr(name, ',', n);
-    const char *end = comma != NULL ? comma : name + n;
-    for (;;) {
-        while (end > name && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '.'))
-            end--;
-        const char *start = end;
-        while (start > name && start[-1] != ' ' && start[-1] != '\t')
-            start--;
-        if (start == end) return NULL;
-        bool more = false;
-        for (const char *p = name; p < start; p++)
-            if (is_word((unsigned char)*p)) more = true;
-        if (more && is_name_suffix(start, (size_t)(end - start))) {
-            end = start;
-            continue;
-        }
-        char *out = arena_alloc(a, (size_t)(end - start) * 2 + 1);
-        if (out == NULL) return NULL;
-        return fold_name(start, (size_t)(end - start), out) > 0 ? out : NULL;
-    }
 }
 
 /* Case folding for substring search: ASCII and Latin-1 upper case to lower
@@ -697,32 +624,6 @@ static int cmp_citations(const void *x, const void *y)
 
 /* ---- the merge ------------------------------------------------------------ */
 
-/* The title key of dedupe: paper_title_key() without its spaces and
- * without Unicode spaces, dashes and quotes (U+00A0, U+2000..U+203F), so
- * "KwaZulu Natal", "KwaZulu-Natal" and "KwaZulu\u2010Natal" are one key.
- * Only words run together or split apart are folded; the first author and
- * the year still have to agree. NULL when nothing is left. */
-static const char *dedupe_title_key(arena_t *a, const char *title)
-{
-    char *k = paper_title_key(a, title);
-    if (k == NULL) return NULL;
-    size_t w = 0;
-    for (size_t r = 0; k[r] != '\0';) {
-        unsigned char c = (unsigned char)k[r];
-        if (c == ' ') {
-            r++;
-        } else if (c == 0xC2 && (unsigned char)k[r + 1] == 0xA0) {
-            r += 2;
-        } else if (c == 0xE2 && (unsigned char)k[r + 1] == 0x80 && k[r + 2] != '\0') {
-            r += 3; /* U+2000..U+203F */
-        } else {
-            k[w++] = k[r++];
-        }
-    }
-    k[w] = '\0';
-    return w > 0 ? k : NULL;
-}
-
 /* Computes an input paper's keys. Returns -1 when out of memory. */
 static int item_init(arena_t *a, item_t *it, const paper_t *p, source_t s, size_t pos)
 {
@@ -745,8 +646,8 @@ static int item_init(arena_t *a, item_t *it, const paper_t *p, source_t s, size_
         it->arxiv = paper_normalize_arxiv_id(a, id, strlen(id), &ver);
         it->arxiv_version = ver;
     }
-    if (p->title != NULL && p->title[0] != '\0') it->tkey = dedupe_title_key(a, p->title);
-    if (p->nauthors > 0) it->family = family_key(a, p->authors[0]);
+    if (p->title != NULL && p->title[0] != '\0') it->tkey = paper_dedupe_title_key(a, p->title);
+    if (p->nauthors > 0) it->family = paper_family_key(a, p->authors[0]);
     return 0;
 }
 
@@ -857,7 +758,7 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
     if (rk == NULL || terms_init(&terms, a, q->text) < 0) goto fail;
     size_t total = 0;
     /* A pasted title (two words or more) finds its paper first. */
-    const char *qkey = terms.phrase != NULL ? dedupe_title_key(a, q->text) : NULL;
+    const char *qkey = terms.phrase != NULL ? paper_dedupe_title_key(a, q->text) : NULL;
     for (size_t g = 0; g < ngroups; g++) {
         paper_t *p = &all[g];
         /* A record without any title (a Crossref journal issue, an S2 or
@@ -876,7 +777,7 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
         double phrase = phrase_in_title(&terms, p->title);
         double text =
             0.6 * coverage(&terms, p->title) + 0.3 * coverage(&terms, p->abstract) + 0.1 * phrase;
-        const char *tkey = qkey != NULL ? dedupe_title_key(a, p->title) : NULL;
+        const char *tkey = qkey != NULL ? paper_dedupe_title_key(a, p->title) : NULL;
         double exact = tkey != NULL && strcmp(tkey, qkey) == 0 ? 1.0 : 0.0;
         /* Words of a title pasted in a row (three or more) point at it. */
         double run = terms.n >= 3 ? phrase : 0.0;

@@ -331,6 +331,98 @@ char *paper_title_key(arena_t *a, const char *title)
     return n > 0 ? out : NULL;
 }
 
+/* ---- dedupe keys (the merge's and the store's) ------------------------------ */
+
+char *paper_dedupe_title_key(arena_t *a, const char *title)
+{
+    char *k = paper_title_key(a, title);
+    if (k == NULL) return NULL;
+    size_t w = 0;
+    for (size_t r = 0; k[r] != '\0';) {
+        unsigned char c = (unsigned char)k[r];
+        if (c == ' ') {
+            r++;
+        } else if (c == 0xC2 && (unsigned char)k[r + 1] == 0xA0) {
+            r += 2;
+        } else if (c == 0xE2 && (unsigned char)k[r + 1] == 0x80 && k[r + 2] != '\0') {
+            r += 3; /* U+2000..U+203F */
+        } else {
+            k[w++] = k[r++];
+        }
+    }
+    k[w] = '\0';
+    return w > 0 ? k : NULL;
+}
+
+/* Base letters of U+00C0..U+00FF (UTF-8 C3 80..C3 BF); 0 = dropped
+ * (multiplication and division signs); 'S' stands for "ss". */
+static const char latin1_base[65] = "aaaaaaaceeeeiiiidnooooo\0ouuuuytS"
+                                    "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
+
+/* Folds name[0..n) into out (cap >= n * 2 + 1): ASCII lower case, ASCII
+ * punctuation and spaces dropped, Latin-1 accents to base letters. */
+static size_t fold_name(const char *name, size_t n, char *out)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == 0xc3 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0xbf) {
+            char b = latin1_base[s[i + 1] - 0x80];
+            i++;
+            if (b == 'S') {
+                out[o++] = 's';
+                out[o++] = 's';
+            } else if (b != 0) {
+                out[o++] = b;
+            }
+        } else if (c >= 0x80) {
+            out[o++] = (char)c;
+        } else if (is_alnum((char)c)) {
+            out[o++] = ascii_lower((char)c);
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static bool is_name_suffix(const char *w, size_t n)
+{
+    static const char *const suffixes[] = {"jr", "sr", "ii", "iii", "iv"};
+    char buf[8];
+    if (n >= sizeof(buf) / 2) return false;
+    size_t len = fold_name(w, n, buf);
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+        if (strlen(suffixes[i]) == len && memcmp(suffixes[i], buf, len) == 0) return true;
+    return false;
+}
+
+char *paper_family_key(arena_t *a, const char *name)
+{
+    if (name == NULL) return NULL;
+    size_t n = strlen(name);
+    const char *comma = memchr(name, ',', n);
+    const char *end = comma != NULL ? comma : name + n;
+    for (;;) {
+        while (end > name && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '.'))
+            end--;
+        const char *start = end;
+        while (start > name && start[-1] != ' ' && start[-1] != '\t')
+            start--;
+        if (start == end) return NULL;
+        bool more = false;
+        for (const char *p = name; p < start; p++)
+            if ((unsigned char)*p >= 0x80 || is_alnum(*p)) more = true;
+        if (more && is_name_suffix(start, (size_t)(end - start))) {
+            end = start;
+            continue;
+        }
+        char *out = arena_alloc(a, (size_t)(end - start) * 2 + 1);
+        if (out == NULL) return NULL;
+        return fold_name(start, (size_t)(end - start), out) > 0 ? out : NULL;
+    }
+}
+
 bool paper_is_stop_word(const char *w, size_t n)
 {
     static const char *const stop[] = {"a",  "an",  "and",  "are", "as", "at",  "be",

@@ -83,6 +83,26 @@ char *paper_normalize_arxiv_id(arena_t *a, const char *s, size_t len, const char
 /* Lower-cased, punctuation dropped, whitespace collapsed: the title key for dedupe. */
 char *paper_title_key(arena_t *a, const char *title);
 
+/* The dedupe keys: two papers with the same title key and the same first
+ * author's family key (and years at most one apart, no two different DOIs
+ * or arXiv ids) are one paper, in the merge (core/merge.c) and in the
+ * store's papers table (store/sql.c writes both keys of each row;
+ * migration 0005 computes them the same way in SQL for older rows). */
+
+/* The title key of dedupe: paper_title_key() without its spaces and
+ * without Unicode spaces, dashes and quotes (U+00A0, U+2000..U+203F), so
+ * "KwaZulu Natal", "KwaZulu-Natal" and "KwaZulu\u2010Natal" are one key.
+ * Only words run together or split apart are folded; the first author and
+ * the year still have to agree. NULL when nothing is left. */
+char *paper_dedupe_title_key(arena_t *a, const char *title);
+/* The folded family name of an author display name: the last word (suffixes
+ * such as "Jr." skipped) of the part before a comma, or of the whole name
+ * without one; ASCII lower case, ASCII punctuation dropped, Latin-1 letters
+ * to their base letters ("Müller" -> "muller"), other bytes as they are.
+ * "Ashish Vaswani", "Vaswani, A." and "A. Vaswani" give "vaswani". NULL
+ * when none or out of memory. */
+char *paper_family_key(arena_t *a, const char *name);
+
 /* True when the n bytes at w are an English stop word ("a", "of", "the"...,
  * ASCII case ignored): words search engines do not index, which neither the
  * merge's text match nor a provider query should require. */

@@ -4,8 +4,9 @@
  * KEY". The configuration holds only each key's SHA-256 (64 hex digits)
  * and scopes, from auth.keys ("sha256hex:read+admin,sha256hex:read") and
  * auth.keys_file (lines "sha256hex read,admin"; '#' starts a comment).
- * The store adds the keys of its api_keys table (store/store.h
- * store_on_api_keys), as a second set the middleware replaces whole.
+ * The store adds the keys of its api_keys table (rows of core/api_key.h,
+ * made into a set by core/main.c), as a second set the middleware replaces
+ * whole.
  * A presented key is hashed and compared with every stored hash in
  * constant time (CRYPTO_memcmp, no early exit), so timing says nothing of
  * which bytes matched. Scopes: "read" (searches, papers, providers) and
@@ -16,10 +17,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/api_key.h"
 #include "http/request.h"
 
-#define HTTP_SCOPE_READ 1u
-#define HTTP_SCOPE_ADMIN 2u
+#define HTTP_SCOPE_READ API_SCOPE_READ
+#define HTTP_SCOPE_ADMIN API_SCOPE_ADMIN
 
 typedef struct http_auth http_auth_t;
 
@@ -34,6 +36,12 @@ void http_auth_free(http_auth_t *a);
  * Returns 0, or -1 when one is malformed or out of memory. */
 int http_auth_add(http_auth_t *a, const char *sha256hex, const char *scopes, long per_minute);
 
+/* Adds a key row (copied). Returns 0, or -1 when out of memory. */
+int http_auth_add_key(http_auth_t *a, const api_key_t *k);
+
+/* Returns a set of the n keys (copied), or NULL when out of memory. */
+http_auth_t *http_auth_from_keys(const api_key_t *keys, size_t n);
+
 /* Number of keys loaded. */
 size_t http_auth_count(const http_auth_t *a);
 
@@ -47,12 +55,5 @@ unsigned http_auth_lookup(const http_auth_t *a, const char *key, size_t len, lon
 
 /* The key the request presents, or NULL (*len set). */
 const char *http_auth_key_of(const http_req_t *req, size_t *len);
-
-/* Parses scopes separated by '+' or ',' ("read+admin"). Returns 0, or -1 on
- * an unknown scope. */
-int http_auth_parse_scopes(const char *s, size_t len, unsigned *out);
-
-/* Writes the lowercase hex SHA-256 of data (65 bytes with the NUL). */
-void http_auth_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

@@ -4,14 +4,14 @@
 
 #include "http/handlers_analytics.h"
 #include "http/handlers_papers.h"
-#include "store/sql.h"
 
 #define POPULAR_DEFAULT_LIMIT 100
 #define POPULAR_MAX_LIMIT 1000
 
 typedef struct popular_wait {
     http_req_t *req;
-    store_query_t *q;
+    const papers_repo_t *repo;
+    void *handle;
     const char *window;
     int64_t seconds;
     long limit;
@@ -20,25 +20,25 @@ typedef struct popular_wait {
 static void on_gone(http_req_t *req)
 {
     popular_wait_t *w = req->handler_data;
-    store_pool_cancel(w->q);
-    w->q = NULL;
+    w->repo->cancel(w->repo->ctx, w->handle);
+    w->handle = NULL;
     http_respond_error(req, 503, "service_unavailable", "client went away");
 }
 
-static void on_popular(PGresult *res, const char *err, void *data)
+static void on_popular(void *data, const papers_answer_t *a)
 {
     popular_wait_t *w = data;
     http_req_t *req = w->req;
-    w->q = NULL;
+    w->handle = NULL;
     req->on_client_gone = NULL;
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        http__store_failed(req, res, err);
+    if (a->status != PAPERS_OK) {
+        http__store_failed(req, a);
         return;
     }
     char *body = arena_sprintf(req->arena,
                                "{\"window\":\"%s\",\"window_seconds\":%lld,\"limit\":%ld,"
-                               "\"queries\":%s}",
-                               w->window, (long long)w->seconds, w->limit, PQgetvalue(res, 0, 0));
+                               "\"queries\":%.*s}",
+                               w->window, (long long)w->seconds, w->limit, (int)a->len, a->json);
     if (!body) {
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
@@ -48,7 +48,7 @@ static void on_popular(PGresult *res, const char *err, void *data)
 
 static void popular_handler(http_req_t *req)
 {
-    store_t *st = req->route_data;
+    const papers_repo_t *repo = req->route_data;
     const char *qs = req->query, *k, *v;
     const char *window = "24h";
     long limit = POPULAR_DEFAULT_LIMIT;
@@ -77,38 +77,34 @@ static void popular_handler(http_req_t *req)
             }
         }
     }
-    int64_t seconds = store_parse_window(window, strlen(window));
+    int64_t seconds = papers_parse_window(window, strlen(window));
     if (rc < 0 || seconds < 0) {
         http_respond_error(
             req, 400, "bad_request",
             "parameter 'window' must be a duration like 30m, 24h or 7d (at most 366d)");
         return;
     }
-    if (!http__store_usable(req, st)) return;
-    int retry = 1;
+    if (!http__store_usable(req, repo)) return;
     popular_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
-    char *secs = arena_sprintf(req->arena, "%lld", (long long)seconds);
-    char *lim = arena_sprintf(req->arena, "%ld", limit);
-    if (!w || !secs || !lim) {
+    if (!w) {
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
     }
     w->req = req;
+    w->repo = repo;
     w->window = window;
     w->seconds = seconds;
     w->limit = limit;
-    const char *params[2] = {secs, lim};
-    w->q = store_query(st, STORE_Q_POPULAR, 2, params, on_popular, w);
-    if (!w->q) {
-        store_available(st, &retry);
-        http__store_unavailable(req, retry, "the store is unreachable");
+    w->handle = repo->popular(repo->ctx, seconds, (int)limit, on_popular, w);
+    if (!w->handle) {
+        http__store_refused(req, repo);
         return;
     }
     req->handler_data = w;
     req->on_client_gone = on_gone;
 }
 
-int http_analytics_register(http_router_t *r, store_t *st)
+int http_analytics_register(http_router_t *r, const papers_repo_t *repo)
 {
-    return http_router_add(r, HTTP_M_GET, "/v1/analytics/popular", popular_handler, st);
+    return http_router_add(r, HTTP_M_GET, "/v1/analytics/popular", popular_handler, (void *)repo);
 }

@@ -3,10 +3,11 @@
 #ifndef SF_HTTP_HANDLERS_ANALYTICS_H
 #define SF_HTTP_HANDLERS_ANALYTICS_H
 
+#include "core/papers_repo.h"
 #include "http/router.h"
-#include "store/store.h"
 
-/* Adds the route. st may be NULL (no store configured: it answers 503). */
-int http_analytics_register(http_router_t *r, store_t *st);
+/* Adds the route, reading from repo (which must outlive the router). repo
+ * may be NULL (no store configured: it answers 503). */
+int http_analytics_register(http_router_t *r, const papers_repo_t *repo);
 
 #endif

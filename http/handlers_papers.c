@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "http/handlers_papers.h"
-#include "store/sql.h"
 
 #define LIST_DEFAULT_LIMIT 20
 #define LIST_MAX_LIMIT 100
@@ -17,36 +16,49 @@ void http__store_unavailable(http_req_t *req, int retry_after_s, const char *why
     http_respond_error_h(req, 503, h, "store_unavailable", "%s", why);
 }
 
-bool http__store_usable(http_req_t *req, store_t *st)
+bool http__store_usable(http_req_t *req, const papers_repo_t *repo)
 {
     int retry = 1;
-    if (!st) {
+    if (!repo) {
         http_respond_error(req, 503, "store_unavailable",
                            "no PostgreSQL store is configured (pg.dsn)");
         return false;
     }
-    if (!store_available(st, &retry)) {
+    if (!repo->available(repo->ctx, &retry)) {
         http__store_unavailable(req, retry, "the store is unreachable");
         return false;
     }
     return true;
 }
 
-void http__store_failed(http_req_t *req, PGresult *res, const char *err)
+void http__store_refused(http_req_t *req, const papers_repo_t *repo)
 {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    bool timed_out = res ? state && strcmp(state, "57014") == 0
-                         : err && strcmp(err, STORE_POOL_ERR_TIMEOUT) == 0;
-    if (!res && !timed_out) {
-        http__store_unavailable(req, 1, "the store is unreachable");
-    } else if (timed_out) {
-        char *h = arena_sprintf(req->arena, "Retry-After: 1\r\nCache-Control: no-store\r\n");
+    int retry = 1;
+    repo->available(repo->ctx, &retry);
+    http__store_unavailable(req, retry, "the store is unreachable");
+}
+
+void http__store_failed(http_req_t *req, const papers_answer_t *a)
+{
+    switch (a->status) {
+    case PAPERS_UNAVAILABLE:
+        http__store_unavailable(req, a->retry_after_s, "the store is unreachable");
+        return;
+    case PAPERS_TIMEOUT: {
+        char *h = arena_sprintf(req->arena, "Retry-After: %d\r\nCache-Control: no-store\r\n",
+                                a->retry_after_s > 0 ? a->retry_after_s : 1);
         http_respond_error_h(req, 503, h, "store_timeout",
                              "the store did not answer within the statement timeout");
-    } else {
-        (void)err;
-        http_respond_error(req, 500, "internal_error", "store query failed");
+        return;
     }
+    case PAPERS_NOT_FOUND:
+        http_respond_error(req, 404, "not_found", "no such paper");
+        return;
+    case PAPERS_OK:
+    case PAPERS_FAILED:
+        break;
+    }
+    http_respond_error(req, 500, "internal_error", "store query failed");
 }
 
 static int hexv(int c)
@@ -98,62 +110,65 @@ int http__next_param(arena_t *a, const char **qs, const char **key, const char *
 
 typedef struct read_wait {
     http_req_t *req;
-    store_query_t *q;
+    const papers_repo_t *repo;
+    void *handle;
     int limit; /* list: page size */
 } read_wait_t;
 
 static void on_gone(http_req_t *req)
 {
     read_wait_t *w = req->handler_data;
-    store_pool_cancel(w->q);
-    w->q = NULL;
+    w->repo->cancel(w->repo->ctx, w->handle);
+    w->handle = NULL;
     http_respond_error(req, 503, "service_unavailable", "client went away");
 }
 
-/* Sends the read; answers the request itself when it cannot. */
-static void start_read(http_req_t *req, store_t *st, store_stmt_id_t stmt, int n,
-                       const char *const *params, store_query_cb cb, int limit)
+/* The wait of a read for req, or NULL when req has been answered (no
+ * store, or out of memory). */
+static read_wait_t *read_wait(http_req_t *req, const papers_repo_t *repo, int limit)
 {
-    if (!http__store_usable(req, st)) return;
+    if (!http__store_usable(req, repo)) return NULL;
     read_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     if (!w) {
         http_respond_error(req, 500, "internal_error", "out of memory");
-        return;
+        return NULL;
     }
     w->req = req;
+    w->repo = repo;
     w->limit = limit;
-    w->q = store_query(st, stmt, n, params, cb, w);
-    if (!w->q) {
-        int retry = 1;
-        store_available(st, &retry);
-        http__store_unavailable(req, retry, "the store is unreachable");
-        return;
-    }
-    req->handler_data = w;
-    req->on_client_gone = on_gone;
+    return w;
 }
 
-static bool read_ok(read_wait_t *w, PGresult *res, const char *err)
+/* After the read was sent: waits for it, or answers the 503 when the
+ * repository did not take it. */
+static void read_sent(read_wait_t *w, void *handle)
 {
-    w->q = NULL;
+    if (!handle) {
+        http__store_refused(w->req, w->repo);
+        return;
+    }
+    w->handle = handle;
+    w->req->handler_data = w;
+    w->req->on_client_gone = on_gone;
+}
+
+static bool read_ok(read_wait_t *w, const papers_answer_t *a)
+{
+    w->handle = NULL;
     w->req->on_client_gone = NULL;
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) return true;
-    http__store_failed(w->req, res, err);
+    if (a->status == PAPERS_OK) return true;
+    http__store_failed(w->req, a);
     return false;
 }
 
 /* ---- GET /v1/papers/{id} ----------------------------------------------------- */
 
-static void on_paper(PGresult *res, const char *err, void *data)
+static void on_paper(void *data, const papers_answer_t *a)
 {
     read_wait_t *w = data;
-    if (!read_ok(w, res, err)) return;
+    if (!read_ok(w, a)) return;
     http_req_t *req = w->req;
-    if (PQntuples(res) == 0) {
-        http_respond_error(req, 404, "not_found", "no such paper");
-        return;
-    }
-    char *body = arena_sprintf(req->arena, "{\"paper\":%s}", PQgetvalue(res, 0, 0));
+    char *body = arena_sprintf(req->arena, "{\"paper\":%.*s}", (int)a->len, a->json);
     if (!body) {
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
@@ -163,7 +178,7 @@ static void on_paper(PGresult *res, const char *err, void *data)
 
 static void paper_handler(http_req_t *req)
 {
-    store_t *st = req->route_data;
+    const papers_repo_t *repo = req->route_data;
     /* The id may span segments (a DOI's slashes): join them again. */
     size_t len = 0;
     for (size_t i = 0; i < req->nparams; i++)
@@ -178,52 +193,36 @@ static void paper_handler(http_req_t *req)
         if (i) strcat(raw, "/");
         strcat(raw, req->params[i]);
     }
-    store_id_kind_t kind;
+    paper_id_kind_t kind;
     const char *value;
-    if (store_parse_paper_id(req->arena, raw, strlen(raw), &kind, &value) < 0) {
+    if (papers_parse_id(req->arena, raw, strlen(raw), &kind, &value) < 0) {
         http_respond_error(req, 400, "bad_request",
                            "a paper id is a number, doi:10.NNNN/... or arxiv:NNNN.NNNNN");
         return;
     }
-    static const store_stmt_id_t by_kind[] = {
-        [STORE_ID_INTERNAL] = STORE_Q_PAPER_BY_ID,
-        [STORE_ID_DOI] = STORE_Q_PAPER_BY_DOI,
-        [STORE_ID_ARXIV] = STORE_Q_PAPER_BY_ARXIV,
-    };
-    const char *params[1] = {value};
-    start_read(req, st, by_kind[kind], 1, params, on_paper, 0);
+    read_wait_t *w = read_wait(req, repo, 0);
+    if (w) read_sent(w, repo->get(repo->ctx, kind, value, on_paper, w));
 }
 
 /* ---- GET /v1/papers ------------------------------------------------------------ */
 
-static void on_list(PGresult *res, const char *err, void *data)
+static void on_list(void *data, const papers_answer_t *a)
 {
     read_wait_t *w = data;
-    if (!read_ok(w, res, err)) return;
+    if (!read_ok(w, a)) return;
     http_req_t *req = w->req;
-    int n = PQntuples(res);
-    int shown = n > w->limit ? w->limit : n;
-    size_t len = 64;
-    for (int i = 0; i < shown; i++)
-        len += (size_t)PQgetlength(res, i, 0) + 1;
+    char cursor[32] = "";
+    if (a->next_before > 0) papers_cursor_encode(a->next_before, cursor);
+    size_t len = a->len + 96;
     char *body = arena_alloc(req->arena, len);
     if (!body) {
         http_respond_error(req, 500, "internal_error", "out of memory");
         return;
     }
-    size_t o = (size_t)sprintf(body, "{\"papers\":[");
-    for (int i = 0; i < shown; i++) {
-        if (i) body[o++] = ',';
-        size_t l = (size_t)PQgetlength(res, i, 0);
-        memcpy(body + o, PQgetvalue(res, i, 0), l);
-        o += l;
-    }
-    char cursor[32] = "";
-    if (n > w->limit && shown > 0)
-        store_cursor_encode(atoll(PQgetvalue(res, shown - 1, 1)), cursor);
-    o += (size_t)snprintf(body + o, len - o, "],\"next_cursor\":%s%s%s,\"limit\":%d}",
-                          cursor[0] ? "\"" : "null", cursor, cursor[0] ? "\"" : "", w->limit);
-    http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, o);
+    int o =
+        snprintf(body, len, "{\"papers\":%.*s,\"next_cursor\":%s%s%s,\"limit\":%d}", (int)a->len,
+                 a->json, cursor[0] ? "\"" : "null", cursor, cursor[0] ? "\"" : "", w->limit);
+    http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, (size_t)o);
 }
 
 static bool parse_int(const char *s, long lo, long hi, long *out)
@@ -238,9 +237,9 @@ static bool parse_int(const char *s, long lo, long hi, long *out)
 
 static void list_handler(http_req_t *req)
 {
-    store_t *st = req->route_data;
+    const papers_repo_t *repo = req->route_data;
     const char *qs = req->query, *k, *v;
-    const char *params[5] = {NULL, NULL, NULL, NULL, NULL};
+    papers_filter_t f = {0};
     long limit = LIST_DEFAULT_LIMIT, year;
     unsigned seen = 0;
     int rc;
@@ -262,18 +261,18 @@ static void list_handler(http_req_t *req)
         int64_t before;
         switch (i) {
         case 0:
-            if (store_cursor_decode(v, strlen(v), &before) < 0) {
+            if (papers_cursor_decode(v, strlen(v), &before) < 0) {
                 http_respond_error(req, 400, "bad_request", "parameter 'cursor' is not valid");
                 return;
             }
-            params[0] = arena_sprintf(req->arena, "%lld", (long long)before);
+            f.before = before;
             break;
         case 1:
             if (source_parse(v, strlen(v)) < 0) {
                 http_respond_error(req, 400, "bad_request", "parameter 'provider' is unknown");
                 return;
             }
-            params[1] = v;
+            f.provider = v;
             break;
         case 2:
             if (!parse_int(v, 1000, 3000, &year)) {
@@ -281,7 +280,7 @@ static void list_handler(http_req_t *req)
                                    "parameter 'year' must be a year (1000..3000)");
                 return;
             }
-            params[2] = v;
+            f.year = (int)year;
             break;
         case 3:
             if (!*v || strlen(v) > 100) {
@@ -289,7 +288,7 @@ static void list_handler(http_req_t *req)
                                    "parameter 'category' must have 1 to 100 characters");
                 return;
             }
-            params[3] = v;
+            f.category = v;
             break;
         case 4:
             if (!parse_int(v, 1, LIST_MAX_LIMIT, &limit)) {
@@ -304,70 +303,70 @@ static void list_handler(http_req_t *req)
         http_respond_error(req, 400, "bad_request", "bad percent-encoding in the query string");
         return;
     }
-    params[4] = arena_sprintf(req->arena, "%ld", limit + 1); /* one more: is there a next page? */
-    start_read(req, st, STORE_Q_PAPERS_LIST, 5, params, on_list, (int)limit);
+    f.limit = (int)limit;
+    read_wait_t *w = read_wait(req, repo, (int)limit);
+    if (w) read_sent(w, repo->list(repo->ctx, &f, on_list, w));
 }
 
 /* ---- one paper for the MCP tool get_paper --------------------------------------- */
 
 typedef struct paper_get {
+    const papers_repo_t *repo;
     http_mcp_paper_cb cb;
     void *data;
-    store_query_t *q;
+    void *handle;
 } paper_get_t;
 
-static void on_mcp_paper(PGresult *res, const char *err, void *data)
+static void on_mcp_paper(void *data, const papers_answer_t *a)
 {
     paper_get_t *g = data;
-    g->q = NULL;
-    if (!res) {
-        g->cb(g->data, 503, NULL, "the store is unreachable", 1);
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        bool timeout = state && strcmp(state, "57014") == 0;
-        (void)err;
-        g->cb(g->data, timeout ? 503 : 500, NULL,
-              timeout ? "the store did not answer within the statement timeout"
-                      : "store query failed",
-              1);
-    } else if (PQntuples(res) == 0) {
+    g->handle = NULL;
+    switch (a->status) {
+    case PAPERS_OK:
+        g->cb(g->data, 200, a->json, NULL, 0);
+        return;
+    case PAPERS_NOT_FOUND:
         g->cb(g->data, 404, NULL, "no such paper", 0);
-    } else {
-        g->cb(g->data, 200, PQgetvalue(res, 0, 0), NULL, 0);
+        return;
+    case PAPERS_UNAVAILABLE:
+        g->cb(g->data, 503, NULL, "the store is unreachable", a->retry_after_s);
+        return;
+    case PAPERS_TIMEOUT:
+        g->cb(g->data, 503, NULL, "the store did not answer within the statement timeout",
+              a->retry_after_s);
+        return;
+    case PAPERS_FAILED:
+        break;
     }
+    g->cb(g->data, 500, NULL, "store query failed", 1);
 }
 
-/* The same statements as GET /v1/papers/{id}. */
+/* The same reads as GET /v1/papers/{id}. */
 static void *mcp_paper_get(void *ctx, arena_t *a, const char *id, http_mcp_paper_cb cb, void *data)
 {
-    store_t *st = ctx;
-    store_id_kind_t kind;
+    const papers_repo_t *repo = ctx;
+    paper_id_kind_t kind;
     const char *value;
     int retry = 1;
-    if (store_parse_paper_id(a, id, strlen(id), &kind, &value) < 0) {
+    if (papers_parse_id(a, id, strlen(id), &kind, &value) < 0) {
         cb(data, 400, NULL, "a paper id is a number, doi:10.NNNN/... or arxiv:NNNN.NNNNN", 0);
         return NULL;
     }
-    if (!store_available(st, &retry)) {
+    if (!repo->available(repo->ctx, &retry)) {
         cb(data, 503, NULL, "the store is unreachable", retry);
         return NULL;
     }
-    static const store_stmt_id_t by_kind[] = {
-        [STORE_ID_INTERNAL] = STORE_Q_PAPER_BY_ID,
-        [STORE_ID_DOI] = STORE_Q_PAPER_BY_DOI,
-        [STORE_ID_ARXIV] = STORE_Q_PAPER_BY_ARXIV,
-    };
     paper_get_t *g = arena_calloc(a, 1, sizeof *g);
     if (!g) {
         cb(data, 500, NULL, "out of memory", 0);
         return NULL;
     }
+    g->repo = repo;
     g->cb = cb;
     g->data = data;
-    const char *params[1] = {value};
-    g->q = store_query(st, by_kind[kind], 1, params, on_mcp_paper, g);
-    if (!g->q) {
-        store_available(st, &retry);
+    g->handle = repo->get(repo->ctx, kind, value, on_mcp_paper, g);
+    if (!g->handle) {
+        repo->available(repo->ctx, &retry);
         cb(data, 503, NULL, "the store is unreachable", retry);
         return NULL;
     }
@@ -378,23 +377,25 @@ static void mcp_paper_cancel(void *ctx, void *handle)
 {
     (void)ctx;
     paper_get_t *g = handle;
-    if (g->q) store_pool_cancel(g->q);
-    g->q = NULL;
+    if (g->handle) g->repo->cancel(g->repo->ctx, g->handle);
+    g->handle = NULL;
 }
 
-http_mcp_papers_t http_papers_for_mcp(store_t *st)
+http_mcp_papers_t http_papers_for_mcp(const papers_repo_t *repo)
 {
-    if (!st) return (http_mcp_papers_t){0};
-    return (http_mcp_papers_t){.ctx = st, .get = mcp_paper_get, .cancel = mcp_paper_cancel};
+    if (!repo) return (http_mcp_papers_t){0};
+    return (http_mcp_papers_t){
+        .ctx = (void *)repo, .get = mcp_paper_get, .cancel = mcp_paper_cancel};
 }
 
-int http_papers_register(http_router_t *r, store_t *st)
+int http_papers_register(http_router_t *r, const papers_repo_t *repo)
 {
-    if (http_router_add(r, HTTP_M_GET, "/v1/papers", list_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", paper_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}", paper_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}", paper_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}/{d}", paper_handler, st))
+    void *data = (void *)repo;
+    if (http_router_add(r, HTTP_M_GET, "/v1/papers", list_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", paper_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}", paper_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}", paper_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}/{d}", paper_handler, data))
         return -1;
     return 0;
 }

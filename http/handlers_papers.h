@@ -6,24 +6,28 @@
 #ifndef SF_HTTP_HANDLERS_PAPERS_H
 #define SF_HTTP_HANDLERS_PAPERS_H
 
+#include "core/papers_repo.h"
 #include "http/mcp_tools.h"
 #include "http/router.h"
-#include "store/store.h"
 
-/* Adds the routes. st may be NULL (no store configured: they answer 503). */
-int http_papers_register(http_router_t *r, store_t *st);
+/* Adds the routes, reading from repo (which must outlive the router). repo
+ * may be NULL (no store configured: they answer 503). */
+int http_papers_register(http_router_t *r, const papers_repo_t *repo);
 
 /* The paper lookup of /v1/papers/{id} for the MCP tool get_paper
- * (http/mcp_tools.h); all NULL when st is NULL. */
-http_mcp_papers_t http_papers_for_mcp(store_t *st);
+ * (http/mcp_tools.h); all NULL when repo is NULL. */
+http_mcp_papers_t http_papers_for_mcp(const papers_repo_t *repo);
 
 /* Shared with handlers_analytics.c. The store 503 (Retry-After). */
 void http__store_unavailable(http_req_t *req, int retry_after_s, const char *why);
-/* True when st can take a query; otherwise answers req with the 503 and
+/* True when repo can take a read; otherwise answers req with the 503 and
  * returns false. */
-bool http__store_usable(http_req_t *req, store_t *st);
-/* Answers a failed store query: 503 (connection, statement timeout) or 500. */
-void http__store_failed(http_req_t *req, PGresult *res, const char *err);
+bool http__store_usable(http_req_t *req, const papers_repo_t *repo);
+/* Answers a read that was not PAPERS_OK: 503 (unreachable, statement
+ * timeout), 404 or 500. */
+void http__store_failed(http_req_t *req, const papers_answer_t *a);
+/* Answers a read the repository could not take (it returned NULL): 503. */
+void http__store_refused(http_req_t *req, const papers_repo_t *repo);
 /* Next "key=value" pair of a query string, percent-decoded into the arena.
  * Returns 1 with *key and *value, 0 at the end, -1 on bad encoding. */
 int http__next_param(arena_t *a, const char **qs, const char **key, const char **value);

@@ -36,8 +36,8 @@ http_mw_t *http_mw_new(const sf_config_t *cfg, char *err, size_t errlen);
  * a key that is not in the configuration gets 503 (not 401). */
 void http_mw_expect_store_keys(http_mw_t *mw);
 
-/* Replaces the store's keys with keys (owned from now on). The signature
- * of store_on_api_keys()' callback. */
+/* Replaces the store's keys with keys (owned from now on): core/main.c
+ * hands it each set the store loads. */
 void http_mw_set_store_keys(void *mw, http_auth_t *keys);
 
 /* From now on, each request the client rate limit admits is also taken

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "http/auth.h"
+#include "core/api_key.h"
+#include "core/sha256.h"
 #include "store/migrate.h"
 
 #define KEY_RANDOM_BYTES 32                  /* 256 bits: no guessing, no birthday clash */
@@ -91,7 +92,7 @@ int store_keys_add(const char *dsn, const char *name, const char *scopes, long p
                  STORE_KEY_NAME_MAX);
         return -1;
     }
-    if (http_auth_parse_scopes(scopes, strlen(scopes), &mask) < 0) {
+    if (api_key_parse_scopes(scopes, strlen(scopes), &mask) < 0) {
         snprintf(err, errlen, "bad scopes '%s' (read, admin, or read,admin)", scopes);
         return -1;
     }
@@ -99,14 +100,14 @@ int store_keys_add(const char *dsn, const char *name, const char *scopes, long p
         snprintf(err, errlen, "no random bytes: %s", strerror(errno));
         return -1;
     }
-    char hash[65];
-    http_auth_sha256_hex(key, strlen(key), hash);
+    char hash[SHA256_HEX_SIZE];
+    sha256_hex(key, strlen(key), hash);
     PGconn *c = store_connect_blocking(dsn, "scifind-keys", err, errlen);
     if (!c) return -1;
     /* Stored as the middleware reads them: admin implies read. */
     char rate[24];
     snprintf(rate, sizeof rate, "%ld", per_minute);
-    const char *params[4] = {hash, name, mask & HTTP_SCOPE_ADMIN ? "read,admin" : "read",
+    const char *params[4] = {hash, name, mask & API_SCOPE_ADMIN ? "read,admin" : "read",
                              per_minute > 0 ? rate : NULL};
     PGresult *r = PQexecParams(c,
                                "INSERT INTO api_keys (key_hash, name, scopes, rate_limit)"

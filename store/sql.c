@@ -1,9 +1,7 @@
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "store/sql.h"
 
@@ -21,140 +19,6 @@ uint64_t store_fnv1a64(const void *bytes, size_t n)
 void store_cache_key_hash(const char *key, char out[20])
 {
     snprintf(out, 20, "v1:%016" PRIx64, store_fnv1a64(key, strlen(key)));
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-int store_parse_paper_id(arena_t *a, const char *text, size_t len, store_id_kind_t *kind,
-                         const char **value)
-{
-    char *d = arena_alloc(a, len + 1);
-    size_t n = 0;
-    if (!d) return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '%') {
-            int h = i + 1 < len ? hexval(text[i + 1]) : -1;
-            int l = i + 2 < len ? hexval(text[i + 2]) : -1;
-            if (h < 0 || l < 0) return -1;
-            d[n++] = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            d[n++] = text[i];
-        }
-    }
-    d[n] = '\0';
-    if (memchr(d, '\0', n)) return -1;
-    if (n == 0 || n > 300) return -1;
-    size_t digits = strspn(d, "0123456789");
-    if (digits == n) {
-        if (n > 18) return -1;
-        *kind = STORE_ID_INTERNAL;
-        *value = d;
-        return 0;
-    }
-    if (n > 4 && strncasecmp(d, "doi:", 4) == 0) {
-        char *v = paper_normalize_doi(a, d + 4, n - 4);
-        if (!v || strncmp(v, "10.", 3) != 0 || !strchr(v, '/')) return -1;
-        *kind = STORE_ID_DOI;
-        *value = v;
-        return 0;
-    }
-    if (n > 6 && strncasecmp(d, "arxiv:", 6) == 0) {
-        char *v = paper_normalize_arxiv_id(a, d + 6, n - 6, NULL);
-        if (!v) return -1;
-        *kind = STORE_ID_ARXIV;
-        *value = v;
-        return 0;
-    }
-    return -1;
-}
-
-/* The cursor: "c1" + the id in lower-case hex, xor a constant so clients
- * do not take it for an id. */
-#define CURSOR_MASK UINT64_C(0x5ca1ab1e5eed)
-
-void store_cursor_encode(int64_t last_id, char out[32])
-{
-    snprintf(out, 32, "c1%" PRIx64, (uint64_t)last_id ^ CURSOR_MASK);
-}
-
-int store_cursor_decode(const char *token, size_t len, int64_t *last_id)
-{
-    if (len < 3 || len > 18 || token[0] != 'c' || token[1] != '1') return -1;
-    uint64_t v = 0;
-    for (size_t i = 2; i < len; i++) {
-        int h = hexval(token[i]);
-        if (h < 0 || isupper((unsigned char)token[i])) return -1;
-        v = v * 16 + (uint64_t)h;
-    }
-    v ^= CURSOR_MASK;
-    if (v > (uint64_t)INT64_MAX || v == 0) return -1;
-    *last_id = (int64_t)v;
-    return 0;
-}
-
-int64_t store_parse_window(const char *s, size_t len)
-{
-    if (len < 2 || len > 12) return -1;
-    int64_t v = 0;
-    size_t i = 0;
-    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-        v = v * 10 + (s[i] - '0');
-    if (i == 0 || i != len - 1) return -1;
-    int64_t unit;
-    switch (s[i]) {
-    case 's':
-        unit = 1;
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    case 'w':
-        unit = 7 * 86400;
-        break;
-    default:
-        return -1;
-    }
-    if (v <= 0 || v > 366 * 86400 / unit) return -1;
-    return v * unit;
-}
-
-void store_family_name(const char *author, char *out, size_t outlen)
-{
-    out[0] = '\0';
-    if (!author || outlen < 2) return;
-    const char *start, *end;
-    const char *comma = strchr(author, ',');
-    if (comma) {
-        start = author;
-        end = comma;
-    } else {
-        end = author + strlen(author);
-        while (end > author && (end[-1] == ' ' || end[-1] == '.'))
-            end--;
-        start = end;
-        while (start > author && start[-1] != ' ')
-            start--;
-    }
-    while (start < end && *start == ' ')
-        start++;
-    size_t n = 0;
-    for (const char *p = start; p < end && n + 1 < outlen; p++)
-        if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
-            out[n++] = (char)tolower((unsigned char)*p);
-    out[n] = '\0';
 }
 
 /* ---- papers as JSON rows -------------------------------------------------- */
@@ -227,9 +91,10 @@ char *store_paper_row_json(const paper_t *p)
         if (s->id) json_object_set_new(ids, source_name(s->source), jstr(s->id));
     }
     if (json_array_size(srcs) == 0) goto done; /* only seen in the store itself */
-    char fam[128] = "";
-    if (p->nauthors) store_family_name(p->authors[0], fam, sizeof fam);
-    title_key = p->title ? paper_title_key(a, p->title) : NULL;
+    /* The merge's dedupe keys, so the table judges two papers the same
+     * the way the answers do. */
+    const char *fam = p->nauthors ? paper_family_key(a, p->authors[0]) : NULL;
+    title_key = p->title ? paper_dedupe_title_key(a, p->title) : NULL;
     json_object_set_new(o, "doi", jstr(p->doi));
     json_object_set_new(o, "arxiv_id", jstr(p->arxiv_id));
     json_object_set_new(o, "arxiv_version", jstr(p->arxiv_version));
@@ -239,7 +104,7 @@ char *store_paper_row_json(const paper_t *p)
     json_object_set_new(o, "title_key", jstr(title_key ? title_key : ""));
     json_object_set_new(o, "abstract", jstr(p->abstract));
     json_object_set_new(o, "authors", jstr_array(p->authors, p->nauthors));
-    json_object_set_new(o, "first_author", jstr(fam));
+    json_object_set_new(o, "first_author", jstr(fam ? fam : ""));
     json_object_set_new(o, "year", p->year > 0 ? json_integer(p->year) : json_null());
     json_object_set_new(o, "published_at", jstr(p->published));
     json_object_set_new(o, "venue", jstr(p->venue));

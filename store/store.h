@@ -11,12 +11,13 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "core/api_key.h"
 #include "core/config.h"
 #include "core/paper.h"
+#include "core/papers_repo.h"
 #include "core/query.h"
 #include "core/search.h"
 #include "core/search_service.h"
-#include "http/auth.h"
 #include "store/pool.h"
 
 typedef struct store store_t;
@@ -55,6 +56,10 @@ void store_free(store_t *st);
 
 /* The "local" provider: a search backend for SRC_LOCAL. */
 const search_backend_t *store_backend(store_t *st);
+
+/* The papers repository (core/papers_repo.h) on this store: the reads
+ * behind /v1/papers, /v1/analytics and get_paper. Valid as long as st. */
+const papers_repo_t *store_papers_repo(store_t *st);
 
 /* True when the primary is reachable (a connection is ready, or none has
  * failed yet). When false, *retry_after_s (if not NULL) gets the seconds
@@ -96,10 +101,15 @@ store_query_t *store_query(store_t *st, store_stmt_id_t stmt, int nparams,
 search_service_t *store_l3_service(store_t *st, search_service_t *next);
 void store_l3_free(search_service_t *svc);
 
+/* The live keys of the api_keys table, n rows (valid during the call
+ * only; n may be 0: no live key). */
+typedef void (*store_keys_cb)(void *data, const api_key_t *keys, size_t n);
+
 /* Loads the api_keys table's live keys now and every auth.store_refresh,
- * and hands each full set to cb (which owns it; NULL never). While the
- * store is unreachable the last set stays in force. */
-void store_on_api_keys(store_t *st, void (*cb)(void *data, http_auth_t *keys), void *data);
+ * and hands each full set to cb. While the store is unreachable cb is not
+ * called: the last set stays in force. Rows that are not keys (a hash not
+ * of 64 hex digits, a negative rate limit) are left out and logged. */
+void store_on_api_keys(store_t *st, store_keys_cb cb, void *data);
 
 /* Drops key's search_cache row, or every row when key is NULL (for DELETE
  * /v1/cache: http_cache_ctx_t.l3_delete, store is a store_t). done(data, ok)

@@ -1,4 +1,5 @@
-/* API keys: SHA-256, key lists and files, scopes, constant-time check. */
+/* API keys in the middleware: key lists and files, key rows, constant-time
+ * check (SHA-256 and scopes: test/unit/test_api_key.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,17 +9,6 @@
 /* sha256("secret") and sha256("other") */
 #define H_SECRET "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
 #define H_OTHER "d9298a10d1b0735837dc4bd85dac641b0f3cef27a47e5d53a54f2f3f5b2fcffa"
-
-TEST(sha256_hex_matches_known_vectors)
-{
-    char h[65];
-    http_auth_sha256_hex("", 0, h);
-    ASSERT_STR_EQ(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    http_auth_sha256_hex("abc", 3, h);
-    ASSERT_STR_EQ(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    http_auth_sha256_hex("secret", 6, h);
-    ASSERT_STR_EQ(h, H_SECRET);
-}
 
 TEST(keys_list_gives_scopes_admin_implies_read)
 {
@@ -99,15 +89,25 @@ TEST(keys_file_with_comments)
     unlink(path);
 }
 
-TEST(scopes_parse)
+TEST(key_rows_make_a_set)
 {
-    unsigned s = 0;
-    ASSERT_EQ(http_auth_parse_scopes("read+admin", 10, &s), 0);
-    ASSERT_EQ(s, HTTP_SCOPE_READ | HTTP_SCOPE_ADMIN);
-    ASSERT_EQ(http_auth_parse_scopes("read", 4, &s), 0);
-    ASSERT_EQ(s, HTTP_SCOPE_READ);
-    ASSERT_EQ(http_auth_parse_scopes("", 0, &s), -1);
-    ASSERT_EQ(http_auth_parse_scopes("write", 5, &s), -1);
+    /* The rows the store loads from its api_keys table. */
+    api_key_t rows[2];
+    ASSERT_EQ(api_key_from_text(&rows[0], H_SECRET, 64, "read", 4, 30), 0);
+    ASSERT_EQ(api_key_from_text(&rows[1], H_OTHER, 64, "admin", 5, 0), 0);
+    http_auth_t *a = http_auth_from_keys(rows, 2);
+    ASSERT_NOT_NULL(a);
+    ASSERT_EQ(http_auth_count(a), 2);
+    long per_minute = -1;
+    ASSERT_EQ(http_auth_lookup(a, "secret", 6, &per_minute), HTTP_SCOPE_READ);
+    ASSERT_EQ(per_minute, 30);
+    ASSERT_EQ(http_auth_check(a, "other", 5), HTTP_SCOPE_ADMIN | HTTP_SCOPE_READ);
+    ASSERT_EQ(http_auth_check(a, "nobody", 6), 0);
+    http_auth_free(a);
+    a = http_auth_from_keys(NULL, 0);
+    ASSERT_NOT_NULL(a);
+    ASSERT_EQ(http_auth_count(a), 0);
+    http_auth_free(a);
 }
 
 TEST_MAIN()

@@ -583,6 +583,38 @@ class StoreDownTest(unittest.TestCase):
             pg.close()
 
 
+class LocalPageSizeTest(unittest.TestCase):
+    """The local provider reads providers.local.max_results rows (or the
+    query's offset + limit when that is more), as each HTTP provider asks
+    for its own providers.<name>.max_results: arXiv's setting is not its."""
+
+    def test_local_reads_its_own_max_results(self):
+        pg = new_cluster(self)
+        rows = [{"arxiv_id": "2301.%05d" % i, "title": "Zymurgy study number %d" % i,
+                 "title_key": "zymurgystudynumber%d" % i, "authors": ["Ann Brewer"],
+                 "first_author": "brewer", "sources": ["arxiv"],
+                 "source_ids": {"arxiv": "2301.%05d" % i}} for i in range(12)]
+        pg.psql("SELECT scifind_upsert_papers('%s'::jsonb)" % json.dumps(rows).replace("'", "''"))
+        env = dict(os.environ, SCIFIND_PG_DSN=pg.dsn)
+        cases = (({}, 1, 0, 12),                                    # default 25: every row
+                 ({"providers.local.max_results": "5"}, 1, 0, 5),   # its own setting
+                 ({"providers.local.max_results": "5"}, 4, 4, 8))   # offset + limit when more
+        for extra, limit, offset, total in cases:
+            # No cache: each case's answer is read from the papers again.
+            settings = dict(SETTINGS, **{"providers.arxiv.max_results": "2",
+                                         "cache.enabled": "false"}, **extra)
+            server = harness.Server(workers=0, settings=settings, env=env).start()
+            try:
+                r = search(server, query="zymurgy", providers="local", limit=limit,
+                           offset=offset)
+                self.assertEqual(r.status, 200, r.body[:300])
+                body = r.json()
+                self.assertEqual(body["providers"]["local"]["status"], "ok", body["providers"])
+                self.assertEqual(body["total"], total, (extra, limit, offset))
+            finally:
+                server.stop()
+
+
 class ApiKeysTest(unittest.TestCase):
     """Keys from the api_keys table (migration 0002 adds their scopes):
     loaded by every worker each auth.store_refresh, kept while PostgreSQL

@@ -2,6 +2,8 @@
  * for `scifind keys add` and the names they may have. */
 #include <string.h>
 
+#include "core/api_key.h"
+#include "core/sha256.h"
 #include "http/auth.h"
 #include "store/keys.h"
 #include "test/unit/test.h"
@@ -33,9 +35,9 @@ TEST(generated_keys_differ)
 TEST(generated_key_is_accepted_by_its_hash)
 {
     /* What `keys add` stores is what the middleware matches. */
-    char key[STORE_KEY_SIZE], hash[65];
+    char key[STORE_KEY_SIZE], hash[SHA256_HEX_SIZE];
     ASSERT_EQ(store_keys_generate(key), 0);
-    http_auth_sha256_hex(key, strlen(key), hash);
+    sha256_hex(key, strlen(key), hash);
     char msg[64];
     http_auth_t *set = http_auth_new(NULL, NULL, msg, sizeof msg);
     ASSERT_NOT_NULL(set);
