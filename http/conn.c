@@ -900,11 +900,6 @@ void http__conn_write(http_conn_t *c, http_req_t *req, uv_buf_t *bufs, unsigned 
     conn_update_reading(c);
 }
 
-void http_req_close_after(http_req_t *req)
-{
-    req->conn->close_after = true;
-}
-
 bool http__conn_will_close(const http_conn_t *c)
 {
     const http_server_t *s = c->server;

@@ -5,6 +5,7 @@
 #define SF_HTTP_CONN_H
 
 #include <llhttp.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <uv.h>
 
@@ -40,6 +41,7 @@ struct http_conn {
     http_conn_state_t state;
 
     http_req_t *req; /* the request being read or handled; NULL when idle */
+    char peer[INET6_ADDRSTRLEN]; /* the peer's address once asked for (http_req_peer) */
 
     /* Unparsed input. Points into the server's shared read buffer while a
      * read is being parsed; copied into own memory (own = true) when bytes

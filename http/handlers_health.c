@@ -2,8 +2,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http/conn.h"
 #include "http/handlers_health.h"
+#include "http/server.h"
 
 static const char OK_BODY[] = "{\"status\":\"ok\"}";
 
@@ -23,7 +23,7 @@ static void health(http_req_t *req)
 static void health_ready(http_req_t *req)
 {
     const health_ctx_t *ctx = req->route_data;
-    const http_server_t *s = req->conn->server;
+    const http_server_t *s = http_req_server(req);
     bool draining = http_server_draining(s);
     bool degraded = false;
     char *checks = arena_sprintf(req->arena, "\"http\":{\"status\":\"%s\",\"connections\":%zu}",

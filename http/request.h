@@ -40,6 +40,7 @@ typedef struct http_header {
 } http_header_t;
 
 typedef struct http_req http_req_t;
+typedef struct http_server http_server_t;
 struct http_conn;
 
 struct http_req {
@@ -70,7 +71,8 @@ struct http_req {
     void *handler_data;
     void *hook_data; /* the server hooks' own (http/server.h): the middleware's */
 
-    /* Private to the connection. */
+    /* Private to the connection (http/conn.h): handlers use the accessors
+     * below, never these. */
     struct http_conn *conn;
     int status;
     size_t bytes_out;
@@ -86,6 +88,21 @@ void http_req_close_after(http_req_t *req);
 /* Returns the value of the first header named name (case-insensitive), or
  * NULL. */
 const char *http_req_header(const http_req_t *req, const char *name);
+
+/* The address of the request's TCP peer (the proxy's when behind one: see
+ * http_client_addr() for X-Forwarded-For), as inet_ntop() writes it, read
+ * once per connection. NULL when it cannot be read or the request has no
+ * connection (unit tests). Valid while the request is. */
+const char *http_req_peer(const http_req_t *req);
+
+/* The server the request came in on (for http_server_draining() and
+ * http_server_connections()), or NULL when it has no connection. */
+const http_server_t *http_req_server(const http_req_t *req);
+
+/* Sets *out to the next word of the server's generator (xorshift128+,
+ * seeded by the kernel: unique, cheap ids, not secrets) and returns true;
+ * false when the request has no connection (the caller asks the kernel). */
+bool http_req_random64(const http_req_t *req, uint64_t *out);
 
 /* Answers with body bytes that stay valid until the response is written
  * (static data or req->arena). extra_headers is NULL or complete header

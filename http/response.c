@@ -114,16 +114,6 @@ const char *http_status_code_name(int status)
     }
 }
 
-const char *http_req_header(const http_req_t *req, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const http_header_t *h = &req->headers[i];
-        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) return h->value;
-    }
-    return NULL;
-}
-
 /* Builds the header block and hands it with the body parts (which must
  * stay valid until written: static, the request's arena, or a blob the
  * request holds) to the connection. */
