@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define CLIENT_PROBES 16
 
 /* Parses an address into 16 bytes; v4 and v4-mapped v6 become AF_INET. */

@@ -464,10 +464,15 @@ static void conn_dispatch(http_conn_t *c)
         req->head_only = true;
         route_method = HTTP_M_GET;
     }
-    unsigned allowed = 0;
+    http_route_match_t m;
     http_handler_fn fn =
-        http_router_match(s->router, route_method, req->path, req->path_len, req->arena,
-                          req->params, &req->nparams, &req->route_data, &allowed, &req->route);
+        http_router_match(s->router, route_method, req->path, req->path_len, req->arena, &m);
+    memcpy(req->params, m.params, m.nparams * sizeof m.params[0]);
+    req->nparams = m.nparams;
+    req->route_data = m.data;
+    req->route = m.pattern;
+    req->route_class = m.cls;
+    unsigned allowed = m.allowed;
     if (s->hooks.before && s->hooks.before(s->hooks.ctx, req)) {
         /* a middleware answered (refused, preflight) */
     } else if (fn) {

@@ -124,5 +124,6 @@ out:
 
 int http_admin_register(http_router_t *r, http_admin_ctx_t *ctx)
 {
-    return http_router_add(r, HTTP_M_PUT, "/v1/providers/{name}", admin_provider_put, ctx);
+    return http_router_add(r, HTTP_M_PUT, "/v1/providers/{name}", HTTP_ROUTE_ADMIN,
+                           admin_provider_put, ctx);
 }

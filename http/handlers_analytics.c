@@ -110,5 +110,5 @@ static void popular_handler(http_req_t *req)
 
 int http_analytics_register(http_router_t *r, store_t *st)
 {
-    return http_router_add(r, HTTP_M_GET, "/v1/analytics/popular", popular_handler, st);
+    return http_router_add(r, HTTP_M_GET, "/v1/analytics/popular", HTTP_ROUTE_READ, popular_handler, st);
 }

@@ -150,8 +150,8 @@ static void cache_stats(http_req_t *req)
 
 int http_cache_register(http_router_t *r, cache_admin_t *admin)
 {
-    if (http_router_add(r, HTTP_M_DELETE, "/v1/cache", cache_delete, admin) ||
-        http_router_add(r, HTTP_M_GET, "/v1/cache/stats", cache_stats, admin))
+    if (http_router_add(r, HTTP_M_DELETE, "/v1/cache", HTTP_ROUTE_ADMIN, cache_delete, admin) ||
+        http_router_add(r, HTTP_M_GET, "/v1/cache/stats", HTTP_ROUTE_READ, cache_stats, admin))
         return -1;
     return 0;
 }

@@ -58,9 +58,10 @@ int http_health_register(http_router_t *r, const http_health_check_t *checks, si
 {
     /* One worker, one router: the checks live as long as the process. */
     health_checks = (health_ctx_t){.checks = checks, .n = n};
-    if (http_router_add(r, HTTP_M_GET, "/health", health, NULL) ||
-        http_router_add(r, HTTP_M_GET, "/health/live", health, NULL) ||
-        http_router_add(r, HTTP_M_GET, "/health/ready", health_ready, &health_checks))
+    if (http_router_add(r, HTTP_M_GET, "/health", HTTP_ROUTE_OPEN, health, NULL) ||
+        http_router_add(r, HTTP_M_GET, "/health/live", HTTP_ROUTE_OPEN, health, NULL) ||
+        http_router_add(r, HTTP_M_GET, "/health/ready", HTTP_ROUTE_OPEN, health_ready,
+                        &health_checks))
         return -1;
     return 0;
 }

@@ -441,8 +441,8 @@ http_mcp_t *http_mcp_register(http_router_t *r, const http_mcp_ctx_t *tools)
     json_t *list = http_mcp_tools_list(); /* parsed now: a bad schema fails at start */
     json_decref(list);
     if (!m->origins || !list ||
-        http_router_add(r, HTTP_M_GET | HTTP_M_POST | HTTP_M_DELETE, MCP_ROUTE, mcp_handler, m) <
-            0) {
+        http_router_add(r, HTTP_M_GET | HTTP_M_POST | HTTP_M_DELETE, MCP_ROUTE, HTTP_ROUTE_READ,
+                        mcp_handler, m) < 0) {
         http_mcp_free(m);
         return NULL;
     }

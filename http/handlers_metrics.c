@@ -24,5 +24,5 @@ static void metrics_handler(http_req_t *req)
 
 int http_metrics_register(http_router_t *r)
 {
-    return http_router_add(r, HTTP_M_GET, "/metrics", metrics_handler, NULL);
+    return http_router_add(r, HTTP_M_GET, "/metrics", HTTP_ROUTE_OPEN, metrics_handler, NULL);
 }

@@ -390,11 +390,11 @@ http_mcp_papers_t http_papers_for_mcp(store_t *st)
 
 int http_papers_register(http_router_t *r, store_t *st)
 {
-    if (http_router_add(r, HTTP_M_GET, "/v1/papers", list_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", paper_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}", paper_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}", paper_handler, st) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}/{d}", paper_handler, st))
+    if (http_router_add(r, HTTP_M_GET, "/v1/papers", HTTP_ROUTE_READ, list_handler, st) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", HTTP_ROUTE_READ, paper_handler, st) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}", HTTP_ROUTE_READ, paper_handler, st) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}", HTTP_ROUTE_READ, paper_handler, st) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}/{d}", HTTP_ROUTE_READ, paper_handler, st))
         return -1;
     return 0;
 }

@@ -20,5 +20,5 @@ static void providers_handler(http_req_t *req)
 
 int http_providers_register(http_router_t *r, http_providers_ctx_t *ctx)
 {
-    return http_router_add(r, HTTP_M_GET, "/v1/providers", providers_handler, ctx);
+    return http_router_add(r, HTTP_M_GET, "/v1/providers", HTTP_ROUTE_READ, providers_handler, ctx);
 }

@@ -362,8 +362,9 @@ static void batch_handler(http_req_t *req)
 
 int http_search_register(http_router_t *r, http_search_ctx_t *ctx)
 {
-    if (http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", search_handler, ctx) ||
-        http_router_add(r, HTTP_M_POST, "/v1/search/batch", batch_handler, ctx))
+    if (http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", HTTP_ROUTE_SEARCH,
+                        search_handler, ctx) ||
+        http_router_add(r, HTTP_M_POST, "/v1/search/batch", HTTP_ROUTE_SEARCH, batch_handler, ctx))
         return -1;
     return 0;
 }

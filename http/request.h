@@ -39,6 +39,19 @@ typedef struct http_header {
     size_t value_len;
 } http_header_t;
 
+/* What a route is to the middleware (http/middleware.h), declared where the
+ * route is registered (http/router.h) and read from req->route_class: the middleware keeps
+ * no list of paths. Zero is ADMIN, so a route nobody classed is closed. */
+typedef enum {
+    HTTP_ROUTE_ADMIN = 0, /* changes the service (cache flush, provider settings): an
+                             admin key; without keys, loopback callers only */
+    HTTP_ROUTE_READ,      /* the API: a key with the read scope when keys are set, the
+                             client's rate limit */
+    HTTP_ROUTE_SEARCH,    /* READ, and runs searches: counted in searches in flight and
+                             shed past shed.max_in_flight */
+    HTTP_ROUTE_OPEN,      /* probes, scrapes, the page's static files: no key, no limit */
+} http_route_class_t;
+
 typedef struct http_req http_req_t;
 typedef struct http_server http_server_t;
 struct http_conn;
@@ -61,8 +74,9 @@ struct http_req {
     uint64_t start_ns;
     const char *params[HTTP_MAX_PARAMS]; /* {name} segments of the matched route */
     size_t nparams;
-    void *route_data;  /* the pointer given to http_router_add() */
-    const char *route; /* the matched route's pattern, NULL when none matched */
+    void *route_data;               /* the pointer given to http_router_add() */
+    const char *route;              /* the matched route's pattern, NULL when none matched */
+    http_route_class_t route_class; /* the matched route's (http_route_match_t.cls) */
     /* Set when the client closed or reset its side while the handler runs:
      * the answer will likely be discarded, so expensive work may stop. */
     bool client_gone;

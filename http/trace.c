@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
