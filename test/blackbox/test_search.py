@@ -564,6 +564,19 @@ class SearchTest(SimServerTestCase):
     def test_gzip_with_the_caches_off(self):
         self.gzip_pair(self.server.port)
 
+    @harness.direct_only("NGINX reads Accept-Encoding its own way")
+    def test_search_reads_accept_encoding_as_every_answer_does(self):
+        # One parser (http/compress.c): x-gzip is gzip, a coding named
+        # outright wins over "*".
+        path = qs(query=Q, providers="arxiv")
+        for ae, coding in (("x-gzip", "gzip"), ("deflate, x-gzip;q=0.5", "gzip"),
+                           ("*", "gzip"), ("*, gzip;q=0", None), ("gzip;q=0", None)):
+            r = self.get(path, headers=[("Accept-Encoding", ae)])
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.header("Content-Encoding"), coding, ae)
+            body = gzip.decompress(r.body) if coding else r.body
+            self.assertIn(b'"papers"', body, ae)
+
     def test_if_none_match_star_is_304(self):
         r = self.get(qs(query=Q, providers="arxiv"), headers=[("If-None-Match", "*")])
         self.assertEqual(r.status, 304, r)
