@@ -117,7 +117,7 @@ static void admin_provider_put(http_req_t *req)
     if (out)
         http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", out, strlen(out));
     else
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
 out:
     json_decref(body);
 }

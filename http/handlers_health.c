@@ -43,7 +43,7 @@ static void health_ready(http_req_t *req)
                                      (long)getpid(), checks)
                      : NULL;
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     if (draining)

@@ -45,7 +45,7 @@ static void send_json(http_req_t *req, int status, const char *headers, json_t *
     free(text);
     json_decref(msg);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, status, "application/json", headers, body, strlen(body));
@@ -170,7 +170,7 @@ static void exchange_answer(exchange_t *x)
     if (n == 0) /* notifications and responses only */
         http_respond(req, 202, "application/json", headers, "", 0);
     else if (!body)
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
     else
         http_respond(req, 200, sse ? "text/event-stream" : "application/json", headers, body, o);
 }
@@ -339,7 +339,7 @@ static void post(http_req_t *req, http_mcp_t *m)
     exchange_t *x = arena_calloc(req->arena, 1, sizeof *x);
     if (!x ||
         jsonrpc_parse(req->body, req->body_len, (size_t)m->cfg->mcp.max_batch, &x->body) < 0) {
-        refuse(req, 500, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        http_respond_oom(req);
         return;
     }
     x->req = req;
@@ -385,7 +385,7 @@ static void post(http_req_t *req, http_mcp_t *m)
     x->items = arena_calloc(req->arena, x->body.n, sizeof *x->items);
     if (!x->items) {
         exchange_release(x);
-        refuse(req, 500, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        http_respond_oom(req);
         return;
     }
     req->handler_data = x;

@@ -48,7 +48,7 @@ static void ui_asset(http_req_t *req)
                                "%s",
                                HTTP_UI_CSP, a->etag, gz ? "Content-Encoding: gzip\r\n" : "");
     if (!hdrs) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     const char *inm = http_req_header(req, "If-None-Match");

@@ -149,6 +149,10 @@ void http_respond_error(http_req_t *req, int status, const char *code, const cha
 void http_respond_error_h(http_req_t *req, int status, const char *extra_headers, const char *code,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* The out-of-memory answer: a 500 internal_error (in the route's error
+ * shape, see http_set_error_body()). The one way a handler says it. */
+void http_respond_oom(http_req_t *req);
+
 /* Errors of one route in another shape than the JSON error above (MCP's
  * JSON-RPC): fn returns the body (req's arena), or NULL for the usual one.
  * For every error answer of that route, the middleware's included. Set at

@@ -326,6 +326,11 @@ void http_respond_error(http_req_t *req, int status, const char *code, const cha
     va_end(ap);
 }
 
+void http_respond_oom(http_req_t *req)
+{
+    http_respond_error(req, 500, "internal_error", "out of memory");
+}
+
 void http_respond_error_h(http_req_t *req, int status, const char *extra_headers, const char *code,
                           const char *fmt, ...)
 {

@@ -72,7 +72,7 @@ static void h_echo(http_req_t *req)
 {
     char *b = arena_alloc(req->arena, req->body_len + 5);
     if (!b) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     memcpy(b, "echo:", 5);
@@ -88,7 +88,7 @@ static void h_item(http_req_t *req)
                             req->nparams ? strlen(req->params[0]) : 0, ua ? strlen(ua) : 0,
                             req->query_len);
     if (!b) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, 200, NULL, "X-Item: 1\r\n", b, strlen(b));
@@ -118,7 +118,7 @@ static void h_later(http_req_t *req)
 {
     later_t *l = malloc(sizeof *l);
     if (!l) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     uv_timer_init(&g_loop, &l->t);
