@@ -40,7 +40,7 @@ static void on_popular(PGresult *res, const char *err, void *data)
                                "\"queries\":%s}",
                                w->window, (long long)w->seconds, w->limit, PQgetvalue(res, 0, 0));
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
@@ -90,7 +90,7 @@ static void popular_handler(http_req_t *req)
     char *secs = arena_sprintf(req->arena, "%lld", (long long)seconds);
     char *lim = arena_sprintf(req->arena, "%ld", limit);
     if (!w || !secs || !lim) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     w->req = req;

@@ -117,7 +117,7 @@ static void start_read(http_req_t *req, store_t *st, store_stmt_id_t stmt, int n
     if (!http__store_usable(req, st)) return;
     read_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     if (!w) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     w->req = req;
@@ -155,7 +155,7 @@ static void on_paper(PGresult *res, const char *err, void *data)
     }
     char *body = arena_sprintf(req->arena, "{\"paper\":%s}", PQgetvalue(res, 0, 0));
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
@@ -170,7 +170,7 @@ static void paper_handler(http_req_t *req)
         len += strlen(req->params[i]) + 1;
     char *raw = arena_alloc(req->arena, len + 1);
     if (!raw) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     raw[0] = '\0';
@@ -208,7 +208,7 @@ static void on_list(PGresult *res, const char *err, void *data)
         len += (size_t)PQgetlength(res, i, 0) + 1;
     char *body = arena_alloc(req->arena, len);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     size_t o = (size_t)sprintf(body, "{\"papers\":[");
