@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/json_num.h"
 #include "core/jsonrpc.h"
 #include "http/cors.h"
 #include "http/mcp_session.h"
@@ -40,7 +41,7 @@ static int version_index(const char *v)
 
 static void send_json(http_req_t *req, int status, const char *headers, json_t *msg)
 {
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    char *text = msg ? json_num_dumps(msg) : NULL;
     char *body = text ? arena_strdup(req->arena, text) : NULL;
     free(text);
     json_decref(msg);
@@ -65,7 +66,7 @@ static char *error_body(http_req_t *req, int status, const char *code, const cha
     json_t *data =
         json_pack("{s:i,s:s,s:s}", "status", status, "error", code, "request_id", req->request_id);
     json_t *e = jsonrpc_error(NULL, jsonrpc_code_of_status(status), message, data);
-    char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    char *text = e ? json_num_dumps(e) : NULL;
     char *body = text ? arena_strdup(req->arena, text) : NULL;
     free(text);
     json_decref(e);
@@ -186,7 +187,7 @@ static void item_answer(item_t *it, blob_t *response)
 
 static void item_done(item_t *it, json_t *msg)
 {
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    char *text = msg ? json_num_dumps(msg) : NULL;
     json_decref(msg);
     item_answer(it, text ? blob_new(text, strlen(text)) : NULL);
     free(text);
@@ -201,7 +202,7 @@ static void on_tool_done(void *data, blob_t *result, int code, const char *messa
         return;
     }
     static const char pre[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
-    char *id = json_dumps(it->id ? it->id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+    char *id = json_num_dumps(it->id ? it->id : json_null());
     size_t idlen = id ? strlen(id) : 0;
     blob_t *b = id ? blob_alloc(sizeof pre - 1 + idlen + sizeof mid - 1 + result->len + 1) : NULL;
     if (b) {
