@@ -21,7 +21,7 @@ const char *http_req_header(const http_req_t *req, const char *name)
 
 void http_req_close_after(http_req_t *req)
 {
-    if (req->conn) req->conn->close_after = true;
+    if (req->conn) req->conn->last_request = true;
 }
 
 const char *http_req_peer(const http_req_t *req)

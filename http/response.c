@@ -157,7 +157,7 @@ static void respond_parts(http_req_t *req, int status, const char *content_type,
     if (!head) {
         static char oom[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
                             "Connection: close\r\n\r\n";
-        c->close_after = true;
+        c->last_request = true;
         bufs[n++] = uv_buf_init(oom, sizeof oom - 1);
     } else {
         bufs[n++] = uv_buf_init(head, (unsigned)strlen(head));
