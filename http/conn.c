@@ -178,7 +178,6 @@ static int conn_append_input(http_conn_t *c, const char *data, size_t n)
     return 0;
 }
 
-
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     http_conn_t *c = (http_conn_t *)stream;
@@ -313,7 +312,6 @@ void http__conn_write(http_conn_t *c, http_req_t *req, uv_buf_t *bufs, unsigned 
     c->writes_pending++;
     conn_arm_timer(c);
 }
-
 
 /* ---- the states ------------------------------------------------------- */
 

@@ -45,7 +45,7 @@ struct http_conn {
     http_conn_t *prev, *next; /* the server's connection list */
     http_conn_state_t state;
 
-    http_req_t *req; /* the request being read or handled; NULL when idle */
+    http_req_t *req;             /* the request being read or handled; NULL when idle */
     char peer[INET6_ADDRSTRLEN]; /* the peer's address once asked for (http_req_peer) */
 
     /* Unparsed input. Points into the server's shared read buffer while a

@@ -110,8 +110,7 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     http_conn_t *c = conn_of(p);
     if (c->url.len + len > (size_t)c->server->cfg->http.max_url_bytes)
         return refuse(c, 414, "uri_too_long", "request target too long");
-    if (sbuf_append(c->req->arena, &c->url, at, len))
-        return refuse_oom(c);
+    if (sbuf_append(c->req->arena, &c->url, at, len)) return refuse_oom(c);
     return 0;
 }
 
@@ -133,8 +132,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     }
     c->last_cb = CB_FIELD;
     if (count_header_bytes(c, len)) return HPE_USER;
-    if (sbuf_append(c->req->arena, &c->hname, at, len))
-        return refuse_oom(c);
+    if (sbuf_append(c->req->arena, &c->hname, at, len)) return refuse_oom(c);
     return 0;
 }
 
@@ -167,8 +165,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
     }
     c->last_cb = CB_VALUE;
     if (count_header_bytes(c, len)) return HPE_USER;
-    if (sbuf_append(c->req->arena, &c->hval, at, len))
-        return refuse_oom(c);
+    if (sbuf_append(c->req->arena, &c->hval, at, len)) return refuse_oom(c);
     return 0;
 }
 
@@ -283,8 +280,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     if (c->body.len + len > (size_t)cfg->http.max_body_bytes) {
         return refuse_body_size(c);
     }
-    if (sbuf_append(c->req->arena, &c->body, at, len))
-        return refuse_oom(c);
+    if (sbuf_append(c->req->arena, &c->body, at, len)) return refuse_oom(c);
     if (p->flags & F_CHUNKED) {
         c->chunk_left -= len < c->chunk_left ? len : c->chunk_left;
         if (c->chunk_left == 0) {
@@ -475,7 +471,6 @@ static int check_chunk_crlf(http_conn_t *c, const char *data, size_t len)
     }
     return 0;
 }
-
 
 void http__parser_init(http_conn_t *c)
 {
