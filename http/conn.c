@@ -32,6 +32,8 @@
 #define IN_MAX (64 * 1024)
 /* How long a closing connection drains input after its last answer. */
 #define LINGER_MS 2000
+/* How long an idle connection stays open once the worker drains. */
+#define DRAIN_IDLE_GRACE_MS 1000
 
 /* What woke the connection up, for the state that runs first. */
 typedef enum {
@@ -91,6 +93,7 @@ static void conn_arm_timer(http_conn_t *c)
         switch (c->state) {
         case CONN_IDLE:
             ms = (uint64_t)cfg->http.idle_timeout_ms;
+            if (c->server->draining && ms > DRAIN_IDLE_GRACE_MS) ms = DRAIN_IDLE_GRACE_MS;
             break;
         case CONN_HEADERS: {
             uint64_t now = clock_now_ns();
