@@ -6,7 +6,8 @@
  * The connection is a state machine in curl's multi.c shape: the states
  * (http_conn_state_t, a comment on each in conn.h), one setter that is
  * their only writer (http__conn_set_state(), traced at debug level), one
- * function per state, and one loop, conn_step(), that runs them until the
+ * function per state (the three reading states share the one that runs
+ * the parser), and one loop, conn_step(), that runs them until the
  * connection waits for something. The loop's callbacks (read, write,
  * timer, shutdown) and the answer of a handler only record what happened
  * (input, peer_eof, error, the request given back) and call conn_step().

@@ -16,7 +16,8 @@
 #include "http/syntax.h"
 
 /* States of a connection. http__conn_set_state() is the only writer;
- * conn.c has one function per state and the loop (conn_step()). */
+ * conn.c has one function per state (IDLE, HEADERS and BODY share the one
+ * that runs the parser) and the loop, conn_step(). */
 typedef enum {
     CONN_IDLE,     /* between requests: reading, the idle timer running */
     CONN_HEADERS,  /* a request has begun: its whole-header deadline running */
