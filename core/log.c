@@ -3,6 +3,7 @@
  * several processes never interleave. When a line would not fit, the string
  * being written is cut at a character boundary, later fields are dropped and
  * "truncated":true is added, so the line is still one valid JSON object. */
+#include "core/json_num.h"
 #include "core/log.h"
 #include "core/utf8.h"
 
@@ -223,14 +224,8 @@ static void put_ts(line_t *l)
 
 static void put_dbl(line_t *l, double v)
 {
-    char tmp[40];
-    if (!isfinite(v)) {
-        puts_(l, "null");
-        return;
-    }
-    /* shortest of %.15g / %.17g that reads back exactly */
-    snprintf(tmp, sizeof(tmp), "%.15g", v);
-    if (strtod(tmp, NULL) != v) snprintf(tmp, sizeof(tmp), "%.17g", v);
+    char tmp[JSON_NUM_MAX];
+    json_num_format(v, tmp);
     puts_(l, tmp);
 }
 

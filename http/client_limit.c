@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/conn.h"
-
 #define CLIENT_PROBES 16
 
 /* Parses an address into 16 bytes; v4 and v4-mapped v6 become AF_INET. */
@@ -128,18 +126,12 @@ static int addr_format(int family, const uint8_t a[16], char *out, size_t outlen
 int http_client_addr(const http_req_t *req, const http_cidr_t *trusted, size_t ntrusted, char *out,
                      size_t outlen)
 {
-    struct sockaddr_storage ss;
-    int sl = sizeof ss;
-    if (!req->conn || uv_tcp_getpeername(&req->conn->tcp, (struct sockaddr *)&ss, &sl) != 0)
-        return -1;
+    const char *from = http_req_peer(req);
+    if (!from) return -1;
     char peer[INET6_ADDRSTRLEN];
-    const void *src = ss.ss_family == AF_INET
-                          ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
-                          : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
-    if (!inet_ntop(ss.ss_family, src, peer, sizeof peer)) return -1;
     int family;
     uint8_t a[16];
-    if (addr_parse(peer, strlen(peer), &family, a) < 0) return -1;
+    if (addr_parse(from, strlen(from), &family, a) < 0) return -1;
     addr_format(family, a, peer, sizeof peer);
     if (!ntrusted || !http_cidr_match_str(trusted, ntrusted, peer, strlen(peer))) {
         snprintf(out, outlen, "%s", peer);

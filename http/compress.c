@@ -21,6 +21,8 @@ bool http_accepts_gzip(const http_req_t *req)
 {
     const char *ae = http_req_header(req, "accept-encoding");
     if (!ae) return false;
+    /* RFC 9110 12.5.3: a coding named outright wins over "*". */
+    double q_gzip = -1, q_any = -1;
     const char *p = ae;
     while (*p) {
         while (*p == ' ' || *p == '\t' || *p == ',')
@@ -33,18 +35,21 @@ bool http_accepts_gzip(const http_req_t *req)
         while (*p && *p != ',') { /* parameters: only q matters */
             if (*p == ';') {
                 p++;
-                while (*p == ' ')
+                while (*p == ' ' || *p == '\t')
                     p++;
                 if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') q = strtod(p + 2, NULL);
             } else {
                 p++;
             }
         }
-        bool gz = (tlen == 4 && strncasecmp(tok, "gzip", 4) == 0) ||
-                  (tlen == 6 && strncasecmp(tok, "x-gzip", 6) == 0) || (tlen == 1 && *tok == '*');
-        if (gz) return q > 0;
+        if ((tlen == 4 && strncasecmp(tok, "gzip", 4) == 0) ||
+            (tlen == 6 && strncasecmp(tok, "x-gzip", 6) == 0)) {
+            if (q > q_gzip) q_gzip = q;
+        } else if (tlen == 1 && *tok == '*') {
+            if (q > q_any) q_any = q;
+        }
     }
-    return false;
+    return q_gzip >= 0 ? q_gzip > 0 : q_any > 0;
 }
 
 void *http_gzip(arena_t *arena, const void *body, size_t len, int level, size_t *outlen)

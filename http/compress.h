@@ -16,7 +16,8 @@
 void http_compress_configure(bool enabled, size_t min_bytes, int level);
 
 /* Does the request accept gzip (Accept-Encoding: gzip, x-gzip or *, with a
- * q-value above 0)? */
+ * q-value above 0; gzip or x-gzip named outright win over *)? The one
+ * Accept-Encoding parser: every answer that may be gzip asks it. */
 bool http_accepts_gzip(const http_req_t *req);
 
 /* Compresses len bytes into a gzip member in arena. Returns it (*outlen

@@ -117,12 +117,13 @@ static void admin_provider_put(http_req_t *req)
     if (out)
         http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", out, strlen(out));
     else
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
 out:
     json_decref(body);
 }
 
 int http_admin_register(http_router_t *r, http_admin_ctx_t *ctx)
 {
-    return http_router_add(r, HTTP_M_PUT, "/v1/providers/{name}", admin_provider_put, ctx);
+    return http_router_add(r, HTTP_M_PUT, "/v1/providers/{name}", HTTP_ROUTE_ADMIN,
+                           admin_provider_put, ctx);
 }

@@ -40,7 +40,7 @@ static void on_popular(void *data, const papers_answer_t *a)
                                "\"queries\":%.*s}",
                                w->window, (long long)w->seconds, w->limit, (int)a->len, a->json);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
@@ -87,7 +87,7 @@ static void popular_handler(http_req_t *req)
     if (!http__store_usable(req, repo)) return;
     popular_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     if (!w) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     w->req = req;
@@ -106,5 +106,6 @@ static void popular_handler(http_req_t *req)
 
 int http_analytics_register(http_router_t *r, const papers_repo_t *repo)
 {
-    return http_router_add(r, HTTP_M_GET, "/v1/analytics/popular", popular_handler, (void *)repo);
+    return http_router_add(r, HTTP_M_GET, "/v1/analytics/popular", HTTP_ROUTE_READ, popular_handler,
+                           (void *)repo);
 }

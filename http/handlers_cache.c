@@ -51,7 +51,7 @@ static void on_flushed(void *data, const cache_flush_result_t *r)
                             tier_json_value(r->postgres));
     req->on_client_gone = NULL;
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
     } else if (failed) {
         http_respond_error_h(req, 503, "Retry-After: 1\r\nCache-Control: no-store\r\n",
                              "service_unavailable",
@@ -77,13 +77,13 @@ static void cache_delete(http_req_t *req)
         }
         key = query_key(&q, req->arena);
         if (!key) {
-            http_respond_error(req, 500, "internal_error", "out of memory");
+            http_respond_oom(req);
             return;
         }
     }
     del_op_t *op = calloc(1, sizeof *op);
     if (!op) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     *op = (del_op_t){.req = req, .all = key == NULL};
@@ -92,7 +92,7 @@ static void cache_delete(http_req_t *req)
     if (admin->flush(admin->ctx, key, on_flushed, op) < 0) {
         req->on_client_gone = NULL;
         free(op);
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
     }
 }
 
@@ -142,7 +142,7 @@ static void cache_stats(http_req_t *req)
                                      (long)getpid(), st.enabled ? "true" : "false", mem, sf, rd, pr)
                      : NULL;
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
@@ -150,8 +150,8 @@ static void cache_stats(http_req_t *req)
 
 int http_cache_register(http_router_t *r, cache_admin_t *admin)
 {
-    if (http_router_add(r, HTTP_M_DELETE, "/v1/cache", cache_delete, admin) ||
-        http_router_add(r, HTTP_M_GET, "/v1/cache/stats", cache_stats, admin))
+    if (http_router_add(r, HTTP_M_DELETE, "/v1/cache", HTTP_ROUTE_ADMIN, cache_delete, admin) ||
+        http_router_add(r, HTTP_M_GET, "/v1/cache/stats", HTTP_ROUTE_READ, cache_stats, admin))
         return -1;
     return 0;
 }

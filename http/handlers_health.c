@@ -2,8 +2,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http/conn.h"
 #include "http/handlers_health.h"
+#include "http/server.h"
 
 static const char OK_BODY[] = "{\"status\":\"ok\"}";
 
@@ -23,7 +23,7 @@ static void health(http_req_t *req)
 static void health_ready(http_req_t *req)
 {
     const health_ctx_t *ctx = req->route_data;
-    const http_server_t *s = req->conn->server;
+    const http_server_t *s = http_req_server(req);
     bool draining = http_server_draining(s);
     bool degraded = false;
     char *checks = arena_sprintf(req->arena, "\"http\":{\"status\":\"%s\",\"connections\":%zu}",
@@ -43,7 +43,7 @@ static void health_ready(http_req_t *req)
                                      (long)getpid(), checks)
                      : NULL;
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     if (draining)
@@ -58,9 +58,10 @@ int http_health_register(http_router_t *r, const http_health_check_t *checks, si
 {
     /* One worker, one router: the checks live as long as the process. */
     health_checks = (health_ctx_t){.checks = checks, .n = n};
-    if (http_router_add(r, HTTP_M_GET, "/health", health, NULL) ||
-        http_router_add(r, HTTP_M_GET, "/health/live", health, NULL) ||
-        http_router_add(r, HTTP_M_GET, "/health/ready", health_ready, &health_checks))
+    if (http_router_add(r, HTTP_M_GET, "/health", HTTP_ROUTE_OPEN, health, NULL) ||
+        http_router_add(r, HTTP_M_GET, "/health/live", HTTP_ROUTE_OPEN, health, NULL) ||
+        http_router_add(r, HTTP_M_GET, "/health/ready", HTTP_ROUTE_OPEN, health_ready,
+                        &health_checks))
         return -1;
     return 0;
 }

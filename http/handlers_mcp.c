@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/json_num.h"
 #include "core/jsonrpc.h"
 #include "http/cors.h"
 #include "http/mcp_session.h"
@@ -40,12 +41,12 @@ static int version_index(const char *v)
 
 static void send_json(http_req_t *req, int status, const char *headers, json_t *msg)
 {
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    char *text = msg ? json_num_dumps(msg) : NULL;
     char *body = text ? arena_strdup(req->arena, text) : NULL;
     free(text);
     json_decref(msg);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, status, "application/json", headers, body, strlen(body));
@@ -65,7 +66,7 @@ static char *error_body(http_req_t *req, int status, const char *code, const cha
     json_t *data =
         json_pack("{s:i,s:s,s:s}", "status", status, "error", code, "request_id", req->request_id);
     json_t *e = jsonrpc_error(NULL, jsonrpc_code_of_status(status), message, data);
-    char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    char *text = e ? json_num_dumps(e) : NULL;
     char *body = text ? arena_strdup(req->arena, text) : NULL;
     free(text);
     json_decref(e);
@@ -170,7 +171,7 @@ static void exchange_answer(exchange_t *x)
     if (n == 0) /* notifications and responses only */
         http_respond(req, 202, "application/json", headers, "", 0);
     else if (!body)
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
     else
         http_respond(req, 200, sse ? "text/event-stream" : "application/json", headers, body, o);
 }
@@ -186,7 +187,7 @@ static void item_answer(item_t *it, blob_t *response)
 
 static void item_done(item_t *it, json_t *msg)
 {
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    char *text = msg ? json_num_dumps(msg) : NULL;
     json_decref(msg);
     item_answer(it, text ? blob_new(text, strlen(text)) : NULL);
     free(text);
@@ -201,7 +202,7 @@ static void on_tool_done(void *data, blob_t *result, int code, const char *messa
         return;
     }
     static const char pre[] = "{\"jsonrpc\":\"2.0\",\"id\":", mid[] = ",\"result\":";
-    char *id = json_dumps(it->id ? it->id : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+    char *id = json_num_dumps(it->id ? it->id : json_null());
     size_t idlen = id ? strlen(id) : 0;
     blob_t *b = id ? blob_alloc(sizeof pre - 1 + idlen + sizeof mid - 1 + result->len + 1) : NULL;
     if (b) {
@@ -339,7 +340,7 @@ static void post(http_req_t *req, http_mcp_t *m)
     exchange_t *x = arena_calloc(req->arena, 1, sizeof *x);
     if (!x ||
         jsonrpc_parse(req->body, req->body_len, (size_t)m->cfg->mcp.max_batch, &x->body) < 0) {
-        refuse(req, 500, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        http_respond_oom(req);
         return;
     }
     x->req = req;
@@ -385,7 +386,7 @@ static void post(http_req_t *req, http_mcp_t *m)
     x->items = arena_calloc(req->arena, x->body.n, sizeof *x->items);
     if (!x->items) {
         exchange_release(x);
-        refuse(req, 500, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        http_respond_oom(req);
         return;
     }
     req->handler_data = x;
@@ -441,8 +442,8 @@ http_mcp_t *http_mcp_register(http_router_t *r, const http_mcp_ctx_t *tools)
     json_t *list = http_mcp_tools_list(); /* parsed now: a bad schema fails at start */
     json_decref(list);
     if (!m->origins || !list ||
-        http_router_add(r, HTTP_M_GET | HTTP_M_POST | HTTP_M_DELETE, MCP_ROUTE, mcp_handler, m) <
-            0) {
+        http_router_add(r, HTTP_M_GET | HTTP_M_POST | HTTP_M_DELETE, MCP_ROUTE, HTTP_ROUTE_READ,
+                        mcp_handler, m) < 0) {
         http_mcp_free(m);
         return NULL;
     }

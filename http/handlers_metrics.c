@@ -13,7 +13,7 @@ static void metrics_handler(http_req_t *req)
     char *body = text ? arena_strndup(req->arena, text, len) : NULL;
     free(text);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     /* Which worker answered, as a comment (the series are the same). */
@@ -24,5 +24,5 @@ static void metrics_handler(http_req_t *req)
 
 int http_metrics_register(http_router_t *r)
 {
-    return http_router_add(r, HTTP_M_GET, "/metrics", metrics_handler, NULL);
+    return http_router_add(r, HTTP_M_GET, "/metrics", HTTP_ROUTE_OPEN, metrics_handler, NULL);
 }

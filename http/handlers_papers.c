@@ -130,7 +130,7 @@ static read_wait_t *read_wait(http_req_t *req, const papers_repo_t *repo, int li
     if (!http__store_usable(req, repo)) return NULL;
     read_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     if (!w) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return NULL;
     }
     w->req = req;
@@ -170,7 +170,7 @@ static void on_paper(void *data, const papers_answer_t *a)
     http_req_t *req = w->req;
     char *body = arena_sprintf(req->arena, "{\"paper\":%.*s}", (int)a->len, a->json);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
@@ -185,7 +185,7 @@ static void paper_handler(http_req_t *req)
         len += strlen(req->params[i]) + 1;
     char *raw = arena_alloc(req->arena, len + 1);
     if (!raw) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     raw[0] = '\0';
@@ -216,7 +216,7 @@ static void on_list(void *data, const papers_answer_t *a)
     size_t len = a->len + 96;
     char *body = arena_alloc(req->arena, len);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     int o =
@@ -391,11 +391,14 @@ http_mcp_papers_t http_papers_for_mcp(const papers_repo_t *repo)
 int http_papers_register(http_router_t *r, const papers_repo_t *repo)
 {
     void *data = (void *)repo;
-    if (http_router_add(r, HTTP_M_GET, "/v1/papers", list_handler, data) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", paper_handler, data) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}", paper_handler, data) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}", paper_handler, data) ||
-        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}/{d}", paper_handler, data))
+    if (http_router_add(r, HTTP_M_GET, "/v1/papers", HTTP_ROUTE_READ, list_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", HTTP_ROUTE_READ, paper_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}", HTTP_ROUTE_READ, paper_handler,
+                        data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}", HTTP_ROUTE_READ, paper_handler,
+                        data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}/{d}", HTTP_ROUTE_READ, paper_handler,
+                        data))
         return -1;
     return 0;
 }

@@ -11,7 +11,7 @@ static void providers_handler(http_req_t *req)
     char *body = json ? arena_sprintf(req->arena, "{\"providers\":%s}", json) : NULL;
     free(json);
     if (!body) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond_maybe_gzip(req, 200, "application/json", "Cache-Control: no-store\r\n", body,
@@ -20,5 +20,5 @@ static void providers_handler(http_req_t *req)
 
 int http_providers_register(http_router_t *r, http_providers_ctx_t *ctx)
 {
-    return http_router_add(r, HTTP_M_GET, "/v1/providers", providers_handler, ctx);
+    return http_router_add(r, HTTP_M_GET, "/v1/providers", HTTP_ROUTE_READ, providers_handler, ctx);
 }

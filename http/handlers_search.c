@@ -23,29 +23,6 @@ static bool is_json(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Does the client take gzip? (Accept-Encoding lists it without q=0.) */
-static bool accepts_gzip(const http_req_t *req)
-{
-    const char *ae = http_req_header(req, "Accept-Encoding");
-    for (const char *p = ae; p && *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if ((n >= 4 && strncasecmp(p, "gzip", 4) == 0 && (n == 4 || p[4] == ';' || p[4] == ' ')) ||
-            (n >= 1 && p[0] == '*' && (n == 1 || p[1] == ';'))) {
-            const char *q = memchr(p, ';', n);
-            if (!q) return true;
-            while (q < p + n && (*q == ';' || *q == ' '))
-                q++;
-            if (strncasecmp(q, "q=", 2) != 0) return true;
-            return strtod(q + 2, NULL) > 0;
-        }
-        p = end ? end + 1 : p + n;
-    }
-    return false;
-}
-
 /* The deadline a query may have: its own timeout_ms, within the maximum. */
 static int deadline_of(const http_search_ctx_t *ctx, const query_t *q, char *err, size_t errlen)
 {
@@ -112,7 +89,7 @@ static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const sear
                                 "Server-Timing: app;dur=%.3f\r\n",
                                 r->tier, app_ms);
     }
-    if (!accepts_gzip(req)) {
+    if (!http_accepts_gzip(req)) {
         http_respond_json_blob(req, r->status, headers, r->body);
     } else if (r->body_deflate) {
         http_respond_json_gzip(req, r->status, headers, r->body, r->body_deflate, r->body_crc32);
@@ -192,12 +169,12 @@ static void search_handler(http_req_t *req)
     char *key = query_key(&q, req->arena);
     search_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);
     if (!key || !w) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     query_t *qcopy = arena_alloc(req->arena, sizeof *qcopy);
     if (!qcopy) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     *qcopy = q;
@@ -259,7 +236,7 @@ static void batch_answer(batch_t *b)
     b->answered = true;
     req->on_client_gone = NULL;
     if (!out)
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
     else
         http_respond_maybe_gzip(req, 200, "application/json", "Cache-Control: no-store\r\n", out,
                                 o);
@@ -324,7 +301,7 @@ static void batch_handler(http_req_t *req)
     batch_t *b = arena_calloc(req->arena, 1, sizeof *b);
     if (!qs || !deadlines || !b) {
         json_decref(root);
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -362,8 +339,9 @@ static void batch_handler(http_req_t *req)
 
 int http_search_register(http_router_t *r, http_search_ctx_t *ctx)
 {
-    if (http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", search_handler, ctx) ||
-        http_router_add(r, HTTP_M_POST, "/v1/search/batch", batch_handler, ctx))
+    if (http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", HTTP_ROUTE_SEARCH,
+                        search_handler, ctx) ||
+        http_router_add(r, HTTP_M_POST, "/v1/search/batch", HTTP_ROUTE_SEARCH, batch_handler, ctx))
         return -1;
     return 0;
 }

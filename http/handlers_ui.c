@@ -48,7 +48,7 @@ static void ui_asset(http_req_t *req)
                                "%s",
                                HTTP_UI_CSP, a->etag, gz ? "Content-Encoding: gzip\r\n" : "");
     if (!hdrs) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     const char *inm = http_req_header(req, "If-None-Match");
@@ -65,7 +65,7 @@ static void ui_asset(http_req_t *req)
 int http_ui_register(http_router_t *r)
 {
     for (size_t i = 0; i < http_ui_nassets; i++)
-        if (http_router_add(r, HTTP_M_GET, http_ui_assets[i].route, ui_asset,
+        if (http_router_add(r, HTTP_M_GET, http_ui_assets[i].route, HTTP_ROUTE_OPEN, ui_asset,
                             (void *)&http_ui_assets[i]) < 0)
             return -1;
     return 0;

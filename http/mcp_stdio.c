@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "core/json_num.h"
 #include "core/jsonrpc.h"
 
 #define HEAD_MAX 16384
@@ -191,7 +192,7 @@ static void emit(fwd_t *f, json_t *msg, json_t *req_id, FILE *out)
         snprintf(f->version, sizeof f->version, "%s", json_string_value(pv));
     if (req_id && json_object_get(msg, "error") && json_is_null(json_object_get(msg, "id")))
         json_object_set(msg, "id", req_id);
-    char *s = json_dumps(msg, JSON_COMPACT);
+    char *s = json_num_dumps(msg);
     if (s) fprintf(out, "%s\n", s);
     free(s);
     fflush(out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/json_num.h"
 #include "core/jsonrpc.h"
 #include "core/metrics.h"
 #include "core/paper.h"
@@ -208,7 +209,7 @@ static json_t *tool_error(const char *fmt, ...)
 /* Hands res (stolen) to done as text. */
 static void deliver(http_mcp_call_cb done, void *data, json_t *res)
 {
-    char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+    char *text = res ? json_num_dumps(res) : NULL;
     blob_t *b = text ? blob_new(text, strlen(text)) : NULL;
     free(text);
     json_decref(res);
@@ -305,7 +306,7 @@ static json_t *search_result(call_t *c, const search_reply_t *r)
     for (size_t i = 0; i < n && text; i++) {
         json_t *p = json_array_get(papers, i);
         json_t *rp = render_paper(p, c->full);
-        char *dump = rp ? json_dumps(rp, JSON_COMPACT) : NULL;
+        char *dump = rp ? json_num_dumps(rp) : NULL;
         size_t sz = dump ? strlen(dump) : 0;
         free(dump);
         char line[640];
@@ -378,7 +379,7 @@ static void on_search_reply(const search_reply_t *r, void *data)
     json_t *res = search_result(c, r);
     /* Only complete answers: a partial one says when to retry, which moves. */
     bool keep = res && r->status == 200 && !search_reply_partial(r);
-    char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+    char *text = res ? json_num_dumps(res) : NULL;
     json_decref(res);
     blob_t *b = text ? blob_new(text, strlen(text)) : NULL;
     free(text);

@@ -48,31 +48,6 @@ struct http_mw {
     shared_take_t takes[SHARED_TAKES];     /* clients with a call to them in flight */
 };
 
-static bool is_search_route(const char *route)
-{
-    return route && (strcmp(route, "/v1/search") == 0 || strcmp(route, "/v1/search/batch") == 0);
-}
-
-/* Routes that answer whatever the keys and limits: probes and scrapes, and
- * the search page's static files (a browser cannot send a key to load them;
- * the searches the page makes are guarded as any other). */
-static bool is_open_route(const char *route)
-{
-    return route && (strcmp(route, "/health") == 0 || strcmp(route, "/health/live") == 0 ||
-                     strcmp(route, "/health/ready") == 0 || strcmp(route, "/metrics") == 0 ||
-                     strcmp(route, "/") == 0 || strcmp(route, "/app.js") == 0 ||
-                     strcmp(route, "/app.css") == 0 || strcmp(route, "/favicon.svg") == 0);
-}
-
-static bool needs_admin(const http_req_t *req)
-{
-    const char *r = req->route;
-    if (!r) return false;
-    if (req->method == HTTP_M_DELETE && strncmp(r, "/v1/cache", 9) == 0) return true;
-    if (req->method == HTTP_M_PUT && strcmp(r, "/v1/providers/{name}") == 0) return true;
-    return strncmp(r, "/v1/admin", 9) == 0;
-}
-
 /* True when the request's TCP peer (not X-Forwarded-For) is on loopback. */
 static bool peer_is_loopback(const http_mw_t *mw, const http_req_t *req)
 {
@@ -257,11 +232,11 @@ static bool mw_before(void *ctx, http_req_t *req)
     if (http_trace_apply(req) < 0) log_warn("traceparent: out of memory");
     if (!req->route) return false; /* 404: nothing to guard */
     metrics_http_in_flight(1);
-    bool search = is_search_route(req->route);
+    bool search = req->route_class == HTTP_ROUTE_SEARCH;
     if (search) metrics_searches_in_flight(1);
 
     if (http_cors_preflight(mw->cors, req)) return true;
-    if (is_open_route(req->route)) return false;
+    if (req->route_class == HTTP_ROUTE_OPEN) return false;
 
     /* Keys. */
     size_t klen;
@@ -284,7 +259,7 @@ static bool mw_before(void *ctx, http_req_t *req)
         http_respond_error_h(req, 401, www, "unauthorized", "the API key is not valid");
         return true;
     }
-    bool admin = needs_admin(req);
+    bool admin = req->route_class == HTTP_ROUTE_ADMIN;
     if (!key && (cfg->auth.required || (admin && guarded))) {
         metrics_count(METRIC_UNAUTHORIZED);
         http_respond_error_h(req, 401, www, "unauthorized",
@@ -374,7 +349,7 @@ static void mw_after(void *ctx, const http_req_t *req, double duration_ms)
     (void)ctx;
     if (req->route) {
         metrics_http_in_flight(-1);
-        if (is_search_route(req->route)) metrics_searches_in_flight(-1);
+        if (req->route_class == HTTP_ROUTE_SEARCH) metrics_searches_in_flight(-1);
     }
     metrics_http_request(req->route, req->status, duration_ms);
 }

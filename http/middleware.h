@@ -4,13 +4,16 @@
  *   1. trace      traceparent accepted or started (http/trace.h)
  *   2. metrics    requests and searches in flight (+1 here, -1 in after)
  *   3. CORS       a preflight is answered 204 here (http/cors.h)
- *   4. open paths /health, /health/live, /health/ready, /metrics: nothing below
+ *   4. open routes  HTTP_ROUTE_OPEN (probes, /metrics, the page's files):
+ *                 nothing below
  *   5. auth       401 without a valid key when required, 403 without the
- *                 scope (admin for DELETE /v1/cache* and PUT /v1/providers/{name})
+ *                 scope: admin for HTTP_ROUTE_ADMIN routes, read for the
+ *                 others. The class is the route's own (http_router_add()),
+ *                 so a new admin route is closed without a word here.
  *   6. rate limit 429 past the client's token bucket (http/client_limit.h);
  *                 an admitted request is also taken, without waiting, from
  *                 the client's bucket across instances (http_mw_share_limit)
- *   7. shedding   503 for a search past shed.max_in_flight searches in
+ *   7. shedding   503 for a HTTP_ROUTE_SEARCH request past shed.max_in_flight searches in
  *                 flight in this worker
  *
  * headers() adds to every answer: traceparent, CORS, RateLimit-*; after()

@@ -39,7 +39,21 @@ typedef struct http_header {
     size_t value_len;
 } http_header_t;
 
+/* What a route is to the middleware (http/middleware.h), declared where the
+ * route is registered (http/router.h) and read from req->route_class: the middleware keeps
+ * no list of paths. Zero is ADMIN, so a route nobody classed is closed. */
+typedef enum {
+    HTTP_ROUTE_ADMIN = 0, /* changes the service (cache flush, provider settings): an
+                             admin key; without keys, loopback callers only */
+    HTTP_ROUTE_READ,      /* the API: a key with the read scope when keys are set, the
+                             client's rate limit */
+    HTTP_ROUTE_SEARCH,    /* READ, and runs searches: counted in searches in flight and
+                             shed past shed.max_in_flight */
+    HTTP_ROUTE_OPEN,      /* probes, scrapes, the page's static files: no key, no limit */
+} http_route_class_t;
+
 typedef struct http_req http_req_t;
+typedef struct http_server http_server_t;
 struct http_conn;
 
 struct http_req {
@@ -60,8 +74,9 @@ struct http_req {
     uint64_t start_ns;
     const char *params[HTTP_MAX_PARAMS]; /* {name} segments of the matched route */
     size_t nparams;
-    void *route_data;  /* the pointer given to http_router_add() */
-    const char *route; /* the matched route's pattern, NULL when none matched */
+    void *route_data;               /* the pointer given to http_router_add() */
+    const char *route;              /* the matched route's pattern, NULL when none matched */
+    http_route_class_t route_class; /* the matched route's (http_route_match_t.cls) */
     /* Set when the client closed or reset its side while the handler runs:
      * the answer will likely be discarded, so expensive work may stop. */
     bool client_gone;
@@ -70,7 +85,8 @@ struct http_req {
     void *handler_data;
     void *hook_data; /* the server hooks' own (http/server.h): the middleware's */
 
-    /* Private to the connection. */
+    /* Private to the connection (http/conn.h): handlers use the accessors
+     * below, never these. */
     struct http_conn *conn;
     int status;
     size_t bytes_out;
@@ -86,6 +102,21 @@ void http_req_close_after(http_req_t *req);
 /* Returns the value of the first header named name (case-insensitive), or
  * NULL. */
 const char *http_req_header(const http_req_t *req, const char *name);
+
+/* The address of the request's TCP peer (the proxy's when behind one: see
+ * http_client_addr() for X-Forwarded-For), as inet_ntop() writes it, read
+ * once per connection. NULL when it cannot be read or the request has no
+ * connection (unit tests). Valid while the request is. */
+const char *http_req_peer(const http_req_t *req);
+
+/* The server the request came in on (for http_server_draining() and
+ * http_server_connections()), or NULL when it has no connection. */
+const http_server_t *http_req_server(const http_req_t *req);
+
+/* Sets *out to the next word of the server's generator (xorshift128+,
+ * seeded by the kernel: unique, cheap ids, not secrets) and returns true;
+ * false when the request has no connection (the caller asks the kernel). */
+bool http_req_random64(const http_req_t *req, uint64_t *out);
 
 /* Answers with body bytes that stay valid until the response is written
  * (static data or req->arena). extra_headers is NULL or complete header
@@ -117,6 +148,10 @@ void http_respond_error(http_req_t *req, int status, const char *code, const cha
 /* Same, with extra header lines (e.g. "Allow: GET, HEAD\r\n"). */
 void http_respond_error_h(http_req_t *req, int status, const char *extra_headers, const char *code,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The out-of-memory answer: a 500 internal_error (in the route's error
+ * shape, see http_set_error_body()). The one way a handler says it. */
+void http_respond_oom(http_req_t *req);
 
 /* Errors of one route in another shape than the JSON error above (MCP's
  * JSON-RPC): fn returns the body (req's arena), or NULL for the usual one.

@@ -1,6 +1,8 @@
-/* Writing answers: the status line and common headers, JSON errors, and
- * the end of a request's life (access log line, arena freed). */
-#include <stdarg.h>
+/* Writing answers: the status line and common headers before the body
+ * parts (bytes, blobs, a cached answer with its request id spliced in,
+ * gzip from a DEFLATE copy), handed to the connection; and the end of a
+ * request's life (the hooks' after(), the access log line, arena freed).
+ * Error answers are http/error.c's, status names http/status.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,121 +10,8 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "core/utf8.h"
 #include "http/conn.h"
 #include "http/gzip_splice.h"
-
-const char *http_status_reason(int status)
-{
-    switch (status) {
-    case 100:
-        return "Continue";
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 409:
-        return "Conflict";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 417:
-        return "Expectation Failed";
-    case 422:
-        return "Unprocessable Content";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return "Unknown";
-    }
-}
-
-const char *http_status_code_name(int status)
-{
-    switch (status) {
-    case 400:
-        return "bad_request";
-    case 401:
-        return "unauthorized";
-    case 403:
-        return "forbidden";
-    case 404:
-        return "not_found";
-    case 405:
-        return "method_not_allowed";
-    case 408:
-        return "request_timeout";
-    case 409:
-        return "conflict";
-    case 413:
-        return "payload_too_large";
-    case 414:
-        return "uri_too_long";
-    case 415:
-        return "unsupported_media_type";
-    case 417:
-        return "expectation_failed";
-    case 422:
-        return "unprocessable_entity";
-    case 429:
-        return "rate_limited";
-    case 431:
-        return "request_header_fields_too_large";
-    case 501:
-        return "not_implemented";
-    case 502:
-        return "bad_gateway";
-    case 503:
-        return "service_unavailable";
-    case 504:
-        return "gateway_timeout";
-    default:
-        return status >= 500 ? "internal_error" : "error";
-    }
-}
-
-const char *http_req_header(const http_req_t *req, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const http_header_t *h = &req->headers[i];
-        if (h->name_len == n && strncasecmp(h->name, name, n) == 0) return h->value;
-    }
-    return NULL;
-}
 
 /* Builds the header block and hands it with the body parts (which must
  * stay valid until written: static, the request's arena, or a blob the
@@ -167,7 +56,7 @@ static void respond_parts(http_req_t *req, int status, const char *content_type,
     if (!head) {
         static char oom[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
                             "Connection: close\r\n\r\n";
-        c->close_after = true;
+        c->last_request = true;
         bufs[n++] = uv_buf_init(oom, sizeof oom - 1);
     } else {
         bufs[n++] = uv_buf_init(head, (unsigned)strlen(head));
@@ -252,97 +141,6 @@ void http_respond_json_gzip(http_req_t *req, int status, const char *extra_heade
                          uv_buf_init(deflate->data, (unsigned)deflate->len),
                          uv_buf_init((char *)trailer, 8)};
     respond_parts(req, status, "application/json", headers, parts, 3);
-}
-
-/* Appends s as the inside of a JSON string; bytes that are not UTF-8 (a
- * parameter name echoed from the target, say) become U+FFFD. */
-static size_t json_escape(char *out, size_t cap, const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), o = 0;
-    for (size_t i = 0; i < n && o + 7 < cap;) {
-        unsigned char ch = u[i];
-        size_t len = utf8_seq(u + i, n - i);
-        if (ch == '"' || ch == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)ch;
-        } else if (ch < 0x20 || ch == 0x7f) {
-            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
-        } else if (len == 0) {
-            memcpy(out + o, "\\ufffd", 6);
-            o += 6;
-            len = 1;
-        } else if (o + len + 7 < cap) {
-            memcpy(out + o, s + i, len);
-            o += len;
-        } else {
-            break; /* a character cut by the end would not be UTF-8 */
-        }
-        i += len ? len : 1;
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static struct {
-    const char *route;
-    http_error_body_fn fn;
-} error_bodies[4];
-
-void http_set_error_body(const char *route, http_error_body_fn fn)
-{
-    for (size_t i = 0; i < sizeof error_bodies / sizeof error_bodies[0]; i++) {
-        if (!error_bodies[i].route || strcmp(error_bodies[i].route, route) == 0) {
-            error_bodies[i].route = route;
-            error_bodies[i].fn = fn;
-            return;
-        }
-    }
-}
-
-static http_error_body_fn error_body_of(const http_req_t *req)
-{
-    for (size_t i = 0; req->route && i < sizeof error_bodies / sizeof error_bodies[0]; i++)
-        if (error_bodies[i].route && strcmp(error_bodies[i].route, req->route) == 0)
-            return error_bodies[i].fn;
-    return NULL;
-}
-
-static void respond_error_v(http_req_t *req, int status, const char *extra_headers,
-                            const char *code, const char *fmt, va_list ap)
-{
-    char msg[512], esc[1024], rid[2 * HTTP_REQUEST_ID_MAX + 8];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    http_error_body_fn fn = error_body_of(req);
-    char *shaped = fn ? fn(req, status, code, msg) : NULL;
-    if (shaped) {
-        respond(req, status, "application/json", extra_headers, shaped, strlen(shaped));
-        return;
-    }
-    json_escape(esc, sizeof esc, msg);
-    json_escape(rid, sizeof rid, req->request_id);
-    char *body = arena_sprintf(
-        req->arena, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"},\"request_id\":\"%s\"}", code,
-        esc, rid);
-    respond(req, status, "application/json", extra_headers, body ? body : "{}",
-            body ? strlen(body) : 2);
-}
-
-void http_respond_error(http_req_t *req, int status, const char *code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    respond_error_v(req, status, NULL, code, fmt, ap);
-    va_end(ap);
-}
-
-void http_respond_error_h(http_req_t *req, int status, const char *extra_headers, const char *code,
-                          const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    respond_error_v(req, status, extra_headers, code, fmt, ap);
-    va_end(ap);
 }
 
 static bool access_log_wanted(const http_server_t *s, const http_req_t *req)

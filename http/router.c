@@ -9,6 +9,7 @@
 
 typedef struct route {
     unsigned methods;
+    http_route_class_t cls;
     char *pattern;
     http_handler_fn fn;
     void *data;
@@ -33,10 +34,25 @@ void http_router_free(http_router_t *r)
     free(r);
 }
 
-int http_router_add(http_router_t *r, unsigned methods, const char *pattern, http_handler_fn fn,
-                    void *data)
+const char *http_route_class_name(http_route_class_t cls)
 {
-    if (!pattern || pattern[0] != '/' || !fn || !methods) return -1;
+    switch (cls) {
+    case HTTP_ROUTE_ADMIN:
+        return "admin";
+    case HTTP_ROUTE_READ:
+        return "read";
+    case HTTP_ROUTE_SEARCH:
+        return "search";
+    case HTTP_ROUTE_OPEN:
+        return "open";
+    }
+    return "admin";
+}
+
+int http_router_add(http_router_t *r, unsigned methods, const char *pattern, http_route_class_t cls,
+                    http_handler_fn fn, void *data)
+{
+    if (!pattern || pattern[0] != '/' || !fn || !methods || cls > HTTP_ROUTE_OPEN) return -1;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         route_t *nr = realloc(r->routes, cap * sizeof *nr);
@@ -47,7 +63,7 @@ int http_router_add(http_router_t *r, unsigned methods, const char *pattern, htt
     char *p = strdup(pattern);
     if (!p) return -1;
     if (methods & HTTP_M_GET) methods |= HTTP_M_HEAD;
-    r->routes[r->n++] = (route_t){methods, p, fn, data};
+    r->routes[r->n++] = (route_t){methods, cls, p, fn, data};
     return 0;
 }
 
@@ -80,30 +96,34 @@ static bool route_match(const char *pat, const char *path, size_t path_len, cons
 }
 
 http_handler_fn http_router_match(const http_router_t *r, unsigned method, const char *path,
-                                  size_t path_len, arena_t *arena, const char **params,
-                                  size_t *nparams, void **data, unsigned *allowed,
-                                  const char **pattern)
+                                  size_t path_len, arena_t *arena, http_route_match_t *m)
 {
-    *allowed = 0;
-    *nparams = 0;
-    *pattern = NULL;
+    m->allowed = 0;
+    m->nparams = 0;
+    m->pattern = NULL;
+    m->data = NULL;
+    m->cls = HTTP_ROUTE_OPEN; /* 404: nothing to guard */
     for (size_t i = 0; i < r->n; i++) {
         const route_t *rt = &r->routes[i];
         const char *ps[HTTP_MAX_PARAMS];
         size_t pl[HTTP_MAX_PARAMS], np;
         if (!route_match(rt->pattern, path, path_len, ps, pl, &np)) continue;
-        if (!*pattern) *pattern = rt->pattern;
+        if (!m->pattern) {
+            m->pattern = rt->pattern;
+            m->cls = rt->cls == HTTP_ROUTE_ADMIN ? HTTP_ROUTE_READ : rt->cls;
+        }
         if (!(rt->methods & method)) {
-            *allowed |= rt->methods;
+            m->allowed |= rt->methods;
             continue;
         }
-        *pattern = rt->pattern;
+        m->pattern = rt->pattern;
+        m->cls = rt->cls;
         for (size_t k = 0; k < np; k++) {
-            params[k] = arena_strndup(arena, ps[k], pl[k]);
-            if (!params[k]) return NULL;
+            m->params[k] = arena_strndup(arena, ps[k], pl[k]);
+            if (!m->params[k]) return NULL;
         }
-        *nparams = np;
-        *data = rt->data;
+        m->nparams = np;
+        m->data = rt->data;
         return rt->fn;
     }
     return NULL;

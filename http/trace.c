@@ -7,8 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http/conn.h"
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -68,8 +66,8 @@ static uint64_t kernel_rand64(void *ctx)
  * asks the kernel. */
 static uint64_t server_rand64(void *req)
 {
-    const http_req_t *r = req;
-    return r->conn ? http__random64(r->conn->server) : kernel_rand64(NULL);
+    uint64_t x;
+    return http_req_random64(req, &x) ? x : kernel_rand64(NULL);
 }
 
 static void random_hex(char *out, size_t nbytes, rand64_fn rand64, void *ctx)

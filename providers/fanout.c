@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/json_num.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/shm.h"
@@ -603,7 +604,7 @@ char *prov_fanout_describe(const prov_fanout_t *f)
         json_object_set_new(o, "latency", lat);
         json_object_set_new(root, source_name((source_t)src), o);
     }
-    char *out = json_dumps(root, JSON_COMPACT);
+    char *out = json_num_dumps(root);
     json_decref(root);
     return out;
 }

@@ -248,6 +248,22 @@ class WorkersTest(harness.StandaloneServerTestCase):
         self.assertIn(outcomes, (["timeout", "refused"], ["answered 200", "timeout", "refused"]),
                       seen)
 
+    def test_sigterm_closes_idle_keepalive_connections_after_a_grace(self):
+        # An idle keep-alive connection (NGINX's upstream pool keeps many)
+        # gets a short grace once the worker drains, not http.idle_timeout
+        # or the whole drain_timeout.
+        srv = self.start_server(workers=0, settings={"drain_timeout": "10s",
+                                                     "http.idle_timeout": "60s"})
+        c = harness.Conn(srv.port)
+        self.addCleanup(c.close)
+        c.send(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(c.read_response().status, 200)
+        t0 = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        self.assertEqual(srv.wait(timeout=15), 0)
+        elapsed = time.monotonic() - t0
+        self.assertLess(elapsed, 4.0, "drain with one idle connection took %.1f s" % elapsed)
+
     def test_workers_zero_runs_in_foreground(self):
         srv = self.start_server(workers=0)
         self.assertEqual(srv.request("GET", "/health").status, 200)

@@ -8,6 +8,7 @@ workers)."""
 
 import gzip
 import json
+import re
 import socket
 import threading
 import time
@@ -563,6 +564,34 @@ class SearchTest(SimServerTestCase):
     # when the reply carries body_deflate, which search_direct.c never fills).
     def test_gzip_with_the_caches_off(self):
         self.gzip_pair(self.server.port)
+
+    def test_providers_write_each_double_in_its_shortest_form(self):
+        # /v1/providers carries latencies (p50_ms, p95_ms) as doubles: each
+        # is the shortest text that reads back ("4.302"), never printf's
+        # "%.17g" (4.3019999999999996). Python's repr() is that shortest.
+        for _ in range(3):
+            self.search(query=Q, providers="arxiv,crossref", limit=2)
+        r = self.get("/v1/providers")
+        self.assertEqual(r.status, 200, r)
+        text = r.body.decode()
+        reals = re.findall(r'(?<=[:\[,])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?=[,}\]])', text)
+        reals = [t for t in reals if "." in t or "e" in t.lower()]
+        self.assertTrue(any(t for t in reals), text[:400])
+        for t in reals:
+            self.assertEqual(repr(float(t)), t, t)
+
+    @harness.direct_only("NGINX reads Accept-Encoding its own way")
+    def test_search_reads_accept_encoding_as_every_answer_does(self):
+        # One parser (http/compress.c): x-gzip is gzip, a coding named
+        # outright wins over "*".
+        path = qs(query=Q, providers="arxiv")
+        for ae, coding in (("x-gzip", "gzip"), ("deflate, x-gzip;q=0.5", "gzip"),
+                           ("*", "gzip"), ("*, gzip;q=0", None), ("gzip;q=0", None)):
+            r = self.get(path, headers=[("Accept-Encoding", ae)])
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.header("Content-Encoding"), coding, ae)
+            body = gzip.decompress(r.body) if coding else r.body
+            self.assertIn(b'"papers"', body, ae)
 
     def test_if_none_match_star_is_304(self):
         r = self.get(qs(query=Q, providers="arxiv"), headers=[("If-None-Match", "*")])

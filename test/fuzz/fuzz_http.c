@@ -72,7 +72,7 @@ static void h_echo(http_req_t *req)
 {
     char *b = arena_alloc(req->arena, req->body_len + 5);
     if (!b) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     memcpy(b, "echo:", 5);
@@ -88,7 +88,7 @@ static void h_item(http_req_t *req)
                             req->nparams ? strlen(req->params[0]) : 0, ua ? strlen(ua) : 0,
                             req->query_len);
     if (!b) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     http_respond(req, 200, NULL, "X-Item: 1\r\n", b, strlen(b));
@@ -118,7 +118,7 @@ static void h_later(http_req_t *req)
 {
     later_t *l = malloc(sizeof *l);
     if (!l) {
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
         return;
     }
     uv_timer_init(&g_loop, &l->t);
@@ -151,9 +151,9 @@ static void init_once(void)
     if (uv_loop_init(&g_loop) != 0) fatal("uv_loop_init", NULL, 0);
     g_router = http_router_new();
     if (!g_router || http_health_register(g_router, NULL, 0) ||
-        http_router_add(g_router, HTTP_M_POST | HTTP_M_PUT, "/echo", h_echo, NULL) ||
-        http_router_add(g_router, HTTP_M_GET, "/items/{id}", h_item, NULL) ||
-        http_router_add(g_router, HTTP_M_GET | HTTP_M_POST, "/later", h_later, NULL))
+        http_router_add(g_router, HTTP_M_POST | HTTP_M_PUT, "/echo", HTTP_ROUTE_READ, h_echo, NULL) ||
+        http_router_add(g_router, HTTP_M_GET, "/items/{id}", HTTP_ROUTE_READ, h_item, NULL) ||
+        http_router_add(g_router, HTTP_M_GET | HTTP_M_POST, "/later", HTTP_ROUTE_READ, h_later, NULL))
         fatal("router set-up", NULL, 0);
     g_ready = 1;
 }

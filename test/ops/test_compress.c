@@ -23,8 +23,24 @@ TEST(accept_encoding_is_read_with_q_values)
     ASSERT(!accepts("br, deflate"));
     ASSERT(!accepts("identity"));
     ASSERT(!accepts("gzipx"));
+    ASSERT(accepts("x-gzip;q=0.1"));
+    ASSERT(accepts("gzip ; q=0.5"));
+    ASSERT(!accepts("gzip ; q=0"));
+    ASSERT(!accepts("gzip;q=0.000"));
+    ASSERT(accepts("identity, *"));
     http_req_t none = {0};
     ASSERT(!http_accepts_gzip(&none));
+}
+
+TEST(accept_encoding_named_gzip_wins_over_the_star)
+{
+    ASSERT(!accepts("*, gzip;q=0"));
+    ASSERT(!accepts("gzip;q=0, *"));
+    ASSERT(!accepts("x-gzip;q=0, *;q=1"));
+    ASSERT(accepts("*;q=0, gzip"));
+    ASSERT(accepts("*;q=0, x-gzip;q=0.2"));
+    ASSERT(!accepts("*;q=0"));
+    ASSERT(!accepts("br, *;q=0"));
 }
 
 TEST(gzip_round_trip)

@@ -239,8 +239,19 @@ TEST(log_line_of_many_fields_is_cut_but_valid_json)
                   "k", val, LF_STR, "k", val, LF_STR, "k", val, LF_STR, "k", val, LF_STR, "k", val,
                   LF_STR, "k", val, LF_STR, "k", val, LF_STR, "k", val, LF_INT, "k", (int64_t)i,
                   LF_DBL, "k", 0.5, LF_BOOL, "k", 0, LF_END);
+    /* 29 fields of 300 bytes do not fit in 8 KiB: every line was cut,
+     * and is still whole JSON within the limit. */
+    struct stat st;
+    ASSERT_EQ(stat(logpath, &st), 0);
+    ASSERT_LE(st.st_size, 40 * 8192);
+    ASSERT_GT(st.st_size, 40 * 8000); /* cut near the limit, not early */
     json_t *lines = read_lines(logpath);
     ASSERT_EQ(json_array_size(lines), 40);
+    for (size_t i = 0; i < 40; i++) {
+        json_t *o = json_array_get(lines, i);
+        ASSERT(json_is_true(json_object_get(o, "truncated")));
+        ASSERT_STR_EQ(str_field(o, "msg"), "m");
+    }
     json_decref(lines);
     cleanup_tmp();
 }

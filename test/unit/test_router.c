@@ -20,13 +20,20 @@ typedef struct match {
     void *data;
     unsigned allowed;
     const char *pattern;
+    http_route_class_t cls;
 } match_t;
 
 static match_t lookup(http_router_t *r, arena_t *a, unsigned method, const char *path)
 {
+    http_route_match_t rm;
     match_t m = {0};
-    m.fn = http_router_match(r, method, path, strlen(path), a, m.params, &m.nparams, &m.data,
-                             &m.allowed, &m.pattern);
+    m.fn = http_router_match(r, method, path, strlen(path), a, &rm);
+    memcpy(m.params, rm.params, sizeof m.params);
+    m.nparams = rm.nparams;
+    m.data = rm.data;
+    m.allowed = rm.allowed;
+    m.pattern = rm.pattern;
+    m.cls = rm.cls;
     return m;
 }
 
@@ -34,10 +41,15 @@ static http_router_t *sample(void)
 {
     http_router_t *r = http_router_new();
     ASSERT_NOT_NULL(r);
-    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/health", h_a, (void *)1), 0);
-    ASSERT_EQ(http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", h_b, (void *)2), 0);
-    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", h_a, (void *)3), 0);
-    ASSERT_EQ(http_router_add(r, HTTP_M_PUT, "/v1/providers/{name}", h_b, (void *)4), 0);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/health", HTTP_ROUTE_OPEN, h_a, (void *)1), 0);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET | HTTP_M_POST, "/v1/search", HTTP_ROUTE_SEARCH, h_b,
+                              (void *)2),
+              0);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", HTTP_ROUTE_READ, h_a, (void *)3),
+              0);
+    ASSERT_EQ(
+        http_router_add(r, HTTP_M_PUT, "/v1/providers/{name}", HTTP_ROUTE_ADMIN, h_b, (void *)4),
+        0);
     return r;
 }
 
@@ -116,9 +128,10 @@ TEST(router_other_method_is_405_with_allow)
 TEST(router_refuses_bad_patterns)
 {
     http_router_t *r = http_router_new();
-    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "health", h_a, NULL), -1);
-    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/x", NULL, NULL), -1);
-    ASSERT_EQ(http_router_add(r, 0, "/x", h_a, NULL), -1);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "health", HTTP_ROUTE_READ, h_a, NULL), -1);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/x", HTTP_ROUTE_READ, NULL, NULL), -1);
+    ASSERT_EQ(http_router_add(r, 0, "/x", HTTP_ROUTE_READ, h_a, NULL), -1);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/x", (http_route_class_t)9, h_a, NULL), -1);
     http_router_free(r);
 }
 
@@ -127,6 +140,39 @@ TEST(router_allow_string_is_bounded)
     char small[8];
     http_router_allow_string(HTTP_M_GET | HTTP_M_POST | HTTP_M_DELETE, small, sizeof small);
     ASSERT(strlen(small) < sizeof small);
+}
+
+TEST(router_gives_each_route_the_class_it_was_registered_with)
+{
+    http_router_t *r = sample();
+    ASSERT_EQ(http_router_add(r, HTTP_M_DELETE, "/v1/cache", HTTP_ROUTE_ADMIN, h_a, NULL), 0);
+    ASSERT_EQ(http_router_add(r, HTTP_M_GET, "/v1/cache/stats", HTTP_ROUTE_READ, h_a, NULL), 0);
+    /* A new admin route: closed because it says so, with no list to edit. */
+    ASSERT_EQ(http_router_add(r, HTTP_M_POST, "/v1/admin/reindex", HTTP_ROUTE_ADMIN, h_a, NULL), 0);
+    arena_t *a = arena_new(0);
+    ASSERT_EQ(lookup(r, a, HTTP_M_GET, "/health").cls, HTTP_ROUTE_OPEN);
+    ASSERT_EQ(lookup(r, a, HTTP_M_HEAD, "/health").cls, HTTP_ROUTE_OPEN);
+    ASSERT_EQ(lookup(r, a, HTTP_M_POST, "/v1/search").cls, HTTP_ROUTE_SEARCH);
+    ASSERT_EQ(lookup(r, a, HTTP_M_GET, "/v1/papers/p1").cls, HTTP_ROUTE_READ);
+    ASSERT_EQ(lookup(r, a, HTTP_M_PUT, "/v1/providers/arxiv").cls, HTTP_ROUTE_ADMIN);
+    ASSERT_EQ(lookup(r, a, HTTP_M_DELETE, "/v1/cache").cls, HTTP_ROUTE_ADMIN);
+    ASSERT_EQ(lookup(r, a, HTTP_M_GET, "/v1/cache/stats").cls, HTTP_ROUTE_READ);
+    ASSERT_EQ(lookup(r, a, HTTP_M_POST, "/v1/admin/reindex").cls, HTTP_ROUTE_ADMIN);
+    /* A method the path does not take (405): the path's class, but no
+     * admin handler runs, so an admin route's path reads as READ. */
+    match_t m = lookup(r, a, HTTP_M_GET, "/v1/providers/arxiv");
+    ASSERT_NULL(m.fn);
+    ASSERT_EQ(m.cls, HTTP_ROUTE_READ);
+    m = lookup(r, a, HTTP_M_DELETE, "/v1/search");
+    ASSERT_NULL(m.fn);
+    ASSERT_EQ(m.cls, HTTP_ROUTE_SEARCH);
+    /* No route (404): nothing to guard. */
+    ASSERT_EQ(lookup(r, a, HTTP_M_GET, "/nowhere").cls, HTTP_ROUTE_OPEN);
+    /* Zero is ADMIN: a class left unset is closed. */
+    ASSERT_EQ(HTTP_ROUTE_ADMIN, 0);
+    ASSERT_STR_EQ(http_route_class_name(HTTP_ROUTE_SEARCH), "search");
+    arena_free(a);
+    http_router_free(r);
 }
 
 TEST_MAIN()
