@@ -16,20 +16,15 @@
 #include <strings.h>
 
 /* Authority of each source for titles and other descriptive fields: lower
- * is more trusted. Crossref is the DOI registry's own metadata, OpenAlex
- * and Semantic Scholar curate it, arXiv is what the authors typed, local
- * is an earlier merge, Exa is scraped from the web. */
-static const int authority[SRC_COUNT] = {
-    [SRC_CROSSREF] = 0, [SRC_OPENALEX] = 1, [SRC_SEMANTIC_SCHOLAR] = 2,
-    [SRC_ARXIV] = 3,    [SRC_LOCAL] = 4,    [SRC_EXA] = 5,
-};
+ * is more trusted (core/sources.h says why each has its place). */
+#define SOURCE_AUTHORITY_(ID, name, kind, authority, ...) [SRC_##ID] = authority,
+static const int authority[SRC_COUNT] = {SOURCE_TABLE(SOURCE_AUTHORITY_)};
+#undef SOURCE_AUTHORITY_
 
 /* "<provider>:" id prefixes, in source_t order. */
-static const char *const id_prefix[SRC_COUNT] = {
-    [SRC_ARXIV] = "arxiv:",       [SRC_SEMANTIC_SCHOLAR] = "semantic_scholar:",
-    [SRC_EXA] = "exa:",           [SRC_OPENALEX] = "openalex:",
-    [SRC_CROSSREF] = "crossref:", [SRC_LOCAL] = "local:",
-};
+#define SOURCE_ID_PREFIX_(ID, name, ...) [SRC_##ID] = #name ":",
+static const char *const id_prefix[SRC_COUNT] = {SOURCE_TABLE(SOURCE_ID_PREFIX_)};
+#undef SOURCE_ID_PREFIX_
 
 #define ARXIV_DOI_PREFIX "10.48550/arxiv."
 #define MAX_CATEGORIES 64

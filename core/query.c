@@ -130,10 +130,10 @@ static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
         if (n) {
             int src = source_parse(p, n);
             if (src < 0)
-                return fail(err, errlen,
-                            "parameter 'providers': unknown provider '%.*s' (known: arxiv, "
-                            "semantic_scholar, exa, openalex, crossref, local)",
-                            (int)(n > 64 ? 64 : n), p);
+                return fail(
+                    err, errlen,
+                    "parameter 'providers': unknown provider '%.*s' (known: " SOURCE_NAMES_TEXT ")",
+                    (int)(n > 64 ? 64 : n), p);
             mask |= 1u << src;
         }
         if (!e) break;

@@ -7,22 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SOURCE_DEF_(ID, name, kind, ...) SOURCE_IF_HTTP(kind, [SRC_##ID] = &prov_##name, )
+static const prov_def_t *const prov_defs[SRC_COUNT] = {SOURCE_TABLE(SOURCE_DEF_)};
+#undef SOURCE_DEF_
+
 const prov_def_t *prov_def_for(source_t s)
 {
-    switch (s) {
-    case SRC_ARXIV:
-        return &prov_arxiv;
-    case SRC_SEMANTIC_SCHOLAR:
-        return &prov_semantic_scholar;
-    case SRC_EXA:
-        return &prov_exa;
-    case SRC_OPENALEX:
-        return &prov_openalex;
-    case SRC_CROSSREF:
-        return &prov_crossref;
-    default:
-        return NULL;
-    }
+    return (unsigned)s < SRC_COUNT ? prov_defs[s] : NULL;
 }
 
 static bool is_unreserved(unsigned char c)

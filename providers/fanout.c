@@ -535,8 +535,8 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
             prov_limits_configure(&f->local_limits[s], pc->rate_interval_ms * 1000000,
                                   (int)pc->rate_burst);
         }
-        if (!pc->enabled || !prov_def_for((source_t)s)) continue;
-        if (s == SRC_EXA && !pc->api_key[0]) continue; /* main.c says so at start */
+        /* A provider that needs a key and has none: main.c says so at start. */
+        if (!config_provider_on(cfg, s) || !prov_def_for((source_t)s)) continue;
         f->enabled |= 1u << s;
     }
     f->backend = (search_backend_t){.ctx = f, .start = fanout_start, .cancel = fanout_cancel};
@@ -571,10 +571,10 @@ char *prov_fanout_describe(const prov_fanout_t *f)
         prov_limits_view_t v;
         const shm_provider_t *lim = limits_of((prov_fanout_t *)f, (source_t)src);
         prov_limits_view((shm_provider_t *)lim, now, &v);
-        const char *why_off = !pc->enabled                        ? "disabled in the configuration"
-                              : src == SRC_EXA && !pc->api_key[0] ? "no API key"
-                              : lim->admin_enabled < 0            ? "disabled by an administrator"
-                                                                  : NULL;
+        const char *why_off = !pc->enabled                       ? "disabled in the configuration"
+                              : !config_provider_on(f->cfg, src) ? "no API key"
+                              : lim->admin_enabled < 0           ? "disabled by an administrator"
+                                                                 : NULL;
         bool enabled = ((f->enabled >> src) & 1) && lim->admin_enabled >= 0;
         int64_t timeout_ms = lim->admin_timeout_ms ? lim->admin_timeout_ms : pc->timeout_ms;
         json_t *o = json_pack(

@@ -58,11 +58,12 @@ typedef struct prov_def {
     bool (*adapt)(long status, const char *body, size_t len);
 } prov_def_t;
 
-extern const prov_def_t prov_arxiv;
-extern const prov_def_t prov_semantic_scholar;
-extern const prov_def_t prov_exa;
-extern const prov_def_t prov_openalex;
-extern const prov_def_t prov_crossref;
+/* One adapter per HTTP source of core/sources.h: prov_arxiv, ... each
+ * defined in providers/<name>.c. */
+#define SOURCE_DEF_DECL_(ID, name, kind, ...)                                                      \
+    SOURCE_IF_HTTP(kind, extern const prov_def_t prov_##name;)
+SOURCE_TABLE(SOURCE_DEF_DECL_)
+#undef SOURCE_DEF_DECL_
 
 /* What an HTTP answer says about our welcome at the provider, beyond its
  * status (providers/answers.c). */
