@@ -11,21 +11,12 @@
 #include "core/merge.h"
 #include "core/utf8.h"
 
-static const char *const status_names[ANSWER_STATUS_COUNT] = {
-    [ANSWER_OK] = "ok",
-    [ANSWER_TIMEOUT] = "timeout",
-    [ANSWER_ERROR] = "error",
-    [ANSWER_RATE_LIMITED] = "rate_limited",
-    [ANSWER_CIRCUIT_OPEN] = "circuit_open",
-    [ANSWER_DISABLED] = "disabled",
-    [ANSWER_CACHED] = "cached",
-    [ANSWER_CANCELLED] = "cancelled",
-};
-
-const char *answer_status_name(answer_status_t st)
+/* A provider's status as answers say it: a finished search has no
+ * pending provider, and one not asked is left out; should either reach an
+ * answer, it is an error. */
+static const char *status_name(search_pstatus_t st)
 {
-    if ((unsigned)st >= ANSWER_STATUS_COUNT) return "unknown";
-    return status_names[st];
+    return st == PSTAT_PENDING || st == PSTAT_NOT_ASKED ? "error" : search_pstatus_name(st);
 }
 
 /* ---- writer ---------------------------------------------------------------- */
@@ -313,7 +304,7 @@ static void write_answer(jw_t *w, const answer_t *ans)
         first = false;
         jw_str(w, source_name((source_t)s));
         JW_LIT(w, ":{\"status\":");
-        jw_str(w, answer_status_name(pr->status));
+        jw_str(w, status_name(pr->status));
         JW_LIT(w, ",\"results\":");
         jw_long(w, pr->results);
         JW_LIT(w, ",\"latency_ms\":");

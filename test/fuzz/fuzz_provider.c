@@ -70,7 +70,7 @@ static void check_answer(const paper_list_t *l)
         page[i] = &l->items[i];
     answer_t ans = {.query = &q, .papers = page, .npapers = l->n, .total = l->n};
     ans.providers[FUZZ_PROV.source] =
-        (answer_provider_t){.asked = true, .status = ANSWER_OK, .results = (long)l->n};
+        (answer_provider_t){.asked = true, .status = PSTAT_OK, .results = (long)l->n};
     size_t len = 0;
     char *json = answer_json_write(&ans, &len);
     free(page);
