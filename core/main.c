@@ -42,10 +42,6 @@
 #include "store/migrate.h"
 #include "store/store.h"
 
-#ifndef SCIFIND_VERSION
-#define SCIFIND_VERSION "0.1.0"
-#endif
-
 extern char **environ;
 
 /* Flags of `scifind serve`, kept to build the configuration again on SIGHUP. */

@@ -26,10 +26,6 @@
 #include "providers/provider_limits.h"
 #include "providers/provider.h"
 
-#ifndef SCIFIND_VERSION
-#define SCIFIND_VERSION "0.1.0"
-#endif
-
 /* A retry is only worth it with at least this much time left for the call. */
 #define RETRY_MIN_CALL_NS (100 * 1000000ll)
 #define RETRY_BASE_NS (100 * 1000000ll)
