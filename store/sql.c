@@ -5,20 +5,11 @@
 
 #include "store/sql.h"
 
-uint64_t store_fnv1a64(const void *bytes, size_t n)
-{
-    const unsigned char *p = bytes;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
+#include "core/hash.h"
 
 void store_cache_key_hash(const char *key, char out[20])
 {
-    snprintf(out, 20, "v1:%016" PRIx64, store_fnv1a64(key, strlen(key)));
+    snprintf(out, 20, "v1:%016" PRIx64, fnv1a_str(key));
 }
 
 /* ---- papers as JSON rows -------------------------------------------------- */
