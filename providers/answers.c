@@ -181,7 +181,7 @@ void prov_error_text(source_t src, const char *body, size_t len, char *out, size
         prov_result_t r;
         char err[512] = "";
         if (a != NULL && src == SRC_ARXIV &&
-            prov_arxiv.parse(b, blen, a, &r, err, sizeof err) < 0) {
+            prov_parse(&prov_arxiv, b, blen, a, &r, err, sizeof err) < 0) {
             const char *m = strstr(err, "API error: ");
             if (m != NULL) put_safe(out, outlen, m + 11, strlen(m + 11));
         }

@@ -114,8 +114,6 @@ static void add_date_range(prov__sb_t *sq, const query_t *q)
 static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                        char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "arxiv: no base URL");
 
     prov__sb_t sq;
     prov__sb_init(&sq, a);
@@ -363,7 +361,6 @@ done:
 
 const prov_def_t prov_arxiv = {
     .source = SRC_ARXIV,
-    .name = "arxiv",
     .build = arxiv_build,
     .parse = arxiv_parse,
 };

@@ -16,6 +16,22 @@ const prov_def_t *prov_def_for(source_t s)
     return (unsigned)s < SRC_COUNT ? prov_defs[s] : NULL;
 }
 
+int prov_build(const prov_def_t *def, const query_t *q, const prov_settings_t *ps, arena_t *a,
+               prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || ps->base_url == NULL)
+        return prov__fail(err, errlen, "%s: no base URL", source_name(def->source));
+    return def->build(q, ps, a, out, err, errlen);
+}
+
+int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,
+               char *err, size_t errlen)
+{
+    if (def->parse) return def->parse(body, len, a, out, err, errlen);
+    return prov__json_parse(def, body, len, a, out, err, errlen);
+}
+
 static bool is_unreserved(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -612,7 +628,7 @@ const char *prov__date_of(arena_t *a, const char *iso)
 }
 
 /* Each object of items through fn (prov__json_parse). */
-static int json_items(const json_t *items, source_t src, prov__json_item_fn fn, arena_t *a,
+static int json_items(const json_t *items, source_t src, prov_json_item_fn fn, arena_t *a,
                       prov_result_t *out)
 {
     int rank = 0;
@@ -639,18 +655,18 @@ const json_t *prov__json_empty_list(void)
     return empty;
 }
 
-int prov__json_parse(const char *body, size_t len, source_t src, const char *who,
-                     prov__json_list_fn list, prov__json_item_fn item, arena_t *a,
+int prov__json_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a,
                      prov_result_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     out->total = -1;
+    const char *who = source_name(def->source);
     json_t *root = prov__json_load(body, len, who, err, errlen);
     if (root == NULL) return -1;
     int rc = -1;
-    const json_t *items = list(root, &out->total, err, errlen);
+    const json_t *items = def->json_list(root, &out->total, err, errlen);
     if (items != NULL) {
-        rc = json_items(items, src, item, a, out);
+        rc = json_items(items, def->source, def->json_item, a, out);
         if (rc < 0) prov__fail(err, errlen, "%s: out of memory", who);
     }
     json_decref(root);

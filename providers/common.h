@@ -51,28 +51,16 @@ bool prov__has(const char *s);
  * the root (caller decrefs), or NULL with a message in err. */
 json_t *prov__json_load(const char *body, size_t len, const char *who, char *err, size_t errlen);
 
-/* One item of a JSON provider's result list: fills p (fresh from
- * paper_list_add()) from it and sets *id to the provider's own id of it (an
- * arena string, or NULL). Returns 0, 1 to leave the item out, or -1 when
- * out of memory. */
-typedef int (*prov__json_item_fn)(const json_t *it, arena_t *a, paper_t *p, const char **id);
-
-/* Finds a JSON provider's result list in its answer root and the total it
- * reports (*total stays -1 when it reports none). Returns NULL with the
- * provider's own error message in err when the answer has no list. */
-typedef const json_t *(*prov__json_list_fn)(const json_t *root, long *total, char *err,
-                                            size_t errlen);
-
 /* An empty JSON array that lives as long as the process, for a list
  * function whose provider says "no hits" without sending a list. */
 const json_t *prov__json_empty_list(void);
 
-/* The parse of the JSON providers: body as JSON, its list found by list,
- * each object of it through item, in order, as papers of src (named who in
- * messages) ranked 1, 2... Returns 0, or -1 with a message in err and no
- * papers in out. */
-int prov__json_parse(const char *body, size_t len, source_t src, const char *who,
-                     prov__json_list_fn list, prov__json_item_fn item, arena_t *a,
+/* The parse of the JSON providers (prov_parse() of a def without parse):
+ * body as JSON, its list found by def->json_list, each object of it
+ * through def->json_item, in order, as papers of def->source ranked 1,
+ * 2... Returns 0, or -1 with a message in
+ * err and no papers in out. */
+int prov__json_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a,
                      prov_result_t *out, char *err, size_t errlen);
 
 /* Tolerant getters: NULL / dflt when obj is not an object, the key is missing,

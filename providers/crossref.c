@@ -25,8 +25,6 @@
 static int crossref_build(const query_t *q, const prov_settings_t *ps, arena_t *a,
                           prov_request_t *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "crossref: no base URL");
     if (!prov__has(q->text)) return prov__fail(err, errlen, "crossref: empty query");
 
     prov__sb_t f;
@@ -200,16 +198,9 @@ static const json_t *crossref_list(const json_t *root, long *total, char *err, s
     return items;
 }
 
-static int crossref_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                          size_t errlen)
-{
-    return prov__json_parse(body, len, SRC_CROSSREF, "crossref", crossref_list, crossref_entry, a,
-                            out, err, errlen);
-}
-
 const prov_def_t prov_crossref = {
     .source = SRC_CROSSREF,
-    .name = "crossref",
     .build = crossref_build,
-    .parse = crossref_parse,
+    .json_list = crossref_list,
+    .json_item = crossref_entry,
 };

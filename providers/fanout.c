@@ -207,8 +207,8 @@ static void fc_state_build(fanout_call_t *fc)
         .max_results = (int)pc->max_results,
     };
     char err[256] = "";
-    if (prov_def_for(fc->source)
-            ->build(search_query(s), &ps, search_arena(s), &fc->req, err, sizeof err) < 0) {
+    if (prov_build(prov_def_for(fc->source), search_query(s), &ps, search_arena(s), &fc->req, err,
+                   sizeof err) < 0) {
         fc_finish(fc, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
         return;
     }

@@ -24,8 +24,6 @@
 static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *a,
                           prov_request_t *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "openalex: no base URL");
     if (!prov__has(q->text)) return prov__fail(err, errlen, "openalex: empty query");
 
     prov__sb_t f; /* the filter value: name:value pairs joined by ',' (AND) */
@@ -245,16 +243,9 @@ static const json_t *openalex_list(const json_t *root, long *total, char *err, s
     return results;
 }
 
-static int openalex_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                          size_t errlen)
-{
-    return prov__json_parse(body, len, SRC_OPENALEX, "openalex", openalex_list, openalex_entry, a,
-                            out, err, errlen);
-}
-
 const prov_def_t prov_openalex = {
     .source = SRC_OPENALEX,
-    .name = "openalex",
     .build = openalex_build,
-    .parse = openalex_parse,
+    .json_list = openalex_list,
+    .json_item = openalex_entry,
 };

@@ -5,6 +5,7 @@
 #ifndef SF_PROV_PROVIDER_H
 #define SF_PROV_PROVIDER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,20 +39,34 @@ typedef struct prov_result {
     long total;          /* total hits the provider reports, -1 if unknown */
 } prov_result_t;
 
+/* One item of a JSON provider's result list: fills p (fresh from
+ * paper_list_add()) from it and sets *id to the provider's own id of it (an
+ * arena string, or NULL). Returns 0, 1 to leave the item out, or -1 when
+ * out of memory. */
+typedef int (*prov_json_item_fn)(const json_t *it, arena_t *a, paper_t *p, const char **id);
+
+/* Finds a JSON provider's result list in its answer root and the total it
+ * reports (*total stays -1 when it reports none). Returns NULL with the
+ * provider's own error message in err when the answer has no list. */
+typedef const json_t *(*prov_json_list_fn)(const json_t *root, long *total, char *err,
+                                           size_t errlen);
+
 typedef struct prov_def {
-    source_t source;
-    const char *name;
-    /* Builds the request for q. Translates the filters the provider
-     * understands into its own syntax (the merge applies every filter again
-     * afterwards, so a filter a provider lacks is still honoured). Returns 0,
-     * or -1 with a message in err (e.g. a required key is missing). */
+    source_t source; /* its name is source_name(source) */
+    /* Builds the request for q into out (zeroed; ps has a base URL: see
+     * prov_build()). Translates the filters the provider understands into
+     * its own syntax (the merge applies every filter again afterwards, so a
+     * filter a provider lacks is still honoured). Returns 0, or -1 with a
+     * message in err (e.g. a required key is missing). */
     int (*build)(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                  char *err, size_t errlen);
-    /* Parses a 2xx response body. Returns 0, or -1 with a message in err
-     * when the body is not the provider's format. Never reads past len
-     * (the body need not be NUL-terminated). */
+    /* How a 2xx response body is read (prov_parse() runs it): by parse, or,
+     * for a JSON provider (parse NULL), by the shared JSON reader with the
+     * provider's json_list and json_item. */
     int (*parse)(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
                  size_t errlen);
+    prov_json_list_fn json_list;
+    prov_json_item_fn json_item;
     /* Optional: given a 4xx answer, may change how later requests are built
      * (e.g. another name for a parameter the provider refused) and return
      * true; the call is then built and sent once more. NULL: never. */
@@ -81,6 +96,20 @@ prov_answer_kind_t prov_answer_kind(source_t src, long status, const char *body,
  * outlen - 1 bytes at a character boundary, control characters made
  * spaces, whitespace collapsed. "" when the body has none. */
 void prov_error_text(source_t src, const char *body, size_t len, char *out, size_t outlen);
+
+/* Builds the request of def's provider for q into out (cleared first),
+ * with ps's base URL. Returns 0, or -1 with a message in err ("<name>: no
+ * base URL" when ps has none). */
+int prov_build(const prov_def_t *def, const query_t *q, const prov_settings_t *ps, arena_t *a,
+               prov_request_t *out, char *err, size_t errlen);
+
+/* Parses a 2xx response body of def's provider into out: its papers in the
+ * provider's rank order (sources[0] set with rank) and the total it reports.
+ * Returns 0, or -1 with a message in err (and no papers) when the body is
+ * not the provider's format. Never reads past len (the body need not be
+ * NUL-terminated). */
+int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,
+               char *err, size_t errlen);
 
 /* The definition for a source, or NULL (SRC_LOCAL lives in store/). */
 const prov_def_t *prov_def_for(source_t s);

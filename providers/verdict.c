@@ -24,8 +24,8 @@ void prov_judge(source_t src, const prov_call_t *call, arena_t *a, paper_list_t 
         } else if (code >= 200 && code < 300) {
             prov_result_t res = {0};
             res.total = -1;
-            if (def && def->parse(call->body ? call->body : "", call->body_len, a, &res, v->err,
-                                  sizeof v->err) == 0) {
+            if (def && prov_parse(def, call->body ? call->body : "", call->body_len, a, &res,
+                                  v->err, sizeof v->err) == 0) {
                 v->status = PSTAT_OK;
                 v->kind = CALL_SUCCESS;
                 *papers = arena_alloc(a, sizeof **papers);

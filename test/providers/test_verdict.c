@@ -322,7 +322,7 @@ static bool adapt_yes(long status, const char *body, size_t len)
 
 TEST(adapt_again_once_for_a_plain_4xx_the_adapter_knows)
 {
-    prov_def_t def = {.source = SRC_EXA, .name = "exa", .adapt = adapt_yes};
+    prov_def_t def = {.source = SRC_EXA, .adapt = adapt_yes};
     arena_t *a = arena_new(0);
     paper_list_t *papers = NULL;
     prov_verdict_t v;
@@ -337,7 +337,7 @@ TEST(adapt_again_once_for_a_plain_4xx_the_adapter_knows)
     prov_judge(SRC_EXA, &t, a, &papers, &v);
     ASSERT(!prov_adapt_again(&def, &t, &v, false)); /* throttling is not a refusal */
     ASSERT_EQ(adapt_calls, 1);
-    prov_def_t none = {.source = SRC_EXA, .name = "exa"};
+    prov_def_t none = {.source = SRC_EXA};
     prov_judge(SRC_EXA, &c, a, &papers, &v);
     ASSERT(!prov_adapt_again(&none, &c, &v, false));
     free(c.body);
