@@ -114,7 +114,6 @@ static void add_date_range(prov__sb_t *sq, const query_t *q)
 static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                        char *err, size_t errlen)
 {
-
     prov__sb_t sq;
     prov__sb_init(&sq, a);
     const char *text = q->text != NULL ? q->text : "";
