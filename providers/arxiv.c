@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "providers/common.h"
 
@@ -358,8 +359,30 @@ done:
     return rc;
 }
 
+/* arXiv throttles with HTTP 200 (or 503) and a plain "Rate exceeded.",
+ * and sometimes with 406 at its edge. */
+static bool arxiv_throttled(long status, const char *body, size_t len)
+{
+    return status == 406 || (len >= 13 && strncasecmp(body, "Rate exceeded", 13) == 0);
+}
+
+/* arXiv's Atom error feed: one entry whose summary is the message. */
+static void arxiv_markup_error(const char *body, size_t len, prov_msg_t *m)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[512] = "";
+    if (a != NULL && arxiv_parse(body, len, a, &r, err, sizeof err) < 0) {
+        const char *e = strstr(err, "API error: ");
+        if (e != NULL) prov_msg_lit(m, e + 11);
+    }
+    arena_free(a);
+}
+
 const prov_def_t prov_arxiv = {
     .source = SRC_ARXIV,
     .build = arxiv_build,
     .parse = arxiv_parse,
+    .throttled = arxiv_throttled,
+    .markup_error = arxiv_markup_error,
 };

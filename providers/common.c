@@ -242,6 +242,12 @@ long prov__json_total(const json_t *obj, const char *key)
     return n >= 0 && (long long)(long)n == n ? (long)n : -1;
 }
 
+const json_t *prov__json_nonempty(const json_t *obj, const char *key)
+{
+    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_string(v) && json_string_length(v) > 0 ? v : NULL;
+}
+
 bool prov__json_bool(const json_t *obj, const char *key)
 {
     return json_is_object(obj) && json_is_true(json_object_get(obj, key));

@@ -74,6 +74,8 @@ long long prov__json_int(const json_t *obj, const char *key, long long dflt);
  * or negative. */
 long prov__json_total(const json_t *obj, const char *key);
 bool prov__json_bool(const json_t *obj, const char *key);
+/* obj.key when it is a non-empty JSON string (NULs kept), else NULL. */
+const json_t *prov__json_nonempty(const json_t *obj, const char *key);
 
 /* Strips XML/HTML tags (JATS included), decodes entities, collapses
  * whitespace. Block-level tags (p, title, list-item, sec, br, div...) become

@@ -198,9 +198,21 @@ static const json_t *crossref_list(const json_t *root, long *total, char *err, s
     return items;
 }
 
+/* {"message":[{"type","value","message"}]} or {"message":{"description"}}:
+ * Crossref's own shape, nothing else. */
+static bool crossref_json_error(const json_t *root, prov_msg_t *m)
+{
+    const json_t *msg = json_object_get(root, "message");
+    const json_t *cm = prov__json_nonempty(json_array_get(msg, 0), "message");
+    if (cm == NULL) cm = prov__json_nonempty(msg, "description");
+    prov_msg_add(m, cm);
+    return true;
+}
+
 const prov_def_t prov_crossref = {
     .source = SRC_CROSSREF,
     .build = crossref_build,
     .json_list = crossref_list,
     .json_item = crossref_entry,
+    .json_error = crossref_json_error,
 };

@@ -242,10 +242,26 @@ static const json_t *exa_list(const json_t *root, long *total, char *err, size_t
     return results;
 }
 
+/* {"error", "tag"}: "error (tag)". */
+static bool exa_json_error(const json_t *root, prov_msg_t *m)
+{
+    const json_t *e = prov__json_nonempty(root, "error");
+    const json_t *tag = prov__json_nonempty(root, "tag");
+    if (e == NULL) return false;
+    prov_msg_add(m, e);
+    if (tag != NULL) {
+        prov_msg_lit(m, " (");
+        prov_msg_add(m, tag);
+        prov_msg_lit(m, ")");
+    }
+    return true;
+}
+
 const prov_def_t prov_exa = {
     .source = SRC_EXA,
     .build = exa_build,
     .json_list = exa_list,
     .json_item = exa_entry,
     .adapt = exa_adapt,
+    .json_error = exa_json_error,
 };

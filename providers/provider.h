@@ -51,6 +51,18 @@ typedef int (*prov_json_item_fn)(const json_t *it, arena_t *a, paper_t *p, const
 typedef const json_t *(*prov_json_list_fn)(const json_t *root, long *total, char *err,
                                            size_t errlen);
 
+/* A provider's error message as it is put together (prov_def_t's error
+ * hooks), bounded: what does not fit is dropped. prov_error_text() makes it
+ * one safe line. */
+typedef struct prov_msg {
+    char buf[1024];
+    size_t n;
+} prov_msg_t;
+
+/* Appends the JSON string v (NULs included) / the text lit. */
+void prov_msg_add(prov_msg_t *m, const json_t *v);
+void prov_msg_lit(prov_msg_t *m, const char *lit);
+
 typedef struct prov_def {
     source_t source; /* its name is source_name(source) */
     /* Builds the request for q into out (zeroed; ps has a base URL: see
@@ -71,6 +83,19 @@ typedef struct prov_def {
      * (e.g. another name for a parameter the provider refused) and return
      * true; the call is then built and sent once more. NULL: never. */
     bool (*adapt)(long status, const char *body, size_t len);
+    /* Optional: true when an answer is this provider's own way of saying
+     * "slow down", beyond the 429 any provider may send (arXiv's 200 "Rate
+     * exceeded."). body (len bytes) starts past leading whitespace. */
+    bool (*throttled)(long status, const char *body, size_t len);
+    /* Optional: the message of an error answer in the provider's own JSON
+     * shape (Crossref's message list, Exa's error and tag): appends it to m
+     * and returns true (even with nothing found); false lets the shared
+     * reading run ("error" and "message", or "error.message"). */
+    bool (*json_error)(const json_t *root, prov_msg_t *m);
+    /* Optional: the message of an error answer in markup that is not an
+     * HTML page (arXiv's Atom error entry): appends it to m. Without it
+     * such an answer has no message. */
+    void (*markup_error)(const char *body, size_t len, prov_msg_t *m);
 } prov_def_t;
 
 /* One adapter per HTTP source of core/sources.h: prov_arxiv, ... each
