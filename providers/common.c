@@ -131,6 +131,21 @@ void prov__sb_param(prov__sb_t *b, const char *name, const char *value)
     prov__sb_put_encoded(b, value);
 }
 
+void prov__sb_date_bounds(prov__sb_t *b, const query_t *q, const char *from_key, const char *to_key,
+                          bool whole_days)
+{
+    if (prov__has(q->date_from))
+        prov__sb_printf(b, "%s%s:%.10s", b->len ? "," : "", from_key, q->date_from);
+    else if (q->year_from > 0)
+        prov__sb_printf(b, "%s%s:%04d%s", b->len ? "," : "", from_key, q->year_from,
+                        whole_days ? "-01-01" : "");
+    if (prov__has(q->date_to))
+        prov__sb_printf(b, "%s%s:%.10s", b->len ? "," : "", to_key, q->date_to);
+    else if (q->year_to > 0)
+        prov__sb_printf(b, "%s%s:%04d%s", b->len ? "," : "", to_key, q->year_to,
+                        whole_days ? "-12-31" : "");
+}
+
 char *prov__sb_str(prov__sb_t *b)
 {
     if (b->failed) return NULL;

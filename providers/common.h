@@ -31,6 +31,12 @@ void prov__sb_printf(prov__sb_t *b, const char *fmt, ...) __attribute__((format(
 void prov__sb_put_encoded(prov__sb_t *b, const char *s);
 /* Appends "&name=" (or "?name=" for the first parameter) and the encoded value. */
 void prov__sb_param(prov__sb_t *b, const char *name, const char *value);
+/* Appends the query's date bounds as filters "from_key:<from>" and
+ * "to_key:<to>", each after a ',' when b holds something already: the
+ * query's date when it has one, else its year ("YYYY", or with whole_days
+ * "YYYY-01-01" / "YYYY-12-31"); a bound the query lacks is left out. */
+void prov__sb_date_bounds(prov__sb_t *b, const query_t *q, const char *from_key, const char *to_key,
+                          bool whole_days);
 /* The NUL-terminated string, or NULL when an allocation failed. */
 char *prov__sb_str(prov__sb_t *b);
 

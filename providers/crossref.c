@@ -29,14 +29,7 @@ static int crossref_build(const query_t *q, const prov_settings_t *ps, arena_t *
 
     prov__sb_t f;
     prov__sb_init(&f, a);
-    if (prov__has(q->date_from))
-        prov__sb_printf(&f, "from-pub-date:%.10s", q->date_from);
-    else if (q->year_from > 0)
-        prov__sb_printf(&f, "from-pub-date:%04d", q->year_from);
-    if (prov__has(q->date_to))
-        prov__sb_printf(&f, "%suntil-pub-date:%.10s", f.len ? "," : "", q->date_to);
-    else if (q->year_to > 0)
-        prov__sb_printf(&f, "%suntil-pub-date:%04d", f.len ? "," : "", q->year_to);
+    prov__sb_date_bounds(&f, q, "from-pub-date", "until-pub-date", false);
 
     prov__sb_t u;
     prov__sb_init(&u, a);

@@ -35,14 +35,7 @@ static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *
         else
             prov__sb_printf(&f, "publication_year:%d-%d", q->year_from, q->year_to);
     } else {
-        if (prov__has(q->date_from))
-            prov__sb_printf(&f, "from_publication_date:%.10s", q->date_from);
-        else if (q->year_from > 0)
-            prov__sb_printf(&f, "from_publication_date:%04d-01-01", q->year_from);
-        if (prov__has(q->date_to))
-            prov__sb_printf(&f, "%sto_publication_date:%.10s", f.len ? "," : "", q->date_to);
-        else if (q->year_to > 0)
-            prov__sb_printf(&f, "%sto_publication_date:%04d-12-31", f.len ? "," : "", q->year_to);
+        prov__sb_date_bounds(&f, q, "from_publication_date", "to_publication_date", true);
     }
     if (q->open_access) prov__sb_printf(&f, "%sis_oa:true", f.len ? "," : "");
 
