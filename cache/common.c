@@ -5,6 +5,7 @@
 
 #include "cache/cache.h"
 #include "core/deflate.h"
+#include "core/hash.h"
 
 bool cache_reply_cacheable(const search_reply_t *r)
 {
@@ -109,7 +110,7 @@ char *cache_query_params(const query_t *q, arena_t *a)
 
 uint64_t cache_hash(const char *s)
 {
-    return search_reply_etag(s, strlen(s));
+    return fnv1a_str(s);
 }
 
 int64_t cache_wall_ms(void)

@@ -9,23 +9,14 @@
 #include <string.h>
 
 #include "core/merge.h"
-#include "core/utf8.h"
+#include "core/escape.h"
 
-static const char *const status_names[ANSWER_STATUS_COUNT] = {
-    [ANSWER_OK] = "ok",
-    [ANSWER_TIMEOUT] = "timeout",
-    [ANSWER_ERROR] = "error",
-    [ANSWER_RATE_LIMITED] = "rate_limited",
-    [ANSWER_CIRCUIT_OPEN] = "circuit_open",
-    [ANSWER_DISABLED] = "disabled",
-    [ANSWER_CACHED] = "cached",
-    [ANSWER_CANCELLED] = "cancelled",
-};
-
-const char *answer_status_name(answer_status_t st)
+/* A provider's status as answers say it: a finished search has no
+ * pending provider, and one not asked is left out; should either reach an
+ * answer, it is an error. */
+static const char *status_name(search_pstatus_t st)
 {
-    if ((unsigned)st >= ANSWER_STATUS_COUNT) return "unknown";
-    return status_names[st];
+    return st == PSTAT_PENDING || st == PSTAT_NOT_ASKED ? "error" : search_pstatus_name(st);
 }
 
 /* ---- writer ---------------------------------------------------------------- */
@@ -104,51 +95,19 @@ static void jw_fixed(jw_t *w, double v, int digits)
     jw_raw(w, frac, (size_t)n);
 }
 
-/* Appends the escaped body of s (no quotes). */
-static void jw_escaped(jw_t *w, const char *str)
+/* Appends the escaped body of s (no quotes): core/escape.h. */
+static void jw_escaped(jw_t *w, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    size_t n = strlen(str);
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] >= 0x20 && s[j] < 0x80 && s[j] != '"' && s[j] != '\\')
-            j++;
-        if (j > i) {
-            jw_raw(w, str + i, j - i);
-            i = j;
-            if (i == n) break;
-        }
-        unsigned char c = s[i];
-        if (c == '"') {
-            JW_LIT(w, "\\\"");
-        } else if (c == '\\') {
-            JW_LIT(w, "\\\\");
-        } else if (c == '\n') {
-            JW_LIT(w, "\\n");
-        } else if (c == '\r') {
-            JW_LIT(w, "\\r");
-        } else if (c == '\t') {
-            JW_LIT(w, "\\t");
-        } else if (c < 0x20) {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            jw_raw(w, e, sizeof(e));
-        } else {
-            size_t len = utf8_seq(s + i, n - i);
-            if (len == 0) {
-                JW_LIT(w, "\\ufffd");
-                i++;
-                continue;
-            }
-            if (len == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
-                jw_raw(w, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
-            else
-                jw_raw(w, str + i, len);
-            i += len;
-            continue;
-        }
-        i++;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t run = json_plain_run(s + i, n - i);
+        jw_raw(w, s + i, run);
+        i += run;
+        if (i == n) break;
+        char e[JSON_ESCAPE_MAX];
+        size_t used, k = json_escape_char(s + i, n - i, e, &used);
+        jw_raw(w, e, k);
+        i += used;
     }
 }
 
@@ -313,7 +272,7 @@ static void write_answer(jw_t *w, const answer_t *ans)
         first = false;
         jw_str(w, source_name((source_t)s));
         JW_LIT(w, ":{\"status\":");
-        jw_str(w, answer_status_name(pr->status));
+        jw_str(w, status_name(pr->status));
         JW_LIT(w, ",\"results\":");
         jw_long(w, pr->results);
         JW_LIT(w, ",\"latency_ms\":");

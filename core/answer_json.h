@@ -17,9 +17,9 @@
  * a source's id, latency_ms, error), never omitted, so clients read one
  * shape; lists are [] when empty. "id" is merge_paper_id() ("doi:...",
  * "arxiv:...", "<provider>:..."). "score" has 6 decimals at most; times are
- * milliseconds with 3 decimals at most (microseconds). "providers" lists the providers asked, in source_t
- * order. The query's "providers" is its provider list, or those asked when
- * the query left it open.
+ * milliseconds with 3 decimals at most (microseconds). "providers" lists
+ * the providers asked, in source_t order. The query's "providers" is its
+ * provider list, or those asked when the query left it open.
  *
  * Strings are escaped by hand: quote, backslash and control characters,
  * U+2028/U+2029 (so the answer can be embedded in JavaScript), and every
@@ -35,30 +35,15 @@
 
 #include "core/blob.h"
 #include "core/paper.h"
+#include "core/pstatus.h"
 #include "core/query.h"
 
-/* What became of a provider, as the answer reports it. */
-typedef enum {
-    ANSWER_OK = 0,       /* "ok" */
-    ANSWER_TIMEOUT,      /* "timeout" */
-    ANSWER_ERROR,        /* "error" */
-    ANSWER_RATE_LIMITED, /* "rate_limited" */
-    ANSWER_CIRCUIT_OPEN, /* "circuit_open" */
-    ANSWER_DISABLED,     /* "disabled" */
-    ANSWER_CACHED,       /* "cached" */
-    ANSWER_CANCELLED,    /* "cancelled": not needed any more (strategy fastest) */
-    ANSWER_STATUS_COUNT
-} answer_status_t;
-
-/* The status's name in answers ("ok", "timeout", ...), "unknown" if out of range. */
-const char *answer_status_name(answer_status_t st);
-
 typedef struct answer_provider {
-    bool asked; /* false: left out of "providers" */
-    answer_status_t status;
-    long results;      /* papers it returned (before the merge) */
-    double latency_ms; /* < 0 when unknown (null) */
-    const char *error; /* NULL when none (null) */
+    bool asked;              /* false: left out of "providers" */
+    search_pstatus_t status; /* written by name; pending and not_asked as "error" */
+    long results;            /* papers it returned (before the merge) */
+    double latency_ms;       /* < 0 when unknown (null) */
+    const char *error;       /* NULL when none (null) */
 } answer_provider_t;
 
 typedef struct answer {

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/escape.h"
+
 int api_key_parse_scopes(const char *s, size_t len, unsigned *out)
 {
     unsigned scopes = 0;
@@ -24,20 +26,12 @@ int api_key_parse_scopes(const char *s, size_t len, unsigned *out)
     return 0;
 }
 
-static int unhex(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int api_key_from_text(api_key_t *k, const char *sha256hex, size_t hlen, const char *scopes,
                       size_t slen, long per_minute)
 {
     if (hlen != 64 || per_minute < 0) return -1;
     for (int i = 0; i < 32; i++) {
-        int hi = unhex(sha256hex[2 * i]), lo = unhex(sha256hex[2 * i + 1]);
+        int hi = hex_digit(sha256hex[2 * i]), lo = hex_digit(sha256hex[2 * i + 1]);
         if (hi < 0 || lo < 0) return -1;
         k->hash[i] = (unsigned char)(hi << 4 | lo);
     }

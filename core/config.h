@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sources.h"
+
 #define CONFIG_STR_MAX 512
 
 /* One scholarly provider's settings (providers.<name>.*). */
@@ -59,7 +61,10 @@ typedef struct sf_config {
     } http;
 
     struct {
-        sf_provider_config_t arxiv, semantic_scholar, exa, openalex, crossref;
+        /* One per HTTP source of core/sources.h: providers.arxiv, ... */
+#define SOURCE_CONFIG_FIELD_(ID, name, kind, ...) SOURCE_IF_HTTP(kind, sf_provider_config_t name;)
+        SOURCE_TABLE(SOURCE_CONFIG_FIELD_)
+#undef SOURCE_CONFIG_FIELD_
         char
             contact[CONFIG_STR_MAX]; /* providers.contact: mailto for polite pools, in User-Agent */
         int64_t max_host_connections; /* providers.max_host_connections per worker; default 16 */
@@ -171,6 +176,10 @@ typedef struct sf_config {
 /* The settings of one HTTP provider by its source number (core/paper.h's
  * source_t), or NULL for a source that has none ("local"). */
 const sf_provider_config_t *config_provider(const sf_config_t *c, int source);
+
+/* True when the configuration lets source be asked: an HTTP provider that
+ * is enabled and has the API key its source needs (core/sources.h). */
+bool config_provider_on(const sf_config_t *c, int source);
 
 /* Fills c with the defaults. */
 void config_defaults(sf_config_t *c);

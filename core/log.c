@@ -5,7 +5,6 @@
  * "truncated":true is added, so the line is still one valid JSON object. */
 #include "core/json_num.h"
 #include "core/log.h"
-#include "core/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/escape.h"
 
 #define LOG_LINE_MAX 8192
 /* Room kept at the end of the buffer for `","truncated":true}\n`. */
@@ -152,54 +153,26 @@ static bool put_jstr(line_t *l, const char *str)
 {
     if (str == NULL) return puts_(l, "null");
     if (!put(l, "\"", 1)) return false;
-    const unsigned char *s = (const unsigned char *)str;
     size_t n = strlen(str);
-    size_t i = 0;
-    while (i < n) {
+    for (size_t i = 0; i < n;) {
         /* copy a run of plain bytes at once */
-        size_t j = i;
-        while (j < n && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' && s[j] != '\\')
-            j++;
-        if (j > i) {
-            size_t run = j - i;
+        size_t run = json_plain_run(str + i, n - i);
+        if (run > 0) {
             size_t room = l->limit - l->len;
             if (run > room) {
-                memcpy(l->buf + l->len, s + i, room);
+                memcpy(l->buf + l->len, str + i, room);
                 l->len += room;
                 goto cut;
             }
-            memcpy(l->buf + l->len, s + i, run);
+            memcpy(l->buf + l->len, str + i, run);
             l->len += run;
-            i = j;
+            i += run;
             continue;
         }
-        char esc[8];
-        const char *out = esc;
-        size_t outlen;
-        size_t adv = 1;
-        unsigned c = s[i];
-        if (c == '"') {
-            out = "\\\"", outlen = 2;
-        } else if (c == '\\') {
-            out = "\\\\", outlen = 2;
-        } else if (c == '\n') {
-            out = "\\n", outlen = 2;
-        } else if (c == '\r') {
-            out = "\\r", outlen = 2;
-        } else if (c == '\t') {
-            out = "\\t", outlen = 2;
-        } else if (c < 0x20 || c == 0x7f) {
-            outlen = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
-        } else {
-            adv = utf8_seq(s + i, n - i);
-            if (adv == 0) {
-                out = "\\ufffd", outlen = 6, adv = 1;
-            } else {
-                out = (const char *)s + i, outlen = adv;
-            }
-        }
-        if (!put(l, out, outlen)) goto cut;
-        i += adv;
+        char esc[JSON_ESCAPE_MAX];
+        size_t used, k = json_escape_char(str + i, n - i, esc, &used);
+        if (!put(l, esc, k)) goto cut;
+        i += used;
     }
     if (put(l, "\"", 1)) return true;
 cut:

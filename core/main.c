@@ -1,6 +1,7 @@
 /* scifind's entry point: the command line, the configuration layers, and
  * the wiring of modules. The one place that knows every module. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,10 +41,6 @@
 #include "store/keys.h"
 #include "store/migrate.h"
 #include "store/store.h"
-
-#ifndef SCIFIND_VERSION
-#define SCIFIND_VERSION "0.1.0"
-#endif
 
 extern char **environ;
 
@@ -460,11 +457,21 @@ static const worker_app_t worker_app = {
 
 static void report_providers(const sf_config_t *cfg)
 {
-    if (cfg->providers.exa.enabled && !cfg->providers.exa.api_key[0])
-        log_write(
-            LOG_WARN,
-            "exa disabled: it needs an API key (providers.exa.api_key or SCIFIND_EXA_API_KEY)",
-            LF_END);
+    for (int src = 0; src < SRC_COUNT; src++) {
+        const sf_provider_config_t *pc = config_provider(cfg, src);
+        if (!pc || !pc->enabled || config_provider_on(cfg, src)) continue;
+        /* enabled, but it needs an API key (core/sources.h) and has none */
+        const char *name = source_name((source_t)src);
+        char env[64], msg[256];
+        size_t n = 0;
+        for (; name[n] && n + 1 < sizeof env; n++)
+            env[n] = (char)toupper((unsigned char)name[n]);
+        env[n] = '\0';
+        snprintf(msg, sizeof msg,
+                 "%s disabled: it needs an API key (providers.%s.api_key or SCIFIND_%s_API_KEY)",
+                 name, name, env);
+        log_write(LOG_WARN, msg, LF_END);
+    }
 }
 
 static int cmd_serve(int argc, char **argv)

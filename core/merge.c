@@ -15,21 +15,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/hash.h"
+
 /* Authority of each source for titles and other descriptive fields: lower
- * is more trusted. Crossref is the DOI registry's own metadata, OpenAlex
- * and Semantic Scholar curate it, arXiv is what the authors typed, local
- * is an earlier merge, Exa is scraped from the web. */
-static const int authority[SRC_COUNT] = {
-    [SRC_CROSSREF] = 0, [SRC_OPENALEX] = 1, [SRC_SEMANTIC_SCHOLAR] = 2,
-    [SRC_ARXIV] = 3,    [SRC_LOCAL] = 4,    [SRC_EXA] = 5,
-};
+ * is more trusted (core/sources.h says why each has its place). */
+#define SOURCE_AUTHORITY_(ID, name, kind, authority, ...) [SRC_##ID] = authority,
+static const int authority[SRC_COUNT] = {SOURCE_TABLE(SOURCE_AUTHORITY_)};
+#undef SOURCE_AUTHORITY_
 
 /* "<provider>:" id prefixes, in source_t order. */
-static const char *const id_prefix[SRC_COUNT] = {
-    [SRC_ARXIV] = "arxiv:",       [SRC_SEMANTIC_SCHOLAR] = "semantic_scholar:",
-    [SRC_EXA] = "exa:",           [SRC_OPENALEX] = "openalex:",
-    [SRC_CROSSREF] = "crossref:", [SRC_LOCAL] = "local:",
-};
+#define SOURCE_ID_PREFIX_(ID, name, ...) [SRC_##ID] = #name ":",
+static const char *const id_prefix[SRC_COUNT] = {SOURCE_TABLE(SOURCE_ID_PREFIX_)};
+#undef SOURCE_ID_PREFIX_
 
 #define ARXIV_DOI_PREFIX "10.48550/arxiv."
 #define MAX_CATEGORIES 64
@@ -65,25 +62,11 @@ typedef struct htab {
     size_t mask;
 } htab_t;
 
-/* FNV-1a over s, continuing from h. */
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
+/* FNV-1a of the kind, k1 and, after a separator, k2. */
 static uint64_t key_hash(int kind, const char *k1, const char *k2)
 {
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
-    h = fnv1a(h, k1);
-    if (k2 != NULL) {
-        h ^= 0x1f;
-        h *= 0x100000001b3ULL;
-        h = fnv1a(h, k2);
-    }
+    uint64_t h = fnv1a_add_str(FNV1A_INIT ^ (uint64_t)kind, k1);
+    if (k2 != NULL) h = fnv1a_add_str(fnv1a_add(h, "\x1f", 1), k2);
     return h;
 }
 

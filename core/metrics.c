@@ -16,6 +16,8 @@
 
 #include "core/shm.h"
 
+_Static_assert(PSTAT_COUNT <= SHM_PSTATUSES, "a metrics slot counts every provider status");
+
 /* One writer per slot: a relaxed load and store are enough (no lock
  * prefix), and readers never see a torn 64-bit value. */
 #define M_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)

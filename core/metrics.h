@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #include "core/paper.h"
-#include "core/search.h"
+#include "core/pstatus.h"
 
 /* Claims this process's slot. Returns its index (>= 0), or -1 when every
  * slot is taken by a live process (calls then go to a private slot). Safe to

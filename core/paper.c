@@ -4,11 +4,16 @@
 
 #include <string.h>
 
-static const char *const source_names[SRC_COUNT] = {
-    [SRC_ARXIV] = "arxiv",       [SRC_SEMANTIC_SCHOLAR] = "semantic_scholar",
-    [SRC_EXA] = "exa",           [SRC_OPENALEX] = "openalex",
-    [SRC_CROSSREF] = "crossref", [SRC_LOCAL] = "local",
-};
+#define SOURCE_NAME_(ID, name, ...) [SRC_##ID] = #name,
+static const char *const source_names[SRC_COUNT] = {SOURCE_TABLE(SOURCE_NAME_)};
+#undef SOURCE_NAME_
+
+#define SOURCE_NEEDS_KEY_(ID, name, kind, authority, needs_key, ...) [SRC_##ID] = needs_key,
+static const bool source_keys[SRC_COUNT] = {SOURCE_TABLE(SOURCE_NEEDS_KEY_)};
+#undef SOURCE_NEEDS_KEY_
+
+/* SOURCE_NAMES_TEXT ends with the one LOCAL source. */
+_Static_assert(SRC_LOCAL == SRC_COUNT - 1, "LOCAL sources come last in core/sources.h");
 
 const char *source_name(source_t s)
 {
@@ -23,6 +28,11 @@ int source_parse(const char *name, size_t len)
         if (strlen(source_names[i]) == len && memcmp(source_names[i], name, len) == 0) return i;
     }
     return -1;
+}
+
+bool source_needs_key(source_t s)
+{
+    return (unsigned)s < SRC_COUNT && source_keys[s];
 }
 
 paper_t *paper_list_add(paper_list_t *l, arena_t *a)

@@ -9,23 +9,20 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/sources.h"
 
-/* Where papers come from. The order is fixed: it is the order of
- * per-provider entries in answers. */
-typedef enum {
-    SRC_ARXIV = 0,
-    SRC_SEMANTIC_SCHOLAR,
-    SRC_EXA,
-    SRC_OPENALEX,
-    SRC_CROSSREF,
-    SRC_LOCAL,
-    SRC_COUNT
-} source_t;
+/* Where papers come from: one per line of core/sources.h, in its order
+ * (the order of per-provider entries in answers). */
+#define SOURCE_ENUM_(ID, ...) SRC_##ID,
+typedef enum { SOURCE_TABLE(SOURCE_ENUM_) SRC_COUNT } source_t;
+#undef SOURCE_ENUM_
 
 /* "arxiv", "semantic_scholar", "exa", "openalex", "crossref", "local". */
 const char *source_name(source_t s);
 /* Returns the source for a name, or -1. */
 int source_parse(const char *name, size_t len);
+/* True when s is off until its providers.<name>.api_key is set (Exa). */
+bool source_needs_key(source_t s);
 
 typedef struct paper_source {
     source_t source;

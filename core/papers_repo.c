@@ -6,34 +6,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/escape.h"
 #include "core/paper.h"
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 int papers_parse_id(arena_t *a, const char *text, size_t len, paper_id_kind_t *kind,
                     const char **value)
 {
     char *d = arena_alloc(a, len + 1);
-    size_t n = 0;
     if (!d) return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '%') {
-            int h = i + 1 < len ? hexval(text[i + 1]) : -1;
-            int l = i + 2 < len ? hexval(text[i + 2]) : -1;
-            if (h < 0 || l < 0) return -1;
-            d[n++] = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            d[n++] = text[i];
-        }
-    }
-    d[n] = '\0';
+    long decoded = pct_decode(text, len, d, false);
+    if (decoded < 0) return -1;
+    size_t n = (size_t)decoded;
     if (memchr(d, '\0', n)) return -1;
     if (n == 0 || n > 300) return -1;
     size_t digits = strspn(d, "0123456789");
@@ -74,7 +57,7 @@ int papers_cursor_decode(const char *token, size_t len, int64_t *last_id)
     if (len < 3 || len > 18 || token[0] != 'c' || token[1] != '1') return -1;
     uint64_t v = 0;
     for (size_t i = 2; i < len; i++) {
-        int h = hexval(token[i]);
+        int h = hex_digit(token[i]);
         if (h < 0 || isupper((unsigned char)token[i])) return -1;
         v = v * 16 + (uint64_t)h;
     }

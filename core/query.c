@@ -8,7 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/escape.h"
 #include "core/query.h"
+#include "core/utf8.h"
 
 #define MAX_TEXT_CHARS 1000
 #define MAX_VALUE_BYTES 4096
@@ -75,39 +77,6 @@ static bool valid_date(const char *v)
     return m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
-static bool utf8_valid(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            k = 1, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            k = 2, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            k = 3, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + k >= n) return false;
-        for (size_t j = 1; j <= k; j++) {
-            unsigned char cc = (unsigned char)s[i + j];
-            if ((cc & 0xc0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
 static size_t utf8_chars(const char *s, size_t n)
 {
     size_t c = 0;
@@ -130,10 +99,10 @@ static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
         if (n) {
             int src = source_parse(p, n);
             if (src < 0)
-                return fail(err, errlen,
-                            "parameter 'providers': unknown provider '%.*s' (known: arxiv, "
-                            "semantic_scholar, exa, openalex, crossref, local)",
-                            (int)(n > 64 ? 64 : n), p);
+                return fail(
+                    err, errlen,
+                    "parameter 'providers': unknown provider '%.*s' (known: " SOURCE_NAMES_TEXT ")",
+                    (int)(n > 64 ? 64 : n), p);
             mask |= 1u << src;
         }
         if (!e) break;
@@ -267,36 +236,6 @@ static int finish(query_t *q, char *err, size_t errlen)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX and '+' of s[0..n) into out (n + 1 bytes). Returns the
- * length, or -1 on a bad escape. */
-static long url_decode(const char *s, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        } else if (s[i] == '%') {
-            if (i + 2 >= n) return -1;
-            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
-            if (h < 0 || l < 0) return -1;
-            out[o++] = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return (long)o;
-}
-
 int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err, size_t errlen)
 {
     query_init(q);
@@ -316,8 +255,8 @@ int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char 
             char *kbuf = arena_alloc(a, klen + 1);
             char *val = arena_alloc(a, vrlen + 1);
             if (!kbuf || !val) return fail(err, errlen, "out of memory");
-            long kl = url_decode(qs + i, klen, kbuf);
-            long vl = url_decode(vraw, vrlen, val);
+            long kl = pct_decode(qs + i, klen, kbuf, true);
+            long vl = pct_decode(vraw, vrlen, val, true);
             if (kl < 0 || vl < 0)
                 return fail(err, errlen, "malformed percent-encoding in the query string");
             if (kl == 0 || (size_t)kl >= sizeof key || memchr(kbuf, '\0', (size_t)kl))

@@ -51,33 +51,6 @@ struct search {
     size_t nmerged;
 };
 
-const char *search_pstatus_name(search_pstatus_t st)
-{
-    switch (st) {
-    case PSTAT_PENDING:
-        return "pending";
-    case PSTAT_OK:
-        return "ok";
-    case PSTAT_TIMEOUT:
-        return "timeout";
-    case PSTAT_ERROR:
-        return "error";
-    case PSTAT_RATE_LIMITED:
-        return "rate_limited";
-    case PSTAT_CIRCUIT_OPEN:
-        return "circuit_open";
-    case PSTAT_DISABLED:
-        return "disabled";
-    case PSTAT_CACHED:
-        return "cached";
-    case PSTAT_CANCELLED:
-        return "cancelled";
-    case PSTAT_NOT_ASKED:
-        return "not_asked";
-    }
-    return "unknown";
-}
-
 static void search_step(search_t *s);
 
 static void search_set_state(search_t *s, search_state_t st)

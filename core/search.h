@@ -14,23 +14,8 @@
 #include "core/arena.h"
 #include "core/blob.h"
 #include "core/paper.h"
+#include "core/pstatus.h"
 #include "core/query.h"
-
-/* What became of one provider in a search. */
-typedef enum {
-    PSTAT_PENDING = 0,  /* asked, no answer yet (never in a finished answer) */
-    PSTAT_OK,           /* answered */
-    PSTAT_TIMEOUT,      /* its own timeout or the search deadline came first */
-    PSTAT_ERROR,        /* failed: connection, HTTP status, unreadable answer */
-    PSTAT_RATE_LIMITED, /* the provider (429) or our own limiter said no */
-    PSTAT_CIRCUIT_OPEN, /* the breaker keeps it out after repeated failures */
-    PSTAT_DISABLED,     /* off in the configuration */
-    PSTAT_CACHED,       /* answered from the per-provider cache */
-    PSTAT_CANCELLED,    /* not needed any more (strategy "fastest") */
-    PSTAT_NOT_ASKED,    /* not in the query's provider list */
-} search_pstatus_t;
-
-const char *search_pstatus_name(search_pstatus_t st);
 
 typedef struct search search_t;
 

@@ -5,31 +5,6 @@
 #include "core/merge.h"
 #include "core/search_answer.h"
 
-static answer_status_t answer_status(search_pstatus_t st)
-{
-    switch (st) {
-    case PSTAT_OK:
-        return ANSWER_OK;
-    case PSTAT_TIMEOUT:
-        return ANSWER_TIMEOUT;
-    case PSTAT_RATE_LIMITED:
-        return ANSWER_RATE_LIMITED;
-    case PSTAT_CIRCUIT_OPEN:
-        return ANSWER_CIRCUIT_OPEN;
-    case PSTAT_DISABLED:
-        return ANSWER_DISABLED;
-    case PSTAT_CACHED:
-        return ANSWER_CACHED;
-    case PSTAT_CANCELLED:
-        return ANSWER_CANCELLED;
-    case PSTAT_PENDING:
-    case PSTAT_ERROR:
-    case PSTAT_NOT_ASKED:
-        break;
-    }
-    return ANSWER_ERROR;
-}
-
 /* The 502 body: the usual answer, with the error object clients expect
  * from a failed request in front. */
 static blob_t *with_error(blob_t *answer)
@@ -63,7 +38,7 @@ blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const p
         lists[i] = answered && p->papers ? p->papers : NULL;
         answer_provider_t *ap = &ans.providers[i];
         ap->asked = p->status != PSTAT_NOT_ASKED;
-        ap->status = answer_status(p->status);
+        ap->status = p->status;
         ap->results = answered && p->papers ? (long)p->papers->n : 0;
         ap->latency_ms = p->status == PSTAT_DISABLED ? -1 : p->latency_ms;
         ap->error = p->error;

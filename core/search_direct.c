@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/search_direct.h"
 
 typedef struct direct {
@@ -33,13 +34,7 @@ bool search_reply_partial(const search_reply_t *r)
 
 uint64_t search_reply_etag(const void *bytes, size_t n)
 {
-    const unsigned char *p = bytes;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return fnv1a(bytes, n);
 }
 
 static void on_done(search_t *s, void *data)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
+
 #define CLIENT_PROBES 16
 
 /* Parses an address into 16 bytes; v4 and v4-mapped v6 become AF_INET. */
@@ -294,12 +296,7 @@ int http_client_limit_shared_tokens(const long long *ints, int n, double *tokens
 uint64_t http_client_key(const char *kind, const char *id, size_t len)
 {
     /* FNV-1a over kind, a separator and id, then a final mix. */
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *p = kind; *p; p++)
-        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-    h = (h ^ 0xff) * 0x100000001b3ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)id[i]) * 0x100000001b3ull;
+    uint64_t h = fnv1a_add(fnv1a_add(fnv1a_str(kind), "\xff", 1), id, len);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;

@@ -5,38 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/utf8.h"
+#include "core/escape.h"
 #include "http/request.h"
-
-/* Appends s as the inside of a JSON string; bytes that are not UTF-8 (a
- * parameter name echoed from the target, say) become U+FFFD. */
-static size_t json_escape(char *out, size_t cap, const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), o = 0;
-    for (size_t i = 0; i < n && o + 7 < cap;) {
-        unsigned char ch = u[i];
-        size_t len = utf8_seq(u + i, n - i);
-        if (ch == '"' || ch == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)ch;
-        } else if (ch < 0x20 || ch == 0x7f) {
-            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
-        } else if (len == 0) {
-            memcpy(out + o, "\\ufffd", 6);
-            o += 6;
-            len = 1;
-        } else if (o + len + 7 < cap) {
-            memcpy(out + o, s + i, len);
-            o += len;
-        } else {
-            break; /* a character cut by the end would not be UTF-8 */
-        }
-        i += len ? len : 1;
-    }
-    out[o] = '\0';
-    return o;
-}
 
 static struct {
     const char *route;
@@ -73,8 +43,10 @@ static void respond_error_v(http_req_t *req, int status, const char *extra_heade
         http_respond(req, status, "application/json", extra_headers, shaped, strlen(shaped));
         return;
     }
-    json_escape(esc, sizeof esc, msg);
-    json_escape(rid, sizeof rid, req->request_id);
+    /* core/escape.h: bytes that are not UTF-8 (a parameter name echoed
+     * from the target, say) become U+FFFD */
+    json_escape_into(esc, sizeof esc, msg);
+    json_escape_into(rid, sizeof rid, req->request_id);
     char *body = arena_sprintf(
         req->arena, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"},\"request_id\":\"%s\"}", code,
         esc, rid);

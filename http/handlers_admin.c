@@ -61,7 +61,7 @@ static void admin_provider_put(http_req_t *req)
         http_respond_error(req, 400, "bad_request", "'enabled' must be true or false");
         goto out;
     }
-    if (en && json_is_true(en) && (!pc->enabled || (src == SRC_EXA && !pc->api_key[0]))) {
+    if (en && json_is_true(en) && !config_provider_on(ctx->cfg, src)) {
         http_respond_error(req, 409, "conflict",
                            "%s is off in the configuration; only the configuration can turn it on",
                            name);
@@ -103,8 +103,7 @@ static void admin_provider_put(http_req_t *req)
         p->refilled_ns = (int64_t)clock_now_ns();
         p->admin_rate_set = 1;
     }
-    bool enabled = p->admin_enabled ? p->admin_enabled > 0
-                                    : pc->enabled && !(src == SRC_EXA && !pc->api_key[0]);
+    bool enabled = p->admin_enabled ? p->admin_enabled > 0 : config_provider_on(ctx->cfg, src);
     long long t_ms = p->admin_timeout_ms ? p->admin_timeout_ms : pc->timeout_ms;
     long long i_ms = p->interval_ns / 1000000, b = (long long)p->burst;
     shm_unlock(&p->lock);

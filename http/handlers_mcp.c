@@ -11,10 +11,6 @@
 #include "http/cors.h"
 #include "http/mcp_session.h"
 
-#ifndef SCIFIND_VERSION
-#define SCIFIND_VERSION "0.1.0"
-#endif
-
 #define MCP_ROUTE "/mcp"
 
 /* Newest first. Batches exist in 2025-03-26 only (and are tolerated in the

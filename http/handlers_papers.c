@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "http/handlers_papers.h"
 
 #define LIST_DEFAULT_LIMIT 20
@@ -61,32 +62,14 @@ void http__store_failed(http_req_t *req, const papers_answer_t *a)
     http_respond_error(req, 500, "internal_error", "store query failed");
 }
 
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
+/* s percent-decoded ('+' a space) into the arena; NULL for a bad escape
+ * or a %00. */
 static char *decode(arena_t *a, const char *s, size_t n)
 {
     char *o = arena_alloc(a, n + 1);
-    size_t k = 0;
     if (!o) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            o[k++] = ' ';
-        } else if (s[i] == '%') {
-            int h = i + 1 < n ? hexv(s[i + 1]) : -1, l = i + 2 < n ? hexv(s[i + 2]) : -1;
-            if (h < 0 || l < 0 || (h == 0 && l == 0)) return NULL;
-            o[k++] = (char)(h * 16 + l);
-            i += 2;
-        } else {
-            o[k++] = s[i];
-        }
-    }
-    o[k] = '\0';
+    long k = pct_decode(s, n, o, true);
+    if (k < 0 || memchr(o, '\0', (size_t)k)) return NULL;
     return o;
 }
 

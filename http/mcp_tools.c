@@ -48,8 +48,8 @@ static const char TOOLS_JSON[] =
     "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10000,\"default\":0},"
     "\"sort\":{\"type\":\"string\",\"enum\":[\"relevance\",\"date\",\"citations\"]},"
     "\"strategy\":{\"type\":\"string\",\"enum\":[\"merge\",\"fastest\"]},"
-    "\"providers\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"arxiv\","
-    "\"semantic_scholar\",\"exa\",\"openalex\",\"crossref\",\"local\"]}},"
+    "\"providers\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[" SOURCE_NAMES_JSON
+    "]}},"
     "\"date_from\":{\"type\":\"string\",\"description\":\"YYYY-MM-DD\"},"
     "\"date_to\":{\"type\":\"string\",\"description\":\"YYYY-MM-DD\"},"
     "\"year\":{\"type\":\"string\",\"description\":\"YYYY or YYYY-YYYY\"},"

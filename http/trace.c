@@ -7,11 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/escape.h"
+
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1; /* uppercase is invalid in traceparent */
+    return c >= 'A' && c <= 'F' ? -1 : hex_digit(c); /* uppercase is invalid in traceparent */
 }
 
 /* n lowercase hex digits, not all zeros when nonzero is set. */

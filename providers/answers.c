@@ -1,6 +1,8 @@
 /* What a provider's HTTP answer says beyond its status: throttling or a
  * block in disguise (a 200 "Rate exceeded.", a Cloudflare page), and the
- * provider's own error message, bounded and made safe to show. */
+ * provider's own error message, bounded and made safe to show. What only
+ * one provider does is its adapter's hook (prov_def_t's throttled,
+ * json_error, markup_error); this file holds what is common to all. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,11 +41,8 @@ prov_answer_kind_t prov_answer_kind(source_t src, long status, const char *body,
     if (body == NULL) len = 0;
     size_t blen = len;
     const char *b = len ? skip_ws(body, &blen) : "";
-    /* arXiv throttles with HTTP 200 (or 503) and a plain "Rate exceeded.",
-     * and sometimes with 406 at its edge. */
-    if (src == SRC_ARXIV && blen >= 13 && strncasecmp(b, "Rate exceeded", 13) == 0)
-        return PROV_ANSWER_THROTTLED;
-    if (src == SRC_ARXIV && status == 406) return PROV_ANSWER_THROTTLED;
+    const prov_def_t *def = prov_def_for(src);
+    if (def && def->throttled && def->throttled(status, b, blen)) return PROV_ANSWER_THROTTLED;
     if (status == 429) return PROV_ANSWER_THROTTLED;
     /* A challenge page stands in for the API whatever the status. */
     if (len > 0 && is_html(body, len) &&
@@ -94,60 +93,36 @@ static void put_safe(char *out, size_t outlen, const char *s, size_t n)
     out[w] = '\0';
 }
 
-/* Appends len bytes of s to buf, as far as they fit. */
-static void add_bytes(char *buf, size_t *n, size_t cap, const char *s, size_t len)
-{
-    if (len > cap - 1 - *n) len = cap - 1 - *n;
-    memcpy(buf + *n, s, len);
-    *n += len;
-}
-
-/* Appends JSON string v (NULs included: put_safe makes them spaces). */
-static void add(char *buf, size_t *n, size_t cap, const json_t *v)
+void prov_msg_add(prov_msg_t *m, const json_t *v)
 {
     const char *s = json_string_value(v);
-    if (s != NULL) add_bytes(buf, n, cap, s, json_string_length(v));
+    if (s == NULL) return;
+    size_t len = json_string_length(v);
+    if (len > sizeof m->buf - 1 - m->n) len = sizeof m->buf - 1 - m->n;
+    memcpy(m->buf + m->n, s, len);
+    m->n += len;
 }
 
-static void add_lit(char *buf, size_t *n, size_t cap, const char *lit)
+void prov_msg_lit(prov_msg_t *m, const char *lit)
 {
-    add_bytes(buf, n, cap, lit, strlen(lit));
+    size_t len = strlen(lit);
+    if (len > sizeof m->buf - 1 - m->n) len = sizeof m->buf - 1 - m->n;
+    memcpy(m->buf + m->n, lit, len);
+    m->n += len;
 }
 
-/* obj.key when it is a non-empty string, else NULL. */
-static const json_t *jstr(const json_t *obj, const char *key)
+/* "error" and "message" of root, or "error.message". */
+static void json_message(const json_t *root, prov_msg_t *m)
 {
-    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    return json_is_string(v) && json_string_length(v) > 0 ? v : NULL;
-}
-
-static void json_message(source_t src, const json_t *root, char *out, size_t outlen)
-{
-    const json_t *e = jstr(root, "error"), *m = jstr(root, "message");
-    char buf[1024];
-    size_t n = 0;
-    if (src == SRC_CROSSREF) { /* {"message":[{"type","value","message"}]} or {"message":{...}} */
-        const json_t *msg = json_object_get(root, "message");
-        const json_t *cm = jstr(json_array_get(msg, 0), "message");
-        if (cm == NULL) cm = jstr(msg, "description");
-        if (cm != NULL) add(buf, &n, sizeof buf, cm);
-    } else if (src == SRC_EXA && e != NULL) {
-        const json_t *tag = jstr(root, "tag");
-        add(buf, &n, sizeof buf, e);
-        if (tag != NULL) {
-            add_lit(buf, &n, sizeof buf, " (");
-            add(buf, &n, sizeof buf, tag);
-            add_lit(buf, &n, sizeof buf, ")");
-        }
-    } else if (e != NULL || m != NULL) {
-        if (e != NULL) add(buf, &n, sizeof buf, e);
-        if (e != NULL && m != NULL) add_lit(buf, &n, sizeof buf, ": ");
-        if (m != NULL) add(buf, &n, sizeof buf, m);
+    const json_t *e = prov__json_nonempty(root, "error");
+    const json_t *msg = prov__json_nonempty(root, "message");
+    if (e != NULL || msg != NULL) {
+        if (e != NULL) prov_msg_add(m, e);
+        if (e != NULL && msg != NULL) prov_msg_lit(m, ": ");
+        if (msg != NULL) prov_msg_add(m, msg);
     } else { /* {"error":{"message"}} */
-        const json_t *nm = jstr(json_object_get(root, "error"), "message");
-        if (nm != NULL) add(buf, &n, sizeof buf, nm);
+        prov_msg_add(m, prov__json_nonempty(json_object_get(root, "error"), "message"));
     }
-    put_safe(out, outlen, buf, n);
 }
 
 void prov_error_text(source_t src, const char *body, size_t len, char *out, size_t outlen)
@@ -158,10 +133,13 @@ void prov_error_text(source_t src, const char *body, size_t len, char *out, size
     size_t blen = len;
     const char *b = skip_ws(body, &blen);
     if (blen == 0) return;
+    const prov_def_t *def = prov_def_for(src);
+    prov_msg_t m = {.n = 0};
     if (b[0] == '{') {
         json_t *root = json_loadb(b, blen, JSON_ALLOW_NUL, NULL);
         if (root != NULL) {
-            json_message(src, root, out, outlen);
+            if (!def || !def->json_error || !def->json_error(root, &m)) json_message(root, &m);
+            put_safe(out, outlen, m.buf, m.n);
             json_decref(root);
         }
         return;
@@ -176,16 +154,8 @@ void prov_error_text(source_t src, const char *body, size_t len, char *out, size
             if (t && e) put_safe(out, outlen, t, (size_t)(e - t));
             return;
         }
-        /* arXiv's Atom error feed: one entry whose summary is the message. */
-        arena_t *a = arena_new(0);
-        prov_result_t r;
-        char err[512] = "";
-        if (a != NULL && src == SRC_ARXIV &&
-            prov_arxiv.parse(b, blen, a, &r, err, sizeof err) < 0) {
-            const char *m = strstr(err, "API error: ");
-            if (m != NULL) put_safe(out, outlen, m + 11, strlen(m + 11));
-        }
-        arena_free(a);
+        if (def && def->markup_error) def->markup_error(b, blen, &m);
+        put_safe(out, outlen, m.buf, m.n);
         return;
     }
     /* Plain text ("Rate exceeded.", "Resource not found."): its first line. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "providers/common.h"
 
@@ -114,9 +115,6 @@ static void add_date_range(prov__sb_t *sq, const query_t *q)
 static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                        char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "arxiv: no base URL");
-
     prov__sb_t sq;
     prov__sb_init(&sq, a);
     const char *text = q->text != NULL ? q->text : "";
@@ -361,9 +359,30 @@ done:
     return rc;
 }
 
+/* arXiv throttles with HTTP 200 (or 503) and a plain "Rate exceeded.",
+ * and sometimes with 406 at its edge. */
+static bool arxiv_throttled(long status, const char *body, size_t len)
+{
+    return status == 406 || (len >= 13 && strncasecmp(body, "Rate exceeded", 13) == 0);
+}
+
+/* arXiv's Atom error feed: one entry whose summary is the message. */
+static void arxiv_markup_error(const char *body, size_t len, prov_msg_t *m)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t r;
+    char err[512] = "";
+    if (a != NULL && arxiv_parse(body, len, a, &r, err, sizeof err) < 0) {
+        const char *e = strstr(err, "API error: ");
+        if (e != NULL) prov_msg_lit(m, e + 11);
+    }
+    arena_free(a);
+}
+
 const prov_def_t prov_arxiv = {
     .source = SRC_ARXIV,
-    .name = "arxiv",
     .build = arxiv_build,
     .parse = arxiv_parse,
+    .throttled = arxiv_throttled,
+    .markup_error = arxiv_markup_error,
 };

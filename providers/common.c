@@ -7,22 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SOURCE_DEF_(ID, name, kind, ...) SOURCE_IF_HTTP(kind, [SRC_##ID] = &prov_##name, )
+static const prov_def_t *const prov_defs[SRC_COUNT] = {SOURCE_TABLE(SOURCE_DEF_)};
+#undef SOURCE_DEF_
+
 const prov_def_t *prov_def_for(source_t s)
 {
-    switch (s) {
-    case SRC_ARXIV:
-        return &prov_arxiv;
-    case SRC_SEMANTIC_SCHOLAR:
-        return &prov_semantic_scholar;
-    case SRC_EXA:
-        return &prov_exa;
-    case SRC_OPENALEX:
-        return &prov_openalex;
-    case SRC_CROSSREF:
-        return &prov_crossref;
-    default:
-        return NULL;
-    }
+    return (unsigned)s < SRC_COUNT ? prov_defs[s] : NULL;
+}
+
+int prov_build(const prov_def_t *def, const query_t *q, const prov_settings_t *ps, arena_t *a,
+               prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || ps->base_url == NULL)
+        return prov__fail(err, errlen, "%s: no base URL", source_name(def->source));
+    return def->build(q, ps, a, out, err, errlen);
+}
+
+int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,
+               char *err, size_t errlen)
+{
+    if (def->parse) return def->parse(body, len, a, out, err, errlen);
+    return prov__json_parse(def, body, len, a, out, err, errlen);
 }
 
 static bool is_unreserved(unsigned char c)
@@ -122,6 +129,21 @@ void prov__sb_param(prov__sb_t *b, const char *name, const char *value)
     prov__sb_puts(b, name);
     prov__sb_puts(b, "=");
     prov__sb_put_encoded(b, value);
+}
+
+void prov__sb_date_bounds(prov__sb_t *b, const query_t *q, const char *from_key, const char *to_key,
+                          bool whole_days)
+{
+    if (prov__has(q->date_from))
+        prov__sb_printf(b, "%s%s:%.10s", b->len ? "," : "", from_key, q->date_from);
+    else if (q->year_from > 0)
+        prov__sb_printf(b, "%s%s:%04d%s", b->len ? "," : "", from_key, q->year_from,
+                        whole_days ? "-01-01" : "");
+    if (prov__has(q->date_to))
+        prov__sb_printf(b, "%s%s:%.10s", b->len ? "," : "", to_key, q->date_to);
+    else if (q->year_to > 0)
+        prov__sb_printf(b, "%s%s:%04d%s", b->len ? "," : "", to_key, q->year_to,
+                        whole_days ? "-12-31" : "");
 }
 
 char *prov__sb_str(prov__sb_t *b)
@@ -233,6 +255,12 @@ long prov__json_total(const json_t *obj, const char *key)
 {
     long long n = prov__json_int(obj, key, -1);
     return n >= 0 && (long long)(long)n == n ? (long)n : -1;
+}
+
+const json_t *prov__json_nonempty(const json_t *obj, const char *key)
+{
+    const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_string(v) && json_string_length(v) > 0 ? v : NULL;
 }
 
 bool prov__json_bool(const json_t *obj, const char *key)
@@ -621,7 +649,7 @@ const char *prov__date_of(arena_t *a, const char *iso)
 }
 
 /* Each object of items through fn (prov__json_parse). */
-static int json_items(const json_t *items, source_t src, prov__json_item_fn fn, arena_t *a,
+static int json_items(const json_t *items, source_t src, prov_json_item_fn fn, arena_t *a,
                       prov_result_t *out)
 {
     int rank = 0;
@@ -648,18 +676,18 @@ const json_t *prov__json_empty_list(void)
     return empty;
 }
 
-int prov__json_parse(const char *body, size_t len, source_t src, const char *who,
-                     prov__json_list_fn list, prov__json_item_fn item, arena_t *a,
+int prov__json_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a,
                      prov_result_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     out->total = -1;
+    const char *who = source_name(def->source);
     json_t *root = prov__json_load(body, len, who, err, errlen);
     if (root == NULL) return -1;
     int rc = -1;
-    const json_t *items = list(root, &out->total, err, errlen);
+    const json_t *items = def->json_list(root, &out->total, err, errlen);
     if (items != NULL) {
-        rc = json_items(items, src, item, a, out);
+        rc = json_items(items, def->source, def->json_item, a, out);
         if (rc < 0) prov__fail(err, errlen, "%s: out of memory", who);
     }
     json_decref(root);

@@ -31,6 +31,12 @@ void prov__sb_printf(prov__sb_t *b, const char *fmt, ...) __attribute__((format(
 void prov__sb_put_encoded(prov__sb_t *b, const char *s);
 /* Appends "&name=" (or "?name=" for the first parameter) and the encoded value. */
 void prov__sb_param(prov__sb_t *b, const char *name, const char *value);
+/* Appends the query's date bounds as filters "from_key:<from>" and
+ * "to_key:<to>", each after a ',' when b holds something already: the
+ * query's date when it has one, else its year ("YYYY", or with whole_days
+ * "YYYY-01-01" / "YYYY-12-31"); a bound the query lacks is left out. */
+void prov__sb_date_bounds(prov__sb_t *b, const query_t *q, const char *from_key, const char *to_key,
+                          bool whole_days);
 /* The NUL-terminated string, or NULL when an allocation failed. */
 char *prov__sb_str(prov__sb_t *b);
 
@@ -51,28 +57,16 @@ bool prov__has(const char *s);
  * the root (caller decrefs), or NULL with a message in err. */
 json_t *prov__json_load(const char *body, size_t len, const char *who, char *err, size_t errlen);
 
-/* One item of a JSON provider's result list: fills p (fresh from
- * paper_list_add()) from it and sets *id to the provider's own id of it (an
- * arena string, or NULL). Returns 0, 1 to leave the item out, or -1 when
- * out of memory. */
-typedef int (*prov__json_item_fn)(const json_t *it, arena_t *a, paper_t *p, const char **id);
-
-/* Finds a JSON provider's result list in its answer root and the total it
- * reports (*total stays -1 when it reports none). Returns NULL with the
- * provider's own error message in err when the answer has no list. */
-typedef const json_t *(*prov__json_list_fn)(const json_t *root, long *total, char *err,
-                                            size_t errlen);
-
 /* An empty JSON array that lives as long as the process, for a list
  * function whose provider says "no hits" without sending a list. */
 const json_t *prov__json_empty_list(void);
 
-/* The parse of the JSON providers: body as JSON, its list found by list,
- * each object of it through item, in order, as papers of src (named who in
- * messages) ranked 1, 2... Returns 0, or -1 with a message in err and no
- * papers in out. */
-int prov__json_parse(const char *body, size_t len, source_t src, const char *who,
-                     prov__json_list_fn list, prov__json_item_fn item, arena_t *a,
+/* The parse of the JSON providers (prov_parse() of a def without parse):
+ * body as JSON, its list found by def->json_list, each object of it
+ * through def->json_item, in order, as papers of def->source ranked 1,
+ * 2... Returns 0, or -1 with a message in
+ * err and no papers in out. */
+int prov__json_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a,
                      prov_result_t *out, char *err, size_t errlen);
 
 /* Tolerant getters: NULL / dflt when obj is not an object, the key is missing,
@@ -86,6 +80,8 @@ long long prov__json_int(const json_t *obj, const char *key, long long dflt);
  * or negative. */
 long prov__json_total(const json_t *obj, const char *key);
 bool prov__json_bool(const json_t *obj, const char *key);
+/* obj.key when it is a non-empty JSON string (NULs kept), else NULL. */
+const json_t *prov__json_nonempty(const json_t *obj, const char *key);
 
 /* Strips XML/HTML tags (JATS included), decodes entities, collapses
  * whitespace. Block-level tags (p, title, list-item, sec, br, div...) become

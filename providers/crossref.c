@@ -25,20 +25,11 @@
 static int crossref_build(const query_t *q, const prov_settings_t *ps, arena_t *a,
                           prov_request_t *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "crossref: no base URL");
     if (!prov__has(q->text)) return prov__fail(err, errlen, "crossref: empty query");
 
     prov__sb_t f;
     prov__sb_init(&f, a);
-    if (prov__has(q->date_from))
-        prov__sb_printf(&f, "from-pub-date:%.10s", q->date_from);
-    else if (q->year_from > 0)
-        prov__sb_printf(&f, "from-pub-date:%04d", q->year_from);
-    if (prov__has(q->date_to))
-        prov__sb_printf(&f, "%suntil-pub-date:%.10s", f.len ? "," : "", q->date_to);
-    else if (q->year_to > 0)
-        prov__sb_printf(&f, "%suntil-pub-date:%04d", f.len ? "," : "", q->year_to);
+    prov__sb_date_bounds(&f, q, "from-pub-date", "until-pub-date", false);
 
     prov__sb_t u;
     prov__sb_init(&u, a);
@@ -200,16 +191,21 @@ static const json_t *crossref_list(const json_t *root, long *total, char *err, s
     return items;
 }
 
-static int crossref_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                          size_t errlen)
+/* {"message":[{"type","value","message"}]} or {"message":{"description"}}:
+ * Crossref's own shape, nothing else. */
+static bool crossref_json_error(const json_t *root, prov_msg_t *m)
 {
-    return prov__json_parse(body, len, SRC_CROSSREF, "crossref", crossref_list, crossref_entry, a,
-                            out, err, errlen);
+    const json_t *msg = json_object_get(root, "message");
+    const json_t *cm = prov__json_nonempty(json_array_get(msg, 0), "message");
+    if (cm == NULL) cm = prov__json_nonempty(msg, "description");
+    prov_msg_add(m, cm);
+    return true;
 }
 
 const prov_def_t prov_crossref = {
     .source = SRC_CROSSREF,
-    .name = "crossref",
     .build = crossref_build,
-    .parse = crossref_parse,
+    .json_list = crossref_list,
+    .json_item = crossref_entry,
+    .json_error = crossref_json_error,
 };

@@ -50,8 +50,6 @@ static bool exa_adapt(long status, const char *body, size_t len)
 static int exa_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                      char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "exa: no base URL");
     if (!prov__has(ps->api_key))
         return prov__fail(err, errlen, "exa: no API key configured (Exa refuses keyless requests)");
     if (!prov__has(q->text)) return prov__fail(err, errlen, "exa: empty query");
@@ -244,16 +242,26 @@ static const json_t *exa_list(const json_t *root, long *total, char *err, size_t
     return results;
 }
 
-static int exa_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                     size_t errlen)
+/* {"error", "tag"}: "error (tag)". */
+static bool exa_json_error(const json_t *root, prov_msg_t *m)
 {
-    return prov__json_parse(body, len, SRC_EXA, "exa", exa_list, exa_entry, a, out, err, errlen);
+    const json_t *e = prov__json_nonempty(root, "error");
+    const json_t *tag = prov__json_nonempty(root, "tag");
+    if (e == NULL) return false;
+    prov_msg_add(m, e);
+    if (tag != NULL) {
+        prov_msg_lit(m, " (");
+        prov_msg_add(m, tag);
+        prov_msg_lit(m, ")");
+    }
+    return true;
 }
 
 const prov_def_t prov_exa = {
     .source = SRC_EXA,
-    .name = "exa",
     .build = exa_build,
-    .parse = exa_parse,
+    .json_list = exa_list,
+    .json_item = exa_entry,
     .adapt = exa_adapt,
+    .json_error = exa_json_error,
 };

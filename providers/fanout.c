@@ -1,15 +1,16 @@
 /* The search backend for the HTTP providers.
  *
- * One fanout_call per provider per search, a small state machine:
- *   start: breaker and concurrency cap checked, request built once
- *   WAITING: for a rate-limit slot or a retry's backoff (its timer)
- *   CALLING: the HTTP call is in flight on the worker's prov_client
- *   DONE:    reported to the search (or cancelled); freed when its timer closes
- * A failed call (connection error, 5xx, 429) is tried again only when the
- * wait (jittered backoff, or the provider's Retry-After) and a call still
- * fit before the search's deadline, the provider's breaker is closed, and
- * the retry budget has room (retry_budget_take). libcurl's own re-send on
- * a dead reused connection counts as one of the call's retries. */
+ * One fanout_call per provider per search, a state machine in curl's
+ * multi.c shape (its states are listed at fc_state_t): fanout_start()
+ * checks the administrator's switch, the concurrency cap, a suspension and
+ * the breaker, then the call is built once (FC_BUILD), takes a rate-limit
+ * slot (FC_RESERVE, maybe FC_WAITING), goes out (FC_SEND, FC_CALLING) and
+ * is judged (FC_JUDGE) until it is over (FC_DONE). A failed call
+ * (connection error, 5xx, 429) is tried again only when the wait (jittered
+ * backoff, or the provider's Retry-After) and a call still fit before the
+ * search's deadline, the provider's breaker is closed, and the retry budget
+ * has room (providers/verdict.h). libcurl's own re-send on a dead reused
+ * connection counts as one of the call's retries. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,19 +26,7 @@
 #include "providers/fanout.h"
 #include "providers/provider_limits.h"
 #include "providers/provider.h"
-
-#ifndef SCIFIND_VERSION
-#define SCIFIND_VERSION "0.1.0"
-#endif
-
-/* A retry is only worth it with at least this much time left for the call. */
-#define RETRY_MIN_CALL_NS (100 * 1000000ll)
-#define RETRY_BASE_NS (100 * 1000000ll)
-/* The retry budget (Envoy's shape), per worker and provider: calls that
- * are retrying are at most this share of the calls alive ... */
-#define RETRY_BUDGET_PERCENT 20
-/* ... but this many may always retry. */
-#define RETRY_BUDGET_MIN 3
+#include "providers/verdict.h"
 
 struct prov_fanout {
     const sf_config_t *cfg;
@@ -54,21 +43,46 @@ struct prov_fanout {
     char user_agent[CONFIG_STR_MAX + 64];
 };
 
-typedef enum { FC_WAITING, FC_CALLING, FC_DONE } fc_state_t;
+/* The states of one provider call. fc_set_state() is the only writer;
+ * fc_step() runs the current state's function until a state waits (its
+ * function leaves the state as it is). The timer's and the HTTP call's
+ * callbacks only record what happened and call fc_step(). */
+typedef enum {
+    FC_BUILD,   /* the adapter builds the request (again, after it adapted to a refusal) */
+    FC_RESERVE, /* a rate-limit slot is taken: go now, wait for it, or give up */
+    FC_WAITING, /* the timer runs: for the slot (WAIT_SLOT) or a retry's backoff (WAIT_BACKOFF) */
+    FC_SEND,    /* the request goes out on the worker's prov_client */
+    FC_CALLING, /* the HTTP call is in flight; its callback keeps the answer in fc->answer */
+    FC_JUDGE,   /* the answer is judged: retried, sent again adapted, or the call is over */
+    FC_DONE,    /* reported to the search (unless cancelled); freed in the timer's close callback */
+} fc_state_t;
+
+static const char *const fc_state_names[] = {
+    [FC_BUILD] = "build", [FC_RESERVE] = "reserve", [FC_WAITING] = "waiting",
+    [FC_SEND] = "send",   [FC_CALLING] = "calling", [FC_JUDGE] = "judge",
+    [FC_DONE] = "done",
+};
+
+typedef enum { WAIT_SLOT, WAIT_BACKOFF } fc_wait_t;
 
 typedef struct fanout_call {
     prov_fanout_t *fanout;
     search_t *search;
     source_t source;
     fc_state_t state;
-    uv_timer_t timer;
-    prov_call_t *call;
+    fc_wait_t wait;     /* what FC_WAITING waits for */
+    uv_timer_t timer;   /* its memory is released in on_fc_closed() only */
+    prov_call_t *call;  /* in flight (FC_CALLING) */
     prov_request_t req; /* built once, in the search's arena */
     uint64_t start_ns;
     int attempt;
-    bool probe;    /* this call decides a half-open breaker */
-    bool retrying; /* holds a place in the retry budget */
-    bool adapted;  /* the adapter changed the request after a 4xx (once per call) */
+    /* What the callbacks recorded, for the state functions. */
+    bool timer_fired;
+    bool cancelled;
+    prov_call_t *answer; /* the finished call, until FC_JUDGE frees it */
+    bool probe;          /* this call decides a half-open breaker */
+    bool retrying;       /* holds a place in the retry budget */
+    bool adapted;        /* the adapter changed the request after a 4xx (once per call) */
 } fanout_call_t;
 
 static shm_provider_t *limits_of(prov_fanout_t *f, source_t src)
@@ -77,53 +91,49 @@ static shm_provider_t *limits_of(prov_fanout_t *f, source_t src)
     return r ? &r->providers[src] : &f->local_limits[src];
 }
 
+static void fc_set_state(fanout_call_t *fc, fc_state_t st)
+{
+    if (log_enabled(LOG_DEBUG))
+        log_write(LOG_DEBUG, "provider call state", LF_STR, "provider", source_name(fc->source),
+                  LF_STR, "from", fc_state_names[fc->state], LF_STR, "to", fc_state_names[st],
+                  LF_INT, "attempt", (int64_t)fc->attempt, LF_END);
+    fc->state = st;
+}
+
 static void on_fc_closed(uv_handle_t *h)
 {
     free(h->data);
 }
 
-/* Ends the call's life: reports to the search unless it was cancelled. */
-static void fc_finish(fanout_call_t *fc, bool report, search_pstatus_t st, paper_list_t *papers,
-                      const char *err)
+/* Ends the call's life (FC_DONE): reports to the search unless it was
+ * cancelled. fc stays valid until the timer's close callback. */
+static void fc_finish(fanout_call_t *fc, search_pstatus_t st, paper_list_t *papers, const char *err)
 {
     search_t *s = fc->search;
     source_t src = fc->source;
+    prov_fanout_t *f = fc->fanout;
     double latency = (double)(clock_now_ns() - fc->start_ns) / 1e6;
-    fc->state = FC_DONE;
-    fc->fanout->alive[src]--;
-    if (fc->retrying) fc->fanout->retrying[src]--;
+    fc_set_state(fc, FC_DONE);
+    if (fc->call) { /* cancelled in flight */
+        prov_call_cancel(fc->call);
+        fc->call = NULL;
+        f->inflight[src]--;
+    }
+    if (fc->answer) {
+        prov_call_free(fc->answer);
+        fc->answer = NULL;
+    }
+    f->alive[src]--;
+    if (fc->retrying) f->retrying[src]--;
     *search_backend_slot(s, src) = NULL;
     uv_timer_stop(&fc->timer);
     uv_close((uv_handle_t *)&fc->timer, on_fc_closed);
-    if (report) search_provider_done(s, src, st, papers, latency, err);
-}
-
-static void fc_send(fanout_call_t *fc);
-static void fc_try(fanout_call_t *fc);
-static int fc_build(fanout_call_t *fc, char *err, size_t errlen);
-
-static void on_fc_timer(uv_timer_t *t)
-{
-    fanout_call_t *fc = t->data;
-    if (fc->state == FC_WAITING) fc_send(fc);
+    if (!fc->cancelled) search_provider_done(s, src, st, papers, latency, err);
 }
 
 static bool breaker_closed(prov_fanout_t *f, source_t src)
 {
     return __atomic_load_n(&limits_of(f, src)->breaker, __ATOMIC_RELAXED) == BREAKER_CLOSED;
-}
-
-/* Takes a place in the provider's retry budget for fc (a call already
- * retrying keeps the one it has). False when the budget is spent. */
-static bool retry_budget_take(prov_fanout_t *f, fanout_call_t *fc)
-{
-    if (fc->retrying) return true;
-    size_t cap = f->alive[fc->source] * RETRY_BUDGET_PERCENT / 100;
-    if (cap < RETRY_BUDGET_MIN) cap = RETRY_BUDGET_MIN;
-    if (f->retrying[fc->source] >= cap) return false;
-    fc->retrying = true;
-    f->retrying[fc->source]++;
-    return true;
 }
 
 /* May fc be tried again? Counts the answer in the metrics. */
@@ -134,7 +144,8 @@ static bool retry_allowed(fanout_call_t *fc)
         metrics_provider_retry(fc->source, METRIC_RETRY_REFUSED_BREAKER);
         return false;
     }
-    if (fc->attempt >= f->cfg->providers.max_retries || !retry_budget_take(f, fc)) {
+    if (fc->attempt >= f->cfg->providers.max_retries ||
+        !prov_retry_budget_take(f->alive[fc->source], &f->retrying[fc->source], &fc->retrying)) {
         metrics_provider_retry(fc->source, METRIC_RETRY_REFUSED_BUDGET);
         return false;
     }
@@ -151,235 +162,12 @@ static bool fc_allow_resend(void *data)
     return true;
 }
 
-static void on_retry_timer(uv_timer_t *t)
-{
-    fanout_call_t *fc = t->data;
-    if (fc->state != FC_WAITING) return;
-    if (!breaker_closed(fc->fanout, fc->source)) {
-        metrics_provider_retry(fc->source, METRIC_RETRY_REFUSED_BREAKER);
-        fc_finish(fc, true, PSTAT_CIRCUIT_OPEN, NULL,
-                  "the provider's breaker opened while a retry waited");
-        return;
-    }
-    fc_try(fc);
-}
-
 static uint64_t rng_next(prov_fanout_t *f)
 {
     f->rng ^= f->rng << 13;
     f->rng ^= f->rng >> 7;
     f->rng ^= f->rng << 17;
     return f->rng;
-}
-
-/* What an HTTP outcome means: the search status, whether the breaker counts
- * it, whether another try may help. */
-typedef struct verdict {
-    search_pstatus_t status;
-    prov_call_kind_t kind;
-    bool retryable;
-    int64_t retry_after_ns;    /* 0: none given */
-    prov_answer_kind_t answer; /* throttled or blocked: the provider is suspended */
-    char err[300];
-} verdict_t;
-
-static void judge(fanout_call_t *fc, prov_call_t *call, paper_list_t **papers, verdict_t *v)
-{
-    const prov_def_t *def = prov_def_for(fc->source);
-    arena_t *a = search_arena(fc->search);
-    memset(v, 0, sizeof *v);
-    v->status = PSTAT_ERROR;
-    v->kind = CALL_FAILURE;
-    switch (call->outcome) {
-    case PROV_CALL_OK: {
-        long code = call->http_status;
-        v->answer = prov_answer_kind(fc->source, code, call->body, call->body_len);
-        if (v->answer == PROV_ANSWER_THROTTLED) {
-            v->status = PSTAT_RATE_LIMITED;
-            v->kind = CALL_NEUTRAL;
-            v->retryable = true;
-        } else if (v->answer == PROV_ANSWER_BLOCKED) {
-            v->kind = CALL_NEUTRAL; /* refused, not broken: the suspension handles it */
-        } else if (code >= 200 && code < 300) {
-            prov_result_t res = {0};
-            res.total = -1;
-            if (def->parse(call->body ? call->body : "", call->body_len, a, &res, v->err,
-                           sizeof v->err) == 0) {
-                v->status = PSTAT_OK;
-                v->kind = CALL_SUCCESS;
-                *papers = arena_alloc(a, sizeof **papers);
-                if (*papers) **papers = res.papers;
-            } else if (!v->err[0]) {
-                snprintf(v->err, sizeof v->err, "unreadable answer");
-            }
-        } else if (code >= 500) {
-            v->retryable = true;
-        } else {
-            v->kind = CALL_NEUTRAL; /* our request was refused: the provider is fine */
-        }
-        if (v->status != PSTAT_OK && (v->answer != PROV_ANSWER_NORMAL || !v->err[0])) {
-            /* The provider's own words, bounded and made safe. */
-            char said[160];
-            prov_error_text(fc->source, call->body, call->body_len, said, sizeof said);
-            char ra[48] = "";
-            if (call->retry_after_s >= 0) {
-                v->retry_after_ns = call->retry_after_s * 1000000000ll;
-                snprintf(ra, sizeof ra, " (retry after %ld s)", call->retry_after_s);
-            }
-            snprintf(v->err, sizeof v->err, "HTTP %ld%s%s%s", code, ra, said[0] ? ": " : "", said);
-        }
-        break;
-    }
-    case PROV_CALL_TIMEOUT:
-        v->status = PSTAT_TIMEOUT;
-        snprintf(v->err, sizeof v->err, "%s", call->error);
-        break;
-    case PROV_CALL_TOO_LARGE:
-        snprintf(v->err, sizeof v->err, "%s", call->error);
-        break;
-    case PROV_CALL_ERROR:
-        v->retryable = true;
-        snprintf(v->err, sizeof v->err, "%s", call->error);
-        break;
-    }
-}
-
-/* What an answer says about our welcome, for the whole group: a provider
- * that said "slow down" or refused us is suspended (Retry-After, or the
- * configured times), a metered one is stopped before its budget is spent.
- * A throttled call is tried again only at the provider's Retry-After. */
-static void fc_welcome(fanout_call_t *fc, const prov_call_t *call, verdict_t *v, int64_t now)
-{
-    prov_fanout_t *f = fc->fanout;
-    const sf_config_t *cfg = f->cfg;
-    shm_provider_t *lim = limits_of(f, fc->source);
-    int status = (int)call->http_status;
-    if (call->budget_limit_usd >= 0 || call->budget_remaining_usd >= 0) {
-        prov_limits_budget(lim, call->budget_limit_usd, call->budget_remaining_usd,
-                           call->budget_cost_usd, call->budget_reset_s, now);
-        double cost = call->budget_cost_usd > 0 ? call->budget_cost_usd : 0.001;
-        if (call->budget_remaining_usd >= 0 &&
-            call->budget_remaining_usd < cost * (double)cfg->providers.budget_reserve_calls) {
-            /* Until the reset (midnight UTC for OpenAlex), else an hour. */
-            int64_t until =
-                now + (call->budget_reset_s >= 0 ? (int64_t)call->budget_reset_s * 1000000000ll
-                                                 : 3600ll * 1000000000ll);
-            prov_limits_suspend(lim, until, SUSPEND_BUDGET, status);
-        }
-    }
-    if (v->answer == PROV_ANSWER_THROTTLED) {
-        /* Retry-After, even 0 ("now"), is the provider's word; else the default. */
-        bool said = call->retry_after_s >= 0;
-        int64_t wait = said ? v->retry_after_ns : cfg->providers.suspend_rate_limited_ms * 1000000;
-        if (wait > 0) prov_limits_suspend(lim, now + wait, SUSPEND_RATE_LIMITED, status);
-        if (!said) v->retryable = false; /* a quick retry would only annoy it */
-    } else if (v->answer == PROV_ANSWER_BLOCKED) {
-        int64_t wait = cfg->providers.suspend_blocked_ms * 1000000;
-        if (wait > 0) prov_limits_suspend(lim, now + wait, SUSPEND_BLOCKED, status);
-        size_t n = strlen(v->err);
-        snprintf(v->err + n, sizeof v->err - n, " (blocked: no call for %lld s)",
-                 (long long)(wait / 1000000000));
-    }
-}
-
-static void on_call_done(prov_call_t *call, void *data)
-{
-    fanout_call_t *fc = data;
-    prov_fanout_t *f = fc->fanout;
-    fc->call = NULL;
-    f->inflight[fc->source]--;
-
-    paper_list_t *papers = NULL;
-    verdict_t v;
-    judge(fc, call, &papers, &v);
-    int64_t now = (int64_t)clock_now_ns();
-    prov_limits_record(limits_of(f, fc->source), v.kind, fc->probe, call->latency_ms, now,
-                       &f->breaker);
-    fc->probe = false;
-    fc_welcome(fc, call, &v, now);
-    /* A 4xx the adapter knows how to avoid (Exa's category name): built
-     * again and sent once more, now. */
-    const prov_def_t *def = prov_def_for(fc->source);
-    bool again = !fc->adapted && v.status == PSTAT_ERROR && v.answer == PROV_ANSWER_NORMAL &&
-                 call->outcome == PROV_CALL_OK && call->http_status >= 400 &&
-                 call->http_status < 500 && def->adapt &&
-                 def->adapt(call->http_status, call->body, call->body_len);
-    prov_call_free(call);
-    if (again) {
-        char err[256] = "";
-        fc->adapted = true;
-        if (fc_build(fc, err, sizeof err) < 0) {
-            fc_finish(fc, true, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
-            return;
-        }
-        log_write(LOG_INFO, "provider request adapted after a refusal", LF_STR, "provider",
-                  source_name(fc->source), LF_STR, "error", v.err, LF_END);
-        fc_try(fc);
-        return;
-    }
-
-    if (v.retryable && fc->attempt < f->cfg->providers.max_retries && retry_allowed(fc)) {
-        int64_t wait = v.retry_after_ns;
-        if (!wait) {
-            /* Full jitter over an exponential base. */
-            int64_t cap = RETRY_BASE_NS << fc->attempt;
-            wait = (int64_t)(rng_next(f) % (uint64_t)cap) + 1000000;
-        }
-        int64_t deadline = (int64_t)search_deadline_ns(fc->search);
-        if (now + wait + RETRY_MIN_CALL_NS < deadline) {
-            fc->attempt++;
-            metrics_provider_retry(fc->source, METRIC_RETRY_SENT);
-            fc->state = FC_WAITING;
-            log_write(LOG_DEBUG, "provider call retried", LF_STR, "provider",
-                      source_name(fc->source), LF_STR, "error", v.err, LF_INT, "wait_ms",
-                      wait / 1000000, LF_END);
-            uv_timer_start(&fc->timer, on_retry_timer, (uint64_t)(wait / 1000000), 0);
-            return;
-        }
-    }
-    if (v.status != PSTAT_OK)
-        log_write(LOG_DEBUG, "provider call failed", LF_STR, "provider", source_name(fc->source),
-                  LF_STR, "status", search_pstatus_name(v.status), LF_STR, "error", v.err, LF_END);
-    fc_finish(fc, true, v.status, papers, v.err[0] ? v.err : NULL);
-}
-
-static void fc_send(fanout_call_t *fc)
-{
-    prov_fanout_t *f = fc->fanout;
-    const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
-    const shm_provider_t *lim = limits_of(f, fc->source);
-    long timeout_ms = lim->admin_timeout_ms ? (long)lim->admin_timeout_ms : (long)pc->timeout_ms;
-    fc->state = FC_CALLING;
-    fc->call = prov_client_start(f->client, &fc->req, (long)pc->connect_timeout_ms, timeout_ms,
-                                 on_call_done, fc);
-    if (!fc->call) {
-        fc_finish(fc, true, PSTAT_ERROR, NULL, "cannot start the request");
-        return;
-    }
-    f->inflight[fc->source]++;
-}
-
-/* Takes a rate-limit slot, then calls now or after the wait. */
-static void fc_try(fanout_call_t *fc)
-{
-    prov_fanout_t *f = fc->fanout;
-    int64_t now = (int64_t)clock_now_ns();
-    int64_t wait =
-        prov_limits_reserve(limits_of(f, fc->source), now, (int64_t)search_deadline_ns(fc->search));
-    if (wait < 0) {
-        const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
-        char err[160];
-        snprintf(err, sizeof err, "no call slot before the deadline (limit: %lld per %lld ms)",
-                 (long long)pc->rate_burst, (long long)pc->rate_interval_ms);
-        fc_finish(fc, true, PSTAT_RATE_LIMITED, NULL, err);
-        return;
-    }
-    if (wait == 0) {
-        fc_send(fc);
-        return;
-    }
-    fc->state = FC_WAITING;
-    uv_timer_start(&fc->timer, on_fc_timer, (uint64_t)(wait + 999999) / 1000000, 0);
 }
 
 /* The caller's trace goes on to the provider (W3C Trace Context), so a
@@ -392,8 +180,22 @@ static void add_trace_header(prov_request_t *req, const char *traceparent, arena
     if (line) req->headers[req->nheaders++] = line;
 }
 
-/* Builds fc's request with its adapter, in the search's arena. */
-static int fc_build(fanout_call_t *fc, char *err, size_t errlen)
+static void on_fc_timer(uv_timer_t *t);
+static void on_call_done(prov_call_t *call, void *data);
+
+/* Starts the timer for ms; FC_WAITING waits for it. */
+static void fc_wait(fanout_call_t *fc, fc_wait_t what, uint64_t ms)
+{
+    fc->wait = what;
+    fc->timer_fired = false;
+    uv_timer_start(&fc->timer, on_fc_timer, ms, 0);
+    fc_set_state(fc, FC_WAITING);
+}
+
+/* ---- one function per state ---- */
+
+/* FC_BUILD: fc's request by its adapter, in the search's arena. */
+static void fc_state_build(fanout_call_t *fc)
 {
     prov_fanout_t *f = fc->fanout;
     search_t *s = fc->search;
@@ -404,11 +206,173 @@ static int fc_build(fanout_call_t *fc, char *err, size_t errlen)
         .mailto = f->cfg->providers.contact,
         .max_results = (int)pc->max_results,
     };
-    if (prov_def_for(fc->source)
-            ->build(search_query(s), &ps, search_arena(s), &fc->req, err, errlen) < 0)
-        return -1;
+    char err[256] = "";
+    if (prov_build(prov_def_for(fc->source), search_query(s), &ps, search_arena(s), &fc->req, err,
+                   sizeof err) < 0) {
+        fc_finish(fc, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
+        return;
+    }
     add_trace_header(&fc->req, search_query(s)->traceparent, search_arena(s));
-    return 0;
+    fc_set_state(fc, FC_RESERVE);
+}
+
+/* FC_RESERVE: a rate-limit slot now, later, or not before the deadline. */
+static void fc_state_reserve(fanout_call_t *fc)
+{
+    prov_fanout_t *f = fc->fanout;
+    int64_t now = (int64_t)clock_now_ns();
+    int64_t wait =
+        prov_limits_reserve(limits_of(f, fc->source), now, (int64_t)search_deadline_ns(fc->search));
+    if (wait < 0) {
+        const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
+        char err[160];
+        snprintf(err, sizeof err, "no call slot before the deadline (limit: %lld per %lld ms)",
+                 (long long)pc->rate_burst, (long long)pc->rate_interval_ms);
+        fc_finish(fc, PSTAT_RATE_LIMITED, NULL, err);
+    } else if (wait == 0) {
+        fc_set_state(fc, FC_SEND);
+    } else {
+        fc_wait(fc, WAIT_SLOT, (uint64_t)(wait + 999999) / 1000000);
+    }
+}
+
+/* FC_WAITING: once the timer fired, the slot's call goes out, or a backoff
+ * is over: tried again unless the provider's breaker opened meanwhile. */
+static void fc_state_waiting(fanout_call_t *fc)
+{
+    if (!fc->timer_fired) return;
+    fc->timer_fired = false;
+    if (fc->wait == WAIT_SLOT) {
+        fc_set_state(fc, FC_SEND);
+    } else if (!breaker_closed(fc->fanout, fc->source)) {
+        metrics_provider_retry(fc->source, METRIC_RETRY_REFUSED_BREAKER);
+        fc_finish(fc, PSTAT_CIRCUIT_OPEN, NULL,
+                  "the provider's breaker opened while a retry waited");
+    } else {
+        fc_set_state(fc, FC_RESERVE);
+    }
+}
+
+/* FC_SEND */
+static void fc_state_send(fanout_call_t *fc)
+{
+    prov_fanout_t *f = fc->fanout;
+    const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
+    const shm_provider_t *lim = limits_of(f, fc->source);
+    long timeout_ms = lim->admin_timeout_ms ? (long)lim->admin_timeout_ms : (long)pc->timeout_ms;
+    fc->call = prov_client_start(f->client, &fc->req, (long)pc->connect_timeout_ms, timeout_ms,
+                                 on_call_done, fc);
+    if (!fc->call) {
+        fc_finish(fc, PSTAT_ERROR, NULL, "cannot start the request");
+        return;
+    }
+    f->inflight[fc->source]++;
+    fc_set_state(fc, FC_CALLING);
+}
+
+/* FC_CALLING: waits for on_call_done(). */
+static void fc_state_calling(fanout_call_t *fc)
+{
+    if (fc->answer) fc_set_state(fc, FC_JUDGE);
+}
+
+/* FC_JUDGE: what the answer means (providers/verdict.h), for the breaker,
+ * the group's welcome and this call: adapted and sent again, retried after
+ * a backoff within the deadline and the retry budget, or reported. */
+static void fc_state_judge(fanout_call_t *fc)
+{
+    prov_fanout_t *f = fc->fanout;
+    prov_call_t *call = fc->answer;
+    paper_list_t *papers = NULL;
+    prov_verdict_t v;
+    prov_judge(fc->source, call, search_arena(fc->search), &papers, &v);
+    int64_t now = (int64_t)clock_now_ns();
+    prov_limits_record(limits_of(f, fc->source), v.kind, fc->probe, call->latency_ms, now,
+                       &f->breaker);
+    fc->probe = false;
+    prov_welcome(limits_of(f, fc->source), f->cfg, call, &v, now);
+    /* A 4xx the adapter knows how to avoid (Exa's category name): built
+     * again and sent once more, now. */
+    bool again = prov_adapt_again(prov_def_for(fc->source), call, &v, fc->adapted);
+    prov_call_free(call);
+    fc->answer = NULL;
+    if (again) {
+        fc->adapted = true;
+        log_write(LOG_INFO, "provider request adapted after a refusal", LF_STR, "provider",
+                  source_name(fc->source), LF_STR, "error", v.err, LF_END);
+        fc_set_state(fc, FC_BUILD);
+        return;
+    }
+    if (v.retryable && fc->attempt < f->cfg->providers.max_retries && retry_allowed(fc)) {
+        int64_t wait = prov_backoff_ns(fc->attempt, v.retry_after_ns, rng_next(f));
+        if (prov_retry_fits(now, wait, (int64_t)search_deadline_ns(fc->search))) {
+            fc->attempt++;
+            metrics_provider_retry(fc->source, METRIC_RETRY_SENT);
+            log_write(LOG_DEBUG, "provider call retried", LF_STR, "provider",
+                      source_name(fc->source), LF_STR, "error", v.err, LF_INT, "wait_ms",
+                      wait / 1000000, LF_END);
+            fc_wait(fc, WAIT_BACKOFF, (uint64_t)(wait / 1000000));
+            return;
+        }
+    }
+    if (v.status != PSTAT_OK)
+        log_write(LOG_DEBUG, "provider call failed", LF_STR, "provider", source_name(fc->source),
+                  LF_STR, "status", search_pstatus_name(v.status), LF_STR, "error", v.err, LF_END);
+    fc_finish(fc, v.status, papers, v.err[0] ? v.err : NULL);
+}
+
+/* Runs fc's states until one waits. A cancelled call ends here, whatever
+ * its state. */
+static void fc_step(fanout_call_t *fc)
+{
+    for (;;) {
+        fc_state_t before = fc->state;
+        if (fc->cancelled && before != FC_DONE) {
+            fc_finish(fc, PSTAT_CANCELLED, NULL, NULL);
+            return;
+        }
+        switch (before) {
+        case FC_BUILD:
+            fc_state_build(fc);
+            break;
+        case FC_RESERVE:
+            fc_state_reserve(fc);
+            break;
+        case FC_WAITING:
+            fc_state_waiting(fc);
+            break;
+        case FC_SEND:
+            fc_state_send(fc);
+            break;
+        case FC_CALLING:
+            fc_state_calling(fc);
+            break;
+        case FC_JUDGE:
+            fc_state_judge(fc);
+            break;
+        case FC_DONE:
+            return;
+        }
+        if (fc->state == before) return; /* it waits */
+    }
+}
+
+/* ---- callbacks: record, then step ---- */
+
+static void on_fc_timer(uv_timer_t *t)
+{
+    fanout_call_t *fc = t->data;
+    fc->timer_fired = true;
+    fc_step(fc);
+}
+
+static void on_call_done(prov_call_t *call, void *data)
+{
+    fanout_call_t *fc = data;
+    fc->call = NULL;
+    fc->fanout->inflight[fc->source]--;
+    fc->answer = call;
+    fc_step(fc);
 }
 
 static void fanout_start(void *ctx, search_t *s, source_t src)
@@ -455,32 +419,24 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
     fc->fanout = f;
     fc->search = s;
     fc->source = src;
+    fc->state = FC_BUILD;
     fc->probe = bv == BREAKER_PROBE;
     fc->start_ns = clock_now_ns();
     f->alive[src]++;
     uv_timer_init(f->loop, &fc->timer);
     fc->timer.data = fc;
     *search_backend_slot(s, src) = fc;
-
-    char err[256] = "";
-    if (fc_build(fc, err, sizeof err) < 0) {
-        fc_finish(fc, true, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
-        return;
-    }
-    fc_try(fc);
+    fc_step(fc);
 }
 
+/* The search needs src no more: the call ends now, not reported. */
 static void fanout_cancel(void *ctx, search_t *s, source_t src)
 {
-    prov_fanout_t *f = ctx;
+    (void)ctx;
     fanout_call_t *fc = *search_backend_slot(s, src);
     if (!fc || fc->state == FC_DONE) return;
-    if (fc->call) {
-        prov_call_cancel(fc->call);
-        fc->call = NULL;
-        f->inflight[src]--;
-    }
-    fc_finish(fc, false, PSTAT_CANCELLED, NULL, NULL);
+    fc->cancelled = true;
+    fc_step(fc);
 }
 
 void prov_fanout_configure_limits(const sf_config_t *cfg)
@@ -535,8 +491,8 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg)
             prov_limits_configure(&f->local_limits[s], pc->rate_interval_ms * 1000000,
                                   (int)pc->rate_burst);
         }
-        if (!pc->enabled || !prov_def_for((source_t)s)) continue;
-        if (s == SRC_EXA && !pc->api_key[0]) continue; /* main.c says so at start */
+        /* A provider that needs a key and has none: main.c says so at start. */
+        if (!config_provider_on(cfg, s) || !prov_def_for((source_t)s)) continue;
         f->enabled |= 1u << s;
     }
     f->backend = (search_backend_t){.ctx = f, .start = fanout_start, .cancel = fanout_cancel};
@@ -571,10 +527,10 @@ char *prov_fanout_describe(const prov_fanout_t *f)
         prov_limits_view_t v;
         const shm_provider_t *lim = limits_of((prov_fanout_t *)f, (source_t)src);
         prov_limits_view((shm_provider_t *)lim, now, &v);
-        const char *why_off = !pc->enabled                        ? "disabled in the configuration"
-                              : src == SRC_EXA && !pc->api_key[0] ? "no API key"
-                              : lim->admin_enabled < 0            ? "disabled by an administrator"
-                                                                  : NULL;
+        const char *why_off = !pc->enabled                       ? "disabled in the configuration"
+                              : !config_provider_on(f->cfg, src) ? "no API key"
+                              : lim->admin_enabled < 0           ? "disabled by an administrator"
+                                                                 : NULL;
         bool enabled = ((f->enabled >> src) & 1) && lim->admin_enabled >= 0;
         int64_t timeout_ms = lim->admin_timeout_ms ? lim->admin_timeout_ms : pc->timeout_ms;
         json_t *o = json_pack(

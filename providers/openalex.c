@@ -24,8 +24,6 @@
 static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *a,
                           prov_request_t *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL) return prov__fail(err, errlen, "openalex: no base URL");
     if (!prov__has(q->text)) return prov__fail(err, errlen, "openalex: empty query");
 
     prov__sb_t f; /* the filter value: name:value pairs joined by ',' (AND) */
@@ -37,14 +35,7 @@ static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *
         else
             prov__sb_printf(&f, "publication_year:%d-%d", q->year_from, q->year_to);
     } else {
-        if (prov__has(q->date_from))
-            prov__sb_printf(&f, "from_publication_date:%.10s", q->date_from);
-        else if (q->year_from > 0)
-            prov__sb_printf(&f, "from_publication_date:%04d-01-01", q->year_from);
-        if (prov__has(q->date_to))
-            prov__sb_printf(&f, "%sto_publication_date:%.10s", f.len ? "," : "", q->date_to);
-        else if (q->year_to > 0)
-            prov__sb_printf(&f, "%sto_publication_date:%04d-12-31", f.len ? "," : "", q->year_to);
+        prov__sb_date_bounds(&f, q, "from_publication_date", "to_publication_date", true);
     }
     if (q->open_access) prov__sb_printf(&f, "%sis_oa:true", f.len ? "," : "");
 
@@ -245,16 +236,9 @@ static const json_t *openalex_list(const json_t *root, long *total, char *err, s
     return results;
 }
 
-static int openalex_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                          size_t errlen)
-{
-    return prov__json_parse(body, len, SRC_OPENALEX, "openalex", openalex_list, openalex_entry, a,
-                            out, err, errlen);
-}
-
 const prov_def_t prov_openalex = {
     .source = SRC_OPENALEX,
-    .name = "openalex",
     .build = openalex_build,
-    .parse = openalex_parse,
+    .json_list = openalex_list,
+    .json_item = openalex_entry,
 };

@@ -5,6 +5,7 @@
 #ifndef SF_PROV_PROVIDER_H
 #define SF_PROV_PROVIDER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,31 +39,71 @@ typedef struct prov_result {
     long total;          /* total hits the provider reports, -1 if unknown */
 } prov_result_t;
 
+/* One item of a JSON provider's result list: fills p (fresh from
+ * paper_list_add()) from it and sets *id to the provider's own id of it (an
+ * arena string, or NULL). Returns 0, 1 to leave the item out, or -1 when
+ * out of memory. */
+typedef int (*prov_json_item_fn)(const json_t *it, arena_t *a, paper_t *p, const char **id);
+
+/* Finds a JSON provider's result list in its answer root and the total it
+ * reports (*total stays -1 when it reports none). Returns NULL with the
+ * provider's own error message in err when the answer has no list. */
+typedef const json_t *(*prov_json_list_fn)(const json_t *root, long *total, char *err,
+                                           size_t errlen);
+
+/* A provider's error message as it is put together (prov_def_t's error
+ * hooks), bounded: what does not fit is dropped. prov_error_text() makes it
+ * one safe line. */
+typedef struct prov_msg {
+    char buf[1024];
+    size_t n;
+} prov_msg_t;
+
+/* Appends the JSON string v (NULs included) / the text lit. */
+void prov_msg_add(prov_msg_t *m, const json_t *v);
+void prov_msg_lit(prov_msg_t *m, const char *lit);
+
 typedef struct prov_def {
-    source_t source;
-    const char *name;
-    /* Builds the request for q. Translates the filters the provider
-     * understands into its own syntax (the merge applies every filter again
-     * afterwards, so a filter a provider lacks is still honoured). Returns 0,
-     * or -1 with a message in err (e.g. a required key is missing). */
+    source_t source; /* its name is source_name(source) */
+    /* Builds the request for q into out (zeroed; ps has a base URL: see
+     * prov_build()). Translates the filters the provider understands into
+     * its own syntax (the merge applies every filter again afterwards, so a
+     * filter a provider lacks is still honoured). Returns 0, or -1 with a
+     * message in err (e.g. a required key is missing). */
     int (*build)(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                  char *err, size_t errlen);
-    /* Parses a 2xx response body. Returns 0, or -1 with a message in err
-     * when the body is not the provider's format. Never reads past len
-     * (the body need not be NUL-terminated). */
+    /* How a 2xx response body is read (prov_parse() runs it): by parse, or,
+     * for a JSON provider (parse NULL), by the shared JSON reader with the
+     * provider's json_list and json_item. */
     int (*parse)(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
                  size_t errlen);
+    prov_json_list_fn json_list;
+    prov_json_item_fn json_item;
     /* Optional: given a 4xx answer, may change how later requests are built
      * (e.g. another name for a parameter the provider refused) and return
      * true; the call is then built and sent once more. NULL: never. */
     bool (*adapt)(long status, const char *body, size_t len);
+    /* Optional: true when an answer is this provider's own way of saying
+     * "slow down", beyond the 429 any provider may send (arXiv's 200 "Rate
+     * exceeded."). body (len bytes) starts past leading whitespace. */
+    bool (*throttled)(long status, const char *body, size_t len);
+    /* Optional: the message of an error answer in the provider's own JSON
+     * shape (Crossref's message list, Exa's error and tag): appends it to m
+     * and returns true (even with nothing found); false lets the shared
+     * reading run ("error" and "message", or "error.message"). */
+    bool (*json_error)(const json_t *root, prov_msg_t *m);
+    /* Optional: the message of an error answer in markup that is not an
+     * HTML page (arXiv's Atom error entry): appends it to m. Without it
+     * such an answer has no message. */
+    void (*markup_error)(const char *body, size_t len, prov_msg_t *m);
 } prov_def_t;
 
-extern const prov_def_t prov_arxiv;
-extern const prov_def_t prov_semantic_scholar;
-extern const prov_def_t prov_exa;
-extern const prov_def_t prov_openalex;
-extern const prov_def_t prov_crossref;
+/* One adapter per HTTP source of core/sources.h: prov_arxiv, ... each
+ * defined in providers/<name>.c. */
+#define SOURCE_DEF_DECL_(ID, name, kind, ...)                                                      \
+    SOURCE_IF_HTTP(kind, extern const prov_def_t prov_##name;)
+SOURCE_TABLE(SOURCE_DEF_DECL_)
+#undef SOURCE_DEF_DECL_
 
 /* What an HTTP answer says about our welcome at the provider, beyond its
  * status (providers/answers.c). */
@@ -80,6 +121,20 @@ prov_answer_kind_t prov_answer_kind(source_t src, long status, const char *body,
  * outlen - 1 bytes at a character boundary, control characters made
  * spaces, whitespace collapsed. "" when the body has none. */
 void prov_error_text(source_t src, const char *body, size_t len, char *out, size_t outlen);
+
+/* Builds the request of def's provider for q into out (cleared first),
+ * with ps's base URL. Returns 0, or -1 with a message in err ("<name>: no
+ * base URL" when ps has none). */
+int prov_build(const prov_def_t *def, const query_t *q, const prov_settings_t *ps, arena_t *a,
+               prov_request_t *out, char *err, size_t errlen);
+
+/* Parses a 2xx response body of def's provider into out: its papers in the
+ * provider's rank order (sources[0] set with rank) and the total it reports.
+ * Returns 0, or -1 with a message in err (and no papers) when the body is
+ * not the provider's format. Never reads past len (the body need not be
+ * NUL-terminated). */
+int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,
+               char *err, size_t errlen);
 
 /* The definition for a source, or NULL (SRC_LOCAL lives in store/). */
 const prov_def_t *prov_def_for(source_t s);

@@ -85,9 +85,6 @@ static const char *s2_fields_for(const char *cat)
 static int s2_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                     char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(*out));
-    if (ps == NULL || ps->base_url == NULL)
-        return prov__fail(err, errlen, "semantic_scholar: no base URL");
     /* Hyphenated terms match nothing: S2 wants them as separate words. */
     char *text = arena_strdup(a, q->text != NULL ? q->text : "");
     if (text == NULL) return prov__fail(err, errlen, "semantic_scholar: out of memory");
@@ -247,16 +244,9 @@ static const json_t *s2_list(const json_t *root, long *total, char *err, size_t 
     return data;
 }
 
-static int s2_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                    size_t errlen)
-{
-    return prov__json_parse(body, len, SRC_SEMANTIC_SCHOLAR, "semantic_scholar", s2_list, s2_entry,
-                            a, out, err, errlen);
-}
-
 const prov_def_t prov_semantic_scholar = {
     .source = SRC_SEMANTIC_SCHOLAR,
-    .name = "semantic_scholar",
     .build = s2_build,
-    .parse = s2_parse,
+    .json_list = s2_list,
+    .json_item = s2_entry,
 };

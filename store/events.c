@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "core/clock.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "store/events.h"
@@ -208,18 +209,7 @@ static json_t *envelope(const store_events_t *ev, const char *name, const ev_ite
 /* Appends s to buf (at *o, cap bytes) as JSON string content. */
 static void put_escaped(char *buf, size_t cap, size_t *o, const char *s)
 {
-    for (; *s && *o + 7 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            buf[(*o)++] = '\\';
-            buf[(*o)++] = (char)c;
-        } else if (c < 0x20) {
-            *o += (size_t)snprintf(buf + *o, cap - *o, "\\u%04x", c);
-        } else {
-            buf[(*o)++] = (char)c;
-        }
-    }
-    buf[*o] = '\0';
+    if (*o < cap) *o += json_escape_into(buf + *o, cap - *o, s);
 }
 
 /* search.completed without parsing: the answer's own members (already

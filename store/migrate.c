@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "store/migrate.h"
 #include "store/sql.h"
 
@@ -50,8 +51,7 @@ int store_migrate(const char *dsn, FILE *out, char *err, size_t errlen)
         const store_migration_t *m = &store_migrations[i];
         char version[16], sum[20];
         snprintf(version, sizeof version, "%d", m->version);
-        snprintf(sum, sizeof sum, "%016llx",
-                 (unsigned long long)store_fnv1a64(m->sql, strlen(m->sql)));
+        snprintf(sum, sizeof sum, "%016llx", (unsigned long long)fnv1a_str(m->sql));
         const char *p[1] = {version};
         PGresult *r = PQexecParams(c, "SELECT checksum FROM schema_migrations WHERE version = $1",
                                    1, NULL, p, NULL, NULL, 0);

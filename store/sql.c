@@ -5,20 +5,12 @@
 
 #include "store/sql.h"
 
-uint64_t store_fnv1a64(const void *bytes, size_t n)
-{
-    const unsigned char *p = bytes;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
+#include "core/hash.h"
+#include "core/utf8.h"
 
 void store_cache_key_hash(const char *key, char out[20])
 {
-    snprintf(out, 20, "v1:%016" PRIx64, store_fnv1a64(key, strlen(key)));
+    snprintf(out, 20, "v1:%016" PRIx64, fnv1a_str(key));
 }
 
 /* ---- papers as JSON rows -------------------------------------------------- */
@@ -30,22 +22,9 @@ static char *utf8_clean(const char *s)
     char *o = malloc(n + 1);
     if (!o) return NULL;
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = k > 0 && i + k <= n && (k != 2 || c >= 0xc2) && (k != 4 || c <= 0xf4);
-        for (size_t j = 1; ok && j < k; j++)
-            ok = (p[i + j] & 0xc0) == 0x80;
-        if (ok && k == 3) {
-            unsigned cp = ((c & 0x0f) << 12) | ((p[i + 1] & 0x3fu) << 6);
-            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-        }
-        if (ok && k == 4) {
-            unsigned cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3fu) << 12);
-            ok = cp >= 0x10000 && cp <= 0x10ffff;
-        }
-        if (!ok) {
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0) {
             o[i++] = '?';
             continue;
         }

@@ -12,9 +12,6 @@
 #include "core/arena.h"
 #include "core/paper.h"
 
-/* FNV-1a 64 of n bytes. */
-uint64_t store_fnv1a64(const void *bytes, size_t n);
-
 /* The L3 row key of a cache key: "v1:" + 16 hex digits (FNV-1a 64). out
  * holds at least 20 bytes. */
 void store_cache_key_hash(const char *key, char out[20]);

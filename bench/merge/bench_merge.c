@@ -192,7 +192,7 @@ static answer_t make_answer(const query_t *q, const merge_result_t *r)
     answer_t ans = {.query = q, .papers = r->page, .npapers = r->npage, .total = r->total};
     for (size_t pi = 0; pi < NPROVS; pi++)
         ans.providers[provs[pi]] = (answer_provider_t){
-            .asked = true, .status = ANSWER_OK, .results = PER_PROVIDER, .latency_ms = 120};
+            .asked = true, .status = PSTAT_OK, .results = PER_PROVIDER, .latency_ms = 120};
     return ans;
 }
 

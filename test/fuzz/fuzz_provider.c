@@ -1,4 +1,4 @@
-/* libFuzzer target: one provider's response parser (prov_def_t.parse),
+/* libFuzzer target: one provider's response parser (prov_parse()),
  * built once per provider with -DFUZZ_PROV=prov_<name>.
  *
  * The input is the response body, copied into a malloc'd buffer of exactly
@@ -24,8 +24,8 @@
 
 static void fatal(const char *what, const char *detail)
 {
-    fprintf(stderr, "fuzz_provider(%s): %s%s%s\n", FUZZ_PROV.name, what, detail ? ": " : "",
-            detail ? detail : "");
+    fprintf(stderr, "fuzz_provider(%s): %s%s%s\n", source_name(FUZZ_PROV.source), what,
+            detail ? ": " : "", detail ? detail : "");
     abort();
 }
 
@@ -70,7 +70,7 @@ static void check_answer(const paper_list_t *l)
         page[i] = &l->items[i];
     answer_t ans = {.query = &q, .papers = page, .npapers = l->n, .total = l->n};
     ans.providers[FUZZ_PROV.source] =
-        (answer_provider_t){.asked = true, .status = ANSWER_OK, .results = (long)l->n};
+        (answer_provider_t){.asked = true, .status = PSTAT_OK, .results = (long)l->n};
     size_t len = 0;
     char *json = answer_json_write(&ans, &len);
     free(page);
@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&out, 0, sizeof out);
     char err[256];
     memset(err, 'x', sizeof err);
-    int rc = FUZZ_PROV.parse(body, size, a, &out, err, sizeof err);
+    int rc = prov_parse(&FUZZ_PROV, body, size, a, &out, err, sizeof err);
     if (rc == 0) {
         if (out.total < -1) fatal("total below -1", NULL);
         if (out.papers.n && !out.papers.items) fatal("papers count without an array", NULL);

@@ -14,7 +14,7 @@ static json_t *answer_of(fx_t *f, unsigned mask, char **text)
     for (int s = 0; s < SRC_COUNT; s++) {
         if (!(mask & (1u << s))) continue;
         ans.providers[s] = (answer_provider_t){
-            .asked = true, .status = ANSWER_OK, .results = (long)f->lists[s].n, .latency_ms = 12.4};
+            .asked = true, .status = PSTAT_OK, .results = (long)f->lists[s].n, .latency_ms = 12.4};
     }
     ans.took_ms = 99.6;
     size_t len = 0;
@@ -153,10 +153,10 @@ TEST(answer_provider_statuses)
     merge_result_t r = fx_merge(&f);
     answer_t ans = {.query = &f.q, .papers = r.page, .npapers = r.npage, .total = r.total};
     ans.providers[SRC_ARXIV] = (answer_provider_t){
-        .asked = true, .status = ANSWER_TIMEOUT, .latency_ms = 3000, .error = "deadline"};
+        .asked = true, .status = PSTAT_TIMEOUT, .latency_ms = 3000, .error = "deadline"};
     ans.providers[SRC_EXA] = (answer_provider_t){
-        .asked = true, .status = ANSWER_RATE_LIMITED, .latency_ms = -1, .error = "429 \"slow\""};
-    ans.providers[SRC_LOCAL] = (answer_provider_t){.asked = true, .status = ANSWER_CACHED};
+        .asked = true, .status = PSTAT_RATE_LIMITED, .latency_ms = -1, .error = "429 \"slow\""};
+    ans.providers[SRC_LOCAL] = (answer_provider_t){.asked = true, .status = PSTAT_CACHED};
     ans.partial = true;
     ans.took_ms = -5;
     char *out = answer_json_write(&ans, NULL);
@@ -184,10 +184,10 @@ TEST(answer_provider_statuses)
                        "\"latency_ms\":null,\"error\":\"429 \\\"slow\\\"\"},\"local\":{\"status\":"
                        "\"cached\",\"results\":0,\"latency_ms\":0.0,\"error\":null}},\"took_ms\":0.0,"
                        "\"partial\":true}");
-    for (int s = 0; s <= ANSWER_STATUS_COUNT; s++)
-        ASSERT_NOT_NULL(answer_status_name((answer_status_t)s));
-    ASSERT_STR_EQ(answer_status_name(ANSWER_STATUS_COUNT), "unknown");
-    ASSERT_STR_EQ(answer_status_name(ANSWER_CIRCUIT_OPEN), "circuit_open");
+    for (int s = 0; s <= PSTAT_COUNT; s++)
+        ASSERT_NOT_NULL(search_pstatus_name((search_pstatus_t)s));
+    ASSERT_STR_EQ(search_pstatus_name(PSTAT_COUNT), "unknown");
+    ASSERT_STR_EQ(search_pstatus_name(PSTAT_CIRCUIT_OPEN), "circuit_open");
     json_decref(j);
     free(out);
     fx_free(&f);

@@ -48,7 +48,7 @@ static inline int parse_fixture(const prov_def_t *def, const char *rel, size_t c
     char *body = fixture_read(rel, &len);
     if (body == NULL) return -99;
     if (cut > 0 && cut < len) len = cut;
-    int rc = def->parse(body, len, a, out, err, errlen);
+    int rc = prov_parse(def, body, len, a, out, err, errlen);
     free(body);
     return rc;
 }
@@ -59,7 +59,7 @@ static inline int parse_string(const prov_def_t *def, const char *s, arena_t *a,
 {
     size_t len;
     char *body = exact_copy(s, &len);
-    int rc = def->parse(body, len, a, out, err, errlen);
+    int rc = prov_parse(def, body, len, a, out, err, errlen);
     free(body);
     return rc;
 }

@@ -22,7 +22,7 @@ TEST(build_plain_query)
     prov_settings_t s = test_settings(BASE, NULL, NULL, 25);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "GET");
     ASSERT_STR_EQ(r.url,
                   BASE "/api/query?search_query=all%3Aattention%20AND%20" /* "is": a stop word */
@@ -45,7 +45,7 @@ TEST(build_with_filters)
     prov_settings_t s = test_settings(BASE, NULL, NULL, 5000);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.url,
                   BASE "/api/query?search_query=all%3Agraph%20AND%20all%3Aneural%20AND%20"
                        "all%3Anetworks%20AND%20au%3Ayann%20AND%20au%3Alecun%20AND%20"
@@ -63,16 +63,16 @@ TEST(build_sends_dates_as_submitted_date)
     prov_settings_t s = test_settings(BASE, NULL, NULL, 0);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url,
                         "?search_query=all%3Ax%20AND%20submittedDate%3A%5B199901010000%20TO%20"
                         "200112312359%5D");
     query_t only_from = test_query("x");
     only_from.year_from = 2020;
-    ASSERT_EQ(prov_arxiv.build(&only_from, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_arxiv, &only_from, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url, "submittedDate%3A%5B202001010000%20TO%20999912312359%5D");
     query_t none = test_query("x");
-    ASSERT_EQ(prov_arxiv.build(&none, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_arxiv, &none, &s, a, &r, err, sizeof(err)), 0);
     ASSERT(strstr(r.url, "submittedDate") == NULL);
     arena_free(a);
 }
@@ -85,11 +85,11 @@ TEST(build_leaves_stop_words_out_of_a_pasted_title)
     char err[128];
     query_t q = test_query("A Study of the Effects of Noise on Qubits");
     q.author = "Of"; /* author and category words are kept as given */
-    ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url, "search_query=all%3AStudy%20AND%20all%3AEffects%20AND%20all%3ANoise"
                                "%20AND%20all%3AQubits%20AND%20au%3AOf&");
     query_t only = test_query("to be or to be");
-    ASSERT_EQ(prov_arxiv.build(&only, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_arxiv, &only, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url, "search_query=all%3Ato%20AND%20all%3Abe%20AND%20all%3Aor");
     arena_free(a);
 }
@@ -101,7 +101,7 @@ TEST(build_refuses_query_without_words)
     prov_settings_t s = test_settings(BASE, NULL, NULL, 10);
     prov_request_t r;
     char err[128] = "";
-    ASSERT_EQ(prov_arxiv.build(&q, &s, a, &r, err, sizeof(err)), -1);
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), -1);
     ASSERT_STR_CONTAINS(err, "arxiv");
     arena_free(a);
 }

@@ -17,7 +17,7 @@ TEST(build_plain_query)
     prov_settings_t s = test_settings(BASE, NULL, NULL, 2);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "GET");
     ASSERT_STR_EQ(r.url, BASE "/works?query=ecology&rows=2" SELECT);
     ASSERT_EQ(r.nheaders, 1);
@@ -36,7 +36,7 @@ TEST(build_with_filters_and_mailto)
     prov_settings_t s = test_settings(BASE, NULL, "dev@example.org", 5000);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.url, BASE "/works?query=deep%20learning%20%26%20forecasting"
                               "&query.author=carl%20boettiger"
                               "&filter=from-pub-date:2017-01-01,until-pub-date:2019"
@@ -53,7 +53,7 @@ TEST(build_plus_token_and_citation_sort)
     prov_settings_t s = test_settings(BASE, "tok", NULL, 10);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url, "&sort=is-referenced-by-count&order=desc");
     ASSERT(has_header(&r, "Crossref-Plus-API-Token: Bearer tok"));
     arena_free(a);

@@ -16,11 +16,11 @@ TEST(build_refuses_without_key)
     prov_request_t r;
     char err[128] = "";
     prov_settings_t s = test_settings(BASE, NULL, NULL, 10);
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), -1);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), -1);
     ASSERT_STR_CONTAINS(err, "exa: no API key");
     s.api_key = "";
     err[0] = '\0';
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), -1);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), -1);
     ASSERT_STR_CONTAINS(err, "API key");
     arena_free(a);
 }
@@ -32,7 +32,7 @@ TEST(build_post_body_and_headers)
     prov_settings_t s = test_settings(BASE, "exa-secret", NULL, 250);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "POST");
     ASSERT_STR_EQ(r.url, BASE "/search");
     ASSERT(has_header(&r, "x-api-key: exa-secret"));
@@ -53,7 +53,7 @@ TEST(build_date_range)
     prov_settings_t s = test_settings(BASE, "k", NULL, 0);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     json_t *body = json_loadb(r.body, r.body_len, 0, NULL);
     ASSERT_NOT_NULL(body);
     ASSERT_STR_EQ(json_string_value(json_object_get(body, "startPublishedDate")),
@@ -199,7 +199,7 @@ TEST(category_falls_back_once_on_a_400_that_names_it)
     prov_settings_t st = test_settings("https://api.exa.ai", "k", NULL, 10);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(prov_exa.build(&q, &st, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(&prov_exa, &q, &st, a, &r, err, sizeof(err)), 0);
     ASSERT(strstr(r.body, "\"category\":\"research paper\"") != NULL);
     prov__exa_category_reset();
     arena_free(a);

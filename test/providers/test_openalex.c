@@ -14,7 +14,7 @@ TEST(build_plain_query)
     prov_settings_t s = test_settings(BASE, NULL, NULL, 2);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "GET");
     ASSERT_STR_EQ(
         r.url,
@@ -37,7 +37,7 @@ TEST(build_with_filters_key_and_mailto)
     prov_settings_t s = test_settings(BASE, "oa key", "dev@example.org", 1000);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(
         r.url,
         BASE "/works?search=graph%20networks&filter=publication_year:2018-2024,"
@@ -72,7 +72,7 @@ TEST(build_date_forms)
         prov_settings_t s = test_settings(BASE, NULL, NULL, 10);
         prov_request_t r;
         char err[128];
-        ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+        ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
         ASSERT_STR_CONTAINS(r.url, cases[i].want);
         ASSERT_STR_CONTAINS(r.url, "&sort=publication_date:desc");
         arena_free(a);

@@ -156,8 +156,26 @@ TEST(def_for_each_source)
     ASSERT_NULL(prov_def_for(SRC_COUNT));
     for (int s = 0; s < SRC_LOCAL; s++) {
         ASSERT_EQ(prov_def_for((source_t)s)->source, s);
-        ASSERT_STR_EQ(prov_def_for((source_t)s)->name, source_name((source_t)s));
+        ASSERT(prov_def_for((source_t)s)->parse || prov_def_for((source_t)s)->json_list);
     }
+}
+
+TEST(prov_build_refuses_settings_without_a_base_url)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("graph neural networks");
+    for (int s = 0; s < SRC_LOCAL; s++) {
+        prov_settings_t ps = test_settings(NULL, "key", NULL, 10);
+        prov_request_t r;
+        memset(&r, 0xff, sizeof r); /* cleared by prov_build() whatever it held */
+        char err[128] = "";
+        ASSERT_EQ(prov_build(prov_def_for((source_t)s), &q, &ps, a, &r, err, sizeof err), -1);
+        ASSERT_STR_CONTAINS(err, source_name((source_t)s));
+        ASSERT_STR_CONTAINS(err, "no base URL");
+        ASSERT_EQ(r.nheaders, 0);
+        ASSERT_NULL(r.url);
+    }
+    arena_free(a);
 }
 
 TEST(strip_markup_jats)

@@ -17,7 +17,7 @@ TEST(build_plain_query_without_key)
     prov_settings_t s = test_settings(BASE, NULL, NULL, 20);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "GET");
     ASSERT_STR_EQ(r.url,
                   BASE "/graph/v1/paper/search?query=self%20attention%20is%20all%20you%20need"
@@ -39,7 +39,7 @@ TEST(build_with_filters_and_key)
     prov_settings_t s = test_settings(BASE, "s2-secret", NULL, 500);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.url,
                   BASE "/graph/v1/paper/search?query=graph%20networks&offset=0&limit=100" FIELDS
                        "&year=2016-2020&fieldsOfStudy=Computer%20Science&openAccessPdf=");
@@ -70,7 +70,7 @@ TEST(build_year_forms)
         prov_settings_t s = test_settings(BASE, "", NULL, 10);
         prov_request_t r;
         char err[128];
-        ASSERT_EQ(D->build(&q, &s, a, &r, err, sizeof(err)), 0);
+        ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
         ASSERT_STR_CONTAINS(r.url, cases[i].want);
         ASSERT_EQ(r.nheaders, 1); /* "" is no key */
         arena_free(a);
