@@ -1,5 +1,6 @@
-/* scifind's entry point: the command line, the configuration layers, and
- * the wiring of modules. The one place that knows every module. */
+/* scifind's entry point: its commands and the wiring of modules (the
+ * flags and configuration layers are core/cli.c). The one place that knows
+ * every module. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/cli.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/master.h"
@@ -41,139 +43,6 @@
 #include "store/keys.h"
 #include "store/migrate.h"
 #include "store/store.h"
-
-extern char **environ;
-
-/* Flags of `scifind serve`, kept to build the configuration again on SIGHUP. */
-typedef struct flags {
-    const char *config_file;
-    int nsets;
-    const char *keys[64];
-    const char *values[64];
-    char *owned[64]; /* "key=value" copies split in place */
-    int nowned;
-} flags_t;
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "scifind %s: academic paper search service\n"
-            "\n"
-            "Usage:\n"
-            "  scifind serve [options]        run the service\n"
-            "  scifind config check FILE      validate a configuration file and exit\n"
-            "  scifind migrate [options]      apply the PostgreSQL schema migrations (pg.dsn)\n"
-            "  scifind keys add NAME [--scopes read|admin|read,admin] [--rate-limit N]\n"
-            "                                 make an API key in the store (pg.dsn), print it\n"
-            "                                 once; N: its own limit in requests per minute\n"
-            "  scifind keys list [options]    the store's API keys: names, scopes, dates\n"
-            "  scifind keys revoke NAME [options]\n"
-            "                                 revoke an API key; workers drop it within\n"
-            "                                 auth.store_refresh\n"
-            "  scifind config keys            list every configuration key\n"
-            "  scifind config reference       the same as a Markdown table, with meanings\n"
-            "  scifind mcp --url http://HOST:PORT\n"
-            "                                 MCP over stdio, forwarded to a running scifind's\n"
-            "                                 /mcp (key: SCIFIND_API_KEY); docs/mcp.md\n"
-            "  scifind mcp [options]          MCP over stdio with the engine in this process,\n"
-            "                                 configured as serve is\n"
-            "  scifind --help | --version\n"
-            "\n"
-            "Options of serve (each overrides the environment, which overrides the file):\n"
-            "  --config FILE        YAML configuration file\n"
-            "  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)\n"
-            "  --workers N          worker processes (default: number of cores; 0: one\n"
-            "                       worker in the foreground, no master)\n"
-            "  --log-level LEVEL    debug, info, warn or error\n"
-            "  --log-file PATH      log to PATH instead of stderr\n"
-            "  --set KEY=VALUE      set any configuration key (see `scifind config keys`)\n"
-            "\n"
-            "Signals: SIGTERM/SIGINT drain and stop, SIGHUP reloads the configuration and\n"
-            "replaces the workers one by one, SIGUSR1 reopens the log file.\n",
-            SCIFIND_VERSION);
-}
-
-static void warn_unknown_env(const char *name)
-{
-    if (strcmp(name, "SCIFIND_CONFIG") == 0) return; /* the file's path, read by main */
-    log_write(LOG_WARN, "unknown SCIFIND_ environment variable ignored", LF_STR, "name", name,
-              LF_END);
-}
-
-/* defaults < file < environment < flags */
-static int load_config(sf_config_t *cfg, char *err, size_t errlen, void *data)
-{
-    const flags_t *fl = data;
-    config_defaults(cfg);
-    const char *file = fl->config_file ? fl->config_file : getenv("SCIFIND_CONFIG");
-    if (file && *file && config_load_file(cfg, file, err, errlen) < 0) return -1;
-    if (config_load_env(cfg, environ, warn_unknown_env, err, errlen) < 0) return -1;
-    for (int i = 0; i < fl->nsets; i++)
-        if (config_set(cfg, fl->keys[i], fl->values[i], err, errlen) < 0) return -1;
-    return config_validate(cfg, err, errlen);
-}
-
-static int add_set(flags_t *fl, const char *key, const char *value)
-{
-    if (fl->nsets >= (int)(sizeof fl->keys / sizeof fl->keys[0])) return -1;
-    fl->keys[fl->nsets] = key;
-    fl->values[fl->nsets] = value;
-    fl->nsets++;
-    return 0;
-}
-
-/* Parses serve's flags; "--flag value" and "--flag=value" both work. */
-static int parse_flags(int argc, char **argv, flags_t *fl)
-{
-    static const struct {
-        const char *flag;
-        const char *key; /* NULL: handled here */
-    } map[] = {{"--config", NULL},           {"--listen", "listen"},     {"--workers", "workers"},
-               {"--log-level", "log.level"}, {"--log-file", "log.file"}, {"--set", NULL}};
-    for (int i = 0; i < argc; i++) {
-        char *arg = argv[i], *val = NULL;
-        char *eq = strchr(arg, '=');
-        size_t flen = eq && strncmp(arg, "--", 2) == 0 ? (size_t)(eq - arg) : strlen(arg);
-        size_t k;
-        for (k = 0; k < sizeof map / sizeof map[0]; k++)
-            if (strlen(map[k].flag) == flen && strncmp(arg, map[k].flag, flen) == 0) break;
-        if (k == sizeof map / sizeof map[0]) {
-            fprintf(stderr, "scifind: unknown option '%s' (see scifind --help)\n", arg);
-            return -1;
-        }
-        if (arg[flen] == '=')
-            val = arg + flen + 1;
-        else if (i + 1 < argc)
-            val = argv[++i];
-        else {
-            fprintf(stderr, "scifind: option '%s' needs a value\n", map[k].flag);
-            return -1;
-        }
-        if (map[k].key) {
-            if (add_set(fl, map[k].key, val) < 0) return -1;
-        } else if (strcmp(map[k].flag, "--config") == 0) {
-            fl->config_file = val;
-        } else {
-            char *copy = strdup(val);
-            char *e = copy ? strchr(copy, '=') : NULL;
-            if (!e || e == copy) {
-                fprintf(stderr, "scifind: --set needs KEY=VALUE, got '%s'\n", val);
-                free(copy);
-                return -1;
-            }
-            *e = '\0';
-            fl->owned[fl->nowned++] = copy;
-            if (add_set(fl, copy, e + 1) < 0 || fl->nowned >= 64) return -1;
-        }
-    }
-    return 0;
-}
-
-static void free_flags(flags_t *fl)
-{
-    for (int i = 0; i < fl->nowned; i++)
-        free(fl->owned[i]);
-}
 
 /* ---- the worker's services, wired together ---------------------------- */
 
@@ -476,13 +345,13 @@ static void report_providers(const sf_config_t *cfg)
 
 static int cmd_serve(int argc, char **argv)
 {
-    flags_t fl = {0};
+    cli_flags_t fl = {0};
     sf_config_t cfg;
     char err[512];
     int rc = 2;
 
-    if (parse_flags(argc, argv, &fl) < 0) goto out;
-    if (load_config(&cfg, err, sizeof err, &fl) < 0) {
+    if (cli_parse_flags(argc, argv, &fl) < 0) goto out;
+    if (cli_load_config(&cfg, err, sizeof err, &fl) < 0) {
         fprintf(stderr, "scifind: configuration error: %s\n", err);
         goto out;
     }
@@ -513,12 +382,12 @@ static int cmd_serve(int argc, char **argv)
         rc = worker_run(&cfg, &worker_app, -1, -1);
     } else {
         log_write(LOG_INFO, "scifind starting", LF_STR, "version", SCIFIND_VERSION, LF_END);
-        rc = master_run(&cfg, &worker_app, load_config, &fl);
+        rc = master_run(&cfg, &worker_app, cli_load_config, &fl);
     }
     shm_destroy();
     log_close();
 out:
-    free_flags(&fl);
+    cli_free_flags(&fl);
     return rc;
 }
 
@@ -527,11 +396,11 @@ out:
  * why on stderr. */
 static int store_command_config(const char *cmd, int argc, char **argv, sf_config_t *cfg)
 {
-    flags_t fl = {0};
+    cli_flags_t fl = {0};
     char err[512];
     int rc = -1;
-    if (parse_flags(argc, argv, &fl) < 0) goto out;
-    if (load_config(cfg, err, sizeof err, &fl) < 0) {
+    if (cli_parse_flags(argc, argv, &fl) < 0) goto out;
+    if (cli_load_config(cfg, err, sizeof err, &fl) < 0) {
         fprintf(stderr, "scifind: configuration error: %s\n", err);
         goto out;
     }
@@ -541,7 +410,7 @@ static int store_command_config(const char *cmd, int argc, char **argv, sf_confi
     }
     rc = 0;
 out:
-    free_flags(&fl);
+    cli_free_flags(&fl);
     return rc;
 }
 
@@ -678,14 +547,14 @@ static int loopback_listener(int *port)
  * process, configured as `serve` would be (providers, caches, store). */
 static int mcp_in_process(int argc, char **argv)
 {
-    flags_t fl = {0};
+    cli_flags_t fl = {0};
     static mcp_engine_t e; /* the thread may outlive this frame on exit() */
     char err[512], url[64];
     int rc = 2, ready[2] = {-1, -1}, port = 0;
     pthread_t th;
 
-    if (parse_flags(argc, argv, &fl) < 0) goto out;
-    if (load_config(&e.cfg, err, sizeof err, &fl) < 0) {
+    if (cli_parse_flags(argc, argv, &fl) < 0) goto out;
+    if (cli_load_config(&e.cfg, err, sizeof err, &fl) < 0) {
         fprintf(stderr, "scifind: configuration error: %s\n", err);
         goto out;
     }
@@ -725,7 +594,7 @@ out_shm:
     shm_destroy();
     log_close();
 out:
-    free_flags(&fl);
+    cli_free_flags(&fl);
     return rc;
 }
 
@@ -774,12 +643,12 @@ static int cmd_config(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        cli_usage(stderr);
         return 2;
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        usage(stdout);
+        cli_usage(stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
