@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/defer.h"
 #include "core/hash.h"
 #include "core/search_direct.h"
 
@@ -19,7 +20,7 @@ typedef struct waiter {
     search_t *search;
     search_reply_cb cb;
     void *data;
-    bool *answered_now; /* set while search_start() runs */
+    sf_defer_t later; /* the answer's delivery: never inside fetch() */
 } waiter_t;
 
 /* "partial" is the answer's last field (core/answer_json.c). */
@@ -37,9 +38,12 @@ uint64_t search_reply_etag(const void *bytes, size_t n)
     return fnv1a(bytes, n);
 }
 
-static void on_done(search_t *s, void *data)
+/* The answer, on the turn after the search finished (it may finish inside
+ * search_start(), within fetch()). */
+static void deliver(sf_defer_t *later)
 {
-    waiter_t *w = data;
+    waiter_t *w = sf_queue_data(later, waiter_t, later);
+    search_t *s = w->search;
     blob_t *body = search_body(s);
     search_reply_t r = {
         .status = search_status(s),
@@ -53,10 +57,16 @@ static void on_done(search_t *s, void *data)
         const paper_t *papers = search_merged(s, &n);
         if (papers && n) w->d->observer(w->d->observer_ctx, search_query(s), papers, n);
     }
-    if (w->answered_now) *w->answered_now = true;
     w->cb(&r, w->data);
     search_free(s);
     free(w);
+}
+
+static void on_done(search_t *s, void *data)
+{
+    waiter_t *w = data;
+    w->search = s; /* also when done runs inside search_start() */
+    sf_defer(w->d->loop, &w->later, deliver); /* cannot fail: the queue was made in _new() */
 }
 
 void search_reply_oom(search_reply_cb cb, void *data, const char *tier)
@@ -74,27 +84,19 @@ static void *direct_fetch(search_service_t *self, const search_request_t *req, s
 {
     direct_t *d = (direct_t *)self;
     waiter_t *w = calloc(1, sizeof *w);
-    if (!w) {
-        search_reply_oom(cb, data, "search");
-        return NULL;
-    }
-    bool answered = false;
+    if (!w) return NULL;
     w->d = d;
     w->cb = cb;
     w->data = data;
-    w->answered_now = &answered;
-    d->in_flight++;
+    sf_defer_init(&w->later);
     search_t *s =
         search_start(d->loop, req->query, d->enabled, d->backend, req->deadline_ms, on_done, w);
-    if (answered) return NULL; /* on_done ran and freed w */
     if (!s) {
-        d->in_flight--;
         free(w);
-        search_reply_oom(cb, data, "search");
         return NULL;
     }
-    w->answered_now = NULL;
     w->search = s;
+    d->in_flight++;
     return w;
 }
 
@@ -103,6 +105,7 @@ static void direct_cancel(search_service_t *self, void *handle)
     direct_t *d = (direct_t *)self;
     waiter_t *w = handle;
     d->in_flight--;
+    sf_defer_cancel(&w->later);
     search_free(w->search); /* cancels the provider calls still running */
     free(w);
 }
@@ -110,6 +113,7 @@ static void direct_cancel(search_service_t *self, void *handle)
 search_service_t *search_direct_new(uv_loop_t *loop, const search_backend_t *backend,
                                     unsigned enabled)
 {
+    if (sf_defer_loop_init(loop) < 0) return NULL;
     direct_t *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->loop = loop;

@@ -2,8 +2,9 @@
  * answering from what it holds or asking the next one. main.c builds the
  * chain: L1 memory cache -> single-flight -> L2 Redis -> L3 PostgreSQL ->
  * the fan-out search (search_direct.c), leaving out the tiers that are not
- * configured. Each link has the same interface, so a tier is added or
- * removed without touching the others or the handler. */
+ * configured. Each link has the same interface and obeys the same protocol
+ * (below), so a tier is added or removed without touching the others or
+ * the handler. */
 #ifndef SF_SEARCH_SERVICE_H
 #define SF_SEARCH_SERVICE_H
 
@@ -37,12 +38,25 @@ typedef struct search_request {
     int deadline_ms;
 } search_request_t;
 
+/* The one protocol of every link (and of the caller of the head):
+ *
+ *  - fetch() never calls cb before it returns. A link that has the answer
+ *    at once (an L1 hit, a fan-out whose providers all answered inside
+ *    their start) delivers it on a later loop turn (core/defer.h). So a
+ *    caller keeps the handle, and may touch its own state, after fetch()
+ *    whatever the link does; no link needs to know whether it is inside
+ *    the fetch() of the link below.
+ *  - fetch() returns a handle: cb runs exactly once, later, unless
+ *    cancel(handle) comes first; after cb ran the handle is spent.
+ *  - fetch() returns NULL when it could not take the request (out of
+ *    memory): cb will never run, nothing of req is kept, and the caller
+ *    answers for itself (a link whose fetch() is running returns NULL in
+ *    turn; one answering from a callback sends search_reply_oom()).
+ *  - cb may fetch() or cancel() anything, except the handle being
+ *    answered. */
 typedef struct search_service search_service_t;
 struct search_service {
     void *ctx;
-    /* Answers req: cb runs exactly once, now (before fetch returns) or
-     * later, unless cancel() comes first. Returns a handle for cancel(), or
-     * NULL when cb has already run. */
     void *(*fetch)(search_service_t *self, const search_request_t *req, search_reply_cb cb,
                    void *data);
     /* The waiter behind handle is gone: cb will not run; work nobody else
@@ -50,7 +64,8 @@ struct search_service {
     void (*cancel)(search_service_t *self, void *handle);
 };
 
-/* Out of memory in a link: cb still gets its one answer, a 500 from tier. */
+/* Sends cb a 500 answer from tier ("out of memory") now: from a callback,
+ * never inside a fetch() (there, return NULL instead). */
 void search_reply_oom(search_reply_cb cb, void *data, const char *tier);
 
 /* A 200 answer that lacks a provider's part (one failed or was late).

@@ -184,8 +184,11 @@ static void search_handler(http_req_t *req)
     req->handler_data = w;
     req->on_client_gone = on_client_gone;
     search_request_t sr = {.query = &q, .key = key, .deadline_ms = deadline};
-    void *h = ctx->service->fetch(ctx->service, &sr, on_reply, w);
-    if (h) w->handle = h; /* NULL: answered already, and req may be gone */
+    w->handle = ctx->service->fetch(ctx->service, &sr, on_reply, w);
+    if (!w->handle) {
+        req->on_client_gone = NULL;
+        http_respond_error(req, 500, "internal_error", "out of memory");
+    }
 }
 
 /* ---- batch ---------------------------------------------------------------- */
@@ -206,7 +209,6 @@ struct batch {
     http_search_ctx_t *ctx;
     batch_item_t items[BATCH_MAX];
     size_t n, pending;
-    bool starting; /* fetches are being made: answers only count */
     bool answered;
 };
 
@@ -253,7 +255,7 @@ static void on_batch_reply(const search_reply_t *r, void *data)
     if (b->ctx->observe) b->ctx->observe(b->ctx->observe_data, it->query, r);
     if (b->ctx->answered)
         b->ctx->answered(b->ctx->answered_data, r, b->req->request_id, b->req->start_ns);
-    if (--b->pending == 0 && !b->starting && !b->answered) batch_answer(b);
+    if (--b->pending == 0 && !b->answered) batch_answer(b);
 }
 
 static void on_batch_client_gone(http_req_t *req)
@@ -324,16 +326,22 @@ static void batch_handler(http_req_t *req)
     b->pending = n;
     req->handler_data = b;
     req->on_client_gone = on_batch_client_gone;
-    b->starting = true;
     for (size_t i = 0; i < n; i++) {
         batch_item_t *it = &b->items[i];
         it->batch = b;
         it->query = &qs[i];
         char *key = query_key(&qs[i], req->arena);
         search_request_t sr = {.query = &qs[i], .key = key ? key : "", .deadline_ms = deadlines[i]};
-        it->handle = ctx->service->fetch(ctx->service, &sr, on_batch_reply, it);
+        it->handle = key ? ctx->service->fetch(ctx->service, &sr, on_batch_reply, it) : NULL;
+        if (!it->handle) { /* the chain could not take it: this one is a 500 */
+            static const char oom[] =
+                "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
+            it->done = true;
+            it->status = 500;
+            it->body = blob_new(oom, sizeof oom - 1);
+            b->pending--;
+        }
     }
-    b->starting = false;
     if (b->pending == 0) batch_answer(b);
 }
 

@@ -605,7 +605,12 @@ void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
         int deadline = c->q.deadline_ms ? c->q.deadline_ms : (int)cfg->search.deadline_ms;
         search_request_t sr = {.query = &c->q, .key = key, .deadline_ms = deadline};
         c->handle = ctx->service->fetch(ctx->service, &sr, on_search_reply, c);
-        return c->handle ? c : NULL;
+        if (!c->handle) {
+            metrics_searches_in_flight(-1);
+            done(data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+            return NULL;
+        }
+        return c;
     }
     if (strcmp(tool, "get_paper") == 0) {
         json_t *id = json_object_get(args, "id");

@@ -7,9 +7,40 @@
 #include "cache/group.h"
 #include "cache/l1.h"
 #include "core/shm.h"
+#include "cache/redis.h"
 #include "cache/singleflight.h"
 #include "cache/tiers.h"
+#include "core/config.h"
+#include "core/defer.h"
 #include "test/unit/test.h"
+
+/* The links' loop: a hit is delivered on its next turn (core/search_service.h). */
+static uv_loop_t loop;
+static bool loop_ready;
+
+static uv_loop_t *test_loop(void)
+{
+    if (!loop_ready) {
+        uv_loop_init(&loop);
+        loop_ready = true;
+    }
+    return &loop;
+}
+
+/* Runs the turns that deliver what is due now. */
+static void turn(void)
+{
+    uv_run(test_loop(), UV_RUN_NOWAIT);
+}
+
+/* Closes the loop's deferred queue and the loop, checking nothing is left. */
+static void loop_done(void)
+{
+    sf_defer_loop_close(&loop);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    loop_ready = false;
+}
 
 static uint64_t fake_now;
 static uint64_t now(void)
@@ -36,7 +67,8 @@ static search_reply_t reply_of(blob_t *b)
 static cache_l1_opts_t opts(size_t max)
 {
     return (cache_l1_opts_t){
-        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000, .now_ns = now};
+        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000, .now_ns = now,
+        .loop = test_loop()};
 }
 
 TEST(l1_ttl_fresh_then_stale_then_gone)
@@ -215,13 +247,16 @@ TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
     answer_call(0, b);
     ASSERT_EQ(answers, 1);
     ASSERT(last_had_deflate); /* the gzip copy is made at fill time */
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_EQ(answers, 1); /* a hit: on the next turn */
+    turn();
     ASSERT_EQ(answers, 2);
     ASSERT_STR_EQ(last_tier, "memory");
     ASSERT_EQ(ncalls, 1);
-    fake_now += 11 * SEC; /* stale: answered at once, one refresh */
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    fake_now += 11 * SEC; /* stale: answered on the next turn, one refresh */
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    turn();
     ASSERT_EQ(answers, 4);
     ASSERT(last_stale);
     ASSERT_EQ(ncalls, 2);
@@ -229,7 +264,8 @@ TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
     answer_call(1, b);
     ASSERT_EQ(cache_l1_refreshing(l1), 0);
     ASSERT_EQ(answers, 4); /* the refresh answers nobody */
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    turn();
     ASSERT(!last_stale);
     /* a waiting client leaves: next's call is cancelled */
     search_request_t req2 = {.query = &q, .key = "k2", .deadline_ms = 100};
@@ -238,6 +274,7 @@ TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
     ASSERT(calls[2].cancelled);
     blob_unref(b);
     cache_l1_service_free(l1);
+    loop_done();
 }
 
 TEST(singleflight_joins_identical_requests)
@@ -294,7 +331,8 @@ TEST(group_deletions_reach_l1_and_overflow_clears_it)
 
     cache_group_delete("k1"); /* as another worker would */
     int before = answers;
-    ASSERT_NULL(g->fetch(g, &req, on_answer, NULL)); /* k2: a hit, and k1 is gone */
+    ASSERT_NOT_NULL(g->fetch(g, &req, on_answer, NULL)); /* k2: a hit, and k1 is gone */
+    turn();
     ASSERT_EQ(answers, before + 1);
     ASSERT_EQ(cache_l1_get(store, "k1", &got), CACHE_L1_MISS);
     ASSERT_EQ(cache_l1_get(store, "k2", &got), CACHE_L1_FRESH);
@@ -311,6 +349,143 @@ TEST(group_deletions_reach_l1_and_overflow_clears_it)
     cache_group_service_free(g);
     cache_l1_service_free(l1);
     shm_destroy();
+    loop_done();
+}
+
+/* ---- the protocol: an answer a link has at once comes after fetch() ----- */
+
+static bool in_fetch;
+static int answers_in_fetch;
+static void on_answer_checked(const search_reply_t *r, void *data)
+{
+    if (in_fetch) answers_in_fetch++;
+    on_answer(r, data);
+}
+
+static void *fetch_checked(search_service_t *svc, const search_request_t *req)
+{
+    in_fetch = true;
+    void *h = svc->fetch(svc, req, on_answer_checked, NULL);
+    in_fetch = false;
+    return h;
+}
+
+/* An L1 holding "k" (fresh), on the test loop. */
+static search_service_t *l1_holding_k(blob_t *b)
+{
+    fake_now = SEC;
+    cache_l1_opts_t o = opts(1 << 20);
+    search_service_t *l1 = cache_l1_service(&fake, &o);
+    search_reply_t r = reply_of(b);
+    ASSERT_EQ(cache_l1_put(cache_l1_of(l1), "k", &r), 0);
+    return l1;
+}
+
+TEST(l1_hit_arrives_after_fetch_returned_and_a_cancelled_one_never)
+{
+    blob_t *b = answer("h", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    answers_in_fetch = 0;
+    void *h = fetch_checked(l1, &req);
+    ASSERT_NOT_NULL(h); /* a handle, even for a hit */
+    ASSERT_EQ(answers, before);
+    ASSERT_EQ(sf_defer_waiting(&loop), 1);
+    turn();
+    ASSERT_EQ(answers, before + 1);
+    ASSERT_EQ(answers_in_fetch, 0);
+    ASSERT_STR_EQ(last_tier, "memory");
+    /* The client leaves before the hit's turn: no answer, the bytes let go. */
+    h = fetch_checked(l1, &req);
+    ASSERT_EQ(b->refs, 3); /* ours, the store's, the pending answer's */
+    l1->cancel(l1, h);
+    ASSERT_EQ(b->refs, 2);
+    turn();
+    ASSERT_EQ(answers, before + 1);
+    /* A hit dropped from the store before its turn still has its bytes. */
+    h = fetch_checked(l1, &req);
+    cache_l1_clear(cache_l1_of(l1));
+    turn();
+    ASSERT_EQ(answers, before + 2);
+    ASSERT_EQ(b->refs, 1);
+    cache_l1_service_free(l1);
+    blob_unref(b);
+    loop_done();
+}
+
+TEST(l1_service_freed_with_a_hit_pending_lets_it_go)
+{
+    blob_t *b = answer("p", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    ASSERT_NOT_NULL(fetch_checked(l1, &req));
+    cache_l1_service_free(l1);
+    turn();
+    ASSERT_EQ(answers, before);
+    ASSERT_EQ(b->refs, 1);
+    blob_unref(b);
+    loop_done();
+}
+
+TEST(singleflight_answer_ready_below_arrives_after_fetch_returned)
+{
+    blob_t *b = answer("s", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    search_service_t *sf = cache_singleflight_service(l1);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    answers_in_fetch = 0;
+    ASSERT_NOT_NULL(fetch_checked(sf, &req));
+    ASSERT_NOT_NULL(fetch_checked(sf, &req)); /* joins the flight */
+    ASSERT_EQ(answers, before);
+    ASSERT_EQ(cache_singleflight_stats(sf)->joined, 1);
+    turn();
+    ASSERT_EQ(answers, before + 2);
+    ASSERT_EQ(answers_in_fetch, 0);
+    ASSERT_EQ(cache_singleflight_flights(sf), 0);
+    cache_singleflight_free(sf);
+    cache_l1_service_free(l1);
+    blob_unref(b);
+    loop_done();
+}
+
+/* Redis not there (nothing listens on port 1): L2 is bypassed and asks
+ * next at once; next's answer, ready at once, still comes after fetch(). */
+TEST(redis_bypassed_answer_ready_below_arrives_after_fetch_returned)
+{
+    blob_t *b = answer("r", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    static sf_config_t cfg;
+    config_defaults(&cfg);
+    snprintf(cfg.redis.url, sizeof cfg.redis.url, "redis://127.0.0.1:1/0");
+    search_service_t *l2 = cache_redis_service(l1, &loop, &cfg);
+    ASSERT_NOT_NULL(l2);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    answers_in_fetch = 0;
+    ASSERT_NOT_NULL(fetch_checked(l2, &req));
+    ASSERT_EQ(answers, before);
+    turn();
+    ASSERT_EQ(answers, before + 1);
+    ASSERT_EQ(answers_in_fetch, 0);
+    cache_redis_service_free(l2);
+    cache_l1_service_free(l1);
+    blob_unref(b);
+    loop_done();
 }
 
 TEST_MAIN()
