@@ -17,6 +17,9 @@ typedef struct l1_entry {
     uint32_t crc;
     uint64_t etag;
     int status;
+    bool partial; /* the answer's facts (search_reply_t) */
+    int64_t total;
+    double took_ms;
     uint64_t born_ns;        /* when the answer was computed (now - its age at fill) */
     uint64_t fresh_until_ns; /* served fresh before this */
     uint64_t stale_until_ns; /* served stale before this, dropped after */
@@ -89,6 +92,9 @@ cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *o
         .tier = "memory",
         .age_s = (int64_t)((now - e->born_ns) / 1000000000u),
         .stale = stale,
+        .partial = e->partial,
+        .total = e->total,
+        .took_ms = e->took_ms,
     };
     c->st.hits++;
     metrics_cache_hit(METRICS_TIER_L1);
@@ -121,6 +127,9 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
     e->crc = r->body_crc32;
     e->etag = r->etag;
     e->status = r->status;
+    e->partial = r->partial;
+    e->total = r->total;
+    e->took_ms = r->took_ms;
     uint64_t now = now_ns(c);
     uint64_t age_ns = r->age_s > 0 ? (uint64_t)r->age_s * 1000000000u : 0;
     e->born_ns = age_ns < now ? now - age_ns : 0;

@@ -126,8 +126,10 @@ static void on_get_reply(void *owner, redisReply *r, void *data)
     }
     search_reply_t hit;
     int64_t created;
-    if (r && r->type == REDIS_REPLY_STRING &&
-        cache_redis_decode(w->req.key, r->str, (size_t)r->len, &hit, &created) == 0) {
+    int got = r && r->type == REDIS_REPLY_STRING
+                  ? cache_redis_decode(w->req.key, r->str, (size_t)r->len, &hit, &created)
+                  : 1;
+    if (got == 0) {
         int64_t age_ms = cache_wall_ms() - created;
         if (age_ms < 0) age_ms = 0;
         hit.age_s = age_ms / 1000;
@@ -146,7 +148,7 @@ static void on_get_reply(void *owner, redisReply *r, void *data)
         wait_free(w);
         return;
     }
-    if (r && r->type == REDIS_REPLY_STRING) l->st.errors++; /* not ours or damaged */
+    if (got < 0) l->st.errors++; /* not ours or damaged */
     l->st.misses++;
     metrics_cache_miss(METRICS_TIER_L2);
     ask_next_later(w);

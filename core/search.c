@@ -47,6 +47,9 @@ struct search {
     void *done_data;
     int http_status;
     blob_t *body;
+    bool partial; /* the answer's facts, as written in body */
+    size_t total;
+    double took_ms;
     const paper_t *merged; /* every distinct paper of the answer, for the store */
     size_t nmerged;
 };
@@ -152,7 +155,9 @@ static void state_merge(search_t *s)
             in.partial = true;
     s->http_status = any_ok || !any_asked ? 200 : 502;
     in.all_failed = s->http_status == 502;
-    s->body = search_answer_build(&in, s->arena, &s->merged, &s->nmerged);
+    s->partial = in.partial;
+    s->took_ms = in.took_ms;
+    s->body = search_answer_build(&in, s->arena, &s->merged, &s->nmerged, &s->total);
     if (!s->body) {
         s->http_status = 500;
         static const char oom[] =
@@ -270,6 +275,21 @@ int search_status(const search_t *s)
 blob_t *search_body(const search_t *s)
 {
     return s->body;
+}
+
+bool search_partial(const search_t *s)
+{
+    return s->partial;
+}
+
+size_t search_total(const search_t *s)
+{
+    return s->total;
+}
+
+double search_took_ms(const search_t *s)
+{
+    return s->took_ms;
 }
 
 static void on_timer_closed(uv_handle_t *h)

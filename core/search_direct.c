@@ -23,14 +23,9 @@ typedef struct waiter {
     sf_defer_t later; /* the answer's delivery: never inside fetch() */
 } waiter_t;
 
-/* "partial" is the answer's last field (core/answer_json.c). */
-static const char PARTIAL_TAIL[] = "\"partial\":true}";
-
 bool search_reply_partial(const search_reply_t *r)
 {
-    size_t n = sizeof PARTIAL_TAIL - 1;
-    return r->status == 200 && r->body && r->body->len >= n &&
-           memcmp(r->body->data + r->body->len - n, PARTIAL_TAIL, n) == 0;
+    return r->status == 200 && r->partial;
 }
 
 uint64_t search_reply_etag(const void *bytes, size_t n)
@@ -50,6 +45,9 @@ static void deliver(sf_defer_t *later)
         .body = body,
         .etag = search_reply_etag(body->data, body->len),
         .tier = "search",
+        .partial = search_partial(s),
+        .total = (int64_t)search_total(s),
+        .took_ms = search_took_ms(s),
     };
     w->d->in_flight--;
     if (w->d->observer) {

@@ -28,6 +28,11 @@ typedef struct search_reply {
     const char *tier; /* who answered: "memory", "redis", "postgres", "search" */
     int64_t age_s;    /* seconds since the answer was computed */
     bool stale;       /* served past its TTL while a refresh runs */
+    /* What the answer says, as values computed once by the fan-out and
+     * carried by every tier beside the bytes (never parsed back out): */
+    bool partial;   /* a provider asked failed or was late (see search_reply_partial()) */
+    int64_t total;  /* distinct papers found, before limit and offset */
+    double took_ms; /* the fan-out's time, as the body's "took_ms" */
 } search_reply_t;
 
 typedef void (*search_reply_cb)(const search_reply_t *reply, void *data);
@@ -68,7 +73,8 @@ struct search_service {
  * never inside a fetch() (there, return NULL instead). */
 void search_reply_oom(search_reply_cb cb, void *data, const char *tier);
 
-/* A 200 answer that lacks a provider's part (one failed or was late).
+/* A 200 answer that lacks a provider's part (one failed or was late):
+ * r->partial of a 200.
  * Caches keep it at most SEARCH_PARTIAL_TTL_MAX_MS, without stale grace,
  * and tell HTTP caches no longer, so the provider is asked again soon. */
 bool search_reply_partial(const search_reply_t *r);

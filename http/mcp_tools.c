@@ -259,8 +259,8 @@ static json_t *search_result(call_t *c, const search_reply_t *r)
         json_decref(body);
         return tool_error("the search failed (HTTP status %d)", r->status);
     }
-    long long total = json_integer_value(json_object_get(body, "total"));
-    bool partial = json_is_true(json_object_get(body, "partial"));
+    long long total = (long long)r->total; /* the facts travel beside the body */
+    bool partial = r->partial;
 
     json_t *out_provs = json_object();
     const char *name;

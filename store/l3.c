@@ -79,11 +79,13 @@ static void on_next_reply(const search_reply_t *r, void *data)
      * shared by every instance, they would outlive the provider's hiccup. */
     if (r->status == 200 && r->body && !r->stale && !search_reply_partial(r) &&
         store_available(l->st, NULL)) {
-        char ttl[24], status[8];
+        char ttl[24], status[8], total[24], took[32];
         snprintf(ttl, sizeof ttl, "%lld", (long long)store__config(l->st)->cache.ttl_ms);
         snprintf(status, sizeof status, "%d", r->status);
-        const char *params[5] = {f->hash, f->key, status, r->body->data, ttl};
-        if (store_query(l->st, STORE_Q_CACHE_PUT, 5, params, on_put, NULL))
+        snprintf(total, sizeof total, "%lld", (long long)r->total);
+        snprintf(took, sizeof took, "%.3f", r->took_ms);
+        const char *params[7] = {f->hash, f->key, status, r->body->data, ttl, total, took};
+        if (store_query(l->st, STORE_Q_CACHE_PUT, 7, params, on_put, NULL))
             store__l3_count(l->st, 0, 0, 1);
     }
     l3f_finish(f);
@@ -125,6 +127,8 @@ static void on_lookup(PGresult *res, const char *err, void *data)
                 .etag = search_reply_etag(b->data, b->len),
                 .tier = "postgres",
                 .age_s = atoll(PQgetvalue(res, 0, 2)),
+                .total = atoll(PQgetvalue(res, 0, 3)),
+                .took_ms = atof(PQgetvalue(res, 0, 4)),
             };
             store__l3_count(f->l3->st, 1, 0, 0);
             l3f_finish(f);

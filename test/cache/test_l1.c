@@ -154,9 +154,15 @@ TEST(l1_refuses_errors_and_keeps_partial_briefly)
     ASSERT_EQ(cache_l1_put(c, "e", &r), 1);
     blob_t *p = blob_new("{\"x\":1,\"partial\":true}", 22);
     search_reply_t rp = reply_of(p);
+    rp.partial = true; /* a value beside the bytes: the body is not read */
+    rp.total = 42;
+    rp.took_ms = 12.5;
     ASSERT_EQ(cache_l1_put(c, "p", &rp), 0);
     fake_now += SEC / 2;
     ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_FRESH);
+    ASSERT(got.partial);
+    ASSERT_EQ(got.total, 42);
+    ASSERT_DBL_EQ(got.took_ms, 12.5);
     fake_now += SEC;
     ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_MISS); /* partial: no grace */
     blob_unref(p);

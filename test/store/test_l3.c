@@ -55,12 +55,34 @@ static search_service_t fake = {.fetch = fake_fetch, .cancel = fake_cancel};
 static int answers;
 static bool in_fetch;
 static int answers_in_fetch;
+static int answers_tier_postgres;
+static search_reply_t last; /* facts only: the blobs are not kept */
 static void on_answer(const search_reply_t *r, void *data)
 {
-    (void)r;
     (void)data;
     answers++;
     if (in_fetch) answers_in_fetch++;
+    if (strcmp(r->tier, "postgres") == 0) answers_tier_postgres++;
+    last = *r;
+    last.body = last.body_deflate = NULL;
+}
+
+static bool postgres_answered(void)
+{
+    return answers_tier_postgres > 0;
+}
+
+static bool never(void)
+{
+    return false;
+}
+
+static store_t *st_now;
+static bool l3_written(void)
+{
+    store_stats_t ss;
+    store_get_stats(st_now, &ss);
+    return ss.l3_writes > 0;
 }
 
 static void run_until(uv_loop_t *loop, bool (*cond)(void), double seconds)
@@ -77,7 +99,6 @@ static bool next_asked(void)
 
 static sf_config_t cfg;
 static bool store_up_now;
-static store_t *st_now;
 static bool store_is_up(void)
 {
     return store_up_now = store_available(st_now, NULL);
@@ -169,10 +190,24 @@ TEST(l3_miss_after_the_first_request_left_passes_a_traceparent_of_its_own)
 
     static const char body[] = "{\"papers\":[]}";
     blob_t *b = blob_new(body, sizeof body - 1);
-    search_reply_t r = {.status = 200, .body = b, .tier = "search"};
+    search_reply_t r = {
+        .status = 200, .body = b, .tier = "search", .total = 1234, .took_ms = 87.125};
     calls[0].cb(&r, calls[0].data);
     blob_unref(b);
     ASSERT_EQ(answers, 1); /* the second request only */
+
+    /* The answer is written behind the reply, with its facts: asked again,
+     * L3 answers them from the row, without reading the body. */
+    run_until(&loop, l3_written, 10);
+    run_until(&loop, never, 0.3); /* the INSERT, queued, reaches the table */
+    ASSERT_EQ(answers_tier_postgres, 0);
+    void *h3 = l3->fetch(l3, &req2, on_answer, NULL);
+    ASSERT_NOT_NULL(h3);
+    run_until(&loop, postgres_answered, 10);
+    ASSERT_EQ(answers_tier_postgres, 1);
+    ASSERT_EQ(last.total, 1234);
+    ASSERT_DBL_EQ(last.took_ms, 87.125);
+    ASSERT_EQ(ncalls, 1);
 
     cache_singleflight_free(sf);
     store_l3_free(l3);
