@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "core/defer.h"
-#include "core/hash.h"
 #include "core/search_direct.h"
 
 typedef struct direct {
@@ -11,8 +10,7 @@ typedef struct direct {
     const search_backend_t *backend;
     unsigned enabled;
     size_t in_flight;
-    search_direct_observer observer;
-    void *observer_ctx;
+    const search_chain_t *chain; /* told of each answer computed, or NULL */
 } direct_t;
 
 typedef struct waiter {
@@ -22,16 +20,6 @@ typedef struct waiter {
     void *data;
     sf_defer_t later; /* the answer's delivery: never inside fetch() */
 } waiter_t;
-
-bool search_reply_partial(const search_reply_t *r)
-{
-    return r->status == 200 && r->partial;
-}
-
-uint64_t search_reply_etag(const void *bytes, size_t n)
-{
-    return fnv1a(bytes, n);
-}
 
 /* The answer, on the turn after the search finished (it may finish inside
  * search_start(), within fetch()). */
@@ -50,11 +38,9 @@ static void deliver(sf_defer_t *later)
         .took_ms = search_took_ms(s),
     };
     w->d->in_flight--;
-    if (w->d->observer) {
-        size_t n;
-        const paper_t *papers = search_merged(s, &n);
-        if (papers && n) w->d->observer(w->d->observer_ctx, search_query(s), papers, n);
-    }
+    size_t n;
+    const paper_t *papers = search_merged(s, &n);
+    search_chain_computed(w->d->chain, search_query(s), &r, papers, papers ? n : 0);
     w->cb(&r, w->data);
     search_free(s);
     free(w);
@@ -65,16 +51,6 @@ static void on_done(search_t *s, void *data)
     waiter_t *w = data;
     w->search = s; /* also when done runs inside search_start() */
     sf_defer(w->d->loop, &w->later, deliver); /* cannot fail: the queue was made in _new() */
-}
-
-void search_reply_oom(search_reply_cb cb, void *data, const char *tier)
-{
-    static const char oom[] =
-        "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-    blob_t *b = blob_new(oom, sizeof oom - 1);
-    search_reply_t r = {.status = 500, .body = b, .tier = tier};
-    if (b) cb(&r, data);
-    blob_unref(b);
 }
 
 static void *direct_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
@@ -123,11 +99,9 @@ search_service_t *search_direct_new(uv_loop_t *loop, const search_backend_t *bac
     return &d->svc;
 }
 
-void search_direct_set_observer(search_service_t *svc, search_direct_observer fn, void *ctx)
+void search_direct_set_chain(search_service_t *svc, const search_chain_t *chain)
 {
-    direct_t *d = (direct_t *)svc;
-    d->observer = fn;
-    d->observer_ctx = ctx;
+    ((direct_t *)svc)->chain = chain;
 }
 
 size_t search_direct_in_flight(const search_service_t *svc)

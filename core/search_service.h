@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 #include "core/blob.h"
+#include "core/paper.h"
 #include "core/query.h"
+#include "core/queue.h"
 
 /* A finished answer. The blobs are the caller's to keep with blob_ref(). */
 typedef struct search_reply {
@@ -82,5 +84,49 @@ bool search_reply_partial(const search_reply_t *r);
 
 /* FNV-1a 64 of n bytes: the ETag of an answer. */
 uint64_t search_reply_etag(const void *bytes, size_t n);
+
+/* ---- the chain and who hears of its answers ------------------------------
+ *
+ * Beside the clients, others want to know what the chain answered: the
+ * store's write-behind (the papers of each fan-out), analytics (each query
+ * answered), events (each answer sent). They are observers of the one
+ * chain, added by main.c; the fan-out link and the callers of the head tell
+ * the chain, which tells every observer in the order they were added. Each
+ * callback is optional, runs inside the teller's callback, and must not
+ * fetch() or cancel(). */
+typedef struct search_observer search_observer_t;
+struct search_observer {
+    /* The fan-out computed r for q; papers are every distinct paper merged
+     * (before filters and the page), valid during the call only. */
+    void (*computed)(void *ctx, const query_t *q, const search_reply_t *r, const paper_t *papers,
+                     size_t n);
+    /* A client got r for q, from whichever tier (HTTP or MCP). */
+    void (*answered)(void *ctx, const query_t *q, const search_reply_t *r);
+    /* An HTTP request's answer, once written (a single search) or as it
+     * comes (a batch's): the request's id and start (clock_now_ns()). */
+    void (*sent)(void *ctx, const search_reply_t *r, const char *request_id, uint64_t start_ns);
+    void *ctx;
+    /* private */
+    sf_queue_t node;
+};
+
+typedef struct search_chain {
+    search_service_t *head; /* what callers fetch() from; main.c sets it */
+    /* private */
+    sf_queue_t observers;
+} search_chain_t;
+
+/* An empty chain: no head yet, no observers. */
+void search_chain_init(search_chain_t *c);
+
+/* Adds o (which must outlive the chain) to the observers. */
+void search_chain_observe(search_chain_t *c, search_observer_t *o);
+
+/* Tell the observers (c may be NULL: nobody hears). */
+void search_chain_computed(const search_chain_t *c, const query_t *q, const search_reply_t *r,
+                           const paper_t *papers, size_t n);
+void search_chain_answered(const search_chain_t *c, const query_t *q, const search_reply_t *r);
+void search_chain_sent(const search_chain_t *c, const search_reply_t *r, const char *request_id,
+                       uint64_t start_ns);
 
 #endif

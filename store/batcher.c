@@ -144,10 +144,12 @@ void store_analytics_record(store_t *st, const query_t *q, const char *key, long
     if (st->queries.n >= st->queries.batch) store__wq_flush(&st->queries);
 }
 
-void store_on_search_papers(void *store, const query_t *q, const paper_t *papers, size_t n)
+void store_on_search_papers(void *store, const query_t *q, const search_reply_t *r,
+                            const paper_t *papers, size_t n)
 {
     (void)q;
-    store_papers_enqueue(store, papers, n);
+    (void)r;
+    if (papers && n) store_papers_enqueue(store, papers, n);
 }
 
 void store_on_search_answered(void *store, const query_t *q, const search_reply_t *r)
