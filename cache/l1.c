@@ -34,10 +34,6 @@ struct cache_l1 {
     cache_stats_t st;
 };
 
-static uint64_t now_ns(const cache_l1_t *c)
-{
-    return c->o.now_ns ? c->o.now_ns() : clock_now_ns();
-}
 
 cache_l1_t *cache_l1_new(const cache_l1_opts_t *o)
 {
@@ -70,7 +66,7 @@ static void entry_drop(cache_l1_t *c, l1_entry_t *e)
 cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *out)
 {
     l1_entry_t *e = entry_find(c, key);
-    uint64_t now = now_ns(c);
+    uint64_t now = clock_now_ns();
     if (e && now >= e->stale_until_ns) {
         entry_drop(c, e);
         c->st.expired++;
@@ -130,7 +126,7 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
     e->partial = r->partial;
     e->total = r->total;
     e->took_ms = r->took_ms;
-    uint64_t now = now_ns(c);
+    uint64_t now = clock_now_ns();
     uint64_t age_ns = r->age_s > 0 ? (uint64_t)r->age_s * 1000000000u : 0;
     e->born_ns = age_ns < now ? now - age_ns : 0;
     int64_t ttl = partial ? c->o.partial_ttl_ms : c->o.ttl_ms;

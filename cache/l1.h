@@ -23,7 +23,6 @@ typedef struct cache_l1_opts {
     int64_t partial_ttl_ms;   /* partial answers: fresh this long, no grace (0: not kept) */
     bool gzip;                /* keep a DEFLATE copy of each answer */
     int gzip_level;           /* its level, 1..9 (compression.level; 0: the default) */
-    uint64_t (*now_ns)(void); /* monotonic clock; NULL = clock_now_ns (tests pass their own) */
     uv_loop_t *loop;          /* the service link's: hits are delivered on its next turn */
     /* Optional: told of every query asked through the service (warming's
      * popularity count, cache/redis.h). */

@@ -34,7 +34,7 @@ static void store(l2_t *l, const char *key, const char *rkey, const search_reply
     bool partial = search_reply_partial(r);
     if (!link_ready(l) || (!cache_reply_cacheable(r) && !partial)) return;
     size_t len;
-    int64_t created = cache_wall_ms() - r->age_s * 1000;
+    int64_t created = clock_wall_ms() - r->age_s * 1000;
     char *v = cache_redis_encode(key, r, created, &len);
     if (!v) return;
     int64_t left = (partial ? partial_ttl(l) : l->cfg->cache.ttl_ms + l->cfg->cache.stale_ms) -
@@ -130,7 +130,7 @@ static void on_get_reply(void *owner, redisReply *r, void *data)
                   ? cache_redis_decode(w->req.key, r->str, (size_t)r->len, &hit, &created)
                   : 1;
     if (got == 0) {
-        int64_t age_ms = cache_wall_ms() - created;
+        int64_t age_ms = clock_wall_ms() - created;
         if (age_ms < 0) age_ms = 0;
         hit.age_s = age_ms / 1000;
         hit.stale = age_ms >= (search_reply_partial(&hit) ? partial_ttl(l) : l->cfg->cache.ttl_ms);
@@ -228,7 +228,7 @@ static void flush_notes(l2_t *l)
 {
     char key[128], n[16];
     snprintf(key, sizeof key, "%shot:%" PRId64, l->cfg->redis.key_prefix,
-             cache_wall_ms() / 3600000);
+             clock_wall_ms() / 3600000);
     bool any = false;
     for (size_t i = 0; i < NOTE_SLOTS; i++) {
         note_slot_t *s = &l->notes[i];
@@ -251,7 +251,7 @@ static void poll_tick(l2_t *l)
     char key[128], from[32];
     const char *a[] = {"GET", l->version_key};
     cmd_sendv(l, on_poll_version, NULL, 2, a);
-    if (!l->deleted_seen_ms) l->deleted_seen_ms = cache_wall_ms();
+    if (!l->deleted_seen_ms) l->deleted_seen_ms = clock_wall_ms();
     snprintf(key, sizeof key, "%sdeleted", l->cfg->redis.key_prefix);
     snprintf(from, sizeof from, "(%" PRId64, l->deleted_seen_ms);
     const char *b[] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
@@ -287,12 +287,12 @@ int cache_redis_delete(search_service_t *svc, const char *key, void (*done)(void
     char rkey[96], dkey[128], now[32];
     l2__rkey(l, key, rkey, sizeof rkey);
     snprintf(dkey, sizeof dkey, "%sdeleted", l->cfg->redis.key_prefix);
-    snprintf(now, sizeof now, "%" PRId64, cache_wall_ms());
+    snprintf(now, sizeof now, "%" PRId64, clock_wall_ms());
     const char *z[] = {"ZADD", dkey, now, key};
     cmd_sendv(l, NULL, NULL, 4, z);
     /* deletions older than ten minutes are of no use to anyone */
     char old[32];
-    snprintf(old, sizeof old, "%" PRId64, cache_wall_ms() - 600000);
+    snprintf(old, sizeof old, "%" PRId64, clock_wall_ms() - 600000);
     const char *t[] = {"ZREMRANGEBYSCORE", dkey, "-inf", old};
     cmd_sendv(l, NULL, NULL, 4, t);
     const char *d[] = {"DEL", rkey};

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cache/redis.h"
+#include "core/clock.h"
 #include "core/queue.h"
 
 #define NOTE_SLOTS 256 /* distinct queries counted between two flushes */

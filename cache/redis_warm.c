@@ -154,7 +154,7 @@ static void on_warm_lock(void *owner, redisReply *r, void *data)
     (void)data;
     if (!r || r->type != REDIS_REPLY_STATUS || !sf_queue_empty(&l->warm_jobs))
         return; /* not ours, or still busy */
-    int64_t hour = cache_wall_ms() / 3600000;
+    int64_t hour = clock_wall_ms() / 3600000;
     char sum[128], now[128], prev[128], top[24];
     snprintf(sum, sizeof sum, "%shot:sum", l->cfg->redis.key_prefix);
     snprintf(now, sizeof now, "%shot:%" PRId64, l->cfg->redis.key_prefix, hour);

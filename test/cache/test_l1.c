@@ -1,5 +1,6 @@
-/* L1 store and service: TTL expiry on a fake clock, the byte bound, LRU
- * order, stale-while-revalidate; single-flight with a fake next link. */
+/* L1 store and service: TTL expiry on the fake clock (core/clock.h), the
+ * byte bound, LRU order, stale-while-revalidate; single-flight with a fake
+ * next link; each link kind keeping the protocol of core/search_service.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "cache/redis.h"
 #include "cache/singleflight.h"
 #include "cache/tiers.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/defer.h"
 #include "test/unit/test.h"
@@ -42,11 +44,6 @@ static void loop_done(void)
     loop_ready = false;
 }
 
-static uint64_t fake_now;
-static uint64_t now(void)
-{
-    return fake_now;
-}
 
 #define SEC 1000000000ull
 
@@ -67,13 +64,13 @@ static search_reply_t reply_of(blob_t *b)
 static cache_l1_opts_t opts(size_t max)
 {
     return (cache_l1_opts_t){
-        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000, .now_ns = now,
+        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000,
         .loop = test_loop()};
 }
 
 TEST(l1_ttl_fresh_then_stale_then_gone)
 {
-    fake_now = 100 * SEC;
+    clock_fake_start(100 * SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("a", 100);
@@ -82,13 +79,13 @@ TEST(l1_ttl_fresh_then_stale_then_gone)
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_FRESH);
     ASSERT_PTR_EQ(got.body, b);
     ASSERT_STR_EQ(got.tier, "memory");
-    fake_now += 9 * SEC;
+    clock_fake_advance_ms(9000);
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_FRESH);
     ASSERT_EQ(got.age_s, 9);
-    fake_now += 2 * SEC;
+    clock_fake_advance_ms(2000);
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_STALE);
     ASSERT(got.stale);
-    fake_now += 5 * SEC;
+    clock_fake_advance_ms(5000);
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_MISS);
     ASSERT_EQ(cache_l1_stats(c)->entries, 0);
     ASSERT_EQ(cache_l1_stats(c)->expired, 1);
@@ -99,7 +96,7 @@ TEST(l1_ttl_fresh_then_stale_then_gone)
 
 TEST(l1_age_of_filled_answer_counts)
 {
-    fake_now = 100 * SEC;
+    clock_fake_start(100 * SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("a", 100);
@@ -115,7 +112,7 @@ TEST(l1_age_of_filled_answer_counts)
 
 TEST(l1_byte_bound_evicts_least_recently_used)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(3000);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("x", 700);
@@ -145,7 +142,7 @@ TEST(l1_byte_bound_evicts_least_recently_used)
 
 TEST(l1_refuses_errors_and_keeps_partial_briefly)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("x", 100);
@@ -158,12 +155,12 @@ TEST(l1_refuses_errors_and_keeps_partial_briefly)
     rp.total = 42;
     rp.took_ms = 12.5;
     ASSERT_EQ(cache_l1_put(c, "p", &rp), 0);
-    fake_now += SEC / 2;
+    clock_fake_advance_ms(500);
     ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_FRESH);
     ASSERT(got.partial);
     ASSERT_EQ(got.total, 42);
     ASSERT_DBL_EQ(got.took_ms, 12.5);
-    fake_now += SEC;
+    clock_fake_advance_ms(1000);
     ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_MISS); /* partial: no grace */
     blob_unref(p);
     blob_unref(b);
@@ -172,7 +169,7 @@ TEST(l1_refuses_errors_and_keeps_partial_briefly)
 
 TEST(l1_delete_by_hash)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("h", 100);
@@ -239,7 +236,7 @@ static void answer_call(int i, blob_t *b)
 
 TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     o.gzip = true;
     search_service_t *l1 = cache_l1_service(&fake, &o);
@@ -259,7 +256,7 @@ TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
     ASSERT_EQ(answers, 2);
     ASSERT_STR_EQ(last_tier, "memory");
     ASSERT_EQ(ncalls, 1);
-    fake_now += 11 * SEC; /* stale: answered on the next turn, one refresh */
+    clock_fake_advance_ms(11000); /* stale: answered on the next turn, one refresh */
     ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
     ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
     turn();
@@ -320,7 +317,7 @@ TEST(singleflight_joins_identical_requests)
 TEST(group_deletions_reach_l1_and_overflow_clears_it)
 {
     ASSERT_NOT_NULL(shm_create());
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     search_service_t *l1 = cache_l1_service(&fake, &o);
     cache_tiers_t tiers = {.l1 = l1};
@@ -379,7 +376,7 @@ static void *fetch_checked(search_service_t *svc, const search_request_t *req)
 /* An L1 holding "k" (fresh), on the test loop. */
 static search_service_t *l1_holding_k(blob_t *b)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     search_service_t *l1 = cache_l1_service(&fake, &o);
     search_reply_t r = reply_of(b);
