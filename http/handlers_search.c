@@ -218,9 +218,14 @@ static void batch_answer(batch_t *b)
 {
     http_req_t *req = b->req;
     size_t len = 64 + strlen(req->request_id);
-    for (size_t i = 0; i < b->n; i++)
-        len += b->items[i].body->len + 32;
-    char *out = arena_alloc(req->arena, len);
+    bool whole = true; /* every answer's body is here (an out-of-memory one may lack it) */
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].body)
+            len += b->items[i].body->len + 32;
+        else
+            whole = false;
+    }
+    char *out = whole ? arena_alloc(req->arena, len) : NULL;
     size_t o = 0;
     if (out) {
         o = (size_t)sprintf(out, "{\"request_id\":\"%s\",\"results\":[", req->request_id);
