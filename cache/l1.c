@@ -358,7 +358,7 @@ static void hit_recycle(l1_hit_t *h)
 
 static void on_hit_turn(sf_defer_t *later)
 {
-    l1_hit_t *h = sf_queue_data(later, l1_hit_t, later);
+    l1_hit_t *h = sf_defer_data(later, l1_hit_t, later);
     h->cb(&h->reply, h->data);
     hit_recycle(h);
 }

@@ -25,6 +25,9 @@ struct sf_defer {
     sf_defer_cb cb;
 };
 
+/* The object holding d, whose member field it is (in a callback). */
+#define sf_defer_data(d, type, field) ((type *)((char *)(d) - offsetof(type, field)))
+
 /* Makes d idle: sf_defer_pending() false, sf_defer_cancel() harmless. */
 void sf_defer_init(sf_defer_t *d);
 

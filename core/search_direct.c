@@ -25,7 +25,7 @@ typedef struct waiter {
  * search_start(), within fetch()). */
 static void deliver(sf_defer_t *later)
 {
-    waiter_t *w = sf_queue_data(later, waiter_t, later);
+    waiter_t *w = sf_defer_data(later, waiter_t, later);
     search_t *s = w->search;
     blob_t *body = search_body(s);
     search_reply_t r = {

@@ -228,7 +228,7 @@ static ready_call_t ready_call;
 
 static void on_ready_turn(sf_defer_t *d)
 {
-    ready_call_t *c = (ready_call_t *)d;
+    ready_call_t *c = sf_defer_data(d, ready_call_t, later);
     c->cb(&ready_reply, c->data);
 }
 
