@@ -109,8 +109,8 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
     l1_entry_t *old = (l1_entry_t *)cache_lru_find(&c->lru, key, h);
     if (old) entry_drop(c, old);
     if (bytes > c->o.max_bytes) return 1;
-    while (c->lru.oldest && c->st.bytes + bytes > c->o.max_bytes) {
-        entry_drop(c, (l1_entry_t *)c->lru.oldest);
+    while (cache_lru_oldest(&c->lru) && c->st.bytes + bytes > c->o.max_bytes) {
+        entry_drop(c, (l1_entry_t *)cache_lru_oldest(&c->lru));
         c->st.evictions++;
     }
     l1_entry_t *e = calloc(1, sizeof *e + klen + 1);
@@ -172,8 +172,8 @@ size_t cache_l1_delete_hash(cache_l1_t *c, uint64_t h)
 
 void cache_l1_clear(cache_l1_t *c)
 {
-    while (c->lru.newest)
-        entry_drop(c, (l1_entry_t *)c->lru.newest);
+    while (cache_lru_newest(&c->lru))
+        entry_drop(c, (l1_entry_t *)cache_lru_newest(&c->lru));
 }
 
 const cache_stats_t *cache_l1_stats(const cache_l1_t *c)
@@ -183,7 +183,7 @@ const cache_stats_t *cache_l1_stats(const cache_l1_t *c)
 
 const char *cache_l1_lru_key(const cache_l1_t *c, bool oldest)
 {
-    const cache_lru_node_t *e = oldest ? c->lru.oldest : c->lru.newest;
+    const cache_lru_node_t *e = oldest ? cache_lru_oldest(&c->lru) : cache_lru_newest(&c->lru);
     return e ? e->key : NULL;
 }
 
