@@ -18,6 +18,7 @@
 #include "core/metrics.h"
 #include "core/search.h"
 #include "core/search_answer.h"
+#include "core/search_service.h"
 
 typedef enum { SEARCH_START, SEARCH_FANOUT, SEARCH_MERGE, SEARCH_DONE } search_state_t;
 
@@ -160,9 +161,7 @@ static void state_merge(search_t *s)
     s->body = search_answer_build(&in, s->arena, &s->merged, &s->nmerged, &s->total);
     if (!s->body) {
         s->http_status = 500;
-        static const char oom[] =
-            "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-        s->body = blob_new(oom, sizeof oom - 1);
+        s->body = search_reply_oom_body();
     }
     search_set_state(s, SEARCH_DONE);
     if (s->done) s->done(s, s->done_data);

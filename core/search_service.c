@@ -13,11 +13,16 @@ uint64_t search_reply_etag(const void *bytes, size_t n)
     return fnv1a(bytes, n);
 }
 
-void search_reply_oom(search_reply_cb cb, void *data, const char *tier)
+blob_t *search_reply_oom_body(void)
 {
     static const char oom[] =
         "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-    blob_t *b = blob_new(oom, sizeof oom - 1);
+    return blob_new(oom, sizeof oom - 1);
+}
+
+void search_reply_oom(search_reply_cb cb, void *data, const char *tier)
+{
+    blob_t *b = search_reply_oom_body();
     search_reply_t r = {.status = 500, .body = b, .tier = tier};
     if (b) cb(&r, data);
     blob_unref(b);

@@ -75,6 +75,9 @@ struct search_service {
  * never inside a fetch() (there, return NULL instead). */
 void search_reply_oom(search_reply_cb cb, void *data, const char *tier);
 
+/* The body of that answer as a new blob, or NULL. */
+blob_t *search_reply_oom_body(void);
+
 /* A 200 answer that lacks a provider's part (one failed or was late):
  * r->partial of a 200.
  * Caches keep it at most SEARCH_PARTIAL_TTL_MAX_MS, without stale grace,

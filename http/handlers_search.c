@@ -188,7 +188,7 @@ static void search_handler(http_req_t *req)
     w->handle = head->fetch(head, &sr, on_reply, w);
     if (!w->handle) {
         req->on_client_gone = NULL;
-        http_respond_error(req, 500, "internal_error", "out of memory");
+        http_respond_oom(req);
     }
 }
 
@@ -340,11 +340,9 @@ static void batch_handler(http_req_t *req)
         search_service_t *head = ctx->chain->head;
         it->handle = key ? head->fetch(head, &sr, on_batch_reply, it) : NULL;
         if (!it->handle) { /* the chain could not take it: this one is a 500 */
-            static const char oom[] =
-                "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
             it->done = true;
             it->status = 500;
-            it->body = blob_new(oom, sizeof oom - 1);
+            it->body = search_reply_oom_body();
             b->pending--;
         }
     }
