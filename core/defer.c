@@ -5,7 +5,9 @@
 typedef struct defer_loop {
     sf_queue_t node; /* in this thread's list of loops */
     uv_loop_t *loop;
-    uv_idle_t idle; /* active while calls wait; the queue is freed in its close callback */
+    uv_check_t check; /* drains, right after the loop polled: in the turn of the read */
+    uv_idle_t idle;   /* active while calls wait: the loop polls without blocking */
+    int open;         /* handles not closed yet: the queue is freed with the last */
     sf_queue_t waiting;
 } defer_loop_t;
 
@@ -26,6 +28,11 @@ static defer_loop_t *loop_queue(uv_loop_t *loop)
 
 static void on_idle(uv_idle_t *h)
 {
+    (void)h; /* only there to keep poll from blocking: on_check drains */
+}
+
+static void on_check(uv_check_t *h)
+{
     defer_loop_t *dl = h->data;
     /* This turn runs what waits now; what these calls defer waits a turn. */
     sf_queue_t now;
@@ -36,7 +43,10 @@ static void on_idle(uv_idle_t *h)
         sf_defer_t *d = sf_queue_data(q, sf_defer_t, node);
         d->cb(d); /* may free d, defer more, or cancel others still in now */
     }
-    if (sf_queue_empty(&dl->waiting)) uv_idle_stop(&dl->idle);
+    if (sf_queue_empty(&dl->waiting)) {
+        uv_idle_stop(&dl->idle);
+        uv_check_stop(&dl->check);
+    }
 }
 
 void sf_defer_init(sf_defer_t *d)
@@ -54,7 +64,9 @@ static defer_loop_t *loop_queue_make(uv_loop_t *loop)
     dl->loop = loop;
     sf_queue_init(&dl->waiting);
     uv_idle_init(loop, &dl->idle);
-    dl->idle.data = dl;
+    uv_check_init(loop, &dl->check);
+    dl->idle.data = dl->check.data = dl;
+    dl->open = 2;
     sf_queue_insert_tail(&loops, &dl->node);
     return dl;
 }
@@ -70,7 +82,10 @@ int sf_defer(uv_loop_t *loop, sf_defer_t *d, sf_defer_cb cb)
     if (!dl) return UV_ENOMEM;
     d->cb = cb;
     sf_queue_insert_tail(&dl->waiting, &d->node);
-    if (!uv_is_active((uv_handle_t *)&dl->idle)) uv_idle_start(&dl->idle, on_idle);
+    if (!uv_is_active((uv_handle_t *)&dl->idle)) {
+        uv_idle_start(&dl->idle, on_idle);
+        uv_check_start(&dl->check, on_check);
+    }
     return 0;
 }
 
@@ -95,9 +110,10 @@ size_t sf_defer_waiting(uv_loop_t *loop)
     return n;
 }
 
-static void on_idle_closed(uv_handle_t *h)
+static void on_closed(uv_handle_t *h)
 {
-    free(h->data);
+    defer_loop_t *dl = h->data;
+    if (--dl->open == 0) free(dl);
 }
 
 void sf_defer_loop_close(uv_loop_t *loop)
@@ -107,5 +123,6 @@ void sf_defer_loop_close(uv_loop_t *loop)
     sf_queue_remove(&dl->node);
     while (!sf_queue_empty(&dl->waiting))
         sf_queue_remove(sf_queue_head(&dl->waiting));
-    uv_close((uv_handle_t *)&dl->idle, on_idle_closed);
+    uv_close((uv_handle_t *)&dl->idle, on_closed);
+    uv_close((uv_handle_t *)&dl->check, on_closed);
 }

@@ -2,9 +2,11 @@
  * chain delivers an answer it has at once, after its fetch() has returned
  * (core/search_service.h).
  *
- * One queue per loop (made at the first sf_defer() on it), drained by one
- * uv_idle handle that is active only while a call waits, which also keeps
- * the loop from blocking in poll meanwhile. A deferred call is a node inside
+ * One queue per loop (made at the first sf_defer() on it), drained by a
+ * uv_check handle right after the loop polled (so an answer deferred from a
+ * read goes out in the same loop iteration), with a uv_idle handle beside
+ * it so the loop does not block in poll while a call waits (one deferred
+ * from a timer); both are active only then. A deferred call is a node inside
  * the caller's object: deferring never allocates, except for the loop's
  * queue the first time. Calls run in the order they were deferred; a call
  * deferred while the queue drains runs on the next turn, not in this one. */
