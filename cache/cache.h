@@ -36,7 +36,4 @@ char *cache_query_params(const query_t *q, arena_t *a);
 /* FNV-1a 64 of a NUL-terminated string (hash tables and Redis keys). */
 uint64_t cache_hash(const char *s);
 
-/* Wall-clock milliseconds (CLOCK_REALTIME): ages shared between processes. */
-int64_t cache_wall_ms(void);
-
 #endif

@@ -112,10 +112,3 @@ uint64_t cache_hash(const char *s)
 {
     return fnv1a_str(s);
 }
-
-int64_t cache_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

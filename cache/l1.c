@@ -7,6 +7,8 @@
 #include "cache/lru.h"
 #include "core/metrics.h"
 #include "core/clock.h"
+#include "core/defer.h"
+#include "core/queue.h"
 #include "core/log.h"
 
 typedef struct l1_entry {
@@ -15,6 +17,9 @@ typedef struct l1_entry {
     uint32_t crc;
     uint64_t etag;
     int status;
+    bool partial; /* the answer's facts (search_reply_t) */
+    int64_t total;
+    double took_ms;
     uint64_t born_ns;        /* when the answer was computed (now - its age at fill) */
     uint64_t fresh_until_ns; /* served fresh before this */
     uint64_t stale_until_ns; /* served stale before this, dropped after */
@@ -29,10 +34,6 @@ struct cache_l1 {
     cache_stats_t st;
 };
 
-static uint64_t now_ns(const cache_l1_t *c)
-{
-    return c->o.now_ns ? c->o.now_ns() : clock_now_ns();
-}
 
 cache_l1_t *cache_l1_new(const cache_l1_opts_t *o)
 {
@@ -65,7 +66,7 @@ static void entry_drop(cache_l1_t *c, l1_entry_t *e)
 cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *out)
 {
     l1_entry_t *e = entry_find(c, key);
-    uint64_t now = now_ns(c);
+    uint64_t now = clock_now_ns();
     if (e && now >= e->stale_until_ns) {
         entry_drop(c, e);
         c->st.expired++;
@@ -87,6 +88,9 @@ cache_l1_lookup_t cache_l1_get(cache_l1_t *c, const char *key, search_reply_t *o
         .tier = "memory",
         .age_s = (int64_t)((now - e->born_ns) / 1000000000u),
         .stale = stale,
+        .partial = e->partial,
+        .total = e->total,
+        .took_ms = e->took_ms,
     };
     c->st.hits++;
     metrics_cache_hit(METRICS_TIER_L1);
@@ -105,8 +109,8 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
     l1_entry_t *old = (l1_entry_t *)cache_lru_find(&c->lru, key, h);
     if (old) entry_drop(c, old);
     if (bytes > c->o.max_bytes) return 1;
-    while (c->lru.oldest && c->st.bytes + bytes > c->o.max_bytes) {
-        entry_drop(c, (l1_entry_t *)c->lru.oldest);
+    while (cache_lru_oldest(&c->lru) && c->st.bytes + bytes > c->o.max_bytes) {
+        entry_drop(c, (l1_entry_t *)cache_lru_oldest(&c->lru));
         c->st.evictions++;
     }
     l1_entry_t *e = calloc(1, sizeof *e + klen + 1);
@@ -119,7 +123,10 @@ int cache_l1_put(cache_l1_t *c, const char *key, const search_reply_t *r)
     e->crc = r->body_crc32;
     e->etag = r->etag;
     e->status = r->status;
-    uint64_t now = now_ns(c);
+    e->partial = r->partial;
+    e->total = r->total;
+    e->took_ms = r->took_ms;
+    uint64_t now = clock_now_ns();
     uint64_t age_ns = r->age_s > 0 ? (uint64_t)r->age_s * 1000000000u : 0;
     e->born_ns = age_ns < now ? now - age_ns : 0;
     int64_t ttl = partial ? c->o.partial_ttl_ms : c->o.ttl_ms;
@@ -165,8 +172,8 @@ size_t cache_l1_delete_hash(cache_l1_t *c, uint64_t h)
 
 void cache_l1_clear(cache_l1_t *c)
 {
-    while (c->lru.newest)
-        entry_drop(c, (l1_entry_t *)c->lru.newest);
+    while (cache_lru_newest(&c->lru))
+        entry_drop(c, (l1_entry_t *)cache_lru_newest(&c->lru));
 }
 
 const cache_stats_t *cache_l1_stats(const cache_l1_t *c)
@@ -176,7 +183,7 @@ const cache_stats_t *cache_l1_stats(const cache_l1_t *c)
 
 const char *cache_l1_lru_key(const cache_l1_t *c, bool oldest)
 {
-    const cache_lru_node_t *e = oldest ? c->lru.oldest : c->lru.newest;
+    const cache_lru_node_t *e = oldest ? cache_lru_oldest(&c->lru) : cache_lru_newest(&c->lru);
     return e ? e->key : NULL;
 }
 
@@ -192,6 +199,24 @@ void cache_l1_free(cache_l1_t *c)
 
 typedef struct l1_svc l1_svc_t;
 
+/* What l1_fetch() returns: a hit waiting for its turn, or a question to
+ * next. Both start with this. */
+typedef struct l1_call {
+    bool hit;
+} l1_call_t;
+
+/* A hit: the answer is delivered on a later turn (core/search_service.h).
+ * Hits are recycled, so a hit costs no allocation once the link is warm. */
+typedef struct l1_hit {
+    l1_call_t super;
+    l1_svc_t *svc;
+    sf_queue_t node; /* the link's hits pending, or spare */
+    sf_defer_t later;
+    search_reply_t reply; /* with its own references to the blobs */
+    search_reply_cb cb;
+    void *data;
+} l1_hit_t;
+
 /* One question to next: a miss a client waits for, or a background refresh. */
 typedef enum {
     L1W_ASKING,    /* next works on it */
@@ -202,14 +227,14 @@ typedef enum {
 
 typedef struct l1_wait l1_wait_t;
 struct l1_wait {
+    l1_call_t super;
     l1_wait_state_t state;
     l1_svc_t *svc;
-    l1_wait_t *prev, *next; /* the service's list of questions out */
-    bool refresh;           /* no client: fills the store only */
+    sf_queue_t node; /* the service's questions out */
+    bool refresh;    /* no client: fills the store only */
     search_reply_cb cb;
     void *data;
     void *handle;                /* next's, while it works */
-    bool *answered_now;          /* set while next->fetch() runs */
     const search_reply_t *reply; /* during L1W_ANSWERED */
     char key[];
 };
@@ -218,7 +243,10 @@ struct l1_svc {
     search_service_t svc; /* first: (l1_svc_t *)svc */
     search_service_t *next;
     cache_l1_t *store;
-    l1_wait_t *waits;
+    uv_loop_t *loop;
+    sf_queue_t waits;
+    sf_queue_t hits;       /* delivered on a later turn */
+    sf_queue_t spare_hits; /* for the next ones */
     size_t refreshing;
 };
 
@@ -241,13 +269,8 @@ static void l1_wait_set_state(l1_wait_t *w, l1_wait_state_t st)
 static void l1_wait_close(l1_wait_t *w)
 {
     l1_svc_t *s = w->svc;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        s->waits = w->next;
-    if (w->next) w->next->prev = w->prev;
+    sf_queue_remove(&w->node);
     if (w->refresh) s->refreshing--;
-    if (w->answered_now) *w->answered_now = true;
     free(w);
 }
 
@@ -300,35 +323,73 @@ static void on_next_reply(const search_reply_t *r, void *data)
     l1_wait_step(w);
 }
 
-/* Asks next for req; with refresh, nobody waits. Returns the wait while
- * next works, NULL when it answered at once (or memory ran out: then a
- * client got a 500 answer from here). */
+/* Asks next for req; with refresh, nobody waits. Returns the wait, or NULL
+ * when out of memory (next could not take it either). */
 static l1_wait_t *ask_next(l1_svc_t *s, const search_request_t *req, bool refresh,
                            search_reply_cb cb, void *data)
 {
     size_t klen = strlen(req->key);
     l1_wait_t *w = calloc(1, sizeof *w + klen + 1);
-    if (!w) {
-        if (!refresh) search_reply_oom(cb, data, "memory");
-        return NULL;
-    }
+    if (!w) return NULL;
     memcpy(w->key, req->key, klen + 1);
     w->svc = s;
     w->refresh = refresh;
     w->cb = cb;
     w->data = data;
     w->state = L1W_ASKING;
-    w->next = s->waits;
-    if (s->waits) s->waits->prev = w;
-    s->waits = w;
+    w->handle = s->next->fetch(s->next, req, on_next_reply, w);
+    if (!w->handle) {
+        free(w);
+        return NULL;
+    }
+    sf_queue_insert_head(&s->waits, &w->node);
     if (refresh) s->refreshing++;
-    bool answered = false;
-    w->answered_now = &answered;
-    void *h = s->next->fetch(s->next, req, on_next_reply, w);
-    if (answered) return NULL;
-    w->answered_now = NULL;
-    w->handle = h;
     return w;
+}
+
+static void hit_recycle(l1_hit_t *h)
+{
+    blob_unref(h->reply.body);
+    blob_unref(h->reply.body_deflate);
+    h->reply = (search_reply_t){0};
+    sf_queue_remove(&h->node);
+    sf_queue_insert_head(&h->svc->spare_hits, &h->node);
+}
+
+static void on_hit_turn(sf_defer_t *later)
+{
+    l1_hit_t *h = sf_defer_data(later, l1_hit_t, later);
+    h->cb(&h->reply, h->data);
+    hit_recycle(h);
+}
+
+/* Keeps r (borrowed from the store) for delivery on the next turn. Returns
+ * NULL when out of memory. */
+static l1_hit_t *hit_later(l1_svc_t *s, const search_reply_t *r, search_reply_cb cb, void *data)
+{
+    l1_hit_t *h;
+    if (!sf_queue_empty(&s->spare_hits)) {
+        sf_queue_t *q = sf_queue_head(&s->spare_hits);
+        sf_queue_remove(q);
+        h = sf_queue_data(q, l1_hit_t, node);
+    } else {
+        h = calloc(1, sizeof *h);
+        if (!h) return NULL;
+        h->super.hit = true;
+        h->svc = s;
+        sf_queue_init(&h->node);
+        sf_defer_init(&h->later);
+    }
+    /* The answer holds its own references: a store change before its turn
+     * (or while it is written) cannot free the bytes. */
+    h->reply = *r;
+    blob_ref(r->body);
+    if (r->body_deflate) blob_ref(r->body_deflate);
+    h->cb = cb;
+    h->data = data;
+    sf_queue_insert_tail(&s->hits, &h->node);
+    sf_defer(s->loop, &h->later, on_hit_turn); /* cannot fail: made in cache_l1_service() */
+    return h;
 }
 
 static void *l1_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
@@ -339,31 +400,34 @@ static void *l1_fetch(search_service_t *self, const search_request_t *req, searc
     search_reply_t r;
     cache_l1_lookup_t got = cache_l1_get(s->store, req->key, &r);
     if (got == CACHE_L1_MISS) return ask_next(s, req, false, cb, data);
-    bool refresh = false;
+    l1_hit_t *h = hit_later(s, &r, cb, data);
+    if (!h) return NULL;
     if (got == CACHE_L1_STALE) {
         l1_entry_t *e = entry_find(s->store, req->key);
-        refresh = !e->refreshing;
-        e->refreshing = true;
+        if (!e->refreshing) {
+            e->refreshing = true;
+            if (!ask_next(s, req, true, NULL, NULL)) e->refreshing = false;
+        }
     }
-    /* The client's answer holds its own references: a store change made
-     * while it is written cannot free the bytes. */
-    blob_t *body = blob_ref(r.body), *defl = r.body_deflate ? blob_ref(r.body_deflate) : NULL;
-    cb(&r, data);
-    blob_unref(body);
-    blob_unref(defl);
-    if (refresh) ask_next(s, req, true, NULL, NULL);
-    return NULL;
+    return h;
 }
 
 static void l1_cancel(search_service_t *self, void *handle)
 {
     (void)self;
+    if (((l1_call_t *)handle)->hit) {
+        l1_hit_t *h = handle;
+        sf_defer_cancel(&h->later);
+        hit_recycle(h);
+        return;
+    }
     l1_wait_set_state(handle, L1W_CANCELLED);
     l1_wait_step(handle);
 }
 
 search_service_t *cache_l1_service(search_service_t *next, const cache_l1_opts_t *o)
 {
+    if (sf_defer_loop_init(o->loop) < 0) return NULL;
     l1_svc_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->store = cache_l1_new(o);
@@ -372,6 +436,10 @@ search_service_t *cache_l1_service(search_service_t *next, const cache_l1_opts_t
         return NULL;
     }
     s->next = next;
+    s->loop = o->loop;
+    sf_queue_init(&s->waits);
+    sf_queue_init(&s->hits);
+    sf_queue_init(&s->spare_hits);
     s->svc.ctx = s;
     s->svc.fetch = l1_fetch;
     s->svc.cancel = l1_cancel;
@@ -392,10 +460,20 @@ void cache_l1_service_free(search_service_t *svc)
 {
     if (!svc) return;
     l1_svc_t *s = (l1_svc_t *)svc;
-    while (s->waits) {
-        l1_wait_t *w = s->waits;
+    while (!sf_queue_empty(&s->waits)) {
+        l1_wait_t *w = sf_queue_data(sf_queue_head(&s->waits), l1_wait_t, node);
         l1_wait_set_state(w, L1W_CANCELLED);
         l1_wait_step(w);
+    }
+    while (!sf_queue_empty(&s->hits)) {
+        l1_hit_t *h = sf_queue_data(sf_queue_head(&s->hits), l1_hit_t, node);
+        sf_defer_cancel(&h->later);
+        hit_recycle(h);
+    }
+    while (!sf_queue_empty(&s->spare_hits)) {
+        sf_queue_t *q = sf_queue_head(&s->spare_hits);
+        sf_queue_remove(q);
+        free(sf_queue_data(q, l1_hit_t, node));
     }
     cache_l1_free(s->store);
     free(s);

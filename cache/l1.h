@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "cache/cache.h"
 #include "core/search_service.h"
@@ -22,7 +23,7 @@ typedef struct cache_l1_opts {
     int64_t partial_ttl_ms;   /* partial answers: fresh this long, no grace (0: not kept) */
     bool gzip;                /* keep a DEFLATE copy of each answer */
     int gzip_level;           /* its level, 1..9 (compression.level; 0: the default) */
-    uint64_t (*now_ns)(void); /* monotonic clock; NULL = clock_now_ns (tests pass their own) */
+    uv_loop_t *loop;          /* the service link's: hits are delivered on its next turn */
     /* Optional: told of every query asked through the service (warming's
      * popularity count, cache/redis.h). */
     void (*note)(void *note_ctx, const query_t *q);
@@ -77,8 +78,11 @@ const char *cache_l1_lru_key(const cache_l1_t *c, bool oldest);
 
 /* A search_service_t answering from a new store and asking next on a miss
  * (then storing what next answers, gzip copy made when next has none), and
- * on a stale hit answering at once and refreshing the entry with one
- * background fetch through next. Returns NULL when out of memory. */
+ * on a stale hit answering on the loop's next turn and refreshing the
+ * entry with one background fetch through next. A hit is delivered on the
+ * next turn of o->loop (core/search_service.h), without allocating once
+ * the link has served as many hits at a time before. Returns NULL when out
+ * of memory. */
 search_service_t *cache_l1_service(search_service_t *next, const cache_l1_opts_t *o);
 
 /* The store inside an L1 service. */

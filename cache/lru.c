@@ -9,6 +9,7 @@ int cache_lru_init(cache_lru_t *t, size_t nbuckets)
     while (n < nbuckets)
         n *= 2;
     *t = (cache_lru_t){.nbuckets = n};
+    sf_queue_init(&t->list);
     t->buckets = calloc(n, sizeof *t->buckets);
     return t->buckets ? 0 : -1;
 }
@@ -36,26 +37,24 @@ cache_lru_node_t *cache_lru_bucket(const cache_lru_t *t, uint64_t h)
     return *slot_of(t, h);
 }
 
-static void list_unlink(cache_lru_t *t, cache_lru_node_t *n)
-{
-    if (n->newer)
-        n->newer->older = n->older;
-    else
-        t->newest = n->older;
-    if (n->older)
-        n->older->newer = n->newer;
-    else
-        t->oldest = n->newer;
-    n->newer = n->older = NULL;
-}
-
 static void list_push_newest(cache_lru_t *t, cache_lru_node_t *n)
 {
-    n->newer = NULL;
-    n->older = t->newest;
-    if (t->newest) t->newest->newer = n;
-    t->newest = n;
-    if (!t->oldest) t->oldest = n;
+    sf_queue_insert_head(&t->list, &n->lru);
+}
+
+static cache_lru_node_t *node_of(const sf_queue_t *q)
+{
+    return sf_queue_data(q, cache_lru_node_t, lru);
+}
+
+cache_lru_node_t *cache_lru_newest(const cache_lru_t *t)
+{
+    return sf_queue_empty(&t->list) ? NULL : node_of(sf_queue_head(&t->list));
+}
+
+cache_lru_node_t *cache_lru_oldest(const cache_lru_t *t)
+{
+    return sf_queue_empty(&t->list) ? NULL : node_of(sf_queue_tail(&t->list));
 }
 
 /* Doubles the buckets; on failure the chains only get longer. */
@@ -92,12 +91,12 @@ void cache_lru_remove(cache_lru_t *t, cache_lru_node_t *n)
         pp = &(*pp)->hnext;
     if (*pp) *pp = n->hnext;
     n->hnext = NULL;
-    list_unlink(t, n);
+    sf_queue_remove(&n->lru);
     t->entries--;
 }
 
 void cache_lru_touch(cache_lru_t *t, cache_lru_node_t *n)
 {
-    list_unlink(t, n);
+    sf_queue_remove(&n->lru);
     list_push_newest(t, n);
 }

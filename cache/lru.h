@@ -12,19 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/queue.h"
+
 typedef struct cache_lru_node cache_lru_node_t;
 struct cache_lru_node {
-    cache_lru_node_t *hnext;         /* bucket chain */
-    cache_lru_node_t *newer, *older; /* the LRU list */
-    uint64_t hash;                   /* cache_hash() of key, or any 64-bit hash */
-    const char *key;                 /* NUL-terminated, kept by the entry */
+    cache_lru_node_t *hnext; /* bucket chain */
+    sf_queue_t lru;          /* the LRU list (core/queue.h) */
+    uint64_t hash;           /* cache_hash() of key, or any 64-bit hash */
+    const char *key;         /* NUL-terminated, kept by the entry */
 };
 
 typedef struct cache_lru {
     cache_lru_node_t **buckets;
     size_t nbuckets; /* a power of two */
     size_t entries;
-    cache_lru_node_t *newest, *oldest;
+    sf_queue_t list; /* newest first */
 } cache_lru_t;
 
 /* Sets up an empty table of at least nbuckets buckets. Returns 0, or -1
@@ -50,5 +52,9 @@ void cache_lru_remove(cache_lru_t *t, cache_lru_node_t *n);
 
 /* Makes n the most recently used. */
 void cache_lru_touch(cache_lru_t *t, cache_lru_node_t *n);
+
+/* The most and the least recently used entries, or NULL when empty. */
+cache_lru_node_t *cache_lru_newest(const cache_lru_t *t);
+cache_lru_node_t *cache_lru_oldest(const cache_lru_t *t);
 
 #endif

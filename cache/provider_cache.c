@@ -120,7 +120,7 @@ static void pc_observe(void *ctx, search_t *s, source_t src, search_pstatus_t st
     c->stats.bytes += e->bytes;
     c->stats.stores++;
     while (c->stats.entries > c->max_entries || c->stats.bytes > c->max_bytes) {
-        entry_remove(c, (pc_entry_t *)c->lru.oldest);
+        entry_remove(c, (pc_entry_t *)cache_lru_oldest(&c->lru));
         c->stats.evictions++;
     }
 }
@@ -150,8 +150,8 @@ const search_backend_t *cache_provider_backend(cache_provider_t *c)
 
 void cache_provider_clear(cache_provider_t *c)
 {
-    while (c->lru.oldest)
-        entry_remove(c, (pc_entry_t *)c->lru.oldest);
+    while (cache_lru_oldest(&c->lru))
+        entry_remove(c, (pc_entry_t *)cache_lru_oldest(&c->lru));
 }
 
 cache_provider_stats_t cache_provider_stats(const cache_provider_t *c)

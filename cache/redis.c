@@ -10,13 +10,7 @@
 
 static void wait_free(l2_wait_t *w)
 {
-    l2_t *l = w->l;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        l->waits = w->next;
-    if (w->next) w->next->prev = w->prev;
-    if (w->answered_now) *w->answered_now = true;
+    sf_queue_remove(&w->node);
     arena_free(w->arena);
     free(w);
 }
@@ -40,7 +34,7 @@ static void store(l2_t *l, const char *key, const char *rkey, const search_reply
     bool partial = search_reply_partial(r);
     if (!link_ready(l) || (!cache_reply_cacheable(r) && !partial)) return;
     size_t len;
-    int64_t created = cache_wall_ms() - r->age_s * 1000;
+    int64_t created = clock_wall_ms() - r->age_s * 1000;
     char *v = cache_redis_encode(key, r, created, &len);
     if (!v) return;
     int64_t left = (partial ? partial_ttl(l) : l->cfg->cache.ttl_ms + l->cfg->cache.stale_ms) -
@@ -70,18 +64,22 @@ static void on_next_reply(const search_reply_t *r, void *data)
 }
 
 /* Hands w to next (its query must be valid). Returns false when next
- * answered at once (w is freed). */
+ * could not take it (out of memory): w is left to the caller. */
 static bool ask_next(l2_wait_t *w, const search_request_t *req)
 {
     l2_t *l = w->l;
     w->state = W_NEXT;
-    bool answered = false;
-    w->answered_now = &answered;
-    void *h = l->next->fetch(l->next, req, on_next_reply, w);
-    if (answered) return false;
-    w->answered_now = NULL;
-    w->handle = h;
-    return true;
+    w->handle = l->next->fetch(l->next, req, on_next_reply, w);
+    return w->handle != NULL;
+}
+
+/* ask_next() from a callback: a client whose question next cannot take
+ * gets a 500 answer. */
+static void ask_next_later(l2_wait_t *w)
+{
+    if (ask_next(w, &w->req)) return;
+    if (!w->refresh) search_reply_oom(w->cb, w->data, "redis");
+    wait_free(w);
 }
 
 static l2_wait_t *wait_new(l2_t *l, const search_request_t *req, bool copy_query)
@@ -103,16 +101,18 @@ static l2_wait_t *wait_new(l2_t *l, const search_request_t *req, bool copy_query
         return NULL;
     }
     l2__rkey(l, req->key, w->rkey, sizeof w->rkey);
-    w->next = l->waits;
-    if (l->waits) l->waits->prev = w;
-    l->waits = w;
+    sf_queue_insert_head(&l->waits, &w->node);
     return w;
 }
 
 static bool refresh_running(const l2_t *l, const char *key)
 {
-    for (const l2_wait_t *w = l->waits; w; w = w->next)
+    const sf_queue_t *q;
+    sf_queue_foreach(q, &l->waits)
+    {
+        const l2_wait_t *w = sf_queue_data(q, l2_wait_t, node);
         if (w->refresh && w->state == W_NEXT && strcmp(w->req.key, key) == 0) return true;
+    }
     return false;
 }
 
@@ -126,9 +126,11 @@ static void on_get_reply(void *owner, redisReply *r, void *data)
     }
     search_reply_t hit;
     int64_t created;
-    if (r && r->type == REDIS_REPLY_STRING &&
-        cache_redis_decode(w->req.key, r->str, (size_t)r->len, &hit, &created) == 0) {
-        int64_t age_ms = cache_wall_ms() - created;
+    int got = r && r->type == REDIS_REPLY_STRING
+                  ? cache_redis_decode(w->req.key, r->str, (size_t)r->len, &hit, &created)
+                  : 1;
+    if (got == 0) {
+        int64_t age_ms = clock_wall_ms() - created;
         if (age_ms < 0) age_ms = 0;
         hit.age_s = age_ms / 1000;
         hit.stale = age_ms >= (search_reply_partial(&hit) ? partial_ttl(l) : l->cfg->cache.ttl_ms);
@@ -140,16 +142,16 @@ static void on_get_reply(void *owner, redisReply *r, void *data)
         blob_unref(hit.body_deflate);
         if (hit.stale && !refresh_running(l, w->req.key)) {
             w->refresh = true; /* the same wait goes on, in the background */
-            ask_next(w, &w->req);
+            ask_next_later(w);
             return;
         }
         wait_free(w);
         return;
     }
-    if (r && r->type == REDIS_REPLY_STRING) l->st.errors++; /* not ours or damaged */
+    if (got < 0) l->st.errors++; /* not ours or damaged */
     l->st.misses++;
     metrics_cache_miss(METRICS_TIER_L2);
-    ask_next(w, &w->req);
+    ask_next_later(w);
 }
 
 static void *l2_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
@@ -158,10 +160,7 @@ static void *l2_fetch(search_service_t *self, const search_request_t *req, searc
     l2_t *l = (l2_t *)self;
     bool ready = link_ready(l);
     l2_wait_t *w = wait_new(l, req, ready);
-    if (!w) {
-        search_reply_oom(cb, data, "redis");
-        return NULL;
-    }
+    if (!w) return NULL;
     w->cb = cb;
     w->data = data;
     if (ready) {
@@ -172,7 +171,9 @@ static void *l2_fetch(search_service_t *self, const search_request_t *req, searc
     if (!ready) l->st.errors++; /* bypassed: Redis is not there */
     l->st.misses++;
     metrics_cache_miss(METRICS_TIER_L2);
-    return ask_next(w, req) ? w : NULL;
+    if (ask_next(w, req)) return w;
+    wait_free(w);
+    return NULL;
 }
 
 static void l2_cancel(search_service_t *self, void *handle)
@@ -227,7 +228,7 @@ static void flush_notes(l2_t *l)
 {
     char key[128], n[16];
     snprintf(key, sizeof key, "%shot:%" PRId64, l->cfg->redis.key_prefix,
-             cache_wall_ms() / 3600000);
+             clock_wall_ms() / 3600000);
     bool any = false;
     for (size_t i = 0; i < NOTE_SLOTS; i++) {
         note_slot_t *s = &l->notes[i];
@@ -250,7 +251,7 @@ static void poll_tick(l2_t *l)
     char key[128], from[32];
     const char *a[] = {"GET", l->version_key};
     cmd_sendv(l, on_poll_version, NULL, 2, a);
-    if (!l->deleted_seen_ms) l->deleted_seen_ms = cache_wall_ms();
+    if (!l->deleted_seen_ms) l->deleted_seen_ms = clock_wall_ms();
     snprintf(key, sizeof key, "%sdeleted", l->cfg->redis.key_prefix);
     snprintf(from, sizeof from, "(%" PRId64, l->deleted_seen_ms);
     const char *b[] = {"ZRANGEBYSCORE", key, from, "+inf", "WITHSCORES"};
@@ -286,12 +287,12 @@ int cache_redis_delete(search_service_t *svc, const char *key, void (*done)(void
     char rkey[96], dkey[128], now[32];
     l2__rkey(l, key, rkey, sizeof rkey);
     snprintf(dkey, sizeof dkey, "%sdeleted", l->cfg->redis.key_prefix);
-    snprintf(now, sizeof now, "%" PRId64, cache_wall_ms());
+    snprintf(now, sizeof now, "%" PRId64, clock_wall_ms());
     const char *z[] = {"ZADD", dkey, now, key};
     cmd_sendv(l, NULL, NULL, 4, z);
     /* deletions older than ten minutes are of no use to anyone */
     char old[32];
-    snprintf(old, sizeof old, "%" PRId64, cache_wall_ms() - 600000);
+    snprintf(old, sizeof old, "%" PRId64, clock_wall_ms() - 600000);
     const char *t[] = {"ZREMRANGEBYSCORE", dkey, "-inf", old};
     cmd_sendv(l, NULL, NULL, 4, t);
     const char *d[] = {"DEL", rkey};
@@ -363,6 +364,8 @@ search_service_t *cache_redis_service(search_service_t *next, uv_loop_t *loop,
     l->next = next;
     l->loop = loop;
     l->cfg = cfg;
+    sf_queue_init(&l->waits);
+    sf_queue_init(&l->warm_jobs);
     l->svc.ctx = l;
     l->svc.fetch = l2_fetch;
     l->svc.cancel = l2_cancel;
@@ -438,18 +441,19 @@ void cache_redis_service_free(search_service_t *svc)
     if (!svc) return;
     l2_t *l = (l2_t *)svc;
     l->freeing = true;
-    while (l->warm_jobs) {
-        warm_job_t *j = l->warm_jobs;
+    while (!sf_queue_empty(&l->warm_jobs)) {
+        warm_job_t *j = sf_queue_data(sf_queue_head(&l->warm_jobs), warm_job_t, node);
         if (j->state == WJ_FETCH && j->handle) l->next->cancel(l->next, j->handle);
         if (j->state == WJ_PTTL) { /* its PTTL callback still comes: let it free the job */
-            l->warm_jobs = j->next;
-            j->next = NULL;
+            sf_queue_remove(&j->node);
             continue;
         }
         l2__warm_free(j);
     }
-    for (l2_wait_t *w = l->waits, *nx; w; w = nx) {
-        nx = w->next;
+    sf_queue_t *q, *nq;
+    for (q = sf_queue_head(&l->waits); q != &l->waits; q = nq) {
+        nq = q->next;
+        l2_wait_t *w = sf_queue_data(q, l2_wait_t, node);
         if (w->state == W_NEXT) {
             if (w->handle) l->next->cancel(l->next, w->handle);
             wait_free(w);
@@ -470,10 +474,10 @@ void cache_redis_service_discard(search_service_t *svc)
     l2_t *l = (l2_t *)svc;
     l->freeing = true;
     cache_redis_link_discard(l->link);
-    while (l->waits)
-        wait_free(l->waits);
-    while (l->warm_jobs)
-        l2__warm_free(l->warm_jobs);
+    while (!sf_queue_empty(&l->waits))
+        wait_free(sf_queue_data(sf_queue_head(&l->waits), l2_wait_t, node));
+    while (!sf_queue_empty(&l->warm_jobs))
+        l2__warm_free(sf_queue_data(sf_queue_head(&l->warm_jobs), warm_job_t, node));
     for (size_t i = 0; i < NOTE_SLOTS; i++)
         free(l->notes[i].params);
     free(l);

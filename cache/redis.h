@@ -81,8 +81,11 @@ void cache_redis_service_discard(search_service_t *svc);
 
 /* The value stored for an answer, and back. encode returns a malloc'd
  * buffer (length in *len) or NULL. decode checks the bytes belong to key
- * and fills out with new blobs (the caller unrefs body and body_deflate);
- * returns 0 or -1 for bytes that are not a whole value for key. */
+ * and fills out with new blobs (the caller unrefs body and body_deflate)
+ * and the answer's facts (partial, total, took_ms); returns 0, 1 for a
+ * value of the format before the facts were carried ("SFC1": a miss, the
+ * answer is computed again and stored anew), or -1 for bytes that are not
+ * a whole value for key. */
 char *cache_redis_encode(const char *key, const search_reply_t *r, int64_t created_ms, size_t *len);
 int cache_redis_decode(const char *key, const char *bytes, size_t len, search_reply_t *out,
                        int64_t *created_ms);

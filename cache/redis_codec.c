@@ -7,8 +7,11 @@ void l2__rkey(const l2_t *l, const char *key, char *out, size_t n)
              cache_hash(key));
 }
 
-#define VALUE_MAGIC "SFC1"
-#define VALUE_HEAD 40
+/* "SFC1" values (head of 40 bytes, no facts) are read as misses. */
+#define VALUE_MAGIC "SFC2"
+#define VALUE_MAGIC_OLD "SFC1"
+#define VALUE_HEAD 60
+#define VALUE_PARTIAL 1u /* flags */
 
 static void put_u32(unsigned char *p, uint32_t v)
 {
@@ -38,8 +41,8 @@ static uint64_t get_u64(const unsigned char *p)
     return v;
 }
 
-/* magic(4) status(4) created_ms(8) etag(8) crc(4) keylen(4) bodylen(4) deflen(4) key body deflate
- */
+/* magic(4) status(4) created_ms(8) etag(8) crc(4) keylen(4) bodylen(4) deflen(4)
+ * flags(4) total(8) took_us(8) key body deflate, little-endian */
 char *cache_redis_encode(const char *key, const search_reply_t *r, int64_t created_ms, size_t *len)
 {
     size_t klen = strlen(key), blen = r->body->len;
@@ -55,6 +58,9 @@ char *cache_redis_encode(const char *key, const search_reply_t *r, int64_t creat
     put_u32(p + 28, (uint32_t)klen);
     put_u32(p + 32, (uint32_t)blen);
     put_u32(p + 36, (uint32_t)dlen);
+    put_u32(p + 40, r->partial ? VALUE_PARTIAL : 0);
+    put_u64(p + 44, (uint64_t)(r->total > 0 ? r->total : 0));
+    put_u64(p + 52, r->took_ms > 0 ? (uint64_t)(r->took_ms * 1000 + 0.5) : 0);
     memcpy(p + VALUE_HEAD, key, klen);
     memcpy(p + VALUE_HEAD + klen, r->body->data, blen);
     if (dlen) memcpy(p + VALUE_HEAD + klen + blen, r->body_deflate->data, dlen);
@@ -65,6 +71,7 @@ int cache_redis_decode(const char *key, const char *bytes, size_t len, search_re
                        int64_t *created_ms)
 {
     const unsigned char *p = (const unsigned char *)bytes;
+    if (len >= 4 && memcmp(p, VALUE_MAGIC_OLD, 4) == 0) return 1;
     if (len < VALUE_HEAD || memcmp(p, VALUE_MAGIC, 4) != 0) return -1;
     size_t klen = get_u32(p + 28), blen = get_u32(p + 32), dlen = get_u32(p + 36);
     if ((uint64_t)VALUE_HEAD + klen + blen + dlen != len || blen < 2) return -1;
@@ -76,6 +83,9 @@ int cache_redis_decode(const char *key, const char *bytes, size_t len, search_re
         .etag = get_u64(p + 16),
         .body_crc32 = get_u32(p + 24),
         .tier = "redis",
+        .partial = (get_u32(p + 40) & VALUE_PARTIAL) != 0,
+        .total = (int64_t)get_u64(p + 44),
+        .took_ms = (double)get_u64(p + 52) / 1000,
     };
     *created_ms = (int64_t)get_u64(p + 8);
     out->body = blob_new(body, blen);

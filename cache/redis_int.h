@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "cache/redis.h"
+#include "core/clock.h"
+#include "core/queue.h"
 
 #define NOTE_SLOTS 256 /* distinct queries counted between two flushes */
 
@@ -31,13 +33,12 @@ typedef struct l2_wait l2_wait_t;
 struct l2_wait {
     wait_state_t state;
     l2_t *l;
-    l2_wait_t *prev, *next; /* the link's list */
-    bool refresh;           /* nobody waits: a stale entry or warming is refreshed */
+    sf_queue_t node; /* the link's waits */
+    bool refresh;    /* nobody waits: a stale entry or warming is refreshed */
     search_reply_cb cb;
     void *data;
-    void *handle;       /* next's */
-    bool *answered_now; /* set while next->fetch() runs */
-    arena_t *arena;     /* the query and key, kept past fetch() */
+    void *handle;   /* next's */
+    arena_t *arena; /* the query and key, kept past fetch() */
     query_t query;
     search_request_t req;
     char rkey[96]; /* the Redis key */
@@ -63,7 +64,7 @@ struct l2 {
     bool version_known;
     int64_t deleted_seen_ms; /* deletions up to here are applied */
     /* the tier */
-    l2_wait_t *waits;
+    sf_queue_t waits;
     cache_stats_t st;
     void (*flush_hook)(void *ctx);
     void (*drop_hook)(void *ctx, const char *key);
@@ -71,7 +72,7 @@ struct l2 {
     /* popularity and warming */
     note_slot_t notes[NOTE_SLOTS];
     size_t warm_running;
-    struct warm_job *warm_jobs;
+    sf_queue_t warm_jobs;
 };
 
 /* One popular query checked, and refreshed when it is close to expiring. */
@@ -85,13 +86,12 @@ typedef enum {
 typedef struct warm_job {
     warm_state_t state;
     l2_t *l;
-    struct warm_job *next;
+    sf_queue_t node; /* the tier's warm_jobs */
     arena_t *arena;
     query_t query;
     char *key;
     char rkey[96];
     void *handle;
-    bool *answered_now;
 } warm_job_t;
 
 /* Commands on the tier's link (cache/redis_link.h): fn(l, reply, data). */

@@ -43,9 +43,16 @@ static void warm_set_state(warm_job_t *j, warm_state_t st)
 static void warm_pump(l2_t *l)
 {
     while (l->warm_running < (size_t)l->cfg->cache.warm_concurrency) {
-        warm_job_t *j = l->warm_jobs;
-        while (j && j->state != WJ_QUEUED)
-            j = j->next;
+        warm_job_t *j = NULL;
+        sf_queue_t *q;
+        sf_queue_foreach(q, &l->warm_jobs)
+        {
+            warm_job_t *c = sf_queue_data(q, warm_job_t, node);
+            if (c->state == WJ_QUEUED) {
+                j = c;
+                break;
+            }
+        }
         if (!j) return;
         warm_set_state(j, WJ_FETCH);
     }
@@ -53,13 +60,7 @@ static void warm_pump(l2_t *l)
 
 void l2__warm_free(warm_job_t *j)
 {
-    l2_t *l = j->l;
-    for (warm_job_t **pp = &l->warm_jobs; *pp; pp = &(*pp)->next)
-        if (*pp == j) {
-            *pp = j->next;
-            break;
-        }
-    if (j->answered_now) *j->answered_now = true;
+    sf_queue_remove(&j->node);
     arena_free(j->arena);
     free(j);
 }
@@ -90,12 +91,11 @@ static void warm_step(warm_job_t *j)
         l->warm_running++;
         search_request_t req = {
             .query = &j->query, .key = j->key, .deadline_ms = (int)l->cfg->search.deadline_ms};
-        bool answered = false;
-        j->answered_now = &answered;
-        void *h = l->next->fetch(l->next, &req, on_warm_reply, j);
-        if (answered) return;
-        j->answered_now = NULL;
-        j->handle = h;
+        j->handle = l->next->fetch(l->next, &req, on_warm_reply, j);
+        if (!j->handle) { /* out of memory: skipped this round */
+            l->warm_running--;
+            warm_set_state(j, WJ_DONE);
+        }
         break;
     }
     case WJ_DONE:
@@ -142,8 +142,7 @@ static void on_warm_top(void *owner, redisReply *r, void *data)
         }
         l2__rkey(l, j->key, j->rkey, sizeof j->rkey);
         j->state = WJ_PTTL;
-        j->next = l->warm_jobs;
-        l->warm_jobs = j;
+        sf_queue_insert_head(&l->warm_jobs, &j->node);
         const char *argv[] = {"PTTL", j->rkey};
         if (cmd_sendv(l, on_warm_pttl, j, 2, argv) < 0) warm_set_state(j, WJ_DONE);
     }
@@ -153,8 +152,9 @@ static void on_warm_lock(void *owner, redisReply *r, void *data)
 {
     l2_t *l = owner;
     (void)data;
-    if (!r || r->type != REDIS_REPLY_STATUS || l->warm_jobs) return; /* not ours, or still busy */
-    int64_t hour = cache_wall_ms() / 3600000;
+    if (!r || r->type != REDIS_REPLY_STATUS || !sf_queue_empty(&l->warm_jobs))
+        return; /* not ours, or still busy */
+    int64_t hour = clock_wall_ms() / 3600000;
     char sum[128], now[128], prev[128], top[24];
     snprintf(sum, sizeof sum, "%shot:sum", l->cfg->redis.key_prefix);
     snprintf(now, sizeof now, "%shot:%" PRId64, l->cfg->redis.key_prefix, hour);

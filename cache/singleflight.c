@@ -5,13 +5,14 @@
 
 #include "cache/singleflight.h"
 #include "core/log.h"
+#include "core/queue.h"
 
 typedef struct sf_flight sf_flight_t;
 typedef struct sf_waiter sf_waiter_t;
 
 struct sf_waiter {
     sf_flight_t *flight;
-    sf_waiter_t *prev, *next;
+    sf_queue_t node; /* the flight's waiters, in arrival order */
     search_reply_cb cb;
     void *data;
 };
@@ -29,9 +30,8 @@ struct sf_flight {
     struct sf_svc *svc;
     sf_flight_t *hnext;
     uint64_t hash;
-    sf_waiter_t *head, *tail;
+    sf_queue_t waiters;
     void *handle;                /* next's, while it computes */
-    bool *answered_now;          /* set while next->fetch() runs */
     const search_reply_t *reply; /* during FLIGHT_ANSWERED */
     char key[];
 };
@@ -84,13 +84,12 @@ static void flight_answer(sf_flight_t *f)
     /* Out of the table first: a waiter's callback asking the same key
      * again starts a new flight instead of joining this finished one. */
     flight_unlink(f);
-    sf_waiter_t *w = f->head;
-    f->head = f->tail = NULL;
-    while (w) {
-        sf_waiter_t *nx = w->next;
+    while (!sf_queue_empty(&f->waiters)) {
+        sf_queue_t *q = sf_queue_head(&f->waiters);
+        sf_queue_remove(q);
+        sf_waiter_t *w = sf_queue_data(q, sf_waiter_t, node);
         w->cb(f->reply, w->data);
         free(w);
-        w = nx;
     }
 }
 
@@ -98,7 +97,6 @@ static void flight_answer(sf_flight_t *f)
 static void flight_close(sf_flight_t *f)
 {
     flight_unlink(f);
-    if (f->answered_now) *f->answered_now = true;
     free(f);
 }
 
@@ -141,12 +139,7 @@ static sf_waiter_t *add_waiter(sf_flight_t *f, search_reply_cb cb, void *data)
     w->flight = f;
     w->cb = cb;
     w->data = data;
-    w->prev = f->tail;
-    if (f->tail)
-        f->tail->next = w;
-    else
-        f->head = w;
-    f->tail = w;
+    sf_queue_insert_tail(&f->waiters, &w->node);
     return w;
 }
 
@@ -158,18 +151,15 @@ static void *sf_fetch(search_service_t *self, const search_request_t *req, searc
     sf_flight_t **pp = slot_of(s, req->key, h);
     if (*pp) {
         sf_waiter_t *w = add_waiter(*pp, cb, data);
-        if (!w)
-            search_reply_oom(cb, data, "memory");
-        else
-            s->st.hits++, s->st.joined++;
+        if (w) s->st.hits++, s->st.joined++;
         return w;
     }
     size_t klen = strlen(req->key);
     sf_flight_t *f = calloc(1, sizeof *f + klen + 1);
+    if (f) sf_queue_init(&f->waiters);
     sf_waiter_t *w = f ? add_waiter(f, cb, data) : NULL;
     if (!w) {
         free(f);
-        search_reply_oom(cb, data, "memory");
         return NULL;
     }
     memcpy(f->key, req->key, klen + 1);
@@ -180,12 +170,13 @@ static void *sf_fetch(search_service_t *self, const search_request_t *req, searc
     *pp = f;
     s->nflights++;
     s->st.misses++;
-    bool answered = false;
-    f->answered_now = &answered;
-    void *handle = s->next->fetch(s->next, req, on_reply, f);
-    if (answered) return NULL; /* every waiter (just w) has its answer */
-    f->answered_now = NULL;
-    f->handle = handle;
+    f->handle = s->next->fetch(s->next, req, on_reply, f);
+    if (!f->handle) { /* next could not take it: nor can this link */
+        free(w);
+        flight_set_state(f, FLIGHT_DONE);
+        flight_step(f);
+        return NULL;
+    }
     return w;
 }
 
@@ -194,16 +185,9 @@ static void sf_cancel(search_service_t *self, void *handle)
     (void)self;
     sf_waiter_t *w = handle;
     sf_flight_t *f = w->flight;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        f->head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        f->tail = w->prev;
+    sf_queue_remove(&w->node);
     free(w);
-    if (!f->head && f->state == FLIGHT_ASKING) {
+    if (sf_queue_empty(&f->waiters) && f->state == FLIGHT_ASKING) {
         flight_set_state(f, FLIGHT_ABANDONED);
         flight_step(f);
     }
@@ -237,11 +221,11 @@ void cache_singleflight_free(search_service_t *svc)
     for (int i = 0; i < 256; i++) {
         while (s->buckets[i]) {
             sf_flight_t *f = s->buckets[i];
-            for (sf_waiter_t *w = f->head, *nx; w; w = nx) {
-                nx = w->next;
-                free(w);
+            while (!sf_queue_empty(&f->waiters)) {
+                sf_queue_t *q = sf_queue_head(&f->waiters);
+                sf_queue_remove(q);
+                free(sf_queue_data(q, sf_waiter_t, node));
             }
-            f->head = f->tail = NULL;
             flight_set_state(f, FLIGHT_ABANDONED);
             flight_step(f);
         }

@@ -167,6 +167,7 @@ cache_tiers_t *cache_tiers_new(uv_loop_t *loop, const sf_config_t *cfg, search_s
                                                                         : SEARCH_PARTIAL_TTL_MAX_MS,
         .gzip = cfg->cache.gzip,
         .gzip_level = cfg->compression.level,
+        .loop = loop,
         .note = t->l2 ? cache_redis_note : NULL,
         .note_ctx = t->l2,
     };

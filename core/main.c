@@ -58,7 +58,9 @@ typedef struct app {
     search_backend_t mux;
     unsigned enabled;
     search_service_t *direct;
-    search_service_t *service; /* the head of the search service chain */
+    search_chain_t chain;      /* the search service chain's head and observers */
+    search_observer_t store_obs;  /* write-behind and analytics */
+    search_observer_t events_obs; /* search.completed */
     store_t *store;            /* NULL without pg.dsn */
     store_events_t *events;    /* NATS events, NULL without nats.url */
     search_service_t *l3;      /* the store's cache link */
@@ -93,8 +95,8 @@ static void mux_cancel(void *ctx, search_t *s, source_t src)
     if (b) b->cancel(b->ctx, s, src);
 }
 
-static void app_search_answered(void *data, const search_reply_t *r, const char *request_id,
-                                uint64_t start_ns)
+static void app_search_sent(void *data, const search_reply_t *r, const char *request_id,
+                            uint64_t start_ns)
 {
     store_events_search(data, NULL, r, request_id, start_ns);
 }
@@ -181,33 +183,36 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     }
 
     /* The search service chain, built from its last link (core/search_service.h). */
+    search_chain_init(&a->chain);
     a->direct = search_direct_new(loop, backend, a->enabled);
     if (!a->direct) goto oom;
-    a->service = a->direct;
-    /* The cache tiers wrap a->service here. */
+    search_direct_set_chain(a->direct, &a->chain);
+    a->chain.head = a->direct;
+    /* The cache tiers wrap the head here. */
     if (a->store && cfg->cache.enabled) {
-        a->l3 = store_l3_service(a->store, a->service);
+        a->l3 = store_l3_service(a->store, a->chain.head);
         if (!a->l3) goto oom;
-        a->service = a->l3;
+        a->chain.head = a->l3;
     }
-    a->cache = cache_tiers_new(loop, cfg, a->service);
+    a->cache = cache_tiers_new(loop, cfg, a->chain.head);
     if (!a->cache) goto oom;
-    a->service = cache_tiers_service(a->cache);
+    a->chain.head = cache_tiers_service(a->cache);
     cache_tiers_set_providers(a->cache, a->pcache);
     /* DELETE /v1/cache empties the PostgreSQL tier too */
     if (a->l3) cache_tiers_set_l3(a->cache, store_l3_delete, a->store);
     if (http_cache_register(a->router, cache_tiers_admin(a->cache)) < 0) goto oom;
-    a->search = (http_search_ctx_t){.cfg = cfg, .service = a->service};
+    a->search = (http_search_ctx_t){.cfg = cfg, .chain = &a->chain};
     a->events = store_events_new(cfg);
     if (a->events) { /* search.completed per answer; papers.indexed per stored batch */
-        a->search.answered = app_search_answered;
-        a->search.answered_data = a->events;
+        a->events_obs = (search_observer_t){.sent = app_search_sent, .ctx = a->events};
+        search_chain_observe(&a->chain, &a->events_obs);
         if (a->store) store_on_papers_written(a->store, app_papers_written, a->events);
     }
     if (a->store) { /* write-behind of merged papers, analytics of answered queries */
-        search_direct_set_observer(a->direct, store_on_search_papers, a->store);
-        a->search.observe = store_on_search_answered;
-        a->search.observe_data = a->store;
+        a->store_obs = (search_observer_t){.computed = store_on_search_papers,
+                                           .answered = store_on_search_answered,
+                                           .ctx = a->store};
+        search_chain_observe(&a->chain, &a->store_obs);
     }
     a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
     const papers_repo_t *papers = a->store ? store_papers_repo(a->store) : NULL;
@@ -220,11 +225,8 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         http_analytics_register(a->router, papers) < 0 || http_ui_register(a->router) < 0)
         goto oom;
     if (cfg->mcp.enabled) { /* its tools ask what /v1/search and /v1/papers/{id} ask */
-        http_mcp_ctx_t mcp = {.cfg = cfg,
-                              .service = a->service,
-                              .observe = a->search.observe,
-                              .observe_data = a->search.observe_data,
-                              .papers = http_papers_for_mcp(papers)};
+        http_mcp_ctx_t mcp = {
+            .cfg = cfg, .chain = &a->chain, .papers = http_papers_for_mcp(papers)};
         a->mcp = http_mcp_register(a->router, &mcp);
         if (!a->mcp) goto oom;
     }

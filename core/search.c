@@ -18,6 +18,7 @@
 #include "core/metrics.h"
 #include "core/search.h"
 #include "core/search_answer.h"
+#include "core/search_service.h"
 
 typedef enum { SEARCH_START, SEARCH_FANOUT, SEARCH_MERGE, SEARCH_DONE } search_state_t;
 
@@ -47,6 +48,9 @@ struct search {
     void *done_data;
     int http_status;
     blob_t *body;
+    bool partial; /* the answer's facts, as written in body */
+    size_t total;
+    double took_ms;
     const paper_t *merged; /* every distinct paper of the answer, for the store */
     size_t nmerged;
 };
@@ -152,12 +156,12 @@ static void state_merge(search_t *s)
             in.partial = true;
     s->http_status = any_ok || !any_asked ? 200 : 502;
     in.all_failed = s->http_status == 502;
-    s->body = search_answer_build(&in, s->arena, &s->merged, &s->nmerged);
+    s->partial = in.partial;
+    s->took_ms = in.took_ms;
+    s->body = search_answer_build(&in, s->arena, &s->merged, &s->nmerged, &s->total);
     if (!s->body) {
         s->http_status = 500;
-        static const char oom[] =
-            "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-        s->body = blob_new(oom, sizeof oom - 1);
+        s->body = search_reply_oom_body();
     }
     search_set_state(s, SEARCH_DONE);
     if (s->done) s->done(s, s->done_data);
@@ -270,6 +274,21 @@ int search_status(const search_t *s)
 blob_t *search_body(const search_t *s)
 {
     return s->body;
+}
+
+bool search_partial(const search_t *s)
+{
+    return s->partial;
+}
+
+size_t search_total(const search_t *s)
+{
+    return s->total;
+}
+
+double search_took_ms(const search_t *s)
+{
+    return s->took_ms;
 }
 
 static void on_timer_closed(uv_handle_t *h)

@@ -61,6 +61,11 @@ const query_t *search_query(const search_t *s);
 int search_status(const search_t *s);
 blob_t *search_body(const search_t *s);
 
+/* The answer's facts, as body says them: "partial", "total", "took_ms". */
+bool search_partial(const search_t *s);
+size_t search_total(const search_t *s);
+double search_took_ms(const search_t *s);
+
 /* Every distinct paper the providers returned, merged and unfiltered (in
  * the search's arena: valid until search_free()), once the answer is ready. */
 const paper_t *search_merged(const search_t *s, size_t *n);

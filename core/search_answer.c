@@ -25,7 +25,7 @@ static blob_t *with_error(blob_t *answer)
 }
 
 blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const paper_t **all,
-                            size_t *nall)
+                            size_t *nall, size_t *total)
 {
     const paper_list_t *lists[SRC_COUNT];
     answer_t ans = {0};
@@ -50,6 +50,7 @@ blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const p
     ans.papers = m.page;
     ans.npapers = m.npage;
     ans.total = m.total;
+    if (total) *total = m.total;
     blob_t *b = answer_json_blob(&ans);
     if (b && in->all_failed) b = with_error(b);
     return b;

@@ -29,9 +29,9 @@ typedef struct search_answer_input {
 
 /* Merges and serialises. Scratch memory comes from a, and so do the merged
  * papers (every distinct one, unfiltered) given in *all / *nall when those
- * are not NULL. Returns a new blob (refcount 1), or NULL when out of
- * memory. */
+ * are not NULL; *total (when not NULL) is the answer's "total". Returns a
+ * new blob (refcount 1), or NULL when out of memory. */
 blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const paper_t **all,
-                            size_t *nall);
+                            size_t *nall, size_t *total);
 
 #endif

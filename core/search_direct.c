@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hash.h"
+#include "core/defer.h"
 #include "core/search_direct.h"
 
 typedef struct direct {
@@ -10,8 +10,7 @@ typedef struct direct {
     const search_backend_t *backend;
     unsigned enabled;
     size_t in_flight;
-    search_direct_observer observer;
-    void *observer_ctx;
+    const search_chain_t *chain; /* told of each answer computed, or NULL */
 } direct_t;
 
 typedef struct waiter {
@@ -19,54 +18,39 @@ typedef struct waiter {
     search_t *search;
     search_reply_cb cb;
     void *data;
-    bool *answered_now; /* set while search_start() runs */
+    sf_defer_t later; /* the answer's delivery: never inside fetch() */
 } waiter_t;
 
-/* "partial" is the answer's last field (core/answer_json.c). */
-static const char PARTIAL_TAIL[] = "\"partial\":true}";
-
-bool search_reply_partial(const search_reply_t *r)
+/* The answer, on the turn after the search finished (it may finish inside
+ * search_start(), within fetch()). */
+static void deliver(sf_defer_t *later)
 {
-    size_t n = sizeof PARTIAL_TAIL - 1;
-    return r->status == 200 && r->body && r->body->len >= n &&
-           memcmp(r->body->data + r->body->len - n, PARTIAL_TAIL, n) == 0;
-}
-
-uint64_t search_reply_etag(const void *bytes, size_t n)
-{
-    return fnv1a(bytes, n);
-}
-
-static void on_done(search_t *s, void *data)
-{
-    waiter_t *w = data;
+    waiter_t *w = sf_defer_data(later, waiter_t, later);
+    search_t *s = w->search;
     blob_t *body = search_body(s);
     search_reply_t r = {
         .status = search_status(s),
         .body = body,
         .etag = search_reply_etag(body->data, body->len),
         .tier = "search",
+        .partial = search_partial(s),
+        .total = (int64_t)search_total(s),
+        .took_ms = search_took_ms(s),
     };
     w->d->in_flight--;
-    if (w->d->observer) {
-        size_t n;
-        const paper_t *papers = search_merged(s, &n);
-        if (papers && n) w->d->observer(w->d->observer_ctx, search_query(s), papers, n);
-    }
-    if (w->answered_now) *w->answered_now = true;
+    size_t n;
+    const paper_t *papers = search_merged(s, &n);
+    search_chain_computed(w->d->chain, search_query(s), &r, papers, papers ? n : 0);
     w->cb(&r, w->data);
     search_free(s);
     free(w);
 }
 
-void search_reply_oom(search_reply_cb cb, void *data, const char *tier)
+static void on_done(search_t *s, void *data)
 {
-    static const char oom[] =
-        "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
-    blob_t *b = blob_new(oom, sizeof oom - 1);
-    search_reply_t r = {.status = 500, .body = b, .tier = tier};
-    if (b) cb(&r, data);
-    blob_unref(b);
+    waiter_t *w = data;
+    w->search = s; /* also when done runs inside search_start() */
+    sf_defer(w->d->loop, &w->later, deliver); /* cannot fail: the queue was made in _new() */
 }
 
 static void *direct_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
@@ -74,27 +58,19 @@ static void *direct_fetch(search_service_t *self, const search_request_t *req, s
 {
     direct_t *d = (direct_t *)self;
     waiter_t *w = calloc(1, sizeof *w);
-    if (!w) {
-        search_reply_oom(cb, data, "search");
-        return NULL;
-    }
-    bool answered = false;
+    if (!w) return NULL;
     w->d = d;
     w->cb = cb;
     w->data = data;
-    w->answered_now = &answered;
-    d->in_flight++;
+    sf_defer_init(&w->later);
     search_t *s =
         search_start(d->loop, req->query, d->enabled, d->backend, req->deadline_ms, on_done, w);
-    if (answered) return NULL; /* on_done ran and freed w */
     if (!s) {
-        d->in_flight--;
         free(w);
-        search_reply_oom(cb, data, "search");
         return NULL;
     }
-    w->answered_now = NULL;
     w->search = s;
+    d->in_flight++;
     return w;
 }
 
@@ -103,6 +79,7 @@ static void direct_cancel(search_service_t *self, void *handle)
     direct_t *d = (direct_t *)self;
     waiter_t *w = handle;
     d->in_flight--;
+    sf_defer_cancel(&w->later);
     search_free(w->search); /* cancels the provider calls still running */
     free(w);
 }
@@ -110,6 +87,7 @@ static void direct_cancel(search_service_t *self, void *handle)
 search_service_t *search_direct_new(uv_loop_t *loop, const search_backend_t *backend,
                                     unsigned enabled)
 {
+    if (sf_defer_loop_init(loop) < 0) return NULL;
     direct_t *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->loop = loop;
@@ -121,11 +99,9 @@ search_service_t *search_direct_new(uv_loop_t *loop, const search_backend_t *bac
     return &d->svc;
 }
 
-void search_direct_set_observer(search_service_t *svc, search_direct_observer fn, void *ctx)
+void search_direct_set_chain(search_service_t *svc, const search_chain_t *chain)
 {
-    direct_t *d = (direct_t *)svc;
-    d->observer = fn;
-    d->observer_ctx = ctx;
+    ((direct_t *)svc)->chain = chain;
 }
 
 size_t search_direct_in_flight(const search_service_t *svc)

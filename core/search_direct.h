@@ -13,11 +13,9 @@
 search_service_t *search_direct_new(uv_loop_t *loop, const search_backend_t *backend,
                                     unsigned enabled);
 
-/* Called for every finished search with its merged papers (valid during
- * the call only): the store's write-behind hooks in here. */
-typedef void (*search_direct_observer)(void *ctx, const query_t *q, const paper_t *papers,
-                                       size_t n);
-void search_direct_set_observer(search_service_t *svc, search_direct_observer fn, void *ctx);
+/* The chain told of every answer computed here (search_chain_computed()),
+ * with its merged papers; NULL: nobody. chain must outlive svc. */
+void search_direct_set_chain(search_service_t *svc, const search_chain_t *chain);
 
 /* Searches in flight. */
 size_t search_direct_in_flight(const search_service_t *svc);

@@ -9,6 +9,7 @@
 
 #include "core/listen.h"
 #include "core/log.h"
+#include "core/defer.h"
 #include "core/worker.h"
 
 typedef struct worker {
@@ -37,6 +38,7 @@ static void on_app_done(void)
     w->stopped = true;
     log_write(LOG_INFO, "worker stopped", LF_END);
     /* What is left (signals, the drain timer) closes; uv_run then returns. */
+    sf_defer_loop_close(&w->loop);
     uv_walk(&w->loop, on_walk_close, NULL);
 }
 
@@ -140,6 +142,7 @@ out:
     if (ready_fd >= 0) close(ready_fd);
     if (listen_fd >= 0) close(listen_fd);
     /* Close whatever is still open (after a failed start) and let the callbacks run. */
+    sf_defer_loop_close(&w.loop);
     uv_walk(&w.loop, on_walk_close, NULL);
     uv_run(&w.loop, UV_RUN_DEFAULT);
     app->free(app->app);

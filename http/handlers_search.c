@@ -118,14 +118,14 @@ static void on_reply(const search_reply_t *r, void *data)
     w->answered = true;
     w->handle = NULL;
     w->req->on_client_gone = NULL;
-    if (w->ctx->observe) w->ctx->observe(w->ctx->observe_data, w->query, r);
+    search_chain_answered(w->ctx->chain, w->query, r);
     /* The request (and w in its arena) may be gone once answered. */
     const http_search_ctx_t *ctx = w->ctx;
     char rid[HTTP_REQUEST_ID_MAX + 1];
     uint64_t start_ns = w->req->start_ns;
     memcpy(rid, w->req->request_id, sizeof rid);
     send_reply(w->req, w->ctx, r);
-    if (ctx->answered) ctx->answered(ctx->answered_data, r, rid, start_ns);
+    search_chain_sent(ctx->chain, r, rid, start_ns);
 }
 
 static void on_client_gone(http_req_t *req)
@@ -133,7 +133,7 @@ static void on_client_gone(http_req_t *req)
     search_wait_t *w = req->handler_data;
     if (w->answered) return;
     w->answered = true;
-    if (w->handle) w->ctx->service->cancel(w->ctx->service, w->handle);
+    if (w->handle) w->ctx->chain->head->cancel(w->ctx->chain->head, w->handle);
     w->handle = NULL;
     http_respond_error(req, 503, "service_unavailable", "client went away");
 }
@@ -184,8 +184,12 @@ static void search_handler(http_req_t *req)
     req->handler_data = w;
     req->on_client_gone = on_client_gone;
     search_request_t sr = {.query = &q, .key = key, .deadline_ms = deadline};
-    void *h = ctx->service->fetch(ctx->service, &sr, on_reply, w);
-    if (h) w->handle = h; /* NULL: answered already, and req may be gone */
+    search_service_t *head = ctx->chain->head;
+    w->handle = head->fetch(head, &sr, on_reply, w);
+    if (!w->handle) {
+        req->on_client_gone = NULL;
+        http_respond_oom(req);
+    }
 }
 
 /* ---- batch ---------------------------------------------------------------- */
@@ -206,7 +210,6 @@ struct batch {
     http_search_ctx_t *ctx;
     batch_item_t items[BATCH_MAX];
     size_t n, pending;
-    bool starting; /* fetches are being made: answers only count */
     bool answered;
 };
 
@@ -215,9 +218,14 @@ static void batch_answer(batch_t *b)
 {
     http_req_t *req = b->req;
     size_t len = 64 + strlen(req->request_id);
-    for (size_t i = 0; i < b->n; i++)
-        len += b->items[i].body->len + 32;
-    char *out = arena_alloc(req->arena, len);
+    bool whole = true; /* every answer's body is here (an out-of-memory one may lack it) */
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].body)
+            len += b->items[i].body->len + 32;
+        else
+            whole = false;
+    }
+    char *out = whole ? arena_alloc(req->arena, len) : NULL;
     size_t o = 0;
     if (out) {
         o = (size_t)sprintf(out, "{\"request_id\":\"%s\",\"results\":[", req->request_id);
@@ -250,10 +258,9 @@ static void on_batch_reply(const search_reply_t *r, void *data)
     it->handle = NULL;
     it->status = r->status;
     it->body = blob_ref(r->body);
-    if (b->ctx->observe) b->ctx->observe(b->ctx->observe_data, it->query, r);
-    if (b->ctx->answered)
-        b->ctx->answered(b->ctx->answered_data, r, b->req->request_id, b->req->start_ns);
-    if (--b->pending == 0 && !b->starting && !b->answered) batch_answer(b);
+    search_chain_answered(b->ctx->chain, it->query, r);
+    search_chain_sent(b->ctx->chain, r, b->req->request_id, b->req->start_ns);
+    if (--b->pending == 0 && !b->answered) batch_answer(b);
 }
 
 static void on_batch_client_gone(http_req_t *req)
@@ -263,7 +270,7 @@ static void on_batch_client_gone(http_req_t *req)
     b->answered = true;
     for (size_t i = 0; i < b->n; i++) {
         batch_item_t *it = &b->items[i];
-        if (!it->done && it->handle) b->ctx->service->cancel(b->ctx->service, it->handle);
+        if (!it->done && it->handle) b->ctx->chain->head->cancel(b->ctx->chain->head, it->handle);
         blob_unref(it->body);
     }
     http_respond_error(req, 503, "service_unavailable", "client went away");
@@ -324,16 +331,21 @@ static void batch_handler(http_req_t *req)
     b->pending = n;
     req->handler_data = b;
     req->on_client_gone = on_batch_client_gone;
-    b->starting = true;
     for (size_t i = 0; i < n; i++) {
         batch_item_t *it = &b->items[i];
         it->batch = b;
         it->query = &qs[i];
         char *key = query_key(&qs[i], req->arena);
         search_request_t sr = {.query = &qs[i], .key = key ? key : "", .deadline_ms = deadlines[i]};
-        it->handle = ctx->service->fetch(ctx->service, &sr, on_batch_reply, it);
+        search_service_t *head = ctx->chain->head;
+        it->handle = key ? head->fetch(head, &sr, on_batch_reply, it) : NULL;
+        if (!it->handle) { /* the chain could not take it: this one is a 500 */
+            it->done = true;
+            it->status = 500;
+            it->body = search_reply_oom_body();
+            b->pending--;
+        }
     }
-    b->starting = false;
     if (b->pending == 0) batch_answer(b);
 }
 

@@ -259,8 +259,8 @@ static json_t *search_result(call_t *c, const search_reply_t *r)
         json_decref(body);
         return tool_error("the search failed (HTTP status %d)", r->status);
     }
-    long long total = json_integer_value(json_object_get(body, "total"));
-    bool partial = json_is_true(json_object_get(body, "partial"));
+    long long total = (long long)r->total; /* the facts travel beside the body */
+    bool partial = r->partial;
 
     json_t *out_provs = json_object();
     const char *name;
@@ -368,7 +368,7 @@ static void on_search_reply(const search_reply_t *r, void *data)
     call_t *c = data;
     c->handle = NULL;
     metrics_searches_in_flight(-1);
-    if (c->ctx->observe) c->ctx->observe(c->ctx->observe_data, &c->q, r);
+    search_chain_answered(c->ctx->chain, &c->q, r);
     const char *tier = r->tier ? r->tier : "search";
     struct render *slot = render_slot(r->etag, c->budget, c->full);
     if (r->status == 200 && slot->text && slot->etag == r->etag && slot->budget == c->budget &&
@@ -604,8 +604,14 @@ void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
         metrics_searches_in_flight(1);
         int deadline = c->q.deadline_ms ? c->q.deadline_ms : (int)cfg->search.deadline_ms;
         search_request_t sr = {.query = &c->q, .key = key, .deadline_ms = deadline};
-        c->handle = ctx->service->fetch(ctx->service, &sr, on_search_reply, c);
-        return c->handle ? c : NULL;
+        search_service_t *head = ctx->chain->head;
+        c->handle = head->fetch(head, &sr, on_search_reply, c);
+        if (!c->handle) {
+            metrics_searches_in_flight(-1);
+            done(data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+            return NULL;
+        }
+        return c;
     }
     if (strcmp(tool, "get_paper") == 0) {
         json_t *id = json_object_get(args, "id");
@@ -655,7 +661,7 @@ void http_mcp_tool_cancel(const http_mcp_ctx_t *ctx, void *handle)
     if (c->paper) {
         ctx->papers.cancel(ctx->papers.ctx, c->handle);
     } else {
-        ctx->service->cancel(ctx->service, c->handle);
+        ctx->chain->head->cancel(ctx->chain->head, c->handle);
         metrics_searches_in_flight(-1);
     }
     c->handle = NULL;

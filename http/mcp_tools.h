@@ -37,9 +37,9 @@ typedef struct http_mcp_papers {
 
 typedef struct http_mcp_ctx {
     const sf_config_t *cfg;
-    search_service_t *service;    /* the search chain's head, as /v1/search's */
-    http_search_observer observe; /* optional: told of each search, as /v1/search's */
-    void *observe_data;
+    /* The search chain, as /v1/search's: fetch() from its head; each answer
+     * is told to its observers as answered (not sent: no HTTP request). */
+    const search_chain_t *chain;
     http_mcp_papers_t papers;
 } http_mcp_ctx_t;
 

@@ -144,25 +144,18 @@ void store_analytics_record(store_t *st, const query_t *q, const char *key, long
     if (st->queries.n >= st->queries.batch) store__wq_flush(&st->queries);
 }
 
-void store_on_search_papers(void *store, const query_t *q, const paper_t *papers, size_t n)
+void store_on_search_papers(void *store, const query_t *q, const search_reply_t *r,
+                            const paper_t *papers, size_t n)
 {
     (void)q;
-    store_papers_enqueue(store, papers, n);
-}
-
-/* The integer after `,"name":` in a JSON answer (a string's quotes are
- * escaped, so the pattern cannot start inside one), or -1. */
-static long answer_number(const blob_t *b, const char *pattern)
-{
-    const char *p = b ? strstr(b->data, pattern) : NULL;
-    return p ? strtol(p + strlen(pattern), NULL, 10) : -1;
+    (void)r;
+    if (papers && n) store_papers_enqueue(store, papers, n);
 }
 
 void store_on_search_answered(void *store, const query_t *q, const search_reply_t *r)
 {
     if (!store || !r || r->status != 200) return;
-    store_analytics_record(store, q, NULL, answer_number(r->body, ",\"total\":"),
-                           (double)answer_number(r->body, ",\"took_ms\":"));
+    store_analytics_record(store, q, NULL, (long)r->total, r->took_ms);
 }
 
 void store_on_papers_written(store_t *st, void (*cb)(void *data, char *rows, size_t n), void *data)

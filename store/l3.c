@@ -41,7 +41,6 @@ typedef struct l3_fetch {
     void *data;
     store_query_t *lookup;
     void *next_handle;
-    bool in_next_fetch; /* next->fetch() is running: its answer may come inside it */
     uv_timer_t timer;
 } l3_fetch_t;
 
@@ -63,11 +62,6 @@ static void l3f_finish(l3_fetch_t *f)
     uv_close((uv_handle_t *)&f->timer, on_timer_closed);
 }
 
-static char *dup_or_null(arena_t *a, const char *s)
-{
-    return s ? arena_strdup(a, s) : NULL;
-}
-
 static void on_put(PGresult *res, const char *err, void *data)
 {
     (void)data;
@@ -85,29 +79,36 @@ static void on_next_reply(const search_reply_t *r, void *data)
      * shared by every instance, they would outlive the provider's hiccup. */
     if (r->status == 200 && r->body && !r->stale && !search_reply_partial(r) &&
         store_available(l->st, NULL)) {
-        char ttl[24], status[8];
+        char ttl[24], status[8], total[24], took[32];
         snprintf(ttl, sizeof ttl, "%lld", (long long)store__config(l->st)->cache.ttl_ms);
         snprintf(status, sizeof status, "%d", r->status);
-        const char *params[5] = {f->hash, f->key, status, r->body->data, ttl};
-        if (store_query(l->st, STORE_Q_CACHE_PUT, 5, params, on_put, NULL))
+        snprintf(total, sizeof total, "%lld", (long long)r->total);
+        snprintf(took, sizeof took, "%.3f", r->took_ms);
+        const char *params[7] = {f->hash, f->key, status, r->body->data, ttl, total, took};
+        if (store_query(l->st, STORE_Q_CACHE_PUT, 7, params, on_put, NULL))
             store__l3_count(l->st, 0, 0, 1);
     }
-    if (!f->in_next_fetch) l3f_finish(f);
+    l3f_finish(f);
 }
 
-/* A miss (or L3 unusable): the next link answers. */
-static void l3f_ask_next(l3_fetch_t *f)
+/* A miss (or L3 unusable): the next link answers. Returns false when it
+ * could not take the question (out of memory). */
+static bool l3f_ask_next(l3_fetch_t *f)
 {
     l3f_set_state(f, L3F_NEXT);
     uv_timer_stop(&f->timer);
     search_request_t req = {.query = &f->query, .key = f->key, .deadline_ms = f->deadline_ms};
-    f->in_next_fetch = true;
-    void *h = f->l3->next->fetch(f->l3->next, &req, on_next_reply, f);
-    f->in_next_fetch = false;
-    if (h)
-        f->next_handle = h;
-    else
-        l3f_finish(f); /* answered inside fetch() */
+    f->next_handle = f->l3->next->fetch(f->l3->next, &req, on_next_reply, f);
+    return f->next_handle != NULL;
+}
+
+/* l3f_ask_next() from a callback: the client gets a 500 answer when next
+ * cannot take it. */
+static void l3f_ask_next_later(l3_fetch_t *f)
+{
+    if (l3f_ask_next(f)) return;
+    l3f_finish(f);
+    search_reply_oom(f->cb, f->data, "postgres");
 }
 
 static void on_lookup(PGresult *res, const char *err, void *data)
@@ -126,6 +127,8 @@ static void on_lookup(PGresult *res, const char *err, void *data)
                 .etag = search_reply_etag(b->data, b->len),
                 .tier = "postgres",
                 .age_s = atoll(PQgetvalue(res, 0, 2)),
+                .total = atoll(PQgetvalue(res, 0, 3)),
+                .took_ms = atof(PQgetvalue(res, 0, 4)),
             };
             store__l3_count(f->l3->st, 1, 0, 0);
             l3f_finish(f);
@@ -135,7 +138,7 @@ static void on_lookup(PGresult *res, const char *err, void *data)
         }
     }
     store__l3_count(f->l3->st, 0, 1, 0);
-    l3f_ask_next(f);
+    l3f_ask_next_later(f);
 }
 
 static void on_lookup_timeout(uv_timer_t *t)
@@ -145,40 +148,39 @@ static void on_lookup_timeout(uv_timer_t *t)
     store_pool_cancel(f->lookup);
     f->lookup = NULL;
     store__l3_count(f->l3->st, 0, 1, 0);
-    l3f_ask_next(f);
+    l3f_ask_next_later(f);
 }
 
 static void *l3_fetch(search_service_t *self, const search_request_t *req, search_reply_cb cb,
                       void *data)
 {
     l3_t *l = (l3_t *)self;
-    if (!store_available(l->st, NULL)) return l->next->fetch(l->next, req, cb, data);
     arena_t *a = arena_new(0);
     l3_fetch_t *f = a ? arena_calloc(a, 1, sizeof *f) : NULL;
-    if (!f) {
+    /* The whole query, traceparent included: the lookup outlives the
+     * request's arena when the request leaves and a single-flight waiter
+     * stays behind it. */
+    if (!f || query_copy(&f->query, req->query, a) < 0 ||
+        !(f->key = arena_strdup(a, req->key ? req->key : ""))) {
         arena_free(a);
-        return l->next->fetch(l->next, req, cb, data);
+        return NULL;
     }
     f->l3 = l;
     f->arena = a;
     f->cb = cb;
     f->data = data;
     f->deadline_ms = req->deadline_ms;
-    f->query = *req->query;
-    f->query.text = dup_or_null(a, req->query->text);
-    f->query.date_from = dup_or_null(a, req->query->date_from);
-    f->query.date_to = dup_or_null(a, req->query->date_to);
-    f->query.author = dup_or_null(a, req->query->author);
-    f->query.category = dup_or_null(a, req->query->category);
-    f->key = arena_strdup(a, req->key ? req->key : "");
     uv_timer_init(store__loop(l->st), &f->timer);
     f->timer.data = f;
     store_cache_key_hash(f->key, f->hash);
     const char *params[2] = {f->hash, f->key};
-    f->lookup = store_query(l->st, STORE_Q_CACHE_GET, 2, params, on_lookup, f);
-    if (!f->lookup) {
-        l3f_ask_next(f);
-        return f->state == L3F_DONE ? NULL : f;
+    f->lookup = store_available(l->st, NULL)
+                    ? store_query(l->st, STORE_Q_CACHE_GET, 2, params, on_lookup, f)
+                    : NULL;
+    if (!f->lookup) { /* L3 unusable: straight to next */
+        if (l3f_ask_next(f)) return f;
+        l3f_finish(f);
+        return NULL;
     }
     int wait = req->deadline_ms / 4;
     if (wait > L3_LOOKUP_MAX_MS || wait <= 0) wait = L3_LOOKUP_MAX_MS;

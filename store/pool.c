@@ -76,7 +76,7 @@ static pg_conn_t *pool_pick(store_pool_t *p)
  * when all are busy and the maximum allows. */
 void store__pool_dispatch(store_pool_t *p)
 {
-    while (p->waiting.head) {
+    while (qlist_head(&p->waiting)) {
         pg_conn_t *c = pool_pick(p);
         if (c && c->fifo.n >= CONN_SPREAD && p->nconns < p->opts.max_conns &&
             pool_count(p, PGC_CONNECTING) + pool_count(p, PGC_PREPARING) == 0 &&
@@ -108,7 +108,9 @@ typedef struct expired {
  * they come, are dropped) and notes whom to tell. Returns the new count. */
 static int queries_expire(qlist_t *l, uint64_t now, expired_t *out, int n)
 {
-    for (store_query_t *q = l->head; q && n < EXPIRE_BATCH; q = q->next) {
+    sf_queue_t *it;
+    for (it = sf_queue_head(&l->q); it != &l->q && n < EXPIRE_BATCH; it = it->next) {
+        store_query_t *q = sf_queue_data(it, store_query_t, node);
         if (q->cancelled || !q->deadline_ns || now < q->deadline_ns) continue;
         q->cancelled = true;
         if (q->cb) out[n++] = (expired_t){q->cb, q->data};
@@ -182,6 +184,7 @@ store_pool_t *store_pool_new(uv_loop_t *loop, const store_pool_opts_t *opts)
 {
     store_pool_t *p = calloc(1, sizeof *p);
     if (!p) return NULL;
+    qlist_init(&p->waiting);
     p->loop = loop;
     p->opts = *opts;
     if (p->opts.min_conns < 0) p->opts.min_conns = 0;

@@ -165,9 +165,9 @@ static int pgc_start_preparing(pg_conn_t *c)
 static int pgc_read_results(pg_conn_t *c, const char **err)
 {
     int nulls = 0;
-    while (c->fifo.head && !PQisBusy(c->pg)) {
+    while (qlist_head(&c->fifo) && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
-        store_query_t *q = c->fifo.head;
+        store_query_t *q = qlist_head(&c->fifo);
         if (!r) {
             if (++nulls > 1) break; /* nothing more for now */
             continue;
@@ -267,6 +267,7 @@ int store__pool_connect(store_pool_t *p)
     if (p->nconns >= POOL_MAX_CONNS || p->closing) return -1;
     pg_conn_t *c = calloc(1, sizeof *c);
     if (!c) return -1;
+    qlist_init(&c->fifo);
     const char *keys[] = {"dbname", "options", "application_name", NULL};
     /* Replicas show as "scifind-replica" in pg_stat_activity. */
     const char *app = strncmp(p->label, "replica", 7) == 0 ? "scifind-replica" : "scifind";

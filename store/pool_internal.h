@@ -6,6 +6,7 @@
 #ifndef SF_STORE_POOL_INTERNAL_H
 #define SF_STORE_POOL_INTERNAL_H
 
+#include "core/queue.h"
 #include "store/pool.h"
 
 #define POOL_MAX_CONNS 64
@@ -14,7 +15,7 @@ typedef struct pg_conn pg_conn_t;
 
 /* One query: waiting in the pool, then in flight on a connection. */
 struct store_query {
-    store_query_t *next;
+    sf_queue_t node; /* in the pool's waiting list or a connection's fifo */
     store_pool_t *pool;
     int stmt; /* index in opts.stmts; -1 - i: internal PREPARE of statement i */
     int nparams;
@@ -27,7 +28,7 @@ struct store_query {
 };
 
 typedef struct qlist {
-    store_query_t *head, *tail;
+    sf_queue_t q;
     size_t n;
 } qlist_t;
 
@@ -71,33 +72,36 @@ struct store_pool {
 
 /* ---- query lists ---------------------------------------------------------- */
 
+static inline void qlist_init(qlist_t *l)
+{
+    sf_queue_init(&l->q);
+    l->n = 0;
+}
+
+/* The first query of l, or NULL. */
+static inline store_query_t *qlist_head(const qlist_t *l)
+{
+    return sf_queue_empty(&l->q) ? NULL : sf_queue_data(sf_queue_head(&l->q), store_query_t, node);
+}
+
 static inline void qlist_push(qlist_t *l, store_query_t *q)
 {
-    q->next = NULL;
-    if (l->tail)
-        l->tail->next = q;
-    else
-        l->head = q;
-    l->tail = q;
+    sf_queue_insert_tail(&l->q, &q->node);
     l->n++;
 }
 
 static inline void qlist_push_front(qlist_t *l, store_query_t *q)
 {
-    q->next = l->head;
-    l->head = q;
-    if (!l->tail) l->tail = q;
+    sf_queue_insert_head(&l->q, &q->node);
     l->n++;
 }
 
 static inline store_query_t *qlist_pop(qlist_t *l)
 {
-    store_query_t *q = l->head;
+    store_query_t *q = qlist_head(l);
     if (!q) return NULL;
-    l->head = q->next;
-    if (!l->head) l->tail = NULL;
+    sf_queue_remove(&q->node);
     l->n--;
-    q->next = NULL;
     return q;
 }
 

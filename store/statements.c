@@ -16,11 +16,13 @@ const store_stmt_t store__stmts[STORE_Q_COUNT] = {
                               " AS x(q text, k text, r integer, t integer)"},
     [STORE_Q_CACHE_PUT] = {"sf_cache_put",
                            "INSERT INTO search_cache (key_hash, key, status, body, created_at,"
-                           " expires_at) VALUES ($1, $2, $3::integer, $4, now(),"
-                           " now() + $5::bigint * interval '1 millisecond')"
+                           " expires_at, total, took_ms) VALUES ($1, $2, $3::integer, $4, now(),"
+                           " now() + $5::bigint * interval '1 millisecond', $6::bigint,"
+                           " $7::double precision)"
                            " ON CONFLICT (key_hash) DO UPDATE SET key = EXCLUDED.key,"
                            " status = EXCLUDED.status, body = EXCLUDED.body,"
-                           " created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at"},
+                           " created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,"
+                           " total = EXCLUDED.total, took_ms = EXCLUDED.took_ms"},
     [STORE_Q_CACHE_PURGE] = {"sf_cache_purge",
                              "DELETE FROM search_cache WHERE key_hash IN (SELECT key_hash"
                              " FROM search_cache WHERE expires_at < now() LIMIT 1000)"},
@@ -75,7 +77,7 @@ const store_stmt_t store__stmts[STORE_Q_COUNT] = {
                          " LIMIT $2::integer) AS t"},
     [STORE_Q_CACHE_GET] =
         {"sf_cache_get",
-         "SELECT body, status, floor(extract(epoch FROM now() - created_at))::bigint"
-         " FROM search_cache WHERE key_hash = $1 AND key = $2"
-         " AND expires_at > now()"},
+         "SELECT body, status, floor(extract(epoch FROM now() - created_at))::bigint,"
+         " total, took_ms FROM search_cache WHERE key_hash = $1 AND key = $2"
+         " AND expires_at > now() AND total IS NOT NULL AND took_ms IS NOT NULL"},
 };

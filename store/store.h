@@ -81,12 +81,13 @@ void store_papers_enqueue(store_t *st, const paper_t *papers, size_t n);
 void store_analytics_record(store_t *st, const query_t *q, const char *key, long results,
                             double took_ms);
 
-/* Hooks with the signatures of core's observers (ctx is the store):
- * search_direct_set_observer() -> store_on_search_papers (the merged papers
- * of every fan-out go to the batcher); http_search_ctx_t.observe ->
+/* The store as an observer of the search chain (core/search_service.h; ctx
+ * is the store): computed -> store_on_search_papers (the merged papers of
+ * every fan-out go to the write-behind batcher); answered ->
  * store_on_search_answered (every 200 answer, cached or not, is one
  * analytics row with its total and took_ms). */
-void store_on_search_papers(void *store, const query_t *q, const paper_t *papers, size_t n);
+void store_on_search_papers(void *store, const query_t *q, const search_reply_t *r,
+                            const paper_t *papers, size_t n);
 void store_on_search_answered(void *store, const query_t *q, const search_reply_t *r);
 
 /* Runs a read statement (replica when one is up, else the primary) or a

@@ -1,5 +1,6 @@
-/* L1 store and service: TTL expiry on a fake clock, the byte bound, LRU
- * order, stale-while-revalidate; single-flight with a fake next link. */
+/* L1 store and service: TTL expiry on the fake clock (core/clock.h), the
+ * byte bound, LRU order, stale-while-revalidate; single-flight with a fake
+ * next link; each link kind keeping the protocol of core/search_service.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,15 +8,42 @@
 #include "cache/group.h"
 #include "cache/l1.h"
 #include "core/shm.h"
+#include "cache/redis.h"
 #include "cache/singleflight.h"
 #include "cache/tiers.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/defer.h"
 #include "test/unit/test.h"
 
-static uint64_t fake_now;
-static uint64_t now(void)
+/* The links' loop: a hit is delivered on its next turn (core/search_service.h). */
+static uv_loop_t loop;
+static bool loop_ready;
+
+static uv_loop_t *test_loop(void)
 {
-    return fake_now;
+    if (!loop_ready) {
+        uv_loop_init(&loop);
+        loop_ready = true;
+    }
+    return &loop;
 }
+
+/* Runs the turns that deliver what is due now. */
+static void turn(void)
+{
+    uv_run(test_loop(), UV_RUN_NOWAIT);
+}
+
+/* Closes the loop's deferred queue and the loop, checking nothing is left. */
+static void loop_done(void)
+{
+    sf_defer_loop_close(&loop);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    loop_ready = false;
+}
+
 
 #define SEC 1000000000ull
 
@@ -36,12 +64,13 @@ static search_reply_t reply_of(blob_t *b)
 static cache_l1_opts_t opts(size_t max)
 {
     return (cache_l1_opts_t){
-        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000, .now_ns = now};
+        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000,
+        .loop = test_loop()};
 }
 
 TEST(l1_ttl_fresh_then_stale_then_gone)
 {
-    fake_now = 100 * SEC;
+    clock_fake_start(100 * SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("a", 100);
@@ -50,13 +79,13 @@ TEST(l1_ttl_fresh_then_stale_then_gone)
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_FRESH);
     ASSERT_PTR_EQ(got.body, b);
     ASSERT_STR_EQ(got.tier, "memory");
-    fake_now += 9 * SEC;
+    clock_fake_advance_ms(9000);
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_FRESH);
     ASSERT_EQ(got.age_s, 9);
-    fake_now += 2 * SEC;
+    clock_fake_advance_ms(2000);
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_STALE);
     ASSERT(got.stale);
-    fake_now += 5 * SEC;
+    clock_fake_advance_ms(5000);
     ASSERT_EQ(cache_l1_get(c, "k", &got), CACHE_L1_MISS);
     ASSERT_EQ(cache_l1_stats(c)->entries, 0);
     ASSERT_EQ(cache_l1_stats(c)->expired, 1);
@@ -67,7 +96,7 @@ TEST(l1_ttl_fresh_then_stale_then_gone)
 
 TEST(l1_age_of_filled_answer_counts)
 {
-    fake_now = 100 * SEC;
+    clock_fake_start(100 * SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("a", 100);
@@ -83,7 +112,7 @@ TEST(l1_age_of_filled_answer_counts)
 
 TEST(l1_byte_bound_evicts_least_recently_used)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(3000);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("x", 700);
@@ -113,7 +142,7 @@ TEST(l1_byte_bound_evicts_least_recently_used)
 
 TEST(l1_refuses_errors_and_keeps_partial_briefly)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("x", 100);
@@ -122,10 +151,16 @@ TEST(l1_refuses_errors_and_keeps_partial_briefly)
     ASSERT_EQ(cache_l1_put(c, "e", &r), 1);
     blob_t *p = blob_new("{\"x\":1,\"partial\":true}", 22);
     search_reply_t rp = reply_of(p);
+    rp.partial = true; /* a value beside the bytes: the body is not read */
+    rp.total = 42;
+    rp.took_ms = 12.5;
     ASSERT_EQ(cache_l1_put(c, "p", &rp), 0);
-    fake_now += SEC / 2;
+    clock_fake_advance_ms(500);
     ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_FRESH);
-    fake_now += SEC;
+    ASSERT(got.partial);
+    ASSERT_EQ(got.total, 42);
+    ASSERT_DBL_EQ(got.took_ms, 12.5);
+    clock_fake_advance_ms(1000);
     ASSERT_EQ(cache_l1_get(c, "p", &got), CACHE_L1_MISS); /* partial: no grace */
     blob_unref(p);
     blob_unref(b);
@@ -134,7 +169,7 @@ TEST(l1_refuses_errors_and_keeps_partial_briefly)
 
 TEST(l1_delete_by_hash)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     cache_l1_t *c = cache_l1_new(&o);
     blob_t *b = answer("h", 100);
@@ -201,7 +236,7 @@ static void answer_call(int i, blob_t *b)
 
 TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
 {
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     o.gzip = true;
     search_service_t *l1 = cache_l1_service(&fake, &o);
@@ -215,13 +250,16 @@ TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
     answer_call(0, b);
     ASSERT_EQ(answers, 1);
     ASSERT(last_had_deflate); /* the gzip copy is made at fill time */
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_EQ(answers, 1); /* a hit: on the next turn */
+    turn();
     ASSERT_EQ(answers, 2);
     ASSERT_STR_EQ(last_tier, "memory");
     ASSERT_EQ(ncalls, 1);
-    fake_now += 11 * SEC; /* stale: answered at once, one refresh */
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    clock_fake_advance_ms(11000); /* stale: answered on the next turn, one refresh */
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    turn();
     ASSERT_EQ(answers, 4);
     ASSERT(last_stale);
     ASSERT_EQ(ncalls, 2);
@@ -229,7 +267,8 @@ TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
     answer_call(1, b);
     ASSERT_EQ(cache_l1_refreshing(l1), 0);
     ASSERT_EQ(answers, 4); /* the refresh answers nobody */
-    ASSERT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    ASSERT_NOT_NULL(l1->fetch(l1, &req, on_answer, NULL));
+    turn();
     ASSERT(!last_stale);
     /* a waiting client leaves: next's call is cancelled */
     search_request_t req2 = {.query = &q, .key = "k2", .deadline_ms = 100};
@@ -238,6 +277,7 @@ TEST(l1_service_miss_fill_hit_and_stale_while_revalidate)
     ASSERT(calls[2].cancelled);
     blob_unref(b);
     cache_l1_service_free(l1);
+    loop_done();
 }
 
 TEST(singleflight_joins_identical_requests)
@@ -277,7 +317,7 @@ TEST(singleflight_joins_identical_requests)
 TEST(group_deletions_reach_l1_and_overflow_clears_it)
 {
     ASSERT_NOT_NULL(shm_create());
-    fake_now = SEC;
+    clock_fake_start(SEC, 0);
     cache_l1_opts_t o = opts(1 << 20);
     search_service_t *l1 = cache_l1_service(&fake, &o);
     cache_tiers_t tiers = {.l1 = l1};
@@ -294,7 +334,8 @@ TEST(group_deletions_reach_l1_and_overflow_clears_it)
 
     cache_group_delete("k1"); /* as another worker would */
     int before = answers;
-    ASSERT_NULL(g->fetch(g, &req, on_answer, NULL)); /* k2: a hit, and k1 is gone */
+    ASSERT_NOT_NULL(g->fetch(g, &req, on_answer, NULL)); /* k2: a hit, and k1 is gone */
+    turn();
     ASSERT_EQ(answers, before + 1);
     ASSERT_EQ(cache_l1_get(store, "k1", &got), CACHE_L1_MISS);
     ASSERT_EQ(cache_l1_get(store, "k2", &got), CACHE_L1_FRESH);
@@ -311,6 +352,143 @@ TEST(group_deletions_reach_l1_and_overflow_clears_it)
     cache_group_service_free(g);
     cache_l1_service_free(l1);
     shm_destroy();
+    loop_done();
+}
+
+/* ---- the protocol: an answer a link has at once comes after fetch() ----- */
+
+static bool in_fetch;
+static int answers_in_fetch;
+static void on_answer_checked(const search_reply_t *r, void *data)
+{
+    if (in_fetch) answers_in_fetch++;
+    on_answer(r, data);
+}
+
+static void *fetch_checked(search_service_t *svc, const search_request_t *req)
+{
+    in_fetch = true;
+    void *h = svc->fetch(svc, req, on_answer_checked, NULL);
+    in_fetch = false;
+    return h;
+}
+
+/* An L1 holding "k" (fresh), on the test loop. */
+static search_service_t *l1_holding_k(blob_t *b)
+{
+    clock_fake_start(SEC, 0);
+    cache_l1_opts_t o = opts(1 << 20);
+    search_service_t *l1 = cache_l1_service(&fake, &o);
+    search_reply_t r = reply_of(b);
+    ASSERT_EQ(cache_l1_put(cache_l1_of(l1), "k", &r), 0);
+    return l1;
+}
+
+TEST(l1_hit_arrives_after_fetch_returned_and_a_cancelled_one_never)
+{
+    blob_t *b = answer("h", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    answers_in_fetch = 0;
+    void *h = fetch_checked(l1, &req);
+    ASSERT_NOT_NULL(h); /* a handle, even for a hit */
+    ASSERT_EQ(answers, before);
+    ASSERT_EQ(sf_defer_waiting(&loop), 1);
+    turn();
+    ASSERT_EQ(answers, before + 1);
+    ASSERT_EQ(answers_in_fetch, 0);
+    ASSERT_STR_EQ(last_tier, "memory");
+    /* The client leaves before the hit's turn: no answer, the bytes let go. */
+    h = fetch_checked(l1, &req);
+    ASSERT_EQ(b->refs, 3); /* ours, the store's, the pending answer's */
+    l1->cancel(l1, h);
+    ASSERT_EQ(b->refs, 2);
+    turn();
+    ASSERT_EQ(answers, before + 1);
+    /* A hit dropped from the store before its turn still has its bytes. */
+    h = fetch_checked(l1, &req);
+    cache_l1_clear(cache_l1_of(l1));
+    turn();
+    ASSERT_EQ(answers, before + 2);
+    ASSERT_EQ(b->refs, 1);
+    cache_l1_service_free(l1);
+    blob_unref(b);
+    loop_done();
+}
+
+TEST(l1_service_freed_with_a_hit_pending_lets_it_go)
+{
+    blob_t *b = answer("p", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    ASSERT_NOT_NULL(fetch_checked(l1, &req));
+    cache_l1_service_free(l1);
+    turn();
+    ASSERT_EQ(answers, before);
+    ASSERT_EQ(b->refs, 1);
+    blob_unref(b);
+    loop_done();
+}
+
+TEST(singleflight_answer_ready_below_arrives_after_fetch_returned)
+{
+    blob_t *b = answer("s", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    search_service_t *sf = cache_singleflight_service(l1);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    answers_in_fetch = 0;
+    ASSERT_NOT_NULL(fetch_checked(sf, &req));
+    ASSERT_NOT_NULL(fetch_checked(sf, &req)); /* joins the flight */
+    ASSERT_EQ(answers, before);
+    ASSERT_EQ(cache_singleflight_stats(sf)->joined, 1);
+    turn();
+    ASSERT_EQ(answers, before + 2);
+    ASSERT_EQ(answers_in_fetch, 0);
+    ASSERT_EQ(cache_singleflight_flights(sf), 0);
+    cache_singleflight_free(sf);
+    cache_l1_service_free(l1);
+    blob_unref(b);
+    loop_done();
+}
+
+/* Redis not there (nothing listens on port 1): L2 is bypassed and asks
+ * next at once; next's answer, ready at once, still comes after fetch(). */
+TEST(redis_bypassed_answer_ready_below_arrives_after_fetch_returned)
+{
+    blob_t *b = answer("r", 100);
+    search_service_t *l1 = l1_holding_k(b);
+    static sf_config_t cfg;
+    config_defaults(&cfg);
+    snprintf(cfg.redis.url, sizeof cfg.redis.url, "redis://127.0.0.1:1/0");
+    search_service_t *l2 = cache_redis_service(l1, &loop, &cfg);
+    ASSERT_NOT_NULL(l2);
+    query_t q;
+    query_init(&q);
+    q.text = "x";
+    search_request_t req = {.query = &q, .key = "k", .deadline_ms = 100};
+    int before = answers;
+    answers_in_fetch = 0;
+    ASSERT_NOT_NULL(fetch_checked(l2, &req));
+    ASSERT_EQ(answers, before);
+    turn();
+    ASSERT_EQ(answers, before + 1);
+    ASSERT_EQ(answers_in_fetch, 0);
+    cache_redis_service_free(l2);
+    cache_l1_service_free(l1);
+    blob_unref(b);
+    loop_done();
 }
 
 TEST_MAIN()

@@ -5,6 +5,7 @@
 
 #include "cache/provider_cache.h"
 #include "test/search/fake_backend.h"
+#include "core/clock.h"
 #include "test/unit/test.h"
 
 typedef struct run {
@@ -87,6 +88,7 @@ TEST(provider_cache_keeps_no_failure_and_expires)
     fake_init(&fb, &loop);
     fb.script[SRC_ARXIV].status = PSTAT_ERROR;
     fb.script[SRC_ARXIV].error = "HTTP 500";
+    clock_fake_start(1000000000, 0);
     cache_provider_t *c = cache_provider_new(&fb.backend, 50, 100, 1 << 20);
     const search_backend_t *b = cache_provider_backend(c);
 
@@ -95,7 +97,7 @@ TEST(provider_cache_keeps_no_failure_and_expires)
     ASSERT_EQ(r.cached, 1); /* crossref only: the failed arxiv answer was not kept */
     ASSERT_EQ(fb.started[SRC_ARXIV], 2);
 
-    usleep(80 * 1000); /* past the 50 ms TTL */
+    clock_fake_advance_ms(80); /* past the 50 ms TTL, without sleeping */
     r = search_once(&loop, b, "graph", TWO, 0);
     ASSERT_EQ(r.cached, 0);
     ASSERT_EQ(fb.started[SRC_CROSSREF], 2);
@@ -104,6 +106,7 @@ TEST(provider_cache_keeps_no_failure_and_expires)
     uv_run(&loop, UV_RUN_DEFAULT);
     cache_provider_free(c);
     ASSERT_EQ(uv_loop_close(&loop), 0);
+    clock_fake_stop();
 }
 
 TEST(provider_cache_is_bounded)

@@ -125,4 +125,32 @@ TEST(redis_key_lengths_in_the_header_cannot_overflow)
     blob_unref(b);
 }
 
+/* The answer's facts travel in the value's head, never parsed from the body. */
+TEST(redis_value_round_trip_carries_the_facts_and_old_values_are_misses)
+{
+    blob_t *b = blob_new(BODY, sizeof BODY - 1);
+    search_reply_t r = {.status = 200, .body = b, .etag = 7, .tier = "search"}, got;
+    r.partial = true;
+    r.total = 1234;
+    r.took_ms = 87.125;
+    size_t len;
+    char *v = cache_redis_encode("key", &r, 1700000000000, &len);
+    ASSERT_NOT_NULL(v);
+    int64_t created;
+    ASSERT_EQ(cache_redis_decode("key", v, len, &got, &created), 0);
+    ASSERT_EQ(created, 1700000000000);
+    ASSERT(got.partial);
+    ASSERT_EQ(got.total, 1234);
+    ASSERT_DBL_EQ(got.took_ms, 87.125);
+    ASSERT_EQ(got.body->len, b->len);
+    ASSERT_EQ(memcmp(got.body->data, b->data, b->len), 0);
+    blob_unref(got.body);
+    blob_unref(got.body_deflate);
+    ASSERT_EQ(cache_redis_decode("other key", v, len, &got, &created), -1);
+    memcpy(v, "SFC1", 4); /* the format before the facts: a miss */
+    ASSERT_EQ(cache_redis_decode("key", v, len, &got, &created), 1);
+    free(v);
+    blob_unref(b);
+}
+
 TEST_MAIN()

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "cache/tiers.h"
+#include "core/defer.h"
 #include "test/unit/test.h"
 
 static const char BODY[] = "{\"papers\":[],\"partial\":false}";
@@ -104,6 +105,7 @@ static cache_tiers_t *tiers(uv_loop_t *loop, sf_config_t *cfg)
 static void done(uv_loop_t *loop, cache_tiers_t *t)
 {
     cache_tiers_stop(t);
+    sf_defer_loop_close(loop); /* the L1 link's deferred answers */
     uv_run(loop, UV_RUN_DEFAULT);
     cache_tiers_free(t);
     ASSERT_EQ(uv_loop_close(loop), 0);

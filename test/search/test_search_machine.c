@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "core/clock.h"
+#include "core/defer.h"
 #include "core/search.h"
 #include "core/search_direct.h"
 #include "test/search/fake_backend.h"
@@ -726,6 +727,36 @@ TEST(answer_echoes_the_query)
     fx_teardown(&f);
 }
 
+/* On the fake clock (core/clock.h) the search's times are exact and no
+ * test has to sleep for them: the providers answer when the test says,
+ * after the test moved the clock on. */
+TEST(took_ms_and_latencies_read_the_fake_clock)
+{
+    fixture_t f;
+    fx_setup(&f);
+    unsigned two = (1u << SRC_ARXIV) | (1u << SRC_CROSSREF);
+    f.fb.script[SRC_ARXIV].delay_ms = FAKE_NEVER;
+    f.fb.script[SRC_CROSSREF].delay_ms = FAKE_NEVER;
+    clock_fake_start(5000000000ull, 1700000000000);
+    fx_start(&f, two, 10000);
+    ASSERT_EQ_U(search_deadline_ns(f.s), 5000000000ull + 10000000000ull);
+    clock_fake_advance_ms(250);
+    search_provider_done(f.s, SRC_ARXIV, PSTAT_OK, NULL, 250, NULL);
+    ASSERT_EQ(f.run.done_calls, 0);
+    clock_fake_advance_ms(50);
+    search_provider_done(f.s, SRC_CROSSREF, PSTAT_ERROR, NULL, 300, "HTTP 500");
+    ASSERT_EQ(f.run.done_calls, 1);
+    ASSERT_DBL_EQ(json_number_value(json_object_get(f.run.body, "took_ms")), 300.0);
+    ASSERT_DBL_EQ(search_took_ms(f.s), 300.0);
+    ASSERT(search_partial(f.s)); /* crossref failed */
+    ASSERT_EQ(json_is_true(json_object_get(f.run.body, "partial")), search_partial(f.s));
+    ASSERT_EQ_U(search_total(f.s),
+                (size_t)json_integer_value(json_object_get(f.run.body, "total")));
+    clock_fake_stop();
+    fake_close_all(&f.fb);
+    fx_teardown(&f);
+}
+
 /* ---- the direct search service ---------------------------------------------------- */
 
 typedef struct reply_rec {
@@ -765,12 +796,15 @@ TEST(direct_service_answers_through_the_callback)
     ASSERT_GT(rec.body_len, 10);
     ASSERT_EQ(search_direct_in_flight(svc), 0);
     search_direct_free(svc);
+    sf_defer_loop_close(&f.loop);
     uv_run(&f.loop, UV_RUN_DEFAULT);
     ASSERT_EQ(f.fb.live_calls, 0);
     ASSERT_EQ(uv_loop_close(&f.loop), 0);
 }
 
-TEST(direct_service_answering_inside_fetch_returns_no_handle)
+/* Every provider answers inside its start, so the search is done inside
+ * fetch(): the answer still comes on a later turn (core/search_service.h). */
+TEST(direct_service_answer_ready_inside_fetch_arrives_after_it_returned)
 {
     fixture_t f;
     fx_setup(&f);
@@ -780,10 +814,66 @@ TEST(direct_service_answering_inside_fetch_returns_no_handle)
     reply_rec_t rec = {0};
     search_request_t req = {.query = &f.q, .key = "k", .deadline_ms = 2000};
     void *h = svc->fetch(svc, &req, on_reply, &rec);
-    ASSERT_NULL(h);
+    ASSERT_NOT_NULL(h);
+    ASSERT_EQ(rec.calls, 0);
+    ASSERT_EQ(search_direct_in_flight(svc), 1);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    ASSERT_EQ(rec.calls, 1);
+    ASSERT_EQ(rec.status, 200);
+    ASSERT_EQ(search_direct_in_flight(svc), 0);
+    /* Cancelled before its turn: never answered, nothing left behind. */
+    h = svc->fetch(svc, &req, on_reply, &rec);
+    ASSERT_NOT_NULL(h);
+    svc->cancel(svc, h);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
     ASSERT_EQ(rec.calls, 1);
     ASSERT_EQ(search_direct_in_flight(svc), 0);
     search_direct_free(svc);
+    sf_defer_loop_close(&f.loop);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&f.loop), 0);
+}
+
+/* The fan-out link tells the chain's observers of each answer it computed,
+ * with the merged papers and the answer's facts. */
+static int computed_calls;
+static size_t computed_papers;
+static search_reply_t computed_reply;
+static void on_computed(void *ctx, const query_t *q, const search_reply_t *r,
+                        const paper_t *papers, size_t n)
+{
+    (void)ctx;
+    (void)q;
+    (void)papers;
+    computed_calls++;
+    computed_papers = n;
+    computed_reply = *r;
+}
+
+TEST(direct_service_tells_the_chain_observers_what_it_computed)
+{
+    fixture_t f;
+    fx_setup(&f);
+    for (int s = 0; s < SRC_LOCAL; s++)
+        f.fb.script[s].delay_ms = FAKE_SYNC;
+    search_chain_t chain;
+    search_chain_init(&chain);
+    search_observer_t obs = {.computed = on_computed};
+    search_chain_observe(&chain, &obs);
+    search_service_t *svc = search_direct_new(&f.loop, &f.fb.backend, ALL_FIVE);
+    search_direct_set_chain(svc, &chain);
+    chain.head = svc;
+    reply_rec_t rec = {0};
+    search_request_t req = {.query = &f.q, .key = "k", .deadline_ms = 2000};
+    ASSERT_NOT_NULL(svc->fetch(svc, &req, on_reply, &rec));
+    uv_run(&f.loop, UV_RUN_NOWAIT);
+    ASSERT_EQ(rec.calls, 1);
+    ASSERT_EQ(computed_calls, 1);
+    ASSERT_EQ(computed_papers, 15); /* 3 distinct papers from each of five */
+    ASSERT_EQ(computed_reply.total, 15);
+    ASSERT(!computed_reply.partial);
+    search_direct_free(svc);
+    sf_defer_loop_close(&f.loop);
     uv_run(&f.loop, UV_RUN_DEFAULT);
     ASSERT_EQ(uv_loop_close(&f.loop), 0);
 }
@@ -809,6 +899,8 @@ TEST(direct_service_cancel_stops_the_providers)
     ASSERT_EQ(rec.calls, 0);
     ASSERT_EQ(f.fb.live_calls, 0);
     search_direct_free(svc);
+    sf_defer_loop_close(&f.loop);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
     ASSERT_EQ(uv_loop_close(&f.loop), 0);
 }
 

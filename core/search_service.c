@@ -1,0 +1,77 @@
+#include <stdlib.h>
+
+#include "core/hash.h"
+#include "core/search_service.h"
+
+bool search_reply_partial(const search_reply_t *r)
+{
+    return r->status == 200 && r->partial;
+}
+
+uint64_t search_reply_etag(const void *bytes, size_t n)
+{
+    return fnv1a(bytes, n);
+}
+
+blob_t *search_reply_oom_body(void)
+{
+    static const char oom[] =
+        "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
+    return blob_new(oom, sizeof oom - 1);
+}
+
+void search_reply_oom(search_reply_cb cb, void *data, const char *tier)
+{
+    blob_t *b = search_reply_oom_body();
+    search_reply_t r = {.status = 500, .body = b, .tier = tier};
+    if (b) cb(&r, data);
+    blob_unref(b);
+}
+
+void search_chain_init(search_chain_t *c)
+{
+    c->head = NULL;
+    sf_queue_init(&c->observers);
+}
+
+void search_chain_observe(search_chain_t *c, search_observer_t *o)
+{
+    sf_queue_insert_tail(&c->observers, &o->node);
+}
+
+static const search_observer_t *observer_at(const sf_queue_t *q)
+{
+    return sf_queue_data(q, search_observer_t, node);
+}
+
+void search_chain_computed(const search_chain_t *c, const query_t *q, const search_reply_t *r,
+                           const paper_t *papers, size_t n)
+{
+    const sf_queue_t *it;
+    if (c) sf_queue_foreach(it, &c->observers)
+        {
+            const search_observer_t *o = observer_at(it);
+            if (o->computed) o->computed(o->ctx, q, r, papers, n);
+        }
+}
+
+void search_chain_answered(const search_chain_t *c, const query_t *q, const search_reply_t *r)
+{
+    const sf_queue_t *it;
+    if (c) sf_queue_foreach(it, &c->observers)
+        {
+            const search_observer_t *o = observer_at(it);
+            if (o->answered) o->answered(o->ctx, q, r);
+        }
+}
+
+void search_chain_sent(const search_chain_t *c, const search_reply_t *r, const char *request_id,
+                       uint64_t start_ns)
+{
+    const sf_queue_t *it;
+    if (c) sf_queue_foreach(it, &c->observers)
+        {
+            const search_observer_t *o = observer_at(it);
+            if (o->sent) o->sent(o->ctx, r, request_id, start_ns);
+        }
+}
