@@ -163,6 +163,19 @@ char *paper_clean_text(arena_t *a, const char *s, size_t len)
     return n > 0 ? out : NULL;
 }
 
+/* Drops the first of prefixes (case-insensitive) that *s starts with. */
+static void strip_first_prefix(const char **s, size_t *len, const char *const *prefixes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (has_prefix_ci(*s, *len, prefixes[i])) {
+            size_t plen = strlen(prefixes[i]);
+            *s += plen;
+            *len -= plen;
+            return;
+        }
+    }
+}
+
 char *paper_normalize_doi(arena_t *a, const char *s, size_t len)
 {
     static const char *const prefixes[] = {
@@ -179,14 +192,7 @@ char *paper_normalize_doi(arena_t *a, const char *s, size_t len)
     };
     if (s == NULL) return NULL;
     trim(&s, &len);
-    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-        if (has_prefix_ci(s, len, prefixes[i])) {
-            size_t n = strlen(prefixes[i]);
-            s += n;
-            len -= n;
-            break;
-        }
-    }
+    strip_first_prefix(&s, &len, prefixes, sizeof(prefixes) / sizeof(prefixes[0]));
     trim(&s, &len);
     /* A DOI is "10.<registrant>/<suffix>", both parts non-empty. */
     if (len < 6 || s[0] != '1' || s[1] != '0' || s[2] != '.') return NULL;
@@ -242,14 +248,7 @@ char *paper_normalize_arxiv_id(arena_t *a, const char *s, size_t len, const char
     if (version != NULL) *version = NULL;
     if (s == NULL) return NULL;
     trim(&s, &len);
-    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-        if (has_prefix_ci(s, len, prefixes[i])) {
-            size_t n = strlen(prefixes[i]);
-            s += n;
-            len -= n;
-            break;
-        }
-    }
+    strip_first_prefix(&s, &len, prefixes, sizeof(prefixes) / sizeof(prefixes[0]));
     /* Trailing decoration from URLs: "/", ".pdf", a query or fragment. */
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '?' || s[i] == '#') {
