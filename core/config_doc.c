@@ -1,6 +1,6 @@
 /* The configuration's listings: `scifind config keys` (--help) and the
  * Markdown reference that docs/configuration.md holds unchanged
- * (test/unit/check_config_doc.py). */
+ * (test/core/check_config_doc.py). */
 #include <stdio.h>
 
 #include "core/config_schema.h"

@@ -2,7 +2,7 @@
  *
  * Usage, one test program per .c file:
  *
- *     #include "test/unit/test.h"
+ *     #include "test/test.h"
  *
  *     TEST(arena_alloc_is_aligned)
  *     {
@@ -29,7 +29,7 @@
  * Environment: TEST_FILTER=substr runs only tests whose name contains it;
  * TEST_NOFORK=1 runs tests in-process (for gdb; the first failure stops
  * the program); TEST_TIMEOUT=seconds (default 10) per test.
- * Fixtures: meson defines TEST_FIXTURES_DIR (test/unit/fixtures);
+ * Fixtures: meson defines TEST_FIXTURES_DIR (test/core/fixtures);
  * test_fixture("config/basic.yaml") returns the full path.
  */
 #ifndef SF_TEST_H
@@ -45,7 +45,7 @@
 #include <unistd.h>
 
 #ifndef TEST_FIXTURES_DIR
-#define TEST_FIXTURES_DIR "test/unit/fixtures"
+#define TEST_FIXTURES_DIR "test/core/fixtures"
 #endif
 
 #define TEST_MAX 512

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cache/cache.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 /* Parses qs, writes it back as params, parses those: both keys must match. */
 static void round_trip(const char *qs)

@@ -14,7 +14,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/defer.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 /* The links' loop: a hit is delivered on its next turn (core/search_service.h). */
 static uv_loop_t loop;

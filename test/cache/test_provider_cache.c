@@ -4,9 +4,9 @@
 #include <uv.h>
 
 #include "cache/provider_cache.h"
-#include "test/search/fake_backend.h"
+#include "test/core/fake_backend.h"
 #include "core/clock.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 typedef struct run {
     int status;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cache/redis.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static const char BODY[] = "{\"papers\":[],\"partial\":false}";
 

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "cache/redis_link.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 typedef struct url {
     int rc;

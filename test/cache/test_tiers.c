@@ -6,7 +6,7 @@
 
 #include "cache/tiers.h"
 #include "core/defer.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static const char BODY[] = "{\"papers\":[],\"partial\":false}";
 

@@ -1,8 +1,8 @@
 /* Unit tests for core/answer_json.c: every answer is parsed back with
  * jansson (which refuses invalid UTF-8), then checked field by field. */
 #include "core/answer_json.h"
-#include "test/merge/fixture.h"
-#include "test/unit/test.h"
+#include "test/core/fixture.h"
+#include "test/test.h"
 
 #include <jansson.h>
 

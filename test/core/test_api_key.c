@@ -4,7 +4,7 @@
 
 #include "core/api_key.h"
 #include "core/sha256.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 /* sha256("secret") */
 #define H_SECRET "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"

@@ -1,6 +1,6 @@
 /* Unit tests for core/arena.c. */
 #include "core/arena.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #include <stdint.h>
 

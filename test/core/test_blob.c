@@ -1,6 +1,6 @@
 /* Unit tests for core/blob.c. */
 #include "core/blob.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 TEST(blob_new_copies_and_adds_nul)
 {

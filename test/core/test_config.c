@@ -1,6 +1,6 @@
-/* Unit tests for core/config.c. Fixtures: test/unit/fixtures/config/. */
+/* Unit tests for core/config.c. Fixtures: test/core/fixtures/config/. */
 #include "core/config.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #include <stdint.h>
 

@@ -4,7 +4,7 @@
 
 #include "core/defer.h"
 #include "core/queue.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 typedef struct item {
     int v;

@@ -4,7 +4,7 @@
 #include <zlib.h>
 
 #include "core/deflate.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static char body[20000];
 

@@ -1,7 +1,7 @@
 /* Unit tests for core/escape.c: hex digits, percent-decoding and JSON
  * string escaping. */
 #include "core/escape.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 TEST(hex_digit_reads_both_cases_and_refuses_the_rest)
 {

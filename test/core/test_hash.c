@@ -1,7 +1,7 @@
 /* Unit tests for core/hash.h: FNV-1a 64 on the reference vectors, and the
  * ways of continuing a hash agree with hashing the whole at once. */
 #include "core/hash.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 TEST(fnv1a_matches_the_reference_vectors)
 {

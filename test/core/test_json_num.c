@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/json_num.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static const char *fmt(double v)
 {

@@ -1,7 +1,7 @@
 /* Unit tests for core/log.c: every line is written to a temporary file, read
  * back and parsed with jansson. */
 #include "core/log.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* Unit tests for core/merge.c: dedupe, field merging, filters, ranking,
  * sorting, paging and determinism. */
-#include "test/merge/fixture.h"
-#include "test/unit/test.h"
+#include "test/core/fixture.h"
+#include "test/test.h"
 
 /* ---- dedupe ---------------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 
 #include "core/metrics.h"
 #include "core/shm.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static char *render(void)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/papers_repo.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 TEST(paper_id_internal_doi_arxiv)
 {

@@ -3,7 +3,7 @@
  * and the canonical cache key. */
 #include "core/arena.h"
 #include "core/query.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static arena_t *A;
 static char err[512];

@@ -11,8 +11,8 @@
 #include "core/defer.h"
 #include "core/search.h"
 #include "core/search_direct.h"
-#include "test/search/fake_backend.h"
-#include "test/unit/test.h"
+#include "test/core/fake_backend.h"
+#include "test/test.h"
 
 #define ALL_FIVE                                                                                   \
     ((1u << SRC_ARXIV) | (1u << SRC_SEMANTIC_SCHOLAR) | (1u << SRC_EXA) | (1u << SRC_OPENALEX) |   \

@@ -1,6 +1,6 @@
 /* Unit tests for core/utf8.c. */
 #include "core/utf8.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #define VALID(lit) utf8_valid(lit, sizeof(lit) - 1)
 

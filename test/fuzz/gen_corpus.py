@@ -3,7 +3,7 @@
 
 Seeds come from the tests: the providers' recorded-format fixtures
 (test/providers/fixtures), the configuration fixtures
-(test/unit/fixtures/config), the raw requests of the black-box tests
+(test/core/fixtures/config), the raw requests of the black-box tests
 (test/blackbox/test_http.py, test_limits.py, test_smuggling.py) and the
 query parameters of docs/api.md. Run it again after changing those; the
 corpora are committed, so the unit tests and run.sh need nothing else.
@@ -217,7 +217,7 @@ def gen_jsonrpc():
 # -- config ------------------------------------------------------------------
 def gen_config():
     reset("config")
-    src = os.path.join(ROOT, "test", "unit", "fixtures", "config")
+    src = os.path.join(ROOT, "test", "core", "fixtures", "config")
     for f in sorted(os.listdir(src)):
         with open(os.path.join(src, f), "rb") as fh:
             put("config", f, fh.read())

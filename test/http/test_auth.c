@@ -1,10 +1,10 @@
 /* API keys in the middleware: key lists and files, key rows, constant-time
- * check (SHA-256 and scopes: test/unit/test_api_key.c). */
+ * check (SHA-256 and scopes: test/core/test_api_key.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "http/auth.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 /* sha256("secret") and sha256("other") */
 #define H_SECRET "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"

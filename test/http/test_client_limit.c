@@ -3,7 +3,7 @@
 #include <sys/socket.h>
 
 #include "http/client_limit.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #define SEC 1000000000ll
 

@@ -3,7 +3,7 @@
 #include <zlib.h>
 
 #include "http/compress.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static bool accepts(const char *ae)
 {

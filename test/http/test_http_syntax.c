@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "http/syntax.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 /* Scans s in pieces of `step` bytes. Returns the head's length, -1 when
  * refused, 0 when the head did not end. */

@@ -4,7 +4,7 @@
 
 #include "core/shm.h"
 #include "http/mcp_session.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #define NOW 1800000000
 #define TTL 3600

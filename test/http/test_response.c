@@ -16,7 +16,7 @@
 #include "http/conn.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static uv_loop_t loop;
 static sf_config_t cfg;

@@ -1,7 +1,7 @@
 /* The router: literal and {param} segments, 404 versus 405 with Allow,
  * HEAD routed to GET, the matched pattern for metrics. */
 #include "http/router.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static void h_a(http_req_t *req)
 {

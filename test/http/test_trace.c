@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "http/trace.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 

@@ -10,7 +10,7 @@
 
 #include "core/arena.h"
 #include "providers/provider.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 /* Reads a fixture into a malloc'd buffer of exactly its length (*len). */
 static inline char *fixture_read(const char *rel, size_t *len)

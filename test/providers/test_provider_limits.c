@@ -3,7 +3,7 @@
 #include <pthread.h>
 
 #include "providers/provider_limits.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #define MS 1000000ll
 

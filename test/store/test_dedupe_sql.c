@@ -9,7 +9,7 @@
 #include "core/arena.h"
 #include "core/paper.h"
 #include "store/migrate.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #define NEED_DSN(d)                                                                                \
     const char *d = getenv("SCIFIND_TEST_PG_DSN");                                                 \

@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "store/migrate.h"
 #include "store/store.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 #define NEED_DSN(d)                                                                                \
     const char *d = getenv("SCIFIND_TEST_PG_DSN");                                                 \

@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "store/pool.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static const store_stmt_t stmts[] = {
     {"t_echo", "SELECT $1::integer * 2"},

@@ -6,7 +6,7 @@
 #include "core/sha256.h"
 #include "http/auth.h"
 #include "store/keys.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 static int is_base64url(char c)
 {

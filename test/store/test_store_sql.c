@@ -5,7 +5,7 @@
 
 #include "core/merge.h"
 #include "store/sql.h"
-#include "test/unit/test.h"
+#include "test/test.h"
 
 TEST(family_names)
 {
