@@ -5,14 +5,6 @@
 
 #include "core/utf8.h"
 
-int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 long pct_decode(const char *s, size_t n, char *out, bool plus_is_space)
 {
     size_t o = 0;

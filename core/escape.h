@@ -8,8 +8,16 @@
 #include <stddef.h>
 
 /* The value of the hex digit c (0-9, a-f, A-F), or -1. Callers for which
- * upper case is invalid (traceparent, cursors) check that themselves. */
-int hex_digit(int c);
+ * upper case is invalid (traceparent, cursors) check that themselves.
+ * Inline: the trace context of every request is read with it (a call
+ * each digit cost about 290 instructions per GET /health). */
+static inline int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
 
 /* Decodes the n bytes at s into out, which has room for n + 1: each %XX
  * becomes its byte and, when plus_is_space (form encoding of a query
