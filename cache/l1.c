@@ -34,7 +34,6 @@ struct cache_l1 {
     cache_stats_t st;
 };
 
-
 cache_l1_t *cache_l1_new(const cache_l1_opts_t *o)
 {
     cache_l1_t *c = calloc(1, sizeof *c);

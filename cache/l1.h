@@ -17,13 +17,13 @@
 typedef struct cache_l1 cache_l1_t;
 
 typedef struct cache_l1_opts {
-    size_t max_bytes;         /* bound on the bytes held (blobs, keys, entries) */
-    int64_t ttl_ms;           /* fresh this long after the answer was computed */
-    int64_t stale_ms;         /* then served stale this long while refreshed */
-    int64_t partial_ttl_ms;   /* partial answers: fresh this long, no grace (0: not kept) */
-    bool gzip;                /* keep a DEFLATE copy of each answer */
-    int gzip_level;           /* its level, 1..9 (compression.level; 0: the default) */
-    uv_loop_t *loop;          /* the service link's: hits are delivered on its next turn */
+    size_t max_bytes;       /* bound on the bytes held (blobs, keys, entries) */
+    int64_t ttl_ms;         /* fresh this long after the answer was computed */
+    int64_t stale_ms;       /* then served stale this long while refreshed */
+    int64_t partial_ttl_ms; /* partial answers: fresh this long, no grace (0: not kept) */
+    bool gzip;              /* keep a DEFLATE copy of each answer */
+    int gzip_level;         /* its level, 1..9 (compression.level; 0: the default) */
+    uv_loop_t *loop;        /* the service link's: hits are delivered on its next turn */
     /* Optional: told of every query asked through the service (warming's
      * popularity count, cache/redis.h). */
     void (*note)(void *note_ctx, const query_t *q);

@@ -28,7 +28,7 @@ struct sf_defer {
 };
 
 /* The object holding d, whose member field it is (in a callback). */
-#define sf_defer_data(d, type, field) ((type *)((char *)(d) - offsetof(type, field)))
+#define sf_defer_data(d, type, field) ((type *)((char *)(d)-offsetof(type, field)))
 
 /* Makes d idle: sf_defer_pending() false, sf_defer_cancel() harmless. */
 void sf_defer_init(sf_defer_t *d);

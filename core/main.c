@@ -58,14 +58,14 @@ typedef struct app {
     search_backend_t mux;
     unsigned enabled;
     search_service_t *direct;
-    search_chain_t chain;      /* the search service chain's head and observers */
+    search_chain_t chain;         /* the search service chain's head and observers */
     search_observer_t store_obs;  /* write-behind and analytics */
     search_observer_t events_obs; /* search.completed */
-    store_t *store;            /* NULL without pg.dsn */
-    store_events_t *events;    /* NATS events, NULL without nats.url */
-    search_service_t *l3;      /* the store's cache link */
-    cache_tiers_t *cache;      /* L1, single-flight, L2 (cache/tiers.h) */
-    cache_provider_t *pcache;  /* each provider's results (cache.provider_ttl), or NULL */
+    store_t *store;               /* NULL without pg.dsn */
+    store_events_t *events;       /* NATS events, NULL without nats.url */
+    search_service_t *l3;         /* the store's cache link */
+    cache_tiers_t *cache;         /* L1, single-flight, L2 (cache/tiers.h) */
+    cache_provider_t *pcache;     /* each provider's results (cache.provider_ttl), or NULL */
     http_search_ctx_t search;
     http_providers_ctx_t providers;
     http_health_check_t health[2]; /* the dependencies /health/ready reports */

@@ -17,7 +17,7 @@ struct sf_queue {
 };
 
 /* The object holding node q, whose member field it is. */
-#define sf_queue_data(q, type, field) ((type *)((char *)(q) - offsetof(type, field)))
+#define sf_queue_data(q, type, field) ((type *)((char *)(q)-offsetof(type, field)))
 
 /* Every node of h, front to back; the loop body must not remove q (see
  * sf_queue_move() for draining). */

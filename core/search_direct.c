@@ -49,7 +49,7 @@ static void deliver(sf_defer_t *later)
 static void on_done(search_t *s, void *data)
 {
     waiter_t *w = data;
-    w->search = s; /* also when done runs inside search_start() */
+    w->search = s;                            /* also when done runs inside search_start() */
     sf_defer(w->d->loop, &w->later, deliver); /* cannot fail: the queue was made in _new() */
 }
 

@@ -11,7 +11,6 @@
 #include "core/config.h"
 #include "http/router.h"
 
-
 typedef struct http_server_stats {
     uint64_t connections_accepted;
     uint64_t requests;

@@ -44,7 +44,6 @@ static void loop_done(void)
     loop_ready = false;
 }
 
-
 #define SEC 1000000000ull
 
 static blob_t *answer(const char *fill, size_t n)
@@ -63,9 +62,11 @@ static search_reply_t reply_of(blob_t *b)
 
 static cache_l1_opts_t opts(size_t max)
 {
-    return (cache_l1_opts_t){
-        .max_bytes = max, .ttl_ms = 10000, .stale_ms = 5000, .partial_ttl_ms = 1000,
-        .loop = test_loop()};
+    return (cache_l1_opts_t){.max_bytes = max,
+                             .ttl_ms = 10000,
+                             .stale_ms = 5000,
+                             .partial_ttl_ms = 1000,
+                             .loop = test_loop()};
 }
 
 TEST(l1_ttl_fresh_then_stale_then_gone)

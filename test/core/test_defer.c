@@ -68,8 +68,8 @@ TEST(deferred_calls_run_later_in_order_once)
     b.v = 2;
     c.v = 3;
     late.v = 4;
-    a.cancel_too = &b;    /* a's turn cancels b, already waiting in the same batch */
-    c.defer_too = &late;  /* c's turn defers late: it waits for the next turn */
+    a.cancel_too = &b;   /* a's turn cancels b, already waiting in the same batch */
+    c.defer_too = &late; /* c's turn defers late: it waits for the next turn */
     sf_defer_init(&a.d);
     sf_defer_init(&b.d);
     sf_defer_init(&c.d);

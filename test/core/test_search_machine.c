@@ -141,8 +141,7 @@ static bool has_source(const run_t *r, const char *name)
     {
         json_array_foreach(json_object_get(p, "sources"), j, src)
         {
-            if (strcmp(json_string_value(json_object_get(src, "provider")), name) == 0)
-                return true;
+            if (strcmp(json_string_value(json_object_get(src, "provider")), name) == 0) return true;
         }
     }
     return false;
@@ -199,10 +198,9 @@ TEST(all_answer_merged_200)
     }
     ASSERT_EQ(merged, 3);
     /* The shared papers rank first: three providers agree on them. */
-    ASSERT_STR_CONTAINS(
-        json_string_value(json_object_get(json_array_get(json_object_get(f.run.body, "papers"), 0),
-                                          "title")),
-        "shared");
+    ASSERT_STR_CONTAINS(json_string_value(json_object_get(
+                            json_array_get(json_object_get(f.run.body, "papers"), 0), "title")),
+                        "shared");
     ASSERT_LT(elapsed_ms(&f.run), 1000);
     fx_teardown(&f);
 }
@@ -395,8 +393,7 @@ TEST(all_fail_is_502_with_detail)
      * by the search: the fake wipes its buffer after reporting). */
     const char *names[] = {"arxiv", "semantic_scholar", "exa", "openalex", "crossref"};
     for (int s = 0; s < SRC_LOCAL; s++) {
-        ASSERT_STR_EQ(pstatus(&f.run, names[s]),
-                      s == SRC_CROSSREF ? "rate_limited" : "error");
+        ASSERT_STR_EQ(pstatus(&f.run, names[s]), s == SRC_CROSSREF ? "rate_limited" : "error");
         ASSERT_STR_EQ(perror_of(&f.run, names[s]), msgs[s]);
     }
     ASSERT(partial_of(&f.run));
@@ -839,8 +836,8 @@ TEST(direct_service_answer_ready_inside_fetch_arrives_after_it_returned)
 static int computed_calls;
 static size_t computed_papers;
 static search_reply_t computed_reply;
-static void on_computed(void *ctx, const query_t *q, const search_reply_t *r,
-                        const paper_t *papers, size_t n)
+static void on_computed(void *ctx, const query_t *q, const search_reply_t *r, const paper_t *papers,
+                        size_t n)
 {
     (void)ctx;
     (void)q;

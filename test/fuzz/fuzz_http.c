@@ -151,9 +151,11 @@ static void init_once(void)
     if (uv_loop_init(&g_loop) != 0) fatal("uv_loop_init", NULL, 0);
     g_router = http_router_new();
     if (!g_router || http_health_register(g_router, NULL, 0) ||
-        http_router_add(g_router, HTTP_M_POST | HTTP_M_PUT, "/echo", HTTP_ROUTE_READ, h_echo, NULL) ||
+        http_router_add(g_router, HTTP_M_POST | HTTP_M_PUT, "/echo", HTTP_ROUTE_READ, h_echo,
+                        NULL) ||
         http_router_add(g_router, HTTP_M_GET, "/items/{id}", HTTP_ROUTE_READ, h_item, NULL) ||
-        http_router_add(g_router, HTTP_M_GET | HTTP_M_POST, "/later", HTTP_ROUTE_READ, h_later, NULL))
+        http_router_add(g_router, HTTP_M_GET | HTTP_M_POST, "/later", HTTP_ROUTE_READ, h_later,
+                        NULL))
         fatal("router set-up", NULL, 0);
     g_ready = 1;
 }
