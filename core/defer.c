@@ -91,8 +91,8 @@ int sf_defer(uv_loop_t *loop, sf_defer_t *d, sf_defer_cb cb)
 
 void sf_defer_cancel(sf_defer_t *d)
 {
-    /* Out of the loop's queue (or of the batch on_idle drains): the idle
-     * handle stops by itself once it finds nothing. */
+    /* Out of the loop's queue (or of the batch on_check is running): the
+     * handles stop by themselves once nothing waits. */
     sf_queue_remove(&d->node);
 }
 
