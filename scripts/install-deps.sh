@@ -6,7 +6,8 @@
 #          the servers the integration tests start on their own ports and
 #          folders (redis-server, postgresql, nginx, nats-server), promtool,
 #          curl, procps, nodejs and python3-yaml (test/bench checks the k6
-#          scripts), npm (the MCP tests install the official client:
+#          scripts), python3-jsonschema (answers checked against
+#          docs/openapi.yaml), npm (the MCP tests install the official client:
 #          scripts/mcp-sdk.sh), and the headless browser of the search
 #          page's test (chromium, driven through chromium-driver's WebDriver)
 #   bench  load tools (wrk) and the servers the benchmarks compare against
@@ -34,7 +35,8 @@ BUILD_PKGS=(build-essential meson ninja-build pkg-config
             libuv1-dev node-llhttp libcurl4-openssl-dev libhiredis-dev libpq-dev
             libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev libnats-dev)
 TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev fakeroot systemd
-           redis-server postgresql NGINX prometheus NODE python3-yaml nats-server chromium
+           redis-server postgresql NGINX prometheus NODE python3-yaml python3-jsonschema
+           nats-server chromium
            chromium-driver)
 RUN_PKGS=(python3 curl)
 BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps)
