@@ -63,8 +63,6 @@ static void put_param(char *out, size_t *o, const char *name, const char *v)
 
 char *cache_query_params(const query_t *q, arena_t *a)
 {
-    static const char *sorts[] = {"relevance", "date", "citations"};
-    static const char *strategies[] = {"merge", "fastest"};
     size_t cap = 512;
     const char *strs[] = {q->text, q->date_from, q->date_to, q->author, q->category};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -81,8 +79,8 @@ char *cache_query_params(const query_t *q, arena_t *a)
         snprintf(num, sizeof num, "%d", q->offset);
         put_param(out, &o, "offset", num);
     }
-    put_param(out, &o, "sort", sorts[q->sort]);
-    put_param(out, &o, "strategy", strategies[q->strategy]);
+    put_param(out, &o, "sort", query_sort_name(q->sort));
+    put_param(out, &o, "strategy", query_strategy_name(q->strategy));
     if (q->providers) {
         char list[160] = "";
         for (int s = 0; s < SRC_COUNT; s++)

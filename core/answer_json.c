@@ -133,11 +133,6 @@ static void jw_bool(jw_t *w, bool b)
 
 /* ---- the answer ---------------------------------------------------------- */
 
-static const char *sort_name(query_sort_t s)
-{
-    return s == SORT_DATE ? "date" : s == SORT_CITATIONS ? "citations" : "relevance";
-}
-
 static void write_int_or_null(jw_t *w, long long v, bool known)
 {
     if (known)
@@ -175,9 +170,9 @@ static void write_query(jw_t *w, const answer_t *ans)
         jw_str(w, source_name((source_t)s));
     }
     JW_LIT(w, "],\"sort\":");
-    jw_str(w, sort_name(q->sort));
+    jw_str(w, query_sort_name(q->sort));
     JW_LIT(w, ",\"strategy\":");
-    jw_str(w, q->strategy == STRATEGY_FASTEST ? "fastest" : "merge");
+    jw_str(w, query_strategy_name(q->strategy));
     JW_LIT(w, ",\"limit\":");
     jw_long(w, q->limit);
     JW_LIT(w, ",\"offset\":");

@@ -52,6 +52,12 @@ int config_validate(const sf_config_t *c, char *err, size_t errlen)
             return -1;
         }
     }
+    source_t order[SRC_COUNT];
+    char why[128];
+    if (source_parse_list(c->search.first_order, order, why, sizeof why) < 0) {
+        config__fmt_err(err, errlen, "key 'search.first_order': %s", why);
+        return -1;
+    }
     if (c->search.deadline_ms > c->search.max_deadline_ms) {
         config__fmt_err(err, errlen,
                         "key 'search.deadline': %lld ms is over search.max_deadline (%lld ms)",

@@ -118,6 +118,7 @@ typedef struct sf_config {
     struct {
         int64_t deadline_ms;     /* search.deadline: default answer deadline; default 5s */
         int64_t max_deadline_ms; /* search.max_deadline: most a client may ask; default 30s */
+        char first_order[CONFIG_STR_MAX]; /* search.first_order: strategy "first"'s order */
     } search;
 
     /* Events on NATS (store/events.h, docs/events.md). */

@@ -192,6 +192,11 @@ const config_key_t config__keys[] = {
             "5s", "a search answers with what has arrived by then"),
     K_DUR  ("search.max_deadline", "SCIFIND_SEARCH_MAX_DEADLINE", search.max_deadline_ms, 1,
             10 * 60 * SEC, "30s", "the longest deadline a client may ask for"),
+    K_STR  ("search.first_order", "SCIFIND_SEARCH_FIRST_ORDER", search.first_order,
+            "semantic_scholar,openalex,arxiv,crossref,exa,local",
+            "strategy=first: the providers in order of preference (comma-separated); the answer "
+            "is the first one's papers that has any, once those before it answered without; "
+            "providers not listed follow it in the order arxiv, semantic_scholar, exa, openalex, crossref, local"),
 
     K_BOOL ("auth.required", "SCIFIND_AUTH_REQUIRED", auth.required, "false",
             "refuse requests without a valid API key (401); /health*, /metrics and the search "

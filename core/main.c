@@ -159,6 +159,10 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     a->loop = loop;
     a->router = http_router_new();
     prov_fanout_configure_limits(cfg); /* a reload may have changed them */
+    source_t first_order[SRC_COUNT];
+    char order_err[128];
+    search_set_first_order(first_order, source_parse_list(cfg->search.first_order, first_order,
+                                                          order_err, sizeof order_err));
     a->fanout = prov_fanout_new(loop, cfg);
     if (!a->router || !a->fanout) goto oom;
     for (int i = 0; i < SRC_COUNT; i++)

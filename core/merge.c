@@ -10,6 +10,7 @@
 #include "core/merge.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,7 +575,22 @@ typedef struct ranked {
     size_t order; /* first seen */
     int best_rank;
     long date;
+    double quality; /* strategy best_quality */
 } ranked_t;
+
+/* Strategy best_quality: how good the merged record is, 0..1. */
+static double quality_of(const paper_t *p, size_t providers)
+{
+    int have = (p->abstract && p->abstract[0]) + (p->nauthors > 0) + (p->year > 0) +
+               ((p->doi && p->doi[0]) || (p->arxiv_id && p->arxiv_id[0])) +
+               (p->venue && p->venue[0]) + (p->pdf_url || p->open_access) + (p->citations >= 0);
+    double complete = have / 7.0;
+    /* log10(1 + citations) / 4: 9,999 citations and more count as 1. */
+    double cited = p->citations > 0 ? log10(1.0 + (double)p->citations) / 4.0 : 0.0;
+    if (cited > 1.0) cited = 1.0;
+    double agree = providers > 1 ? (double)(p->nsources - 1) / (double)(providers - 1) : 0.0;
+    return 0.4 * complete + 0.3 * cited + 0.3 * agree;
+}
 
 static int cmp_relevance(const void *x, const void *y)
 {
@@ -602,6 +618,13 @@ static int cmp_citations(const void *x, const void *y)
         if (a->p->citations < 0 || b->p->citations < 0) return a->p->citations < 0 ? 1 : -1;
         return a->p->citations > b->p->citations ? -1 : 1;
     }
+    return cmp_relevance(x, y);
+}
+
+static int cmp_quality(const void *x, const void *y)
+{
+    const ranked_t *a = x, *b = y;
+    if (a->quality != b->quality) return a->quality > b->quality ? -1 : 1;
     return cmp_relevance(x, y);
 }
 
@@ -765,13 +788,20 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
         /* Words of a title pasted in a row (three or more) point at it. */
         double run = terms.n >= 3 ? phrase : 0.0;
         p->score = 0.6 * rrf_n + 0.4 * text + 0.15 * run + 0.5 * exact;
-        rk[total++] = (ranked_t){.p = p, .order = g, .best_rank = best, .date = date_key(p)};
+        rk[total++] = (ranked_t){.p = p,
+                                 .order = g,
+                                 .best_rank = best,
+                                 .date = date_key(p),
+                                 .quality = q->strategy == STRATEGY_BEST_QUALITY
+                                                ? quality_of(p, providers) + exact
+                                                : 0.0};
     }
 
     /* 5. sort, then offset / limit */
-    int (*cmp)(const void *, const void *) = q->sort == SORT_DATE        ? cmp_date
-                                             : q->sort == SORT_CITATIONS ? cmp_citations
-                                                                         : cmp_relevance;
+    int (*cmp)(const void *, const void *) = q->sort == SORT_DATE                   ? cmp_date
+                                             : q->sort == SORT_CITATIONS            ? cmp_citations
+                                             : q->strategy == STRATEGY_BEST_QUALITY ? cmp_quality
+                                                                                    : cmp_relevance;
     if (total > 1) qsort(rk, total, sizeof(ranked_t), cmp);
     size_t off = q->offset > 0 ? (size_t)q->offset : 0;
     size_t lim = q->limit > 0 ? (size_t)q->limit : QUERY_DEFAULT_LIMIT;

@@ -80,6 +80,14 @@
  *              seen (source_t order, then rank);
  *   date       newest published (or year) first, unknown last, then relevance;
  *   citations  most first, unknown last, then relevance.
+ * With strategy best_quality, "relevance" orders by the record's quality
+ * instead, then relevance:
+ *   quality = 0.4 * complete + 0.3 * cited + 0.3 * agree + exact (a pasted
+ *             title still finds its paper first),
+ *   complete = share of abstract, authors, year, an id (DOI or arXiv),
+ *              venue, open access (or a pdf_url), citations known;
+ *   cited    = log10(1 + citations) / 4, at most 1 (10,000 citations);
+ *   agree    = (sources - 1) / (P - 1), 0 when P is 1.
  * Then offset / limit.
  */
 #ifndef SF_MERGE_H

@@ -2,6 +2,7 @@
  * the same paper look the same whichever provider returned it. */
 #include "core/paper.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define SOURCE_NAME_(ID, name, ...) [SRC_##ID] = #name,
@@ -28,6 +29,32 @@ int source_parse(const char *name, size_t len)
         if (strlen(source_names[i]) == len && memcmp(source_names[i], name, len) == 0) return i;
     }
     return -1;
+}
+
+int source_parse_list(const char *csv, source_t out[SRC_COUNT], char *err, size_t errlen)
+{
+    int n = 0;
+    const char *p = csv ? csv : "";
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p) break;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ')
+            e++;
+        int src = source_parse(p, (size_t)(e - p));
+        bool repeated = false;
+        for (int i = 0; i < n && src >= 0; i++)
+            repeated |= out[i] == (source_t)src;
+        if (src < 0 || repeated) {
+            snprintf(err, errlen, "%s provider '%.*s'", src < 0 ? "unknown" : "repeated",
+                     (int)(e - p > 64 ? 64 : e - p), p);
+            return -1;
+        }
+        out[n++] = (source_t)src;
+        p = e;
+    }
+    return n;
 }
 
 bool source_needs_key(source_t s)

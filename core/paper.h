@@ -21,6 +21,10 @@ typedef enum { SOURCE_TABLE(SOURCE_ENUM_) SRC_COUNT } source_t;
 const char *source_name(source_t s);
 /* Returns the source for a name, or -1. */
 int source_parse(const char *name, size_t len);
+/* Parses a comma-separated list of source names (spaces around names
+ * allowed, "" is an empty list) into out. Returns how many, or -1 with a
+ * message naming the culprit in err (unknown or repeated name). */
+int source_parse_list(const char *csv, source_t out[SRC_COUNT], char *err, size_t errlen);
 /* True when s is off until its providers.<name>.api_key is set (Exa). */
 bool source_needs_key(source_t s);
 

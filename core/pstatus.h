@@ -13,7 +13,7 @@ typedef enum {
     PSTAT_CIRCUIT_OPEN, /* the breaker keeps it out after repeated failures */
     PSTAT_DISABLED,     /* off in the configuration */
     PSTAT_CACHED,       /* answered from the per-provider cache */
-    PSTAT_CANCELLED,    /* not needed any more (strategy "fastest") */
+    PSTAT_CANCELLED,    /* not needed any more (strategy "fastest" or "first") */
     PSTAT_NOT_ASKED,    /* not in the query's provider list */
     PSTAT_COUNT
 } search_pstatus_t;

@@ -145,12 +145,13 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
         else
             return fail(err, errlen, "parameter 'sort' must be relevance, date or citations");
     } else if (strcmp(key, "strategy") == 0) {
-        if (strcmp(v, "merge") == 0)
-            q->strategy = STRATEGY_MERGE;
-        else if (strcmp(v, "fastest") == 0)
-            q->strategy = STRATEGY_FASTEST;
-        else
-            return fail(err, errlen, "parameter 'strategy' must be merge or fastest");
+        int st = 0;
+        while (st < STRATEGY_COUNT && strcmp(v, query_strategy_name((query_strategy_t)st)) != 0)
+            st++;
+        if (st == STRATEGY_COUNT)
+            return fail(err, errlen,
+                        "parameter 'strategy' must be merge, fastest, first or best_quality");
+        q->strategy = (query_strategy_t)st;
     } else if (strcmp(key, "providers") == 0) {
         return set_providers(q, v, err, errlen);
     } else if (strcmp(key, "year") == 0) {
@@ -363,14 +364,24 @@ int query_copy(query_t *dst, const query_t *src, arena_t *a)
     return failed ? -1 : 0;
 }
 
+const char *query_sort_name(query_sort_t s)
+{
+    static const char *const names[] = {"relevance", "date", "citations"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "relevance";
+}
+
+const char *query_strategy_name(query_strategy_t s)
+{
+    static const char *const names[STRATEGY_COUNT] = {"merge", "fastest", "first", "best_quality"};
+    return (unsigned)s < STRATEGY_COUNT ? names[s] : "merge";
+}
+
 char *query_key(const query_t *q, arena_t *a)
 {
-    static const char *sorts[] = {"relevance", "date", "citations"};
-    static const char *strategies[] = {"merge", "fastest"};
     return arena_sprintf(a, "v1|q=%s|p=%x|l=%d|o=%d|s=%s|st=%s|y=%d-%d|d=%s-%s|a=%s|c=%s|oa=%d",
-                         q->text ? q->text : "", q->providers, q->limit, q->offset, sorts[q->sort],
-                         strategies[q->strategy], q->year_from, q->year_to,
-                         q->date_from ? q->date_from : "", q->date_to ? q->date_to : "",
+                         q->text ? q->text : "", q->providers, q->limit, q->offset,
+                         query_sort_name(q->sort), query_strategy_name(q->strategy), q->year_from,
+                         q->year_to, q->date_from ? q->date_from : "", q->date_to ? q->date_to : "",
                          q->author ? q->author : "", q->category ? q->category : "",
                          q->open_access ? 1 : 0);
 }

@@ -11,7 +11,19 @@
 #include "core/paper.h"
 
 typedef enum { SORT_RELEVANCE = 0, SORT_DATE, SORT_CITATIONS } query_sort_t;
-typedef enum { STRATEGY_MERGE = 0, STRATEGY_FASTEST } query_strategy_t;
+/* How the providers' answers become one (docs/api.md "strategy"):
+ * merge     every provider up to the deadline, merged and ranked;
+ * fastest   the first provider answering with a paper; the others cancelled;
+ * first     the first provider in search.first_order that answers with a
+ *           paper (those before it answered empty or failed);
+ * best_quality  merge, then order by the quality of the merged records. */
+typedef enum {
+    STRATEGY_MERGE = 0,
+    STRATEGY_FASTEST,
+    STRATEGY_FIRST,
+    STRATEGY_BEST_QUALITY,
+    STRATEGY_COUNT
+} query_strategy_t;
 
 #define QUERY_MAX_LIMIT 100
 #define QUERY_DEFAULT_LIMIT 20
@@ -36,12 +48,17 @@ typedef struct query {
     const char *traceparent;
 } query_t;
 
+/* The names clients use: "relevance", "date", "citations"; "merge",
+ * "fastest", "first", "best_quality". */
+const char *query_sort_name(query_sort_t s);
+const char *query_strategy_name(query_strategy_t s);
+
 /* Fills q with the defaults (limit 20, relevance, merge, all providers). */
 void query_init(query_t *q);
 
 /* Parses a URL query string ("query=graph+neural&limit=5&providers=arxiv,crossref").
  * Keys: query (required, 1..1000 characters), limit (1..100, default 20),
- * offset, sort (relevance|date|citations), strategy (merge|fastest),
+ * offset, sort (relevance|date|citations), strategy (merge|fastest|first|best_quality),
  * providers (comma list), date_from, date_to (YYYY-MM-DD), year ("2020" or
  * "2018-2021"), year_from, year_to, author, category, open_access
  * (true|false|1|0), timeout_ms. Unknown keys, repeated keys and bad values

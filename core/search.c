@@ -2,7 +2,8 @@
  *
  *   START   -> every provider asked at once, deadline timer started
  *   FANOUT  -> waiting: each answer is recorded as it comes
- *   MERGE   -> all in (or the deadline, or "fastest" has its first answer):
+ *   MERGE   -> all in (or the deadline, or "fastest" has its first answer,
+ *              or "first" its answer in the configured order):
  *              merge, rank, serialise once
  *   DONE    -> answer ready; the done callback has run
  *
@@ -57,6 +58,32 @@ struct search {
 
 static void search_step(search_t *s);
 
+/* Strategy "first": the providers in the order of search.first_order. */
+static source_t first_order[SRC_COUNT];
+static int nfirst_order = -1; /* -1: not configured, source_t order */
+
+void search_set_first_order(const source_t *order, int n)
+{
+    nfirst_order = n < 0 ? -1 : n > SRC_COUNT ? SRC_COUNT : n;
+    for (int i = 0; i < nfirst_order; i++)
+        first_order[i] = order[i];
+}
+
+/* The i-th provider of the "first" order: the configured ones, then the
+ * others in source_t order. */
+static source_t first_order_at(int i)
+{
+    int n = nfirst_order < 0 ? 0 : nfirst_order;
+    if (i < n) return first_order[i];
+    for (int s = 0; s < SRC_COUNT; s++) {
+        bool listed = false;
+        for (int k = 0; k < n; k++)
+            listed |= first_order[k] == (source_t)s;
+        if (!listed && i-- == n) return (source_t)s;
+    }
+    return SRC_COUNT;
+}
+
 static void search_set_state(search_t *s, search_state_t st)
 {
     s->state = st;
@@ -69,14 +96,32 @@ static bool all_answered(const search_t *s)
     return true;
 }
 
+static bool answered_with_papers(const provider_slot_t *p)
+{
+    return (p->status == PSTAT_OK || p->status == PSTAT_CACHED) && p->papers.n > 0;
+}
+
 static bool fastest_has_answer(const search_t *s)
 {
     if (s->query.strategy != STRATEGY_FASTEST) return false;
-    for (int i = 0; i < SRC_COUNT; i++) {
-        const provider_slot_t *p = &s->providers[i];
-        if ((p->status == PSTAT_OK || p->status == PSTAT_CACHED) && p->papers.n > 0) return true;
-    }
+    for (int i = 0; i < SRC_COUNT; i++)
+        if (answered_with_papers(&s->providers[i])) return true;
     return false;
+}
+
+/* Strategy "first": the provider whose papers are the answer, once every
+ * provider before it in the order has answered without any; SRC_COUNT
+ * while one before it is still out (or none has papers). */
+static source_t first_winner(const search_t *s)
+{
+    for (int i = 0; i < SRC_COUNT; i++) {
+        source_t src = first_order_at(i);
+        const provider_slot_t *p = &s->providers[src];
+        if (!p->asked) continue;
+        if (p->status == PSTAT_PENDING) return SRC_COUNT;
+        if (answered_with_papers(p)) return src;
+    }
+    return SRC_COUNT;
 }
 
 /* Stops the providers still running, recording why. */
@@ -128,6 +173,9 @@ static void state_fanout(search_t *s)
     } else if (fastest_has_answer(s)) {
         stop_pending(s, PSTAT_CANCELLED);
         search_set_state(s, SEARCH_MERGE);
+    } else if (s->query.strategy == STRATEGY_FIRST && first_winner(s) != SRC_COUNT) {
+        stop_pending(s, PSTAT_CANCELLED);
+        search_set_state(s, SEARCH_MERGE);
     } else if (all_answered(s)) {
         search_set_state(s, SEARCH_MERGE);
     }
@@ -138,12 +186,22 @@ static void state_merge(search_t *s)
     uv_timer_stop(&s->deadline);
     search_answer_input_t in = {0};
     in.query = &s->query;
+    /* "first": the answer is the winner's papers only (at the deadline,
+     * the first in the order that had any). */
+    source_t only = SRC_COUNT;
+    if (s->query.strategy == STRATEGY_FIRST) {
+        for (int i = 0; i < SRC_COUNT && only == SRC_COUNT; i++) {
+            source_t src = first_order_at(i);
+            if (s->providers[src].asked && answered_with_papers(&s->providers[src])) only = src;
+        }
+    }
+    static const paper_list_t none = {0};
     in.took_ms = (double)(clock_now_ns() - s->start_ns) / 1e6;
     bool any_ok = false, any_asked = false;
     for (int i = 0; i < SRC_COUNT; i++) {
         provider_slot_t *p = &s->providers[i];
         in.providers[i].status = p->status;
-        in.providers[i].papers = &p->papers;
+        in.providers[i].papers = only == SRC_COUNT || only == (source_t)i ? &p->papers : &none;
         in.providers[i].latency_ms = p->latency_ms;
         in.providers[i].error = p->error;
         any_asked |= p->asked;

@@ -32,6 +32,11 @@ typedef struct search_backend {
                     const paper_list_t *papers);
 } search_backend_t;
 
+/* Strategy "first": the order in which providers are preferred (n of
+ * them; the others follow in source_t order). Set once per process from
+ * search.first_order, before any search; by default source_t order. */
+void search_set_first_order(const source_t *order, int n);
+
 /* Called once the answer is ready (search_status()/search_body()). */
 typedef void (*search_done_cb)(search_t *s, void *data);
 

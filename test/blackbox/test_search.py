@@ -252,6 +252,32 @@ class SearchTest(SimServerTestCase):
             self.assertEqual(st[p], "cancelled", st)
         self.assertEqual(self.sources_in(j), {"semantic_scholar"})
 
+    def test_strategy_first_answers_with_the_preferred_provider(self):
+        # search.first_order defaults to semantic_scholar, openalex, ...:
+        # a slow Semantic Scholar is waited for, the faster ones left out.
+        self.sim.configure("semantic_scholar", mode="slow", delay_ms=700)
+        t0 = time.monotonic()
+        j = self.search(query=Q, strategy="first")
+        self.assertGreater(time.monotonic() - t0, 0.6)
+        self.assertEqual(j["query"]["strategy"], "first")
+        self.assertEqual(self.sources_in(j), {"semantic_scholar"}, j["providers"])
+        # It failing, the next in the order is the answer.
+        self.sim.configure("semantic_scholar", mode="error")
+        j = self.search(query=Q, limit=7, strategy="first")  # another cache key
+        self.assertEqual(self.statuses(j)["semantic_scholar"], "error")
+        self.assertEqual(self.sources_in(j), {"openalex"}, j["providers"])
+
+    def test_strategy_best_quality_is_its_own_answer(self):
+        merged = self.search(query=Q, limit=10)
+        best = self.search(query=Q, limit=10, strategy="best_quality")
+        self.assertEqual(best["query"]["strategy"], "best_quality")
+        self.assertEqual(best["total"], merged["total"])  # the same papers, ordered otherwise
+        ids = lambda j: [p["id"] for p in j["papers"]]
+        self.assertNotEqual(ids(best), ids(merged))
+        r = self.get(qs(query=Q, strategy="slowest"))
+        self.assertEqual(r.status, 400)
+        self.assertIn("strategy", r.json()["error"]["message"])
+
     def test_answers_follow_the_openapi_file(self):
         v_answer = openapi_validator("SearchAnswer")
         if v_answer is None:

@@ -1,5 +1,6 @@
 /* Unit tests for core/config.c. Fixtures: test/core/fixtures/config/. */
 #include "core/config.h"
+#include "core/paper.h"
 #include "test/test.h"
 
 #include <stdint.h>
@@ -409,6 +410,22 @@ TEST(config_validate_checks_listen)
     ASSERT_STR_CONTAINS(err, "'::1:8080'");
     c = set_ok("listen", "[::1]:8080");
     ASSERT_EQ(config_validate(&c, err, sizeof(err)), 0);
+}
+
+TEST(config_validate_checks_first_order)
+{
+    sf_config_t c = set_ok("search.first_order", "openalex, arxiv");
+    ASSERT_EQ(config_validate(&c, err, sizeof(err)), 0);
+    source_t order[SRC_COUNT];
+    ASSERT_EQ(source_parse_list(c.search.first_order, order, err, sizeof err), 2);
+    ASSERT_EQ(order[0], SRC_OPENALEX);
+    ASSERT_EQ(order[1], SRC_ARXIV);
+    c = set_ok("search.first_order", "openalex,scopus");
+    ASSERT_EQ(config_validate(&c, err, sizeof(err)), -1);
+    ASSERT_STR_CONTAINS(err, "key 'search.first_order': unknown provider 'scopus'");
+    c = set_ok("search.first_order", "arxiv,openalex,arxiv");
+    ASSERT_EQ(config_validate(&c, err, sizeof(err)), -1);
+    ASSERT_STR_CONTAINS(err, "repeated provider 'arxiv'");
 }
 
 TEST(config_print_keys_lists_every_key)

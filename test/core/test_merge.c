@@ -478,6 +478,53 @@ TEST(sort_by_citations_unknown_last)
     fx_free(&f);
 }
 
+TEST(best_quality_orders_by_record_quality_then_relevance)
+{
+    fx_t f;
+    fx_init(&f, "x");
+    fx_add(&f, SRC_ARXIV, "bare"); /* rank 1 at arXiv, nothing else known */
+    paper_t *full = fx_add(&f, SRC_ARXIV, "complete");
+    full->abstract = "An abstract.";
+    fx_authors(&f, full, 1, "Ann Author");
+    full->year = 2020;
+    full->doi = "10.1/complete";
+    full->venue = "Journal";
+    full->open_access = true;
+    full->citations = 5;
+    paper_t *cited = fx_add(&f, SRC_ARXIV, "cited");
+    cited->citations = 9000;
+    fx_add(&f, SRC_ARXIV, "agreed")->doi = "10.1/agreed";
+    fx_add(&f, SRC_OPENALEX, "agreed too")->doi = "10.1/agreed"; /* two sources agree */
+    merge_result_t r = fx_merge(&f);
+    /* relevance: consensus, then rank */
+    ASSERT_STR_EQ(page_titles(&f, &r), "agreed too|bare|complete|cited");
+    f.q.strategy = STRATEGY_BEST_QUALITY;
+    r = fx_merge(&f);
+    /* complete .4 + .3 * .19 = .46; agreed .4 / 7 + .3 = .36; cited .4 / 7 + .3 * .99 = .35 */
+    ASSERT_STR_EQ(page_titles(&f, &r), "complete|agreed too|cited|bare");
+    f.q.sort = SORT_DATE; /* an explicit sort still wins */
+    r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "complete|agreed too|bare|cited");
+    fx_free(&f);
+}
+
+TEST(best_quality_keeps_a_pasted_title_first)
+{
+    fx_t f;
+    fx_init(&f, "sparse little note");
+    paper_t *full = fx_add(&f, SRC_ARXIV, "A complete record");
+    full->abstract = "An abstract.";
+    fx_authors(&f, full, 1, "Ann Author");
+    full->year = 2020;
+    full->doi = "10.1/complete";
+    full->citations = 5000;
+    fx_add(&f, SRC_ARXIV, "Sparse Little Note");
+    f.q.strategy = STRATEGY_BEST_QUALITY;
+    merge_result_t r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "Sparse Little Note|A complete record");
+    fx_free(&f);
+}
+
 TEST(offset_and_limit)
 {
     fx_t f;

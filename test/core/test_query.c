@@ -114,7 +114,12 @@ TEST(sort_and_strategy_values)
     ASSERT_EQ(q.strategy, STRATEGY_MERGE);
     REFUSED("query=x&sort=newest", "'sort'");
     REFUSED("query=x&sort=Date", "'sort'");
-    REFUSED("query=x&strategy=first", "'strategy'");
+    ASSERT_EQ(params(&q, "query=x&strategy=first"), 0);
+    ASSERT_EQ(q.strategy, STRATEGY_FIRST);
+    ASSERT_EQ(params(&q, "query=x&strategy=best_quality"), 0);
+    ASSERT_EQ(q.strategy, STRATEGY_BEST_QUALITY);
+    REFUSED("query=x&strategy=slowest", "'strategy'");
+    REFUSED("query=x&strategy=First", "'strategy'");
 }
 
 TEST(limit_bounds)

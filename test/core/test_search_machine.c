@@ -514,6 +514,97 @@ TEST(fastest_with_a_synchronous_answer_cancels_the_others_at_once)
     fx_teardown(&f);
 }
 
+/* ---- strategy "first" --------------------------------------------------------- */
+
+static const source_t FIRST_ORDER[] = {SRC_OPENALEX, SRC_ARXIV, SRC_CROSSREF};
+
+TEST(first_waits_for_the_preferred_provider_and_answers_with_it_alone)
+{
+    fixture_t f;
+    fx_setup(&f);
+    search_set_first_order(FIRST_ORDER, 3);
+    f.q.strategy = STRATEGY_FIRST;
+    f.fb.script[SRC_ARXIV].delay_ms = 5; /* answers first, but comes second in the order */
+    f.fb.script[SRC_OPENALEX].delay_ms = 60;
+    f.fb.script[SRC_CROSSREF].delay_ms = FAKE_NEVER;
+    f.fb.script[SRC_SEMANTIC_SCHOLAR].delay_ms = FAKE_NEVER;
+    f.fb.script[SRC_EXA].delay_ms = FAKE_NEVER;
+    fx_start(&f, ALL_FIVE, 5000);
+    fx_run(&f);
+    ASSERT_EQ(f.run.done_calls, 1);
+    ASSERT_EQ(f.run.status, 200);
+    ASSERT_LT(elapsed_ms(&f.run), 1000);
+    ASSERT_STR_EQ(pstatus(&f.run, "openalex"), "ok");
+    ASSERT_STR_EQ(pstatus(&f.run, "arxiv"), "ok");
+    ASSERT(has_source(&f.run, "openalex"));
+    ASSERT(!has_source(&f.run, "arxiv")); /* answered, but not the first in the order */
+    ASSERT_EQ(total_of(&f.run), 3);
+    ASSERT_EQ(f.fb.cancelled[SRC_CROSSREF], 1);
+    ASSERT_STR_EQ(pstatus(&f.run, "crossref"), "cancelled");
+    search_set_first_order(NULL, -1);
+    fx_teardown(&f);
+}
+
+TEST(first_passes_over_failed_and_empty_providers_in_order)
+{
+    fixture_t f;
+    fx_setup(&f);
+    search_set_first_order(FIRST_ORDER, 3);
+    f.q.strategy = STRATEGY_FIRST;
+    f.q.providers = (1u << SRC_OPENALEX) | (1u << SRC_ARXIV) | (1u << SRC_CROSSREF);
+    f.fb.script[SRC_OPENALEX].status = PSTAT_ERROR;
+    f.fb.script[SRC_OPENALEX].error = "HTTP 500";
+    f.fb.script[SRC_ARXIV].npapers = 0;
+    f.fb.script[SRC_ARXIV].delay_ms = 30;
+    f.fb.script[SRC_CROSSREF].delay_ms = 10; /* waits for the two before it */
+    fx_start(&f, ALL_FIVE, 3000);
+    fx_run(&f);
+    ASSERT_EQ(f.run.status, 200);
+    ASSERT_GE(elapsed_ms(&f.run), 25);
+    ASSERT_STR_EQ(pstatus(&f.run, "openalex"), "error");
+    ASSERT(has_source(&f.run, "crossref"));
+    ASSERT_EQ(total_of(&f.run), 3);
+    search_set_first_order(NULL, -1);
+    fx_teardown(&f);
+}
+
+TEST(first_at_the_deadline_takes_the_first_in_order_that_answered)
+{
+    fixture_t f;
+    fx_setup(&f);
+    search_set_first_order(FIRST_ORDER, 3);
+    f.q.strategy = STRATEGY_FIRST;
+    f.q.providers = (1u << SRC_OPENALEX) | (1u << SRC_ARXIV) | (1u << SRC_CROSSREF);
+    f.fb.script[SRC_OPENALEX].delay_ms = FAKE_NEVER;
+    f.fb.script[SRC_ARXIV].delay_ms = 5;
+    f.fb.script[SRC_ARXIV].title_base = "arxiv only";
+    f.fb.script[SRC_CROSSREF].delay_ms = 5;
+    fx_start(&f, ALL_FIVE, 150);
+    fx_run(&f);
+    ASSERT_EQ(f.run.status, 200);
+    ASSERT_STR_EQ(pstatus(&f.run, "openalex"), "timeout");
+    ASSERT(has_source(&f.run, "arxiv"));
+    ASSERT(!has_source(&f.run, "crossref"));
+    ASSERT(partial_of(&f.run));
+    search_set_first_order(NULL, -1);
+    fx_teardown(&f);
+}
+
+TEST(first_without_a_configured_order_follows_source_order)
+{
+    fixture_t f;
+    fx_setup(&f);
+    search_set_first_order(NULL, -1);
+    f.q.strategy = STRATEGY_FIRST;
+    f.fb.script[SRC_ARXIV].delay_ms = 40; /* first in source_t order */
+    fx_start(&f, ALL_FIVE, 3000);
+    fx_run(&f);
+    ASSERT_EQ(f.run.status, 200);
+    ASSERT(has_source(&f.run, "arxiv"));
+    ASSERT(!has_source(&f.run, "semantic_scholar"));
+    fx_teardown(&f);
+}
+
 /* ---- freeing in flight -------------------------------------------------------- */
 
 TEST(search_free_in_flight_cancels_every_pending_provider)
