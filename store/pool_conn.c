@@ -1,9 +1,12 @@
 /* One connection of the pool: a state machine on libpq's nonblocking
  * interface (pgc_step), driven by a uv_poll on its socket. See
  * pool_internal.h and pool.h. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -22,10 +25,23 @@ static void pgc_set_state(pg_conn_t *c, pgc_state_t st)
     c->state = st;
 }
 
+/* The watcher polls a dup() of libpq's socket, never the socket itself:
+ * libpq closes its socket on its own when it finds the connection lost
+ * (inside a send or a read), and until we stop the watcher that number may
+ * be given to a new socket (an accepted client); stopping a watcher on the
+ * old number would then silence the new socket's own. Our copy keeps the
+ * number ours until the watcher is closed. */
+typedef struct pgc_poll {
+    uv_poll_t h; /* first: a pgc_poll_t is its uv_poll_t */
+    int fd;      /* the dup, closed with the handle */
+} pgc_poll_t;
+
 static void on_poll_closed(uv_handle_t *h)
 {
+    pgc_poll_t *w = (pgc_poll_t *)h;
     store_pool_t *p = h->data;
-    free(h);
+    close(w->fd);
+    free(w);
     if (p && p->closing && --p->closing_handles == 0 && p->close_done) p->close_done(p->close_data);
 }
 
@@ -40,6 +56,15 @@ static void pgc_stop_poll(pg_conn_t *c)
     c->poll_events = 0;
 }
 
+/* True when our copy and libpq's fd are the same socket (libpq may open
+ * another one under the same number while it connects). */
+static bool same_socket(const uv_poll_t *h, int fd)
+{
+    struct stat a, b;
+    return fstat(((const pgc_poll_t *)h)->fd, &a) == 0 && fstat(fd, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static void on_poll(uv_poll_t *h, int status, int events);
 
 /* Watches the connection's socket for events (re-creating the watcher
@@ -48,14 +73,18 @@ static int pgc_watch(pg_conn_t *c, int events)
 {
     int fd = PQsocket(c->pg);
     if (fd < 0) return -1;
-    if (c->poll && c->poll_fd != fd) pgc_stop_poll(c);
+    if (c->poll && (c->poll_fd != fd || (c->state == PGC_CONNECTING && !same_socket(c->poll, fd))))
+        pgc_stop_poll(c);
     if (!c->poll) {
-        c->poll = malloc(sizeof *c->poll);
-        if (!c->poll || uv_poll_init(c->pool->loop, c->poll, fd) != 0) {
-            free(c->poll);
-            c->poll = NULL;
+        pgc_poll_t *w = malloc(sizeof *w);
+        if (!w) return -1;
+        w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (w->fd < 0 || uv_poll_init(c->pool->loop, &w->h, w->fd) != 0) {
+            if (w->fd >= 0) close(w->fd);
+            free(w);
             return -1;
         }
+        c->poll = &w->h;
         c->poll->data = c;
         c->poll_fd = fd;
         c->poll_events = 0;

@@ -43,8 +43,8 @@ struct pg_conn {
     store_pool_t *pool;
     pgc_state_t state;
     PGconn *pg;
-    uv_poll_t *poll; /* own allocation: freed in its close callback */
-    int poll_fd;
+    uv_poll_t *poll; /* polls a dup of libpq's socket (pool_conn.c); freed when closed */
+    int poll_fd;     /* libpq's socket number the watcher was made for */
     int poll_events;
     qlist_t fifo; /* sent, results awaited, in order */
     uint64_t born_ns, deadline_ns, last_used_ns, head_sent_ns;

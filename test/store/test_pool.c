@@ -8,12 +8,17 @@
 
 #include "core/log.h"
 #include "store/pool.h"
+#include "store/pool_internal.h"
 #include "test/test.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const store_stmt_t stmts[] = {
     {"t_echo", "SELECT $1::integer * 2"},
     {"t_div", "SELECT 100 / $1::integer"},
     {"t_sleep", "SELECT pg_sleep($1::float8)"},
+    {"t_pid", "SELECT pg_backend_pid() + 0 * $1::integer"},
 };
 
 typedef struct outcome {
@@ -58,7 +63,7 @@ static store_pool_t *new_pool(uv_loop_t *loop, const char *d, int max, int64_t s
                            .statement_timeout_ms = stmt_ms,
                            .connect_timeout_ms = 2000,
                            .stmts = stmts,
-                           .nstmts = 3};
+                           .nstmts = 4};
     return store_pool_new(loop, &o);
 }
 
@@ -290,6 +295,77 @@ TEST(unreachable_server_fails_fast_then_refuses)
     ASSERT(!store_pool_ready(p));
     ASSERT_NULL(store_pool_send(p, 0, 1, params, on_result, &a));
     ASSERT_GE(store_pool_retry_after_s(p), 1);
+    close_pool(&loop, p);
+    uv_loop_close(&loop);
+}
+
+static bool other_socket_read;
+
+static void on_other_socket(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    other_socket_read = true;
+    uv_poll_stop(h);
+}
+
+/* libpq closes its socket by itself when it finds the server gone; the
+ * number is free again at once. A socket opened next gets it, and the
+ * pool closing its watcher must not silence that socket's watcher. */
+TEST(a_socket_libpq_closed_on_its_own_does_not_silence_the_next_one)
+{
+    NEED_DSN(d);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    store_pool_t *p = new_pool(&loop, d, 1, 5000);
+    static outcome_t a;
+    done_count = order_next = 0;
+    const char *params[1] = {"1"};
+    ASSERT_NOT_NULL(store_pool_send(p, 3, 1, params, on_result, &a));
+    run_until(&loop, 1, 5);
+    ASSERT_GT(a.value, 0); /* the backend's pid */
+
+    PGconn *admin = PQconnectdb(d);
+    ASSERT_EQ(PQstatus(admin), CONNECTION_OK);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", a.value);
+    PQclear(PQexec(admin, sql));
+    PQfinish(admin);
+    usleep(300 * 1000);
+
+    /* libpq reads the end and closes its socket, the watcher still on. */
+    ASSERT_EQ(p->nconns, 1);
+    PGconn *pg = p->conns[0]->pg;
+    int old = PQsocket(pg);
+    ASSERT_GE(old, 0);
+    /* The FATAL notice first, then the end of the stream. */
+    for (int i = 0; i < 50 && PQsocket(pg) >= 0; i++) {
+        PQconsumeInput(pg);
+        PGresult *r;
+        while (!PQisBusy(pg) && (r = PQgetResult(pg)) != NULL)
+            PQclear(r);
+        usleep(10 * 1000);
+    }
+    ASSERT_EQ(PQsocket(pg), -1);
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    int mine = sv[0] == old ? sv[0] : sv[1] == old ? sv[1] : -1;
+    if (mine < 0) TEST_SKIP("the freed socket number was not given again");
+    uv_poll_t other;
+    other_socket_read = false;
+    ASSERT_EQ(uv_poll_init(&loop, &other, mine), 0);
+    ASSERT_EQ(uv_poll_start(&other, UV_READABLE, on_other_socket), 0);
+    ASSERT_EQ(write(mine == sv[0] ? sv[1] : sv[0], "x", 1), 1);
+    uint64_t end = uv_hrtime() + 2000000000u;
+    while (!other_socket_read && uv_hrtime() < end) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    ASSERT(other_socket_read);
+    uv_close((uv_handle_t *)&other, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    close(sv[0]);
+    close(sv[1]);
     close_pool(&loop, p);
     uv_loop_close(&loop);
 }
