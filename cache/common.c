@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cache/cache.h"
+#include "core/facets.h"
 #include "core/deflate.h"
 #include "core/hash.h"
 
@@ -103,6 +104,15 @@ char *cache_query_params(const query_t *q, arena_t *a)
     if (q->author) put_param(out, &o, "author", q->author);
     if (q->category) put_param(out, &o, "category", q->category);
     if (q->open_access) put_param(out, &o, "open_access", "true");
+    if (q->facets) {
+        char list[96] = "";
+        for (int f = 0; f < FACET_COUNT; f++)
+            if (q->facets & (1u << f)) {
+                if (list[0]) strcat(list, ",");
+                strcat(list, facet_name((facet_t)f));
+            }
+        put_param(out, &o, "facets", list);
+    }
     return out;
 }
 

@@ -243,6 +243,41 @@ static void write_paper(jw_t *w, const paper_t *p)
     JW_LIT(w, "]}");
 }
 
+/* "facets": each counted facet that some paper has a value for. Years are
+ * numbers, open_access booleans, the others strings. */
+static void write_facets(jw_t *w, const facets_t *fs, size_t total)
+{
+    JW_LIT(w, ",\"facets\":{");
+    bool first = true;
+    for (int f = 0; f < FACET_COUNT; f++) {
+        const facet_counts_t *c = &fs->f[f];
+        if (!(fs->asked & (1u << f)) || c->missing >= total) continue;
+        if (!first) JW_LIT(w, ",");
+        first = false;
+        jw_str(w, facet_name((facet_t)f));
+        JW_LIT(w, ":{\"values\":[");
+        for (size_t i = 0; i < c->ntop; i++) {
+            if (i) JW_LIT(w, ",");
+            JW_LIT(w, "{\"value\":");
+            if (f == FACET_YEAR || f == FACET_OPEN_ACCESS)
+                jw_raw(w, c->top[i].value, strlen(c->top[i].value));
+            else
+                jw_str(w, c->top[i].value);
+            JW_LIT(w, ",\"count\":");
+            jw_long(w, (long long)c->top[i].count);
+            JW_LIT(w, "}");
+        }
+        JW_LIT(w, "],\"other\":");
+        jw_long(w, (long long)c->other);
+        JW_LIT(w, ",\"missing\":");
+        jw_long(w, (long long)c->missing);
+        JW_LIT(w, ",\"distinct\":");
+        jw_long(w, (long long)c->distinct);
+        JW_LIT(w, "}");
+    }
+    JW_LIT(w, "}");
+}
+
 static void write_answer(jw_t *w, const answer_t *ans)
 {
     JW_LIT(w, "{\"query\":");
@@ -258,7 +293,9 @@ static void write_answer(jw_t *w, const answer_t *ans)
         if (i > 0) JW_LIT(w, ",");
         write_paper(w, ans->papers[i]);
     }
-    JW_LIT(w, "],\"providers\":{");
+    JW_LIT(w, "]");
+    if (ans->facets) write_facets(w, ans->facets, ans->total);
+    JW_LIT(w, ",\"providers\":{");
     bool first = true;
     for (int s = 0; s < SRC_COUNT; s++) {
         const answer_provider_t *pr = &ans->providers[s];

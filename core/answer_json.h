@@ -34,6 +34,7 @@
 #include <stddef.h>
 
 #include "core/blob.h"
+#include "core/facets.h"
 #include "core/paper.h"
 #include "core/pstatus.h"
 #include "core/query.h"
@@ -53,7 +54,8 @@ typedef struct answer {
     size_t total; /* papers passing the filters, before offset/limit */
     answer_provider_t providers[SRC_COUNT];
     double took_ms;
-    bool partial; /* some provider asked did not answer in full */
+    bool partial;           /* some provider asked did not answer in full */
+    const facets_t *facets; /* NULL: no "facets" member */
 } answer_t;
 
 /* Hard limit on an answer's size: past it, writing fails. */

@@ -807,13 +807,15 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
     size_t lim = q->limit > 0 ? (size_t)q->limit : QUERY_DEFAULT_LIMIT;
     size_t npage = off < total ? total - off : 0;
     if (npage > lim) npage = lim;
-    const paper_t **page = arena_alloc(a, (npage ? npage : 1) * sizeof(*page));
-    if (page == NULL) goto fail;
-    for (size_t i = 0; i < npage; i++)
-        page[i] = rk[off + i].p;
+    const paper_t **ranked = arena_alloc(a, (total ? total : 1) * sizeof(*ranked));
+    if (ranked == NULL) goto fail;
+    for (size_t i = 0; i < total; i++)
+        ranked[i] = rk[i].p;
+    const paper_t **page = ranked + (npage ? off : 0);
 
     out->all = all;
     out->nall = ngroups;
+    out->ranked = ranked;
     out->page = page;
     out->npage = npage;
     out->total = total;

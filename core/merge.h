@@ -103,7 +103,8 @@
 typedef struct merge_result {
     paper_t *all; /* every distinct paper, unfiltered, first-seen order (for the store) */
     size_t nall;
-    const paper_t **page; /* the answer: filtered, sorted, offset/limit applied */
+    const paper_t **ranked; /* every paper passing the filters, sorted (total of them) */
+    const paper_t **page;   /* the answer: ranked + offset, at most limit of them */
     size_t npage;
     size_t total; /* papers passing the filters, before offset/limit */
 } merge_result_t;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "core/escape.h"
+#include "core/facets.h"
 #include "core/query.h"
 #include "core/utf8.h"
 
@@ -113,6 +114,32 @@ static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
     return 0;
 }
 
+static int set_facets(query_t *q, const char *list, char *err, size_t errlen)
+{
+    unsigned mask = 0;
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && p[0] == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n) {
+            int f = facet_parse(p, n);
+            if (f < 0)
+                return fail(err, errlen,
+                            "parameter 'facets': unknown facet '%.*s' (known: year, venue, "
+                            "category, provider, open_access)",
+                            (int)(n > 64 ? 64 : n), p);
+            mask |= 1u << f;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    q->facets = mask;
+    return 0;
+}
+
 /* Applies one key=value (value already decoded and NUL-terminated). */
 static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_t *a, char *err,
                  size_t errlen)
@@ -154,6 +181,8 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
         q->strategy = (query_strategy_t)st;
     } else if (strcmp(key, "providers") == 0) {
         return set_providers(q, v, err, errlen);
+    } else if (strcmp(key, "facets") == 0) {
+        return set_facets(q, v, err, errlen);
     } else if (strcmp(key, "year") == 0) {
         long y1, y2;
         const char *dash = strchr(v, '-');
@@ -301,7 +330,8 @@ int query_parse_object(query_t *q, const json_t *root, arena_t *a, char *err, si
         } else if (json_is_boolean(v)) {
             text = json_is_true(v) ? "true" : "false";
             tlen = strlen(text);
-        } else if (json_is_array(v) && strcmp(key, "providers") == 0) {
+        } else if (json_is_array(v) &&
+                   (strcmp(key, "providers") == 0 || strcmp(key, "facets") == 0)) {
             size_t idx;
             json_t *item;
             char *list = arena_alloc(a, 512);
@@ -310,7 +340,7 @@ int query_parse_object(query_t *q, const json_t *root, arena_t *a, char *err, si
             json_array_foreach(v, idx, item)
             {
                 if (!json_is_string(item) || strlen(list) + json_string_length(item) + 2 > 512) {
-                    fail(err, errlen, "parameter 'providers' must be a list of provider names");
+                    fail(err, errlen, "parameter '%s' must be a list of names", key);
                     return -1;
                 }
                 if (list[0]) strcat(list, ",");
@@ -378,10 +408,12 @@ const char *query_strategy_name(query_strategy_t s)
 
 char *query_key(const query_t *q, arena_t *a)
 {
-    return arena_sprintf(a, "v1|q=%s|p=%x|l=%d|o=%d|s=%s|st=%s|y=%d-%d|d=%s-%s|a=%s|c=%s|oa=%d",
-                         q->text ? q->text : "", q->providers, q->limit, q->offset,
-                         query_sort_name(q->sort), query_strategy_name(q->strategy), q->year_from,
-                         q->year_to, q->date_from ? q->date_from : "", q->date_to ? q->date_to : "",
-                         q->author ? q->author : "", q->category ? q->category : "",
-                         q->open_access ? 1 : 0);
+    char *key = arena_sprintf(
+        a, "v1|q=%s|p=%x|l=%d|o=%d|s=%s|st=%s|y=%d-%d|d=%s-%s|a=%s|c=%s|oa=%d",
+        q->text ? q->text : "", q->providers, q->limit, q->offset, query_sort_name(q->sort),
+        query_strategy_name(q->strategy), q->year_from, q->year_to,
+        q->date_from ? q->date_from : "", q->date_to ? q->date_to : "", q->author ? q->author : "",
+        q->category ? q->category : "", q->open_access ? 1 : 0);
+    /* Facets only when asked: the keys of answers without stay as they were. */
+    return key && q->facets ? arena_sprintf(a, "%s|f=%x", key, q->facets) : key;
 }

@@ -41,6 +41,7 @@ typedef struct query {
     int offset;           /* >= 0 */
     query_sort_t sort;
     query_strategy_t strategy;
+    unsigned facets; /* bit (1u << facet_t, core/facets.h) per facet asked; 0 = none */
     int deadline_ms; /* timeout_ms; 0 = the configured default; the client may ask for less */
     /* The request's W3C traceparent (this hop's), passed on to the
      * providers; NULL when none. Context of the request, not of the
@@ -61,7 +62,7 @@ void query_init(query_t *q);
  * offset, sort (relevance|date|citations), strategy (merge|fastest|first|best_quality),
  * providers (comma list), date_from, date_to (YYYY-MM-DD), year ("2020" or
  * "2018-2021"), year_from, year_to, author, category, open_access
- * (true|false|1|0), timeout_ms. Unknown keys, repeated keys and bad values
+ * (true|false|1|0), facets (comma list of core/facets.h names), timeout_ms. Unknown keys, repeated keys and bad values
  * are refused. Strings are copied into a. Returns 0, or -1 with a message
  * for the client (naming the field) in err. */
 int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err,

@@ -51,6 +51,11 @@ blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const p
     ans.npapers = m.npage;
     ans.total = m.total;
     if (total) *total = m.total;
+    facets_t facets;
+    if (in->query->facets) {
+        if (facets_count(a, m.ranked, m.total, in->query->facets, &facets) < 0) return NULL;
+        ans.facets = &facets;
+    }
     blob_t *b = answer_json_blob(&ans);
     if (b && in->all_failed) b = with_error(b);
     return b;

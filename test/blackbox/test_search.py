@@ -278,6 +278,40 @@ class SearchTest(SimServerTestCase):
         self.assertEqual(r.status, 400)
         self.assertIn("strategy", r.json()["error"]["message"])
 
+    def test_facets_count_the_whole_merged_result(self):
+        j = self.search(query=Q, limit=3, facets="year,venue,provider,open_access,category")
+        total = j["total"]
+        self.assertGreater(total, 3)
+        f = j["facets"]
+        for name in ("year", "open_access"):  # single-valued: everything adds up
+            c = f[name]
+            self.assertEqual(sum(v["count"] for v in c["values"]) + c["other"] + c["missing"],
+                             total, name)
+        self.assertIsInstance(f["year"]["values"][0]["value"], int)
+        self.assertIsInstance(f["open_access"]["values"][0]["value"], bool)
+        v_answer = openapi_validator("SearchAnswer")
+        if v_answer is not None:
+            v_answer.validate(j)
+        # The counts are over every paper, not the page of 3: read them all.
+        every = self.search(query=Q, limit=100)
+        self.assertLessEqual(every["total"], 100)
+        self.assertEqual(every["total"], total)
+        years = {}
+        for p in every["papers"]:
+            if p["year"]:
+                years[p["year"]] = years.get(p["year"], 0) + 1
+        for v in f["year"]["values"]:
+            self.assertEqual(years[v["value"]], v["count"], v)
+        by_provider = {}
+        for p in every["papers"]:
+            for src in {s["provider"] for s in p["sources"]}:
+                by_provider[src] = by_provider.get(src, 0) + 1
+        self.assertEqual({v["value"]: v["count"] for v in f["provider"]["values"]}, by_provider)
+        self.assertNotIn("facets", every)
+        r = self.get(qs(query=Q, facets="year,colour"))
+        self.assertEqual(r.status, 400)
+        self.assertIn("colour", r.json()["error"]["message"])
+
     def test_answers_follow_the_openapi_file(self):
         v_answer = openapi_validator("SearchAnswer")
         if v_answer is None:

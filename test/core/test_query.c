@@ -2,6 +2,7 @@
  * every parameter, every refusal naming its field, percent-encoding, UTF-8,
  * and the canonical cache key. */
 #include "core/arena.h"
+#include "core/facets.h"
 #include "core/query.h"
 #include "test/test.h"
 
@@ -120,6 +121,21 @@ TEST(sort_and_strategy_values)
     ASSERT_EQ(q.strategy, STRATEGY_BEST_QUALITY);
     REFUSED("query=x&strategy=slowest", "'strategy'");
     REFUSED("query=x&strategy=First", "'strategy'");
+}
+
+TEST(facets_values_and_key)
+{
+    query_t q;
+    ASSERT_EQ(params(&q, "query=x&facets=year,%20venue,provider"), 0);
+    ASSERT_EQ(q.facets, (1u << FACET_YEAR) | (1u << FACET_VENUE) | (1u << FACET_PROVIDER));
+    ASSERT_EQ(body(&q, "{\"query\":\"x\",\"facets\":[\"open_access\",\"category\"]}"), 0);
+    ASSERT_EQ(q.facets, (1u << FACET_OPEN_ACCESS) | (1u << FACET_CATEGORY));
+    REFUSED("query=x&facets=year,type", "unknown facet 'type'");
+    REFUSED_JSON("{\"query\":\"x\",\"facets\":[1]}", "'facets' must be a list of names");
+    /* Asked facets are another answer; without them the key is unchanged. */
+    ASSERT(strcmp(key_of("query=x&facets=year"), key_of("query=x")) != 0);
+    ASSERT_STR_EQ(key_of("query=x&facets=venue,year"), key_of("query=x&facets=year,venue"));
+    ASSERT(strstr(key_of("query=x"), "|f=") == NULL);
 }
 
 TEST(limit_bounds)
