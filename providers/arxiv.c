@@ -1,4 +1,5 @@
 /* arXiv adapter: the Atom 1.0 API (GET /api/query), parsed with libxml2.
+ * A query that looks like a title is also asked as a title phrase (ti:"...").
  *
  * Filters arXiv can do, in search_query: author (au:), category (cat:),
  * dates (submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM], the v1 submission
@@ -16,6 +17,7 @@
 #include "providers/common.h"
 
 #define ARXIV_MAX_RESULTS 2000 /* per call, from the API manual */
+#define ARXIV_TITLE_RESULTS 10 /* a title names few papers */
 
 static const char NS_ATOM[] = "http://www.w3.org/2005/Atom";
 static const char NS_ARXIV[] = "http://arxiv.org/schemas/atom";
@@ -108,6 +110,39 @@ static void add_date_range(prov__sb_t *sq, const query_t *q)
                     from[0] != '\0' ? from : "19910101", to[0] != '\0' ? to : "99991231");
 }
 
+/* Appends the filters arXiv can do to sq: " AND au:.. AND cat:.." and the
+ * date range. Returns how many au:/cat: terms were added. */
+static int add_filters(prov__sb_t *sq, arena_t *a, const query_t *q)
+{
+    int terms = 0;
+    if (prov__has(q->author)) terms += add_terms(sq, a, "au:", q->author, false);
+    if (prov__has(q->category)) terms += add_terms(sq, a, "cat:", q->category, false);
+    add_date_range(sq, q);
+    return terms;
+}
+
+/* GET {base}/api/query?search_query=..&start=0&max_results=N&sortBy=..&sortOrder=descending. */
+static int arxiv_request(const char *search_query, bool by_date, int max_results,
+                         const prov_settings_t *ps, arena_t *a, prov_request_t *out, char *err,
+                         size_t errlen)
+{
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/api/query");
+    if (search_query != NULL) prov__sb_param(&u, "search_query", search_query);
+    prov__sb_puts(&u, "&start=0");
+    prov__sb_printf(&u, "&max_results=%d", max_results);
+    prov__sb_puts(&u, by_date ? "&sortBy=submittedDate" : "&sortBy=relevance");
+    prov__sb_puts(&u, "&sortOrder=descending");
+    out->method = "GET";
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || search_query == NULL ||
+        prov__add_header(out, a, "Accept", "application/atom+xml") < 0)
+        return prov__fail(err, errlen, "arxiv: out of memory");
+    return 0;
+}
+
 /* Builds GET {base}/api/query?search_query=..&start=0&max_results=N&sortBy=..&sortOrder=descending.
  * Each word of the text becomes an all:word term, joined by AND, with arXiv's
  * syntax characters removed from the words and stop words left out (unless
@@ -119,28 +154,51 @@ static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, 
     prov__sb_init(&sq, a);
     const char *text = q->text != NULL ? q->text : "";
     int terms = add_terms(&sq, a, "all:", text, has_content_word(text));
-    if (prov__has(q->author)) terms += add_terms(&sq, a, "au:", q->author, false);
-    if (prov__has(q->category)) terms += add_terms(&sq, a, "cat:", q->category, false);
+    terms += add_filters(&sq, a, q);
     if (terms == 0) return prov__fail(err, errlen, "arxiv: the query has no searchable words");
+    return arxiv_request(prov__sb_str(&sq), q->sort == SORT_DATE,
+                         prov__clamp_results(ps->max_results, ARXIV_MAX_RESULTS), ps, a, out, err,
+                         errlen);
+}
 
-    add_date_range(&sq, q);
-    const char *search_query = prov__sb_str(&sq);
-
-    prov__sb_t u;
-    prov__sb_init(&u, a);
-    prov__sb_puts(&u, ps->base_url);
-    prov__sb_puts(&u, "/api/query");
-    if (search_query != NULL) prov__sb_param(&u, "search_query", search_query);
-    prov__sb_puts(&u, "&start=0");
-    prov__sb_printf(&u, "&max_results=%d", prov__clamp_results(ps->max_results, ARXIV_MAX_RESULTS));
-    prov__sb_puts(&u, q->sort == SORT_DATE ? "&sortBy=submittedDate" : "&sortBy=relevance");
-    prov__sb_puts(&u, "&sortOrder=descending");
-    out->method = "GET";
-    out->url = prov__sb_str(&u);
-    if (out->url == NULL || search_query == NULL ||
-        prov__add_header(out, a, "Accept", "application/atom+xml") < 0)
-        return prov__fail(err, errlen, "arxiv: out of memory");
-    return 0;
+/* The title call: search_query=ti:"w1 w2 .." (a phrase: the words in a row
+ * in the title, stop words included, arXiv's syntax characters left out of
+ * the words) with the same filters, by relevance, at most
+ * ARXIV_TITLE_RESULTS. */
+static int arxiv_build_title(const query_t *q, const prov_settings_t *ps, arena_t *a,
+                             prov_request_t *out, char *err, size_t errlen)
+{
+    prov__sb_t words;
+    prov__sb_init(&words, a);
+    const char *p = q->text != NULL ? q->text : "";
+    int n = 0;
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        const char *w = p;
+        while (*p != '\0' && *p != ' ')
+            p++;
+        if (p == w) break;
+        char *word = arena_strndup(a, w, (size_t)(p - w));
+        if (word == NULL) return prov__fail(err, errlen, "arxiv: out of memory");
+        size_t k = 0;
+        for (size_t i = 0; word[i] != '\0'; i++)
+            if (!arxiv_syntax_char(word[i])) word[k++] = word[i];
+        word[k] = '\0';
+        if (k == 0) continue;
+        if (n++ > 0) prov__sb_puts(&words, " ");
+        prov__sb_puts(&words, word);
+    }
+    if (n == 0) return prov__fail(err, errlen, "arxiv: the query has no searchable words");
+    prov__sb_t sq;
+    prov__sb_init(&sq, a);
+    prov__sb_puts(&sq, "ti:\"");
+    prov__sb_putn(&sq, words.p, words.len);
+    prov__sb_puts(&sq, "\"");
+    add_filters(&sq, a, q);
+    return arxiv_request(words.failed ? NULL : prov__sb_str(&sq), false,
+                         prov__clamp_results(ps->max_results, ARXIV_TITLE_RESULTS), ps, a, out, err,
+                         errlen);
 }
 
 /* ---- response ---- */
@@ -385,4 +443,5 @@ const prov_def_t prov_arxiv = {
     .parse = arxiv_parse,
     .throttled = arxiv_throttled,
     .markup_error = arxiv_markup_error,
+    .build_title = arxiv_build_title,
 };

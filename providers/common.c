@@ -3,6 +3,7 @@
  * is providers/markup.c). */
 #include "providers/common.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,43 @@ int prov_build(const prov_def_t *def, const query_t *q, const prov_settings_t *p
     if (ps == NULL || ps->base_url == NULL)
         return prov__fail(err, errlen, "%s: no base URL", source_name(def->source));
     return def->build(q, ps, a, out, err, errlen);
+}
+
+int prov_build_title(const prov_def_t *def, const query_t *q, const prov_settings_t *ps, arena_t *a,
+                     prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (def->build_title == NULL)
+        return prov__fail(err, errlen, "%s: no title search", source_name(def->source));
+    if (ps == NULL || ps->base_url == NULL)
+        return prov__fail(err, errlen, "%s: no base URL", source_name(def->source));
+    return def->build_title(q, ps, a, out, err, errlen);
+}
+
+bool prov_title_query(const query_t *q)
+{
+    if (q == NULL || q->text == NULL) return false;
+    int words = 0, content = 0;
+    const char *p = q->text;
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        const char *w = p;
+        while (*p != '\0' && *p != ' ')
+            p++;
+        if (p == w) break;
+        const char *colon = memchr(w, ':', (size_t)(p - w));
+        if (colon != NULL && colon + 1 < p) return false; /* "ti:x": search syntax */
+        words++;
+        /* The word without the punctuation around it ("(a", "need?"). */
+        const char *b = w, *e = p;
+        while (b < e && !isalnum((unsigned char)*b) && (unsigned char)*b < 0x80)
+            b++;
+        while (e > b && !isalnum((unsigned char)e[-1]) && (unsigned char)e[-1] < 0x80)
+            e--;
+        if (e > b && !paper_is_stop_word(b, (size_t)(e - b))) content++;
+    }
+    return words >= PROV_TITLE_MIN_WORDS && words <= PROV_TITLE_MAX_WORDS && content >= 2;
 }
 
 int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,

@@ -10,7 +10,17 @@
  * backoff, or the provider's Retry-After) and a call still fit before the
  * search's deadline, the provider's breaker is closed, and the retry budget
  * has room (providers/verdict.h). libcurl's own re-send on a dead reused
- * connection counts as one of the call's retries. */
+ * connection counts as one of the call's retries.
+ *
+ * A provider's part of a search (fanout_part) is one call, or two when the
+ * query looks like a title (prov_title_query()) and the adapter has a
+ * title search (build_title): the search call and the title call, each its
+ * own fanout_call through the same states (rate-limit slot, breaker,
+ * retries, deadline each apply to it). The part reports once, when both
+ * are over: ok when either is (the papers of both, the title call's after
+ * the search's; the other's failure in the error text), else the search
+ * call's outcome. A half-open breaker's probe goes alone, without a title
+ * call. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +75,14 @@ static const char *const fc_state_names[] = {
 
 typedef enum { WAIT_SLOT, WAIT_BACKOFF } fc_wait_t;
 
+typedef enum { FC_KIND_SEARCH, FC_KIND_TITLE } fc_kind_t;
+
+struct fanout_part;
+
 typedef struct fanout_call {
     prov_fanout_t *fanout;
+    struct fanout_part *part; /* the provider's part of the search this call belongs to */
+    fc_kind_t kind;
     search_t *search;
     source_t source;
     fc_state_t state;
@@ -74,7 +90,6 @@ typedef struct fanout_call {
     uv_timer_t timer;   /* its memory is released in on_fc_closed() only */
     prov_call_t *call;  /* in flight (FC_CALLING) */
     prov_request_t req; /* built once, in the search's arena */
-    uint64_t start_ns;
     int attempt;
     /* What the callbacks recorded, for the state functions. */
     bool timer_fired;
@@ -83,7 +98,25 @@ typedef struct fanout_call {
     bool probe;          /* this call decides a half-open breaker */
     bool retrying;       /* holds a place in the retry budget */
     bool adapted;        /* the adapter changed the request after a 4xx (once per call) */
+    /* The outcome (FC_DONE), for the part's report. */
+    search_pstatus_t status;
+    paper_list_t *papers;
+    const char *err; /* in the search's arena, or NULL */
 } fanout_call_t;
+
+/* A provider's part of one search: its calls (the search call, and the
+ * title call when there is one), reported to the search together. Freed in
+ * the close callback of the last of its calls' timers. */
+typedef struct fanout_part {
+    fanout_call_t calls[2];
+    int ncalls;
+    int pending;    /* calls not yet over */
+    int open;       /* timers not yet closed */
+    bool cancelled; /* the search needs the provider no more: nothing is reported */
+    uint64_t start_ns;
+} fanout_part_t;
+
+static const char *const fc_kind_names[] = {[FC_KIND_SEARCH] = "search", [FC_KIND_TITLE] = "title"};
 
 static shm_provider_t *limits_of(prov_fanout_t *f, source_t src)
 {
@@ -95,24 +128,86 @@ static void fc_set_state(fanout_call_t *fc, fc_state_t st)
 {
     if (log_enabled(LOG_DEBUG))
         log_write(LOG_DEBUG, "provider call state", LF_STR, "provider", source_name(fc->source),
-                  LF_STR, "from", fc_state_names[fc->state], LF_STR, "to", fc_state_names[st],
-                  LF_INT, "attempt", (int64_t)fc->attempt, LF_END);
+                  LF_STR, "call", fc_kind_names[fc->kind], LF_STR, "from",
+                  fc_state_names[fc->state], LF_STR, "to", fc_state_names[st], LF_INT, "attempt",
+                  (int64_t)fc->attempt, LF_END);
     fc->state = st;
 }
 
 static void on_fc_closed(uv_handle_t *h)
 {
-    free(h->data);
+    fanout_call_t *fc = h->data;
+    if (--fc->part->open == 0) free(fc->part);
 }
 
-/* Ends the call's life (FC_DONE): reports to the search unless it was
- * cancelled. fc stays valid until the timer's close callback. */
+/* "<call> call: <status>[: <error>]" in the search's arena, for the part's
+ * error text when its other call was ok. */
+static const char *call_failure(search_t *s, const fanout_call_t *fc)
+{
+    return arena_sprintf(search_arena(s), "%s call: %s%s%s", fc_kind_names[fc->kind],
+                         search_pstatus_name(fc->status), fc->err ? ": " : "",
+                         fc->err ? fc->err : "");
+}
+
+/* Adds the title call's papers after the search call's into one list in
+ * the search's arena, leaving out those the search call already gave (the
+ * same provider id): that paper keeps the better of its two ranks. */
+static paper_list_t *join_papers(search_t *s, paper_list_t *a, paper_list_t *b)
+{
+    if (!a || !b || b->n == 0) return a ? a : b;
+    if (a->n == 0) return b;
+    paper_list_t *out = arena_calloc(search_arena(s), 1, sizeof *out);
+    paper_t *items = arena_alloc(search_arena(s), (a->n + b->n) * sizeof *items);
+    if (!out || !items) return a;
+    memcpy(items, a->items, a->n * sizeof *items);
+    size_t n = a->n;
+    for (size_t j = 0; j < b->n; j++) {
+        const paper_t *p = &b->items[j];
+        const char *id = p->nsources > 0 ? p->sources[0].id : NULL;
+        bool dup = false;
+        for (size_t i = 0; id && i < a->n && !dup; i++) {
+            paper_t *q = &items[i];
+            if (q->nsources == 0 || !q->sources[0].id || strcmp(q->sources[0].id, id) != 0)
+                continue;
+            dup = true;
+            if (p->sources[0].rank > 0 && p->sources[0].rank < q->sources[0].rank)
+                q->sources[0].rank = p->sources[0].rank;
+        }
+        if (!dup) items[n++] = *p;
+    }
+    *out = (paper_list_t){.items = items, .n = n, .cap = a->n + b->n};
+    return out;
+}
+
+/* Every call of the part is over: one report to the search. */
+static void part_report(fanout_part_t *part)
+{
+    fanout_call_t *sc = &part->calls[0];
+    fanout_call_t *tc = part->ncalls > 1 ? &part->calls[1] : NULL;
+    search_t *s = sc->search;
+    source_t src = sc->source;
+    double latency = (double)(clock_now_ns() - part->start_ns) / 1e6;
+    *search_backend_slot(s, src) = NULL;
+    if (!tc || (sc->status != PSTAT_OK && tc->status != PSTAT_OK)) {
+        search_provider_done(s, src, sc->status, sc->papers, latency, sc->err);
+        return;
+    }
+    const char *err = sc->status != PSTAT_OK   ? call_failure(s, sc)
+                      : tc->status != PSTAT_OK ? call_failure(s, tc)
+                                               : NULL;
+    paper_list_t *papers = join_papers(s, sc->status == PSTAT_OK ? sc->papers : NULL,
+                                       tc->status == PSTAT_OK ? tc->papers : NULL);
+    search_provider_done(s, src, PSTAT_OK, papers, latency, err);
+}
+
+/* Ends the call's life (FC_DONE) and records its outcome; the last call of
+ * its part reports to the search unless the part was cancelled. fc stays
+ * valid until the timer's close callback. */
 static void fc_finish(fanout_call_t *fc, search_pstatus_t st, paper_list_t *papers, const char *err)
 {
-    search_t *s = fc->search;
     source_t src = fc->source;
     prov_fanout_t *f = fc->fanout;
-    double latency = (double)(clock_now_ns() - fc->start_ns) / 1e6;
+    fanout_part_t *part = fc->part;
     fc_set_state(fc, FC_DONE);
     if (fc->call) { /* cancelled in flight */
         prov_call_cancel(fc->call);
@@ -125,10 +220,12 @@ static void fc_finish(fanout_call_t *fc, search_pstatus_t st, paper_list_t *pape
     }
     f->alive[src]--;
     if (fc->retrying) f->retrying[src]--;
-    *search_backend_slot(s, src) = NULL;
     uv_timer_stop(&fc->timer);
     uv_close((uv_handle_t *)&fc->timer, on_fc_closed);
-    if (!fc->cancelled) search_provider_done(s, src, st, papers, latency, err);
+    fc->status = st;
+    fc->papers = papers;
+    if (!part->cancelled) fc->err = err ? arena_strdup(search_arena(fc->search), err) : NULL;
+    if (--part->pending == 0 && !part->cancelled) part_report(part);
 }
 
 static bool breaker_closed(prov_fanout_t *f, source_t src)
@@ -194,7 +291,8 @@ static void fc_wait(fanout_call_t *fc, fc_wait_t what, uint64_t ms)
 
 /* ---- one function per state ---- */
 
-/* FC_BUILD: fc's request by its adapter, in the search's arena. */
+/* FC_BUILD: fc's request by its adapter (the search, or the title
+ * search), in the search's arena. */
 static void fc_state_build(fanout_call_t *fc)
 {
     prov_fanout_t *f = fc->fanout;
@@ -207,8 +305,11 @@ static void fc_state_build(fanout_call_t *fc)
         .max_results = (int)pc->max_results,
     };
     char err[256] = "";
-    if (prov_build(prov_def_for(fc->source), search_query(s), &ps, search_arena(s), &fc->req, err,
-                   sizeof err) < 0) {
+    int (*build)(const prov_def_t *, const query_t *, const prov_settings_t *, arena_t *,
+                 prov_request_t *, char *, size_t) =
+        fc->kind == FC_KIND_TITLE ? prov_build_title : prov_build;
+    if (build(prov_def_for(fc->source), search_query(s), &ps, search_arena(s), &fc->req, err,
+              sizeof err) < 0) {
         fc_finish(fc, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
         return;
     }
@@ -285,7 +386,10 @@ static void fc_state_judge(fanout_call_t *fc)
     prov_call_t *call = fc->answer;
     paper_list_t *papers = NULL;
     prov_verdict_t v;
-    prov_judge(fc->source, call, search_arena(fc->search), &papers, &v);
+    if (fc->kind == FC_KIND_TITLE)
+        prov_judge_title(fc->source, call, search_arena(fc->search), &papers, &v);
+    else
+        prov_judge(fc->source, call, search_arena(fc->search), &papers, &v);
     int64_t now = (int64_t)clock_now_ns();
     prov_limits_record(limits_of(f, fc->source), v.kind, fc->probe, call->latency_ms, now,
                        &f->breaker);
@@ -317,7 +421,8 @@ static void fc_state_judge(fanout_call_t *fc)
     }
     if (v.status != PSTAT_OK)
         log_write(LOG_DEBUG, "provider call failed", LF_STR, "provider", source_name(fc->source),
-                  LF_STR, "status", search_pstatus_name(v.status), LF_STR, "error", v.err, LF_END);
+                  LF_STR, "call", fc_kind_names[fc->kind], LF_STR, "status",
+                  search_pstatus_name(v.status), LF_STR, "error", v.err, LF_END);
     fc_finish(fc, v.status, papers, v.err[0] ? v.err : NULL);
 }
 
@@ -411,32 +516,50 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
                              "skipped after repeated failures; a probe will test it");
         return;
     }
-    fanout_call_t *fc = calloc(1, sizeof *fc);
-    if (!fc) {
+    fanout_part_t *part = calloc(1, sizeof *part);
+    if (!part) {
         search_provider_done(s, src, PSTAT_ERROR, NULL, 0, "out of memory");
         return;
     }
-    fc->fanout = f;
-    fc->search = s;
-    fc->source = src;
-    fc->state = FC_BUILD;
-    fc->probe = bv == BREAKER_PROBE;
-    fc->start_ns = clock_now_ns();
-    f->alive[src]++;
-    uv_timer_init(f->loop, &fc->timer);
-    fc->timer.data = fc;
-    *search_backend_slot(s, src) = fc;
-    fc_step(fc);
+    /* The title call, for a query that looks like a title; a probe goes alone. */
+    part->ncalls =
+        def->build_title && bv != BREAKER_PROBE && prov_title_query(search_query(s)) ? 2 : 1;
+    part->pending = part->open = part->ncalls;
+    part->start_ns = clock_now_ns();
+    for (int i = 0; i < part->ncalls; i++) {
+        fanout_call_t *fc = &part->calls[i];
+        fc->fanout = f;
+        fc->part = part;
+        fc->kind = i == 0 ? FC_KIND_SEARCH : FC_KIND_TITLE;
+        fc->search = s;
+        fc->source = src;
+        fc->state = FC_BUILD;
+        fc->probe = bv == BREAKER_PROBE;
+        f->alive[src]++;
+        uv_timer_init(f->loop, &fc->timer);
+        fc->timer.data = fc;
+    }
+    *search_backend_slot(s, src) = part;
+    /* The search call first: it takes the first rate-limit slot. The part
+     * may report (and the search move on) during these steps. */
+    for (int i = 0; i < part->ncalls; i++)
+        fc_step(&part->calls[i]);
 }
 
 /* The search needs src no more: the call ends now, not reported. */
 static void fanout_cancel(void *ctx, search_t *s, source_t src)
 {
     (void)ctx;
-    fanout_call_t *fc = *search_backend_slot(s, src);
-    if (!fc || fc->state == FC_DONE) return;
-    fc->cancelled = true;
-    fc_step(fc);
+    fanout_part_t *part = *search_backend_slot(s, src);
+    if (!part || part->cancelled) return;
+    part->cancelled = true;
+    *search_backend_slot(s, src) = NULL;
+    for (int i = 0; i < part->ncalls; i++) {
+        fanout_call_t *fc = &part->calls[i];
+        if (fc->state == FC_DONE) continue;
+        fc->cancelled = true;
+        fc_step(fc);
+    }
 }
 
 void prov_fanout_configure_limits(const sf_config_t *cfg)

@@ -1,4 +1,5 @@
-/* OpenAlex adapter: GET /works?search=..., JSON parsed with jansson.
+/* OpenAlex adapter: GET /works?search=..., and for a query that looks like
+ * a title GET /works?filter=title.search:..., JSON parsed with jansson.
  *
  * Filters: years and dates (publication_year, from_/to_publication_date),
  * open access (is_oa:true); sort by date or citations. OpenAlex has no arXiv
@@ -12,12 +13,55 @@
 
 #define OPENALEX_MAX_RESULTS 200          /* per-page is 1..200 */
 #define OPENALEX_MAX_ABSTRACT_WORDS 20000 /* bounds the inverted-index rebuild */
+#define OPENALEX_TITLE_RESULTS 10         /* a title names few works */
 
 /* Only the fields openalex_work() reads: a whole work is about 16 KB. */
 #define OPENALEX_SELECT                                                                            \
     "id,doi,title,display_name,ids,publication_year,publication_date,authorships,"                 \
     "abstract_inverted_index,primary_location,locations,best_oa_location,open_access,"             \
     "cited_by_count,primary_topic"
+
+/* Appends the query's filters to f, the filter value: name:value pairs
+ * joined by ',' (AND). */
+static void openalex_filters(prov__sb_t *f, const query_t *q)
+{
+    bool dates = prov__has(q->date_from) || prov__has(q->date_to);
+    if (!dates && q->year_from > 0 && q->year_to > 0) {
+        if (q->year_from == q->year_to)
+            prov__sb_printf(f, "%spublication_year:%d", f->len ? "," : "", q->year_from);
+        else
+            prov__sb_printf(f, "%spublication_year:%d-%d", f->len ? "," : "", q->year_from,
+                            q->year_to);
+    } else {
+        prov__sb_date_bounds(f, q, "from_publication_date", "to_publication_date", true);
+    }
+    if (q->open_access) prov__sb_printf(f, "%sis_oa:true", f->len ? "," : "");
+}
+
+/* The rest of both requests after the path: <first>[&filter=f]&sort=..
+ * &per-page=N&select=..[&mailto=..][&api_key=..], a GET. */
+static int openalex_request(prov__sb_t *u, const char *first, const prov__sb_t *f, const char *sort,
+                            int per_page, const prov_settings_t *ps, arena_t *a,
+                            prov_request_t *out, char *err, size_t errlen)
+{
+    prov__sb_puts(u, first);
+    if (f->len > 0) {
+        /* Filter syntax (':' ','), dates and digits need no encoding. */
+        prov__sb_puts(u, u->len > 0 && u->p[u->len - 1] == '?' ? "filter=" : "&filter=");
+        prov__sb_putn(u, f->p, f->len);
+    }
+    prov__sb_puts(u, sort);
+    prov__sb_printf(u, "&per-page=%d", per_page);
+    prov__sb_puts(u, "&select=" OPENALEX_SELECT);
+    if (prov__has(ps->mailto)) prov__sb_param(u, "mailto", ps->mailto);
+    if (prov__has(ps->api_key)) prov__sb_param(u, "api_key", ps->api_key);
+
+    out->method = "GET";
+    out->url = prov__sb_str(u);
+    if (f->failed || out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0)
+        return prov__fail(err, errlen, "openalex: out of memory");
+    return 0;
+}
 
 /* Builds GET {base}/works?search=..[&filter=..]&sort=..&per-page=N&select=..[&mailto=..]
  * [&api_key=..]. */
@@ -26,42 +70,52 @@ static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *
 {
     if (!prov__has(q->text)) return prov__fail(err, errlen, "openalex: empty query");
 
-    prov__sb_t f; /* the filter value: name:value pairs joined by ',' (AND) */
+    prov__sb_t f;
     prov__sb_init(&f, a);
-    bool dates = prov__has(q->date_from) || prov__has(q->date_to);
-    if (!dates && q->year_from > 0 && q->year_to > 0) {
-        if (q->year_from == q->year_to)
-            prov__sb_printf(&f, "publication_year:%d", q->year_from);
-        else
-            prov__sb_printf(&f, "publication_year:%d-%d", q->year_from, q->year_to);
-    } else {
-        prov__sb_date_bounds(&f, q, "from_publication_date", "to_publication_date", true);
-    }
-    if (q->open_access) prov__sb_printf(&f, "%sis_oa:true", f.len ? "," : "");
-
+    openalex_filters(&f, q);
     prov__sb_t u;
     prov__sb_init(&u, a);
     prov__sb_puts(&u, ps->base_url);
     prov__sb_puts(&u, "/works");
-    prov__sb_param(&u, "search", q->text);
-    if (f.len > 0) {
-        /* Filter syntax (':' ','), dates and digits need no encoding. */
-        prov__sb_puts(&u, "&filter=");
-        prov__sb_putn(&u, f.p, f.len);
-    }
-    prov__sb_puts(&u, q->sort == SORT_DATE        ? "&sort=publication_date:desc"
-                      : q->sort == SORT_CITATIONS ? "&sort=cited_by_count:desc"
-                                                  : "&sort=relevance_score:desc");
-    prov__sb_printf(&u, "&per-page=%d", prov__clamp_results(ps->max_results, OPENALEX_MAX_RESULTS));
-    prov__sb_puts(&u, "&select=" OPENALEX_SELECT);
-    if (prov__has(ps->mailto)) prov__sb_param(&u, "mailto", ps->mailto);
-    if (prov__has(ps->api_key)) prov__sb_param(&u, "api_key", ps->api_key);
+    const char *enc = prov_url_encode(a, q->text);
+    const char *first = enc != NULL ? arena_sprintf(a, "?search=%s", enc) : NULL;
+    if (first == NULL) return prov__fail(err, errlen, "openalex: out of memory");
+    const char *sort = q->sort == SORT_DATE        ? "&sort=publication_date:desc"
+                       : q->sort == SORT_CITATIONS ? "&sort=cited_by_count:desc"
+                                                   : "&sort=relevance_score:desc";
+    return openalex_request(&u, first, &f, sort,
+                            prov__clamp_results(ps->max_results, OPENALEX_MAX_RESULTS), ps, a, out,
+                            err, errlen);
+}
 
-    out->method = "GET";
-    out->url = prov__sb_str(&u);
-    if (f.failed || out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0)
-        return prov__fail(err, errlen, "openalex: out of memory");
-    return 0;
+/* The title call: GET {base}/works?filter=title.search:<text>[,filters]
+ * &sort=relevance_score:desc&per-page=OPENALEX_TITLE_RESULTS&select=..: the
+ * works whose title holds the query's words (stemmed, stop words dropped,
+ * as OpenAlex documents), best first whatever the search's sort (the
+ * merge sorts). In a filter value ',' separates filters, '|' is OR and a
+ * leading '!' a negation: the text goes without them. */
+static int openalex_build_title(const query_t *q, const prov_settings_t *ps, arena_t *a,
+                                prov_request_t *out, char *err, size_t errlen)
+{
+    char *text = arena_strdup(a, q->text != NULL ? q->text : "");
+    if (text == NULL) return prov__fail(err, errlen, "openalex: out of memory");
+    for (char *c = text; *c != '\0'; c++)
+        if (*c == ',' || *c == '|' || *c == '!' || *c == ':') *c = ' ';
+    char *clean = paper_clean_text(a, text, strlen(text));
+    if (clean == NULL) return prov__fail(err, errlen, "openalex: empty query");
+
+    prov__sb_t f;
+    prov__sb_init(&f, a);
+    prov__sb_puts(&f, "title.search:");
+    prov__sb_put_encoded(&f, clean);
+    openalex_filters(&f, q);
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/works");
+    return openalex_request(&u, "?", &f, "&sort=relevance_score:desc",
+                            prov__clamp_results(ps->max_results, OPENALEX_TITLE_RESULTS), ps, a,
+                            out, err, errlen);
 }
 
 typedef struct word_at {
@@ -240,5 +294,6 @@ const prov_def_t prov_openalex = {
     .source = SRC_OPENALEX,
     .build = openalex_build,
     .json_list = openalex_list,
+    .build_title = openalex_build_title,
     .json_item = openalex_entry,
 };

@@ -96,6 +96,18 @@ typedef struct prov_def {
      * HTML page (arXiv's Atom error entry): appends it to m. Without it
      * such an answer has no message. */
     void (*markup_error)(const char *body, size_t len, prov_msg_t *m);
+    /* Optional: the provider's own way of finding a paper by its title
+     * (S2's /paper/search/match, OpenAlex's title.search, arXiv's
+     * ti:"..."), asked as a second call beside build's when the query looks
+     * like a title (prov_title_query()). Builds that request as build does;
+     * its answer is read as build's is (parse, or json_list and json_item),
+     * its papers merged with the search's. NULL: no such call. */
+    int (*build_title)(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                       char *err, size_t errlen);
+    /* Optional: true when a non-2xx answer to the title call only means
+     * that no paper has that title (S2's 404 "Title match not found"): ok
+     * with no papers, a success for the breaker. */
+    bool (*title_none)(long status, const char *body, size_t len);
 } prov_def_t;
 
 /* One adapter per HTTP source of core/sources.h: prov_arxiv, ... each
@@ -135,6 +147,21 @@ int prov_build(const prov_def_t *def, const query_t *q, const prov_settings_t *p
  * NUL-terminated). */
 int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,
                char *err, size_t errlen);
+
+/* True when q looks like a pasted title (or a piece of one), so that the
+ * providers' title calls (build_title) are worth their cost: at least
+ * PROV_TITLE_MIN_WORDS words, of which at least two are not stop words, at
+ * most PROV_TITLE_MAX_WORDS, and no word of search syntax (a field
+ * operator such as "ti:x", "au:smith" or "doi:10.1/x": a colon with
+ * something right after it). One or two words are keywords, not a title. */
+#define PROV_TITLE_MIN_WORDS 3
+#define PROV_TITLE_MAX_WORDS 40
+bool prov_title_query(const query_t *q);
+
+/* Builds the title call of def's provider for q (def->build_title must be
+ * set), as prov_build() does. */
+int prov_build_title(const prov_def_t *def, const query_t *q, const prov_settings_t *ps, arena_t *a,
+                     prov_request_t *out, char *err, size_t errlen);
 
 /* The definition for a source, or NULL (SRC_LOCAL lives in store/). */
 const prov_def_t *prov_def_for(source_t s);

@@ -1,5 +1,7 @@
 /* Semantic Scholar adapter: Graph API relevance search
- * (GET /graph/v1/paper/search), JSON parsed with jansson.
+ * (GET /graph/v1/paper/search), and for a query that looks like a title its
+ * closest title match (GET /graph/v1/paper/search/match); JSON parsed with
+ * jansson.
  *
  * Filters: years and dates (year= / publicationDateOrYear=), open access
  * (openAccessPdf), category as a coarse fieldsOfStudy (the arXiv archive
@@ -79,27 +81,21 @@ static const char *s2_fields_for(const char *cat)
     return NULL;
 }
 
-/* Builds GET {base}/graph/v1/paper/search?query=..&offset=0&limit=N&fields=..
- * [&year=..|&publicationDateOrYear=..][&fieldsOfStudy=..][&openAccessPdf=],
- * with "x-api-key" when a key is configured. */
-static int s2_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
-                    char *err, size_t errlen)
+/* The query text as S2 wants it: hyphenated terms match nothing, so they
+ * go as separate words. NULL when nothing is left. */
+static char *s2_text(const query_t *q, arena_t *a)
 {
-    /* Hyphenated terms match nothing: S2 wants them as separate words. */
     char *text = arena_strdup(a, q->text != NULL ? q->text : "");
-    if (text == NULL) return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    if (text == NULL) return NULL;
     for (char *c = text; *c != '\0'; c++)
         if (*c == '-') *c = ' ';
-    char *query = paper_clean_text(a, text, strlen(text));
-    if (query == NULL) return prov__fail(err, errlen, "semantic_scholar: empty query");
+    return paper_clean_text(a, text, strlen(text));
+}
 
-    prov__sb_t u;
-    prov__sb_init(&u, a);
-    prov__sb_puts(&u, ps->base_url);
-    prov__sb_puts(&u, "/graph/v1/paper/search");
-    prov__sb_param(&u, "query", query);
-    prov__sb_printf(&u, "&offset=0&limit=%d", prov__clamp_results(ps->max_results, S2_MAX_RESULTS));
-    prov__sb_puts(&u, "&fields=" S2_FIELDS);
+/* Appends [&year=..|&publicationDateOrYear=..][&fieldsOfStudy=..][&openAccessPdf=]:
+ * the filters /paper/search and /paper/search/match both take. */
+static void s2_filters(prov__sb_t *u, const query_t *q, arena_t *a)
+{
     if (prov__has(q->date_from) || prov__has(q->date_to)) {
         char from[32] = "", to[32] = "";
         if (prov__has(q->date_from))
@@ -110,7 +106,7 @@ static int s2_build(const query_t *q, const prov_settings_t *ps, arena_t *a, pro
             snprintf(to, sizeof(to), "%.10s", q->date_to);
         else if (q->year_to > 0)
             snprintf(to, sizeof(to), "%04d-12-31", q->year_to);
-        prov__sb_param(&u, "publicationDateOrYear", arena_sprintf(a, "%s:%s", from, to));
+        prov__sb_param(u, "publicationDateOrYear", arena_sprintf(a, "%s:%s", from, to));
     } else if (q->year_from > 0 || q->year_to > 0) {
         char year[32];
         if (q->year_from > 0 && q->year_from == q->year_to)
@@ -121,19 +117,76 @@ static int s2_build(const query_t *q, const prov_settings_t *ps, arena_t *a, pro
             snprintf(year, sizeof(year), "%d-", q->year_from);
         else
             snprintf(year, sizeof(year), "-%d", q->year_to);
-        prov__sb_param(&u, "year", year);
+        prov__sb_param(u, "year", year);
     }
     const char *fos = prov__has(q->category) ? s2_fields_for(q->category) : NULL;
-    if (fos != NULL) prov__sb_param(&u, "fieldsOfStudy", fos);
-    if (q->open_access) prov__sb_puts(&u, "&openAccessPdf=");
+    if (fos != NULL) prov__sb_param(u, "fieldsOfStudy", fos);
+    if (q->open_access) prov__sb_puts(u, "&openAccessPdf=");
+}
 
+/* GET with the URL in u, and "x-api-key" when a key is configured. */
+static int s2_request(prov__sb_t *u, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                      char *err, size_t errlen)
+{
     out->method = "GET";
-    out->url = prov__sb_str(&u);
+    out->url = prov__sb_str(u);
     if (out->url == NULL) return prov__fail(err, errlen, "semantic_scholar: out of memory");
     if (prov__add_header(out, a, "Accept", "application/json") < 0 ||
         (prov__has(ps->api_key) && prov__add_header(out, a, "x-api-key", ps->api_key) < 0))
         return prov__fail(err, errlen, "semantic_scholar: out of memory");
     return 0;
+}
+
+/* Builds GET {base}/graph/v1/paper/search?query=..&offset=0&limit=N&fields=..
+ * [&year=..|&publicationDateOrYear=..][&fieldsOfStudy=..][&openAccessPdf=],
+ * with "x-api-key" when a key is configured. */
+static int s2_build(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                    char *err, size_t errlen)
+{
+    char *query = s2_text(q, a);
+    if (query == NULL) return prov__fail(err, errlen, "semantic_scholar: empty query");
+
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/graph/v1/paper/search");
+    prov__sb_param(&u, "query", query);
+    prov__sb_printf(&u, "&offset=0&limit=%d", prov__clamp_results(ps->max_results, S2_MAX_RESULTS));
+    prov__sb_puts(&u, "&fields=" S2_FIELDS);
+    s2_filters(&u, q, a);
+    return s2_request(&u, ps, a, out, err, errlen);
+}
+
+/* The title call: GET {base}/graph/v1/paper/search/match?query=..&fields=..
+ * and the same filters. S2 answers its one closest title match as
+ * {"data": [paper + "matchScore"]}, read as a search's answer, or 404
+ * {"error": "Title match not found"} (s2_title_none()). */
+static int s2_build_title(const query_t *q, const prov_settings_t *ps, arena_t *a,
+                          prov_request_t *out, char *err, size_t errlen)
+{
+    char *query = s2_text(q, a);
+    if (query == NULL) return prov__fail(err, errlen, "semantic_scholar: empty query");
+
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/graph/v1/paper/search/match");
+    prov__sb_param(&u, "query", query);
+    prov__sb_puts(&u, "&fields=" S2_FIELDS);
+    s2_filters(&u, q, a);
+    return s2_request(&u, ps, a, out, err, errlen);
+}
+
+/* A 404 {"error": "Title match not found"} (documented, and recorded by
+ * clients): no paper has a title close enough. */
+static bool s2_title_none(long status, const char *body, size_t len)
+{
+    if (status != 404 || body == NULL) return false;
+    json_t *root = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    const char *m = prov__json_str(root, "error");
+    bool none = m != NULL && strcasecmp(m, "Title match not found") == 0;
+    json_decref(root);
+    return none;
 }
 
 /* Reads one paper object into p; -1 on out of memory. */
@@ -249,4 +302,6 @@ const prov_def_t prov_semantic_scholar = {
     .build = s2_build,
     .json_list = s2_list,
     .json_item = s2_entry,
+    .build_title = s2_build_title,
+    .title_none = s2_title_none,
 };

@@ -65,6 +65,22 @@ void prov_judge(source_t src, const prov_call_t *call, arena_t *a, paper_list_t 
     }
 }
 
+void prov_judge_title(source_t src, const prov_call_t *call, arena_t *a, paper_list_t **papers,
+                      prov_verdict_t *v)
+{
+    const prov_def_t *def = prov_def_for(src);
+    long code = call->http_status;
+    if (call->outcome == PROV_CALL_OK && (code < 200 || code >= 300) && def != NULL &&
+        def->title_none != NULL && def->title_none(code, call->body, call->body_len)) {
+        memset(v, 0, sizeof *v);
+        v->status = PSTAT_OK;
+        v->kind = CALL_SUCCESS;
+        *papers = arena_calloc(a, 1, sizeof **papers);
+        return;
+    }
+    prov_judge(src, call, a, papers, v);
+}
+
 void prov_welcome(shm_provider_t *lim, const sf_config_t *cfg, const prov_call_t *call,
                   prov_verdict_t *v, int64_t now)
 {

@@ -49,6 +49,12 @@ typedef struct prov_verdict {
 void prov_judge(source_t src, const prov_call_t *call, arena_t *a, paper_list_t **papers,
                 prov_verdict_t *v);
 
+/* The same for a title call (prov_def_t.build_title): a non-2xx answer
+ * that src's adapter says only means "no such title" (title_none) is ok
+ * with no papers and a success for the breaker. */
+void prov_judge_title(source_t src, const prov_call_t *call, arena_t *a, paper_list_t **papers,
+                      prov_verdict_t *v);
+
 /* What the answer says about our welcome, for the whole group (lim is the
  * provider's shared slot): a throttling answer suspends the provider until
  * its Retry-After (even 0) or for providers.suspend_rate_limited, and is
