@@ -472,6 +472,7 @@ typedef struct terms {
     const char *t[MAX_TERMS];
     size_t len[MAX_TERMS];
     size_t n;
+    size_t words; /* of the query, stop words included */
     char *phrase; /* " w1 w2 ... " when two words or more, else NULL */
 } terms_t;
 
@@ -525,6 +526,7 @@ static int terms_init(terms_t *t, arena_t *a, const char *text)
         }
     }
     phrase[plen] = '\0';
+    t->words = words;
     t->phrase = words >= 2 ? phrase : NULL;
     return 0;
 }
@@ -785,9 +787,12 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
             0.6 * coverage(&terms, p->title) + 0.3 * coverage(&terms, p->abstract) + 0.1 * phrase;
         const char *tkey = qkey != NULL ? paper_dedupe_title_key(a, p->title) : NULL;
         double exact = tkey != NULL && strcmp(tkey, qkey) == 0 ? 1.0 : 0.0;
-        /* Words of a title pasted in a row (three or more) point at it. */
-        double run = terms.n >= 3 ? phrase : 0.0;
-        p->score = 0.6 * rrf_n + 0.4 * text + 0.15 * run + 0.5 * exact;
+        /* A piece of a title pasted (three words or more in a row, two of
+         * them not stop words, as for the providers' title calls) points at
+         * the titles holding it, more than the providers' consensus does:
+         * that mostly says which papers more providers know. */
+        double run = terms.words >= 3 && terms.n >= 2 ? phrase : 0.0;
+        p->score = 0.6 * rrf_n + 0.4 * text + 0.3 * run + 0.5 * exact;
         rk[total++] = (ranked_t){.p = p,
                                  .order = g,
                                  .best_rank = best,

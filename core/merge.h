@@ -69,9 +69,10 @@
  *   exact = 1 when the query (two words or more) is the paper's whole
  *           title, compared by the dedupe title key (case, punctuation and
  *           spacing aside): a pasted title finds its paper first;
- *   run   = phrase, when the query has three terms or more (a piece of a
- *           title pasted);
- *   score = 0.6 * rrf_n + 0.4 * text + 0.15 * run + 0.5 * exact.
+ *   run   = phrase, when the query has three words or more of which two
+ *           are terms (a piece of a title pasted, the rule of the
+ *           providers' title calls);
+ *   score = 0.6 * rrf_n + 0.4 * text + 0.3 * run + 0.5 * exact.
  * Consensus between providers weighs most; the text match corrects
  * providers whose own ranking is loose and breaks near-ties.
  *
