@@ -788,9 +788,9 @@ int merge_papers(arena_t *a, const paper_list_t *const lists[SRC_COUNT], const q
         const char *tkey = qkey != NULL ? paper_dedupe_title_key(a, p->title) : NULL;
         double exact = tkey != NULL && strcmp(tkey, qkey) == 0 ? 1.0 : 0.0;
         /* A piece of a title pasted (three words or more in a row, two of
-         * them not stop words, as for the providers' title calls) points at
-         * the titles holding it, more than the providers' consensus does:
-         * that mostly says which papers more providers know. */
+         * them not stop words) points at the titles holding it, more than
+         * the providers' consensus does: that mostly says which papers more
+         * providers know. */
         double run = terms.words >= 3 && terms.n >= 2 ? phrase : 0.0;
         p->score = 0.6 * rrf_n + 0.4 * text + 0.3 * run + 0.5 * exact;
         rk[total++] = (ranked_t){.p = p,

@@ -70,8 +70,7 @@
  *           title, compared by the dedupe title key (case, punctuation and
  *           spacing aside): a pasted title finds its paper first;
  *   run   = phrase, when the query has three words or more of which two
- *           are terms (a piece of a title pasted, the rule of the
- *           providers' title calls);
+ *           are terms (a piece of a title pasted);
  *   score = 0.6 * rrf_n + 0.4 * text + 0.3 * run + 0.5 * exact.
  * Consensus between providers weighs most; the text match corrects
  * providers whose own ranking is loose and breaks near-ties.

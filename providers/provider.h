@@ -149,12 +149,14 @@ int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, 
                char *err, size_t errlen);
 
 /* True when q looks like a pasted title (or a piece of one), so that the
- * providers' title calls (build_title) are worth their cost: at least
- * PROV_TITLE_MIN_WORDS words, of which at least two are not stop words, at
- * most PROV_TITLE_MAX_WORDS, and no word of search syntax (a field
- * operator such as "ti:x", "au:smith" or "doi:10.1/x": a colon with
- * something right after it). One or two words are keywords, not a title. */
-#define PROV_TITLE_MIN_WORDS 3
+ * providers' title calls (build_title) are worth their cost (a second call
+ * against the provider's rate limit, and OpenAlex's metered budget): at
+ * least PROV_TITLE_MIN_WORDS words, of which at least two are not stop
+ * words, at most PROV_TITLE_MAX_WORDS, and no word of search syntax (a
+ * field operator such as "ti:x", "au:smith" or "doi:10.1/x": a colon with
+ * something right after it). Up to three words ("graph neural networks")
+ * are keywords: the search alone answers them. */
+#define PROV_TITLE_MIN_WORDS 4
 #define PROV_TITLE_MAX_WORDS 40
 bool prov_title_query(const query_t *q);
 
