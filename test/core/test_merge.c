@@ -648,6 +648,22 @@ TEST(a_piece_of_a_title_in_a_row_points_at_it)
     fx_free(&f);
 }
 
+TEST(a_piece_of_stop_words_and_two_terms_in_a_row_points_at_it)
+{
+    fx_t f;
+    /* Five words, two of them terms ("duals", "skew"): a piece of a title. */
+    fx_init(&f, "on the duals of skew");
+    /* The terms, not in a row: first at three providers. The paper: second at two. */
+    fx_add(&f, SRC_ARXIV, "Self-dual codes of skew symmetric type")->doi = "10.1/a";
+    fx_add(&f, SRC_ARXIV, "A note on the duals of skew constacyclic codes")->doi = "10.1/b";
+    fx_add(&f, SRC_OPENALEX, "Self-dual codes of skew symmetric type")->doi = "10.1/a";
+    fx_add(&f, SRC_OPENALEX, "A note on the duals of skew constacyclic codes")->doi = "10.1/b";
+    fx_add(&f, SRC_CROSSREF, "Self-dual codes of skew symmetric type")->doi = "10.1/a";
+    merge_result_t r = fx_merge(&f);
+    ASSERT_STR_EQ(r.page[0]->title, "A note on the duals of skew constacyclic codes");
+    fx_free(&f);
+}
+
 TEST(text_match_stop_words_only_query)
 {
     fx_t f;

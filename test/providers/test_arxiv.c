@@ -318,4 +318,50 @@ TEST(parse_real_current_feed)
     arena_free(a);
 }
 
+/* ---- the title call: ti:"..." ---- */
+
+TEST(build_title_asks_the_words_as_a_title_phrase)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("attention is \"all\" you need");
+    prov_settings_t s = test_settings(BASE, NULL, NULL, 25);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(prov_build_title(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.method, "GET");
+    /* Stop words stay in a phrase; the user's quotes do not. */
+    ASSERT_STR_EQ(r.url, BASE "/api/query?search_query=ti%3A%22attention%20is%20all%20you%20need%22"
+                              "&start=0&max_results=10&sortBy=relevance&sortOrder=descending");
+    q.author = "del_maestro";
+    q.year_from = 2010;
+    q.sort = SORT_DATE;
+    ASSERT_EQ(prov_build_title(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.url, BASE "/api/query?search_query=ti%3A%22attention%20is%20all%20you%20need%22"
+                              "%20AND%20au%3Adel_maestro%20AND%20submittedDate%3A%5B201001010000"
+                              "%20TO%20999912312359%5D"
+                              "&start=0&max_results=10&sortBy=relevance&sortOrder=descending");
+    q.text = "\"()\"";
+    ASSERT_EQ(prov_build_title(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), -1);
+    arena_free(a);
+}
+
+TEST(title_phrase_real_answer)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t res = {0};
+    char err[128] = "";
+    ASSERT_EQ(parse_fixture(&prov_arxiv, "arxiv/real_ti_phrase.xml", 0, a, &res, err, sizeof(err)),
+              0);
+    ASSERT_EQ(res.total, 2);
+    ASSERT_EQ(res.papers.n, 2);
+    ASSERT_STR_EQ(res.papers.items[0].title,
+                  "Quantum Criticality for Extended Nodes on a Bethe Lattice in the Large "
+                  "Connectivity Limit");
+    ASSERT_STR_EQ(res.papers.items[0].arxiv_id, "1111.2011");
+    ASSERT_STR_EQ(res.papers.items[0].doi, "10.1103/physrevb.85.115117"); /* normalised */
+    ASSERT_STR_EQ(res.papers.items[1].arxiv_id, "cond-mat/0607501");
+    ASSERT_EQ(res.papers.items[1].sources[0].rank, 2);
+    arena_free(a);
+}
+
 TEST_MAIN()

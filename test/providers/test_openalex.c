@@ -216,4 +216,47 @@ TEST(parse_double_escaped_entities_in_the_index)
     arena_free(a);
 }
 
+/* ---- the title call: filter=title.search ---- */
+
+TEST(build_title_searches_titles_with_the_filters)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("deep learning, a survey: part|one!");
+    q.year_from = 2019;
+    q.year_to = 2020;
+    q.open_access = true;
+    q.sort = SORT_DATE; /* the title call ranks by relevance all the same */
+    prov_settings_t s = test_settings(BASE, "oa key", "dev@example.org", 50);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(prov_build_title(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.method, "GET");
+    /* ',' '|' '!' ':' are filter syntax: left out of the title. */
+    ASSERT_STR_EQ(
+        r.url,
+        BASE "/works?filter=title.search:deep%20learning%20a%20survey%20part%20one,"
+             "publication_year:2019-2020,is_oa:true"
+             "&sort=relevance_score:desc&per-page=10"
+             "&select=id,doi,title,display_name,ids,publication_year,publication_date,authorships,"
+             "abstract_inverted_index,primary_location,locations,best_oa_location,"
+             "open_access,cited_by_count,primary_topic&mailto=dev%40example.org&api_key=oa%20key");
+    ASSERT(has_header(&r, "Accept: application/json"));
+    arena_free(a);
+}
+
+TEST(build_title_with_dates_and_few_results)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("attention is all you need");
+    q.date_from = "2017-06-01";
+    prov_settings_t s = test_settings(BASE, NULL, NULL, 3);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(prov_build_title(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "/works?filter=title.search:attention%20is%20all%20you%20need,"
+                               "from_publication_date:2017-06-01&sort=relevance_score:desc"
+                               "&per-page=3&");
+    arena_free(a);
+}
+
 TEST_MAIN()

@@ -269,4 +269,48 @@ TEST(drop_heading)
     ASSERT_NULL(prov__drop_heading(NULL));
 }
 
+TEST(title_query_rule)
+{
+    static const struct {
+        const char *text;
+        bool title;
+    } cases[] = {
+        {"attention is all you need", true},
+        {"on the duals of skew", true},   /* two words not stop words */
+        {"graph neural networks", false}, /* three words: keywords */
+        {"quantum error correction codes", true},
+        {"of the in a", false},        /* stop words */
+        {"in the (of) graphs", false}, /* one word not a stop word */
+        {"bert: pre-training of deep bidirectional transformers", true}, /* a colon and a space */
+        {"ti:attention is all you need", false},                         /* field syntax */
+        {"see doi:10.1000/xyz for the paper", false},
+        {"a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o",
+         false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        query_t q = test_query(cases[i].text);
+        if (prov_title_query(&q) != cases[i].title) {
+            fprintf(stderr, "case %zu: %s\n", i, cases[i].text);
+            ASSERT(false);
+        }
+    }
+    ASSERT(!prov_title_query(NULL));
+    /* Adapters with a title call, and without. */
+    ASSERT_NOT_NULL(prov_semantic_scholar.build_title);
+    ASSERT_NOT_NULL(prov_openalex.build_title);
+    ASSERT_NOT_NULL(prov_arxiv.build_title);
+    ASSERT_NULL(prov_crossref.build_title);
+    ASSERT_NULL(prov_exa.build_title);
+    arena_t *a = arena_new(0);
+    query_t q = test_query("attention is all you need");
+    prov_settings_t ps = {.base_url = "http://x", .max_results = 5};
+    prov_request_t r;
+    char err[64];
+    ASSERT_EQ(prov_build_title(&prov_crossref, &q, &ps, a, &r, err, sizeof err), -1);
+    ps.base_url = NULL;
+    ASSERT_EQ(prov_build_title(&prov_arxiv, &q, &ps, a, &r, err, sizeof err), -1);
+    ASSERT_STR_CONTAINS(err, "no base URL");
+    arena_free(a);
+}
+
 TEST_MAIN()

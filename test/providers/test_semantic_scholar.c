@@ -280,4 +280,64 @@ TEST(parse_refuses_garbage_and_truncation)
     }
 }
 
+/* ---- the title call: GET /graph/v1/paper/search/match ---- */
+
+TEST(build_title_asks_the_closest_title_match_with_the_filters)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("mining association rules between");
+    q.year_from = 1990;
+    q.year_to = 1995;
+    q.open_access = true;
+    prov_settings_t s = test_settings(BASE, "s2-secret", NULL, 20);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(prov_build_title(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.method, "GET");
+    ASSERT_STR_EQ(r.url, BASE "/graph/v1/paper/search/match?query=mining%20association%20rules%20"
+                              "between" FIELDS "&year=1990-1995&openAccessPdf=");
+    ASSERT(has_header(&r, "x-api-key: s2-secret"));
+    q.text = "self-attention for graphs";
+    ASSERT_EQ(prov_build_title(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "?query=self%20attention%20for%20graphs&");
+    arena_free(a);
+}
+
+TEST(title_match_real_answer_is_its_one_paper)
+{
+    arena_t *a = arena_new(0);
+    prov_result_t res = {0};
+    char err[128] = "";
+    ASSERT_EQ(parse_fixture(D, "semantic_scholar/real_match.json", 0, a, &res, err, sizeof(err)),
+              0);
+    ASSERT_EQ(res.papers.n, 1);
+    const paper_t *p = &res.papers.items[0];
+    ASSERT_STR_EQ(p->title, "Mining association rules between sets of items in large databases");
+    ASSERT_STR_EQ(p->doi, "10.1145/170035.170072");
+    ASSERT_EQ(p->year, 1993);
+    ASSERT_EQ(p->nauthors, 3);
+    ASSERT_STR_EQ(p->authors[0], "R. Agrawal");
+    ASSERT_EQ(p->citations, 16127);
+    ASSERT_EQ(p->sources[0].rank, 1);
+    ASSERT_STR_EQ(p->sources[0].id, "6fe8c5bf8dddaadf10c765133d38dfef5714347f");
+    arena_free(a);
+}
+
+TEST(title_match_not_found_is_no_match_only_as_a_404)
+{
+    size_t len;
+    char *body = fixture_read("semantic_scholar/real_match_not_found.json", &len);
+    ASSERT_NOT_NULL(body);
+    ASSERT(D->title_none(404, body, len));
+    ASSERT(!D->title_none(400, body, len));
+    ASSERT(!D->title_none(500, body, len));
+    free(body);
+    body = exact_copy("{\"error\":\"Paper with id abc not found\"}", &len);
+    ASSERT(!D->title_none(404, body, len));
+    free(body);
+    body = exact_copy("<html>Not Found</html>", &len);
+    ASSERT(!D->title_none(404, body, len));
+    free(body);
+}
+
 TEST_MAIN()

@@ -346,4 +346,42 @@ TEST(adapt_again_once_for_a_plain_4xx_the_adapter_knows)
     arena_free(a);
 }
 
+TEST(judge_title_s2_no_match_is_ok_empty_and_a_success)
+{
+    arena_t *a = arena_new(0);
+    prov_call_t c = answer(404, "{\"error\":\"Title match not found\"}", -1);
+    paper_list_t *papers = NULL;
+    prov_verdict_t v;
+    prov_judge_title(SRC_SEMANTIC_SCHOLAR, &c, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_OK);
+    ASSERT_EQ(v.kind, CALL_SUCCESS);
+    ASSERT_NOT_NULL(papers);
+    ASSERT_EQ(papers->n, 0);
+    ASSERT_STR_EQ(v.err, "");
+    /* The same answer to a search is an error (our request, not the provider: neutral). */
+    papers = NULL;
+    prov_judge(SRC_SEMANTIC_SCHOLAR, &c, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_ERROR);
+    ASSERT_EQ(v.kind, CALL_NEUTRAL);
+    /* A provider without that meaning: an error as usual. */
+    prov_judge_title(SRC_OPENALEX, &c, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_ERROR);
+    free(c.body);
+    /* Other answers of a title call are judged as a search's. */
+    c = answer(503, "{\"message\":\"busy\"}", -1);
+    prov_judge_title(SRC_SEMANTIC_SCHOLAR, &c, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_ERROR);
+    ASSERT_EQ(v.kind, CALL_FAILURE);
+    ASSERT(v.retryable);
+    free(c.body);
+    c = answer(200, "{\"data\":[{\"paperId\":\"p1\",\"title\":\"A title\",\"matchScore\":9.5}]}",
+               -1);
+    papers = NULL;
+    prov_judge_title(SRC_SEMANTIC_SCHOLAR, &c, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_OK);
+    ASSERT_EQ(papers->n, 1);
+    free(c.body);
+    arena_free(a);
+}
+
 TEST_MAIN()
