@@ -597,5 +597,66 @@ def raw_exchange(base, data, timeout=5):
     return out
 
 
+class TitleSearchTest(Base):
+    """The providers' own title means: S2 /paper/search/match, OpenAlex
+    filter=title.search, arXiv ti:"..." (a phrase in the title)."""
+
+    def a_title(self):
+        st, _, raw = get("semantic_scholar", "/graph/v1/paper/search?query=neural+network&limit=1&fields=title")
+        return json.loads(raw)["data"][0]["title"]
+
+    def test_s2_match_is_the_closest_title_with_its_score(self):
+        title = self.a_title()
+        q = title.replace(" ", "+").replace("&", "%26")
+        st, _, raw = get("semantic_scholar", "/graph/v1/paper/search/match?query=%s&fields=title,year" % q)
+        self.assertEqual(st, 200)
+        d = json.loads(raw)
+        self.assertEqual(list(d), ["data"])
+        self.assertEqual(len(d["data"]), 1)
+        p = d["data"][0]
+        self.assertEqual(p["title"], title)
+        self.assertEqual(list(p)[-1], "matchScore")  # last, as recorded live
+        self.assertIsInstance(p["matchScore"], float)
+        self.assertIn("year", p)
+
+    def test_s2_match_not_found_is_a_404(self):
+        st, _, raw = get("semantic_scholar", "/graph/v1/paper/search/match?query=totalGarbageNonsense")
+        self.assertEqual(st, 404)
+        self.assertEqual(json.loads(raw), {"error": "Title match not found"})
+        st, _, raw = get("semantic_scholar", "/graph/v1/paper/search/match?fields=title")
+        self.assertEqual(st, 400)
+        st, _, raw = get("semantic_scholar", "/graph/v1/paper/search/match?query=x&bogus=1")
+        self.assertEqual(st, 400)
+
+    def test_openalex_title_search_is_a_search(self):
+        words = "neural networks"
+        st, _, raw = get("openalex", "/works?filter=title.search:%s&sort=relevance_score:desc&per-page=5"
+                         % words.replace(" ", "%20"))
+        self.assertEqual(st, 200, raw[:300])
+        d = json.loads(raw)
+        self.assertGreater(d["meta"]["count"], 0)
+        for w in d["results"]:  # a search filter: the works carry a relevance_score
+            self.assertIsInstance(w["relevance_score"], float)
+        stems = ["neural", "network"]
+        for w in d["results"]:
+            for s in stems:
+                self.assertIn(s, w["title"].lower(), (words, w["title"]))
+
+    def test_arxiv_ti_phrase_is_in_a_row_in_the_title(self):
+        title = self.a_title()
+        ws = re.findall(r"[A-Za-z]+", title)
+        pairs = [(a, b) for a, b in zip(ws, ws[1:]) if len(a) > 4 and len(b) > 4]
+        if not pairs:
+            self.skipTest("no two long words in a row in %r" % title)
+        words = list(pairs[0])
+        ph = "%20".join(words)
+        st, _, raw = get("arxiv", '/api/query?search_query=ti:%22' + ph + '%22&max_results=50')
+        self.assertEqual(st, 200)
+        titles = [" ".join(e.find("a:title", NS).text.split()) for e in ET.fromstring(raw).findall("a:entry", NS)]
+        self.assertTrue(titles)
+        for t in titles:
+            self.assertIn(" ".join(words).lower()[:-1], " ".join(re.findall(r"[A-Za-z0-9]+", t)).lower())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
