@@ -97,9 +97,11 @@ typedef struct prov_def {
      * such an answer has no message. */
     void (*markup_error)(const char *body, size_t len, prov_msg_t *m);
     /* Optional: the provider's own way of finding a paper by its title
-     * (S2's /paper/search/match, OpenAlex's title.search, arXiv's
-     * ti:"..."), asked as a second call beside build's when the query looks
-     * like a title (prov_title_query()). Builds that request as build does;
+     * (S2's /paper/search/match, OpenAlex's title.search), asked as a
+     * second call beside build's when the query looks like a title
+     * (prov_title_query()). A provider whose search syntax can say it in
+     * the same call does that in build instead (arXiv's ti:"..." phrase,
+     * which spares its one call per 3 s). Builds that request as build does;
      * its answer is read as build's is (parse, or json_list and json_item),
      * its papers merged with the search's. NULL: no such call. */
     int (*build_title)(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,

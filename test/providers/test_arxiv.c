@@ -24,10 +24,11 @@ TEST(build_plain_query)
     char err[128];
     ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.method, "GET");
-    ASSERT_STR_EQ(r.url,
-                  BASE "/api/query?search_query=all%3Aattention%20AND%20" /* "is": a stop word */
-                       "all%3Aall%20AND%20all%3Ayou%20AND%20all%3Aneed"
-                       "&start=0&max_results=25&sortBy=relevance&sortOrder=descending");
+    /* A title: its phrase too (build_a_title_adds_its_phrase_in_the_same_call). */
+    ASSERT_STR_CONTAINS(r.url, BASE "/api/query?search_query=%28%28all%3Aattention%20AND%20"
+                                    /* "is": a stop word */
+                                    "all%3Aall%20AND%20all%3Ayou%20AND%20all%3Aneed%29");
+    ASSERT_STR_CONTAINS(r.url, "&start=0&max_results=25&sortBy=relevance&sortOrder=descending");
     ASSERT_NULL(r.body);
     ASSERT(has_header(&r, "Accept: application/atom+xml"));
     arena_free(a);
@@ -86,8 +87,10 @@ TEST(build_leaves_stop_words_out_of_a_pasted_title)
     query_t q = test_query("A Study of the Effects of Noise on Qubits");
     q.author = "Of"; /* author and category words are kept as given */
     ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_CONTAINS(r.url, "search_query=all%3AStudy%20AND%20all%3AEffects%20AND%20all%3ANoise"
-                               "%20AND%20all%3AQubits%20AND%20au%3AOf&");
+    ASSERT_STR_CONTAINS(r.url,
+                        "search_query=%28%28all%3AStudy%20AND%20all%3AEffects%20AND%20"
+                        "all%3ANoise%20AND%20all%3AQubits%29%20OR%20ti%3A%22A%20Study%20of"
+                        "%20the%20Effects%20of%20Noise%20on%20Qubits%22%29%20AND%20au%3AOf&");
     query_t only = test_query("to be or to be");
     ASSERT_EQ(prov_build(&prov_arxiv, &only, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url, "search_query=all%3Ato%20AND%20all%3Abe%20AND%20all%3Aor");
@@ -318,30 +321,32 @@ TEST(parse_real_current_feed)
     arena_free(a);
 }
 
-/* ---- the title call: ti:"..." ---- */
+/* ---- a title: ti:"..." in the same call ---- */
 
-TEST(build_title_asks_the_words_as_a_title_phrase)
+TEST(build_a_title_adds_its_phrase_in_the_same_call)
 {
     arena_t *a = arena_new(0);
     query_t q = test_query("attention is \"all\" you need");
     prov_settings_t s = test_settings(BASE, NULL, NULL, 25);
     prov_request_t r;
     char err[128];
-    ASSERT_EQ(prov_build_title(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_EQ(r.method, "GET");
-    /* Stop words stay in a phrase; the user's quotes do not. */
-    ASSERT_STR_EQ(r.url, BASE "/api/query?search_query=ti%3A%22attention%20is%20all%20you%20need%22"
-                              "&start=0&max_results=10&sortBy=relevance&sortOrder=descending");
+    ASSERT_NULL(prov_arxiv.build_title); /* no second call against one call per 3 s */
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
+    /* Stop words stay in the phrase; the user's quotes do not. */
+    ASSERT_STR_EQ(r.url, BASE "/api/query?search_query=%28%28all%3Aattention%20AND%20all%3Aall%20"
+                              "AND%20all%3Ayou%20AND%20all%3Aneed%29%20OR%20ti%3A%22attention%20"
+                              "is%20all%20you%20need%22%29"
+                              "&start=0&max_results=25&sortBy=relevance&sortOrder=descending");
     q.author = "del_maestro";
     q.year_from = 2010;
-    q.sort = SORT_DATE;
-    ASSERT_EQ(prov_build_title(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_EQ(r.url, BASE "/api/query?search_query=ti%3A%22attention%20is%20all%20you%20need%22"
-                              "%20AND%20au%3Adel_maestro%20AND%20submittedDate%3A%5B201001010000"
-                              "%20TO%20999912312359%5D"
-                              "&start=0&max_results=10&sortBy=relevance&sortOrder=descending");
-    q.text = "\"()\"";
-    ASSERT_EQ(prov_build_title(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), -1);
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "need%22%29%20AND%20au%3Adel_maestro%20AND%20submittedDate%3A%5B"
+                               "201001010000%20TO%20999912312359%5D&");
+    /* Keywords (three words): no phrase. */
+    q = test_query("graph neural networks");
+    ASSERT_EQ(prov_build(&prov_arxiv, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "search_query=all%3Agraph%20AND%20all%3Aneural%20AND%20all%3A"
+                               "networks&");
     arena_free(a);
 }
 
