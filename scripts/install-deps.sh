@@ -39,7 +39,8 @@ TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev faker
            nats-server chromium
            chromium-driver)
 RUN_PKGS=(python3 curl)
-BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps)
+BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps
+            libnginx-mod-http-echo)
 
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(all)

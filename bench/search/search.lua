@@ -16,8 +16,18 @@ seen = 0
 bad = 0
 MAX = 10000
 
+-- wrk ... -s search.lua URL -- DELAY_MS: each connection waits DELAY_MS
+-- between an answer and its next request (a paced load: the half-saturation
+-- run sets it so the rate is what it asks, whatever the latency)
+delay_ms = 0
+
 function init(args)
   counter = math.random(1, 1000000)
+  delay_ms = tonumber(args[1]) or 0
+end
+
+function delay()
+  return delay_ms
 end
 
 function request()
