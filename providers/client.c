@@ -41,14 +41,49 @@ struct prov_client {
     int handles_open; /* timer + polls: the client is freed when this is 0 after free */
     bool freeing;
     prov_call_t *calls; /* in-flight calls, linked by next_done while collecting */
+    CURL **pool;        /* idle easy handles, reset, for the next calls */
+    size_t pool_len;
 };
+
+/* Idle easy handles kept per worker. An easy handle costs a few kB and a
+ * dozen allocations to make (its buffers, its state); a reset one keeps
+ * them. Past this many idle ones, finished handles are cleaned up. */
+#define POOL_MAX 128
 
 static void client_maybe_release(prov_client_t *c)
 {
     if (!c->freeing || c->handles_open > 0) return;
     free(c->by_fd);
+    free(c->pool);
     free(c->user_agent);
     free(c);
+}
+
+/* An easy handle for a new call: a pooled one (reset by easy_give) or a
+ * new one. NULL when out of memory. */
+static CURL *easy_take(prov_client_t *c)
+{
+    if (c->pool_len > 0) return c->pool[--c->pool_len];
+    return curl_easy_init();
+}
+
+/* Takes back the easy handle of a finished or cancelled call, already
+ * removed from the multi handle. */
+static void easy_give(prov_client_t *c, CURL *e)
+{
+    if (c->freeing || c->pool_len == POOL_MAX) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    if (!c->pool) {
+        c->pool = malloc(POOL_MAX * sizeof *c->pool);
+        if (!c->pool) {
+            curl_easy_cleanup(e);
+            return;
+        }
+    }
+    curl_easy_reset(e);
+    c->pool[c->pool_len++] = e;
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -308,6 +343,8 @@ static void collect_done(prov_client_t *c)
         call_unlink(call);
         call->latency_ms = (double)(clock_now_ns() - call->start_ns) / 1e6;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call->http_status);
+        easy_give(c, easy); /* everything of it is read: the next call reuses it */
+        call->easy = NULL;
         if (call->bad_framing) {
             call->outcome = PROV_CALL_ERROR;
             snprintf(call->error, sizeof call->error,
@@ -337,6 +374,16 @@ static void collect_done(prov_client_t *c)
     }
 }
 
+/* Connections kept open after their transfer, for the next calls. libcurl's
+ * default is 4 per easy handle in the multi at the time: between bursts
+ * only a few are, and it closes the connections it just used, so at a
+ * steady 100 searches/s most calls connected anew. Room instead for the cap
+ * of each of a few hosts (five providers today, and redirects). */
+static long idle_connections_max(const prov_client_opts_t *opts)
+{
+    return opts->max_host_connections > 0 ? opts->max_host_connections * 8 : 1024;
+}
+
 prov_client_t *prov_client_new(uv_loop_t *loop, const prov_client_opts_t *opts)
 {
     static bool global_ready;
@@ -363,6 +410,7 @@ prov_client_t *prov_client_new(uv_loop_t *loop, const prov_client_opts_t *opts)
     curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     if (opts->max_host_connections > 0)
         curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, opts->max_host_connections);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, idle_connections_max(opts));
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     c->handles_open = 1;
@@ -387,7 +435,7 @@ prov_call_t *prov_client_start(prov_client_t *c, const prov_request_t *req, long
     call->retry_after_s = -1;
     call->budget_limit_usd = call->budget_remaining_usd = call->budget_cost_usd = -1;
     call->budget_reset_s = -1;
-    CURL *e = curl_easy_init();
+    CURL *e = easy_take(c);
     if (!e) goto fail;
     call->easy = e;
     for (size_t i = 0; i < req->nheaders; i++) {
@@ -442,6 +490,8 @@ void prov_call_cancel(prov_call_t *call)
     curl_multi_remove_handle(c->multi, call->easy);
     c->active--;
     call_unlink(call);
+    easy_give(c, call->easy);
+    call->easy = NULL;
     call_release(call);
 }
 
@@ -461,6 +511,8 @@ void prov_client_free(prov_client_t *c)
     while (c->calls)
         prov_call_cancel(c->calls);
     c->freeing = true;
+    while (c->pool_len > 0)
+        curl_easy_cleanup(c->pool[--c->pool_len]);
     /* Closes the cached connections: on_socket / on_close_socket close their polls. */
     curl_multi_cleanup(c->multi);
     curl_share_cleanup(c->share);
