@@ -162,6 +162,19 @@ TEST(response_has_the_status_line_and_common_headers)
     free(r);
 }
 
+TEST(response_header_block_is_exactly_these_bytes)
+{
+    char *r = exchange("GET /text HTTP/1.1\r\nHost: x\r\nX-Request-ID: rid-9\r\n"
+                       "Connection: close\r\n\r\n");
+    /* the Date value is 29 characters: "Sun, 06 Nov 1994 08:49:37 GMT" */
+    ASSERT(strncmp(r, "HTTP/1.1 200 OK\r\nDate: ", 23) == 0);
+    ASSERT(strlen(r) > 23 + 29);
+    ASSERT_STR_EQ(r + 23 + 29, "\r\nServer: scifind\r\nContent-Type: text/plain\r\n"
+                               "Content-Length: 5\r\nX-Request-ID: rid-9\r\n"
+                               "Connection: close\r\nX-A: 1\r\n\r\nhello");
+    free(r);
+}
+
 TEST(response_to_head_has_the_length_without_the_body)
 {
     char *r = exchange("HEAD /text HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
