@@ -110,7 +110,13 @@ const config_key_t config__keys[] = {
             "contact e-mail sent to providers (User-Agent, mailto) for their polite pools"),
     K_INT  ("providers.max_host_connections", "SCIFIND_PROVIDERS_MAX_HOST_CONNECTIONS",
             providers.max_host_connections, 1, 10000, "16",
-            "open connections per provider host, per worker"),
+            "open connections per provider host, per worker. One call at a time goes over a "
+            "connection (HTTP/1.1; HTTP/2 multiplexes), so a worker makes at most this many "
+            "calls per provider latency: 16 at 20 ms is about 800 calls/s per provider and "
+            "worker, at 200 ms 80; calls past it wait for a free connection. Keep 16 for the "
+            "public APIs (it is polite, and their rate limits bind first); raise it for a "
+            "provider of your own, a mirror or a proxy that answers fast and should get more "
+            "than that from each worker"),
     K_SIZE ("providers.max_response_bytes", "SCIFIND_PROVIDERS_MAX_RESPONSE_BYTES",
             providers.max_response_bytes, 1024, GB, "8m", "largest provider answer accepted"),
     K_INT  ("providers.max_retries", "SCIFIND_PROVIDERS_MAX_RETRIES", providers.max_retries, 0, 10,
