@@ -10,6 +10,7 @@
 #include "core/query.h"
 #include "http/compress.h"
 #include "http/handlers_search.h"
+#include "http/put.h"
 
 #define BATCH_MAX 20
 
@@ -59,13 +60,58 @@ static bool etag_matches(const char *inm, const char *etag)
     return false;
 }
 
+/* The headers of a cacheable answer, written by hand (this is the memory
+ * tier's hit path, where vsnprintf was a tenth of the time):
+ * Cache-Control: public, max-age=N, ETag, Vary, X-Cache, Age, and
+ * Server-Timing: app;dur=MS.mmm. NULL when out of memory. */
+static char *cache_headers(arena_t *a, int64_t max_age, const char *etag, const char *tier,
+                           bool stale, int64_t age_s, uint64_t app_ns)
+{
+    size_t ntier = strlen(tier), netag = strlen(etag);
+    char *h = arena_alloc(a, 200 + ntier + netag + 3 * 24);
+    if (!h) return NULL;
+    char *d = HTTP_PUT_LIT(h, "Cache-Control: public, max-age=");
+    d = http__put_uint(d, max_age > 0 ? (uint64_t)max_age : 0);
+    d = HTTP_PUT_LIT(d, "\r\nETag: ");
+    d = http__put(d, etag, netag);
+    d = HTTP_PUT_LIT(d, "\r\nVary: Accept-Encoding\r\nX-Cache: ");
+    d = http__put(d, tier, ntier);
+    if (stale) d = HTTP_PUT_LIT(d, " (stale)");
+    d = HTTP_PUT_LIT(d, "\r\nAge: ");
+    d = http__put_uint(d, age_s > 0 ? (uint64_t)age_s : 0);
+    d = HTTP_PUT_LIT(d, "\r\nServer-Timing: app;dur=");
+    d = http__put_ms3(d, app_ns);
+    d = HTTP_PUT_LIT(d, "\r\n");
+    *d = '\0';
+    return h;
+}
+
+/* Cache-Control: no-store, X-Cache and Server-Timing; NULL when out of memory. */
+static char *nocache_headers(arena_t *a, const char *tier, uint64_t app_ns)
+{
+    size_t ntier = strlen(tier);
+    char *h = arena_alloc(a, 100 + ntier + 24);
+    if (!h) return NULL;
+    char *d = HTTP_PUT_LIT(h, "Cache-Control: no-store\r\nX-Cache: ");
+    d = http__put(d, tier, ntier);
+    d = HTTP_PUT_LIT(d, "\r\nServer-Timing: app;dur=");
+    d = http__put_ms3(d, app_ns);
+    d = HTTP_PUT_LIT(d, "\r\n");
+    *d = '\0';
+    return h;
+}
+
 static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const search_reply_t *r)
 {
     /* Server-Timing: from the request parsed to its answer ready, so a
      * client can tell the gateway's time from the providers'. */
-    double app_ms = (double)(clock_now_ns() - req->start_ns) / 1e6;
+    uint64_t app_ns = clock_now_ns() - req->start_ns;
     char etag[24];
-    snprintf(etag, sizeof etag, "\"%016" PRIx64 "\"", r->etag);
+    char *e = etag;
+    *e++ = '"';
+    e = http__put_hex16(e, r->etag);
+    *e++ = '"';
+    *e = '\0';
     char *headers;
     if (r->status == 200) {
         int64_t ttl_ms = ctx->cfg->cache.ttl_ms;
@@ -73,21 +119,13 @@ static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const sear
             ttl_ms = SEARCH_PARTIAL_TTL_MAX_MS; /* as long as our own caches keep it */
         int64_t ttl_s = ttl_ms / 1000;
         int64_t max_age = r->stale || r->age_s >= ttl_s ? 0 : ttl_s - r->age_s;
-        headers = arena_sprintf(req->arena,
-                                "Cache-Control: public, max-age=%lld\r\nETag: %s\r\n"
-                                "Vary: Accept-Encoding\r\nX-Cache: %s%s\r\nAge: %lld\r\n"
-                                "Server-Timing: app;dur=%.3f\r\n",
-                                (long long)max_age, etag, r->tier, r->stale ? " (stale)" : "",
-                                (long long)r->age_s, app_ms);
+        headers = cache_headers(req->arena, max_age, etag, r->tier, r->stale, r->age_s, app_ns);
         if (headers && etag_matches(http_req_header(req, "If-None-Match"), etag)) {
             http_respond(req, 304, "application/json", headers, "", 0);
             return;
         }
     } else {
-        headers = arena_sprintf(req->arena,
-                                "Cache-Control: no-store\r\nX-Cache: %s\r\n"
-                                "Server-Timing: app;dur=%.3f\r\n",
-                                r->tier, app_ms);
+        headers = nocache_headers(req->arena, r->tier, app_ns);
     }
     if (!http_accepts_gzip(req)) {
         http_respond_json_blob(req, r->status, headers, r->body);

@@ -12,29 +12,7 @@
 #include "core/log.h"
 #include "http/conn.h"
 #include "http/gzip_splice.h"
-
-/* Appends n bytes of s at d; returns the end. */
-static char *put(char *d, const char *s, size_t n)
-{
-    memcpy(d, s, n);
-    return d + n;
-}
-
-#define PUT_LIT(d, lit) put(d, lit, sizeof lit - 1)
-
-/* Appends v in decimal at d; returns the end. */
-static char *put_uint(char *d, size_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    while (n > 0)
-        *d++ = tmp[--n];
-    return d;
-}
+#include "http/put.h"
 
 /* The status line and headers of an answer, ended by the empty line, in
  * the arena; its length in *out_len. NULL when out of memory. Written by
@@ -60,23 +38,23 @@ static char *header_block(arena_t *a, int status, const char *content_type, size
                  sizeof l5 + nid + 2 + nconn + nextra + nhook + 2 + 1;
     char *head = arena_alloc(a, cap);
     if (!head) return NULL;
-    char *d = PUT_LIT(head, l1);
-    d = put_uint(d, (size_t)status);
+    char *d = HTTP_PUT_LIT(head, l1);
+    d = http__put_uint(d, (uint64_t)status);
     *d++ = ' ';
-    d = put(d, reason, nreason);
-    d = PUT_LIT(d, l2);
-    d = put(d, date, ndate);
-    d = PUT_LIT(d, l3);
-    d = put(d, content_type, ntype);
-    d = PUT_LIT(d, l4);
-    d = put_uint(d, body_len);
-    d = PUT_LIT(d, l5);
-    d = put(d, request_id, nid);
-    d = PUT_LIT(d, "\r\n");
-    d = put(d, conn_hdr, nconn);
-    d = put(d, extra, nextra);
-    d = put(d, hook, nhook);
-    d = PUT_LIT(d, "\r\n");
+    d = http__put(d, reason, nreason);
+    d = HTTP_PUT_LIT(d, l2);
+    d = http__put(d, date, ndate);
+    d = HTTP_PUT_LIT(d, l3);
+    d = http__put(d, content_type, ntype);
+    d = HTTP_PUT_LIT(d, l4);
+    d = http__put_uint(d, body_len);
+    d = HTTP_PUT_LIT(d, l5);
+    d = http__put(d, request_id, nid);
+    d = HTTP_PUT_LIT(d, "\r\n");
+    d = http__put(d, conn_hdr, nconn);
+    d = http__put(d, extra, nextra);
+    d = http__put(d, hook, nhook);
+    d = HTTP_PUT_LIT(d, "\r\n");
     *d = '\0';
     *out_len = (size_t)(d - head);
     return head;
@@ -168,8 +146,8 @@ static char *request_id_prefix(http_req_t *req, char end, size_t *out_len)
     size_t nid = strlen(req->request_id);
     char *p = arena_alloc(req->arena, sizeof open + nid + 3);
     if (!p) return NULL;
-    char *d = PUT_LIT(p, open);
-    d = put(d, req->request_id, nid);
+    char *d = HTTP_PUT_LIT(p, open);
+    d = http__put(d, req->request_id, nid);
     *d++ = '"';
     *d++ = end;
     *d = '\0';

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "http/conn.h"
+#include "http/put.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "test/test.h"
@@ -173,6 +174,29 @@ TEST(response_header_block_is_exactly_these_bytes)
                                "Content-Length: 5\r\nX-Request-ID: rid-9\r\n"
                                "Connection: close\r\nX-A: 1\r\n\r\nhello");
     free(r);
+}
+
+TEST(put_helpers_write_what_printf_would)
+{
+    char b[64], *d;
+    d = http__put_uint(b, 0);
+    *d = '\0';
+    ASSERT_STR_EQ(b, "0");
+    d = http__put_uint(b, UINT64_MAX);
+    *d = '\0';
+    ASSERT_STR_EQ(b, "18446744073709551615");
+    d = http__put_hex16(b, 0xabcULL);
+    *d = '\0';
+    ASSERT_STR_EQ(b, "0000000000000abc");
+    d = http__put_ms3(b, 1234567); /* 1.234567 ms */
+    *d = '\0';
+    ASSERT_STR_EQ(b, "1.235");
+    d = http__put_ms3(b, 42);
+    *d = '\0';
+    ASSERT_STR_EQ(b, "0.000");
+    d = http__put_ms3(b, 20999600);
+    *d = '\0';
+    ASSERT_STR_EQ(b, "21.000");
 }
 
 TEST(response_to_head_has_the_length_without_the_body)
