@@ -449,6 +449,42 @@ TEST(json_body_must_be_one_valid_object)
 
 /* ---- the canonical key ------------------------------------------------------------ */
 
+/* query_key() is written by hand: the same bytes as its printf format,
+ * which every tier's stored keys were made with. */
+TEST(key_has_the_bytes_of_its_printf_format)
+{
+    if (!A) A = arena_new(0);
+    query_t q = {0};
+    const char *fmt = "v1|q=%s|p=%x|l=%d|o=%d|s=%s|st=%s|y=%d-%d|d=%s-%s|a=%s|c=%s|oa=%d";
+    char want[512];
+    q.text = "graph neural";
+    q.providers = 0xdeadbeefu;
+    q.limit = 1000;
+    q.offset = 0;
+    q.sort = SORT_CITATIONS;
+    q.year_from = -2147483647 - 1;
+    q.year_to = 2024;
+    q.author = "Ada";
+    q.open_access = true;
+    snprintf(want, sizeof want, fmt, q.text, q.providers, q.limit, q.offset, "citations", "merge",
+             q.year_from, q.year_to, "", "", "Ada", "", 1);
+    ASSERT_STR_EQ(query_key(&q, A), want);
+    query_t z = {0};
+    snprintf(want, sizeof want, fmt, "", 0u, 0, 0, "relevance", "merge", 0, 0, "", "", "", "", 0);
+    ASSERT_STR_EQ(query_key(&z, A), want);
+    z.date_from = "2020-01-01";
+    z.date_to = "2021-12-31";
+    z.category = "cs.LG";
+    z.offset = 123456789;
+    snprintf(want, sizeof want, fmt, "", 0u, 0, 123456789, "relevance", "merge", 0, 0, "2020-01-01",
+             "2021-12-31", "", "cs.LG", 0);
+    ASSERT_STR_EQ(query_key(&z, A), want);
+    z.facets = 0x1au;
+    size_t n = strlen(want);
+    snprintf(want + n, sizeof want - n, "|f=%x", z.facets);
+    ASSERT_STR_EQ(query_key(&z, A), want);
+}
+
 TEST(key_is_equal_for_equivalent_queries)
 {
     char *a = key_of("query=Graph%20Neural&limit=5&providers=crossref,arxiv&sort=date");
