@@ -38,6 +38,7 @@ TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev faker
            redis-server postgresql NGINX prometheus NODE python3-yaml python3-jsonschema
            nats-server chromium
            chromium-driver)
+TEST_PKGS+=(python3-bibtexparser)  # reads the BibTeX export back (test/blackbox/test_export.py)
 RUN_PKGS=(python3 curl)
 BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps
             libnginx-mod-http-echo)
