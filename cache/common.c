@@ -10,7 +10,7 @@
 
 bool cache_reply_cacheable(const search_reply_t *r)
 {
-    return r->status == 200 && r->body && r->body->len >= 2 && r->body->data[0] == '{' &&
+    return r->status == 200 && r->body && search_reply_body_ok(r->body->data, r->body->len) &&
            !search_reply_partial(r);
 }
 

@@ -74,10 +74,10 @@ int cache_redis_decode(const char *key, const char *bytes, size_t len, search_re
     if (len >= 4 && memcmp(p, VALUE_MAGIC_OLD, 4) == 0) return 1;
     if (len < VALUE_HEAD || memcmp(p, VALUE_MAGIC, 4) != 0) return -1;
     size_t klen = get_u32(p + 28), blen = get_u32(p + 32), dlen = get_u32(p + 36);
-    if ((uint64_t)VALUE_HEAD + klen + blen + dlen != len || blen < 2) return -1;
+    if ((uint64_t)VALUE_HEAD + klen + blen + dlen != len || blen < 1) return -1;
     if (klen != strlen(key) || memcmp(p + VALUE_HEAD, key, klen) != 0) return -1;
     const char *body = bytes + VALUE_HEAD + klen;
-    if (body[0] != '{') return -1;
+    if (!search_reply_body_ok(body, blen)) return -1;
     *out = (search_reply_t){
         .status = (int)get_u32(p + 4),
         .etag = get_u64(p + 16),

@@ -239,6 +239,15 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
         if (parse_int(v, 1, 600000, &n))
             return fail(err, errlen, "parameter 'timeout_ms' must be an integer from 1 to 600000");
         q->deadline_ms = (int)n;
+    } else if (strcmp(key, "format") == 0) {
+        int f = export_format_parse(v, vlen);
+        if (f < 0)
+            return fail(err, errlen,
+                        "parameter 'format': unknown format '%.32s' (known: json, bibtex, ris, "
+                        "csl-json)",
+                        v);
+        q->format = (export_format_t)f;
+        q->format_given = true;
     } else {
         return fail(err, errlen, "unknown parameter '%.64s'", key);
     }
@@ -459,6 +468,7 @@ char *query_key(const query_t *q, arena_t *a)
     size_t cap = 64 + 7 * 24 + key_len(q->text) + key_len(sort) + key_len(strategy) +
                  key_len(q->date_from) + key_len(q->date_to) + key_len(q->author) +
                  key_len(q->category);
+    cap += 16; /* "|fmt=csl-json" */
     char *k = arena_alloc(a, cap);
     if (!k) return NULL;
     char *d = k;
@@ -492,6 +502,11 @@ char *query_key(const query_t *q, arena_t *a)
     if (q->facets) {
         d = key_str(d, "|f=");
         d = key_hex(d, q->facets);
+    }
+    /* An export's key ends with its format; JSON's is the key it always was. */
+    if (q->format != EXPORT_JSON) {
+        d = key_str(d, "|fmt=");
+        d = key_str(d, export_format_name(q->format));
     }
     *d = '\0';
     return k;

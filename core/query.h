@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/export.h"
 #include "core/paper.h"
 
 typedef enum { SORT_RELEVANCE = 0, SORT_DATE, SORT_CITATIONS } query_sort_t;
@@ -47,6 +48,12 @@ typedef struct query {
      * providers; NULL when none. Context of the request, not of the
      * question: not part of query_key(). */
     const char *traceparent;
+    /* format=: how the answer is rendered (core/export.h). Part of the key
+     * (each format is its own cached answer), except JSON, whose key is
+     * as it always was. format_given: the request named it, so Accept
+     * does not choose (not part of the key). */
+    export_format_t format;
+    bool format_given;
 } query_t;
 
 /* The names clients use: "relevance", "date", "citations"; "merge",
@@ -62,9 +69,10 @@ void query_init(query_t *q);
  * offset, sort (relevance|date|citations), strategy (merge|fastest|first|best_quality),
  * providers (comma list), date_from, date_to (YYYY-MM-DD), year ("2020" or
  * "2018-2021"), year_from, year_to, author, category, open_access
- * (true|false|1|0), facets (comma list of core/facets.h names), timeout_ms. Unknown keys, repeated keys and bad values
- * are refused. Strings are copied into a. Returns 0, or -1 with a message
- * for the client (naming the field) in err. */
+ * (true|false|1|0), facets (comma list of core/facets.h names), timeout_ms,
+ * format (json|bibtex|ris|csl-json). Unknown keys, repeated keys and bad
+ * values are refused. Strings are copied into a. Returns 0, or -1 with a
+ * message for the client (naming the field) in err. */
 int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err,
                        size_t errlen);
 

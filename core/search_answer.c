@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/answer_json.h"
+#include "core/export.h"
 #include "core/merge.h"
 #include "core/search_answer.h"
 
@@ -51,6 +52,11 @@ blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const p
     ans.npapers = m.npage;
     ans.total = m.total;
     if (total) *total = m.total;
+    /* An export renders the same page of merged papers; a failed search
+     * answers its JSON error whatever the format (the handler sends it as
+     * JSON: its status is not 200). */
+    if (in->query->format != EXPORT_JSON && !in->all_failed)
+        return export_blob(in->query->format, m.page, m.npage);
     facets_t facets;
     if (in->query->facets) {
         if (facets_count(a, m.ranked, m.total, in->query->facets, &facets) < 0) return NULL;

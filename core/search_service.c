@@ -13,6 +13,13 @@ uint64_t search_reply_etag(const void *bytes, size_t n)
     return fnv1a(bytes, n);
 }
 
+bool search_reply_body_ok(const void *bytes, size_t n)
+{
+    const char *d = bytes;
+    if (n == 0) return false;
+    return (d[0] == '{' && n >= 2) || d[0] == '@' || d[0] == 'T' || d[0] == '[' || d[0] == '\n';
+}
+
 blob_t *search_reply_oom_body(void)
 {
     static const char oom[] =

@@ -88,6 +88,11 @@ bool search_reply_partial(const search_reply_t *r);
 /* FNV-1a 64 of n bytes: the ETag of an answer. */
 uint64_t search_reply_etag(const void *bytes, size_t n);
 
+/* True when n bytes read back from a tier can be an answer body: a JSON
+ * object, or an export by its first byte (core/export.h: BibTeX '@', RIS
+ * 'T', CSL-JSON '[', an empty list "\n"). The tiers check what they read. */
+bool search_reply_body_ok(const void *bytes, size_t n);
+
 /* ---- the chain and who hears of its answers ------------------------------
  *
  * Beside the clients, others want to know what the chain answered: the

@@ -7,8 +7,10 @@
 
 #include "core/clock.h"
 #include "core/deflate.h"
+#include "core/export.h"
 #include "core/query.h"
 #include "http/compress.h"
+#include "http/gzip_splice.h"
 #include "http/handlers_search.h"
 #include "http/put.h"
 
@@ -65,7 +67,7 @@ static bool etag_matches(const char *inm, const char *etag)
  * Cache-Control: public, max-age=N, ETag, Vary, X-Cache, Age, and
  * Server-Timing: app;dur=MS.mmm. NULL when out of memory. */
 static char *cache_headers(arena_t *a, int64_t max_age, const char *etag, const char *tier,
-                           bool stale, int64_t age_s, uint64_t app_ns)
+                           bool stale, int64_t age_s, uint64_t app_ns, bool vary_accept)
 {
     size_t ntier = strlen(tier), netag = strlen(etag);
     char *h = arena_alloc(a, 200 + ntier + netag + 3 * 24);
@@ -74,7 +76,11 @@ static char *cache_headers(arena_t *a, int64_t max_age, const char *etag, const 
     d = http__put_uint(d, max_age > 0 ? (uint64_t)max_age : 0);
     d = HTTP_PUT_LIT(d, "\r\nETag: ");
     d = http__put(d, etag, netag);
-    d = HTTP_PUT_LIT(d, "\r\nVary: Accept-Encoding\r\nX-Cache: ");
+    /* Without format= the answer's type came from Accept: caches must know. */
+    if (vary_accept)
+        d = HTTP_PUT_LIT(d, "\r\nVary: Accept, Accept-Encoding\r\nX-Cache: ");
+    else
+        d = HTTP_PUT_LIT(d, "\r\nVary: Accept-Encoding\r\nX-Cache: ");
     d = http__put(d, tier, ntier);
     if (stale) d = HTTP_PUT_LIT(d, " (stale)");
     d = HTTP_PUT_LIT(d, "\r\nAge: ");
@@ -101,8 +107,47 @@ static char *nocache_headers(arena_t *a, const char *tier, uint64_t app_ns)
     return h;
 }
 
-static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const search_reply_t *r)
+/* An export's 200 (BibTeX, RIS, CSL-JSON): the bytes as the tiers keep
+ * them, no request id spliced in (it is in X-Request-ID). gzip from the
+ * cached DEFLATE copy, which covers all but the first byte (the JSON
+ * answer's '{'): that byte goes in the spliced head. The gzip member is
+ * copied into the arena: exports are not the hot path. */
+static void send_export(http_req_t *req, const http_search_ctx_t *ctx, const search_reply_t *r,
+                        const char *ctype, const char *headers)
 {
+    blob_t *body = r->body;
+    if (!http_accepts_gzip(req) || body->len < 2) {
+        http_respond_blob(req, r->status, ctype, headers, body);
+        return;
+    }
+    if (r->body_deflate) {
+        size_t dlen = r->body_deflate->len, n = 0;
+        unsigned char *out = arena_alloc(req->arena, GZIP_SPLICE_OVERHEAD + 1 + dlen + 8);
+        char *h = arena_sprintf(req->arena, "Content-Encoding: gzip\r\n%s", headers);
+        if (out && h) {
+            n = gzip_splice_head(body->data, 1, out);
+            memcpy(out + n, r->body_deflate->data, dlen);
+            n += dlen;
+            gzip_splice_trailer(body->data, 1, r->body_crc32, body->len - 1, out + n);
+            http_respond(req, r->status, ctype, h, out, n + 8);
+            return;
+        }
+    } else if (ctx->cfg->compression.enabled) {
+        char *copy = arena_alloc(req->arena, body->len);
+        if (copy) {
+            memcpy(copy, body->data, body->len);
+            http_respond_maybe_gzip(req, r->status, ctype, headers, copy, body->len);
+            return;
+        }
+    }
+    http_respond_blob(req, r->status, ctype, headers, body);
+}
+
+static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const query_t *q,
+                       const search_reply_t *r)
+{
+    bool export = r->status == 200 && q->format != EXPORT_JSON;
+    const char *ctype = export ? export_content_type(q->format) : "application/json";
     /* Server-Timing: from the request parsed to its answer ready, so a
      * client can tell the gateway's time from the providers'. */
     uint64_t app_ns = clock_now_ns() - req->start_ns;
@@ -119,13 +164,18 @@ static void send_reply(http_req_t *req, const http_search_ctx_t *ctx, const sear
             ttl_ms = SEARCH_PARTIAL_TTL_MAX_MS; /* as long as our own caches keep it */
         int64_t ttl_s = ttl_ms / 1000;
         int64_t max_age = r->stale || r->age_s >= ttl_s ? 0 : ttl_s - r->age_s;
-        headers = cache_headers(req->arena, max_age, etag, r->tier, r->stale, r->age_s, app_ns);
+        headers = cache_headers(req->arena, max_age, etag, r->tier, r->stale, r->age_s, app_ns,
+                                !q->format_given);
         if (headers && etag_matches(http_req_header(req, "If-None-Match"), etag)) {
-            http_respond(req, 304, "application/json", headers, "", 0);
+            http_respond(req, 304, ctype, headers, "", 0);
             return;
         }
     } else {
         headers = nocache_headers(req->arena, r->tier, app_ns);
+    }
+    if (export && headers) {
+        send_export(req, ctx, r, ctype, headers);
+        return;
     }
     if (!http_accepts_gzip(req)) {
         http_respond_json_blob(req, r->status, headers, r->body);
@@ -162,7 +212,7 @@ static void on_reply(const search_reply_t *r, void *data)
     char rid[HTTP_REQUEST_ID_MAX + 1];
     uint64_t start_ns = w->req->start_ns;
     memcpy(rid, w->req->request_id, sizeof rid);
-    send_reply(w->req, w->ctx, r);
+    send_reply(w->req, w->ctx, w->query, r);
     search_chain_sent(ctx->chain, r, rid, start_ns);
 }
 
@@ -201,6 +251,14 @@ static void search_handler(http_req_t *req)
     int deadline = rc < 0 ? -1 : deadline_of(ctx, &q, err, sizeof err);
     if (deadline < 0) {
         http_respond_error(req, 400, "bad_request", "%s", err);
+        return;
+    }
+    /* format= chooses the rendering; else the Accept header does. */
+    if (!q.format_given && export_negotiate(http_req_header(req, "Accept"), &q.format) < 0) {
+        http_respond_error(req, 406, "not_acceptable",
+                           "the Accept header takes none of application/json, "
+                           "application/x-bibtex, application/x-research-info-systems, "
+                           "application/vnd.citationstyles.csl+json");
         return;
     }
     q.traceparent = http_req_header(req, "traceparent");
@@ -355,6 +413,11 @@ static void batch_handler(http_req_t *req)
             text ? query_parse_json(&qs[i], text, strlen(text), req->arena, err, sizeof err) : -1;
         free(text);
         if (rc == 0) deadlines[i] = deadline_of(ctx, &qs[i], err, sizeof err);
+        if (rc == 0 && deadlines[i] >= 0 && qs[i].format != EXPORT_JSON) {
+            snprintf(err, sizeof err,
+                     "parameter 'format' is not taken by a batch (it answers JSON)");
+            rc = -1;
+        }
         qs[i].traceparent = http_req_header(req, "traceparent");
         if (rc < 0 || deadlines[i] < 0) {
             json_decref(root);

@@ -119,7 +119,7 @@ static void on_lookup(PGresult *res, const char *err, void *data)
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
         const char *body = PQgetvalue(res, 0, 0);
         size_t len = (size_t)PQgetlength(res, 0, 0);
-        blob_t *b = len && body[0] == '{' ? blob_new(body, len) : NULL;
+        blob_t *b = search_reply_body_ok(body, len) ? blob_new(body, len) : NULL;
         if (b) {
             search_reply_t r = {
                 .status = atoi(PQgetvalue(res, 0, 1)),

@@ -94,7 +94,7 @@ TEST(redis_value_damaged_is_refused)
     v[0] = 'S';
     char *body = memmem(v, len, BODY, sizeof BODY - 1);
     ASSERT_NOT_NULL(body);
-    body[0] = '['; /* the body is not a JSON object */
+    body[0] = 'x'; /* no answer body starts so (search_reply_body_ok) */
     ASSERT_EQ(cache_redis_decode("k", v, len, &out, &created), -1);
     body[0] = '{';
     ASSERT_EQ(cache_redis_decode("k", v, len, &out, &created), 0);
