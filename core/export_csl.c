@@ -92,12 +92,14 @@ static void item(xbuf_t *b, const export_item_t *it)
     }
     member(b, "container-title", it->venue);
     member(b, "DOI", p->doi);
-    if (p->arxiv_id) {
-        /* As Zotero writes an arXiv preprint: number arXiv:ID, publisher arXiv. */
+    if (it->kind == EXPORT_KIND_PREPRINT) {
+        /* As Zotero writes an arXiv preprint: number arXiv:ID, publisher
+         * arXiv (on a published paper a style would print the number as
+         * an article number). */
         XB_LIT(b, ",\"number\":\"arXiv:");
         jbody(b, p->arxiv_id);
         XB_LIT(b, "\"");
-        if (it->kind == EXPORT_KIND_PREPRINT) member(b, "publisher", "arXiv");
+        member(b, "publisher", "arXiv");
     }
     if (p->url) {
         member(b, "URL", p->url);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/paper.h"
 
 typedef enum {
     PAPERS_OK = 0,      /* answered (a list may be empty) */
@@ -35,6 +36,9 @@ typedef struct papers_answer {
     size_t len;
     int64_t next_before; /* list: before of the next page; 0: this is the last */
     int retry_after_s;   /* PAPERS_UNAVAILABLE, PAPERS_TIMEOUT: when to try again */
+    /* get: the same paper as a record, for the exports (core/export.h);
+     * NULL when it could not be built. Valid during the callback only. */
+    const paper_t *paper;
 } papers_answer_t;
 
 typedef void (*papers_cb)(void *data, const papers_answer_t *answer);

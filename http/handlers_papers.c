@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/export.h"
 #include "http/handlers_papers.h"
 
 #define LIST_DEFAULT_LIMIT 20
@@ -95,7 +96,9 @@ typedef struct read_wait {
     http_req_t *req;
     const papers_repo_t *repo;
     void *handle;
-    int limit; /* list: page size */
+    int limit;              /* list: page size */
+    export_format_t format; /* get: the answer's rendering */
+    bool format_given;      /* get: format= chose it, not Accept */
 } read_wait_t;
 
 static void on_gone(http_req_t *req)
@@ -151,12 +154,68 @@ static void on_paper(void *data, const papers_answer_t *a)
     read_wait_t *w = data;
     if (!read_ok(w, a)) return;
     http_req_t *req = w->req;
+    const char *headers = w->format_given ? "Cache-Control: no-store\r\n"
+                                          : "Cache-Control: no-store\r\nVary: Accept\r\n";
+    if (w->format != EXPORT_JSON) {
+        size_t len;
+        char *out = a->paper ? export_write(w->format, &a->paper, 1, &len) : NULL;
+        char *copy = out ? arena_strndup(req->arena, out, len) : NULL;
+        free(out);
+        if (!copy) {
+            http_respond_error(req, 500, "internal_error", "the paper could not be rendered");
+            return;
+        }
+        http_respond(req, 200, export_content_type(w->format), headers, copy, len);
+        return;
+    }
     char *body = arena_sprintf(req->arena, "{\"paper\":%.*s}", (int)a->len, a->json);
     if (!body) {
         http_respond_oom(req);
         return;
     }
-    http_respond(req, 200, "application/json", "Cache-Control: no-store\r\n", body, strlen(body));
+    http_respond(req, 200, "application/json", headers, body, strlen(body));
+}
+
+/* format= of GET /v1/papers/{id} (its one parameter), else Accept. Returns
+ * false when req has been answered (400, 406). */
+static bool paper_format(http_req_t *req, export_format_t *format, bool *given)
+{
+    const char *qs = req->query ? req->query : "", *k, *v;
+    int rc;
+    *format = EXPORT_JSON;
+    *given = false;
+    while ((rc = http__next_param(req->arena, &qs, &k, &v)) == 1) {
+        if (strcmp(k, "format") != 0) {
+            http_respond_error(req, 400, "bad_request", "unknown parameter '%.64s' (format)", k);
+            return false;
+        }
+        if (*given) {
+            http_respond_error(req, 400, "bad_request", "parameter 'format' given twice");
+            return false;
+        }
+        int f = export_format_parse(v, strlen(v));
+        if (f < 0) {
+            http_respond_error(req, 400, "bad_request",
+                               "parameter 'format': unknown format '%.32s' (known: json, bibtex, "
+                               "ris, csl-json)",
+                               v);
+            return false;
+        }
+        *format = (export_format_t)f;
+        *given = true;
+    }
+    if (rc < 0) {
+        http_respond_error(req, 400, "bad_request", "bad percent-encoding in the query string");
+        return false;
+    }
+    if (!*given && export_negotiate(http_req_header(req, "Accept"), format) < 0) {
+        http_respond_error(req, 406, "not_acceptable",
+                           "the Accept header takes none of application/json, "
+                           "application/x-bibtex, application/x-research-info-systems, "
+                           "application/vnd.citationstyles.csl+json");
+        return false;
+    }
+    return true;
 }
 
 static void paper_handler(http_req_t *req)
@@ -183,8 +242,14 @@ static void paper_handler(http_req_t *req)
                            "a paper id is a number, doi:10.NNNN/... or arxiv:NNNN.NNNNN");
         return;
     }
+    export_format_t format;
+    bool given;
+    if (!paper_format(req, &format, &given)) return;
     read_wait_t *w = read_wait(req, repo, 0);
-    if (w) read_sent(w, repo->get(repo->ctx, kind, value, on_paper, w));
+    if (!w) return;
+    w->format = format;
+    w->format_given = given;
+    read_sent(w, repo->get(repo->ctx, kind, value, on_paper, w));
 }
 
 /* ---- GET /v1/papers ------------------------------------------------------------ */

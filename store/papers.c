@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sql.h"
 #include "store/store_internal.h"
 
 typedef struct papers_read {
@@ -65,9 +66,19 @@ static void on_paper(PGresult *res, const char *err, void *data)
         answer(r, &(papers_answer_t){.status = PAPERS_NOT_FOUND});
         return;
     }
+    /* The row as a record too, read back from the row's own JSON (what
+     * the local provider does), for GET /v1/papers/{id}?format=bibtex. */
+    const char *json = PQgetvalue(res, 0, 0);
+    arena_t *a = arena_new(0);
+    json_t *o = a ? json_loads(json, 0, NULL) : NULL;
+    paper_t p = {.title = "", .citations = -1};
+    bool record = o && store_paper_from_json(o, a, 1, &p) == 0;
     answer(r, &(papers_answer_t){.status = PAPERS_OK,
-                                 .json = PQgetvalue(res, 0, 0),
-                                 .len = (size_t)PQgetlength(res, 0, 0)});
+                                 .json = json,
+                                 .len = (size_t)PQgetlength(res, 0, 0),
+                                 .paper = record ? &p : NULL});
+    json_decref(o);
+    arena_free(a);
 }
 
 static void *repo_get(void *ctx, paper_id_kind_t kind, const char *value, papers_cb cb, void *data)

@@ -1,0 +1,447 @@
+#!/usr/bin/env python3
+"""Exports end to end: /v1/search and /v1/papers/{id} as BibTeX, RIS and
+CSL-JSON (format= or Accept), against the provider simulator, each read
+back by a real consumer rather than compared as strings:
+
+- BibTeX by bibtexparser (python3-bibtexparser, Debian): every entry with
+  the same authors, title, year, DOI and arXiv eprint as the JSON answer;
+- CSL-JSON rendered to an APA bibliography by citeproc-js (npm `citeproc`,
+  the engine Zotero uses);
+- RIS read back by citation-js's RIS plugin (npm `@citation-js/plugin-ris`),
+  and checked line by line by the strict reader below.
+
+The npm clients are installed by scripts/export-clients.sh into the build
+folder (export-clients/); without node/npm those tests are skipped, as
+without bibtexparser its tests. /v1/papers/{id} needs PostgreSQL
+(test/store/pgtmp.py): skipped without it.
+
+Run: SF_BIN=build/scifind python3 test/blackbox/test_export.py
+"""
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "test", "store"))
+
+import harness  # noqa: E402
+
+def import_bibtexparser():
+    """Debian's python3-bibtexparser, also when python3 is not Debian's
+    (a pyenv or venv interpreter does not see /usr/lib/python3)."""
+    for extra in (None, "/usr/lib/python3/dist-packages"):
+        if extra and extra not in sys.path:
+            sys.path.append(extra)
+        try:
+            import bibtexparser as bp
+            from bibtexparser.bparser import BibTexParser as P
+            from bibtexparser.customization import splitname as sn
+            return bp, P, sn
+        except ImportError:
+            continue
+    return None, None, None
+
+
+# bibtexparser 1.1 calls pyparsing names that pyparsing 3 deprecates.
+warnings.filterwarnings("ignore", module="(bibtexparser|pyparsing)")
+bibtexparser, BibTexParser, splitname = import_bibtexparser()
+
+QUERIES = ("graph neural networks", "quantum error correction", "attention transformer")
+BIB_TYPE = "application/x-bibtex; charset=utf-8"
+RIS_TYPE = "application/x-research-info-systems; charset=utf-8"
+CSL_TYPE = "application/vnd.citationstyles.csl+json"
+
+
+def qs(**params):
+    return "/v1/search?" + urllib.parse.urlencode(params)
+
+
+def clients_dir():
+    """The npm consumers, installed once under the build folder."""
+    d = os.environ.get("SF_EXPORT_CLIENTS") or os.path.join(
+        os.path.dirname(os.path.abspath(harness.binary())), "export-clients")
+    rc = subprocess.run([os.path.join(REPO, "scripts", "export-clients.sh"), d],
+                        stdout=subprocess.DEVNULL, timeout=600).returncode
+    if rc == 77:
+        raise unittest.SkipTest("node and npm are needed for citeproc and citation-js")
+    if rc != 0:
+        raise AssertionError("scripts/export-clients.sh failed (%d)" % rc)
+    return d
+
+
+def run_client(mode, text):
+    d = clients_dir()
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix="." + mode) as f:
+        f.write(text)
+        f.flush()
+        p = subprocess.run(["node", os.path.join(d, "clients.js"), mode, f.name],
+                           cwd=d, capture_output=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("node clients.js %s failed: %s" % (mode, p.stderr.decode()[-2000:]))
+    return json.loads(p.stdout)
+
+
+# ---- what the BibTeX writer escapes, undone (core/export.h) ----------------
+
+UNESCAPE = [("\\textbraceleft{}", "{"), ("\\textbraceright{}", "}"),
+            ("\\textasciitilde{}", "~"), ("\\textasciicircum{}", "^"),
+            ("\\&", "&"), ("\\%", "%"), ("\\#", "#"), ("\\_", "_")]
+
+
+def tex_to_text(s):
+    """A BibTeX value back to the text it was written from: the protecting
+    braces dropped outside math, the escapes undone."""
+    out, i, math = [], 0, False
+    while i < len(s):
+        if s.startswith("\\textbackslash{}", i):
+            out.append("\\")
+            i += len("\\textbackslash{}")
+            continue
+        hit = next(((e, c) for e, c in UNESCAPE if s.startswith(e, i)), None)
+        if hit and not math:
+            out.append(hit[1])
+            i += len(hit[0])
+            continue
+        if s.startswith("\\$", i):
+            out.append("$")
+            i += 2
+            continue
+        c = s[i]
+        if c == "$":
+            math = not math
+        if c in "{}" and not math:
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def display_name(name):
+    """A JSON answer's author as the writers split it, comparable with what
+    a reader rebuilds: "Family, Given" becomes "Given Family"."""
+    if "," in name:
+        fam, _, given = name.partition(",")
+        name = given.strip() + " " + fam.strip()
+    return " ".join(name.split())
+
+
+def strict_ris(text):
+    """RIS as the specification writes it: each record from TY to ER, every
+    line "XX  - value" with a two-character tag, CRLF line ends, no empty
+    values but ER's. Returns the records as lists of (tag, value)."""
+    assert text.endswith("\r\n"), "RIS ends with CRLF"
+    records, cur = [], None
+    for line in text[:-2].split("\r\n"):
+        assert "\n" not in line and "\r" not in line, "bare line break in %r" % line
+        if line == "" and cur is None:
+            continue
+        m = re.fullmatch(r"([A-Z][A-Z0-9])  - (.*)", line)
+        assert m, "not a RIS line: %r" % line
+        tag, value = m.groups()
+        if tag == "TY":
+            assert cur is None, "TY inside a record"
+            cur = []
+        assert cur is not None, "%s outside a record" % tag
+        if tag == "ER":
+            assert value == "", "ER with a value"
+            records.append(cur)
+            cur = None
+            continue
+        assert value.strip(), "empty %s" % tag
+        cur.append((tag, value))
+    assert cur is None, "record without ER"
+    return records
+
+
+class ExportSearchTest(harness.SimulatorTestCase):
+
+    def get(self, path, headers=None, timeout=20):
+        return harness.request(self.server.port, "GET", path, headers=headers or [],
+                               timeout=timeout)
+
+    def both(self, query, fmt, **extra):
+        """The JSON answer's papers and the same search in fmt."""
+        j = self.get(qs(query=query, limit=20, **extra))
+        self.assertEqual(j.status, 200, j)
+        e = self.get(qs(query=query, limit=20, format=fmt, **extra))
+        self.assertEqual(e.status, 200, e)
+        return j.json()["papers"], e
+
+    def assertJsonError(self, r, status, *words):
+        self.assertEqual(r.status, status, r)
+        self.assertTrue(r.header("Content-Type").startswith("application/json"), r)
+        msg = r.json()["error"]["message"]
+        for w in words:
+            self.assertIn(w, msg)
+
+    # ---- BibTeX ----------------------------------------------------------
+
+    @unittest.skipIf(bibtexparser is None, "python3-bibtexparser is not installed")
+    def test_bibtex_read_back_by_bibtexparser(self):
+        seen = 0
+        for q in QUERIES:
+            papers, r = self.both(q, "bibtex")
+            self.assertEqual(r.header("Content-Type"), BIB_TYPE)
+            db = bibtexparser.loads(r.body.decode("utf-8"),
+                                    BibTexParser(common_strings=False))
+            self.assertEqual(len(db.entries), len(papers), q)
+            keys = [e["ID"] for e in db.entries]
+            self.assertEqual(len(set(keys)), len(keys), keys)
+            for e, p in zip(db.entries, papers):
+                seen += 1
+                self.assertRegex(e["ID"], r"^[a-z0-9]+$")
+                self.assertIn(e["ENTRYTYPE"], ("article", "inproceedings", "misc"))
+                self.assertEqual(tex_to_text(e["title"]), p["title"], e)
+                if p["year"]:
+                    self.assertEqual(e["year"], str(p["year"]))
+                    self.assertIn(str(p["year"]), e["ID"])
+                self.assertEqual(e.get("doi"), p["doi"], e)
+                self.assertEqual(e.get("eprint"), p["arxiv_id"], e)
+                if p["arxiv_id"]:
+                    self.assertEqual(e["archiveprefix"], "arXiv")
+                if e["ENTRYTYPE"] == "article":
+                    self.assertEqual(tex_to_text(e["journal"]), p["venue"])
+                if e["ENTRYTYPE"] == "inproceedings":
+                    self.assertEqual(tex_to_text(e["booktitle"]), p["venue"])
+                if e["ENTRYTYPE"] == "misc" and p["arxiv_id"]:
+                    self.assertNotIn("journal", e)
+                authors = [a for a in e.get("author", "").split(" and ") if a]
+                self.assertEqual(len(authors), len(p["authors"]), e)
+                for got, want in zip(authors, p["authors"]):
+                    n = splitname(got)
+                    rebuilt = " ".join(n["first"] + n["von"] + n["last"] + n["jr"])
+                    self.assertEqual(tex_to_text(rebuilt), display_name(want), e)
+        self.assertGreater(seen, 20)
+
+    def test_bibtex_keys_are_stable(self):
+        a = self.get(qs(query=QUERIES[0], limit=20, format="bibtex"))
+        self.sim.reset(config=True)
+        b = self.get(qs(query=QUERIES[0], limit=20, format="bibtex"))
+        self.assertEqual(a.status, 200)
+        self.assertEqual(b.body, a.body)
+
+    # ---- CSL-JSON ---------------------------------------------------------
+
+    def test_csl_json_rendered_by_citeproc(self):
+        papers, r = self.both(QUERIES[0], "csl-json")
+        self.assertEqual(r.header("Content-Type"), CSL_TYPE)
+        items = json.loads(r.body)
+        self.assertEqual(len(items), len(papers))
+        for it, p in zip(items, papers):
+            self.assertEqual(it["title"], p["title"])
+            self.assertEqual(it.get("DOI"), p["doi"])
+            if p["year"]:
+                self.assertEqual(it["issued"]["date-parts"][0][0], p["year"])
+            self.assertEqual(len(it.get("author", [])), len(p["authors"]))
+        out = run_client("csl", r.body.decode("utf-8"))
+        self.assertEqual(out["errors"], [])
+        self.assertEqual(sorted(out["ids"]), sorted(it["id"] for it in items))
+        self.assertEqual(len(out["html"]), len(items))
+        text = "".join(out["text"])
+        for it in items:
+            fam = (it.get("author") or [{}])[0]
+            fam = fam.get("family") or fam.get("literal")
+            if fam:
+                self.assertIn(fam, text)
+            # APA keeps the title's words (it may change their case).
+            word = next(w for w in re.findall(r"[A-Za-z]{4,}", it["title"]) + [""])
+            self.assertIn(word.lower(), text.lower())
+            if "issued" in it:
+                self.assertIn("(%d" % it["issued"]["date-parts"][0][0], text)
+
+    # ---- RIS -----------------------------------------------------------------
+
+    def test_ris_read_back_by_citation_js_and_strict_reader(self):
+        papers, r = self.both(QUERIES[1], "ris")
+        self.assertEqual(r.header("Content-Type"), RIS_TYPE)
+        text = r.body.decode("utf-8")
+        records = strict_ris(text)
+        self.assertEqual(len(records), len(papers))
+        for rec, p in zip(records, papers):
+            tags = dict(rec)
+            self.assertIn(tags["TY"], ("JOUR", "CPAPER", "UNPB", "GEN"))
+            self.assertEqual(tags["TI"], p["title"])
+            self.assertEqual([v for t, v in rec if t == "AU"].__len__(), len(p["authors"]))
+        items = run_client("ris", text)["items"]
+        self.assertEqual(len(items), len(papers))
+        for it, p in zip(items, papers):
+            self.assertEqual(it["title"], p["title"])
+            self.assertEqual(it.get("DOI"), p["doi"])
+            if p["year"]:
+                self.assertEqual(it["issued"]["date-parts"][0][0], p["year"])
+            names = [" ".join(filter(None, (a.get("given"), a.get("family"))))
+                     for a in it.get("author", [])]
+            self.assertEqual(names, [display_name(a) for a in p["authors"]])
+
+    # ---- negotiation, caching, errors -----------------------------------------
+
+    def test_accept_chooses_the_type(self):
+        path = qs(query=QUERIES[0], limit=5)
+        for accept, ctype in (("application/x-bibtex", BIB_TYPE),
+                              ("application/x-research-info-systems", RIS_TYPE),
+                              ("application/vnd.citationstyles.csl+json", CSL_TYPE),
+                              ("application/json", "application/json"),
+                              ("text/html, */*;q=0.1", "application/json")):
+            r = self.get(path, [("Accept", accept)])
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.header("Content-Type"), ctype, accept)
+            self.assertEqual(r.header("Vary"), "Accept, Accept-Encoding")
+        # format= wins over Accept, and then Accept does not vary it.
+        r = self.get(path + "&format=ris", [("Accept", "application/x-bibtex")])
+        self.assertEqual(r.header("Content-Type"), RIS_TYPE)
+        self.assertEqual(r.header("Vary"), "Accept-Encoding")
+
+    def test_unknown_format_and_unacceptable_accept(self):
+        self.assertJsonError(self.get(qs(query="x", format="endnote")), 400, "format", "endnote")
+        self.assertJsonError(self.get(qs(query="x"), [("Accept", "text/html")]), 406,
+                             "application/x-bibtex")
+        self.assertJsonError(self.get(qs(query="x"), [("Accept", "application/x-bibtex;q=0")]),
+                             406)
+        r = harness.request(self.server.port, "POST", "/v1/search/batch",
+                            [("Content-Type", "application/json")],
+                            json.dumps({"searches": [{"query": "x", "format": "bibtex"}]}))
+        self.assertJsonError(r, 400, "searches[0]", "format")
+
+    def test_each_format_cached_on_its_own(self):
+        path = qs(query=QUERIES[2], limit=10, format="bibtex")
+        first = self.get(path)
+        again = self.get(path)
+        self.assertEqual(first.status, 200)
+        self.assertEqual(again.header("X-Cache"), "memory")
+        self.assertEqual(again.body, first.body)
+        self.assertEqual(again.header("Content-Type"), BIB_TYPE)
+        calls = sum(self.sim.requests_of(p) for p in ("arxiv", "crossref", "openalex"))
+        # Another format of the same search is its own answer, from the
+        # fan-out (the providers' result cache may answer for them).
+        ris = self.get(qs(query=QUERIES[2], limit=10, format="ris"))
+        self.assertEqual(ris.header("Content-Type"), RIS_TYPE)
+        self.assertNotEqual(ris.header("X-Cache"), "memory")
+        self.assertTrue(ris.body.startswith(b"TY  - "))
+        self.assertGreaterEqual(sum(self.sim.requests_of(p)
+                                    for p in ("arxiv", "crossref", "openalex")), calls)
+        # And the JSON answer is still JSON.
+        j = self.get(qs(query=QUERIES[2], limit=10))
+        self.assertEqual(j.header("Content-Type"), "application/json")
+        self.assertIn("papers", j.json())
+
+    def test_gzip_export_is_the_same_bytes(self):
+        path = qs(query=QUERIES[0], limit=20, format="csl-json")
+        ident = self.get(path)
+        for _ in range(2):  # the fan-out's answer, then L1's spliced copy
+            gz = self.get(path, [("Accept-Encoding", "gzip")])
+            self.assertEqual(gz.header("Content-Encoding"), "gzip")
+            self.assertEqual(gzip.decompress(gz.body), ident.body)
+            self.assertEqual(gz.header("Content-Type"), CSL_TYPE)
+
+    def test_empty_answer(self):
+        for fmt, body in (("bibtex", b"\n"), ("ris", b"\n"), ("csl-json", b"[]\n")):
+            r = self.get(qs(query="zzqxv nonexistentword", limit=5, format=fmt))
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.body, body, fmt)
+
+
+def have_postgres():
+    try:
+        import pgtmp
+        pgtmp.pg_bindir()
+        return True
+    except Exception:
+        return False
+
+
+@unittest.skipUnless(have_postgres(), "PostgreSQL is needed for /v1/papers/{id}")
+class ExportPaperTest(unittest.TestCase):
+    """GET /v1/papers/{id} from the store, in each format."""
+
+    @classmethod
+    def setUpClass(cls):
+        import pgtmp
+        cls.pg = pgtmp.Cluster()
+        cls.sim = cls.server = None
+        try:
+            cls.pg.init().start().create_db()
+            r = harness.run_cli("migrate", "--set", "pg.dsn=" + cls.pg.dsn, timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError("migrate failed: %s %s" % (r.stdout, r.stderr))
+            cls.sim = harness.Simulator().start()
+            env = cls.sim.scifind_env()
+            env["SCIFIND_PG_DSN"] = cls.pg.dsn
+            cls.server = harness.Server(workers=0, env=env).start()
+            r = harness.request(cls.server.port, "GET", qs(query=QUERIES[0], limit=20),
+                                timeout=20)
+            assert r.status == 200, r
+            deadline = time.monotonic() + 20
+            cls.paper = None
+            while time.monotonic() < deadline and cls.paper is None:
+                r = harness.request(cls.server.port, "GET", "/v1/papers?limit=50")
+                if r.status == 200:
+                    cls.paper = next((p for p in r.json()["papers"]
+                                      if p["doi"] and p["authors"]), None)
+                time.sleep(0.2)
+            assert cls.paper, "no paper was stored behind the search"
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.server is not None:
+                cls.server.stop()
+        finally:
+            if cls.sim is not None:
+                cls.sim.stop()
+            cls.pg.close()
+
+    def get(self, path, headers=None):
+        return harness.request(self.server.port, "GET", path, headers=headers or [])
+
+    @unittest.skipIf(bibtexparser is None, "python3-bibtexparser is not installed")
+    def test_paper_as_bibtex(self):
+        p = self.paper
+        r = self.get("/v1/papers/doi:%s?format=bibtex" % p["doi"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), BIB_TYPE)
+        db = bibtexparser.loads(r.body.decode("utf-8"), BibTexParser(common_strings=False))
+        self.assertEqual(len(db.entries), 1)
+        e = db.entries[0]
+        self.assertEqual(tex_to_text(e["title"]), p["title"])
+        self.assertEqual(e["doi"], p["doi"])
+        self.assertEqual(len(e["author"].split(" and ")), len(p["authors"]))
+
+    def test_paper_by_accept_and_errors(self):
+        p = self.paper
+        path = "/v1/papers/%s" % p["id"]
+        r = self.get(path, [("Accept", "application/vnd.citationstyles.csl+json")])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), CSL_TYPE)
+        self.assertEqual(r.header("Vary"), "Accept")
+        [item] = json.loads(r.body)
+        self.assertEqual(item["title"], p["title"])
+        self.assertEqual(item["DOI"], p["doi"])
+        r = self.get(path + "?format=ris")
+        self.assertEqual(r.header("Content-Type"), RIS_TYPE)
+        self.assertEqual(len(strict_ris(r.body.decode("utf-8"))), 1)
+        j = self.get(path)
+        self.assertEqual(j.json()["paper"]["title"], p["title"])
+        for bad, status in ((path + "?format=xml", 400), (path + "?fields=x", 400)):
+            self.assertEqual(self.get(bad).status, status, bad)
+        r = self.get(path, [("Accept", "image/png")])
+        self.assertEqual(r.status, 406)
+        self.assertTrue(r.header("Content-Type").startswith("application/json"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
