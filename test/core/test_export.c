@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/export.h"
+#include "core/query.h"
 #include "test/test.h"
 
 static const char *schroeder_authors[] = {"Timothy A. Schroeder"};
@@ -409,6 +410,37 @@ TEST(accept_negotiation)
     ASSERT_EQ(neg("application/x-bibtex;q=0"), -1);
     ASSERT_EQ(neg("image/*"), -1);
     ASSERT_EQ(neg("application/x-bibtex;q=bad"), -1);
+}
+
+/* format= in the query (core/query.c): parsed, named when unknown, and
+ * the end of the cache key, JSON's key unchanged. */
+TEST(format_parameter_and_cache_key)
+{
+    arena_t *a = arena_new(0);
+    query_t q;
+    char err[256];
+    ASSERT_EQ(query_parse_params(&q, "query=x", 7, a, err, sizeof err), 0);
+    ASSERT_EQ(q.format, EXPORT_JSON);
+    ASSERT(!q.format_given);
+    char *json_key = query_key(&q, a);
+    ASSERT(strstr(json_key, "|f=") == NULL);
+    ASSERT(json_key[strlen(json_key) - 1] == '0'); /* ends with oa=0, as always */
+    ASSERT_EQ(query_parse_params(&q, "query=x&format=json", 19, a, err, sizeof err), 0);
+    ASSERT(q.format_given);
+    ASSERT_STR_EQ(query_key(&q, a), json_key);
+    ASSERT_EQ(query_parse_params(&q, "query=x&format=bibtex", 21, a, err, sizeof err), 0);
+    ASSERT_EQ(q.format, EXPORT_BIBTEX);
+    char *bib_key = query_key(&q, a);
+    ASSERT_STR_EQ(bib_key + strlen(json_key), "|f=bibtex");
+    ASSERT_EQ(
+        query_parse_json(&q, "{\"query\":\"x\",\"format\":\"csl-json\"}", 33, a, err, sizeof err),
+        0);
+    ASSERT_EQ(q.format, EXPORT_CSL_JSON);
+    ASSERT_EQ(query_parse_params(&q, "query=x&format=endnote", 22, a, err, sizeof err), -1);
+    ASSERT_STR_CONTAINS(err, "'format'");
+    ASSERT_STR_CONTAINS(err, "'endnote'");
+    ASSERT_EQ(query_parse_params(&q, "query=x&format=ris&format=ris", 29, a, err, sizeof err), -1);
+    arena_free(a);
 }
 
 TEST_MAIN()
