@@ -352,6 +352,60 @@ class ExportSearchTest(harness.SimulatorTestCase):
             self.assertEqual(r.body, body, fmt)
 
 
+def wait_tier(server, path, tier, timeout=15.0):
+    """GETs path until the tier named answers it (the tiers are filled
+    behind the answer); returns the last response."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = harness.request(server.port, "GET", path, timeout=20)
+        if r.header("X-Cache") == tier or time.monotonic() > deadline:
+            return r
+        time.sleep(0.1)
+
+
+def have_redis():
+    import shutil
+    return bool(os.environ.get("REDIS_SERVER") or shutil.which("redis-server"))
+
+
+@unittest.skipUnless(have_redis(), "redis-server is needed for the Redis tier")
+class ExportRedisTest(unittest.TestCase):
+    """An export computed by one server is the other's Redis hit, the same
+    bytes with the same type: the tiers keep it like a JSON answer."""
+
+    def test_export_from_redis(self):
+        sys.path.insert(0, os.path.join(REPO, "test", "cache"))
+        from redistmp import Redis
+        tmp = tempfile.mkdtemp(prefix="sf-export-")
+        redis = Redis(tmp).start()
+        sim = harness.Simulator().start()
+        servers = []
+        try:
+            settings = {"redis.url": "redis://127.0.0.1:%d" % redis.port}
+            for _ in range(2):
+                servers.append(harness.Server(workers=0, settings=settings,
+                                              env=sim.scifind_env()).start())
+            for srv in servers:  # both linked to Redis before the first answer
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    st = harness.request(srv.port, "GET", "/v1/cache/stats").json()
+                    if (st["tiers"].get("redis") or {}).get("state") == "ok":
+                        break
+                    time.sleep(0.05)
+            path = qs(query=QUERIES[0], limit=10, format="bibtex")
+            first = harness.request(servers[0].port, "GET", path, timeout=20)
+            self.assertEqual(first.status, 200, first)
+            hit = wait_tier(servers[1], path, "redis")
+            self.assertEqual(hit.header("X-Cache"), "redis", hit)
+            self.assertEqual(hit.body, first.body)
+            self.assertEqual(hit.header("Content-Type"), BIB_TYPE)
+        finally:
+            for srv in servers:
+                srv.stop()
+            sim.stop()
+            redis.stop()
+
+
 def have_postgres():
     try:
         import pgtmp
@@ -420,6 +474,21 @@ class ExportPaperTest(unittest.TestCase):
         self.assertEqual(tex_to_text(e["title"]), p["title"])
         self.assertEqual(e["doi"], p["doi"])
         self.assertEqual(len(e["author"].split(" and ")), len(p["authors"]))
+
+    def test_exported_search_from_postgres_tier(self):
+        path = qs(query=QUERIES[1], limit=10, format="ris")
+        first = harness.request(self.server.port, "GET", path, timeout=20)
+        self.assertEqual(first.status, 200, first)
+        env = self.sim.scifind_env()
+        env["SCIFIND_PG_DSN"] = self.pg.dsn
+        other = harness.Server(workers=0, env=env).start()
+        try:
+            hit = wait_tier(other, path, "postgres")
+            self.assertEqual(hit.header("X-Cache"), "postgres", hit)
+            self.assertEqual(hit.body, first.body)
+            self.assertEqual(hit.header("Content-Type"), RIS_TYPE)
+        finally:
+            other.stop()
 
     def test_paper_by_accept_and_errors(self):
         p = self.paper
