@@ -206,8 +206,9 @@ size_t export__char(const char *s, size_t n)
 static bool contains_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
+    char first = needle[0] | 0x20; /* needles are letters */
     for (const char *p = hay; *p; p++)
-        if (strncasecmp(p, needle, n) == 0) return true;
+        if ((*p | 0x20) == first && strncasecmp(p, needle, n) == 0) return true;
     return false;
 }
 
@@ -237,7 +238,8 @@ static bool is_conference_venue(const char *v)
         while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
             p++;
         for (size_t i = 0; p > s && i < sizeof series / sizeof series[0]; i++)
-            if (strlen(series[i]) == (size_t)(p - s) && memcmp(series[i], s, (size_t)(p - s)) == 0)
+            if (series[i][0] == *s && strlen(series[i]) == (size_t)(p - s) &&
+                memcmp(series[i], s, (size_t)(p - s)) == 0)
                 return true;
     }
     return false;

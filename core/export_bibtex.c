@@ -80,10 +80,31 @@ static size_t tex_char(xbuf_t *b, const char *s, size_t n)
     return k;
 }
 
+/* How many bytes from s (n left) go into a value as they are, in one run:
+ * printable ASCII but the specials, '$' and, when words matter (a title's
+ * capitals), the space. Runs are copied at once: byte by byte cost several
+ * times more. */
+static size_t plain_run(const char *s, size_t n, bool words)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || (words && c == ' ') || c >= 0x7f || c == '&' || c == '%' || c == '$' ||
+            c == '#' || c == '_' || c == '{' || c == '}' || c == '~' || c == '^' || c == '\\')
+            break;
+        i++;
+    }
+    return i;
+}
+
 static void tex_run(xbuf_t *b, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n;)
-        i += tex_char(b, s + i, n - i);
+    for (size_t i = 0; i < n;) {
+        size_t run = plain_run(s + i, n - i, false);
+        export__raw(b, s + i, run);
+        i += run;
+        if (i < n) i += tex_char(b, s + i, n - i);
+    }
 }
 
 /* A word whose case a style must keep: an ASCII capital after its first letter. */
@@ -125,6 +146,13 @@ static void tex_text(xbuf_t *b, const char *s, bool protect)
                 i = e;
                 continue;
             }
+        }
+        size_t run = plain_run(s + i, n - i, protect);
+        if (run) {
+            export__raw(b, s + i, run);
+            i += run;
+            word_start = false;
+            continue;
         }
         word_start = s[i] == ' ';
         i += tex_char(b, s + i, n - i);
