@@ -395,6 +395,13 @@ class ExportRedisTest(unittest.TestCase):
             path = qs(query=QUERIES[0], limit=10, format="bibtex")
             first = harness.request(servers[0].port, "GET", path, timeout=20)
             self.assertEqual(first.status, 200, first)
+            # The fill goes to Redis behind the answer: wait for it.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                st = harness.request(servers[0].port, "GET", "/v1/cache/stats").json()
+                if (st["tiers"]["redis"] or {}).get("fills", 0) >= 1:
+                    break
+                time.sleep(0.05)
             hit = wait_tier(servers[1], path, "redis")
             self.assertEqual(hit.header("X-Cache"), "redis", hit)
             self.assertEqual(hit.body, first.body)
