@@ -222,8 +222,14 @@ static bool is_arxiv_venue(const char *v)
  * case acronym of a well-known series standing as a word. */
 static bool is_conference_venue(const char *v)
 {
-    static const char *const words[] = {"proceedings", "conference", "workshop",
-                                        "symposium",   "congress",   "meeting"};
+    static const char *const words[] = {"proceedings",
+                                        "conference",
+                                        "workshop",
+                                        "symposium",
+                                        "congress",
+                                        "meeting",
+                                        "neural information processing systems",
+                                        "computer vision and pattern recognition"};
     static const char *const series[] = {
         "NeurIPS", "NIPS",  "ICML",   "ICLR", "CVPR",    "ICCV",   "ECCV",        "ACL",
         "EMNLP",   "NAACL", "COLING", "AAAI", "IJCAI",   "KDD",    "SIGIR",       "SIGMOD",

@@ -176,39 +176,21 @@ static void on_paper(void *data, const papers_answer_t *a)
     http_respond(req, 200, "application/json", headers, body, strlen(body));
 }
 
-/* format= of GET /v1/papers/{id} (its one parameter), else Accept. Returns
- * false when req has been answered (400, 406). */
-static bool paper_format(http_req_t *req, export_format_t *format, bool *given)
+bool http__export_format(http_req_t *req, const char *value, export_format_t *format)
 {
-    const char *qs = req->query ? req->query : "", *k, *v;
-    int rc;
-    *format = EXPORT_JSON;
-    *given = false;
-    while ((rc = http__next_param(req->arena, &qs, &k, &v)) == 1) {
-        if (strcmp(k, "format") != 0) {
-            http_respond_error(req, 400, "bad_request", "unknown parameter '%.64s' (format)", k);
-            return false;
-        }
-        if (*given) {
-            http_respond_error(req, 400, "bad_request", "parameter 'format' given twice");
-            return false;
-        }
-        int f = export_format_parse(v, strlen(v));
+    if (value) {
+        int f = export_format_parse(value, strlen(value));
         if (f < 0) {
             http_respond_error(req, 400, "bad_request",
                                "parameter 'format': unknown format '%.32s' (known: json, bibtex, "
                                "ris, csl-json)",
-                               v);
+                               value);
             return false;
         }
         *format = (export_format_t)f;
-        *given = true;
+        return true;
     }
-    if (rc < 0) {
-        http_respond_error(req, 400, "bad_request", "bad percent-encoding in the query string");
-        return false;
-    }
-    if (!*given && export_negotiate(http_req_header(req, "Accept"), format) < 0) {
+    if (export_negotiate(http_req_header(req, "Accept"), format) < 0) {
         http_respond_error(req, 406, "not_acceptable",
                            "the Accept header takes none of application/json, "
                            "application/x-bibtex, application/x-research-info-systems, "
@@ -216,6 +198,32 @@ static bool paper_format(http_req_t *req, export_format_t *format, bool *given)
         return false;
     }
     return true;
+}
+
+/* format= of GET /v1/papers/{id} (its one parameter), else Accept. Returns
+ * false when req has been answered (400, 406). */
+static bool paper_format(http_req_t *req, export_format_t *format, bool *given)
+{
+    const char *qs = req->query ? req->query : "", *k, *v, *value = NULL;
+    int rc;
+    while ((rc = http__next_param(req->arena, &qs, &k, &v)) == 1) {
+        if (strcmp(k, "format") != 0) {
+            http_respond_error(req, 400, "bad_request", "unknown parameter '%.64s' (format)", k);
+            return false;
+        }
+        if (value) {
+            http_respond_error(req, 400, "bad_request", "parameter 'format' given twice");
+            return false;
+        }
+        value = v;
+    }
+    if (rc < 0) {
+        http_respond_error(req, 400, "bad_request", "bad percent-encoding in the query string");
+        return false;
+    }
+    *format = EXPORT_JSON;
+    *given = value != NULL;
+    return http__export_format(req, value, format);
 }
 
 static void paper_handler(http_req_t *req)

@@ -6,6 +6,7 @@
 #ifndef SF_HTTP_HANDLERS_PAPERS_H
 #define SF_HTTP_HANDLERS_PAPERS_H
 
+#include "core/export.h"
 #include "core/papers_repo.h"
 #include "http/mcp_tools.h"
 #include "http/router.h"
@@ -26,6 +27,13 @@ bool http__store_usable(http_req_t *req, const papers_repo_t *repo);
 /* Answers a read that was not PAPERS_OK: 503 (unreachable, statement
  * timeout), 404 or 500. */
 void http__store_failed(http_req_t *req, const papers_answer_t *a);
+/* The rendering an endpoint answers in (core/export.h), for every handler
+ * that has papers: value is its format= parameter (NULL when absent: then
+ * the Accept header chooses, JSON without one). Returns true with *format
+ * set, or false when req has been answered: 400 naming an unknown format,
+ * 406 (as JSON) for an Accept that takes none of the four types. Answer
+ * with export_content_type(*format) and "Vary: Accept" when value was NULL. */
+bool http__export_format(http_req_t *req, const char *value, export_format_t *format);
 /* Answers a read the repository could not take (it returned NULL): 503. */
 void http__store_refused(http_req_t *req, const papers_repo_t *repo);
 /* Next "key=value" pair of a query string, percent-decoded into the arena.

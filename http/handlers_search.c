@@ -11,6 +11,7 @@
 #include "core/query.h"
 #include "http/compress.h"
 #include "http/gzip_splice.h"
+#include "http/handlers_papers.h"
 #include "http/handlers_search.h"
 #include "http/put.h"
 
@@ -254,13 +255,7 @@ static void search_handler(http_req_t *req)
         return;
     }
     /* format= chooses the rendering; else the Accept header does. */
-    if (!q.format_given && export_negotiate(http_req_header(req, "Accept"), &q.format) < 0) {
-        http_respond_error(req, 406, "not_acceptable",
-                           "the Accept header takes none of application/json, "
-                           "application/x-bibtex, application/x-research-info-systems, "
-                           "application/vnd.citationstyles.csl+json");
-        return;
-    }
+    if (!q.format_given && !http__export_format(req, NULL, &q.format)) return;
     q.traceparent = http_req_header(req, "traceparent");
     char *key = query_key(&q, req->arena);
     search_wait_t *w = arena_calloc(req->arena, 1, sizeof *w);

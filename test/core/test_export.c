@@ -155,6 +155,8 @@ TEST(kinds_from_the_record)
     ASSERT_EQ(export_kind(&p), EXPORT_KIND_CONFERENCE);
     p.venue = "Advances in Neural Information Processing Systems (NeurIPS)";
     ASSERT_EQ(export_kind(&p), EXPORT_KIND_CONFERENCE);
+    p.venue = "Computer Vision and Pattern Recognition"; /* CVPR spelled out */
+    ASSERT_EQ(export_kind(&p), EXPORT_KIND_CONFERENCE);
     p.venue = "Neurology"; /* "neur" inside a word is no series */
     ASSERT_EQ(export_kind(&p), EXPORT_KIND_ARTICLE);
 }
