@@ -425,7 +425,7 @@ TEST(format_parameter_and_cache_key)
     ASSERT_EQ(q.format, EXPORT_JSON);
     ASSERT(!q.format_given);
     char *json_key = query_key(&q, a);
-    ASSERT(strstr(json_key, "|f=") == NULL);
+    ASSERT(strstr(json_key, "|fmt=") == NULL);
     ASSERT(json_key[strlen(json_key) - 1] == '0'); /* ends with oa=0, as always */
     ASSERT_EQ(query_parse_params(&q, "query=x&format=json", 19, a, err, sizeof err), 0);
     ASSERT(q.format_given);
@@ -433,7 +433,7 @@ TEST(format_parameter_and_cache_key)
     ASSERT_EQ(query_parse_params(&q, "query=x&format=bibtex", 21, a, err, sizeof err), 0);
     ASSERT_EQ(q.format, EXPORT_BIBTEX);
     char *bib_key = query_key(&q, a);
-    ASSERT_STR_EQ(bib_key + strlen(json_key), "|f=bibtex");
+    ASSERT_STR_EQ(bib_key + strlen(json_key), "|fmt=bibtex");
     ASSERT_EQ(
         query_parse_json(&q, "{\"query\":\"x\",\"format\":\"csl-json\"}", 33, a, err, sizeof err),
         0);
