@@ -4,11 +4,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/escape.h"
 #include "core/export_int.h"
 
 /* A $...$ span starting at s[i]: the index of its closing '$', or 0 when
- * there is none, the span is empty or "$$", its braces do not balance or
- * it holds a control character (then the '$' is escaped as text). */
+ * there is none, the span is empty or "$$", its braces do not balance (as
+ * BibTeX counts them: \{ too) or it holds a control character or bytes
+ * that are not UTF-8 (then the '$' is escaped as text). */
 static size_t math_span(const char *s, size_t n, size_t i)
 {
     if (i > 0 && s[i - 1] == '\\') return 0;
@@ -16,10 +18,17 @@ static size_t math_span(const char *s, size_t n, size_t i)
     for (size_t j = i + 1; j < n; j++) {
         unsigned char c = (unsigned char)s[j];
         if (c < 0x20 || c == 0x7f) return 0;
-        if (c == '\\' && j + 1 < n) {
-            j++; /* \$, \{, \} and commands: the next byte is not a delimiter */
+        if (c >= 0x80) { /* copied verbatim: only valid UTF-8 */
+            size_t k = export__char(s + j, n - j);
+            if (k == 0) return 0;
+            j += k - 1;
             continue;
         }
+        if (c == '\\' && j + 1 < n && s[j + 1] == '$') {
+            j++; /* \$ does not end the span */
+            continue;
+        }
+        /* Braces count even after a backslash: BibTeX counts them so. */
         if (c == '{') depth++;
         if (c == '}' && --depth < 0) return 0;
         if (c == '$') return j > i + 1 && depth == 0 ? j : 0;
@@ -165,18 +174,22 @@ static void tex_text(xbuf_t *b, const char *s, bool protect)
 static void verbatim(xbuf_t *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '{' || *p == '}' || *p == '\\' || *p <= 0x20 || *p == 0x7f || *p == '%') {
-            /* '%' stays when it already starts an escape. */
-            if (*p == '%' && p[1] && p[2] && strchr(hex, p[1] & ~0x20) &&
-                strchr(hex, p[2] & ~0x20)) {
-                XB_LIT(b, "%");
-                continue;
-            }
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k = c >= 0x80 ? export__char(s + i, n - i) : 1;
+        if (k > 1) { /* valid UTF-8 stays as it is */
+            export__raw(b, s + i, k);
+            i += k - 1;
+            continue;
+        }
+        /* '%' stays when it already starts an escape. */
+        bool escape = c == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0;
+        if (!escape && (c == '{' || c == '}' || c == '\\' || c <= 0x20 || c >= 0x7f || c == '%')) {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
             export__raw(b, e, 3);
         } else {
-            export__raw(b, (const char *)p, 1);
+            export__raw(b, s + i, 1);
         }
     }
 }

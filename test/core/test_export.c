@@ -250,6 +250,19 @@ TEST(bibtex_braces_balance_whatever_the_input)
         ASSERT_GE(depth, 0);
     }
     ASSERT_EQ(depth, 0);
+    /* Found by fuzz_export: "\{" in a math span is a brace to BibTeX. */
+    paper_t m = {.title = "x $ { } \\{ $ y", .citations = -1};
+    const paper_t *mm[] = {&m};
+    char *ms = render(EXPORT_BIBTEX, mm, 1);
+    ASSERT_STR_CONTAINS(ms, "title = {x \\$ \\textbraceleft{} \\textbraceright{} "
+                            "\\textbackslash{}\\textbraceleft{} \\$ y}");
+    free(ms);
+    /* Verbatim fields: percent-encoded where they would break. */
+    paper_t v = {.title = "t", .doi = "10.1/a{b}%20c%zz\xff\xc3\xbc", .citations = -1};
+    const paper_t *vv[] = {&v};
+    char *vs = render(EXPORT_BIBTEX, vv, 1);
+    ASSERT_STR_CONTAINS(vs, "doi = {10.1/a%7Bb%7D%20c%25zz%FF\xc3\xbc}");
+    free(vs);
     /* "and" inside a name is braced so BibTeX does not split it. */
     ASSERT_STR_CONTAINS(s, "author = {{Smith and Sons} and ");
     free(s);

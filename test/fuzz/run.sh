@@ -4,7 +4,7 @@
 #
 # Usage: test/fuzz/run.sh [SECONDS] [TARGET...]
 #   SECONDS  time per target (default 60)
-#   TARGET   http query config jsonrpc provider_arxiv provider_semantic_scholar
+#   TARGET   http query config jsonrpc export provider_arxiv provider_semantic_scholar
 #            provider_exa provider_openalex provider_crossref (default: all)
 #
 # Environment:
@@ -27,7 +27,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 PARALLEL=${FUZZ_PARALLEL:-1}
-ALL=(http query config jsonrpc provider_arxiv provider_semantic_scholar provider_exa provider_openalex
+ALL=(http query config jsonrpc export provider_arxiv provider_semantic_scholar provider_exa provider_openalex
      provider_crossref)
 
 SECS=60
@@ -58,6 +58,7 @@ dict_for() {
     case "$1" in
         http) echo http.dict ;;
         query) echo query.dict ;;
+        export) echo export.dict ;;
         config) echo yaml.dict ;;
         provider_arxiv) echo xml.dict ;;
         provider_*|jsonrpc) echo json.dict ;;
