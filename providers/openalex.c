@@ -450,12 +450,32 @@ static int oa_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
 static char *oa_abstract(prov_js_t *js, oa_item_t *it)
 {
     if (!it->index_is_object || it->nwords == 0) return NULL;
-    qsort(it->words, it->nwords, sizeof *it->words, word_at_cmp);
+    size_t n = it->nwords;
+    /* The positions are nearly always 0..n-1: each word straight to its
+     * place (linear), unless they are sparse or two words share one; then
+     * sorted (stable by arrival either way). */
+    long long max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (it->words[i].pos > max) max = it->words[i].pos;
+    const char **at = NULL;
+    if (max < 2 * (long long)n + 16) {
+        at = arena_calloc(prov_js_tmp(js), (size_t)max + 1, sizeof *at);
+        for (size_t i = 0; at != NULL && i < n; i++) {
+            if (at[it->words[i].pos] != NULL)
+                at = NULL; /* shared: sort instead */
+            else
+                at[it->words[i].pos] = it->words[i].word;
+        }
+    }
+    if (at == NULL) qsort(it->words, n, sizeof *it->words, word_at_cmp);
     prov__sb_t b;
     prov__sb_init(&b, prov_js_tmp(js));
-    for (size_t i = 0; i < it->nwords; i++) {
-        if (i > 0) prov__sb_putn(&b, " ", 1);
-        prov__sb_puts(&b, it->words[i].word);
+    size_t k = 0;
+    for (size_t i = 0; i < (at != NULL ? (size_t)max + 1 : n); i++) {
+        const char *w = at != NULL ? at[i] : it->words[i].word;
+        if (w == NULL) continue;
+        if (k++ > 0) prov__sb_putn(&b, " ", 1);
+        prov__sb_puts(&b, w);
     }
     char *s = prov__sb_str(&b);
     return s != NULL ? prov__abstract(prov_js_arena(js), s, b.len) : NULL;

@@ -12,8 +12,10 @@
  *   libxml2    (.xml) xmlReadMemory() DOM, and the SAX2 push parser with
  *              empty callbacks
  *
- *   bench_parse [-n iterations] FILE...     (the provider is told by the
- *   file name: arxiv, s2/semantic_scholar, exa, openalex, crossref)
+ *   bench_parse [-n iterations] [-m reader] FILE...   (the provider is told
+ *   by the file's path: arxiv, s2/semantic_scholar, exa, openalex,
+ *   crossref; -m runs only the readers whose name starts so, e.g. under
+ *   perf stat -e instructions)
  *
  * Not run by the tests. Figures and the choice: bench/README.md. */
 #include <jansson.h>
@@ -127,8 +129,8 @@ static long run_yajl(const prov_def_t *def, const char *body, size_t len)
     yajl_handle h = yajl_alloc(&none, NULL, NULL);
     long rc = 1;
     for (size_t off = 0; off < len && rc > 0; off += PIECE)
-        if (yajl_parse(h, (const unsigned char *)body + off, len - off < PIECE ? len - off : PIECE) !=
-            yajl_status_ok)
+        if (yajl_parse(h, (const unsigned char *)body + off,
+                       len - off < PIECE ? len - off : PIECE) != yajl_status_ok)
             rc = -1;
     if (rc > 0 && yajl_complete_parse(h) != yajl_status_ok) rc = -1;
     yajl_free(h);
@@ -219,9 +221,12 @@ static char *read_file(const char *path, size_t *len)
     return b;
 }
 
-static void bench(const char *what, run_fn fn, const prov_def_t *def, const char *body,
-                  size_t len, int iters)
+static const char *only; /* -m: run only the readers whose name starts so */
+
+static void bench(const char *what, run_fn fn, const prov_def_t *def, const char *body, size_t len,
+                  int iters)
 {
+    if (only && strncmp(what, only, strlen(only)) != 0) return;
     long rc = fn(def, body, len); /* warm-up, and the result */
     unsigned long a0 = allocs;
     double t0 = now_ns();
@@ -237,12 +242,12 @@ int main(int argc, char **argv)
 {
     int iters = 2000;
     int i = 1;
-    if (argc > 2 && strcmp(argv[1], "-n") == 0) {
-        iters = atoi(argv[2]);
-        i = 3;
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (strcmp(argv[i], "-n") == 0) iters = atoi(argv[i + 1]);
+        if (strcmp(argv[i], "-m") == 0) only = argv[i + 1];
     }
     if (i >= argc) {
-        fprintf(stderr, "usage: bench_parse [-n iterations] FILE...\n");
+        fprintf(stderr, "usage: bench_parse [-n iterations] [-m reader] FILE...\n");
         return 2;
     }
     for (; i < argc; i++) {
