@@ -1,0 +1,268 @@
+/* The streaming readers (prov_stream_*(), providers/jstream.c and arXiv's
+ * SAX reader): every fixture of every provider gives the same answer
+ * (status, message, total, every field of every paper) whole, cut in two
+ * at every byte (or, for the larger ones, at many points), and fed one
+ * byte at a time; a cut body, garbage after a good one and garbage alone
+ * fail with no papers. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test/providers/helpers.h"
+
+typedef struct outcome {
+    int rc;
+    char err[256];
+    prov_result_t r;
+    arena_t *a;
+} outcome_t;
+
+/* Feeds body in the pieces that end at cuts[0..ncuts) (ascending). */
+static void run(const prov_def_t *def, const char *body, size_t len, const size_t *cuts,
+                size_t ncuts, outcome_t *o)
+{
+    o->a = arena_new(0);
+    memset(o->err, 0, sizeof o->err);
+    prov_stream_t *s = prov_stream_new(def, o->a);
+    size_t at = 0;
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t end = i < ncuts ? cuts[i] : len;
+        prov_stream_feed(s, body + at, end - at);
+        at = end;
+    }
+    o->rc = prov_stream_finish(s, &o->r, o->err, sizeof o->err);
+    prov_stream_free(s);
+}
+
+static int str_eq(const char *x, const char *y)
+{
+    return (x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* Where two answers differ, or NULL when they do not. */
+static const char *differ(const outcome_t *x, const outcome_t *y)
+{
+    if (x->rc != y->rc) return "rc";
+    if (strcmp(x->err, y->err) != 0) return "err";
+    if (x->r.total != y->r.total) return "total";
+    if (x->r.papers.n != y->r.papers.n) return "number of papers";
+    for (size_t i = 0; i < x->r.papers.n; i++) {
+        const paper_t *p = &x->r.papers.items[i], *q = &y->r.papers.items[i];
+        if (!str_eq(p->title, q->title)) return "title";
+        if (!str_eq(p->abstract, q->abstract)) return "abstract";
+        if (!str_eq(p->doi, q->doi)) return "doi";
+        if (!str_eq(p->arxiv_id, q->arxiv_id)) return "arxiv_id";
+        if (!str_eq(p->arxiv_version, q->arxiv_version)) return "arxiv_version";
+        if (!str_eq(p->published, q->published)) return "published";
+        if (!str_eq(p->venue, q->venue)) return "venue";
+        if (!str_eq(p->url, q->url)) return "url";
+        if (!str_eq(p->pdf_url, q->pdf_url)) return "pdf_url";
+        if (p->year != q->year || p->citations != q->citations) return "year or citations";
+        if (p->open_access != q->open_access) return "open_access";
+        if (p->nauthors != q->nauthors) return "number of authors";
+        for (size_t k = 0; k < p->nauthors; k++)
+            if (!str_eq(p->authors[k], q->authors[k])) return "author";
+        if (p->ncategories != q->ncategories) return "number of categories";
+        for (size_t k = 0; k < p->ncategories; k++)
+            if (!str_eq(p->categories[k], q->categories[k])) return "category";
+        if (p->nsources != q->nsources || p->sources[0].source != q->sources[0].source ||
+            p->sources[0].rank != q->sources[0].rank || !str_eq(p->sources[0].id, q->sources[0].id))
+            return "source";
+    }
+    return NULL;
+}
+
+static int only_space(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t') return 0;
+    return 1;
+}
+
+static const struct {
+    const prov_def_t *def;
+    const char *dir;
+} provs[] = {
+    {&prov_arxiv, "arxiv"},       {&prov_semantic_scholar, "semantic_scholar"},
+    {&prov_exa, "exa"},           {&prov_openalex, "openalex"},
+    {&prov_crossref, "crossref"},
+};
+
+/* fn(def, relative path) for every fixture of every provider. */
+static size_t each_fixture(void (*fn)(const prov_def_t *def, const char *rel))
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof provs / sizeof provs[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", TEST_FIXTURES_DIR, provs[i].dir);
+        DIR *d = opendir(path);
+        if (d == NULL) continue;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.') continue;
+            char rel[512];
+            snprintf(rel, sizeof rel, "%s/%s", provs[i].dir, e->d_name);
+            fn(provs[i].def, rel);
+            n++;
+        }
+        closedir(d);
+    }
+    return n;
+}
+
+static int failures;
+
+static void check_splits(const prov_def_t *def, const char *rel)
+{
+    size_t len = 0;
+    char *body = fixture_read(rel, &len);
+    if (body == NULL) {
+        failures++;
+        return;
+    }
+    outcome_t whole;
+    run(def, body, len, NULL, 0, &whole);
+    /* prov_parse() is the same reader fed whole. */
+    arena_t *a = arena_new(0);
+    outcome_t parsed = {.a = a};
+    parsed.rc = prov_parse(def, body, len, a, &parsed.r, parsed.err, sizeof parsed.err);
+    if (differ(&whole, &parsed)) {
+        fprintf(stderr, "%s: prov_parse differs from the stream: %s\n", rel,
+                differ(&whole, &parsed));
+        failures++;
+    }
+    arena_free(a);
+    /* Two pieces, cut at every byte (every 7th past 8 KiB: still all kinds of tokens). */
+    size_t step = len > 8192 ? 7 : 1;
+    for (size_t cut = 1; cut < len; cut += step) {
+        outcome_t o;
+        run(def, body, len, &cut, 1, &o);
+        const char *d = differ(&whole, &o);
+        if (d != NULL) {
+            fprintf(stderr, "%s: cut at %zu: %s differs (%s / %s)\n", rel, cut, d, whole.err,
+                    o.err);
+            failures++;
+            cut = len;
+        }
+        arena_free(o.a);
+    }
+    /* One byte at a time. */
+    size_t *cuts = malloc(len * sizeof *cuts);
+    for (size_t i = 0; i < len; i++)
+        cuts[i] = i + 1;
+    outcome_t bytes;
+    run(def, body, len, cuts, len ? len - 1 : 0, &bytes);
+    const char *d = differ(&whole, &bytes);
+    if (d != NULL) {
+        fprintf(stderr, "%s: fed byte by byte: %s differs\n", rel, d);
+        failures++;
+    }
+    arena_free(bytes.a);
+    free(cuts);
+
+    /* A good answer cut short, or with garbage after it, fails, with no papers. */
+    if (whole.rc == 0) {
+        for (size_t cut = 0; cut < len; cut += step) {
+            if (only_space(body + cut, len - cut)) break;
+            size_t half = cut / 2;
+            outcome_t o;
+            run(def, body, cut, &half, cut > 1 ? 1 : 0, &o);
+            if (o.rc != -1 || o.r.papers.n != 0 || o.r.total != -1 || o.err[0] == '\0') {
+                fprintf(stderr, "%s: cut short at %zu: rc %d, %zu papers\n", rel, cut, o.rc,
+                        o.r.papers.n);
+                failures++;
+                cut = len;
+            }
+            arena_free(o.a);
+        }
+        static const char *const tails[] = {"x", "{}", ",", "<x/>", "\xff"};
+        for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+            size_t tl = strlen(tails[t]);
+            char *bad = malloc(len + tl);
+            memcpy(bad, body, len);
+            memcpy(bad + len, tails[t], tl);
+            outcome_t o;
+            run(def, bad, len + tl, &len, 1, &o);
+            if (o.rc != -1 || o.r.papers.n != 0) {
+                fprintf(stderr, "%s: garbage '%s' after it: rc %d, %zu papers\n", rel, tails[t],
+                        o.rc, o.r.papers.n);
+                failures++;
+            }
+            arena_free(o.a);
+            free(bad);
+        }
+    }
+    arena_free(whole.a);
+    free(body);
+}
+
+TEST(every_fixture_gives_the_same_answer_however_it_is_cut)
+{
+    failures = 0;
+    ASSERT(each_fixture(check_splits) >= 30);
+    ASSERT_EQ(failures, 0);
+}
+
+TEST(garbage_fed_in_pieces_fails_with_no_papers)
+{
+    for (size_t i = 0; i < sizeof provs / sizeof provs[0]; i++) {
+        for (size_t g = 0; g < sizeof(garbage_bodies) / sizeof(garbage_bodies[0]); g++) {
+            size_t len = strlen(garbage_bodies[g]);
+            size_t cuts[64], n = 0;
+            for (size_t k = 1; k < len && n < 64; k++)
+                cuts[n++] = k;
+            outcome_t o;
+            run(provs[i].def, garbage_bodies[g], len, cuts, n, &o);
+            ASSERT_EQ(o.rc, -1);
+            ASSERT_EQ(o.r.papers.n, 0);
+            ASSERT_STR_CONTAINS(o.err, source_name(provs[i].def->source));
+            arena_free(o.a);
+        }
+    }
+}
+
+/* A failed answer keeps nothing: the papers read before the error are dropped. */
+TEST(an_error_after_papers_drops_them)
+{
+    const char *body = "{\"total\": 2, \"data\": [{\"paperId\": \"a\", \"title\": \"One\"}, "
+                       "{\"paperId\": \"b\", \"title\": \"Two\"}], \"data\": 7}";
+    outcome_t o;
+    run(&prov_semantic_scholar, body, strlen(body), NULL, 0, &o);
+    ASSERT_EQ(o.rc, -1);
+    ASSERT_EQ(o.r.papers.n, 0);
+    ASSERT_STR_CONTAINS(o.err, "semantic_scholar");
+    arena_free(o.a);
+    /* a key given twice: its last value counts, as in a DOM */
+    const char *twice = "{\"total\": 1, \"data\": [{\"paperId\": \"a\", \"title\": \"One\"}], "
+                        "\"data\": [{\"paperId\": \"b\", \"title\": \"Two\", \"title\": null}]}";
+    run(&prov_semantic_scholar, twice, strlen(twice), NULL, 0, &o);
+    ASSERT_EQ(o.rc, 0);
+    ASSERT_EQ(o.r.papers.n, 1);
+    ASSERT_STR_EQ(o.r.papers.items[0].sources[0].id, "b");
+    ASSERT_STR_EQ(o.r.papers.items[0].title, "");
+    ASSERT_EQ(o.r.papers.items[0].sources[0].rank, 1);
+    arena_free(o.a);
+}
+
+/* Nesting past what a DOM parser takes is refused, not a stack overflow. */
+TEST(deep_nesting_is_refused)
+{
+    size_t n = 5000;
+    char *body = malloc(2 * n + 16);
+    size_t k = 0;
+    k += (size_t)sprintf(body, "{\"x\":");
+    for (size_t i = 0; i < n; i++)
+        body[k++] = '[';
+    for (size_t i = 0; i < n; i++)
+        body[k++] = ']';
+    body[k++] = '}';
+    outcome_t o;
+    run(&prov_openalex, body, k, NULL, 0, &o);
+    ASSERT_EQ(o.rc, -1);
+    ASSERT_STR_CONTAINS(o.err, "deep");
+    arena_free(o.a);
+    free(body);
+}
+
+TEST_MAIN()
