@@ -65,10 +65,10 @@ static int crossref_build(const query_t *q, const prov_settings_t *ps, arena_t *
 
 /* ---- answer: one work item (prov__crossref_item), wherever it stands ---- */
 
-/* The dates, by Crossref's own preference: the first that has a year. */
-static const char *const date_keys[] = {"published", "issued", "published-print",
-                                        "published-online", "created"};
-#define NDATES (sizeof(date_keys) / sizeof(date_keys[0]))
+/* The dates, by Crossref's own preference: the first that has a year
+ * (their order in cr_item_fields: published, issued, published-print,
+ * published-online, created). */
+#define NDATES 5
 
 enum {
     CR_DOI = 1,
