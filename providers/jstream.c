@@ -338,7 +338,9 @@ static const yajl_callbacks js_callbacks = {
     .yajl_end_array = cb_end_array,
 };
 
-/* yajl's message, one line, with where it stopped. */
+/* yajl's message, one line. (Not where it stopped: yajl counts a token
+ * cut between two pieces from its second piece, so the offset would
+ * depend on how the body arrived.) */
 static void yajl_failed(prov_js_t *js)
 {
     if (js->failed) return;
@@ -352,8 +354,7 @@ static void yajl_failed(prov_js_t *js)
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
         msg[--n] = '\0';
     js->failed = true;
-    snprintf(js->err, sizeof js->err, "%s: invalid JSON at byte %zu: %s",
-             source_name(js->kind->source), js->fed + yajl_get_bytes_consumed(js->h), msg);
+    snprintf(js->err, sizeof js->err, "%s: invalid JSON: %s", source_name(js->kind->source), msg);
 }
 
 static int stream_feed(prov_stream_t *s, const char *p, size_t n)

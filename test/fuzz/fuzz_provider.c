@@ -137,7 +137,13 @@ static void check_cut(const char *body, size_t size, const size_t *cuts, size_t 
     int rc2 = prov_stream_finish(s, &r, e, sizeof e);
     prov_stream_free(s);
     if (rc2 != rc) fatal("the status differs when the body is cut", e);
-    if (strcmp(e, err) != 0) fatal("the message differs when the body is cut", e);
+    /* libxml2's push parser words a well-formedness error by where the
+     * piece it was in ended (e.g. "not proper UTF-8" or "invalid Char
+     * value" for the same byte): past "invalid XML: " only the status
+     * must agree. */
+    const char *x = strstr(err, "invalid XML: ");
+    size_t same = x != NULL ? (size_t)(x - err) + 13 : strlen(err) + 1;
+    if (strncmp(e, err, same) != 0) fatal("the message differs when the body is cut", e);
     if (rc == 0) {
         if (r.total != out->total) fatal("the total differs when the body is cut", NULL);
         if (r.papers.n != out->papers.n) fatal("the number of papers differs when cut", NULL);

@@ -44,7 +44,10 @@ static int str_eq(const char *x, const char *y)
 static const char *differ(const outcome_t *x, const outcome_t *y)
 {
     if (x->rc != y->rc) return "rc";
-    if (strcmp(x->err, y->err) != 0) return "err";
+    /* libxml2's words past "invalid XML: " depend on where a piece ended */
+    const char *xml = strstr(x->err, "invalid XML: ");
+    size_t same = xml != NULL ? (size_t)(xml - x->err) + 13 : strlen(x->err) + 1;
+    if (strncmp(x->err, y->err, same) != 0) return "err";
     if (x->r.total != y->r.total) return "total";
     if (x->r.papers.n != y->r.papers.n) return "number of papers";
     for (size_t i = 0; i < x->r.papers.n; i++) {
