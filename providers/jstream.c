@@ -205,8 +205,8 @@ static int cb_key(void *ctx, const unsigned char *key, size_t len)
     f->pending = NULL;
     f->have_key = true;
     for (const prov_jnode_t *n = f->fields; n != NULL && n->key != NULL; n++) {
-        if (n->key == PROV_JANY ||
-            (strncmp(n->key, (const char *)key, len) == 0 && n->key[len] == '\0')) {
+        /* by length first: a key may hold a NUL ("\u0000") */
+        if (n->key == PROV_JANY || (strlen(n->key) == len && memcmp(n->key, key, len) == 0)) {
             f->pending = n;
             break;
         }
