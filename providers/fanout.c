@@ -357,12 +357,15 @@ static void fc_state_waiting(fanout_call_t *fc)
     }
 }
 
-/* curl's write callback: the next piece of a 2xx body, to the reader. A
+/* curl's write callback: the next piece of a 2xx body, to the reader,
+ * made at the first piece (a call waiting for its answer holds none). A
  * reader that failed ignores the rest; the judge asks it why. */
 static void fc_on_body(void *ctx, const char *p, size_t n)
 {
     fanout_call_t *fc = ctx;
-    prov_stream_feed(fc->stream, p, n);
+    if (!fc->stream)
+        fc->stream = prov_stream_new(prov_def_for(fc->source), search_arena(fc->search));
+    if (fc->stream) prov_stream_feed(fc->stream, p, n);
 }
 
 /* FC_SEND */
@@ -378,11 +381,10 @@ static void fc_state_send(fanout_call_t *fc)
         fc_finish(fc, PSTAT_ERROR, NULL, "cannot start the request");
         return;
     }
-    /* Each attempt reads its answer afresh. Without a reader (out of
-     * memory) the body is kept whole and read at the end. */
+    /* Each attempt reads its answer afresh, while it arrives. */
     prov_stream_free(fc->stream);
-    fc->stream = prov_stream_new(prov_def_for(fc->source), search_arena(fc->search));
-    if (fc->stream) prov_call_stream(fc->call, fc_on_body, fc);
+    fc->stream = NULL;
+    prov_call_stream(fc->call, fc_on_body, fc);
     f->inflight[fc->source]++;
     fc_set_state(fc, FC_CALLING);
 }

@@ -15,9 +15,9 @@
 
 #include "providers/common.h"
 
-#define JS_MAX_FRAMES 32   /* the trees are far shallower */
-#define JS_MAX_DEPTH 2048  /* as jansson's parser: deeper is refused */
-#define JS_TMP_BLOCK 16384 /* the item scratch's first block */
+#define JS_MAX_FRAMES 32  /* the trees are far shallower */
+#define JS_MAX_DEPTH 2048 /* as jansson's parser: deeper is refused */
+#define JS_TMP_BLOCK 8192 /* the item scratch's first block (most items fit) */
 
 const char prov__jany[] = "*";
 

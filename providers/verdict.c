@@ -15,7 +15,11 @@ static int read_answer(const prov_def_t *def, const prov_call_t *call, prov_stre
                        arena_t *a, prov_result_t *res, prov_verdict_t *v)
 {
     if (call->streamed) {
-        if (stream == NULL) return -1; /* no reader, and no body kept to read */
+        if (stream == NULL) { /* no body, or no memory for a reader */
+            snprintf(v->err, sizeof v->err, "%s",
+                     call->body_total ? "out of memory" : "empty response body");
+            return -1;
+        }
         if (call->restarted) {
             snprintf(v->err, sizeof v->err, "a second answer began after the body of the first");
             return -1;

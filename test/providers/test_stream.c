@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/verdict.h"
 #include "test/providers/helpers.h"
 
 typedef struct outcome {
@@ -272,6 +273,48 @@ TEST(deep_nesting_is_refused)
     ASSERT_EQ(o.rc, -1);
     ASSERT_STR_CONTAINS(o.err, "deep");
     arena_free(o.a);
+    free(body);
+}
+
+/* The fan-out's judge on a call whose body went to a reader as it arrived:
+ * the reader's papers when the answer is whole, none when it is cut or the
+ * call failed on the way. */
+TEST(the_judge_takes_the_streamed_papers_or_none)
+{
+    size_t len = 0;
+    char *body = fixture_read("semantic_scholar/search.json", &len);
+    ASSERT_NOT_NULL(body);
+    for (int c = 0; c < 3; c++) {
+        arena_t *a = arena_new(0);
+        prov_stream_t *s = prov_stream_new(&prov_semantic_scholar, a);
+        size_t fed = c == 1 ? len / 2 : len; /* 1: cut short */
+        for (size_t at = 0; at < fed; at += 1000)
+            prov_stream_feed(s, body + at, fed - at < 1000 ? fed - at : 1000);
+        prov_call_t call;
+        memset(&call, 0, sizeof call);
+        call.outcome = c == 2 ? PROV_CALL_ERROR : PROV_CALL_OK; /* 2: reset mid-body */
+        call.http_status = 200;
+        call.streamed = true;
+        call.body = body; /* its first bytes, as the client keeps them */
+        call.body_len = 100;
+        call.body_total = fed;
+        call.retry_after_s = -1;
+        snprintf(call.error, sizeof call.error, "Recv failure: Connection reset by peer");
+        paper_list_t *papers = NULL;
+        prov_verdict_t v;
+        prov_judge_stream(SRC_SEMANTIC_SCHOLAR, &call, s, a, &papers, &v);
+        if (c == 0) {
+            ASSERT_EQ(v.status, PSTAT_OK);
+            ASSERT_NOT_NULL(papers);
+            ASSERT_EQ(papers->n, 2);
+        } else {
+            ASSERT_EQ(v.status, PSTAT_ERROR);
+            ASSERT_NULL(papers);
+            ASSERT_STR_CONTAINS(v.err, c == 1 ? "semantic_scholar" : "reset");
+        }
+        prov_stream_free(s);
+        arena_free(a);
+    }
     free(body);
 }
 
