@@ -450,6 +450,11 @@ void prov__js_free(prov_js_t *js)
 
 /* ---- for the callbacks ---- */
 
+void *prov_js_state(prov_js_t *js)
+{
+    return js->kst;
+}
+
 arena_t *prov_js_arena(prov_js_t *js)
 {
     return js->a;

@@ -111,6 +111,9 @@ int prov__js_feed(prov_js_t *js, const char *p, size_t n);
  * and no papers in out. */
 int prov__js_finish(prov_js_t *js, prov_result_t *out, char *err, size_t errlen);
 void prov__js_free(prov_js_t *js);
+/* The envelope's state (the kind's state_size bytes): what its callbacks
+ * gathered (a batch's holes, edge fields), readable until prov__js_free(). */
+void *prov_js_state(prov_js_t *js);
 /* The same reader as a prov_stream_t (prov_stream_new()). */
 prov_stream_t *prov__js_stream(const prov_jkind_t *k, arena_t *a);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/jstream.h"
 #include "providers/verdict.h"
 #include "test/providers/helpers.h"
 
@@ -316,6 +317,139 @@ TEST(the_judge_takes_the_streamed_papers_or_none)
         arena_free(a);
     }
     free(body);
+}
+
+/* ---- one item mapping, read wherever its items stand (lookups, batches,
+ * citation lists: the shapes of S2's /paper/{id}, POST /paper/batch and
+ * /paper/{id}/citations) ---- */
+
+enum { K_ENTRY = 1, K_EDGE, K_INFLUENTIAL, K_INTENT };
+
+typedef struct kst {
+    int holes[8]; /* the batch's null entries, by position */
+    size_t nholes;
+    size_t before;    /* papers when the edge opened */
+    bool influential; /* of the edge being read */
+    size_t nintents;
+    bool edge_infl[8]; /* per paper read */
+    size_t edge_intents[8];
+} kst_t;
+
+static int k_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    (void)array;
+    kst_t *k = st;
+    if (slot == K_EDGE) {
+        k->before = prov_js_npapers(js);
+        k->influential = false;
+        k->nintents = 0;
+    }
+    return 0;
+}
+
+static int k_close(prov_js_t *js, void *st, int slot)
+{
+    kst_t *k = st;
+    size_t n = prov_js_npapers(js);
+    if (slot == K_EDGE && n > k->before && n <= 8) { /* the edge's paper: its fields */
+        k->edge_infl[n - 1] = k->influential;
+        k->edge_intents[n - 1] = k->nintents;
+    }
+    return 0;
+}
+
+static int k_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    kst_t *k = st;
+    if (slot == K_ENTRY && v->type == PROV_JV_NULL && k->nholes < 8)
+        k->holes[k->nholes++] = (int)prov_js_index(js);
+    if (slot == K_INFLUENTIAL) k->influential = v->type == PROV_JV_TRUE;
+    if (slot == K_INTENT && prov__jv_str(v)) k->nintents++;
+    return 0;
+}
+
+static int k_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
+{
+    (void)js, (void)st, (void)total, (void)err, (void)errlen;
+    return 0;
+}
+
+static const prov_jnode_t k_batch_entry = {.slot = K_ENTRY, .item = &prov__s2_item};
+static const prov_jnode_t k_intent = {.slot = K_INTENT};
+static const prov_jnode_t k_edge_fields[] = {
+    {.key = "citingPaper", .item = &prov__s2_item},
+    {.key = "isInfluential", .slot = K_INFLUENTIAL},
+    {.key = "intents", .elem = &k_intent},
+    {0},
+};
+static const prov_jnode_t k_edge = {.slot = K_EDGE, .fields = k_edge_fields};
+static const prov_jnode_t k_list_fields[] = {{.key = "data", .elem = &k_edge}, {0}};
+
+#define K_KIND(name, ...)                                                                          \
+    static const prov_jkind_t name = {                                                             \
+        .source = SRC_SEMANTIC_SCHOLAR,                                                            \
+        .root = __VA_ARGS__,                                                                       \
+        .state_size = sizeof(kst_t),                                                               \
+        .ops = {.open = k_open, .close = k_close, .value = k_value},                               \
+        .finish = k_finish,                                                                        \
+    }
+K_KIND(k_lookup, {.item = &prov__s2_item});
+K_KIND(k_batch, {.elem = &k_batch_entry});
+K_KIND(k_citations, {.fields = k_list_fields});
+
+/* Reads body of kind k cut in pieces of step bytes; the envelope's state into *st. */
+static int read_kind(const prov_jkind_t *k, const char *body, size_t step, arena_t *a,
+                     prov_result_t *r, kst_t *st)
+{
+    prov_js_t *js = prov__js_new(k, a);
+    size_t len = strlen(body);
+    for (size_t at = 0; at < len; at += step)
+        prov__js_feed(js, body + at, len - at < step ? len - at : step);
+    char err[256] = "";
+    int rc = prov__js_finish(js, r, err, sizeof err);
+    (void)err;
+    if (st != NULL) memcpy(st, prov_js_state(js), sizeof *st);
+    prov__js_free(js);
+    return rc;
+}
+
+TEST(one_item_mapping_reads_a_lookup_a_batch_and_a_citation_list)
+{
+    static const char *lookup =
+        "{\"paperId\": \"p1\", \"title\": \"One\", \"externalIds\": {\"DOI\": \"10.1/A\"}}";
+    static const char *batch = "[{\"paperId\": \"p1\", \"title\": \"One\"}, null, "
+                               "{\"paperId\": \"p3\", \"title\": \"Three\"}]";
+    static const char *cites =
+        "{\"offset\": 0, \"data\": [{\"isInfluential\": true, \"intents\": [\"methodology\", "
+        "\"background\"], \"citingPaper\": {\"paperId\": \"c1\", \"title\": \"Citing one\"}}, "
+        "{\"citingPaper\": {\"paperId\": \"c2\", \"title\": \"Citing two\"}, "
+        "\"isInfluential\": false, \"intents\": []}]}";
+    for (size_t step = 1; step <= 64; step *= 4) {
+        arena_t *a = arena_new(0);
+        prov_result_t r;
+        ASSERT_EQ(read_kind(&k_lookup, lookup, step, a, &r, NULL), 0);
+        ASSERT_EQ(r.papers.n, 1);
+        ASSERT_STR_EQ(r.papers.items[0].doi, "10.1/a");
+        ASSERT_STR_EQ(r.papers.items[0].sources[0].id, "p1");
+        kst_t st;
+        ASSERT_EQ(read_kind(&k_batch, batch, step, a, &r, &st), 0);
+        ASSERT_EQ(r.papers.n, 2);
+        ASSERT_STR_EQ(r.papers.items[1].title, "Three");
+        ASSERT_EQ(st.nholes, 1);
+        ASSERT_EQ(st.holes[0], 1); /* the null stands second */
+        ASSERT_EQ(read_kind(&k_citations, cites, step, a, &r, &st), 0);
+        ASSERT_EQ(r.papers.n, 2);
+        ASSERT_STR_EQ(r.papers.items[0].title, "Citing one");
+        ASSERT_EQ(r.papers.items[1].sources[0].rank, 2);
+        /* the edge's own fields, before or after its paper */
+        ASSERT(st.edge_infl[0]);
+        ASSERT_EQ(st.edge_intents[0], 2);
+        ASSERT(!st.edge_infl[1]);
+        ASSERT_EQ(st.edge_intents[1], 0);
+        /* a root that is not the kind's shape */
+        ASSERT_EQ(read_kind(&k_batch, lookup, step, a, &r, NULL), -1);
+        arena_free(a);
+    }
 }
 
 TEST_MAIN()
