@@ -1,4 +1,5 @@
-/* arXiv adapter: the Atom 1.0 API (GET /api/query), parsed with libxml2.
+/* arXiv adapter: the Atom 1.0 API (GET /api/query), read while it arrives
+ * with libxml2's SAX2 push parser.
  * A query that looks like a title is also asked as a title phrase (ti:"..."),
  * in the same call.
  *
@@ -9,7 +10,6 @@
  * Open access needs nothing (every arXiv paper is open). Sort by citations
  * cannot be done (arXiv has no counts): relevance is asked instead. */
 #include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,220 +211,421 @@ static int arxiv_build(const query_t *q, const prov_settings_t *ps, arena_t *a, 
         prov__clamp_results(ps->max_results, ARXIV_MAX_RESULTS), ps, a, out, err, errlen);
 }
 
-/* ---- response ---- */
+/* ---- response: the Atom feed read while it arrives (libxml2's SAX2 push parser) ---- */
 
-static bool is_el(const xmlNode *n, const char *ns, const char *name)
+/* What the feed's element being read is. */
+typedef enum {
+    AX_NONE,
+    AX_TOTAL,     /* feed/opensearch:totalResults */
+    AX_ID,        /* entry/id */
+    AX_TITLE,     /* entry/title */
+    AX_SUMMARY,   /* entry/summary */
+    AX_PUBLISHED, /* entry/published */
+    AX_DOI,       /* entry/arxiv:doi */
+    AX_JOURNAL,   /* entry/arxiv:journal_ref */
+    AX_NAME,      /* entry/author/name */
+} ax_field_t;
+
+typedef struct ax {
+    prov_stream_t base; /* first */
+    xmlParserCtxtPtr ctxt;
+    arena_t *a;   /* papers */
+    arena_t *tmp; /* the entry's scratch */
+    int depth;    /* of the element open (the feed is 1) */
+    bool not_feed, dtd, api_error, failed;
+    bool fed;
+    char err[256];
+    prov_result_t out;
+    int rank;
+    /* The entry being read. */
+    bool in_entry, in_author;
+    const char *id_text, *summary, *primary;
+    const char **cats, **authors;
+    size_t ncats, cats_cap, nauthors, authors_cap;
+    /* The text of the element being read (all of its descendants' text, as
+     * xmlNodeGetContent() would give it). */
+    ax_field_t field;
+    int field_depth;
+    char *text;
+    size_t tlen, tcap;
+} ax_t;
+
+static bool is_ns(const xmlChar *uri, const char *ns)
 {
-    return n->type == XML_ELEMENT_NODE && n->ns != NULL && n->ns->href != NULL &&
-           strcmp((const char *)n->ns->href, ns) == 0 && strcmp((const char *)n->name, name) == 0;
+    return uri != NULL && strcmp((const char *)uri, ns) == 0;
 }
 
-/* The whitespace-collapsed text of n in the arena, or NULL when empty. */
-static char *el_text(arena_t *a, const xmlNode *n)
+static bool is_name(const xmlChar *name, const char *want)
 {
-    xmlChar *c = xmlNodeGetContent(n);
-    if (c == NULL) return NULL;
-    char *s = paper_clean_text(a, (const char *)c, strlen((const char *)c));
-    xmlFree(c);
-    return s;
+    return strcmp((const char *)name, want) == 0;
 }
 
-/* An attribute's value copied into the arena, or NULL when absent/empty. */
-static char *el_attr(arena_t *a, const xmlNode *n, const char *name)
+/* The first attribute called name (whatever its namespace, as
+ * xmlGetProp()), whitespace collapsed, in a; NULL when absent or empty. */
+static char *ax_attr(arena_t *a, int nattrs, const xmlChar **attrs, const char *name)
 {
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    if (v == NULL) return NULL;
-    char *s = v[0] != '\0' ? paper_clean_text(a, (const char *)v, strlen((const char *)v)) : NULL;
-    xmlFree(v);
-    return s;
+    for (int i = 0; i < nattrs; i++) {
+        const xmlChar **at = attrs + 5 * i; /* localname, prefix, URI, value, end */
+        if (!is_name(at[0], name)) continue;
+        size_t len = (size_t)(at[4] - at[3]);
+        return len > 0 ? paper_clean_text(a, (const char *)at[3], len) : NULL;
+    }
+    return NULL;
 }
 
-typedef struct entry_state {
-    size_t ncat_cap, nauth_cap;
-    const char *primary;
-    const char *id_text;
-    const char *summary;
-} entry_state_t;
-
-/* Reads one <entry>; returns 1 for a paper, 0 to skip it, -1 on OOM, -2 if
- * it is arXiv's error entry (message in err). */
-static int parse_entry(const xmlNode *entry, arena_t *a, paper_t *p, char *err, size_t errlen)
+static void ax_fail(ax_t *ax, const char *msg)
 {
-    entry_state_t st = {0};
-    const char **cats = NULL;
-    size_t ncats = 0;
-    for (const xmlNode *n = entry->children; n != NULL; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE || n->ns == NULL) continue;
-        if (is_el(n, NS_ATOM, "id")) {
-            st.id_text = el_text(a, n);
-        } else if (is_el(n, NS_ATOM, "title")) {
-            char *t = el_text(a, n);
-            if (t != NULL) p->title = t;
-        } else if (is_el(n, NS_ATOM, "summary")) {
-            st.summary = el_text(a, n);
-        } else if (is_el(n, NS_ATOM, "published")) {
-            char *d = el_text(a, n);
-            p->published = prov__date_of(a, d);
-            p->year = prov__year_of(d);
-        } else if (is_el(n, NS_ATOM, "author")) {
-            for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-                if (!is_el(c, NS_ATOM, "name")) continue;
-                char *name = el_text(a, c);
-                if (name == NULL) continue;
-                if (p->nauthors == st.nauth_cap) {
-                    size_t cap = st.nauth_cap == 0 ? 8 : st.nauth_cap * 2;
-                    const char **na = arena_alloc(a, cap * sizeof(*na));
-                    if (na == NULL) return -1;
-                    if (p->nauthors > 0) memcpy(na, p->authors, p->nauthors * sizeof(*na));
-                    p->authors = na;
-                    st.nauth_cap = cap;
-                }
-                p->authors[p->nauthors++] = name;
-            }
-        } else if (is_el(n, NS_ATOM, "link")) {
-            char *href = el_attr(a, n, "href");
-            char *rel = el_attr(a, n, "rel");
-            char *title = el_attr(a, n, "title");
-            char *type = el_attr(a, n, "type");
-            if (href == NULL) continue;
-            if (title != NULL && strcmp(title, "pdf") == 0)
-                p->pdf_url = href;
-            else if (type != NULL && strcmp(type, "application/pdf") == 0 && p->pdf_url == NULL)
-                p->pdf_url = href;
-            else if (rel != NULL && strcmp(rel, "alternate") == 0)
-                p->url = href;
-            else if (title != NULL && strcmp(title, "doi") == 0 && p->doi == NULL)
-                p->doi = paper_normalize_doi(a, href, strlen(href));
-        } else if (is_el(n, NS_ARXIV, "doi")) {
-            char *d = el_text(a, n);
-            char *doi = d != NULL ? paper_normalize_doi(a, d, strlen(d)) : NULL;
-            if (doi != NULL) p->doi = doi; /* the element wins over the link */
-        } else if (is_el(n, NS_ARXIV, "primary_category")) {
-            st.primary = el_attr(a, n, "term");
-        } else if (is_el(n, NS_ATOM, "category")) {
-            char *term = el_attr(a, n, "term");
-            if (term != NULL && prov__strv_add(a, &cats, &ncats, &st.ncat_cap, term) < 0) return -1;
-        } else if (is_el(n, NS_ARXIV, "journal_ref")) {
-            p->venue = el_text(a, n);
+    if (ax->failed) return;
+    ax->failed = true;
+    snprintf(ax->err, sizeof ax->err, "arxiv: %s", msg);
+    xmlStopParser(ax->ctxt);
+}
+
+static void ax_oom(ax_t *ax)
+{
+    ax_fail(ax, "out of memory");
+}
+
+/* Appends s to a growable array in the entry's scratch. */
+static bool ax_push(ax_t *ax, const char ***arr, size_t *n, size_t *cap, const char *s)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        const char **na = arena_alloc(ax->tmp, c * sizeof *na);
+        if (na == NULL) return false;
+        if (*n) memcpy(na, *arr, *n * sizeof *na);
+        *arr = na;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = s;
+    return true;
+}
+
+static paper_t *ax_paper(ax_t *ax)
+{
+    return &ax->out.papers.items[ax->out.papers.n - 1];
+}
+
+static void ax_link(ax_t *ax, int nattrs, const xmlChar **attrs)
+{
+    paper_t *p = ax_paper(ax);
+    char *href = ax_attr(ax->a, nattrs, attrs, "href");
+    if (href == NULL) return;
+    char *rel = ax_attr(ax->tmp, nattrs, attrs, "rel");
+    char *title = ax_attr(ax->tmp, nattrs, attrs, "title");
+    char *type = ax_attr(ax->tmp, nattrs, attrs, "type");
+    if (title != NULL && strcmp(title, "pdf") == 0)
+        p->pdf_url = href;
+    else if (type != NULL && strcmp(type, "application/pdf") == 0 && p->pdf_url == NULL)
+        p->pdf_url = href;
+    else if (rel != NULL && strcmp(rel, "alternate") == 0)
+        p->url = href;
+    else if (title != NULL && strcmp(title, "doi") == 0 && p->doi == NULL)
+        p->doi = paper_normalize_doi(ax->a, href, strlen(href));
+}
+
+static void ax_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
+                     int nns, const xmlChar **ns, int nattrs, int ndefaulted, const xmlChar **attrs)
+{
+    (void)prefix, (void)nns, (void)ns, (void)ndefaulted;
+    ax_t *ax = ((xmlParserCtxtPtr)ctx)->_private;
+    int d = ++ax->depth;
+    if (ax->failed || ax->not_feed || ax->api_error || ax->field != AX_NONE) return;
+    if (d == 1) {
+        ax->not_feed = !(is_ns(uri, NS_ATOM) && is_name(name, "feed"));
+        return;
+    }
+    ax_field_t f = AX_NONE;
+    if (d == 2) {
+        if (is_ns(uri, NS_OPENSEARCH) && is_name(name, "totalResults")) {
+            f = AX_TOTAL;
+        } else if (is_ns(uri, NS_ATOM) && is_name(name, "entry")) {
+            arena_reset(ax->tmp);
+            if (paper_list_add(&ax->out.papers, ax->a) == NULL) return ax_oom(ax);
+            ax->in_entry = true;
+            ax->in_author = false;
+            ax->id_text = ax->summary = ax->primary = NULL;
+            ax->cats = ax->authors = NULL;
+            ax->ncats = ax->cats_cap = ax->nauthors = ax->authors_cap = 0;
         }
+    } else if (d == 3 && ax->in_entry) {
+        if (is_ns(uri, NS_ATOM)) {
+            if (is_name(name, "id"))
+                f = AX_ID;
+            else if (is_name(name, "title"))
+                f = AX_TITLE;
+            else if (is_name(name, "summary"))
+                f = AX_SUMMARY;
+            else if (is_name(name, "published"))
+                f = AX_PUBLISHED;
+            else if (is_name(name, "author"))
+                ax->in_author = true;
+            else if (is_name(name, "link"))
+                ax_link(ax, nattrs, attrs);
+            else if (is_name(name, "category")) {
+                char *term = ax_attr(ax->a, nattrs, attrs, "term");
+                if (term != NULL &&
+                    prov__strv_add(ax->tmp, &ax->cats, &ax->ncats, &ax->cats_cap, term) < 0)
+                    return ax_oom(ax);
+            }
+        } else if (is_ns(uri, NS_ARXIV)) {
+            if (is_name(name, "doi"))
+                f = AX_DOI;
+            else if (is_name(name, "journal_ref"))
+                f = AX_JOURNAL;
+            else if (is_name(name, "primary_category"))
+                ax->primary = ax_attr(ax->a, nattrs, attrs, "term");
+        }
+    } else if (d == 4 && ax->in_author && is_ns(uri, NS_ATOM) && is_name(name, "name")) {
+        f = AX_NAME;
     }
+    if (f != AX_NONE) {
+        ax->field = f;
+        ax->field_depth = d;
+        ax->tlen = 0;
+    }
+}
 
+static void ax_text(void *ctx, const xmlChar *ch, int len)
+{
+    ax_t *ax = ((xmlParserCtxtPtr)ctx)->_private;
+    if (ax->field == AX_NONE || ax->failed || len <= 0) return;
+    size_t n = (size_t)len;
+    if (ax->tlen + n + 1 > ax->tcap) {
+        size_t cap = ax->tcap ? ax->tcap : 1024;
+        while (cap < ax->tlen + n + 1)
+            cap *= 2;
+        char *t = realloc(ax->text, cap);
+        if (t == NULL) return ax_oom(ax);
+        ax->text = t;
+        ax->tcap = cap;
+    }
+    memcpy(ax->text + ax->tlen, ch, n);
+    ax->tlen += n;
+}
+
+/* The element read is complete: its text, whitespace collapsed, where it goes. */
+static void ax_field_done(ax_t *ax)
+{
+    ax_field_t f = ax->field;
+    ax->field = AX_NONE;
+    if (f == AX_TOTAL) {
+        char *t = paper_clean_text(ax->tmp, ax->text, ax->tlen);
+        char *end;
+        long v = t != NULL ? strtol(t, &end, 10) : -1;
+        if (t != NULL && *end == '\0' && v >= 0) ax->out.total = v;
+        return;
+    }
+    paper_t *p = ax_paper(ax);
+    arena_t *keep = f == AX_ID || f == AX_PUBLISHED || f == AX_DOI ? ax->tmp : ax->a;
+    char *t = paper_clean_text(keep, ax->text, ax->tlen);
+    switch (f) {
+    case AX_ID:
+        ax->id_text = t;
+        break;
+    case AX_TITLE:
+        if (t != NULL) p->title = t;
+        break;
+    case AX_SUMMARY:
+        ax->summary = t;
+        break;
+    case AX_PUBLISHED:
+        p->published = prov__date_of(ax->a, t);
+        p->year = prov__year_of(t);
+        break;
+    case AX_DOI: {
+        char *doi = t != NULL ? paper_normalize_doi(ax->a, t, strlen(t)) : NULL;
+        if (doi != NULL) p->doi = doi; /* the element wins over the link */
+        break;
+    }
+    case AX_JOURNAL:
+        p->venue = t;
+        break;
+    case AX_NAME:
+        if (t != NULL && !ax_push(ax, &ax->authors, &ax->nauthors, &ax->authors_cap, t)) ax_oom(ax);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The entry is complete: a paper, left out when it has neither id nor
+ * title, or arXiv's error entry, which fails the answer. */
+static void ax_entry_done(ax_t *ax)
+{
+    ax->in_entry = false;
+    paper_t *p = ax_paper(ax);
+    arena_t *a = ax->a;
     const char *title = p->title;
-    if (st.id_text != NULL && strstr(st.id_text, "/api/errors") != NULL &&
+    if (ax->id_text != NULL && strstr(ax->id_text, "/api/errors") != NULL &&
         strcmp(title, "Error") == 0) {
-        prov__fail(err, errlen, "arxiv: API error: %s",
-                   st.summary != NULL ? st.summary : st.id_text);
-        return -2;
+        ax->api_error = true;
+        snprintf(ax->err, sizeof ax->err, "arxiv: API error: %s",
+                 ax->summary != NULL ? ax->summary : ax->id_text);
+        return;
     }
-    if (st.id_text == NULL && title[0] == '\0') return 0;
-
-    p->abstract = st.summary;
+    if (ax->id_text == NULL && title[0] == '\0') {
+        ax->out.papers.n--; /* nothing usable in that entry */
+        return;
+    }
+    p->abstract = ax->summary;
+    if (ax->nauthors > 0) {
+        p->authors = arena_alloc(a, ax->nauthors * sizeof *p->authors);
+        if (p->authors == NULL) return ax_oom(ax);
+        memcpy(p->authors, ax->authors, ax->nauthors * sizeof *p->authors);
+        p->nauthors = ax->nauthors;
+    }
     const char *version = NULL;
-    if (st.id_text != NULL)
-        p->arxiv_id = paper_normalize_arxiv_id(a, st.id_text, strlen(st.id_text), &version);
+    if (ax->id_text != NULL)
+        p->arxiv_id = paper_normalize_arxiv_id(a, ax->id_text, strlen(ax->id_text), &version);
     p->arxiv_version = version;
     /* The primary category first, then the others in feed order. */
-    if (st.primary != NULL) {
-        const char **ordered = arena_alloc(a, (ncats + 1) * sizeof(*ordered));
-        if (ordered == NULL) return -1;
+    size_t ncats = ax->ncats + (ax->primary != NULL);
+    if (ncats > 0) {
+        const char **ordered = arena_alloc(a, ncats * sizeof *ordered);
+        if (ordered == NULL) return ax_oom(ax);
         size_t k = 0;
-        ordered[k++] = st.primary;
-        for (size_t i = 0; i < ncats; i++)
-            if (strcmp(cats[i], st.primary) != 0) ordered[k++] = cats[i];
-        cats = ordered;
-        ncats = k;
+        if (ax->primary != NULL) ordered[k++] = ax->primary;
+        for (size_t i = 0; i < ax->ncats; i++)
+            if (ax->primary == NULL || strcmp(ax->cats[i], ax->primary) != 0)
+                ordered[k++] = ax->cats[i];
+        p->categories = ordered;
+        p->ncategories = k;
     }
-    p->categories = cats;
-    p->ncategories = ncats;
     p->open_access = true;
     if (p->url == NULL && p->arxiv_id != NULL)
         p->url = arena_sprintf(a, "https://arxiv.org/abs/%s", p->arxiv_id);
     if (p->pdf_url == NULL && p->arxiv_id != NULL)
         p->pdf_url = arena_sprintf(a, "https://arxiv.org/pdf/%s%s", p->arxiv_id,
                                    version != NULL ? version : "");
-    const char *sid = st.id_text;
+    const char *sid = ax->id_text != NULL ? arena_strdup(a, ax->id_text) : NULL;
     if (p->arxiv_id != NULL)
         sid = version != NULL ? arena_sprintf(a, "%s%s", p->arxiv_id, version) : p->arxiv_id;
-    p->sources[0].id = sid;
-    return 1;
+    prov__set_source(p, SRC_ARXIV, sid, ++ax->rank);
 }
 
-/* Parses an Atom feed. Element order and where namespaces are declared do
- * not matter (nodes are matched by namespace URI and local name). A DTD is
- * refused outright: no entity expansion, no network (XML_PARSE_NONET). */
-static int arxiv_parse(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                       size_t errlen)
+static void ax_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
 {
-    memset(out, 0, sizeof(*out));
-    out->total = -1;
-    if (body == NULL || len == 0) return prov__fail(err, errlen, "arxiv: empty response body");
-    /* xmlCtxtReadMemory takes an int size. (No <limits.h>: providers/limits.h
-     * shadows it in this folder.) */
-    if (len > (size_t)__INT_MAX__) return prov__fail(err, errlen, "arxiv: response too large");
+    (void)name, (void)prefix, (void)uri;
+    ax_t *ax = ((xmlParserCtxtPtr)ctx)->_private;
+    int d = ax->depth--;
+    if (ax->failed || ax->not_feed || ax->api_error) return;
+    if (ax->field != AX_NONE) {
+        if (d == ax->field_depth) ax_field_done(ax);
+        return;
+    }
+    if (d == 3) ax->in_author = false;
+    if (d == 2 && ax->in_entry) ax_entry_done(ax);
+}
 
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (ctxt == NULL) return prov__fail(err, errlen, "arxiv: out of memory");
-    int rc = -1;
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, body, (int)len, NULL, "UTF-8",
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                          XML_PARSE_NOCDATA);
-    if (doc == NULL) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[160] = "not well-formed";
-        if (e != NULL && e->message != NULL) {
-            snprintf(msg, sizeof(msg), "%s", e->message);
-            size_t m = strlen(msg);
-            while (m > 0 && (msg[m - 1] == '\n' || msg[m - 1] == ' '))
-                msg[--m] = '\0';
-        }
-        prov__fail(err, errlen, "arxiv: invalid XML: %s", msg);
-        goto done;
+/* A DTD is refused outright, before its declarations are read: no entity
+ * expansion, no network (XML_PARSE_NONET too). */
+static void ax_subset(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
+{
+    (void)name, (void)ext, (void)sys;
+    ax_t *ax = ((xmlParserCtxtPtr)ctx)->_private;
+    ax->dtd = true;
+    ax_fail(ax, "refusing an XML document with a DTD");
+}
+
+static void ax_quiet(void *data, xmlErrorPtr e)
+{
+    (void)data, (void)e; /* the context keeps the last error */
+}
+
+/* libxml2's last error as "invalid XML: <message>". */
+static void ax_not_well_formed(ax_t *ax)
+{
+    if (ax->failed) return;
+    const xmlError *e = xmlCtxtGetLastError(ax->ctxt);
+    char msg[160] = "not well-formed";
+    if (e != NULL && e->message != NULL) {
+        snprintf(msg, sizeof(msg), "%s", e->message);
+        size_t m = strlen(msg);
+        while (m > 0 && (msg[m - 1] == '\n' || msg[m - 1] == ' '))
+            msg[--m] = '\0';
     }
-    if (doc->intSubset != NULL || doc->extSubset != NULL) {
-        prov__fail(err, errlen, "arxiv: refusing an XML document with a DTD");
-        goto done;
+    ax->failed = true;
+    snprintf(ax->err, sizeof ax->err, "arxiv: invalid XML: %s", msg);
+}
+
+static int ax_feed(prov_stream_t *s, const char *p, size_t n)
+{
+    ax_t *ax = (ax_t *)s;
+    while (n > 0 && !ax->failed) {
+        int piece = n > (1u << 20) ? 1 << 20 : (int)n; /* xmlParseChunk takes an int */
+        ax->fed = true;
+        xmlParseChunk(ax->ctxt, p, piece, 0);
+        if (!ax->ctxt->wellFormed) ax_not_well_formed(ax);
+        p += piece;
+        n -= (size_t)piece;
     }
-    const xmlNode *feed = xmlDocGetRootElement(doc);
-    if (feed == NULL || !is_el(feed, NS_ATOM, "feed")) {
-        prov__fail(err, errlen, "arxiv: not an Atom feed");
-        goto done;
+    return ax->failed ? -1 : 0;
+}
+
+static int ax_finish(prov_stream_t *s, prov_result_t *out, char *err, size_t errlen)
+{
+    ax_t *ax = (ax_t *)s;
+    memset(out, 0, sizeof *out);
+    out->total = -1;
+    if (!ax->failed && !ax->fed) return prov__fail(err, errlen, "arxiv: empty response body");
+    if (!ax->failed) {
+        xmlParseChunk(ax->ctxt, NULL, 0, 1);
+        if (!ax->ctxt->wellFormed) ax_not_well_formed(ax);
     }
-    int rank = 0;
-    for (const xmlNode *n = feed->children; n != NULL; n = n->next) {
-        if (is_el(n, NS_OPENSEARCH, "totalResults")) {
-            char *t = el_text(a, n);
-            char *end;
-            long v = t != NULL ? strtol(t, &end, 10) : -1;
-            if (t != NULL && *end == '\0' && v >= 0) out->total = v;
-        } else if (is_el(n, NS_ATOM, "entry")) {
-            paper_t *p = paper_list_add(&out->papers, a);
-            if (p == NULL) {
-                prov__fail(err, errlen, "arxiv: out of memory");
-                goto done;
-            }
-            int r = parse_entry(n, a, p, err, errlen);
-            if (r == -1) {
-                prov__fail(err, errlen, "arxiv: out of memory");
-                goto done;
-            }
-            if (r == -2) goto done;
-            if (r == 0) {
-                out->papers.n--; /* nothing usable in that entry */
-                continue;
-            }
-            rank++;
-            prov__set_source(p, SRC_ARXIV, p->sources[0].id, rank);
-        }
+    if (!ax->failed && ax->not_feed) ax_fail(ax, "not an Atom feed");
+    if (!ax->failed && ax->api_error) ax->failed = true; /* its message is in err */
+    if (ax->failed) return prov__fail(err, errlen, "%s", ax->err);
+    *out = ax->out;
+    return 0;
+}
+
+static void ax_free(prov_stream_t *s)
+{
+    ax_t *ax = (ax_t *)s;
+    if (ax->ctxt != NULL) xmlFreeParserCtxt(ax->ctxt);
+    arena_free(ax->tmp);
+    free(ax->text);
+    free(ax);
+}
+
+static const prov_stream_ops_t ax_ops = {.feed = ax_feed, .finish = ax_finish, .free = ax_free};
+
+/* A reader of one Atom feed. Element order and where namespaces are
+ * declared do not matter (elements are matched by namespace URI and local
+ * name). */
+static prov_stream_t *arxiv_stream(arena_t *a)
+{
+    ax_t *ax = calloc(1, sizeof *ax);
+    if (ax == NULL) return NULL;
+    ax->base.ops = &ax_ops;
+    ax->a = a;
+    ax->out.total = -1;
+    ax->tmp = arena_new(8192);
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = ax_start;
+    sax.endElementNs = ax_end;
+    sax.characters = ax_text;
+    sax.ignorableWhitespace = ax_text;
+    sax.cdataBlock = ax_text;
+    sax.internalSubset = ax_subset;
+    sax.externalSubset = ax_subset;
+    sax.serror = ax_quiet;
+    if (ax->tmp != NULL) ax->ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
+    if (ax->ctxt == NULL) {
+        ax_free(&ax->base);
+        return NULL;
     }
-    rc = 0;
-done:
-    if (doc != NULL) xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
-    if (rc < 0) {
-        out->papers.n = 0;
-        out->total = -1;
-    }
-    return rc;
+    ax->ctxt->_private = ax;
+    /* The callbacks get the context (no user data); the body is UTF-8
+     * whatever it declares; entities are replaced in text and attributes
+     * (only the predefined ones and character references exist without a
+     * DTD). */
+    xmlCtxtUseOptions(ax->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                    XML_PARSE_NOCDATA | XML_PARSE_NOENT | XML_PARSE_IGNORE_ENC);
+    return &ax->base;
 }
 
 /* arXiv throttles with HTTP 200 (or 503) and a plain "Rate exceeded.",
@@ -440,7 +641,7 @@ static void arxiv_markup_error(const char *body, size_t len, prov_msg_t *m)
     arena_t *a = arena_new(0);
     prov_result_t r;
     char err[512] = "";
-    if (a != NULL && arxiv_parse(body, len, a, &r, err, sizeof err) < 0) {
+    if (a != NULL && prov_parse(&prov_arxiv, body, len, a, &r, err, sizeof err) < 0) {
         const char *e = strstr(err, "API error: ");
         if (e != NULL) prov_msg_lit(m, e + 11);
     }
@@ -450,7 +651,7 @@ static void arxiv_markup_error(const char *body, size_t len, prov_msg_t *m)
 const prov_def_t prov_arxiv = {
     .source = SRC_ARXIV,
     .build = arxiv_build,
-    .parse = arxiv_parse,
+    .stream = arxiv_stream,
     .throttled = arxiv_throttled,
     .markup_error = arxiv_markup_error,
 };

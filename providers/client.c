@@ -205,28 +205,52 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+/* Appends n bytes to the kept body. */
+static bool body_keep(prov_call_t *call, const char *ptr, size_t n)
 {
-    prov_call_t *call = userdata;
-    size_t n = size * nmemb;
-    size_t max = call->client->max_response_bytes;
-    if (call->body_len + n > max) {
-        call->outcome = PROV_CALL_TOO_LARGE;
-        return 0; /* a short count aborts the transfer (bodies of unknown length too) */
-    }
     if (call->body_len + n + 1 > call->body_cap) {
         size_t cap = call->body_cap ? call->body_cap : 16384;
         while (cap < call->body_len + n + 1)
             cap *= 2;
         char *b = realloc(call->body, cap);
-        if (!b) return 0;
+        if (!b) return false;
         call->body = b;
         call->body_cap = cap;
     }
     memcpy(call->body + call->body_len, ptr, n);
     call->body_len += n;
     call->body[call->body_len] = '\0';
+    return true;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    prov_call_t *call = userdata;
+    size_t n = size * nmemb;
+    size_t max = call->client->max_response_bytes;
+    if (call->body_total + n > max) {
+        call->outcome = PROV_CALL_TOO_LARGE;
+        return 0; /* a short count aborts the transfer (bodies of unknown length too) */
+    }
+    call->body_total += n;
+    if (call->sink && !call->sink_decided) {
+        long code = 0; /* the answer's status is known once its body begins */
+        curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &code);
+        call->sink_decided = true;
+        call->streamed = code >= 200 && code < 300;
+    }
+    if (!call->streamed) return body_keep(call, ptr, n) ? n : 0;
+    call->sink(call->sink_ctx, ptr, n);
+    size_t peek = call->body_len < PROV_CALL_PEEK ? PROV_CALL_PEEK - call->body_len : 0;
+    if (peek > n) peek = n;
+    if (peek > 0 && !body_keep(call, ptr, peek)) return 0;
     return n;
+}
+
+void prov_call_stream(prov_call_t *call, prov_body_sink_fn fn, void *ctx)
+{
+    call->sink = fn;
+    call->sink_ctx = ctx;
 }
 
 static bool header_is(const char *buf, size_t n, const char *name, size_t len)
@@ -263,6 +287,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     if (header_is(buf, n, "HTTP/", 5)) {
         /* A new answer (after a 1xx or a redirect): a header block of its own. */
         call->saw_length = call->saw_chunked = false;
+        if (call->body_total > 0) call->restarted = true;
     } else if (header_is(buf, n, "content-length:", 15)) {
         call->saw_length = true;
     } else if (header_is(buf, n, "transfer-encoding:", 18)) {

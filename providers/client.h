@@ -38,12 +38,23 @@ typedef enum {
  * inside libcurl). The call stays valid until prov_call_free(). */
 typedef void (*prov_call_cb)(prov_call_t *call, void *data);
 
+/* Receives a 2xx answer's body piece by piece as it arrives (from inside
+ * libcurl's write callback: it must not start or cancel calls). */
+typedef void (*prov_body_sink_fn)(void *ctx, const char *p, size_t n);
+
+/* How much of a streamed body the call keeps: what the verdict reads for
+ * the signs of throttling and blocking (providers/answers.c peeks as far). */
+#define PROV_CALL_PEEK 4096
+
 struct prov_call {
     /* Read-only once the callback runs. */
     prov_call_outcome_t outcome;
     long http_status; /* 0 when no answer */
-    char *body;       /* NUL-terminated; NULL when empty */
+    char *body;       /* NUL-terminated; NULL when empty; only its first bytes when streamed */
     size_t body_len;
+    size_t body_total; /* bytes of the body that arrived, kept or not */
+    bool streamed;  /* the body went to the sink (2xx); body holds its first PROV_CALL_PEEK bytes */
+    bool restarted; /* a new answer began after body bytes of another arrived */
     double latency_ms;
     long retry_after_s; /* from a Retry-After header (seconds form), -1 if none */
     unsigned resends;   /* times libcurl sent the request again (dead reused connection) */
@@ -68,6 +79,9 @@ struct prov_call {
     bool saw_chunked;    /* ... and Transfer-Encoding: chunked */
     bool bad_framing;    /* both: the call was aborted (RFC 9112 6.3) */
     bool resend_refused; /* allow_resend said no */
+    prov_body_sink_fn sink;
+    void *sink_ctx;
+    bool sink_decided; /* the first body byte told whether the answer is 2xx */
 };
 
 /* Returns a client on loop, or NULL. */
@@ -77,6 +91,13 @@ prov_client_t *prov_client_new(uv_loop_t *loop, const prov_client_opts_t *opts);
  * call, or NULL when it could not be started (cb is then never called). */
 prov_call_t *prov_client_start(prov_client_t *c, const prov_request_t *req, long connect_timeout_ms,
                                long timeout_ms, prov_call_cb cb, void *data);
+
+/* Sends the body of a 2xx answer to fn(ctx, ...) while it arrives instead
+ * of keeping it whole (call->streamed); any other answer is kept whole as
+ * before (its message is read from it). Set right after
+ * prov_client_start(), before the loop runs. The size cap counts every
+ * byte either way. */
+void prov_call_stream(prov_call_t *call, prov_body_sink_fn fn, void *ctx);
 
 /* Stops a call whose callback has not run yet and frees it; its callback
  * will not run. */

@@ -2,6 +2,7 @@
  * a string builder, tolerant JSON getters, dates and ids (markup stripping
  * is providers/markup.c). */
 #include "providers/common.h"
+#include "providers/jstream.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -65,11 +66,38 @@ bool prov_title_query(const query_t *q)
     return words >= PROV_TITLE_MIN_WORDS && words <= PROV_TITLE_MAX_WORDS && content >= 2;
 }
 
+prov_stream_t *prov_stream_new(const prov_def_t *def, arena_t *a)
+{
+    if (def->json != NULL) return prov__js_stream(def->json, a);
+    return def->stream != NULL ? def->stream(a) : NULL;
+}
+
+int prov_stream_feed(prov_stream_t *s, const char *p, size_t n)
+{
+    return s->ops->feed(s, p, n);
+}
+
+int prov_stream_finish(prov_stream_t *s, prov_result_t *out, char *err, size_t errlen)
+{
+    return s->ops->finish(s, out, err, errlen);
+}
+
+void prov_stream_free(prov_stream_t *s)
+{
+    if (s != NULL) s->ops->free(s);
+}
+
 int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,
                char *err, size_t errlen)
 {
-    if (def->parse) return def->parse(body, len, a, out, err, errlen);
-    return prov__json_parse(def, body, len, a, out, err, errlen);
+    memset(out, 0, sizeof(*out));
+    out->total = -1;
+    prov_stream_t *s = prov_stream_new(def, a);
+    if (s == NULL) return prov__fail(err, errlen, "%s: out of memory", source_name(def->source));
+    prov_stream_feed(s, body, len);
+    int rc = prov_stream_finish(s, out, err, errlen);
+    prov_stream_free(s);
+    return rc;
 }
 
 static bool is_unreserved(unsigned char c)
@@ -229,27 +257,6 @@ bool prov__has(const char *s)
 
 /* ---- JSON ---- */
 
-json_t *prov__json_load(const char *body, size_t len, const char *who, char *err, size_t errlen)
-{
-    if (body == NULL || len == 0) {
-        prov__fail(err, errlen, "%s: empty response body", who);
-        return NULL;
-    }
-    json_error_t jerr;
-    /* JSON_ALLOW_NUL: one "\u0000" in an abstract must not lose the page. */
-    json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
-    if (root == NULL) {
-        prov__fail(err, errlen, "%s: invalid JSON at line %d: %s", who, jerr.line, jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        prov__fail(err, errlen, "%s: response is not a JSON object", who);
-        return NULL;
-    }
-    return root;
-}
-
 json_t *prov__json_obj(const json_t *obj, const char *key)
 {
     if (!json_is_object(obj)) return NULL;
@@ -334,56 +341,6 @@ const char *prov__date_of(arena_t *a, const char *iso)
         if (iso[7] == '-' && strnlen(iso + 8, 2) == 2 && digits_at(iso + 8, 2)) n = 10;
     }
     return arena_strndup(a, iso, n);
-}
-
-/* Each object of items through fn (prov__json_parse). */
-static int json_items(const json_t *items, source_t src, prov_json_item_fn fn, arena_t *a,
-                      prov_result_t *out)
-{
-    int rank = 0;
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        const json_t *it = json_array_get(items, i);
-        if (!json_is_object(it)) continue;
-        paper_t *p = paper_list_add(&out->papers, a);
-        const char *id = NULL;
-        int rc = p == NULL ? -1 : fn(it, a, p, &id);
-        if (rc < 0) return -1;
-        if (rc > 0) {
-            out->papers.n--;
-            continue;
-        }
-        prov__set_source(p, src, id, ++rank);
-    }
-    return 0;
-}
-
-const json_t *prov__json_empty_list(void)
-{
-    static json_t *empty; /* never freed: one per process, still reachable */
-    if (empty == NULL) empty = json_array();
-    return empty;
-}
-
-int prov__json_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a,
-                     prov_result_t *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof(*out));
-    out->total = -1;
-    const char *who = source_name(def->source);
-    json_t *root = prov__json_load(body, len, who, err, errlen);
-    if (root == NULL) return -1;
-    int rc = -1;
-    const json_t *items = def->json_list(root, &out->total, err, errlen);
-    if (items != NULL) {
-        rc = json_items(items, def->source, def->json_item, a, out);
-        if (rc < 0) prov__fail(err, errlen, "%s: out of memory", who);
-    }
-    json_decref(root);
-    if (rc < 0) {
-        out->papers.n = 0;
-        out->total = -1;
-    }
-    return rc;
 }
 
 void prov__set_source(paper_t *p, source_t s, const char *id, int rank)

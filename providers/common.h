@@ -53,22 +53,6 @@ int prov__clamp_results(int want, int max);
 /* True when s is non-NULL and not "". */
 bool prov__has(const char *s);
 
-/* Parses a JSON body of len bytes (not necessarily NUL-terminated). Returns
- * the root (caller decrefs), or NULL with a message in err. */
-json_t *prov__json_load(const char *body, size_t len, const char *who, char *err, size_t errlen);
-
-/* An empty JSON array that lives as long as the process, for a list
- * function whose provider says "no hits" without sending a list. */
-const json_t *prov__json_empty_list(void);
-
-/* The parse of the JSON providers (prov_parse() of a def without parse):
- * body as JSON, its list found by def->json_list, each object of it
- * through def->json_item, in order, as papers of def->source ranked 1,
- * 2... Returns 0, or -1 with a message in
- * err and no papers in out. */
-int prov__json_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a,
-                     prov_result_t *out, char *err, size_t errlen);
-
 /* Tolerant getters: NULL / dflt when obj is not an object, the key is missing,
  * null, or of another type. */
 json_t *prov__json_obj(const json_t *obj, const char *key);

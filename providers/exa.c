@@ -1,5 +1,5 @@
 /* Exa adapter: POST /search with a JSON body restricted to research papers,
- * JSON answer parsed with jansson. A key is required (x-api-key).
+ * its JSON answer read while it arrives (providers/jstream.h). A key is required (x-api-key).
  *
  * Filters: dates and years (startPublishedDate / endPublishedDate). Exa
  * cannot filter by author, arXiv category or open access, cannot sort, and
@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "providers/common.h"
+#include "providers/jstream.h"
 
 #define EXA_MAX_RESULTS 100
 #define EXA_TEXT_CHARS 2000
@@ -178,16 +179,66 @@ static char *exa_abstract(arena_t *a, const char *text, const char *title)
     return r != NULL && r[0] != '\0' ? (char *)r : NULL;
 }
 
-/* Reads one result into p; -1 on out of memory. */
-static int exa_result(const json_t *it, arena_t *a, paper_t *p)
+/* ---- answer: one result (prov__exa_item), wherever it stands ---- */
+
+enum { EXA_ID = 1, EXA_URL, EXA_TITLE, EXA_DATE, EXA_AUTHOR, EXA_TEXT, EXA_SUMMARY };
+
+static const prov_jnode_t exa_result_fields[] = {
+    {.key = "id", .slot = EXA_ID},           {.key = "url", .slot = EXA_URL},
+    {.key = "title", .slot = EXA_TITLE},     {.key = "publishedDate", .slot = EXA_DATE},
+    {.key = "author", .slot = EXA_AUTHOR},   {.key = "text", .slot = EXA_TEXT},
+    {.key = "summary", .slot = EXA_SUMMARY}, {0},
+};
+
+/* What one result said, raw (in the item's scratch). */
+typedef struct exa_item {
+    const char *id, *url, *title, *date, *author, *text, *summary;
+} exa_item_t;
+
+static int exa_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
 {
+    exa_item_t *it = st;
+    const char *s = prov__jv_tmp(js, v);
+    switch (slot) {
+    case EXA_ID:
+        it->id = s;
+        break;
+    case EXA_URL:
+        it->url = s;
+        break;
+    case EXA_TITLE:
+        it->title = s;
+        break;
+    case EXA_DATE:
+        it->date = s;
+        break;
+    case EXA_AUTHOR:
+        it->author = s;
+        break;
+    case EXA_TEXT:
+        it->text = s;
+        break;
+    case EXA_SUMMARY:
+        it->summary = s;
+        break;
+    }
+    return 0;
+}
+
+/* The paper from what its result said; its id is "id", else "url", else
+ * it is left out. */
+static int exa_finish(prov_js_t *js, void *st, paper_t *p, const char **id)
+{
+    exa_item_t *it = st;
+    arena_t *a = prov_js_arena(js);
+    const char *rid = it->id != NULL ? it->id : it->url;
+    if (rid == NULL) return 1;
     const char *s;
-    if ((s = prov__json_str(it, "title")) != NULL) {
+    if ((s = it->title) != NULL) {
         char *t = prov__strip_markup(a, s, strlen(s));
         if (t != NULL) p->title = t;
     }
-    const char *url = prov__json_str(it, "url");
-    if (url == NULL) url = prov__json_str(it, "id");
+    const char *url = it->url != NULL ? it->url : it->id;
     if (url != NULL) {
         p->url = arena_strdup(a, url);
         const char *d = strstr(url, "doi.org/");
@@ -204,43 +255,80 @@ static int exa_result(const json_t *it, arena_t *a, paper_t *p)
             }
         }
     }
-    if ((s = prov__json_str(it, "publishedDate")) != NULL) {
+    if ((s = it->date) != NULL) {
         p->published = prov__date_of(a, s);
         p->year = prov__year_of(s);
     }
-    if ((s = prov__json_str(it, "author")) != NULL && exa_authors(s, a, p) < 0) return -1;
-    if ((s = prov__json_str(it, "text")) != NULL) p->abstract = exa_abstract(a, s, p->title);
-    if (p->abstract == NULL && (s = prov__json_str(it, "summary")) != NULL)
+    if ((s = it->author) != NULL && exa_authors(s, a, p) < 0) return -1;
+    if ((s = it->text) != NULL) p->abstract = exa_abstract(a, s, p->title);
+    if (p->abstract == NULL && (s = it->summary) != NULL)
         p->abstract = paper_clean_text(a, s, strlen(s));
-    return 0;
-}
-
-/* One entry of results[]; its id is "id", else "url", else it is left out. */
-static int exa_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
-{
-    const char *rid = prov__json_str(it, "id");
-    if (rid == NULL) rid = prov__json_str(it, "url");
-    if (rid == NULL) return 1;
-    if (exa_result(it, a, p) < 0) return -1;
     *id = arena_strdup(a, rid);
     return 0;
 }
 
-/* The result list of {requestId, results[], ...}; {error, tag} bodies are errors. */
-static const json_t *exa_list(const json_t *root, long *total, char *err, size_t errlen)
+const prov_jitem_t prov__exa_item = {
+    .fields = exa_result_fields,
+    .state_size = sizeof(exa_item_t),
+    .ops = {.value = exa_value},
+    .finish = exa_finish,
+};
+
+/* ---- answer: the search's {requestId, results[], ...} ---- */
+
+enum { EXAS_RESULTS = 1, EXAS_ERROR, EXAS_TAG };
+
+static const prov_jnode_t exas_item = {.item = &prov__exa_item};
+static const prov_jnode_t exas_fields[] = {
+    {.key = "results", .slot = EXAS_RESULTS, .elem = &exas_item},
+    {.key = "error", .slot = EXAS_ERROR},
+    {.key = "tag", .slot = EXAS_TAG},
+    {0},
+};
+
+typedef struct exa_search {
+    bool results_is_list;
+    char error[160], tag[64];
+} exa_search_t;
+
+static int exas_open(prov_js_t *js, void *st, int slot, bool array)
 {
-    (void)total; /* Exa reports no total */
-    const json_t *results = prov__json_arr(root, "results");
-    if (results == NULL) {
-        const char *m = prov__json_str(root, "error");
-        const char *tag = prov__json_str(root, "tag");
-        if (m == NULL) m = "no \"results\" in response";
-        prov__fail(err, errlen, "exa: %s%s%s%s", m, tag ? " (" : "", tag ? tag : "",
-                   tag ? ")" : "");
-        return NULL;
+    exa_search_t *s = st;
+    if (slot == EXAS_RESULTS) {
+        s->results_is_list = array;
+        prov_js_clear_items(js);
     }
-    return results;
+    return 0;
 }
+
+static int exas_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    exa_search_t *s = st;
+    if (slot == EXAS_RESULTS) return exas_open(js, st, slot, false);
+    if (slot == EXAS_ERROR) prov__jv_copy(v, s->error, sizeof s->error);
+    if (slot == EXAS_TAG) prov__jv_copy(v, s->tag, sizeof s->tag);
+    return 0;
+}
+
+/* {error, tag} bodies are errors; Exa reports no total. */
+static int exas_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
+{
+    (void)js, (void)total;
+    exa_search_t *s = st;
+    if (s->results_is_list) return 0;
+    bool tag = s->tag[0] != '\0';
+    return prov__fail(err, errlen, "exa: %s%s%s%s",
+                      s->error[0] ? s->error : "no \"results\" in response", tag ? " (" : "",
+                      s->tag, tag ? ")" : "");
+}
+
+static const prov_jkind_t exa_search = {
+    .source = SRC_EXA,
+    .root = {.fields = exas_fields},
+    .state_size = sizeof(exa_search_t),
+    .ops = {.open = exas_open, .value = exas_value},
+    .finish = exas_finish,
+};
 
 /* {"error", "tag"}: "error (tag)". */
 static bool exa_json_error(const json_t *root, prov_msg_t *m)
@@ -260,8 +348,7 @@ static bool exa_json_error(const json_t *root, prov_msg_t *m)
 const prov_def_t prov_exa = {
     .source = SRC_EXA,
     .build = exa_build,
-    .json_list = exa_list,
-    .json_item = exa_entry,
+    .json = &exa_search,
     .adapt = exa_adapt,
     .json_error = exa_json_error,
 };

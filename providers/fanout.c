@@ -86,10 +86,11 @@ typedef struct fanout_call {
     search_t *search;
     source_t source;
     fc_state_t state;
-    fc_wait_t wait;     /* what FC_WAITING waits for */
-    uv_timer_t timer;   /* its memory is released in on_fc_closed() only */
-    prov_call_t *call;  /* in flight (FC_CALLING) */
-    prov_request_t req; /* built once, in the search's arena */
+    fc_wait_t wait;        /* what FC_WAITING waits for */
+    uv_timer_t timer;      /* its memory is released in on_fc_closed() only */
+    prov_call_t *call;     /* in flight (FC_CALLING) */
+    prov_stream_t *stream; /* reads the call's 2xx body while it arrives, into the search's arena */
+    prov_request_t req;    /* built once, in the search's arena */
     int attempt;
     /* What the callbacks recorded, for the state functions. */
     bool timer_fired;
@@ -218,6 +219,8 @@ static void fc_finish(fanout_call_t *fc, search_pstatus_t st, paper_list_t *pape
         prov_call_free(fc->answer);
         fc->answer = NULL;
     }
+    prov_stream_free(fc->stream); /* what it read is not kept */
+    fc->stream = NULL;
     f->alive[src]--;
     if (fc->retrying) f->retrying[src]--;
     uv_timer_stop(&fc->timer);
@@ -354,6 +357,17 @@ static void fc_state_waiting(fanout_call_t *fc)
     }
 }
 
+/* curl's write callback: the next piece of a 2xx body, to the reader,
+ * made at the first piece (a call waiting for its answer holds none). A
+ * reader that failed ignores the rest; the judge asks it why. */
+static void fc_on_body(void *ctx, const char *p, size_t n)
+{
+    fanout_call_t *fc = ctx;
+    if (!fc->stream)
+        fc->stream = prov_stream_new(prov_def_for(fc->source), search_arena(fc->search));
+    if (fc->stream) prov_stream_feed(fc->stream, p, n);
+}
+
 /* FC_SEND */
 static void fc_state_send(fanout_call_t *fc)
 {
@@ -367,6 +381,10 @@ static void fc_state_send(fanout_call_t *fc)
         fc_finish(fc, PSTAT_ERROR, NULL, "cannot start the request");
         return;
     }
+    /* Each attempt reads its answer afresh, while it arrives. */
+    prov_stream_free(fc->stream);
+    fc->stream = NULL;
+    prov_call_stream(fc->call, fc_on_body, fc);
     f->inflight[fc->source]++;
     fc_set_state(fc, FC_CALLING);
 }
@@ -387,9 +405,12 @@ static void fc_state_judge(fanout_call_t *fc)
     paper_list_t *papers = NULL;
     prov_verdict_t v;
     if (fc->kind == FC_KIND_TITLE)
-        prov_judge_title(fc->source, call, search_arena(fc->search), &papers, &v);
+        prov_judge_title_stream(fc->source, call, fc->stream, search_arena(fc->search), &papers,
+                                &v);
     else
-        prov_judge(fc->source, call, search_arena(fc->search), &papers, &v);
+        prov_judge_stream(fc->source, call, fc->stream, search_arena(fc->search), &papers, &v);
+    prov_stream_free(fc->stream);
+    fc->stream = NULL;
     int64_t now = (int64_t)clock_now_ns();
     prov_limits_record(limits_of(f, fc->source), v.kind, fc->probe, call->latency_ms, now,
                        &f->breaker);

@@ -1,5 +1,6 @@
 /* OpenAlex adapter: GET /works?search=..., and for a query that looks like
- * a title GET /works?filter=title.search:..., JSON parsed with jansson.
+ * a title GET /works?filter=title.search:..., the JSON read while it
+ * arrives (providers/jstream.h).
  *
  * Filters: years and dates (publication_year, from_/to_publication_date),
  * open access (is_oa:true); sort by date or citations. OpenAlex has no arXiv
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "providers/common.h"
+#include "providers/jstream.h"
 
 #define OPENALEX_MAX_RESULTS 200          /* per-page is 1..200 */
 #define OPENALEX_MAX_ABSTRACT_WORDS 20000 /* bounds the inverted-index rebuild */
@@ -120,7 +122,7 @@ static int openalex_build_title(const query_t *q, const prov_settings_t *ps, are
 
 typedef struct word_at {
     long long pos;
-    size_t seq; /* insertion order, to keep qsort's result deterministic */
+    size_t seq; /* arrival order, to keep qsort's result deterministic */
     const char *word;
 } word_at_t;
 
@@ -131,44 +133,6 @@ static int word_at_cmp(const void *x, const void *y)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-/* Rebuilds the abstract from {word: [positions]} by sorting the words by
- * position (never by allocating up to the largest position, which a hostile
- * body could make huge). NULL when absent or empty. */
-static char *openalex_abstract(arena_t *a, const json_t *idx)
-{
-    if (!json_is_object(idx)) return NULL;
-    size_t n = 0;
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)idx, key, val) n += json_array_size(val);
-    if (n == 0) return NULL;
-    if (n > OPENALEX_MAX_ABSTRACT_WORDS) n = OPENALEX_MAX_ABSTRACT_WORDS;
-    word_at_t *w = malloc(n * sizeof(*w));
-    if (w == NULL) return NULL;
-    size_t k = 0;
-    json_object_foreach((json_t *)idx, key, val)
-    {
-        for (size_t i = 0; i < json_array_size(val) && k < n; i++) {
-            json_t *pos = json_array_get(val, i);
-            if (!json_is_integer(pos) || json_integer_value(pos) < 0) continue;
-            w[k].pos = (long long)json_integer_value(pos);
-            w[k].seq = k;
-            w[k].word = key;
-            k++;
-        }
-    }
-    qsort(w, k, sizeof(*w), word_at_cmp);
-    prov__sb_t b;
-    prov__sb_init(&b, a);
-    for (size_t i = 0; i < k; i++) {
-        if (i > 0) prov__sb_putn(&b, " ", 1);
-        prov__sb_puts(&b, w[i].word);
-    }
-    free(w);
-    char *s = prov__sb_str(&b);
-    return s != NULL ? prov__abstract(a, s, b.len) : NULL;
-}
-
 /* "https://openalex.org/W123" -> "W123". */
 static const char *short_id(const char *id)
 {
@@ -176,124 +140,494 @@ static const char *short_id(const char *id)
     return slash != NULL && slash[1] != '\0' ? slash + 1 : id;
 }
 
-/* Reads one work into p; -1 on out of memory. */
-static int openalex_work(const json_t *it, arena_t *a, paper_t *p)
+/* ---- answer: one work object (prov__openalex_item), wherever it stands ---- */
+
+enum {
+    OA_ID = 1,
+    OA_DOI,
+    OA_TITLE,
+    OA_DISPLAY_NAME,
+    OA_IDS,
+    OA_IDS_DOI,
+    OA_IDS_ARXIV,
+    OA_YEAR,
+    OA_DATE,
+    OA_AUTHORSHIPS,
+    OA_AUTHORSHIP,
+    OA_AUTHOR,
+    OA_AUTHOR_NAME,
+    OA_RAW_AUTHOR_NAME,
+    OA_INDEX,
+    OA_INDEX_WORD,
+    OA_INDEX_POS,
+    OA_PRIMARY,
+    OA_PRIMARY_LANDING,
+    OA_PRIMARY_PDF,
+    OA_PRIMARY_SOURCE,
+    OA_PRIMARY_SOURCE_NAME,
+    OA_LOCATIONS,
+    OA_LOCATION,
+    OA_LOCATION_LANDING,
+    OA_LOCATION_PDF,
+    OA_BEST,
+    OA_BEST_PDF,
+    OA_OA,
+    OA_OA_IS,
+    OA_OA_URL,
+    OA_CITES,
+    OA_TOPIC,
+    OA_TOPIC_FIELD,
+    OA_TOPIC_FIELD_NAME,
+    OA_TOPIC_SUBFIELD,
+    OA_TOPIC_SUBFIELD_NAME,
+};
+
+static const prov_jnode_t oa_ids_fields[] = {
+    {.key = "doi", .slot = OA_IDS_DOI},
+    {.key = "arxiv", .slot = OA_IDS_ARXIV},
+    {0},
+};
+static const prov_jnode_t oa_author_fields[] = {{.key = "display_name", .slot = OA_AUTHOR_NAME},
+                                                {0}};
+static const prov_jnode_t oa_authorship_fields[] = {
+    {.key = "author", .slot = OA_AUTHOR, .fields = oa_author_fields},
+    {.key = "raw_author_name", .slot = OA_RAW_AUTHOR_NAME},
+    {0},
+};
+static const prov_jnode_t oa_authorship = {.slot = OA_AUTHORSHIP, .fields = oa_authorship_fields};
+static const prov_jnode_t oa_index_pos = {.slot = OA_INDEX_POS};
+static const prov_jnode_t oa_index_fields[] = {
+    {.key = PROV_JANY, .slot = OA_INDEX_WORD, .elem = &oa_index_pos},
+    {0},
+};
+static const prov_jnode_t oa_source_fields[] = {
+    {.key = "display_name", .slot = OA_PRIMARY_SOURCE_NAME}, {0}};
+static const prov_jnode_t oa_primary_fields[] = {
+    {.key = "landing_page_url", .slot = OA_PRIMARY_LANDING},
+    {.key = "pdf_url", .slot = OA_PRIMARY_PDF},
+    {.key = "source", .slot = OA_PRIMARY_SOURCE, .fields = oa_source_fields},
+    {0},
+};
+static const prov_jnode_t oa_location_fields[] = {
+    {.key = "landing_page_url", .slot = OA_LOCATION_LANDING},
+    {.key = "pdf_url", .slot = OA_LOCATION_PDF},
+    {0},
+};
+static const prov_jnode_t oa_location = {.slot = OA_LOCATION, .fields = oa_location_fields};
+static const prov_jnode_t oa_best_fields[] = {{.key = "pdf_url", .slot = OA_BEST_PDF}, {0}};
+static const prov_jnode_t oa_oa_fields[] = {
+    {.key = "is_oa", .slot = OA_OA_IS},
+    {.key = "oa_url", .slot = OA_OA_URL},
+    {0},
+};
+static const prov_jnode_t oa_field_fields[] = {{.key = "display_name", .slot = OA_TOPIC_FIELD_NAME},
+                                               {0}};
+static const prov_jnode_t oa_subfield_fields[] = {
+    {.key = "display_name", .slot = OA_TOPIC_SUBFIELD_NAME}, {0}};
+static const prov_jnode_t oa_topic_fields[] = {
+    {.key = "field", .slot = OA_TOPIC_FIELD, .fields = oa_field_fields},
+    {.key = "subfield", .slot = OA_TOPIC_SUBFIELD, .fields = oa_subfield_fields},
+    {0},
+};
+static const prov_jnode_t oa_work_fields[] = {
+    {.key = "id", .slot = OA_ID},
+    {.key = "doi", .slot = OA_DOI},
+    {.key = "title", .slot = OA_TITLE},
+    {.key = "display_name", .slot = OA_DISPLAY_NAME},
+    {.key = "ids", .slot = OA_IDS, .fields = oa_ids_fields},
+    {.key = "publication_year", .slot = OA_YEAR},
+    {.key = "publication_date", .slot = OA_DATE},
+    {.key = "authorships", .slot = OA_AUTHORSHIPS, .elem = &oa_authorship},
+    {.key = "abstract_inverted_index", .slot = OA_INDEX, .fields = oa_index_fields},
+    {.key = "primary_location", .slot = OA_PRIMARY, .fields = oa_primary_fields},
+    {.key = "locations", .slot = OA_LOCATIONS, .elem = &oa_location},
+    {.key = "best_oa_location", .slot = OA_BEST, .fields = oa_best_fields},
+    {.key = "open_access", .slot = OA_OA, .fields = oa_oa_fields},
+    {.key = "cited_by_count", .slot = OA_CITES},
+    {.key = "primary_topic", .slot = OA_TOPIC, .fields = oa_topic_fields},
+    {0},
+};
+
+/* What one work object said, raw (in the item's scratch). */
+typedef struct oa_item {
+    const char *id, *doi, *title, *display_name, *ids_doi, *ids_arxiv, *date;
+    const char *primary_landing, *primary_pdf, *venue, *best_pdf, *oa_url, *field, *subfield;
+    const char *author, *raw_author;   /* of the authorship being read */
+    const char *loc_landing, *loc_pdf; /* of the location being read */
+    const char *word;                  /* the index word whose positions are read */
+    long long year, cites;
+    bool has_cites, is_oa, index_is_object;
+    prov_jvec_t authors;    /* one name (raw) per authorship, or NULL */
+    prov_jvec_t arxiv_urls; /* locations' URLs naming arXiv, in order */
+    word_at_t *words;       /* the inverted index's (position, word) pairs */
+    size_t nwords, words_cap;
+} oa_item_t;
+
+/* Only a URL naming arXiv can give an id (prov__arxiv_from()). */
+static const char *arxiv_url(prov_js_t *js, const prov_jval_t *v)
 {
-    const char *s = prov__json_str(it, "title");
-    if (s == NULL) s = prov__json_str(it, "display_name");
+    const char *s = prov__jv_str(v);
+    return s != NULL && strcasestr(s, "arxiv") != NULL ? prov__jv_tmp(js, v) : NULL;
+}
+
+static int oa_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    (void)array;
+    oa_item_t *it = st;
+    switch (slot) { /* a key given again: its last value counts */
+    case OA_IDS:
+        it->ids_doi = it->ids_arxiv = NULL;
+        break;
+    case OA_AUTHORSHIPS:
+        it->authors.n = 0;
+        break;
+    case OA_AUTHORSHIP:
+        it->author = it->raw_author = NULL;
+        break;
+    case OA_AUTHOR:
+        it->author = NULL;
+        break;
+    case OA_INDEX:
+        it->index_is_object = !array;
+        it->nwords = 0;
+        break;
+    case OA_INDEX_WORD: {
+        const char *k = prov_js_key(js, NULL);
+        it->word = k != NULL ? arena_strdup(prov_js_tmp(js), k) : NULL;
+        if (it->word == NULL) return -1;
+        break;
+    }
+    case OA_PRIMARY:
+        it->primary_landing = it->primary_pdf = it->venue = NULL;
+        break;
+    case OA_PRIMARY_SOURCE:
+        it->venue = NULL;
+        break;
+    case OA_LOCATIONS:
+        it->arxiv_urls.n = 0;
+        break;
+    case OA_LOCATION:
+        it->loc_landing = it->loc_pdf = NULL;
+        break;
+    case OA_BEST:
+        it->best_pdf = NULL;
+        break;
+    case OA_OA:
+        it->is_oa = false;
+        it->oa_url = NULL;
+        break;
+    case OA_TOPIC:
+        it->field = it->subfield = NULL;
+        break;
+    case OA_TOPIC_FIELD:
+        it->field = NULL;
+        break;
+    case OA_TOPIC_SUBFIELD:
+        it->subfield = NULL;
+        break;
+    }
+    return 0;
+}
+
+static int oa_close(prov_js_t *js, void *st, int slot)
+{
+    oa_item_t *it = st;
+    if (slot == OA_AUTHORSHIP)
+        return prov__jvec_push(js, &it->authors, it->author != NULL ? it->author : it->raw_author);
+    if (slot == OA_LOCATION)
+        return prov__jvec_push(js, &it->arxiv_urls, it->loc_landing) < 0 ||
+                       prov__jvec_push(js, &it->arxiv_urls, it->loc_pdf) < 0
+                   ? -1
+                   : 0;
+    return 0;
+}
+
+/* One position of the current index word; positions past
+ * OPENALEX_MAX_ABSTRACT_WORDS are left out (never allocating up to the
+ * largest position, which a hostile body could make huge). */
+static int oa_word_at(prov_js_t *js, oa_item_t *it, const prov_jval_t *v)
+{
+    if (v->type != PROV_JV_INT || v->i < 0 || it->word == NULL) return 0;
+    if (it->nwords >= OPENALEX_MAX_ABSTRACT_WORDS) return 0;
+    if (it->nwords == it->words_cap) {
+        size_t cap = it->words_cap ? it->words_cap * 2 : 256;
+        word_at_t *w = arena_alloc(prov_js_tmp(js), cap * sizeof *w);
+        if (w == NULL) return -1;
+        if (it->nwords) memcpy(w, it->words, it->nwords * sizeof *w);
+        it->words = w;
+        it->words_cap = cap;
+    }
+    it->words[it->nwords] = (word_at_t){.pos = v->i, .seq = it->nwords, .word = it->word};
+    it->nwords++;
+    return 0;
+}
+
+static int oa_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    oa_item_t *it = st;
+    switch (slot) {
+    case OA_ID:
+        it->id = prov__jv_tmp(js, v);
+        break;
+    case OA_DOI:
+        it->doi = prov__jv_tmp(js, v);
+        break;
+    case OA_TITLE:
+        it->title = prov__jv_tmp(js, v);
+        break;
+    case OA_DISPLAY_NAME:
+        it->display_name = prov__jv_tmp(js, v);
+        break;
+    case OA_IDS_DOI:
+        it->ids_doi = prov__jv_tmp(js, v);
+        break;
+    case OA_IDS_ARXIV:
+        it->ids_arxiv = prov__jv_tmp(js, v);
+        break;
+    case OA_YEAR:
+        it->year = prov__jv_int(v, 0);
+        break;
+    case OA_DATE:
+        it->date = prov__jv_tmp(js, v);
+        break;
+    case OA_AUTHOR_NAME:
+        it->author = prov__jv_tmp(js, v);
+        break;
+    case OA_RAW_AUTHOR_NAME:
+        it->raw_author = prov__jv_tmp(js, v);
+        break;
+    case OA_INDEX_POS:
+        return oa_word_at(js, it, v);
+    case OA_PRIMARY_LANDING:
+        it->primary_landing = prov__jv_tmp(js, v);
+        break;
+    case OA_PRIMARY_PDF:
+        it->primary_pdf = prov__jv_tmp(js, v);
+        break;
+    case OA_PRIMARY_SOURCE_NAME:
+        it->venue = prov__jv_tmp(js, v);
+        break;
+    case OA_LOCATION_LANDING:
+        it->loc_landing = arxiv_url(js, v);
+        break;
+    case OA_LOCATION_PDF:
+        it->loc_pdf = arxiv_url(js, v);
+        break;
+    case OA_BEST_PDF:
+        it->best_pdf = prov__jv_tmp(js, v);
+        break;
+    case OA_OA_IS:
+        it->is_oa = v->type == PROV_JV_TRUE;
+        break;
+    case OA_OA_URL:
+        it->oa_url = prov__jv_tmp(js, v);
+        break;
+    case OA_CITES:
+        it->cites = prov__jv_int(v, -1);
+        it->has_cites = true;
+        break;
+    case OA_TOPIC_FIELD_NAME:
+        it->field = prov__jv_tmp(js, v);
+        break;
+    case OA_TOPIC_SUBFIELD_NAME:
+        it->subfield = prov__jv_tmp(js, v);
+        break;
+    case OA_INDEX_WORD: /* not a list of positions: none */
+        it->word = NULL;
+        break;
+    case OA_INDEX: /* not an object: no abstract */
+        it->index_is_object = false;
+        it->nwords = 0;
+        break;
+    /* Not an object or array where one belongs: as if absent. */
+    default:
+        return oa_open(js, st, slot, false);
+    }
+    return 0;
+}
+
+/* The abstract from the index's words sorted by position. NULL when none. */
+static char *oa_abstract(prov_js_t *js, oa_item_t *it)
+{
+    if (!it->index_is_object || it->nwords == 0) return NULL;
+    size_t n = it->nwords;
+    /* The positions are nearly always 0..n-1: each word straight to its
+     * place (linear), unless they are sparse or two words share one; then
+     * sorted (stable by arrival either way). */
+    long long max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (it->words[i].pos > max) max = it->words[i].pos;
+    const char **at = NULL;
+    if (max < 2 * (long long)n + 16) {
+        at = arena_calloc(prov_js_tmp(js), (size_t)max + 1, sizeof *at);
+        for (size_t i = 0; at != NULL && i < n; i++) {
+            if (at[it->words[i].pos] != NULL)
+                at = NULL; /* shared: sort instead */
+            else
+                at[it->words[i].pos] = it->words[i].word;
+        }
+    }
+    if (at == NULL) qsort(it->words, n, sizeof *it->words, word_at_cmp);
+    prov__sb_t b;
+    prov__sb_init(&b, prov_js_tmp(js));
+    size_t k = 0;
+    for (size_t i = 0; i < (at != NULL ? (size_t)max + 1 : n); i++) {
+        const char *w = at != NULL ? at[i] : it->words[i].word;
+        if (w == NULL) continue;
+        if (k++ > 0) prov__sb_putn(&b, " ", 1);
+        prov__sb_puts(&b, w);
+    }
+    char *s = prov__sb_str(&b);
+    return s != NULL ? prov__abstract(prov_js_arena(js), s, b.len) : NULL;
+}
+
+/* The paper from what its work object said; one with neither id nor title
+ * is left out. */
+static int oa_finish(prov_js_t *js, void *st, paper_t *p, const char **id)
+{
+    oa_item_t *it = st;
+    arena_t *a = prov_js_arena(js);
+    if (it->id == NULL && it->title == NULL) return 1;
+    const char *s = it->title != NULL ? it->title : it->display_name;
     if (s != NULL) {
         char *t = prov__strip_markup(a, s, strlen(s));
         if (t != NULL) p->title = t;
     }
-    p->abstract = openalex_abstract(a, json_object_get(it, "abstract_inverted_index"));
+    p->abstract = oa_abstract(js, it);
 
-    json_t *auths = prov__json_arr(it, "authorships");
-    size_t na = json_array_size(auths);
-    if (na > 0) {
-        p->authors = arena_alloc(a, na * sizeof(*p->authors));
-        if (p->authors == NULL) return -1;
-        for (size_t i = 0; i < na; i++) {
-            json_t *au = json_array_get(auths, i);
-            const char *name = prov__json_str(prov__json_obj(au, "author"), "display_name");
-            if (name == NULL) name = prov__json_str(au, "raw_author_name");
-            char *c = name != NULL ? paper_clean_text(a, name, strlen(name)) : NULL;
-            if (c != NULL) p->authors[p->nauthors++] = c;
-        }
+    prov_jvec_t names = {0};
+    for (size_t i = 0; i < it->authors.n; i++) {
+        char *c = paper_clean_text(a, it->authors.v[i], strlen(it->authors.v[i]));
+        if (c != NULL && prov__jvec_push(js, &names, c) < 0) return -1;
     }
+    if (prov__jvec_set_authors(js, &names, p) < 0) return -1;
 
     /* The top-level doi may be a publisher's or a repository's; ids.doi is
      * the fallback. A 10.48550/arxiv.* DOI also gives the arXiv id. */
-    json_t *ids = prov__json_obj(it, "ids");
-    if ((s = prov__json_str(it, "doi")) != NULL) p->doi = paper_normalize_doi(a, s, strlen(s));
-    if (p->doi == NULL && (s = prov__json_str(ids, "doi")) != NULL)
-        p->doi = paper_normalize_doi(a, s, strlen(s));
+    if ((s = it->doi) != NULL) p->doi = paper_normalize_doi(a, s, strlen(s));
+    if (p->doi == NULL && (s = it->ids_doi) != NULL) p->doi = paper_normalize_doi(a, s, strlen(s));
     prov__arxiv_from(p, a, p->doi);
-    prov__arxiv_from(p, a, prov__json_str(ids, "doi"));
-    prov__arxiv_from(p, a, prov__json_str(ids, "arxiv"));
+    prov__arxiv_from(p, a, it->ids_doi);
+    prov__arxiv_from(p, a, it->ids_arxiv);
+    prov__arxiv_from(p, a, it->primary_landing);
+    for (size_t i = 0; i < it->arxiv_urls.n && p->arxiv_id == NULL; i++)
+        prov__arxiv_from(p, a, it->arxiv_urls.v[i]);
 
-    json_t *primary = prov__json_obj(it, "primary_location");
-    json_t *locs = prov__json_arr(it, "locations");
-    prov__arxiv_from(p, a, prov__json_str(primary, "landing_page_url"));
-    for (size_t i = 0; i < json_array_size(locs) && p->arxiv_id == NULL; i++) {
-        json_t *l = json_array_get(locs, i);
-        prov__arxiv_from(p, a, prov__json_str(l, "landing_page_url"));
-        prov__arxiv_from(p, a, prov__json_str(l, "pdf_url"));
-    }
-
-    long long year = prov__json_int(it, "publication_year", 0);
-    p->year = year > 0 && year < 10000 ? (int)year : 0;
-    if ((s = prov__json_str(it, "publication_date")) != NULL) {
+    p->year = it->year > 0 && it->year < 10000 ? (int)it->year : 0;
+    if ((s = it->date) != NULL) {
         p->published = prov__date_of(a, s);
         if (p->year == 0) p->year = prov__year_of(s);
     }
     if (p->published == NULL && p->year > 0) p->published = arena_sprintf(a, "%04d", p->year);
 
-    if ((s = prov__json_str(prov__json_obj(primary, "source"), "display_name")) != NULL)
-        p->venue = paper_clean_text(a, s, strlen(s));
-    long long cites = prov__json_int(it, "cited_by_count", -1);
-    p->citations = cites >= 0 ? cites : -1;
+    if ((s = it->venue) != NULL) p->venue = paper_clean_text(a, s, strlen(s));
+    p->citations = it->has_cites && it->cites >= 0 ? it->cites : -1;
 
-    json_t *oa = prov__json_obj(it, "open_access");
-    p->open_access = prov__json_bool(oa, "is_oa");
-    if ((s = prov__json_str(oa, "oa_url")) != NULL) p->pdf_url = arena_strdup(a, s);
-    if (p->pdf_url == NULL &&
-        (s = prov__json_str(prov__json_obj(it, "best_oa_location"), "pdf_url")) != NULL)
-        p->pdf_url = arena_strdup(a, s);
-    if (p->pdf_url == NULL && (s = prov__json_str(primary, "pdf_url")) != NULL)
-        p->pdf_url = arena_strdup(a, s);
+    p->open_access = it->is_oa;
+    s = it->oa_url != NULL ? it->oa_url : it->best_pdf != NULL ? it->best_pdf : it->primary_pdf;
+    if (s != NULL) p->pdf_url = arena_strdup(a, s);
 
-    if ((s = prov__json_str(primary, "landing_page_url")) != NULL)
-        p->url = arena_strdup(a, s);
+    if (it->primary_landing != NULL)
+        p->url = arena_strdup(a, it->primary_landing);
     else if (p->doi != NULL)
         p->url = arena_sprintf(a, "https://doi.org/%s", p->doi);
-    else if ((s = prov__json_str(it, "id")) != NULL)
-        p->url = arena_strdup(a, s);
+    else if (it->id != NULL)
+        p->url = arena_strdup(a, it->id);
 
     /* Topics as categories: the primary topic's field and subfield. */
-    json_t *topic = prov__json_obj(it, "primary_topic");
+    prov_jvec_t topics = {0};
     size_t cap = 0;
-    const char *names[] = {
-        prov__json_str(prov__json_obj(topic, "field"), "display_name"),
-        prov__json_str(prov__json_obj(topic, "subfield"), "display_name"),
-    };
-    for (size_t i = 0; i < 2; i++) {
-        if (names[i] != NULL &&
-            prov__strv_add(a, &p->categories, &p->ncategories, &cap, arena_strdup(a, names[i])) < 0)
-            return -1;
+    if (prov__jvec_push(js, &topics, it->field) < 0 ||
+        prov__jvec_push(js, &topics, it->subfield) < 0 ||
+        prov__jvec_add_categories(js, &topics, p, &cap) < 0)
+        return -1;
+    *id = it->id != NULL ? arena_strdup(a, short_id(it->id)) : NULL;
+    return 0;
+}
+
+const prov_jitem_t prov__openalex_item = {
+    .fields = oa_work_fields,
+    .state_size = sizeof(oa_item_t),
+    .ops = {.open = oa_open, .close = oa_close, .value = oa_value},
+    .finish = oa_finish,
+};
+
+/* ---- answer: the search's {meta{count,...}, results[], group_by[]} ---- */
+
+enum { OAS_META = 1, OAS_COUNT, OAS_RESULTS, OAS_ERROR, OAS_MESSAGE };
+
+static const prov_jnode_t oa_search_item = {.item = &prov__openalex_item};
+static const prov_jnode_t oa_meta_fields[] = {{.key = "count", .slot = OAS_COUNT}, {0}};
+static const prov_jnode_t oa_search_fields[] = {
+    {.key = "meta", .slot = OAS_META, .fields = oa_meta_fields},
+    {.key = "results", .slot = OAS_RESULTS, .elem = &oa_search_item},
+    {.key = "error", .slot = OAS_ERROR},
+    {.key = "message", .slot = OAS_MESSAGE},
+    {0},
+};
+
+typedef struct oa_search {
+    long count;
+    bool has_count, results_is_list;
+    char error[160], message[160];
+} oa_search_t;
+
+static int oa_search_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    oa_search_t *s = st;
+    if (slot == OAS_META) {
+        s->has_count = false;
+    } else if (slot == OAS_RESULTS) {
+        s->results_is_list = array;
+        prov_js_clear_items(js);
     }
     return 0;
 }
 
-/* One entry of results[]; one with neither id nor title is left out. */
-static int openalex_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
+static int oa_search_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
 {
-    const char *wid = prov__json_str(it, "id");
-    if (wid == NULL && prov__json_str(it, "title") == NULL) return 1;
-    if (openalex_work(it, a, p) < 0) return -1;
-    *id = wid != NULL ? arena_strdup(a, short_id(wid)) : NULL;
+    oa_search_t *s = st;
+    switch (slot) {
+    case OAS_COUNT:
+        s->has_count = true;
+        s->count = prov__jv_total(v);
+        break;
+    case OAS_ERROR:
+        prov__jv_copy(v, s->error, sizeof s->error);
+        break;
+    case OAS_MESSAGE:
+        prov__jv_copy(v, s->message, sizeof s->message);
+        break;
+    default:
+        return oa_search_open(js, st, slot, false);
+    }
     return 0;
 }
 
-/* The result list of {meta{count,...}, results[], group_by[]}; an {error, message} body
- * is an error. */
-static const json_t *openalex_list(const json_t *root, long *total, char *err, size_t errlen)
+/* An {error, message} body is an error. */
+static int oa_search_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
 {
-    const json_t *results = prov__json_arr(root, "results");
-    if (results == NULL) {
-        const char *e = prov__json_str(root, "error");
-        const char *m = prov__json_str(root, "message");
-        prov__fail(err, errlen, "openalex: %s%s%s", e != NULL ? e : "no \"results\" in response",
-                   m != NULL ? ": " : "", m != NULL ? m : "");
-        return NULL;
-    }
-    *total = prov__json_total(prov__json_obj(root, "meta"), "count");
-    return results;
+    (void)js;
+    oa_search_t *s = st;
+    if (!s->results_is_list)
+        return prov__fail(err, errlen, "openalex: %s%s%s",
+                          s->error[0] ? s->error : "no \"results\" in response",
+                          s->message[0] ? ": " : "", s->message);
+    *total = s->has_count ? s->count : -1;
+    return 0;
 }
+
+static const prov_jkind_t oa_search = {
+    .source = SRC_OPENALEX,
+    .root = {.fields = oa_search_fields},
+    .state_size = sizeof(oa_search_t),
+    .ops = {.open = oa_search_open, .value = oa_search_value},
+    .finish = oa_search_finish,
+};
 
 const prov_def_t prov_openalex = {
     .source = SRC_OPENALEX,
     .build = openalex_build,
-    .json_list = openalex_list,
+    .json = &oa_search,
     .build_title = openalex_build_title,
-    .json_item = openalex_entry,
 };

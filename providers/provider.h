@@ -39,17 +39,20 @@ typedef struct prov_result {
     long total;          /* total hits the provider reports, -1 if unknown */
 } prov_result_t;
 
-/* One item of a JSON provider's result list: fills p (fresh from
- * paper_list_add()) from it and sets *id to the provider's own id of it (an
- * arena string, or NULL). Returns 0, 1 to leave the item out, or -1 when
- * out of memory. */
-typedef int (*prov_json_item_fn)(const json_t *it, arena_t *a, paper_t *p, const char **id);
+/* A 2xx answer read while it arrives (prov_stream_new()): bytes in,
+ * papers out, no whole body kept. */
+typedef struct prov_stream prov_stream_t;
+typedef struct prov_stream_ops {
+    int (*feed)(prov_stream_t *s, const char *p, size_t n);
+    int (*finish)(prov_stream_t *s, prov_result_t *out, char *err, size_t errlen);
+    void (*free)(prov_stream_t *s);
+} prov_stream_ops_t;
+struct prov_stream {
+    const prov_stream_ops_t *ops;
+};
 
-/* Finds a JSON provider's result list in its answer root and the total it
- * reports (*total stays -1 when it reports none). Returns NULL with the
- * provider's own error message in err when the answer has no list. */
-typedef const json_t *(*prov_json_list_fn)(const json_t *root, long *total, char *err,
-                                           size_t errlen);
+/* The shape of a JSON provider's search answer (providers/jstream.h). */
+struct prov_jkind;
 
 /* A provider's error message as it is put together (prov_def_t's error
  * hooks), bounded: what does not fit is dropped. prov_error_text() makes it
@@ -72,13 +75,12 @@ typedef struct prov_def {
      * message in err (e.g. a required key is missing). */
     int (*build)(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                  char *err, size_t errlen);
-    /* How a 2xx response body is read (prov_parse() runs it): by parse, or,
-     * for a JSON provider (parse NULL), by the shared JSON reader with the
-     * provider's json_list and json_item. */
-    int (*parse)(const char *body, size_t len, arena_t *a, prov_result_t *out, char *err,
-                 size_t errlen);
-    prov_json_list_fn json_list;
-    prov_json_item_fn json_item;
+    /* How a 2xx search answer is read while it arrives (prov_stream_new()):
+     * for a JSON provider, by the shared streaming reader on the shape of
+     * its answer (json: envelope and item mapping, providers/jstream.h);
+     * else by stream (arXiv's Atom through libxml2's push parser). */
+    const struct prov_jkind *json;
+    prov_stream_t *(*stream)(arena_t *a);
     /* Optional: given a 4xx answer, may change how later requests are built
      * (e.g. another name for a parameter the provider refused) and return
      * true; the call is then built and sent once more. NULL: never. */
@@ -102,7 +104,7 @@ typedef struct prov_def {
      * (prov_title_query()). A provider whose search syntax can say it in
      * the same call does that in build instead (arXiv's ti:"..." phrase,
      * which spares its one call per 3 s). Builds that request as build does;
-     * its answer is read as build's is (parse, or json_list and json_item),
+     * its answer is read as build's is (json, or stream),
      * its papers merged with the search's. NULL: no such call. */
     int (*build_title)(const query_t *q, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                        char *err, size_t errlen);
@@ -146,7 +148,7 @@ int prov_build(const prov_def_t *def, const query_t *q, const prov_settings_t *p
  * provider's rank order (sources[0] set with rank) and the total it reports.
  * Returns 0, or -1 with a message in err (and no papers) when the body is
  * not the provider's format. Never reads past len (the body need not be
- * NUL-terminated). */
+ * NUL-terminated). The whole body through prov_stream_*() in one piece. */
 int prov_parse(const prov_def_t *def, const char *body, size_t len, arena_t *a, prov_result_t *out,
                char *err, size_t errlen);
 
@@ -166,6 +168,18 @@ bool prov_title_query(const query_t *q);
  * set), as prov_build() does. */
 int prov_build_title(const prov_def_t *def, const query_t *q, const prov_settings_t *ps, arena_t *a,
                      prov_request_t *out, char *err, size_t errlen);
+
+/* A reader of one 2xx answer of def's provider as it arrives, its papers
+ * in a: feed it the bytes in pieces of any size (the result is the same
+ * however the body is cut), then finish it. NULL when out of memory. */
+prov_stream_t *prov_stream_new(const prov_def_t *def, arena_t *a);
+/* Returns 0, or -1 once the answer is known to be unreadable (later pieces
+ * are ignored; finish says why). */
+int prov_stream_feed(prov_stream_t *s, const char *p, size_t n);
+/* The answer ended: as prov_parse(). */
+int prov_stream_finish(prov_stream_t *s, prov_result_t *out, char *err, size_t errlen);
+/* NULL is a no-op. The papers stay in their arena. */
+void prov_stream_free(prov_stream_t *s);
 
 /* The definition for a source, or NULL (SRC_LOCAL lives in store/). */
 const prov_def_t *prov_def_for(source_t s);

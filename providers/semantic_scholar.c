@@ -1,7 +1,7 @@
 /* Semantic Scholar adapter: Graph API relevance search
  * (GET /graph/v1/paper/search), and for a query that looks like a title its
- * closest title match (GET /graph/v1/paper/search/match); JSON parsed with
- * jansson.
+ * closest title match (GET /graph/v1/paper/search/match); the JSON read
+ * while it arrives (providers/jstream.h).
  *
  * Filters: years and dates (year= / publicationDateOrYear=), open access
  * (openAccessPdf), category as a coarse fieldsOfStudy (the arXiv archive
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "providers/common.h"
+#include "providers/jstream.h"
 
 #define S2_MAX_RESULTS 100 /* limit must be <= 100 */
 
@@ -189,119 +190,347 @@ static bool s2_title_none(long status, const char *body, size_t len)
     return none;
 }
 
-/* Reads one paper object into p; -1 on out of memory. */
-static int s2_paper(const json_t *it, arena_t *a, paper_t *p)
+/* ---- answer: one paper object (prov__s2_item), wherever it stands ---- */
+
+enum {
+    S2_PAPER_ID = 1,
+    S2_TITLE,
+    S2_ABSTRACT,
+    S2_AUTHORS,
+    S2_AUTHOR,
+    S2_AUTHOR_NAME,
+    S2_EXT,
+    S2_EXT_DOI,
+    S2_EXT_ARXIV,
+    S2_YEAR,
+    S2_PUB_DATE,
+    S2_VENUE,
+    S2_JOURNAL,
+    S2_JOURNAL_NAME,
+    S2_CITES,
+    S2_IS_OA,
+    S2_OA_PDF,
+    S2_OA_STATUS,
+    S2_OA_URL,
+    S2_URL,
+    S2_FOS,
+    S2_FOS_ONE,
+    S2_S2FOS,
+    S2_S2FOS_ONE,
+    S2_S2FOS_CATEGORY,
+};
+
+static const prov_jnode_t s2_author_fields[] = {{.key = "name", .slot = S2_AUTHOR_NAME}, {0}};
+static const prov_jnode_t s2_author = {.slot = S2_AUTHOR, .fields = s2_author_fields};
+static const prov_jnode_t s2_ext_fields[] = {
+    {.key = "DOI", .slot = S2_EXT_DOI},
+    {.key = "ArXiv", .slot = S2_EXT_ARXIV},
+    {0},
+};
+static const prov_jnode_t s2_journal_fields[] = {{.key = "name", .slot = S2_JOURNAL_NAME}, {0}};
+static const prov_jnode_t s2_oa_fields[] = {
+    {.key = "status", .slot = S2_OA_STATUS},
+    {.key = "url", .slot = S2_OA_URL},
+    {0},
+};
+static const prov_jnode_t s2_fos_one = {.slot = S2_FOS_ONE};
+static const prov_jnode_t s2_s2fos_fields[] = {{.key = "category", .slot = S2_S2FOS_CATEGORY}, {0}};
+static const prov_jnode_t s2_s2fos_one = {.slot = S2_S2FOS_ONE, .fields = s2_s2fos_fields};
+static const prov_jnode_t s2_paper_fields[] = {
+    {.key = "paperId", .slot = S2_PAPER_ID},
+    {.key = "title", .slot = S2_TITLE},
+    {.key = "abstract", .slot = S2_ABSTRACT},
+    {.key = "authors", .slot = S2_AUTHORS, .elem = &s2_author},
+    {.key = "externalIds", .slot = S2_EXT, .fields = s2_ext_fields},
+    {.key = "year", .slot = S2_YEAR},
+    {.key = "publicationDate", .slot = S2_PUB_DATE},
+    {.key = "venue", .slot = S2_VENUE},
+    {.key = "journal", .slot = S2_JOURNAL, .fields = s2_journal_fields},
+    {.key = "citationCount", .slot = S2_CITES},
+    {.key = "isOpenAccess", .slot = S2_IS_OA},
+    {.key = "openAccessPdf", .slot = S2_OA_PDF, .fields = s2_oa_fields},
+    {.key = "url", .slot = S2_URL},
+    {.key = "fieldsOfStudy", .slot = S2_FOS, .elem = &s2_fos_one},
+    {.key = "s2FieldsOfStudy", .slot = S2_S2FOS, .elem = &s2_s2fos_one},
+    {0},
+};
+
+/* What one paper object said, raw (in the item's scratch) where the rules
+ * across fields need it at the end. */
+typedef struct s2_item {
+    const char *id, *title, *abstract, *doi, *arxiv, *pub_date, *venue, *journal, *oa_status,
+        *oa_url, *url;
+    const char *author; /* the name of the author object being read */
+    const char *s2fos;  /* the category of the s2FieldsOfStudy object being read */
+    long long year, cites;
+    bool is_oa, has_cites;
+    prov_jvec_t authors, fos, s2fos_list;
+} s2_item_t;
+
+static int s2_open(prov_js_t *js, void *st, int slot, bool array)
 {
+    (void)js, (void)array;
+    s2_item_t *it = st;
+    switch (slot) { /* a key given again: its last value counts */
+    case S2_AUTHORS:
+        it->authors.n = 0;
+        break;
+    case S2_AUTHOR:
+        it->author = NULL;
+        break;
+    case S2_EXT:
+        it->doi = it->arxiv = NULL;
+        break;
+    case S2_JOURNAL:
+        it->journal = NULL;
+        break;
+    case S2_OA_PDF:
+        it->oa_status = it->oa_url = NULL;
+        break;
+    case S2_FOS:
+        it->fos.n = 0;
+        break;
+    case S2_S2FOS:
+        it->s2fos_list.n = 0;
+        break;
+    case S2_S2FOS_ONE:
+        it->s2fos = NULL;
+        break;
+    }
+    return 0;
+}
+
+static int s2_close(prov_js_t *js, void *st, int slot)
+{
+    s2_item_t *it = st;
+    if (slot == S2_AUTHOR) return prov__jvec_push(js, &it->authors, it->author);
+    if (slot == S2_S2FOS_ONE) return prov__jvec_push(js, &it->s2fos_list, it->s2fos);
+    return 0;
+}
+
+static int s2_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    s2_item_t *it = st;
+    switch (slot) {
+    case S2_PAPER_ID:
+        it->id = prov__jv_tmp(js, v);
+        break;
+    case S2_TITLE:
+        it->title = prov__jv_tmp(js, v);
+        break;
+    case S2_ABSTRACT:
+        it->abstract = prov__jv_tmp(js, v);
+        break;
+    case S2_AUTHOR_NAME:
+        it->author = prov__jv_tmp(js, v);
+        break;
+    case S2_EXT_DOI:
+        it->doi = prov__jv_tmp(js, v);
+        break;
+    case S2_EXT_ARXIV:
+        it->arxiv = prov__jv_tmp(js, v);
+        break;
+    case S2_YEAR:
+        it->year = prov__jv_int(v, 0);
+        break;
+    case S2_PUB_DATE:
+        it->pub_date = prov__jv_tmp(js, v);
+        break;
+    case S2_VENUE:
+        it->venue = prov__jv_tmp(js, v);
+        break;
+    case S2_JOURNAL_NAME:
+        it->journal = prov__jv_tmp(js, v);
+        break;
+    case S2_CITES:
+        it->cites = prov__jv_int(v, -1);
+        it->has_cites = true;
+        break;
+    case S2_IS_OA:
+        it->is_oa = v->type == PROV_JV_TRUE;
+        break;
+    case S2_OA_STATUS:
+        it->oa_status = prov__jv_tmp(js, v);
+        break;
+    case S2_OA_URL:
+        it->oa_url = prov__jv_tmp(js, v);
+        break;
+    case S2_URL:
+        it->url = prov__jv_tmp(js, v);
+        break;
+    case S2_FOS_ONE:
+        return prov__jvec_push(js, &it->fos, prov__jv_tmp(js, v));
+    case S2_S2FOS_CATEGORY:
+        it->s2fos = prov__jv_tmp(js, v);
+        break;
+    /* Not an object or array where one belongs: as if absent. */
+    case S2_AUTHORS:
+    case S2_EXT:
+    case S2_JOURNAL:
+    case S2_OA_PDF:
+    case S2_FOS:
+    case S2_S2FOS:
+    case S2_AUTHOR:
+    case S2_S2FOS_ONE:
+        return s2_open(js, st, slot, false);
+    }
+    return 0;
+}
+
+/* The paper from what its object said; one with neither id nor title is
+ * left out. */
+static int s2_finish(prov_js_t *js, void *st, paper_t *p, const char **id)
+{
+    s2_item_t *it = st;
+    arena_t *a = prov_js_arena(js);
+    if (it->id == NULL && it->title == NULL) return 1;
     const char *s;
     /* Titles and abstracts may carry JATS and MathML (recorded live). */
-    if ((s = prov__json_str(it, "title")) != NULL) {
+    if ((s = it->title) != NULL) {
         char *t = prov__strip_markup(a, s, strlen(s));
         if (t != NULL) p->title = t;
     }
-    if ((s = prov__json_str(it, "abstract")) != NULL) p->abstract = prov__abstract(a, s, strlen(s));
+    if ((s = it->abstract) != NULL) p->abstract = prov__abstract(a, s, strlen(s));
 
-    json_t *authors = prov__json_arr(it, "authors");
-    size_t na = json_array_size(authors);
-    if (na > 0) {
-        p->authors = arena_alloc(a, na * sizeof(*p->authors));
-        if (p->authors == NULL) return -1;
-        for (size_t i = 0; i < na; i++) {
-            const char *name = prov__json_str(json_array_get(authors, i), "name");
-            char *c = name != NULL ? paper_clean_text(a, name, strlen(name)) : NULL;
-            if (c != NULL) p->authors[p->nauthors++] = c;
-        }
+    prov_jvec_t names = {0};
+    for (size_t i = 0; i < it->authors.n; i++) {
+        char *c = paper_clean_text(a, it->authors.v[i], strlen(it->authors.v[i]));
+        if (c != NULL && prov__jvec_push(js, &names, c) < 0) return -1;
     }
+    if (prov__jvec_set_authors(js, &names, p) < 0) return -1;
 
-    json_t *ext = prov__json_obj(it, "externalIds");
-    if ((s = prov__json_str(ext, "DOI")) != NULL) p->doi = paper_normalize_doi(a, s, strlen(s));
-    if ((s = prov__json_str(ext, "ArXiv")) != NULL) {
+    if ((s = it->doi) != NULL) p->doi = paper_normalize_doi(a, s, strlen(s));
+    if ((s = it->arxiv) != NULL) {
         const char *v = NULL;
         p->arxiv_id = paper_normalize_arxiv_id(a, s, strlen(s), &v);
         p->arxiv_version = v;
     }
     if (p->arxiv_id == NULL) prov__arxiv_from(p, a, p->doi);
 
-    long long year = prov__json_int(it, "year", 0);
-    p->year = year > 0 && year < 10000 ? (int)year : 0;
-    if ((s = prov__json_str(it, "publicationDate")) != NULL) {
+    p->year = it->year > 0 && it->year < 10000 ? (int)it->year : 0;
+    if ((s = it->pub_date) != NULL) {
         p->published = prov__date_of(a, s);
         if (p->year == 0) p->year = prov__year_of(s);
     }
     if (p->published == NULL && p->year > 0) p->published = arena_sprintf(a, "%04d", p->year);
 
-    const char *venue = prov__json_str(it, "venue");
-    if (venue == NULL) venue = prov__json_str(prov__json_obj(it, "journal"), "name");
+    const char *venue = it->venue != NULL ? it->venue : it->journal;
     if (venue != NULL) p->venue = paper_clean_text(a, venue, strlen(venue));
 
-    long long cites = prov__json_int(it, "citationCount", -1);
-    p->citations = cites >= 0 ? cites : -1;
-    p->open_access = prov__json_bool(it, "isOpenAccess");
-    json_t *oa = prov__json_obj(it, "openAccessPdf");
+    p->citations = it->has_cites && it->cites >= 0 ? it->cites : -1;
+    p->open_access = it->is_oa;
     /* "CLOSED" comes with a URL too (recorded live): not open access. */
-    const char *oa_status = prov__json_str(oa, "status");
-    bool closed = oa_status != NULL && strcasecmp(oa_status, "CLOSED") == 0;
-    if (!closed && (s = prov__json_str(oa, "url")) != NULL) {
-        p->pdf_url = arena_strdup(a, s);
+    bool closed = it->oa_status != NULL && strcasecmp(it->oa_status, "CLOSED") == 0;
+    if (!closed && it->oa_url != NULL) {
+        p->pdf_url = arena_strdup(a, it->oa_url);
         p->open_access = true;
     }
-    if ((s = prov__json_str(it, "url")) != NULL) p->url = arena_strdup(a, s);
+    if (it->url != NULL) p->url = arena_strdup(a, it->url);
 
     size_t cap = 0;
-    json_t *fos = prov__json_arr(it, "fieldsOfStudy");
-    for (size_t i = 0; i < json_array_size(fos); i++) {
-        const char *f = json_string_value(json_array_get(fos, i));
-        if (prov__has(f) &&
-            prov__strv_add(a, &p->categories, &p->ncategories, &cap, arena_strdup(a, f)) < 0)
-            return -1;
-    }
-    json_t *s2fos = prov__json_arr(it, "s2FieldsOfStudy");
-    for (size_t i = 0; i < json_array_size(s2fos); i++) {
-        const char *f = prov__json_str(json_array_get(s2fos, i), "category");
-        if (f != NULL &&
-            prov__strv_add(a, &p->categories, &p->ncategories, &cap, arena_strdup(a, f)) < 0)
-            return -1;
+    if (prov__jvec_add_categories(js, &it->fos, p, &cap) < 0 ||
+        prov__jvec_add_categories(js, &it->s2fos_list, p, &cap) < 0)
+        return -1;
+    *id = it->id != NULL ? arena_strdup(a, it->id) : NULL;
+    return 0;
+}
+
+const prov_jitem_t prov__s2_item = {
+    .fields = s2_paper_fields,
+    .state_size = sizeof(s2_item_t),
+    .ops = {.open = s2_open, .close = s2_close, .value = s2_value},
+    .finish = s2_finish,
+};
+
+/* ---- answer: the search's {total, offset, next?, data[]} ---- */
+
+enum { S2S_TOTAL = 1, S2S_DATA, S2S_ERROR, S2S_MESSAGE };
+
+static const prov_jnode_t s2_search_item = {.item = &prov__s2_item};
+static const prov_jnode_t s2_search_fields[] = {
+    {.key = "total", .slot = S2S_TOTAL},
+    {.key = "data", .slot = S2S_DATA, .elem = &s2_search_item},
+    {.key = "error", .slot = S2S_ERROR},
+    {.key = "message", .slot = S2S_MESSAGE},
+    {0},
+};
+
+typedef struct s2_search {
+    long total;
+    bool has_total, has_data_key, data_is_list, has_error, has_message;
+    char error[160], message[160];
+} s2_search_t;
+
+static int s2_search_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    s2_search_t *s = st;
+    if (slot == S2S_DATA) {
+        s->has_data_key = true;
+        s->data_is_list = array;
+        prov_js_clear_items(js); /* "data" given again: the last counts */
+    } else if (slot == S2S_ERROR || slot == S2S_MESSAGE) {
+        bool *has = slot == S2S_ERROR ? &s->has_error : &s->has_message;
+        *has = true;
+        (slot == S2S_ERROR ? s->error : s->message)[0] = '\0';
     }
     return 0;
 }
 
-/* One entry of data[]; one with neither id nor title is left out. */
-static int s2_entry(const json_t *it, arena_t *a, paper_t *p, const char **id)
+static int s2_search_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
 {
-    const char *pid = prov__json_str(it, "paperId");
-    if (pid == NULL && prov__json_str(it, "title") == NULL) return 1;
-    if (s2_paper(it, a, p) < 0) return -1;
-    *id = pid != NULL ? arena_strdup(a, pid) : NULL;
+    s2_search_t *s = st;
+    switch (slot) {
+    case S2S_TOTAL:
+        s->has_total = true;
+        s->total = prov__jv_total(v);
+        break;
+    case S2S_DATA:
+        return s2_search_open(js, st, slot, false);
+    case S2S_ERROR:
+        s->has_error = true;
+        prov__jv_copy(v, s->error, sizeof s->error);
+        break;
+    case S2S_MESSAGE:
+        s->has_message = true;
+        prov__jv_copy(v, s->message, sizeof s->message);
+        break;
+    }
     return 0;
 }
 
-/* The result list of {total, offset, next?, data[]}; an {error} or {message, code}
- * body is reported as an error. A search with no hits is answered
- * {"total": 0, "offset": 0} with no "data" at all (recorded live): that is
- * an empty list, not an error. */
-static const json_t *s2_list(const json_t *root, long *total, char *err, size_t errlen)
+/* An {error} or {message, code} body is reported as an error. A search
+ * with no hits is answered {"total": 0, "offset": 0} with no "data" at all
+ * (recorded live): that is an empty list, not an error. */
+static int s2_search_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
 {
-    const json_t *data = prov__json_arr(root, "data");
-    if (data == NULL && json_object_get(root, "data") == NULL &&
-        prov__json_total(root, "total") == 0 && json_object_get(root, "error") == NULL &&
-        json_object_get(root, "message") == NULL) {
+    (void)js;
+    s2_search_t *s = st;
+    long t = s->has_total ? s->total : -1;
+    if (!s->has_data_key && t == 0 && !s->has_error && !s->has_message) {
         *total = 0;
-        return prov__json_empty_list();
+        return 0;
     }
-    if (data == NULL) {
-        const char *m = prov__json_str(root, "error");
-        if (m == NULL) m = prov__json_str(root, "message");
-        prov__fail(err, errlen, "semantic_scholar: %s", m != NULL ? m : "no \"data\" in response");
-        return NULL;
+    if (!s->data_is_list) {
+        const char *m = s->error[0] ? s->error : s->message[0] ? s->message : NULL;
+        return prov__fail(err, errlen, "semantic_scholar: %s",
+                          m != NULL ? m : "no \"data\" in response");
     }
-    *total = prov__json_total(root, "total");
-    return data;
+    *total = t;
+    return 0;
 }
+
+static const prov_jkind_t s2_search = {
+    .source = SRC_SEMANTIC_SCHOLAR,
+    .root = {.fields = s2_search_fields},
+    .state_size = sizeof(s2_search_t),
+    .ops = {.open = s2_search_open, .value = s2_search_value},
+    .finish = s2_search_finish,
+};
 
 const prov_def_t prov_semantic_scholar = {
     .source = SRC_SEMANTIC_SCHOLAR,
     .build = s2_build,
-    .json_list = s2_list,
-    .json_item = s2_entry,
+    .json = &s2_search,
     .build_title = s2_build_title,
     .title_none = s2_title_none,
 };

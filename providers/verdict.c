@@ -7,6 +7,33 @@
 void prov_judge(source_t src, const prov_call_t *call, arena_t *a, paper_list_t **papers,
                 prov_verdict_t *v)
 {
+    prov_judge_stream(src, call, NULL, a, papers, v);
+}
+
+/* A 2xx answer's papers: read while it arrived, or from its whole body. */
+static int read_answer(const prov_def_t *def, const prov_call_t *call, prov_stream_t *stream,
+                       arena_t *a, prov_result_t *res, prov_verdict_t *v)
+{
+    if (call->streamed) {
+        if (stream == NULL) { /* no body, or no memory for a reader */
+            snprintf(v->err, sizeof v->err, "%s",
+                     call->body_total ? "out of memory" : "empty response body");
+            return -1;
+        }
+        if (call->restarted) {
+            snprintf(v->err, sizeof v->err, "a second answer began after the body of the first");
+            return -1;
+        }
+        return prov_stream_finish(stream, res, v->err, sizeof v->err);
+    }
+    if (def == NULL) return -1;
+    return prov_parse(def, call->body ? call->body : "", call->body_len, a, res, v->err,
+                      sizeof v->err);
+}
+
+void prov_judge_stream(source_t src, const prov_call_t *call, prov_stream_t *stream, arena_t *a,
+                       paper_list_t **papers, prov_verdict_t *v)
+{
     const prov_def_t *def = prov_def_for(src);
     memset(v, 0, sizeof *v);
     v->status = PSTAT_ERROR;
@@ -24,8 +51,7 @@ void prov_judge(source_t src, const prov_call_t *call, arena_t *a, paper_list_t 
         } else if (code >= 200 && code < 300) {
             prov_result_t res = {0};
             res.total = -1;
-            if (def && prov_parse(def, call->body ? call->body : "", call->body_len, a, &res,
-                                  v->err, sizeof v->err) == 0) {
+            if (read_answer(def, call, stream, a, &res, v) == 0) {
                 v->status = PSTAT_OK;
                 v->kind = CALL_SUCCESS;
                 *papers = arena_alloc(a, sizeof **papers);
@@ -68,6 +94,12 @@ void prov_judge(source_t src, const prov_call_t *call, arena_t *a, paper_list_t 
 void prov_judge_title(source_t src, const prov_call_t *call, arena_t *a, paper_list_t **papers,
                       prov_verdict_t *v)
 {
+    prov_judge_title_stream(src, call, NULL, a, papers, v);
+}
+
+void prov_judge_title_stream(source_t src, const prov_call_t *call, prov_stream_t *stream,
+                             arena_t *a, paper_list_t **papers, prov_verdict_t *v)
+{
     const prov_def_t *def = prov_def_for(src);
     long code = call->http_status;
     if (call->outcome == PROV_CALL_OK && (code < 200 || code >= 300) && def != NULL &&
@@ -78,7 +110,7 @@ void prov_judge_title(source_t src, const prov_call_t *call, arena_t *a, paper_l
         *papers = arena_calloc(a, 1, sizeof **papers);
         return;
     }
-    prov_judge(src, call, a, papers, v);
+    prov_judge_stream(src, call, stream, a, papers, v);
 }
 
 void prov_welcome(shm_provider_t *lim, const sf_config_t *cfg, const prov_call_t *call,

@@ -55,6 +55,18 @@ void prov_judge(source_t src, const prov_call_t *call, arena_t *a, paper_list_t 
 void prov_judge_title(source_t src, const prov_call_t *call, arena_t *a, paper_list_t **papers,
                       prov_verdict_t *v);
 
+/* The same, for a call whose 2xx body went to stream while it arrived
+ * (call->streamed): the papers are what stream read, finished here (its
+ * papers are already in a). Any other answer is judged by its kept body,
+ * as prov_judge(). stream may be NULL. */
+void prov_judge_stream(source_t src, const prov_call_t *call, prov_stream_t *stream, arena_t *a,
+                       paper_list_t **papers, prov_verdict_t *v);
+
+/* prov_judge_title() for a call whose 2xx body went to stream (as
+ * prov_judge_stream()). */
+void prov_judge_title_stream(source_t src, const prov_call_t *call, prov_stream_t *stream,
+                             arena_t *a, paper_list_t **papers, prov_verdict_t *v);
+
 /* What the answer says about our welcome, for the whole group (lim is the
  * provider's shared slot): a throttling answer suspends the provider until
  * its Retry-After (even 0) or for providers.suspend_rate_limited, and is

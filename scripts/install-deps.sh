@@ -10,7 +10,8 @@
 #          docs/openapi.yaml), npm (the MCP tests install the official client:
 #          scripts/mcp-sdk.sh), and the headless browser of the search
 #          page's test (chromium, driven through chromium-driver's WebDriver)
-#   bench  load tools (wrk) and the servers the benchmarks compare against
+#   bench  load tools (wrk) and the servers the benchmarks compare against;
+#          the JSON parsers bench/parse compares yajl with (jsmn, simdjson)
 #   run    what scripts/demo.sh needs besides build: python3 (the provider
 #          simulator) and curl
 #   all    every group (the default when no group is named)
@@ -33,7 +34,8 @@ usage() {
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config
             libuv1-dev node-llhttp libcurl4-openssl-dev libhiredis-dev libpq-dev
-            libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev libnats-dev)
+            libjansson-dev libxml2-dev zlib1g-dev libyaml-dev libssl-dev libnats-dev
+            libyajl-dev)
 TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev fakeroot systemd
            redis-server postgresql NGINX prometheus NODE python3-yaml python3-jsonschema
            nats-server chromium
@@ -41,7 +43,7 @@ TEST_PKGS=(python3 clang libclang-rt-14-dev procps curl debhelper dpkg-dev faker
 TEST_PKGS+=(python3-bibtexparser)  # reads the BibTeX export back (test/blackbox/test_export.py)
 RUN_PKGS=(python3 curl)
 BENCH_PKGS=(wrk NGINX redis-server postgresql curl procps
-            libnginx-mod-http-echo)
+            libnginx-mod-http-echo libjsmn-dev libsimdjson-dev)
 
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(all)

@@ -156,7 +156,7 @@ TEST(def_for_each_source)
     ASSERT_NULL(prov_def_for(SRC_COUNT));
     for (int s = 0; s < SRC_LOCAL; s++) {
         ASSERT_EQ(prov_def_for((source_t)s)->source, s);
-        ASSERT(prov_def_for((source_t)s)->parse || prov_def_for((source_t)s)->json_list);
+        ASSERT(prov_def_for((source_t)s)->stream || prov_def_for((source_t)s)->json);
     }
 }
 
