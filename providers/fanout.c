@@ -20,7 +20,13 @@
  * are over: ok when either is (the papers of both, the title call's after
  * the search's; the other's failure in the error text), else the search
  * call's outcome. A half-open breaker's probe goes alone, without a title
- * call. */
+ * call.
+ *
+ * A call that is not a search (a lookup by id, a batch, a citation list)
+ * is a part of one call with a prov_task_t (providers/fanout.h): what to
+ * build, how to read the answer (its body kept whole, not streamed), where
+ * to report. It goes through the same checks and states
+ * (prov_fanout_call()). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +121,19 @@ typedef struct fanout_part {
     int open;       /* timers not yet closed */
     bool cancelled; /* the search needs the provider no more: nothing is reported */
     uint64_t start_ns;
+    prov_task_t task; /* a call that is not a search's: task.ops set, calls[0] only */
 } fanout_part_t;
+
+/* Where a call's strings live and its deadline: the search's, or its task's. */
+static arena_t *fc_arena(const fanout_call_t *fc)
+{
+    return fc->search ? search_arena(fc->search) : fc->part->task.arena;
+}
+
+static uint64_t fc_deadline_ns(const fanout_call_t *fc)
+{
+    return fc->search ? search_deadline_ns(fc->search) : fc->part->task.deadline_ns;
+}
 
 static const char *const fc_kind_names[] = {[FC_KIND_SEARCH] = "search", [FC_KIND_TITLE] = "title"};
 
@@ -180,10 +198,16 @@ static paper_list_t *join_papers(search_t *s, paper_list_t *a, paper_list_t *b)
     return out;
 }
 
-/* Every call of the part is over: one report to the search. */
+/* Every call of the part is over: one report to the search (or the task). */
 static void part_report(fanout_part_t *part)
 {
     fanout_call_t *sc = &part->calls[0];
+    if (part->task.ops) {
+        *part->task.slot = NULL;
+        part->task.ops->done(&part->task, sc->status, sc->papers,
+                             (double)(clock_now_ns() - part->start_ns) / 1e6, sc->err);
+        return;
+    }
     fanout_call_t *tc = part->ncalls > 1 ? &part->calls[1] : NULL;
     search_t *s = sc->search;
     source_t src = sc->source;
@@ -227,7 +251,7 @@ static void fc_finish(fanout_call_t *fc, search_pstatus_t st, paper_list_t *pape
     uv_close((uv_handle_t *)&fc->timer, on_fc_closed);
     fc->status = st;
     fc->papers = papers;
-    if (!part->cancelled) fc->err = err ? arena_strdup(search_arena(fc->search), err) : NULL;
+    if (!part->cancelled) fc->err = err ? arena_strdup(fc_arena(fc), err) : NULL;
     if (--part->pending == 0 && !part->cancelled) part_report(part);
 }
 
@@ -308,6 +332,17 @@ static void fc_state_build(fanout_call_t *fc)
         .max_results = (int)pc->max_results,
     };
     char err[256] = "";
+    const prov_task_t *t = &fc->part->task;
+    if (t->ops) { /* not a search: the task builds it */
+        memset(&fc->req, 0, sizeof fc->req);
+        if (t->ops->build(t, &ps, &fc->req, err, sizeof err) < 0) {
+            fc_finish(fc, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
+            return;
+        }
+        add_trace_header(&fc->req, t->traceparent, t->arena);
+        fc_set_state(fc, FC_RESERVE);
+        return;
+    }
     int (*build)(const prov_def_t *, const query_t *, const prov_settings_t *, arena_t *,
                  prov_request_t *, char *, size_t) =
         fc->kind == FC_KIND_TITLE ? prov_build_title : prov_build;
@@ -325,8 +360,7 @@ static void fc_state_reserve(fanout_call_t *fc)
 {
     prov_fanout_t *f = fc->fanout;
     int64_t now = (int64_t)clock_now_ns();
-    int64_t wait =
-        prov_limits_reserve(limits_of(f, fc->source), now, (int64_t)search_deadline_ns(fc->search));
+    int64_t wait = prov_limits_reserve(limits_of(f, fc->source), now, (int64_t)fc_deadline_ns(fc));
     if (wait < 0) {
         const sf_provider_config_t *pc = config_provider(f->cfg, fc->source);
         char err[160];
@@ -384,7 +418,7 @@ static void fc_state_send(fanout_call_t *fc)
     /* Each attempt reads its answer afresh, while it arrives. */
     prov_stream_free(fc->stream);
     fc->stream = NULL;
-    prov_call_stream(fc->call, fc_on_body, fc);
+    if (!fc->part->task.ops) prov_call_stream(fc->call, fc_on_body, fc); /* a task reads it whole */
     f->inflight[fc->source]++;
     fc_set_state(fc, FC_CALLING);
 }
@@ -404,7 +438,9 @@ static void fc_state_judge(fanout_call_t *fc)
     prov_call_t *call = fc->answer;
     paper_list_t *papers = NULL;
     prov_verdict_t v;
-    if (fc->kind == FC_KIND_TITLE)
+    if (fc->part->task.ops)
+        prov_judge_with(fc->source, call, &fc->part->task.reader, fc_arena(fc), &papers, &v);
+    else if (fc->kind == FC_KIND_TITLE)
         prov_judge_title_stream(fc->source, call, fc->stream, search_arena(fc->search), &papers,
                                 &v);
     else
@@ -430,7 +466,7 @@ static void fc_state_judge(fanout_call_t *fc)
     }
     if (v.retryable && fc->attempt < f->cfg->providers.max_retries && retry_allowed(fc)) {
         int64_t wait = prov_backoff_ns(fc->attempt, v.retry_after_ns, rng_next(f));
-        if (prov_retry_fits(now, wait, (int64_t)search_deadline_ns(fc->search))) {
+        if (prov_retry_fits(now, wait, (int64_t)fc_deadline_ns(fc))) {
             fc->attempt++;
             metrics_provider_retry(fc->source, METRIC_RETRY_SENT);
             log_write(LOG_DEBUG, "provider call retried", LF_STR, "provider",
@@ -501,50 +537,53 @@ static void on_call_done(prov_call_t *call, void *data)
     fc_step(fc);
 }
 
-static void fanout_start(void *ctx, search_t *s, source_t src)
+/* May a call of src start now? The administrator's switch, the
+ * concurrency cap, a suspension and the breaker; false with the status and
+ * message to report (err holds errlen bytes). */
+static bool admit(prov_fanout_t *f, source_t src, prov_breaker_verdict_t *bv, search_pstatus_t *st,
+                  char *err, size_t errlen)
 {
-    prov_fanout_t *f = ctx;
     const prov_def_t *def = prov_def_for(src);
     const sf_provider_config_t *pc = config_provider(f->cfg, src);
+    *st = PSTAT_DISABLED;
     if (!def || !pc) {
-        search_provider_done(s, src, PSTAT_DISABLED, NULL, 0, "no such provider in this build");
-        return;
+        snprintf(err, errlen, "no such provider in this build");
+        return false;
     }
     if (limits_of(f, src)->admin_enabled < 0) {
-        search_provider_done(s, src, PSTAT_DISABLED, NULL, 0, "disabled by an administrator");
-        return;
+        snprintf(err, errlen, "disabled by an administrator");
+        return false;
     }
+    *st = PSTAT_RATE_LIMITED;
     if (f->inflight[src] >= (size_t)pc->max_concurrent) {
-        search_provider_done(s, src, PSTAT_RATE_LIMITED, NULL, 0,
-                             "too many calls in flight to this provider");
-        return;
+        snprintf(err, errlen, "too many calls in flight to this provider");
+        return false;
     }
     prov_suspend_reason_t why;
     int why_status;
     int64_t now = (int64_t)clock_now_ns();
     int64_t until = prov_limits_suspended(limits_of(f, src), now, &why, &why_status);
     if (until) {
-        char err[160];
-        snprintf(err, sizeof err, "suspended for %lld s more (%s, after HTTP %d)",
+        snprintf(err, errlen, "suspended for %lld s more (%s, after HTTP %d)",
                  (long long)((until - now + 999999999) / 1000000000), prov_suspend_reason_name(why),
                  why_status);
-        search_provider_done(s, src, PSTAT_RATE_LIMITED, NULL, 0, err);
-        return;
+        return false;
     }
-    prov_breaker_verdict_t bv = prov_breaker_check(limits_of(f, src), now, &f->breaker);
-    if (bv == BREAKER_REJECT) {
-        search_provider_done(s, src, PSTAT_CIRCUIT_OPEN, NULL, 0,
-                             "skipped after repeated failures; a probe will test it");
-        return;
+    *bv = prov_breaker_check(limits_of(f, src), now, &f->breaker);
+    if (*bv == BREAKER_REJECT) {
+        *st = PSTAT_CIRCUIT_OPEN;
+        snprintf(err, errlen, "skipped after repeated failures; a probe will test it");
+        return false;
     }
+    return true;
+}
+
+/* A part of ncalls calls of src, their timers made; NULL when out of memory. */
+static fanout_part_t *part_new(prov_fanout_t *f, source_t src, int ncalls, bool probe)
+{
     fanout_part_t *part = calloc(1, sizeof *part);
-    if (!part) {
-        search_provider_done(s, src, PSTAT_ERROR, NULL, 0, "out of memory");
-        return;
-    }
-    /* The title call, for a query that looks like a title; a probe goes alone. */
-    part->ncalls =
-        def->build_title && bv != BREAKER_PROBE && prov_title_query(search_query(s)) ? 2 : 1;
+    if (!part) return NULL;
+    part->ncalls = ncalls;
     part->pending = part->open = part->ncalls;
     part->start_ns = clock_now_ns();
     for (int i = 0; i < part->ncalls; i++) {
@@ -552,14 +591,50 @@ static void fanout_start(void *ctx, search_t *s, source_t src)
         fc->fanout = f;
         fc->part = part;
         fc->kind = i == 0 ? FC_KIND_SEARCH : FC_KIND_TITLE;
-        fc->search = s;
         fc->source = src;
         fc->state = FC_BUILD;
-        fc->probe = bv == BREAKER_PROBE;
+        fc->probe = probe;
         f->alive[src]++;
         uv_timer_init(f->loop, &fc->timer);
         fc->timer.data = fc;
     }
+    return part;
+}
+
+/* Nothing is reported any more: the part's calls end now. */
+static void part_cancel(fanout_part_t *part)
+{
+    if (!part || part->cancelled) return;
+    part->cancelled = true;
+    for (int i = 0; i < part->ncalls; i++) {
+        fanout_call_t *fc = &part->calls[i];
+        if (fc->state == FC_DONE) continue;
+        fc->cancelled = true;
+        fc_step(fc);
+    }
+}
+
+static void fanout_start(void *ctx, search_t *s, source_t src)
+{
+    prov_fanout_t *f = ctx;
+    const prov_def_t *def = prov_def_for(src);
+    prov_breaker_verdict_t bv = BREAKER_ALLOW;
+    search_pstatus_t st;
+    char err[160];
+    if (!admit(f, src, &bv, &st, err, sizeof err)) {
+        search_provider_done(s, src, st, NULL, 0, err);
+        return;
+    }
+    /* The title call, for a query that looks like a title; a probe goes alone. */
+    int ncalls =
+        def->build_title && bv != BREAKER_PROBE && prov_title_query(search_query(s)) ? 2 : 1;
+    fanout_part_t *part = part_new(f, src, ncalls, bv == BREAKER_PROBE);
+    if (!part) {
+        search_provider_done(s, src, PSTAT_ERROR, NULL, 0, "out of memory");
+        return;
+    }
+    for (int i = 0; i < part->ncalls; i++)
+        part->calls[i].search = s;
     *search_backend_slot(s, src) = part;
     /* The search call first: it takes the first rate-limit slot. The part
      * may report (and the search move on) during these steps. */
@@ -572,15 +647,35 @@ static void fanout_cancel(void *ctx, search_t *s, source_t src)
 {
     (void)ctx;
     fanout_part_t *part = *search_backend_slot(s, src);
-    if (!part || part->cancelled) return;
-    part->cancelled = true;
     *search_backend_slot(s, src) = NULL;
-    for (int i = 0; i < part->ncalls; i++) {
-        fanout_call_t *fc = &part->calls[i];
-        if (fc->state == FC_DONE) continue;
-        fc->cancelled = true;
-        fc_step(fc);
+    part_cancel(part);
+}
+
+/* ---- one provider call of any kind (providers/fanout.h) ---- */
+
+void prov_fanout_call(prov_fanout_t *f, const prov_task_t *t)
+{
+    prov_breaker_verdict_t bv = BREAKER_ALLOW;
+    search_pstatus_t st;
+    char err[160];
+    *t->slot = NULL;
+    if (!admit(f, t->source, &bv, &st, err, sizeof err)) {
+        t->ops->done(t, st, NULL, 0, err);
+        return;
     }
+    fanout_part_t *part = part_new(f, t->source, 1, bv == BREAKER_PROBE);
+    if (!part) {
+        t->ops->done(t, PSTAT_ERROR, NULL, 0, "out of memory");
+        return;
+    }
+    part->task = *t;
+    *t->slot = part;
+    fc_step(&part->calls[0]); /* may report at once */
+}
+
+void prov_fanout_cancel(void *handle)
+{
+    part_cancel(handle);
 }
 
 void prov_fanout_configure_limits(const sf_config_t *cfg)

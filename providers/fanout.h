@@ -8,6 +8,8 @@
 
 #include "core/config.h"
 #include "core/search.h"
+#include "providers/provider.h"
+#include "providers/verdict.h"
 
 typedef struct prov_fanout prov_fanout_t;
 
@@ -20,6 +22,47 @@ prov_fanout_t *prov_fanout_new(uv_loop_t *loop, const sf_config_t *cfg);
 void prov_fanout_configure_limits(const sf_config_t *cfg);
 
 const search_backend_t *prov_fanout_backend(prov_fanout_t *f);
+
+/* ---- one provider call of any kind ----------------------------------------
+ * The search backend above is one user of this; a lookup, a batch or a
+ * citation list is another. The call gets the same machinery whatever it
+ * asks: the administrator's switch, the concurrency cap, the suspension,
+ * the breaker, the rate limit, retries within the deadline and the retry
+ * budget, the verdict (providers/verdict.h). What differs is what to
+ * build, how to read the answer and where to report: a prov_task_t. */
+typedef struct prov_task prov_task_t;
+
+typedef struct prov_task_ops {
+    /* Builds the request into out (zeroed; ps has the provider's base URL,
+     * key, contact and max_results), strings in t->arena. Returns 0, or -1
+     * with a message in err. */
+    int (*build)(const prov_task_t *t, const prov_settings_t *ps, prov_request_t *out, char *err,
+                 size_t errlen);
+    /* The outcome, exactly once (possibly before prov_fanout_call()
+     * returns), unless the call was cancelled. papers (may be NULL) live in
+     * t->arena; err is the caller's to copy. */
+    void (*done)(const prov_task_t *t, search_pstatus_t st, paper_list_t *papers, double latency_ms,
+                 const char *err);
+} prov_task_ops_t;
+
+struct prov_task {
+    const prov_task_ops_t *ops;
+    void *owner; /* the caller's object, for its ops */
+    void *data;  /* and anything more it needs (e.g. which part of a batch) */
+    source_t source;
+    arena_t *arena;          /* the request and the papers live here */
+    uint64_t deadline_ns;    /* on clock_now_ns(): no retry past it */
+    const char *traceparent; /* sent on to the provider; may be NULL */
+    prov_reader_t reader;    /* how the answer is read; zero: as a search answer */
+    void **slot;             /* holds the call's handle while it runs, NULL after */
+};
+
+/* Starts t's call on f (t is copied; what it points at must live until
+ * done). While it runs *t->slot is its handle, for prov_fanout_cancel(). */
+void prov_fanout_call(prov_fanout_t *f, const prov_task_t *t);
+
+/* Ends a running call now; its done is not called. handle may be NULL. */
+void prov_fanout_cancel(void *handle);
 
 /* Bit (1u << source_t) per provider enabled in the configuration. */
 unsigned prov_fanout_enabled(const prov_fanout_t *f);

@@ -31,8 +31,24 @@ static int read_answer(const prov_def_t *def, const prov_call_t *call, prov_stre
                       sizeof v->err);
 }
 
+/* The verdict; rd (may be NULL) reads a whole 2xx body its own way. */
+static void judge(source_t src, const prov_call_t *call, prov_stream_t *stream,
+                  const prov_reader_t *rd, arena_t *a, paper_list_t **papers, prov_verdict_t *v);
+
 void prov_judge_stream(source_t src, const prov_call_t *call, prov_stream_t *stream, arena_t *a,
                        paper_list_t **papers, prov_verdict_t *v)
+{
+    judge(src, call, stream, NULL, a, papers, v);
+}
+
+void prov_judge_with(source_t src, const prov_call_t *call, const prov_reader_t *rd, arena_t *a,
+                     paper_list_t **papers, prov_verdict_t *v)
+{
+    judge(src, call, NULL, rd, a, papers, v);
+}
+
+static void judge(source_t src, const prov_call_t *call, prov_stream_t *stream,
+                  const prov_reader_t *rd, arena_t *a, paper_list_t **papers, prov_verdict_t *v)
 {
     const prov_def_t *def = prov_def_for(src);
     memset(v, 0, sizeof *v);
@@ -48,6 +64,19 @@ void prov_judge_stream(source_t src, const prov_call_t *call, prov_stream_t *str
             v->retryable = true;
         } else if (v->answer == PROV_ANSWER_BLOCKED) {
             v->kind = CALL_NEUTRAL; /* refused, not broken: the suspension handles it */
+        } else if (code >= 200 && code < 300 && rd && rd->read && !call->streamed) {
+            if (rd->read(rd->data, call->body ? call->body : "", call->body_len, a, papers, v->err,
+                         sizeof v->err) == 0) {
+                v->status = PSTAT_OK;
+                v->kind = CALL_SUCCESS;
+            } else {
+                *papers = NULL;
+                if (!v->err[0]) snprintf(v->err, sizeof v->err, "unreadable answer");
+            }
+        } else if (code == 404 && rd && rd->not_found_ok) {
+            v->status = PSTAT_OK; /* no such paper: an answer, and the provider is well */
+            v->kind = CALL_SUCCESS;
+            *papers = arena_calloc(a, 1, sizeof **papers);
         } else if (code >= 200 && code < 300) {
             prov_result_t res = {0};
             res.total = -1;

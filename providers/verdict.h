@@ -67,6 +67,24 @@ void prov_judge_stream(source_t src, const prov_call_t *call, prov_stream_t *str
 void prov_judge_title_stream(source_t src, const prov_call_t *call, prov_stream_t *stream,
                              arena_t *a, paper_list_t **papers, prov_verdict_t *v);
 
+/* How a call that is not a search reads its answer (a lookup, a batch, a
+ * citation list): read() turns a 2xx body (kept whole, not streamed) into
+ * papers in a (returns 0, or -1 with a message in err); NULL reads it as a
+ * search answer (prov_parse()). not_found_ok: a 404 is the provider's "no
+ * such paper", an answer with no papers (ok, and a success for the breaker). */
+typedef int (*prov_read_fn)(void *data, const char *body, size_t len, arena_t *a,
+                            paper_list_t **papers, char *err, size_t errlen);
+typedef struct prov_reader {
+    prov_read_fn read;
+    void *data;
+    bool not_found_ok;
+} prov_reader_t;
+
+/* prov_judge() with rd's way of reading the answer (rd may be NULL: the
+ * search's). */
+void prov_judge_with(source_t src, const prov_call_t *call, const prov_reader_t *rd, arena_t *a,
+                     paper_list_t **papers, prov_verdict_t *v);
+
 /* What the answer says about our welcome, for the whole group (lim is the
  * provider's shared slot): a throttling answer suspends the provider until
  * its Retry-After (even 0) or for providers.suspend_rate_limited, and is

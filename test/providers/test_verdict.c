@@ -384,4 +384,56 @@ TEST(judge_title_s2_no_match_is_ok_empty_and_a_success)
     arena_free(a);
 }
 
+/* A call that is not a search reads its answer its own way, and may take
+ * a 404 for "no such paper". */
+static int read_one(void *data, const char *body, size_t len, arena_t *a, paper_list_t **papers,
+                    char *err, size_t errlen)
+{
+    (void)data;
+    if (len == 0 || body[0] != '{') {
+        snprintf(err, errlen, "not an object");
+        return -1;
+    }
+    *papers = arena_calloc(a, 1, sizeof **papers);
+    paper_t *p = paper_list_add(*papers, a);
+    p->title = arena_strndup(a, body, len);
+    return 0;
+}
+
+TEST(judge_with_a_reader_and_not_found)
+{
+    arena_t *a = arena_new(0);
+    prov_reader_t rd = {.read = read_one, .not_found_ok = true};
+    prov_call_t c = answer(200, "{}", -1);
+    paper_list_t *papers = NULL;
+    prov_verdict_t v;
+    prov_judge_with(SRC_SEMANTIC_SCHOLAR, &c, &rd, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_OK);
+    ASSERT_EQ(papers->n, 1);
+    ASSERT_STR_EQ(papers->items[0].title, "{}");
+    free(c.body);
+
+    c = answer(200, "[]", -1);
+    papers = NULL;
+    prov_judge_with(SRC_SEMANTIC_SCHOLAR, &c, &rd, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_ERROR);
+    ASSERT_NULL(papers);
+    ASSERT_STR_EQ(v.err, "not an object");
+    free(c.body);
+
+    c = answer(404, "{\"error\":\"Paper with id DOI:10.1/x not found\"}", -1);
+    prov_judge_with(SRC_SEMANTIC_SCHOLAR, &c, &rd, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_OK);
+    ASSERT_EQ(v.kind, CALL_SUCCESS);
+    ASSERT_EQ(papers->n, 0);
+    /* Without not_found_ok a 404 stays a refused request. */
+    rd.not_found_ok = false;
+    papers = NULL;
+    prov_judge_with(SRC_SEMANTIC_SCHOLAR, &c, &rd, a, &papers, &v);
+    ASSERT_EQ(v.status, PSTAT_ERROR);
+    ASSERT_EQ(v.kind, CALL_NEUTRAL);
+    free(c.body);
+    arena_free(a);
+}
+
 TEST_MAIN()
