@@ -278,27 +278,14 @@ static void write_facets(jw_t *w, const facets_t *fs, size_t total)
     JW_LIT(w, "}");
 }
 
-static void write_answer(jw_t *w, const answer_t *ans)
+/* {"<name>": {"status", "results", "latency_ms", "error"}, ...} for the
+ * providers asked, in source_t order. */
+static void write_providers(jw_t *w, const answer_provider_t *providers)
 {
-    JW_LIT(w, "{\"query\":");
-    write_query(w, ans);
-    JW_LIT(w, ",\"total\":");
-    jw_long(w, (long long)ans->total);
-    JW_LIT(w, ",\"offset\":");
-    jw_long(w, ans->query->offset);
-    JW_LIT(w, ",\"limit\":");
-    jw_long(w, ans->query->limit);
-    JW_LIT(w, ",\"papers\":[");
-    for (size_t i = 0; i < ans->npapers; i++) {
-        if (i > 0) JW_LIT(w, ",");
-        write_paper(w, ans->papers[i]);
-    }
-    JW_LIT(w, "]");
-    if (ans->facets) write_facets(w, ans->facets, ans->total);
-    JW_LIT(w, ",\"providers\":{");
+    JW_LIT(w, "{");
     bool first = true;
     for (int s = 0; s < SRC_COUNT; s++) {
-        const answer_provider_t *pr = &ans->providers[s];
+        const answer_provider_t *pr = &providers[s];
         if (!pr->asked) continue;
         if (!first) JW_LIT(w, ",");
         first = false;
@@ -316,7 +303,29 @@ static void write_answer(jw_t *w, const answer_t *ans)
         jw_str(w, pr->error);
         JW_LIT(w, "}");
     }
-    JW_LIT(w, "},\"took_ms\":");
+    JW_LIT(w, "}");
+}
+
+static void write_answer(jw_t *w, const answer_t *ans)
+{
+    JW_LIT(w, "{\"query\":");
+    write_query(w, ans);
+    JW_LIT(w, ",\"total\":");
+    jw_long(w, (long long)ans->total);
+    JW_LIT(w, ",\"offset\":");
+    jw_long(w, ans->query->offset);
+    JW_LIT(w, ",\"limit\":");
+    jw_long(w, ans->query->limit);
+    JW_LIT(w, ",\"papers\":[");
+    for (size_t i = 0; i < ans->npapers; i++) {
+        if (i > 0) JW_LIT(w, ",");
+        write_paper(w, ans->papers[i]);
+    }
+    JW_LIT(w, "]");
+    if (ans->facets) write_facets(w, ans->facets, ans->total);
+    JW_LIT(w, ",\"providers\":");
+    write_providers(w, ans->providers);
+    JW_LIT(w, ",\"took_ms\":");
     jw_fixed(w, ans->took_ms >= 0 && isfinite(ans->took_ms) ? ans->took_ms : 0, 3);
     JW_LIT(w, ",\"partial\":");
     jw_bool(w, ans->partial);
@@ -352,4 +361,31 @@ blob_t *answer_json_blob(const answer_t *ans)
         scratch = (jw_t){0};
     }
     return b;
+}
+
+/* ---- one paper, the providers' statuses: for answers other than a search ---- */
+
+static char *jw_finish(jw_t *w, size_t *len)
+{
+    if (jw_reserve(w, 0)) w->buf[w->len] = '\0';
+    if (w->failed) {
+        free(w->buf);
+        return NULL;
+    }
+    if (len != NULL) *len = w->len;
+    return w->buf;
+}
+
+char *answer_json_paper(const paper_t *p, size_t *len)
+{
+    jw_t w = {0};
+    write_paper(&w, p);
+    return jw_finish(&w, len);
+}
+
+char *answer_json_providers(const answer_provider_t providers[SRC_COUNT], size_t *len)
+{
+    jw_t w = {0};
+    write_providers(&w, providers);
+    return jw_finish(&w, len);
 }

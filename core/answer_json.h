@@ -70,4 +70,11 @@ char *answer_json_write(const answer_t *ans, size_t *len);
  * Returns NULL when out of memory or too large. */
 blob_t *answer_json_blob(const answer_t *ans);
 
+/* One paper object as in "papers" above (its "score" is the merge's), and
+ * the "providers" object alone: for answers that are not a search (a
+ * lookup by id, a batch). Malloc'd, NUL-terminated (length in *len when
+ * len is not NULL), or NULL when out of memory. */
+char *answer_json_paper(const paper_t *p, size_t *len);
+char *answer_json_providers(const answer_provider_t providers[SRC_COUNT], size_t *len);
+
 #endif

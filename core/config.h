@@ -121,6 +121,13 @@ typedef struct sf_config {
         char first_order[CONFIG_STR_MAX]; /* search.first_order: strategy "first"'s order */
     } search;
 
+    /* Lookups by id (core/lookup.h): GET /v1/papers/{id}, POST /v1/papers/batch. */
+    struct {
+        int64_t lookup_deadline_ms; /* papers.lookup_deadline; default 5s */
+        int64_t cache_ttl_ms;       /* papers.cache_ttl: a paper found live is kept; default 1h */
+        int64_t cache_entries;      /* papers.cache_entries per worker; default 10000 */
+    } papers;
+
     /* Events on NATS (store/events.h, docs/events.md). */
     struct {
         char url[CONFIG_STR_MAX];      /* nats.url: nats://host:port[,...]; "" = no events */

@@ -204,6 +204,14 @@ const config_key_t config__keys[] = {
             "is the first one's papers that has any, once those before it answered without; "
             "providers not listed follow it in the order arxiv, semantic_scholar, exa, openalex, crossref, local"),
 
+    K_DUR  ("papers.lookup_deadline", "SCIFIND_PAPERS_LOOKUP_DEADLINE", papers.lookup_deadline_ms,
+            1, 10 * 60 * SEC, "5s",
+            "a lookup by id (or a batch) answers with what the providers gave by then"),
+    K_DUR  ("papers.cache_ttl", "SCIFIND_PAPERS_CACHE_TTL", papers.cache_ttl_ms, 0,
+            30 * 24 * HOUR, "1h", "a paper found live is answered from memory this long; 0: never"),
+    K_INT  ("papers.cache_entries", "SCIFIND_PAPERS_CACHE_ENTRIES", papers.cache_entries, 0,
+            10000000, "10000", "papers kept by the lookup cache per worker"),
+
     K_BOOL ("auth.required", "SCIFIND_AUTH_REQUIRED", auth.required, "false",
             "refuse requests without a valid API key (401); /health*, /metrics and the search "
             "page's files stay open"),

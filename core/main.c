@@ -75,6 +75,9 @@ typedef struct app {
     http_mw_t *mw;                 /* keys, limits, CORS, trace, metrics (http/middleware.h) */
     cache_redis_link_t *rl_link;   /* the limiter's own Redis link when the cache has none */
     http_limit_shared_t rl_shared; /* client buckets across instances, on a Redis link */
+    prov_lookup_t *plookup;        /* lookups by id: the providers' side (providers/lookup.c) */
+    lookup_service_t *lookup;      /* ... the cache, store and merge (core/lookup.h) */
+    http_papers_ctx_t papers;      /* /v1/papers, /v1/papers/batch, /v1/search/papers/... */
     void (*done)(void);
 } app_t;
 
@@ -220,17 +223,27 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     }
     a->providers = (http_providers_ctx_t){.describe = app_describe_providers, .data = a};
     const papers_repo_t *papers = a->store ? store_papers_repo(a->store) : NULL;
+    /* Lookups by id, live: per-id cache, the store, the providers (core/lookup.h). */
+    a->plookup = prov_lookup_new(a->fanout);
+    lookup_config_t lk = {.deadline_ms = (int)cfg->papers.lookup_deadline_ms,
+                          .cache_ttl_ms = cfg->papers.cache_ttl_ms,
+                          .cache_entries = (size_t)cfg->papers.cache_entries};
+    if (!a->plookup) goto oom;
+    a->lookup = lookup_service_new(loop, prov_lookup_backend(a->plookup),
+                                   prov_fanout_enabled(a->fanout), papers, &lk);
+    if (!a->lookup) goto oom;
+    a->papers = (http_papers_ctx_t){.repo = papers, .lookup = a->lookup};
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
     a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a};
     if (http_health_register(a->router, a->health, a->nhealth) < 0 ||
         http_search_register(a->router, &a->search) < 0 ||
         http_providers_register(a->router, &a->providers) < 0 ||
-        http_papers_register(a->router, papers) < 0 ||
+        http_papers_register(a->router, &a->papers) < 0 ||
         http_analytics_register(a->router, papers) < 0 || http_ui_register(a->router) < 0)
         goto oom;
     if (cfg->mcp.enabled) { /* its tools ask what /v1/search and /v1/papers/{id} ask */
         http_mcp_ctx_t mcp = {
-            .cfg = cfg, .chain = &a->chain, .papers = http_papers_for_mcp(papers)};
+            .cfg = cfg, .chain = &a->chain, .papers = http_papers_for_mcp(&a->papers)};
         a->mcp = http_mcp_register(a->router, &mcp);
         if (!a->mcp) goto oom;
     }
@@ -318,6 +331,8 @@ static void app_free(void *p)
     http_mw_free(a->mw);
     http_router_free(a->router);
     http_mcp_free(a->mcp);
+    lookup_service_free(a->lookup);
+    prov_lookup_free(a->plookup);
     memset(a, 0, sizeof *a);
 }
 

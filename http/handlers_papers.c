@@ -226,23 +226,29 @@ static bool paper_format(http_req_t *req, export_format_t *format, bool *given)
     return http__export_format(req, value, format);
 }
 
-static void paper_handler(http_req_t *req)
+/* The id of GET /v1/papers/{id}: it may span segments (a DOI's slashes),
+ * joined again. NULL when out of memory (answered). */
+static char *joined_id(http_req_t *req, size_t first)
 {
-    const papers_repo_t *repo = req->route_data;
-    /* The id may span segments (a DOI's slashes): join them again. */
     size_t len = 0;
-    for (size_t i = 0; i < req->nparams; i++)
+    for (size_t i = first; i < req->nparams; i++)
         len += strlen(req->params[i]) + 1;
     char *raw = arena_alloc(req->arena, len + 1);
     if (!raw) {
         http_respond_oom(req);
-        return;
+        return NULL;
     }
     raw[0] = '\0';
-    for (size_t i = 0; i < req->nparams; i++) {
-        if (i) strcat(raw, "/");
+    for (size_t i = first; i < req->nparams; i++) {
+        if (i > first) strcat(raw, "/");
         strcat(raw, req->params[i]);
     }
+    return raw;
+}
+
+/* The store alone (no live lookup in this build of the worker). */
+static void paper_from_store(http_req_t *req, const papers_repo_t *repo, const char *raw)
+{
     paper_id_kind_t kind;
     const char *value;
     if (papers_parse_id(req->arena, raw, strlen(raw), &kind, &value) < 0) {
@@ -258,6 +264,37 @@ static void paper_handler(http_req_t *req)
     w->format = format;
     w->format_given = given;
     read_sent(w, repo->get(repo->ctx, kind, value, on_paper, w));
+}
+
+static void paper_handler(http_req_t *req)
+{
+    const http_papers_ctx_t *ctx = req->route_data;
+    char *raw = joined_id(req, 0);
+    if (!raw) return;
+    if (!ctx->lookup) {
+        paper_from_store(req, ctx->repo, raw);
+        return;
+    }
+    http__papers_live(req, ctx->lookup, raw, 0);
+}
+
+/* GET /v1/search/papers/{provider}/{id}: what one provider says. */
+static void provider_paper_handler(http_req_t *req)
+{
+    const http_papers_ctx_t *ctx = req->route_data;
+    const char *name = req->params[0];
+    int src = source_parse(name, strlen(name));
+    if (src < 0 || src == SRC_LOCAL) {
+        http_respond_error(req, 400, "bad_request",
+                           "unknown provider '%.64s' (one of " SOURCE_NAMES_TEXT ")", name);
+        return;
+    }
+    if (!ctx->lookup) {
+        http_respond_error(req, 503, "service_unavailable", "lookups are not available");
+        return;
+    }
+    char *raw = joined_id(req, 1);
+    if (raw) http__papers_live(req, ctx->lookup, raw, 1u << src);
 }
 
 /* ---- GET /v1/papers ------------------------------------------------------------ */
@@ -293,7 +330,7 @@ static bool parse_int(const char *s, long lo, long hi, long *out)
 
 static void list_handler(http_req_t *req)
 {
-    const papers_repo_t *repo = req->route_data;
+    const papers_repo_t *repo = ((const http_papers_ctx_t *)req->route_data)->repo;
     const char *qs = req->query, *k, *v;
     papers_filter_t f = {0};
     long limit = LIST_DEFAULT_LIMIT, year;
@@ -437,16 +474,30 @@ static void mcp_paper_cancel(void *ctx, void *handle)
     g->handle = NULL;
 }
 
-http_mcp_papers_t http_papers_for_mcp(const papers_repo_t *repo)
+static void *mcp_live_get(void *ctx, arena_t *a, const char *id, http_mcp_paper_cb cb, void *data)
 {
-    if (!repo) return (http_mcp_papers_t){0};
-    return (http_mcp_papers_t){
-        .ctx = (void *)repo, .get = mcp_paper_get, .cancel = mcp_paper_cancel};
+    return http__mcp_live_get(ctx, a, id, cb, data);
 }
 
-int http_papers_register(http_router_t *r, const papers_repo_t *repo)
+static void mcp_live_cancel(void *ctx, void *handle)
 {
-    void *data = (void *)repo;
+    (void)ctx;
+    http__mcp_live_cancel(handle);
+}
+
+http_mcp_papers_t http_papers_for_mcp(const http_papers_ctx_t *ctx)
+{
+    if (ctx->lookup) /* the live lookup: cache, store, providers */
+        return (http_mcp_papers_t){
+            .ctx = ctx->lookup, .get = mcp_live_get, .cancel = mcp_live_cancel};
+    if (!ctx->repo) return (http_mcp_papers_t){0};
+    return (http_mcp_papers_t){
+        .ctx = (void *)ctx->repo, .get = mcp_paper_get, .cancel = mcp_paper_cancel};
+}
+
+int http_papers_register(http_router_t *r, const http_papers_ctx_t *ctx)
+{
+    void *data = (void *)ctx;
     if (http_router_add(r, HTTP_M_GET, "/v1/papers", HTTP_ROUTE_READ, list_handler, data) ||
         http_router_add(r, HTTP_M_GET, "/v1/papers/{id}", HTTP_ROUTE_READ, paper_handler, data) ||
         http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}", HTTP_ROUTE_READ, paper_handler,
@@ -455,6 +506,16 @@ int http_papers_register(http_router_t *r, const papers_repo_t *repo)
                         data) ||
         http_router_add(r, HTTP_M_GET, "/v1/papers/{a}/{b}/{c}/{d}", HTTP_ROUTE_READ, paper_handler,
                         data))
+        return -1;
+    /* Live lookups (http/handlers_lookup.c). */
+    if (http_router_add(r, HTTP_M_POST, "/v1/papers/batch", HTTP_ROUTE_SEARCH,
+                        http__papers_batch_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/search/papers/{p}/{id}", HTTP_ROUTE_SEARCH,
+                        provider_paper_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/search/papers/{p}/{a}/{b}", HTTP_ROUTE_SEARCH,
+                        provider_paper_handler, data) ||
+        http_router_add(r, HTTP_M_GET, "/v1/search/papers/{p}/{a}/{b}/{c}", HTTP_ROUTE_SEARCH,
+                        provider_paper_handler, data))
         return -1;
     return 0;
 }

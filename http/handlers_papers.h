@@ -7,17 +7,35 @@
 #define SF_HTTP_HANDLERS_PAPERS_H
 
 #include "core/export.h"
+#include "core/lookup.h"
 #include "core/papers_repo.h"
 #include "http/mcp_tools.h"
 #include "http/router.h"
 
-/* Adds the routes, reading from repo (which must outlive the router). repo
- * may be NULL (no store configured: they answer 503). */
-int http_papers_register(http_router_t *r, const papers_repo_t *repo);
+typedef struct http_papers_ctx {
+    const papers_repo_t *repo; /* NULL: no store (the list answers 503) */
+    lookup_service_t *lookup;  /* live lookups; NULL: GET /v1/papers/{id} reads the store only */
+} http_papers_ctx_t;
+
+/* Adds the routes: GET /v1/papers, GET /v1/papers/{id} (live: cache, store,
+ * providers), POST /v1/papers/batch, GET /v1/search/papers/{provider}/{id}.
+ * ctx must outlive the router. */
+int http_papers_register(http_router_t *r, const http_papers_ctx_t *ctx);
+
+/* http/handlers_lookup.c: answers req with the live lookup of raw (a paper
+ * id as the client wrote it); only: 0, or the one provider to ask. */
+void http__papers_live(http_req_t *req, lookup_service_t *svc, const char *raw, unsigned only);
+/* POST /v1/papers/batch. */
+void http__papers_batch_handler(http_req_t *req);
 
 /* The paper lookup of /v1/papers/{id} for the MCP tool get_paper
- * (http/mcp_tools.h); all NULL when repo is NULL. */
-http_mcp_papers_t http_papers_for_mcp(const papers_repo_t *repo);
+ * (http/mcp_tools.h): the live lookup when ctx has one, else the store's
+ * read; all NULL with neither. */
+http_mcp_papers_t http_papers_for_mcp(const http_papers_ctx_t *ctx);
+/* http/handlers_lookup.c: get_paper by the live lookup. */
+void *http__mcp_live_get(lookup_service_t *svc, arena_t *a, const char *id, http_mcp_paper_cb cb,
+                         void *data);
+void http__mcp_live_cancel(void *handle);
 
 /* Shared with handlers_analytics.c. The store 503 (Retry-After). */
 void http__store_unavailable(http_req_t *req, int retry_after_s, const char *why);

@@ -190,6 +190,24 @@ void prov__sb_put_encoded(prov__sb_t *b, const char *s)
     b->p[b->len] = '\0';
 }
 
+void prov__sb_put_path(prov__sb_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(s);
+    if (!sb_reserve(b, len * 3)) return;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c) || c == '/' || c == ':') {
+            b->p[b->len++] = (char)c;
+        } else {
+            b->p[b->len++] = '%';
+            b->p[b->len++] = hex[c >> 4];
+            b->p[b->len++] = hex[c & 15];
+        }
+    }
+    b->p[b->len] = '\0';
+}
+
 void prov__sb_param(prov__sb_t *b, const char *name, const char *value)
 {
     bool first = b->len == 0 || memchr(b->p, '?', b->len) == NULL;

@@ -29,6 +29,9 @@ void prov__sb_puts(prov__sb_t *b, const char *s);
 void prov__sb_printf(prov__sb_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s percent-encoded (RFC 3986 unreserved characters kept). */
 void prov__sb_put_encoded(prov__sb_t *b, const char *s);
+/* Appends s as a path's piece: percent-encoded, '/' and ':' kept (a DOI's
+ * slashes, "DOI:" and "doi:" prefixes, as the providers' paths take them). */
+void prov__sb_put_path(prov__sb_t *b, const char *s);
 /* Appends "&name=" (or "?name=" for the first parameter) and the encoded value. */
 void prov__sb_param(prov__sb_t *b, const char *name, const char *value);
 /* Appends the query's date bounds as filters "from_key:<from>" and

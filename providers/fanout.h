@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "core/config.h"
+#include "core/lookup.h"
 #include "core/search.h"
 #include "providers/provider.h"
 #include "providers/verdict.h"
@@ -63,6 +64,14 @@ void prov_fanout_call(prov_fanout_t *f, const prov_task_t *t);
 
 /* Ends a running call now; its done is not called. handle may be NULL. */
 void prov_fanout_cancel(void *handle);
+
+/* ---- lookups by id (providers/lookup.c) ----
+ * The lookup backend of core/lookup.h on f's provider calls: each part of
+ * a lookup is one call built by the adapter's lookup_build. */
+typedef struct prov_lookup prov_lookup_t;
+prov_lookup_t *prov_lookup_new(prov_fanout_t *f);
+const lookup_backend_t *prov_lookup_backend(prov_lookup_t *pl);
+void prov_lookup_free(prov_lookup_t *pl);
 
 /* Bit (1u << source_t) per provider enabled in the configuration. */
 unsigned prov_fanout_enabled(const prov_fanout_t *f);

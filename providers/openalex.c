@@ -624,10 +624,57 @@ static const prov_jkind_t oa_search = {
     .ops = {.open = oa_search_open, .value = oa_search_value},
     .finish = oa_search_finish,
 };
+/* ---- lookups by id ------------------------------------------------------------
+ * One id: GET {base}/works/{W123 | doi:10.. | pmid:123}?select=..
+ * More, all of one kind: GET {base}/works?filter=<doi|openalex|pmid>:a|b|..
+ * &per-page=N&select=.., at most 100 values in one OR filter; the works
+ * come in OpenAlex's order and are matched to the ids by DOI, W id or PMID. */
+#define OPENALEX_OR_MAX 100
+
+static int openalex_lookup_build(const paper_ref_t *ids, size_t n, const prov_settings_t *ps,
+                                 arena_t *a, prov_request_t *out, char *err, size_t errlen)
+{
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    if (n == 1) {
+        const char *id = paper_ref_for(a, &ids[0], SRC_OPENALEX);
+        if (!id) return prov__fail(err, errlen, "openalex: cannot look this id up");
+        prov__sb_puts(&u, "/works/");
+        prov__sb_put_path(&u, id);
+        prov__sb_puts(&u, "?select=" OPENALEX_SELECT);
+    } else {
+        const char *filter = ids[0].kind == PAPER_REF_DOI        ? "doi"
+                             : ids[0].kind == PAPER_REF_OPENALEX ? "openalex"
+                             : ids[0].kind == PAPER_REF_PMID     ? "pmid"
+                                                                 : NULL;
+        if (!filter || n > OPENALEX_OR_MAX)
+            return prov__fail(err, errlen, "openalex: cannot look these ids up in one call");
+        prov__sb_printf(&u, "/works?filter=%s:", filter);
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i].kind != ids[0].kind)
+                return prov__fail(err, errlen, "openalex: one kind of id per call");
+            if (i) prov__sb_puts(&u, "%7C"); /* "|": OR */
+            prov__sb_put_encoded(&u, ids[i].value);
+        }
+        prov__sb_printf(&u, "&per-page=%zu", n);
+        prov__sb_puts(&u, "&select=" OPENALEX_SELECT);
+    }
+    if (prov__has(ps->mailto)) prov__sb_param(&u, "mailto", ps->mailto);
+    if (prov__has(ps->api_key)) prov__sb_param(&u, "api_key", ps->api_key);
+    out->method = "GET";
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0)
+        return prov__fail(err, errlen, "openalex: out of memory");
+    return 0;
+}
 
 const prov_def_t prov_openalex = {
     .source = SRC_OPENALEX,
     .build = openalex_build,
     .json = &oa_search,
     .build_title = openalex_build_title,
+    .lookup_build = openalex_lookup_build,
+    .lookup_max = OPENALEX_OR_MAX,
+    .lookup_mixed = false,
 };

@@ -11,6 +11,7 @@
 
 #include "core/arena.h"
 #include "core/paper.h"
+#include "core/paper_id.h"
 #include "core/query.h"
 
 #define PROV_MAX_HEADERS 8
@@ -112,6 +113,17 @@ typedef struct prov_def {
      * that no paper has that title (S2's 404 "Title match not found"): ok
      * with no papers, a success for the breaker. */
     bool (*title_none)(long status, const char *body, size_t len);
+
+    /* ---- lookups by id (providers/lookup.c); NULL: the provider has none ----
+     * lookup_build: the request for ids[0..n), n >= 1, each of a kind
+     * paper_ref_answerable() by this provider: n == 1 its single-paper
+     * path, more its batch call (at most lookup_max ids, all of one kind
+     * unless lookup_mixed). Its answer is read by providers/lookup.c with
+     * the adapter's item mapping (prov__<name>_item, providers/jstream.h). */
+    int (*lookup_build)(const paper_ref_t *ids, size_t n, const prov_settings_t *ps, arena_t *a,
+                        prov_request_t *out, char *err, size_t errlen);
+    size_t lookup_max;
+    bool lookup_mixed;
 } prov_def_t;
 
 /* One adapter per HTTP source of core/sources.h: prov_arxiv, ... each
@@ -183,6 +195,13 @@ void prov_stream_free(prov_stream_t *s);
 
 /* The definition for a source, or NULL (SRC_LOCAL lives in store/). */
 const prov_def_t *prov_def_for(source_t s);
+
+/* Reads a 2xx lookup answer of def's provider for ids[0..n) into *out: a
+ * list of exactly n papers in the ids' order, the one for an id the answer
+ * does not hold with no source (nsources 0), each found one with its
+ * source (rank 1). Returns 0, or -1 with a message in err. */
+int prov_lookup_read(const prov_def_t *def, const paper_ref_t *ids, size_t n, const char *body,
+                     size_t len, arena_t *a, paper_list_t **out, char *err, size_t errlen);
 
 /* Percent-encodes s for a query-string value (RFC 3986 unreserved kept). */
 char *prov_url_encode(arena_t *a, const char *s);

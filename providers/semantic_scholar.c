@@ -9,6 +9,7 @@
  * by author in a search, nor sort (relevance only): the merge does both. */
 #include <strings.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "providers/common.h"
@@ -526,6 +527,55 @@ static const prov_jkind_t s2_search = {
     .ops = {.open = s2_search_open, .value = s2_search_value},
     .finish = s2_search_finish,
 };
+/* ---- lookups by id ------------------------------------------------------------
+ * One id: GET {base}/graph/v1/paper/{id}?fields=.. (id "DOI:..", "ARXIV:..",
+ * "CorpusId:..", "PMID:.." or the paperId; a DOI's slashes as they are).
+ * More: POST {base}/graph/v1/paper/batch?fields=.. {"ids": [...]}, at most
+ * 500, kinds mixed; the answer is an array in the ids' order, null for an
+ * id S2 does not know. */
+#define S2_BATCH_MAX 500
+
+static int s2_lookup_build(const paper_ref_t *ids, size_t n, const prov_settings_t *ps, arena_t *a,
+                           prov_request_t *out, char *err, size_t errlen)
+{
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    if (n == 1) {
+        const char *id = paper_ref_for(a, &ids[0], SRC_SEMANTIC_SCHOLAR);
+        if (!id) return prov__fail(err, errlen, "semantic_scholar: cannot look this id up");
+        prov__sb_puts(&u, "/graph/v1/paper/");
+        prov__sb_put_path(&u, id);
+        prov__sb_puts(&u, "?fields=" S2_FIELDS);
+        out->method = "GET";
+    } else {
+        prov__sb_puts(&u, "/graph/v1/paper/batch?fields=" S2_FIELDS);
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++) {
+            const char *id = paper_ref_for(a, &ids[i], SRC_SEMANTIC_SCHOLAR);
+            if (!id) {
+                json_decref(arr);
+                return prov__fail(err, errlen, "semantic_scholar: cannot look this id up");
+            }
+            json_array_append_new(arr, json_string(id));
+        }
+        json_t *root = arr ? json_pack("{s:o}", "ids", arr) : NULL;
+        char *body = root ? json_dumps(root, JSON_COMPACT) : NULL;
+        json_decref(root);
+        if (!body) return prov__fail(err, errlen, "semantic_scholar: out of memory");
+        out->body = arena_strdup(a, body);
+        out->body_len = strlen(body);
+        free(body);
+        out->method = "POST";
+        if (!out->body || prov__add_header(out, a, "Content-Type", "application/json") < 0)
+            return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    }
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0 ||
+        (prov__has(ps->api_key) && prov__add_header(out, a, "x-api-key", ps->api_key) < 0))
+        return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    return 0;
+}
 
 const prov_def_t prov_semantic_scholar = {
     .source = SRC_SEMANTIC_SCHOLAR,
@@ -533,4 +583,7 @@ const prov_def_t prov_semantic_scholar = {
     .json = &s2_search,
     .build_title = s2_build_title,
     .title_none = s2_title_none,
+    .lookup_build = s2_lookup_build,
+    .lookup_max = S2_BATCH_MAX,
+    .lookup_mixed = true,
 };

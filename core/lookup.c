@@ -1,0 +1,822 @@
+/* The lookup state machine (core/lookup.h).
+ *
+ *   LK_STORE      the store reads of the ids it knows are out (after the
+ *                 cache answered what it holds); waits for them
+ *   LK_ASK        the ids left are grouped into parts and the parts start
+ *   LK_PROVIDERS  waits for the parts (or the deadline)
+ *   LK_MERGE      per id: merged, written once, kept in the cache
+ *   LK_FOLLOW     waits for the lookup of the same id already in the air
+ *   LK_DONE       answered: the callback comes on a later loop turn
+ *
+ * lk_set_state() is the only writer of the state; lk_step() runs the
+ * current state's function until one waits. The store's, the backend's
+ * and the timer's callbacks only record what happened and call lk_step().
+ * A lookup is freed only in its timer's close callback. */
+#include "core/lookup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/blob.h"
+#include "core/clock.h"
+#include "core/defer.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/merge.h"
+#include "core/metrics.h"
+#include "core/queue.h"
+
+typedef enum { LK_STORE, LK_ASK, LK_PROVIDERS, LK_MERGE, LK_FOLLOW, LK_DONE } lk_state_t;
+
+static const char *const lk_state_names[] = {
+    [LK_STORE] = "store", [LK_ASK] = "ask",       [LK_PROVIDERS] = "providers",
+    [LK_MERGE] = "merge", [LK_FOLLOW] = "follow", [LK_DONE] = "done",
+};
+
+struct lookup_part {
+    lookup_t *l;
+    source_t src;
+    paper_ref_t *ids;
+    size_t *index; /* ids[k] is the lookup's id index[k] */
+    size_t n;
+    void *slot; /* the backend's */
+    bool done;
+    search_pstatus_t status;
+    paper_list_t *papers;
+    double latency_ms;
+    const char *error;
+};
+
+typedef struct store_read {
+    lookup_t *l;
+    size_t i;
+    void *handle;
+    bool done;
+} store_read_t;
+
+typedef struct id_state {
+    lookup_item_t item;
+    bool resolved;  /* by the cache or the store */
+    char *key;      /* paper_ref_string(): the cache's key */
+    blob_t *cached; /* a cache hit, held until lookup_free() */
+} id_state_t;
+
+/* The per-id cache: a small hash table over an LRU list, one per worker. */
+typedef struct cache_entry {
+    sf_queue_t lru; /* newest at the tail */
+    struct cache_entry *next_in_bucket;
+    uint64_t hash;
+    uint64_t expires_ns;
+    blob_t *paper;
+    char key[];
+} cache_entry_t;
+
+#define CACHE_BUCKETS 4096
+#define FLIGHT_BUCKETS 256
+
+struct lookup_service {
+    uv_loop_t *loop;
+    const lookup_backend_t *backend;
+    unsigned enabled;
+    const papers_repo_t *repo;
+    lookup_config_t cfg;
+    cache_entry_t *buckets[CACHE_BUCKETS];
+    sf_queue_t lru;
+    size_t nentries;
+    sf_queue_t flights[FLIGHT_BUCKETS]; /* leaders of single-id lookups, by key */
+    size_t live;                        /* lookups not yet freed */
+};
+
+struct lookup {
+    lk_state_t state;
+    lookup_service_t *svc;
+    arena_t *arena;
+    uv_timer_t deadline;
+    sf_defer_t deliver;
+    bool deadline_passed;
+    bool stepping;
+    bool freed; /* the caller is gone */
+    uint64_t start_ns;
+    unsigned only; /* providers given to lookup_start(); 0: the whole fall-through */
+    const char *traceparent;
+    lookup_done_cb cb;
+    void *data;
+    paper_ref_t *ids;
+    id_state_t *st;
+    size_t n;
+    store_read_t *reads;
+    size_t nreads, reads_left;
+    lookup_part_t *parts;
+    size_t nparts, parts_left;
+    bool partial;
+    double took_ms;
+    /* single-flight */
+    sf_queue_t flight;    /* a leader: in svc->flights; a follower: in its leader's followers */
+    sf_queue_t followers; /* a leader's */
+    lookup_t *leader;     /* a follower's */
+    /* a follower's copy of the leader's answer */
+    answer_provider_t copied[SRC_COUNT];
+    size_t copied_calls[SRC_COUNT];
+    bool has_copy;
+};
+
+static void lk_step(lookup_t *l);
+
+static void lk_set_state(lookup_t *l, lk_state_t st)
+{
+    if (log_enabled(LOG_DEBUG))
+        log_write(LOG_DEBUG, "lookup state", LF_STR, "from", lk_state_names[l->state], LF_STR, "to",
+                  lk_state_names[st], LF_INT, "ids", (int64_t)l->n, LF_END);
+    l->state = st;
+}
+
+const char *lookup_outcome_name(lookup_outcome_t o)
+{
+    static const char *const names[] = {"found", "not_found", "timeout", "rate_limited", "error"};
+    return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "error";
+}
+
+const char *lookup_from_name(lookup_from_t f)
+{
+    static const char *const names[] = {"none", "cache", "store", "providers"};
+    return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "none";
+}
+
+/* ---- the per-id cache ------------------------------------------------------ */
+
+static cache_entry_t **cache_find(lookup_service_t *svc, const char *key, uint64_t h)
+{
+    cache_entry_t **pp = &svc->buckets[h % CACHE_BUCKETS];
+    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
+        pp = &(*pp)->next_in_bucket;
+    return pp;
+}
+
+static void cache_drop(lookup_service_t *svc, cache_entry_t **pp)
+{
+    cache_entry_t *e = *pp;
+    *pp = e->next_in_bucket;
+    sf_queue_remove(&e->lru);
+    blob_unref(e->paper);
+    free(e);
+    svc->nentries--;
+}
+
+/* The fresh paper kept for key (a new reference), or NULL. */
+static blob_t *cache_get(lookup_service_t *svc, const char *key)
+{
+    if (svc->cfg.cache_ttl_ms <= 0 || !key) return NULL;
+    uint64_t h = fnv1a_str(key);
+    cache_entry_t **pp = cache_find(svc, key, h);
+    if (!*pp) return NULL;
+    if ((*pp)->expires_ns <= clock_now_ns()) {
+        cache_drop(svc, pp);
+        return NULL;
+    }
+    sf_queue_remove(&(*pp)->lru);
+    sf_queue_insert_tail(&svc->lru, &(*pp)->lru);
+    return blob_ref((*pp)->paper);
+}
+
+static void cache_put(lookup_service_t *svc, const char *key, const char *json, size_t len)
+{
+    if (svc->cfg.cache_ttl_ms <= 0 || svc->cfg.cache_entries == 0 || !key) return;
+    uint64_t h = fnv1a_str(key);
+    cache_entry_t **pp = cache_find(svc, key, h);
+    if (*pp) cache_drop(svc, pp);
+    while (svc->nentries >= svc->cfg.cache_entries) { /* the oldest goes */
+        cache_entry_t *old = sf_queue_data(sf_queue_head(&svc->lru), cache_entry_t, lru);
+        cache_drop(svc, cache_find(svc, old->key, old->hash));
+    }
+    size_t kl = strlen(key);
+    cache_entry_t *e = calloc(1, sizeof *e + kl + 1);
+    blob_t *b = blob_new(json, len);
+    if (!e || !b) {
+        free(e);
+        blob_unref(b);
+        return;
+    }
+    memcpy(e->key, key, kl + 1);
+    e->hash = h;
+    e->paper = b;
+    e->expires_ns = clock_now_ns() + (uint64_t)svc->cfg.cache_ttl_ms * 1000000u;
+    pp = &svc->buckets[h % CACHE_BUCKETS];
+    e->next_in_bucket = *pp;
+    *pp = e;
+    sf_queue_insert_tail(&svc->lru, &e->lru);
+    svc->nentries++;
+}
+
+/* ---- the service ----------------------------------------------------------- */
+
+lookup_service_t *lookup_service_new(uv_loop_t *loop, const lookup_backend_t *backend,
+                                     unsigned enabled, const papers_repo_t *repo,
+                                     const lookup_config_t *cfg)
+{
+    lookup_service_t *svc = calloc(1, sizeof *svc);
+    if (!svc) return NULL;
+    svc->loop = loop;
+    svc->backend = backend;
+    svc->enabled = enabled;
+    svc->repo = repo;
+    svc->cfg = *cfg;
+    if (svc->cfg.deadline_ms <= 0) svc->cfg.deadline_ms = 1;
+    sf_queue_init(&svc->lru);
+    for (size_t i = 0; i < FLIGHT_BUCKETS; i++)
+        sf_queue_init(&svc->flights[i]);
+    return svc;
+}
+
+void lookup_service_free(lookup_service_t *svc)
+{
+    if (!svc) return;
+    if (svc->live) { /* lookups still hold it (a stop in the middle): the process ends */
+        log_write(LOG_WARN, "lookups still running at exit", LF_INT, "lookups", (int64_t)svc->live,
+                  LF_END);
+        return;
+    }
+    for (size_t b = 0; b < CACHE_BUCKETS; b++)
+        while (svc->buckets[b])
+            cache_drop(svc, &svc->buckets[b]);
+    free(svc);
+}
+
+/* ---- accessors for the backend --------------------------------------------- */
+
+const paper_ref_t *lookup_part_ids(const lookup_part_t *part, size_t *n)
+{
+    *n = part->n;
+    return part->ids;
+}
+
+source_t lookup_part_source(const lookup_part_t *part)
+{
+    return part->src;
+}
+
+void **lookup_part_slot(lookup_part_t *part)
+{
+    return &part->slot;
+}
+
+arena_t *lookup_arena(lookup_t *l)
+{
+    return l->arena;
+}
+
+uint64_t lookup_deadline_ns(const lookup_t *l)
+{
+    return l->start_ns + (uint64_t)l->svc->cfg.deadline_ms * 1000000u;
+}
+
+const char *lookup_traceparent(const lookup_t *l)
+{
+    return l->traceparent;
+}
+
+/* ---- callbacks: record, then step ------------------------------------------- */
+
+void lookup_part_done(lookup_t *l, lookup_part_t *part, search_pstatus_t status,
+                      paper_list_t *papers, double latency_ms, const char *error)
+{
+    if (part->done) return;
+    metrics_provider_call(part->src, status, latency_ms);
+    part->done = true;
+    part->status = status;
+    /* An ok answer with no papers at all is the provider's 404: none found. */
+    part->papers = status == PSTAT_OK && papers && papers->n == part->n ? papers : NULL;
+    if (status == PSTAT_OK && !part->papers && papers && papers->n > 0) {
+        part->status = PSTAT_ERROR;
+        error = "the answer did not fit the ids asked";
+    }
+    part->latency_ms = latency_ms;
+    part->error = error ? arena_strdup(l->arena, error) : NULL;
+    part->slot = NULL;
+    l->parts_left--;
+    lk_step(l);
+}
+
+static void on_store(void *data, const papers_answer_t *a)
+{
+    store_read_t *r = data;
+    lookup_t *l = r->l;
+    r->handle = NULL;
+    r->done = true;
+    l->reads_left--;
+    if (a->status == PAPERS_OK) {
+        id_state_t *s = &l->st[r->i];
+        s->item.json = arena_strndup(l->arena, a->json, a->len);
+        if (s->item.json) {
+            s->item.len = a->len;
+            s->item.outcome = LOOKUP_FOUND;
+            s->item.from = LOOKUP_FROM_STORE;
+            s->resolved = true;
+        }
+    }
+    lk_step(l);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    lookup_t *l = t->data;
+    l->deadline_passed = true;
+    lk_step(l);
+}
+
+/* ---- one function per state -------------------------------------------------- */
+
+/* The store reads of the ids it knows (internal, DOI, arXiv) not in the cache. */
+static void start_store_reads(lookup_t *l)
+{
+    const papers_repo_t *repo = l->svc->repo;
+    int retry;
+    if (!repo || l->only || !repo->available(repo->ctx, &retry)) return;
+    l->reads = arena_calloc(l->arena, l->n, sizeof *l->reads);
+    if (!l->reads) return;
+    for (size_t i = 0; i < l->n; i++) {
+        paper_ref_kind_t k = l->ids[i].kind;
+        if (l->st[i].resolved ||
+            (k != PAPER_REF_INTERNAL && k != PAPER_REF_DOI && k != PAPER_REF_ARXIV))
+            continue;
+        paper_id_kind_t sk = k == PAPER_REF_INTERNAL ? PAPER_ID_INTERNAL
+                             : k == PAPER_REF_DOI    ? PAPER_ID_DOI
+                                                     : PAPER_ID_ARXIV;
+        store_read_t *r = &l->reads[l->nreads++];
+        r->l = l;
+        r->i = i;
+        l->reads_left++;
+        r->handle = repo->get(repo->ctx, sk, l->ids[i].value, on_store, r);
+        if (!r->handle) { /* the store cannot take it now: the providers answer */
+            r->done = true;
+            l->reads_left--;
+        }
+    }
+}
+
+static void cancel_store_reads(lookup_t *l)
+{
+    for (size_t i = 0; i < l->nreads; i++) {
+        store_read_t *r = &l->reads[i];
+        if (r->done) continue;
+        l->svc->repo->cancel(l->svc->repo->ctx, r->handle);
+        r->handle = NULL;
+        r->done = true;
+        l->reads_left--;
+    }
+}
+
+/* LK_STORE */
+static void state_store(lookup_t *l)
+{
+    if (l->deadline_passed) cancel_store_reads(l);
+    if (l->reads_left == 0) lk_set_state(l, LK_ASK);
+}
+
+/* Adds a part of src for the ids at idx[0..n). */
+static int add_part(lookup_t *l, source_t src, const size_t *idx, size_t n)
+{
+    lookup_part_t *p = &l->parts[l->nparts];
+    p->l = l;
+    p->src = src;
+    p->n = n;
+    p->ids = arena_alloc(l->arena, n * sizeof *p->ids);
+    p->index = arena_alloc(l->arena, n * sizeof *p->index);
+    if (!p->ids || !p->index) return -1;
+    for (size_t k = 0; k < n; k++) {
+        p->index[k] = idx[k];
+        p->ids[k] = l->ids[idx[k]];
+    }
+    l->nparts++;
+    return 0;
+}
+
+/* Groups the ids left into parts: per provider, chunks of its max_ids(),
+ * by kind unless it mixes them. */
+static int plan_parts(lookup_t *l)
+{
+    const lookup_backend_t *b = l->svc->backend;
+    unsigned wanted = l->only ? l->only & l->svc->enabled : l->svc->enabled;
+    size_t *idx = arena_alloc(l->arena, l->n * sizeof *idx);
+    /* At most one part per id and provider. */
+    l->parts = arena_calloc(l->arena, l->n * SRC_COUNT, sizeof *l->parts);
+    if (!idx || !l->parts) return -1;
+    for (int s = 0; s < SRC_COUNT; s++) {
+        if (!((wanted >> s) & 1)) continue;
+        bool mixed = false;
+        size_t max = b->max_ids(b->ctx, (source_t)s, &mixed);
+        if (max == 0) continue;
+        for (int k = 0; k < PAPER_REF_KIND_COUNT; k++) {
+            if (mixed && k > 0) break;
+            size_t m = 0;
+            for (size_t i = 0; i < l->n; i++) {
+                if (l->st[i].resolved || !paper_ref_answerable(l->ids[i].kind, (source_t)s))
+                    continue;
+                if (!mixed && l->ids[i].kind != (paper_ref_kind_t)k) continue;
+                idx[m++] = i;
+                if (m == max) {
+                    if (add_part(l, (source_t)s, idx, m) < 0) return -1;
+                    m = 0;
+                }
+            }
+            if (m && add_part(l, (source_t)s, idx, m) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* LK_ASK */
+static void state_ask(lookup_t *l)
+{
+    if (plan_parts(l) < 0) {
+        l->nparts = 0;
+        l->partial = true;
+        log_write(LOG_WARN, "lookup: out of memory planning the provider calls", LF_END);
+    }
+    l->parts_left = l->nparts;
+    lk_set_state(l, LK_PROVIDERS);
+    const lookup_backend_t *b = l->svc->backend;
+    for (size_t i = 0; i < l->nparts; i++)
+        b->start(b->ctx, l, &l->parts[i]); /* may report at once: recorded, stepped later */
+}
+
+static void cancel_parts(lookup_t *l, search_pstatus_t why)
+{
+    const lookup_backend_t *b = l->svc->backend;
+    for (size_t i = 0; i < l->nparts; i++) {
+        lookup_part_t *p = &l->parts[i];
+        if (p->done) continue;
+        b->cancel(b->ctx, l, p);
+        p->done = true;
+        p->status = why;
+        p->latency_ms = (double)(clock_now_ns() - l->start_ns) / 1e6;
+        p->error = why == PSTAT_TIMEOUT ? "lookup deadline reached" : NULL;
+        p->slot = NULL;
+        l->parts_left--;
+    }
+}
+
+/* LK_PROVIDERS */
+static void state_providers(lookup_t *l)
+{
+    if (l->deadline_passed) cancel_parts(l, PSTAT_TIMEOUT);
+    if (l->parts_left == 0) lk_set_state(l, LK_MERGE);
+}
+
+static bool status_ok(search_pstatus_t st)
+{
+    return st == PSTAT_OK || st == PSTAT_CACHED;
+}
+
+/* The paper of id i merged from every part that found it; NULL when none. */
+static const paper_t *merge_id(lookup_t *l, size_t i, lookup_outcome_t *why, bool *complete)
+{
+    paper_list_t *lists[SRC_COUNT] = {0};
+    bool any_timeout = false, any_limited = false;
+    *complete = true;
+    for (size_t k = 0; k < l->nparts; k++) {
+        lookup_part_t *p = &l->parts[k];
+        for (size_t j = 0; j < p->n; j++) {
+            if (p->index[j] != i) continue;
+            if (!status_ok(p->status)) {
+                *complete = false;
+                any_timeout |= p->status == PSTAT_TIMEOUT;
+                any_limited |= p->status == PSTAT_RATE_LIMITED || p->status == PSTAT_CIRCUIT_OPEN;
+                continue;
+            }
+            if (!p->papers) continue; /* none found */
+            paper_t *pp = &p->papers->items[j];
+            if (pp->nsources == 0) continue;
+            paper_list_t *one = arena_calloc(l->arena, 1, sizeof *one);
+            if (!one) continue;
+            one->items = pp;
+            one->n = one->cap = 1;
+            lists[p->src] = one;
+        }
+    }
+    bool found = false;
+    for (int s = 0; s < SRC_COUNT; s++)
+        found |= lists[s] != NULL;
+    if (!found) {
+        /* Not found where every source asked answered; else why one did not. */
+        bool any_failed = !*complete;
+        *why = any_timeout   ? LOOKUP_TIMEOUT
+               : any_limited ? LOOKUP_RATE_LIMITED
+               : any_failed  ? LOOKUP_FAILED
+                             : LOOKUP_NOT_FOUND;
+        return NULL;
+    }
+    query_t q;
+    query_init(&q);
+    q.text = "";
+    q.limit = QUERY_MAX_LIMIT;
+    merge_result_t res;
+    if (merge_papers(l->arena, (const paper_list_t *const *)lists, &q, &res) < 0 || res.nall == 0) {
+        *why = LOOKUP_FAILED;
+        return NULL;
+    }
+    /* Providers that disagree make two papers: the one the id names wins,
+     * else the one most sources gave. */
+    const paper_t *best = &res.all[0];
+    for (size_t k = 0; k < res.nall; k++) {
+        const paper_t *c = &res.all[k];
+        bool cm = paper_ref_matches(&l->ids[i], c), bm = paper_ref_matches(&l->ids[i], best);
+        if ((cm && !bm) || (cm == bm && c->nsources > best->nsources)) best = c;
+    }
+    return best;
+}
+
+/* LK_MERGE */
+static void state_merge(lookup_t *l)
+{
+    uv_timer_stop(&l->deadline);
+    for (size_t k = 0; k < l->nparts; k++)
+        if (!status_ok(l->parts[k].status)) l->partial = true;
+    for (size_t i = 0; i < l->n; i++) {
+        id_state_t *s = &l->st[i];
+        if (s->resolved) continue;
+        lookup_outcome_t why = LOOKUP_NOT_FOUND;
+        bool complete;
+        const paper_t *p = merge_id(l, i, &why, &complete);
+        if (!p) {
+            s->item.outcome = why;
+            continue;
+        }
+        size_t len;
+        char *json = answer_json_paper(p, &len);
+        char *copy = json ? arena_strndup(l->arena, json, len) : NULL;
+        free(json);
+        if (!copy) {
+            s->item.outcome = LOOKUP_FAILED;
+            continue;
+        }
+        s->item = (lookup_item_t){.outcome = LOOKUP_FOUND,
+                                  .from = LOOKUP_FROM_PROVIDERS,
+                                  .json = copy,
+                                  .len = len,
+                                  .paper = p};
+        /* What every source asked has said: kept for papers.cache_ttl. */
+        if (complete && !l->only) cache_put(l->svc, s->key, copy, len);
+    }
+    l->took_ms = (double)(clock_now_ns() - l->start_ns) / 1e6;
+    lk_set_state(l, LK_DONE);
+}
+
+/* LK_FOLLOW: the leader's answer arrives through follow_done(). */
+static void state_follow(lookup_t *l)
+{
+    if (l->has_copy) lk_set_state(l, LK_DONE);
+}
+
+static void on_deliver(sf_defer_t *d)
+{
+    lookup_t *l = sf_defer_data(d, lookup_t, deliver);
+    if (l->cb) l->cb(l, l->data);
+}
+
+static void flight_land(lookup_t *l);
+
+/* Runs states until one waits. Re-entrant calls (a part reported from
+ * inside start()) only record: the running loop sees them. */
+static void lk_step(lookup_t *l)
+{
+    if (l->stepping) return;
+    l->stepping = true;
+    lk_state_t before;
+    do {
+        before = l->state;
+        switch (l->state) {
+        case LK_STORE:
+            state_store(l);
+            break;
+        case LK_ASK:
+            state_ask(l);
+            break;
+        case LK_PROVIDERS:
+            state_providers(l);
+            break;
+        case LK_MERGE:
+            state_merge(l);
+            break;
+        case LK_FOLLOW:
+            state_follow(l);
+            break;
+        case LK_DONE:
+            break;
+        }
+    } while (l->state != before && l->state != LK_DONE);
+    l->stepping = false;
+    if (l->state == LK_DONE && before != LK_DONE) {
+        uv_timer_stop(&l->deadline);
+        flight_land(l);
+        if (l->freed) { /* a leader whose caller left: its followers have the answer */
+            lookup_free(l);
+            return;
+        }
+        if (sf_defer(l->svc->loop, &l->deliver, on_deliver) != 0 && l->cb)
+            l->cb(l, l->data); /* no deferred queue: cannot happen after sf_defer_loop_init() */
+    }
+}
+
+/* ---- single-flight ------------------------------------------------------------ */
+
+static sf_queue_t *flight_bucket(lookup_service_t *svc, const char *key)
+{
+    return &svc->flights[fnv1a_str(key) % FLIGHT_BUCKETS];
+}
+
+static lookup_t *flight_find(lookup_service_t *svc, const char *key)
+{
+    sf_queue_t *h = flight_bucket(svc, key), *q;
+    sf_queue_foreach(q, h)
+    {
+        lookup_t *o = sf_queue_data(q, lookup_t, flight);
+        if (strcmp(o->st[0].key, key) == 0) return o;
+    }
+    return NULL;
+}
+
+/* A leader answered: each follower gets a copy and is done. */
+static void flight_land(lookup_t *l)
+{
+    if (l->leader || !sf_queue_linked(&l->flight)) return;
+    sf_queue_remove(&l->flight);
+    sf_queue_init(&l->flight);
+    while (!sf_queue_empty(&l->followers)) {
+        sf_queue_t *q = sf_queue_head(&l->followers);
+        lookup_t *f = sf_queue_data(q, lookup_t, flight);
+        sf_queue_remove(q);
+        sf_queue_init(q);
+        f->leader = NULL;
+        f->st[0].item = l->st[0].item;
+        f->st[0].item.paper = NULL;
+        if (l->st[0].item.json)
+            f->st[0].item.json = arena_strndup(f->arena, l->st[0].item.json, l->st[0].item.len);
+        if (l->st[0].item.json && !f->st[0].item.json) f->st[0].item.outcome = LOOKUP_FAILED;
+        lookup_providers(l, f->copied);
+        for (int s = 0; s < SRC_COUNT; s++) {
+            f->copied_calls[s] = lookup_calls(l, (source_t)s);
+            if (f->copied[s].error) f->copied[s].error = arena_strdup(f->arena, f->copied[s].error);
+        }
+        f->partial = l->partial;
+        f->has_copy = true;
+        lk_step(f);
+    }
+}
+
+/* ---- start and free ------------------------------------------------------------ */
+
+lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, unsigned providers,
+                       const char *traceparent, lookup_done_cb cb, void *data)
+{
+    if (n == 0 || n > LOOKUP_MAX_IDS) return NULL;
+    if (sf_defer_loop_init(svc->loop) != 0) return NULL;
+    arena_t *a = arena_new(n > 1 ? 65536 : 8192);
+    if (!a) return NULL;
+    lookup_t *l = arena_calloc(a, 1, sizeof *l);
+    if (!l) goto oom;
+    l->arena = a;
+    l->svc = svc;
+    l->n = n;
+    l->only = providers;
+    l->cb = cb;
+    l->data = data;
+    l->start_ns = clock_now_ns();
+    l->traceparent = traceparent ? arena_strdup(a, traceparent) : NULL;
+    l->ids = arena_alloc(a, n * sizeof *l->ids);
+    l->st = arena_calloc(a, n, sizeof *l->st);
+    if (!l->ids || !l->st) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        l->ids[i].kind = ids[i].kind;
+        l->ids[i].value = arena_strdup(a, ids[i].value);
+        l->st[i].key = paper_ref_string(a, &ids[i]);
+        if (!l->ids[i].value || !l->st[i].key) goto oom;
+    }
+    sf_defer_init(&l->deliver);
+    sf_queue_init(&l->flight);
+    sf_queue_init(&l->followers);
+    uv_timer_init(svc->loop, &l->deadline);
+    l->deadline.data = l;
+    svc->live++;
+
+    /* The cache first. */
+    for (size_t i = 0; i < n && !providers; i++) {
+        blob_t *b = cache_get(svc, l->st[i].key);
+        if (!b) continue;
+        l->st[i].cached = b;
+        l->st[i].resolved = true;
+        l->st[i].item = (lookup_item_t){
+            .outcome = LOOKUP_FOUND, .from = LOOKUP_FROM_CACHE, .json = b->data, .len = b->len};
+    }
+    /* One id in the air already: wait for its answer. */
+    if (n == 1 && !providers && !l->st[0].resolved) {
+        lookup_t *leader = flight_find(svc, l->st[0].key);
+        if (leader) {
+            l->leader = leader;
+            l->state = LK_FOLLOW;
+            sf_queue_insert_tail(&leader->followers, &l->flight);
+            return l;
+        }
+        sf_queue_insert_tail(flight_bucket(svc, l->st[0].key), &l->flight);
+    }
+    uv_timer_start(&l->deadline, on_deadline, (uint64_t)svc->cfg.deadline_ms, 0);
+    l->state = LK_STORE;
+    l->stepping = true;
+    start_store_reads(l);
+    l->stepping = false;
+    lk_step(l);
+    return l;
+oom:
+    arena_free(a);
+    return NULL;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    lookup_t *l = h->data;
+    for (size_t i = 0; i < l->n; i++)
+        blob_unref(l->st[i].cached);
+    l->svc->live--;
+    arena_free(l->arena);
+}
+
+void lookup_free(lookup_t *l)
+{
+    if (!l) return;
+    l->cb = NULL;
+    sf_defer_cancel(&l->deliver);
+    if (l->state == LK_FOLLOW) { /* leaves its leader's followers */
+        sf_queue_remove(&l->flight);
+        sf_queue_init(&l->flight);
+        l->leader = NULL;
+        l->state = LK_DONE;
+    } else if (l->state != LK_DONE) {
+        if (!sf_queue_empty(&l->followers)) { /* others wait for this flight: it goes on */
+            l->freed = true;
+            return;
+        }
+        if (sf_queue_linked(&l->flight)) sf_queue_remove(&l->flight);
+        sf_queue_init(&l->flight);
+        l->state = LK_DONE;
+        if (l->reads) cancel_store_reads(l);
+        cancel_parts(l, PSTAT_CANCELLED);
+    }
+    if (uv_is_closing((uv_handle_t *)&l->deadline)) return;
+    uv_timer_stop(&l->deadline);
+    uv_close((uv_handle_t *)&l->deadline, on_timer_closed);
+}
+
+/* ---- the answer -------------------------------------------------------------- */
+
+void lookup_item(const lookup_t *l, size_t i, lookup_item_t *out)
+{
+    *out = i < l->n ? l->st[i].item : (lookup_item_t){.outcome = LOOKUP_FAILED};
+}
+
+static int status_rank(search_pstatus_t st)
+{
+    return st == PSTAT_OK ? 0 : st == PSTAT_CACHED ? 1 : st == PSTAT_CANCELLED ? 2 : 3;
+}
+
+void lookup_providers(const lookup_t *l, answer_provider_t out[SRC_COUNT])
+{
+    if (l->has_copy) {
+        memcpy(out, l->copied, sizeof l->copied);
+        return;
+    }
+    memset(out, 0, SRC_COUNT * sizeof *out);
+    for (size_t k = 0; k < l->nparts; k++) {
+        const lookup_part_t *p = &l->parts[k];
+        answer_provider_t *o = &out[p->src];
+        if (!o->asked) {
+            o->asked = true;
+            o->status = p->status;
+            o->latency_ms = p->latency_ms;
+        }
+        if (status_rank(p->status) > status_rank(o->status)) o->status = p->status;
+        if (p->latency_ms > o->latency_ms) o->latency_ms = p->latency_ms;
+        if (!o->error && p->error) o->error = p->error;
+        if (p->papers)
+            for (size_t j = 0; j < p->n; j++)
+                o->results += p->papers->items[j].nsources > 0;
+    }
+}
+
+size_t lookup_calls(const lookup_t *l, source_t src)
+{
+    if (l->has_copy) return l->copied_calls[src];
+    size_t c = 0;
+    for (size_t k = 0; k < l->nparts; k++)
+        c += l->parts[k].src == src;
+    return c;
+}
+
+bool lookup_partial(const lookup_t *l)
+{
+    return l->partial;
+}
+
+double lookup_took_ms(const lookup_t *l)
+{
+    return l->has_copy ? (double)(clock_now_ns() - l->start_ns) / 1e6 : l->took_ms;
+}
