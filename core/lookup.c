@@ -57,9 +57,10 @@ typedef struct store_read {
 
 typedef struct id_state {
     lookup_item_t item;
-    bool resolved;  /* by the cache or the store */
-    char *key;      /* paper_ref_string(): the cache's key */
-    blob_t *cached; /* a cache hit, held until lookup_free() */
+    bool resolved;     /* by the cache or the store */
+    bool store_failed; /* the store did not answer (timeout, unreachable) */
+    char *key;         /* paper_ref_string(): the cache's key */
+    blob_t *cached;    /* a cache hit, held until lookup_free() */
 } id_state_t;
 
 /* The per-id cache: a small hash table over an LRU list, one per worker. */
@@ -304,9 +305,17 @@ static void on_store(void *data, const papers_answer_t *a)
     r->handle = NULL;
     r->done = true;
     l->reads_left--;
+    if (a->status == PAPERS_TIMEOUT || a->status == PAPERS_UNAVAILABLE ||
+        a->status == PAPERS_FAILED)
+        l->st[r->i].store_failed = true;
     if (a->status == PAPERS_OK) {
         id_state_t *s = &l->st[r->i];
         s->item.json = arena_strndup(l->arena, a->json, a->len);
+        if (a->paper) { /* the store's record as a paper, for exports */
+            paper_list_t one = {.items = (paper_t *)a->paper, .n = 1, .cap = 1}, copy = {0};
+            if (paper_list_copy(&copy, &one, l->arena) == 0 && copy.n == 1)
+                s->item.paper = &copy.items[0];
+        }
         if (s->item.json) {
             s->item.len = a->len;
             s->item.outcome = LOOKUP_FOUND;
@@ -539,7 +548,8 @@ static void state_merge(lookup_t *l)
         bool complete;
         const paper_t *p = merge_id(l, i, &why, &complete);
         if (!p) {
-            s->item.outcome = why;
+            /* Nobody else could say: the store's silence is a timeout. */
+            s->item.outcome = why == LOOKUP_NOT_FOUND && s->store_failed ? LOOKUP_TIMEOUT : why;
             continue;
         }
         size_t len;
@@ -678,6 +688,8 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
     l->arena = a;
     l->svc = svc;
     l->n = n;
+    bool skip_cache = providers & LOOKUP_SKIP_CACHE;
+    providers &= ~LOOKUP_SKIP_CACHE;
     l->only = providers;
     l->cb = cb;
     l->data = data;
@@ -700,7 +712,7 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
     svc->live++;
 
     /* The cache first. */
-    for (size_t i = 0; i < n && !providers; i++) {
+    for (size_t i = 0; i < n && !providers && !skip_cache; i++) {
         blob_t *b = cache_get(svc, l->st[i].key);
         if (!b) continue;
         l->st[i].cached = b;
@@ -709,7 +721,7 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
             .outcome = LOOKUP_FOUND, .from = LOOKUP_FROM_CACHE, .json = b->data, .len = b->len};
     }
     /* One id in the air already: wait for its answer. */
-    if (n == 1 && !providers && !l->st[0].resolved) {
+    if (n == 1 && !providers && !skip_cache && !l->st[0].resolved) {
         lookup_t *leader = flight_find(svc, l->st[0].key);
         if (leader) {
             l->leader = leader;

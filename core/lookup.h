@@ -88,6 +88,10 @@ void lookup_service_free(lookup_service_t *svc);
 
 typedef void (*lookup_done_cb)(lookup_t *l, void *data);
 
+/* A bit of lookup_start()'s providers: the whole fall-through but the
+ * per-id cache (which keeps JSON, not the paper: an export needs the paper). */
+#define LOOKUP_SKIP_CACHE (1u << 31)
+
 /* Starts a lookup of ids[0..n) (1 <= n <= LOOKUP_MAX_IDS; copied).
  * providers: 0 for the whole fall-through, or bits of the only providers
  * to ask (then neither the cache nor the store, and no single-flight: "what
@@ -121,7 +125,7 @@ typedef struct lookup_item {
     lookup_from_t from;
     const char *json; /* LOOKUP_FOUND: the paper object, NUL-terminated */
     size_t len;
-    const paper_t *paper; /* LOOKUP_FROM_PROVIDERS: the merged paper, else NULL */
+    const paper_t *paper; /* the paper (from the providers or the store), NULL from the cache */
 } lookup_item_t;
 
 /* Once done: id i's answer (valid until lookup_free()). */

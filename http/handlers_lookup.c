@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/export.h"
 #include "core/paper_id.h"
 #include "http/handlers_papers.h"
 
@@ -206,6 +207,8 @@ typedef struct live_wait {
     lookup_t *l;
     const char *canonical;
     json_t *fields;
+    export_format_t format; /* BibTeX, RIS, CSL-JSON: the paper rendered (core/export.h) */
+    bool format_given;
 } live_wait_t;
 
 static void on_live_gone(http_req_t *req)
@@ -224,6 +227,23 @@ static void on_live(lookup_t *l, void *data)
     req->on_client_gone = NULL;
     lookup_item_t it;
     lookup_item(l, 0, &it);
+    if (w->format != EXPORT_JSON && it.outcome == LOOKUP_FOUND) {
+        const char *h = w->format_given ? "Cache-Control: no-store\r\n"
+                                        : "Cache-Control: no-store\r\nVary: Accept\r\n";
+        size_t len;
+        char *out = it.paper ? export_write(w->format, &it.paper, 1, &len) : NULL;
+        char *copy = out ? arena_strndup(req->arena, out, len) : NULL;
+        free(out);
+        lookup_free(l);
+        w->l = NULL;
+        json_decref(w->fields);
+        if (!copy) {
+            http_respond_error(req, 500, "internal_error", "the paper could not be rendered");
+            return;
+        }
+        http_respond(req, 200, export_content_type(w->format), h, copy, len);
+        return;
+    }
     sbuf_t b = {0};
     int status = 200;
     sb_lit(&b, "{\"id\":");
@@ -280,9 +300,15 @@ void http__papers_live(http_req_t *req, lookup_service_t *svc, const char *raw, 
     }
     const char *qs = req->query, *k, *v;
     int rc;
+    const char *format = NULL;
     while ((rc = http__next_param(req->arena, &qs, &k, &v)) == 1) {
+        if (strcmp(k, "format") == 0) {
+            format = v;
+            continue;
+        }
         if (strcmp(k, "fields") != 0) {
-            http_respond_error(req, 400, "bad_request", "unknown parameter '%.64s' (fields)", k);
+            http_respond_error(req, 400, "bad_request",
+                               "unknown parameter '%.64s' (fields, format)", k);
             json_decref(w->fields);
             return;
         }
@@ -297,8 +323,15 @@ void http__papers_live(http_req_t *req, lookup_service_t *svc, const char *raw, 
         http_respond_error(req, 400, "bad_request", "bad percent-encoding in the query string");
         return;
     }
+    if (!http__export_format(req, format, &w->format)) {
+        json_decref(w->fields);
+        return;
+    }
+    w->format_given = format != NULL;
     w->req = req;
-    w->l = lookup_start(svc, &ref, 1, only, http_req_header(req, "traceparent"), on_live, w);
+    /* The cache keeps JSON only: an export asks past it. */
+    w->l = lookup_start(svc, &ref, 1, only | (w->format != EXPORT_JSON ? LOOKUP_SKIP_CACHE : 0),
+                        http_req_header(req, "traceparent"), on_live, w);
     if (!w->l) {
         json_decref(w->fields);
         http_respond_oom(req);

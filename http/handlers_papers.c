@@ -4,6 +4,7 @@
 
 #include "core/escape.h"
 #include "core/export.h"
+#include "core/paper_id.h"
 #include "http/handlers_papers.h"
 
 #define LIST_DEFAULT_LIMIT 20
@@ -271,7 +272,10 @@ static void paper_handler(http_req_t *req)
     const http_papers_ctx_t *ctx = req->route_data;
     char *raw = joined_id(req, 0);
     if (!raw) return;
-    if (!ctx->lookup) {
+    /* The internal id is the store's alone: its answers (503s included) as before. */
+    paper_ref_t ref;
+    if (!ctx->lookup || (paper_ref_parse(req->arena, raw, strlen(raw), &ref) == 0 &&
+                         ref.kind == PAPER_REF_INTERNAL)) {
         paper_from_store(req, ctx->repo, raw);
         return;
     }

@@ -1,0 +1,145 @@
+"""Lookups by id against the provider simulator: GET /v1/papers/{id} live,
+POST /v1/papers/batch, GET /v1/search/papers/{provider}/{id}. No store: a
+DOI is unknown to it, so it is found live. The simulator counts the calls
+per provider and path."""
+import json
+import time
+import unittest
+import urllib.parse
+
+import harness
+
+
+class LookupTest(harness.SimulatorTestCase):
+    @classmethod
+    def server_args(cls):
+        return {"workers": 0, "settings": {"papers.lookup_deadline": "4s",
+                                           "papers.cache_ttl": "0"}}
+
+    def ids(self, n=600):
+        return self.sim.admin("GET", "/_sim/ids?n=%d" % n)["papers"]
+
+    def get(self, path, timeout=15.0):
+        return harness.request(self.server.port, "GET", path, timeout=timeout)
+
+    def post(self, path, obj, timeout=30.0):
+        return harness.request(self.server.port, "POST", path,
+                               headers=[("Content-Type", "application/json")],
+                               body=json.dumps(obj), timeout=timeout)
+
+    def calls(self):
+        st = self.sim.stats()["providers"]
+        return {p: st[p]["requests"] for p in st if st[p]["requests"]}
+
+    def test_a_doi_found_live_and_merged_from_three_providers(self):
+        p = next(p for p in self.ids() if p["doi"] and
+                 {"crossref", "openalex", "semantic_scholar"} <= set(p["in"]) and
+                 p["doi"] == p["openalex_doi"])
+        r = self.get("/v1/papers/doi:" + p["doi"].upper())
+        self.assertEqual(r.status, 200, r.body[:300])
+        d = r.json()
+        self.assertEqual(d["id"], "doi:" + p["doi"])
+        self.assertEqual(d["from"], "providers")
+        paper = d["paper"]
+        self.assertEqual(paper["doi"], p["doi"])
+        srcs = {s["provider"]: s["id"] for s in paper["sources"]}
+        self.assertEqual(srcs.get("semantic_scholar"), p["s2"])
+        self.assertEqual(srcs.get("openalex"), p["openalex"])
+        self.assertEqual(srcs.get("crossref"), p["doi"])
+        self.assertEqual(set(d["providers"]), {"semantic_scholar", "openalex", "crossref"})
+        self.assertFalse(d["partial"])
+        self.assertEqual(self.calls(), {"semantic_scholar": 1, "openalex": 1, "crossref": 1})
+        # The same paper by its other ids, and as a URL (percent-encoded).
+        for other in ("s2:" + p["s2"], p["openalex"], "arxiv:" + p["arxiv"],
+                      urllib.parse.quote("https://doi.org/" + p["doi"], safe="")):
+            r = self.get("/v1/papers/" + other)
+            self.assertEqual(r.status, 200, (other, r.body[:300]))
+            self.assertEqual(r.json()["paper"]["doi"], p["doi"], other)
+
+    def test_one_provider_and_bad_ids(self):
+        p = next(p for p in self.ids() if p["doi"] and "crossref" in p["in"])
+        r = self.get("/v1/search/papers/crossref/doi:%s?fields=title,sources" % p["doi"])
+        self.assertEqual(r.status, 200, r.body[:300])
+        d = r.json()
+        self.assertEqual(set(d["paper"]), {"title", "sources"})
+        self.assertEqual([s["provider"] for s in d["paper"]["sources"]], ["crossref"])
+        self.assertEqual(self.calls(), {"crossref": 1})
+        r = self.get("/v1/search/papers/arxiv/doi:%s" % p["doi"])
+        self.assertEqual(r.status, 400)
+        r = self.get("/v1/search/papers/nobody/doi:%s" % p["doi"])
+        self.assertEqual(r.status, 400)
+        r = self.get("/v1/papers/not-an-id")
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["error"]["code"], "invalid_id")
+        self.assertIn("not-an-id", r.json()["error"]["message"])
+        r = self.get("/v1/papers/doi:10.9999/nobody.knows")
+        self.assertEqual(r.status, 404, r.body[:300])
+        self.assertEqual(r.json()["error"]["code"], "not_found")
+
+    def test_a_batch_of_500_mixed_ids_in_order_with_a_handful_of_calls(self):
+        ids = []
+        kinds = ("doi", "arxiv", "openalex", "s2", "corpus")
+        for i, p in enumerate(self.ids(700)):
+            k = kinds[len(ids) % 5]
+            if k == "doi" and not p["doi"]:
+                continue
+            ids.append({"doi": "doi:%s" % p["doi"], "arxiv": "arxiv:%s" % p["arxiv"],
+                        "openalex": p["openalex"], "s2": "s2:%s" % p["s2"],
+                        "corpus": "CorpusId:%d" % p["corpus"]}[k])
+            if len(ids) == 497:
+                break
+        ids += ["nonsense", 7, "doi:10.9999/nobody.knows"]
+        t = time.monotonic()
+        r = self.post("/v1/papers/batch", {"ids": ids})
+        took = time.monotonic() - t
+        self.assertEqual(r.status, 200, r.body[:300])
+        d = r.json()
+        self.assertEqual(len(d["papers"]), 500)
+        for given, item in zip(ids, d["papers"]):
+            self.assertEqual(item["id"], given if isinstance(given, str) else "")
+        self.assertEqual(d["papers"][497]["unresolved"]["reason"], "invalid_id")
+        self.assertEqual(d["papers"][498]["unresolved"]["reason"], "invalid_id")
+        self.assertEqual(d["papers"][499]["unresolved"]["reason"], "not_found")
+        self.assertGreater(d["resolved"], 400)
+        calls = self.calls()
+        # S2 one batch, OpenAlex one OR-filter per kind of at most 100,
+        # Crossref its DOI filters, arXiv one id_list.
+        self.assertLessEqual(sum(calls.values()), 8, calls)
+        self.assertEqual(calls.get("semantic_scholar"), 1, calls)
+        st = self.sim.stats()["providers"]["semantic_scholar"]["by_path"]
+        self.assertEqual(st, {"/graph/v1/paper/batch": 1})
+        self.assertLess(took, 10)
+
+    def test_one_provider_hanging_leaves_the_others(self):
+        p = next(p for p in self.ids() if p["doi"] and
+                 {"crossref", "semantic_scholar"} <= set(p["in"]))
+        self.sim.configure("openalex", mode="hang")
+        t = time.monotonic()
+        r = self.get("/v1/papers/doi:" + p["doi"])
+        took = time.monotonic() - t
+        self.assertEqual(r.status, 200, r.body[:300])
+        d = r.json()
+        self.assertEqual(d["providers"]["openalex"]["status"], "timeout")
+        self.assertEqual(d["providers"]["crossref"]["status"], "ok")
+        self.assertTrue(d["partial"])
+        provs = {s["provider"] for s in d["paper"]["sources"]}
+        self.assertEqual(provs, {"crossref", "semantic_scholar"})
+        self.assertLess(took, 7)
+        # A batch too: the hanging provider's ids are answered by the others.
+        r = self.post("/v1/papers/batch", {"ids": ["doi:" + p["doi"], "s2:" + p["s2"]]})
+        d = r.json()
+        self.assertEqual([("paper" in x) for x in d["papers"]], [True, True])
+        self.assertEqual(d["providers"]["openalex"]["status"], "timeout")
+
+    def test_bad_batches(self):
+        for body in ({}, {"ids": []}, {"ids": ["doi:10.1/x"] * 501}, {"ids": "doi:10.1/x"},
+                     {"ids": ["doi:10.1/x"], "other": 1}, {"ids": ["doi:10.1/x"], "fields": ["nope"]}):
+            r = self.post("/v1/papers/batch", body)
+            self.assertEqual(r.status, 400, (body if len(str(body)) < 80 else "501 ids", r.body[:200]))
+        r = harness.request(self.server.port, "POST", "/v1/papers/batch",
+                            headers=[("Content-Type", "application/json")], body="{not json")
+        self.assertEqual(r.status, 400)
+
+
+if __name__ == "__main__":
+    unittest.main()
