@@ -8,6 +8,7 @@ import unittest
 import urllib.parse
 
 import harness
+from test_search import openapi_validator
 
 
 class LookupTest(harness.SimulatorTestCase):
@@ -49,6 +50,9 @@ class LookupTest(harness.SimulatorTestCase):
         self.assertEqual(set(d["providers"]), {"semantic_scholar", "openalex", "crossref"})
         self.assertFalse(d["partial"])
         self.assertEqual(self.calls(), {"semantic_scholar": 1, "openalex": 1, "crossref": 1})
+        v = openapi_validator("LookupAnswer")
+        if v is not None:  # docs/openapi.yaml says the same
+            v.validate(d)
         # The same paper by its other ids, and as a URL (percent-encoded).
         for other in ("s2:" + p["s2"], p["openalex"], "arxiv:" + p["arxiv"],
                       urllib.parse.quote("https://doi.org/" + p["doi"], safe="")):
@@ -101,6 +105,9 @@ class LookupTest(harness.SimulatorTestCase):
         self.assertEqual(d["papers"][498]["unresolved"]["reason"], "invalid_id")
         self.assertEqual(d["papers"][499]["unresolved"]["reason"], "not_found")
         self.assertGreater(d["resolved"], 400)
+        v = openapi_validator("LookupBatchAnswer")
+        if v is not None:
+            v.validate(d)
         calls = self.calls()
         # S2 one batch, OpenAlex one OR-filter per kind of at most 100,
         # Crossref its DOI filters, arXiv one id_list.

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "core/defer.h"
 #include "core/lookup.h"
 #include "test/test.h"
 
@@ -154,7 +155,9 @@ static void fx_done(fx_t *f)
     uv_run(&f->loop, UV_RUN_DEFAULT);
     ASSERT_EQ(f->fb.live, 0);
     lookup_service_free(f->svc);
-    uv_loop_close(&f->loop);
+    sf_defer_loop_close(&f->loop); /* the deferred queue's handles, made by the lookups */
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&f->loop), 0);
 }
 
 typedef struct got {
