@@ -389,4 +389,114 @@ TEST(the_reasons_of_an_unresolved_id)
     fx_done(&f);
 }
 
+/* A fake store: knows DOI "10.1000/stored" and times out on the id 999;
+ * answers on a timer (never inside get()). */
+typedef struct fake_read {
+    uv_timer_t timer;
+    papers_cb cb;
+    void *data;
+    papers_status_t status;
+} fake_read_t;
+
+static int store_gets, store_cancels;
+
+static void fr_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void fr_fire(uv_timer_t *t)
+{
+    fake_read_t *r = t->data;
+    static const char json[] = "{\"id\":\"7\",\"doi\":\"10.1000/stored\"}";
+    papers_answer_t a = {.status = r->status};
+    if (r->status == PAPERS_OK) {
+        a.json = json;
+        a.len = sizeof json - 1;
+    }
+    uv_close((uv_handle_t *)&r->timer, fr_closed);
+    r->cb(r->data, &a);
+}
+
+static bool fs_available(void *ctx, int *retry)
+{
+    (void)ctx;
+    *retry = 1;
+    return true;
+}
+
+static void *fs_get(void *ctx, paper_id_kind_t kind, const char *value, papers_cb cb, void *data)
+{
+    store_gets++;
+    fake_read_t *r = calloc(1, sizeof *r);
+    r->cb = cb;
+    r->data = data;
+    r->status = kind == PAPER_ID_DOI && strcmp(value, "10.1000/stored") == 0 ? PAPERS_OK
+                : strcmp(value, "999") == 0                                  ? PAPERS_TIMEOUT
+                                                                             : PAPERS_NOT_FOUND;
+    uv_timer_init(ctx, &r->timer);
+    r->timer.data = r;
+    uv_timer_start(&r->timer, fr_fire, 2, 0);
+    return r;
+}
+
+static void fs_cancel(void *ctx, void *handle)
+{
+    (void)ctx;
+    store_cancels++;
+    fake_read_t *r = handle;
+    uv_timer_stop(&r->timer);
+    uv_close((uv_handle_t *)&r->timer, fr_closed);
+}
+
+TEST(the_store_answers_what_it_holds_before_the_providers)
+{
+    fx_t f;
+    fx_init(&f, 2000, 0);
+    papers_repo_t repo = {
+        .ctx = &f.loop, .available = fs_available, .get = fs_get, .cancel = fs_cancel};
+    lookup_service_free(f.svc);
+    lookup_config_t cfg = {.deadline_ms = 2000};
+    f.svc = lookup_service_new(&f.loop, &f.fb.b, FOUR, &repo, &cfg);
+    arena_t *a = arena_new(0);
+    paper_ref_t refs[4] = {ref(a, "doi:10.1000/stored"), ref(a, "doi:10.1000/live"), ref(a, "W5"),
+                           ref(a, "12345")};
+    got_t g = {0};
+    lookup_t *l = lookup_start(f.svc, refs, 4, 0, NULL, on_done, &g);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g.calls, 1);
+    ASSERT_EQ(store_gets, 3); /* DOIs and the internal id; not the W id */
+    lookup_item_t it;
+    lookup_item(l, 0, &it);
+    ASSERT_EQ(it.from, LOOKUP_FROM_STORE);
+    ASSERT_STR_EQ(it.json, "{\"id\":\"7\",\"doi\":\"10.1000/stored\"}");
+    lookup_item(l, 1, &it);
+    ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
+    lookup_item(l, 2, &it);
+    ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
+    lookup_item(l, 3, &it);
+    ASSERT_EQ(it.outcome, LOOKUP_NOT_FOUND);
+    /* The stored DOI was asked of no provider: S2 got the other DOI only. */
+    ASSERT_EQ(f.fb.ids_asked[SRC_SEMANTIC_SCHOLAR], 1);
+    ASSERT_EQ(f.fb.ids_asked[SRC_CROSSREF], 1);
+    lookup_free(l);
+    /* A store that times out on an id nobody else knows: a timeout. */
+    paper_ref_t slow = ref(a, "999");
+    got_t g2 = {0};
+    l = lookup_start(f.svc, &slow, 1, 0, NULL, on_done, &g2);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    lookup_item(l, 0, &it);
+    ASSERT_EQ(it.outcome, LOOKUP_TIMEOUT);
+    lookup_free(l);
+    /* A lookup freed while its store read waits cancels the read. */
+    got_t g3 = {0};
+    l = lookup_start(f.svc, refs, 1, 0, NULL, on_done, &g3);
+    lookup_free(l);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g3.calls, 0);
+    ASSERT_EQ(store_cancels, 1);
+    arena_free(a);
+    fx_done(&f);
+}
+
 TEST_MAIN()
