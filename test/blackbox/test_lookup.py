@@ -138,6 +138,22 @@ class LookupTest(harness.SimulatorTestCase):
         self.assertEqual([("paper" in x) for x in d["papers"]], [True, True])
         self.assertEqual(d["providers"]["openalex"]["status"], "timeout")
 
+    def test_fault_modes_give_the_reasons(self):
+        p = next(p for p in self.ids() if p["doi"])
+        ids = ["doi:" + p["doi"], "s2:" + p["s2"]]
+        self.sim.configure("all", mode="rate_limited", retry_after=0)
+        d = self.post("/v1/papers/batch", {"ids": ids}).json()
+        self.assertEqual([x["unresolved"]["reason"] for x in d["papers"]],
+                         ["rate_limited", "rate_limited"], d)
+        self.assertTrue(d["partial"])
+        r = self.get("/v1/papers/s2:" + p["s2"])
+        self.assertIn(r.status, (503,), r.body[:300])
+        self.sim.reset(config=True)
+        self.sim.configure("semantic_scholar", mode="error", error_status=500)
+        r = self.get("/v1/papers/s2:" + p["s2"])
+        self.assertEqual(r.status, 502, r.body[:300])
+        self.assertEqual(r.json()["providers"]["semantic_scholar"]["status"], "error")
+
     def test_bad_batches(self):
         for body in ({}, {"ids": []}, {"ids": ["doi:10.1/x"] * 501}, {"ids": "doi:10.1/x"},
                      {"ids": ["doi:10.1/x"], "other": 1}, {"ids": ["doi:10.1/x"], "fields": ["nope"]}):
