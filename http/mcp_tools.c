@@ -77,9 +77,10 @@ static const char TOOLS_JSON[] =
     "\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
     "\"truncated\":{\"type\":\"boolean\"},\"cache\":{\"type\":\"string\"},"
     "\"took_ms\":{\"type\":[\"number\",\"null\"]}}}},"
-    "{\"name\":\"get_paper\",\"title\":\"Get a stored paper\","
-    "\"description\":\"One paper scifind has stored (every paper a search returned is kept), by "
-    "its id: the internal number, doi:10.NNNN/... or arxiv:NNNN.NNNNN.\","
+    "{\"name\":\"get_paper\",\"title\":\"Get a paper by id\","
+    "\"description\":\"One paper by its id, looked up live (cache, store, providers) and merged: "
+    "doi:10.NNNN/..., arxiv:NNNN.NNNNN, s2:<40 hex>, corpus:N, openalex:WN, pmid:N, the internal "
+    "number, or a doi.org / arxiv.org / openalex.org / semanticscholar.org URL.\","
     "\"inputSchema\":{\"type\":\"object\",\"required\":[\"id\"],\"additionalProperties\":false,"
     "\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":300}," FIELDS_SCHEMA
     "}},"
@@ -418,11 +419,10 @@ static void on_paper(void *data, int status, const char *paper_json, const char 
                         rp);
         json_decref(p);
     } else if (status == 404) {
-        res = tool_error("no stored paper has the id '%.300s' (papers are stored once a search "
-                         "has returned them; search first)",
-                         c->id);
+        res = tool_error("no paper has the id '%.300s' (%s; try search)", c->id,
+                         message ? message : "not found");
     } else if (status == 503) {
-        res = tool_error("the store is unavailable: %s; retry after %d s",
+        res = tool_error("the paper cannot be read now: %s; retry after %d s",
                          message ? message : "unreachable", retry_after_s > 0 ? retry_after_s : 1);
     } else {
         res = tool_error("the paper could not be read: %s", message ? message : "store error");

@@ -331,11 +331,18 @@ class McpProtocolTest(McpBase):
         self.assertIn("arxiv rate_limited, retry after", res["content"][0]["text"])
 
     def test_get_paper_without_store(self):
+        # No store: a live lookup. A DOI no provider knows (none is reachable
+        # here) is a tool error naming the id; an id that is none, invalid
+        # params naming the argument.
         sid, _ = self.initialize()
         r = self.call(sid, "get_paper", {"id": "doi:10.1000/x"})
         res = r.json()["result"]
-        self.assertTrue(res["isError"])
-        self.assertIn("store", res["content"][0]["text"])
+        self.assertTrue(res["isError"], res)
+        self.assertIn("paper", res["content"][0]["text"])
+        r = self.call(sid, "get_paper", {"id": "not an id"})
+        err = r.json()["error"]
+        self.assertEqual(err["code"], -32602)
+        self.assertIn("not a paper id", err["message"])
 
 
 class McpGuardTest(McpBase):
