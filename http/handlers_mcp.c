@@ -249,7 +249,8 @@ static json_t *initialize(exchange_t *x, json_t *params, json_t *id)
         "tools", "listChanged", 0, "serverInfo", "name", "scifind", "title",
         "scifind academic paper search", "version", SCIFIND_VERSION, "instructions",
         "Use search to find papers (arXiv, Semantic Scholar, Exa, OpenAlex, Crossref and the "
-        "local store, merged); get_paper to read one stored paper by id, DOI or arXiv id. "
+        "local store, merged); get_paper to look one paper up by any id (DOI, arXiv, S2, OpenAlex, "
+        "PMID), live. "
         "Answers stop at a byte budget: follow next_cursor for more.");
     return jsonrpc_result(id, res);
 }
