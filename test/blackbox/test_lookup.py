@@ -154,6 +154,16 @@ class LookupTest(harness.SimulatorTestCase):
         self.assertEqual(r.status, 502, r.body[:300])
         self.assertEqual(r.json()["providers"]["semantic_scholar"]["status"], "error")
 
+    def test_a_live_paper_exported(self):
+        p = next(p for p in self.ids() if p["doi"] and "crossref" in p["in"])
+        r = self.get("/v1/papers/doi:%s?format=bibtex" % p["doi"])
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertTrue(r.header("Content-Type").startswith("application/x-bibtex"), r.header("Content-Type"))
+        self.assertIn(b"@", r.body)
+        self.assertIn(p["doi"].encode(), r.body.lower())
+        r = self.get("/v1/papers/doi:%s?format=nope" % p["doi"])
+        self.assertEqual(r.status, 400)
+
     def test_bad_batches(self):
         for body in ({}, {"ids": []}, {"ids": ["doi:10.1/x"] * 501}, {"ids": "doi:10.1/x"},
                      {"ids": ["doi:10.1/x"], "other": 1}, {"ids": ["doi:10.1/x"], "fields": ["nope"]}):

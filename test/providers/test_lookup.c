@@ -91,8 +91,17 @@ TEST(crossref_work_and_batch_request)
     ASSERT_EQ(out->n, 1);
     ASSERT_STR_EQ(out->items[0].doi, "10.1371/journal.pone.0033693");
     ASSERT_STR_CONTAINS(out->items[0].title, "Methylphenidate Exposure");
-    /* The work given for the second id of a batch is matched by its DOI. */
-    ASSERT_EQ(prov_lookup_read(&prov_crossref, ids, 2, body, len, a, &out, err, sizeof err), 0);
+    /* In a list answer ({"message": {"items": [work]}}, the recorded work
+     * put in one), the work is matched to its id by DOI. */
+    const char *m = memmem(body, len, "\"message\": {", 12); /* body has no NUL */
+    ASSERT_NOT_NULL(m);
+    m += strlen("\"message\": ");
+    size_t mlen = len - (size_t)(m - body) - 1; /* the message object, without the root's '}' */
+    while (mlen && body[(m - body) + mlen - 1] != '}')
+        mlen--;
+    char *list = arena_sprintf(a, "{\"message\":{\"items\":[%.*s]}}", (int)mlen, m);
+    ASSERT_EQ(
+        prov_lookup_read(&prov_crossref, ids, 2, list, strlen(list), a, &out, err, sizeof err), 0);
     ASSERT_EQ(out->items[0].nsources, 1);
     ASSERT_EQ(out->items[1].nsources, 0);
     free(body);
