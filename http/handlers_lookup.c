@@ -307,9 +307,9 @@ void http__papers_live(http_req_t *req, lookup_service_t *svc, const char *raw, 
             continue;
         }
         if (strcmp(k, "fields") != 0) {
+            json_decref(w->fields); /* before the answer: it frees w with the request */
             http_respond_error(req, 400, "bad_request",
                                "unknown parameter '%.64s' (fields, format)", k);
-            json_decref(w->fields);
             return;
         }
         json_t *s = json_string(v);
@@ -323,8 +323,9 @@ void http__papers_live(http_req_t *req, lookup_service_t *svc, const char *raw, 
         http_respond_error(req, 400, "bad_request", "bad percent-encoding in the query string");
         return;
     }
-    if (!http__export_format(req, format, &w->format)) {
-        json_decref(w->fields);
+    json_t *fields = w->fields;
+    if (!http__export_format(req, format, &w->format)) { /* answered: w is gone */
+        json_decref(fields);
         return;
     }
     w->format_given = format != NULL;
