@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/cites.h"
 #include "providers/common.h"
 #include "providers/jstream.h"
 
@@ -678,3 +679,151 @@ const prov_def_t prov_openalex = {
     .lookup_max = OPENALEX_OR_MAX,
     .lookup_mixed = false,
 };
+
+/* ---- citation lists (providers/cites.h) ------------------------------------
+ * Citing works: the list filter cites:W (cursor paging). References: the
+ * work's referenced_works (W ids), then their works by OR-filters of at
+ * most 100 ids. */
+
+/* The query string's common tail: the search's fields, mailto, key. */
+static void openalex_tail(prov__sb_t *u, const prov_settings_t *ps)
+{
+    prov__sb_puts(u, "&select=" OPENALEX_SELECT);
+    if (prov__has(ps->mailto)) prov__sb_param(u, "mailto", ps->mailto);
+    if (prov__has(ps->api_key)) prov__sb_param(u, "api_key", ps->api_key);
+}
+
+static int openalex_finish(prov__sb_t *u, arena_t *a, prov_request_t *out, char *err,
+                           size_t errlen)
+{
+    out->method = "GET";
+    out->url = prov__sb_str(u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0)
+        return prov__fail(err, errlen, "openalex: out of memory");
+    return 0;
+}
+
+/* A W id as OpenAlex writes it: 'W' and digits only (it goes in a filter). */
+static bool openalex_wid_ok(const char *w)
+{
+    if (w == NULL || (w[0] != 'W' && w[0] != 'w') || w[1] == '\0') return false;
+    for (const char *c = w + 1; *c; c++)
+        if (*c < '0' || *c > '9') return false;
+    return true;
+}
+
+int prov_openalex_work_build(const char *oa_id, const prov_settings_t *ps, arena_t *a,
+                             prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "openalex: no base URL");
+    if (!prov__has(oa_id)) return prov__fail(err, errlen, "openalex: no work id");
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/works/");
+    prov__sb_put_path(&u, oa_id);
+    prov__sb_puts(&u, "?select=id,doi,referenced_works");
+    if (prov__has(ps->mailto)) prov__sb_param(&u, "mailto", ps->mailto);
+    if (prov__has(ps->api_key)) prov__sb_param(&u, "api_key", ps->api_key);
+    return openalex_finish(&u, a, out, err, errlen);
+}
+
+int prov_openalex_work_parse(const char *body, size_t len, arena_t *a, const char **wid,
+                             const char ***refs, size_t *nrefs, char *err, size_t errlen)
+{
+    *wid = NULL;
+    *refs = NULL;
+    *nrefs = 0;
+    json_t *root = prov__json_load(body, len, "openalex", err, errlen);
+    if (root == NULL) return -1;
+    int rc = -1;
+    const char *id = prov__json_str(root, "id");
+    if (id == NULL || !openalex_wid_ok(short_id(id))) {
+        prov__fail(err, errlen, "openalex: no work \"id\" in response");
+        goto done;
+    }
+    if ((*wid = arena_strdup(a, short_id(id))) == NULL) goto oom;
+    json_t *rw = prov__json_arr(root, "referenced_works");
+    size_t n = json_array_size(rw), cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *r = json_string_value(json_array_get(rw, i));
+        if (r == NULL || !openalex_wid_ok(short_id(r))) continue;
+        if (prov__strv_add(a, refs, nrefs, &cap, arena_strdup(a, short_id(r))) < 0) goto oom;
+    }
+    rc = 0;
+    goto done;
+oom:
+    prov__fail(err, errlen, "openalex: out of memory");
+done:
+    json_decref(root);
+    return rc;
+}
+
+int prov_openalex_cites_build(const char *wid, const char *cursor, int per_page,
+                              const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                              char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "openalex: no base URL");
+    if (!openalex_wid_ok(wid)) return prov__fail(err, errlen, "openalex: not a work id");
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_printf(&u, "/works?filter=cites:%s&per-page=%d", wid,
+                    prov__clamp_results(per_page, PROV_OPENALEX_PAGE_MAX));
+    prov__sb_param(&u, "cursor", prov__has(cursor) ? cursor : "*");
+    openalex_tail(&u, ps);
+    return openalex_finish(&u, a, out, err, errlen);
+}
+
+int prov_openalex_ids_build(const char *const *wids, size_t n, const prov_settings_t *ps,
+                            arena_t *a, prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "openalex: no base URL");
+    if (n == 0 || n > PROV_OPENALEX_OR_MAX)
+        return prov__fail(err, errlen, "openalex: 1 to %d ids", PROV_OPENALEX_OR_MAX);
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/works?filter=openalex:");
+    for (size_t i = 0; i < n; i++) {
+        if (!openalex_wid_ok(wids[i])) return prov__fail(err, errlen, "openalex: not a work id");
+        if (i > 0) prov__sb_puts(&u, "|");
+        prov__sb_puts(&u, wids[i]);
+    }
+    prov__sb_printf(&u, "&per-page=%zu", n);
+    openalex_tail(&u, ps);
+    return openalex_finish(&u, a, out, err, errlen);
+}
+
+int prov_openalex_list_parse(const char *body, size_t len, arena_t *a, cites_page_t *pg, char *err,
+                             size_t errlen)
+{
+    json_t *root = prov__json_load(body, len, "openalex", err, errlen);
+    if (root == NULL) return -1;
+    int rc = -1;
+    size_t n0 = pg->papers.n;
+    long total = -1;
+    const json_t *results = openalex_list(root, &total, err, errlen);
+    if (results == NULL) goto done;
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        if (prov__cites_add(pg, a, SRC_OPENALEX, openalex_entry, json_array_get(results, i)) < 0) {
+            prov__fail(err, errlen, "openalex: out of memory");
+            goto done;
+        }
+    }
+    /* A cursor comes back after the last page too, with no results. */
+    const char *next = prov__json_str(prov__json_obj(root, "meta"), "next_cursor");
+    pg->more = next != NULL && json_array_size(results) > 0;
+    pg->next = pg->more ? arena_strdup(a, next) : NULL;
+    rc = pg->more && pg->next == NULL ? prov__fail(err, errlen, "openalex: out of memory") : 0;
+done:
+    if (rc < 0) pg->papers.n = n0;
+    json_decref(root);
+    return rc;
+}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/cites.h"
 #include "providers/common.h"
 #include "providers/jstream.h"
 
@@ -587,3 +588,95 @@ const prov_def_t prov_semantic_scholar = {
     .lookup_max = S2_BATCH_MAX,
     .lookup_mixed = true,
 };
+
+/* ---- citation lists (providers/cites.h) ------------------------------------
+ * GET /graph/v1/paper/{id}/citations | /references: the search's paper
+ * fields for the paper at the other end, plus the edge's own. */
+
+#define S2_EDGE_FIELDS "contexts,intents,isInfluential,"
+
+int prov_s2_cites_build(cites_dir_t d, const char *s2_id, size_t offset, int limit,
+                        const prov_settings_t *ps, arena_t *a, prov_request_t *out, char *err,
+                        size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "semantic_scholar: no base URL");
+    if (!prov__has(s2_id)) return prov__fail(err, errlen, "semantic_scholar: no paper id");
+    if (limit < 1 || limit > PROV_S2_CITES_MAX) limit = PROV_S2_CITES_MAX;
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/graph/v1/paper/");
+    prov__sb_put_path(&u, s2_id);
+    prov__sb_puts(&u, d == CITES_REFERENCES ? "/references" : "/citations");
+    prov__sb_puts(&u, "?fields=" S2_EDGE_FIELDS S2_FIELDS);
+    prov__sb_printf(&u, "&offset=%zu&limit=%d", offset, limit);
+    out->method = "GET";
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0 ||
+        (prov__has(ps->api_key) && prov__add_header(out, a, "x-api-key", ps->api_key) < 0))
+        return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    return 0;
+}
+
+/* The non-empty strings of the array at key, as arena strings. */
+static int s2_strings(const json_t *obj, const char *key, arena_t *a, const char ***out, size_t *n)
+{
+    json_t *arr = prov__json_arr(obj, key);
+    size_t cap = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        if (!prov__has(s)) continue;
+        char *c = paper_clean_text(a, s, strlen(s));
+        if (c != NULL && prov__strv_add(a, out, n, &cap, c) < 0) return -1;
+    }
+    return 0;
+}
+
+int prov_s2_cites_parse(cites_dir_t d, const char *body, size_t len, arena_t *a, cites_page_t *pg,
+                        char *err, size_t errlen)
+{
+    json_t *root = prov__json_load(body, len, "semantic_scholar", err, errlen);
+    if (root == NULL) return -1;
+    int rc = -1;
+    size_t n0 = pg->papers.n; /* a page is read whole or not at all */
+    const json_t *data = prov__json_arr(root, "data");
+    if (data == NULL && json_is_object(root) && json_object_get(root, "data") == NULL &&
+        json_object_get(root, "error") == NULL && json_object_get(root, "message") == NULL) {
+        data = prov__json_empty_list(); /* {"offset": 0} alone: no edges */
+    } else if (data == NULL && json_is_null(json_object_get(root, "data"))) {
+        data = prov__json_empty_list(); /* {"data": null}: a paper without any */
+    }
+    if (data == NULL) {
+        const char *m = prov__json_str(root, "error");
+        if (m == NULL) m = prov__json_str(root, "message");
+        prov__fail(err, errlen, "semantic_scholar: %s", m != NULL ? m : "no \"data\" in response");
+        goto done;
+    }
+    const char *key = d == CITES_REFERENCES ? "citedPaper" : "citingPaper";
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        const json_t *e = json_array_get(data, i);
+        int r = prov__cites_add(pg, a, SRC_SEMANTIC_SCHOLAR, s2_entry, prov__json_obj(e, key));
+        if (r > 0) continue;
+        cite_edge_info_t *in = r == 0 ? cites_page_info_add(pg, a) : NULL;
+        if (in == NULL) goto oom;
+        json_t *infl = json_object_get(e, "isInfluential");
+        in->influential = json_is_boolean(infl) ? json_is_true(infl) : -1;
+        if (s2_strings(e, "intents", a, &in->intents, &in->nintents) < 0 ||
+            s2_strings(e, "contexts", a, &in->contexts, &in->ncontexts) < 0)
+            goto oom;
+    }
+    long long next = prov__json_int(root, "next", -1);
+    pg->more = next > 0;
+    pg->next = next > 0 ? arena_sprintf(a, "%lld", next) : NULL;
+    if (next > 0 && pg->next == NULL) goto oom;
+    rc = 0;
+    goto done;
+oom:
+    prov__fail(err, errlen, "semantic_scholar: out of memory");
+done:
+    if (rc < 0) pg->papers.n = n0;
+    json_decref(root);
+    return rc;
+}
