@@ -107,8 +107,9 @@ int cites_params_parse(cites_params_t *p, const char *qs, size_t len, char *err,
             else
                 return fail(err, errlen, "invalid sort: citations or date%s", "");
         } else {
-            return fail(err, errlen, "unknown parameter \"%s\" (limit, cursor, year_from, year_to, "
-                                     "min_citations, sort)",
+            return fail(err, errlen,
+                        "unknown parameter \"%s\" (limit, cursor, year_from, year_to, "
+                        "min_citations, sort)",
                         name);
         }
     }

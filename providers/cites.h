@@ -47,8 +47,8 @@ int prov_openalex_work_parse(const char *body, size_t len, arena_t *a, const cha
 /* GET {base}/works?filter=cites:{wid}&per-page=N&cursor={cursor or *}
  * &select=<the search's fields>: the works citing wid, a cursor page. */
 int prov_openalex_cites_build(const char *wid, const char *cursor, int per_page,
-                              const prov_settings_t *ps, arena_t *a, prov_request_t *out,
-                              char *err, size_t errlen);
+                              const prov_settings_t *ps, arena_t *a, prov_request_t *out, char *err,
+                              size_t errlen);
 
 /* GET {base}/works?filter=openalex:W1|W2|...&per-page=n&select=...: the
  * works of n (1..PROV_OPENALEX_OR_MAX) W ids, for a work's references. */

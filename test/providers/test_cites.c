@@ -85,9 +85,9 @@ TEST(s2_recorded_references_pages)
     ASSERT_EQ(pg.info[0].influential, -1);
     ASSERT_EQ(pg.info[0].nintents, 0);
     /* The last page appends, ranks continue, no next. */
-    ASSERT_EQ(s2_parse_file(CITES_REFERENCES, "semantic_scholar/real_references_last.json", a, &pg,
-                            err),
-              0);
+    ASSERT_EQ(
+        s2_parse_file(CITES_REFERENCES, "semantic_scholar/real_references_last.json", a, &pg, err),
+        0);
     ASSERT_EQ(pg.papers.n, 9);
     ASSERT_EQ(pg.papers.items[8].sources[0].rank, 9);
     ASSERT(!pg.more);
@@ -100,11 +100,12 @@ TEST(s2_recorded_edges_with_intents_and_contexts)
     arena_t *a = arena_new(0);
     cites_page_t pg = {0};
     char err[256] = "";
-    ASSERT_EQ(s2_parse_edge(CITES_CITATIONS, "semantic_scholar/real_citation_item.json", a, &pg, err),
-              0);
+    ASSERT_EQ(
+        s2_parse_edge(CITES_CITATIONS, "semantic_scholar/real_citation_item.json", a, &pg, err), 0);
     ASSERT_EQ(pg.papers.n, 1);
     const paper_t *p = &pg.papers.items[0];
-    ASSERT_STR_EQ(p->title, "Learning to Throw With a Handful of Samples Using Decision Transformers");
+    ASSERT_STR_EQ(p->title,
+                  "Learning to Throw With a Handful of Samples Using Decision Transformers");
     ASSERT_STR_EQ(p->doi, "10.1109/lra.2022.3229266");
     ASSERT_EQ(p->year, 2023);
     ASSERT_EQ(p->citations, 2);
@@ -115,18 +116,18 @@ TEST(s2_recorded_edges_with_intents_and_contexts)
     ASSERT(!pg.more);
     /* A reference's edge: citedPaper, read by the direction. */
     cites_page_t rp = {0};
-    ASSERT_EQ(s2_parse_edge(CITES_REFERENCES, "semantic_scholar/real_reference_item.json", a, &rp,
-                            err),
-              0);
+    ASSERT_EQ(
+        s2_parse_edge(CITES_REFERENCES, "semantic_scholar/real_reference_item.json", a, &rp, err),
+        0);
     ASSERT_EQ(rp.papers.n, 1);
     ASSERT_STR_EQ(rp.papers.items[0].arxiv_id, "1402.0030");
     ASSERT_EQ(rp.info[0].influential, 0);
     ASSERT_STR_EQ(rp.info[0].intents[0], "background");
     /* The wrong direction's key finds no paper. */
     cites_page_t wrong = {0};
-    ASSERT_EQ(s2_parse_edge(CITES_CITATIONS, "semantic_scholar/real_reference_item.json", a, &wrong,
-                            err),
-              0);
+    ASSERT_EQ(
+        s2_parse_edge(CITES_CITATIONS, "semantic_scholar/real_reference_item.json", a, &wrong, err),
+        0);
     ASSERT_EQ(wrong.papers.n, 0);
     arena_free(a);
 }
@@ -181,8 +182,8 @@ TEST(openalex_builds)
     prov_settings_t s = test_settings("https://api.openalex.org", "oa", "me@example.org", 10);
     prov_request_t r;
     char err[256];
-    ASSERT_EQ(prov_openalex_work_build("doi:10.48550/arxiv.1706.03762", &s, a, &r, err, sizeof(err)),
-              0);
+    ASSERT_EQ(
+        prov_openalex_work_build("doi:10.48550/arxiv.1706.03762", &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.url, "https://api.openalex.org/works/doi:10.48550/arxiv.1706.03762"
                          "?select=id,doi,referenced_works&mailto=me%40example.org&api_key=oa");
     ASSERT_EQ(prov_openalex_cites_build("W2626778328", NULL, 200, &s, a, &r, err, sizeof(err)), 0);
@@ -247,16 +248,18 @@ TEST(openalex_recorded_list_as_edges)
     ASSERT_STR_EQ(r.papers.items[0].title, pg.papers.items[0].title);
     free(body);
     /* A cursor page: next_cursor is kept while results come. */
-    body = exact_copy("{\"meta\": {\"count\": 3, \"next_cursor\": \"Wzk5XQ\"}, \"results\": "
-                      "[{\"id\": \"https://openalex.org/W5\", \"title\": \"Five\"}], \"group_by\": []}",
-                      &len);
+    body = exact_copy(
+        "{\"meta\": {\"count\": 3, \"next_cursor\": \"Wzk5XQ\"}, \"results\": "
+        "[{\"id\": \"https://openalex.org/W5\", \"title\": \"Five\"}], \"group_by\": []}",
+        &len);
     ASSERT_EQ(prov_openalex_list_parse(body, len, a, &pg, err, sizeof(err)), 0);
     ASSERT_EQ(pg.papers.n, 3);
     ASSERT_EQ(pg.papers.items[2].sources[0].rank, 3);
     ASSERT(pg.more);
     ASSERT_STR_EQ(pg.next, "Wzk5XQ");
     free(body);
-    body = exact_copy("{\"meta\": {\"count\": 3, \"next_cursor\": \"Wzk6XQ\"}, \"results\": []}", &len);
+    body = exact_copy("{\"meta\": {\"count\": 3, \"next_cursor\": \"Wzk6XQ\"}, \"results\": []}",
+                      &len);
     ASSERT_EQ(prov_openalex_list_parse(body, len, a, &pg, err, sizeof(err)), 0);
     ASSERT(!pg.more);
     ASSERT_NULL(pg.next);
