@@ -7,6 +7,7 @@
 #ifndef SF_PROV_CITES_H
 #define SF_PROV_CITES_H
 
+#include "core/citations.h"
 #include "core/cites.h"
 #include "providers/provider.h"
 
@@ -60,5 +61,12 @@ int prov_openalex_ids_build(const char *const *wids, size_t n, const prov_settin
  * pg->next follow meta.next_cursor. Returns 0, or -1 with a message. */
 int prov_openalex_list_parse(const char *body, size_t len, arena_t *a, cites_page_t *pg, char *err,
                              size_t errlen);
+
+/* The citation lists' backend (core/citations.h) over the provider calls
+ * of fanout (providers/fanout.h: the same suspension, breaker, rate limit,
+ * retries and verdict as a search; a 404 is "no such paper", an empty
+ * list): fills be, whose ctx is fanout (providers/cites_backend.c). */
+struct prov_fanout;
+void prov_cites_backend_init(cites_backend_t *be, struct prov_fanout *fanout);
 
 #endif
