@@ -43,8 +43,8 @@ typedef struct cf_provider {
     size_t running;    /* calls in flight */
     cites_call_t *calls;
     size_t ncalls, cap; /* the block is allocated once, cap calls */
-    const char *wid; /* OpenAlex: the work's W id once known */
-    bool refs_asked; /* OpenAlex references: the OR-filters are out */
+    const char *wid;    /* OpenAlex: the work's W id once known */
+    bool refs_asked;    /* OpenAlex references: the OR-filters are out */
 } cf_provider_t;
 
 struct cites_fetch {

@@ -50,11 +50,11 @@ typedef struct cites_call {
     int limit;          /* S2_PAGE limit, OA_CITES per-page */
     const char *cursor; /* OA_CITES: NULL for the first page */
     const char *const *wids;
-    size_t nwids;             /* OA_IDS */
-    cites_page_t *page;       /* S2_PAGE, OA_CITES, OA_IDS: the edges are appended here */
-    arena_t *arena;           /* the request, the edges and refs live here */
-    uint64_t deadline_ns;     /* on clock_now_ns(): no retry past it */
-    const char *traceparent;  /* may be NULL */
+    size_t nwids;            /* OA_IDS */
+    cites_page_t *page;      /* S2_PAGE, OA_CITES, OA_IDS: the edges are appended here */
+    arena_t *arena;          /* the request, the edges and refs live here */
+    uint64_t deadline_ns;    /* on clock_now_ns(): no retry past it */
+    const char *traceparent; /* may be NULL */
     /* OA_WORK's answer, set by the backend before it reports */
     const char *wid;
     const char **refs;

@@ -22,11 +22,11 @@ typedef struct cites_cache cites_cache_t;
 typedef struct cites_wait cites_wait_t;
 
 typedef struct cites_cache_opts {
-    uint64_t ttl_ms;    /* how long a whole list is kept */
-    size_t max_lists;   /* lists kept at most (least recently used go first) */
-    int deadline_ms;    /* of each fetch */
-    size_t max_edges;   /* per provider and list */
-    unsigned enabled;   /* bit per source enabled */
+    uint64_t ttl_ms;  /* how long a whole list is kept */
+    size_t max_lists; /* lists kept at most (least recently used go first) */
+    int deadline_ms;  /* of each fetch */
+    size_t max_edges; /* per provider and list */
+    unsigned enabled; /* bit per source enabled */
 } cites_cache_opts_t;
 
 /* Returns a cache fetching through be (which must outlive it), or NULL. */

@@ -49,8 +49,7 @@ static void cites_task_done(const prov_task_t *t, search_pstatus_t st, paper_lis
     cites_call_done(t->owner, st, latency_ms, err);
 }
 
-static const prov_task_ops_t cites_task_ops = {.build = cites_task_build,
-                                               .done = cites_task_done};
+static const prov_task_ops_t cites_task_ops = {.build = cites_task_build, .done = cites_task_done};
 
 static void cites_start(void *ctx, cites_call_t *c)
 {
