@@ -43,8 +43,12 @@ typedef struct cf_provider {
     size_t running;    /* calls in flight */
     cites_call_t *calls;
     size_t ncalls, cap; /* the block is allocated once, cap calls */
-    const char *wid;    /* OpenAlex: the work's W id once known */
-    bool refs_asked;    /* OpenAlex references: the OR-filters are out */
+    /* OpenAlex: its id (decided once S2's record is in), the work's W id */
+    bool resolved, work_asked;
+    const char *oa_id;
+    const char *wid;
+    size_t pages;    /* list pages asked so far */
+    bool refs_asked; /* OpenAlex references: the OR-filters are out */
 } cf_provider_t;
 
 struct cites_fetch {
@@ -92,6 +96,7 @@ static cites_call_t *new_call(cites_fetch_t *f, source_t src, cites_call_kind_t 
     memset(c, 0, sizeof(*c));
     c->kind = kind;
     c->source = src;
+    c->part = src;
     c->dir = f->dir;
     c->page = &f->result.pages[src];
     c->arena = f->arena;
@@ -103,7 +108,7 @@ static cites_call_t *new_call(cites_fetch_t *f, source_t src, cites_call_kind_t 
 
 static void run_call(cites_fetch_t *f, cites_call_t *c)
 {
-    cf_provider_t *p = &f->prov[c->source];
+    cf_provider_t *p = &f->prov[c->part];
     c->running = true;
     c->started = true;
     p->running++;
@@ -125,7 +130,7 @@ static size_t calls_needed(const cites_fetch_t *f, source_t src)
 {
     size_t pages = f->opts.max_edges / (src == SRC_SEMANTIC_SCHOLAR ? S2_PAGE : OA_PAGE) + 2;
     size_t ors = f->opts.max_edges / OA_OR + 2;
-    return src == SRC_OPENALEX && f->dir == CITES_REFERENCES ? ors + 1 : pages + 1;
+    return src == SRC_OPENALEX && f->dir == CITES_REFERENCES ? ors + 2 : pages + 2;
 }
 
 /* Starts src's next call(s), or marks it finished when it needs none. */
@@ -143,36 +148,50 @@ static void provider_next(cites_fetch_t *f, source_t src)
     size_t have = pg->papers.n;
     cites_call_t *c = NULL;
     if (src == SRC_SEMANTIC_SCHOLAR) {
-        bool first = p->ncalls == 0;
+        bool first = p->pages == 0;
         if (first || (pg->more && have < f->opts.max_edges)) {
             if ((c = new_call(f, src, CITES_CALL_S2_PAGE)) == NULL) goto oom;
             c->id = f->ids.ids[src];
             c->offset = first ? 0 : (size_t)strtoull(pg->next, NULL, 10);
             size_t left = f->opts.max_edges - (first ? 0 : have);
             c->limit = left < S2_PAGE ? (int)(left > 0 ? left : 1) : S2_PAGE;
+            p->pages++;
             run_call(f, c);
             return;
         }
     } else if (src == SRC_OPENALEX) {
-        if (p->wid == NULL && p->ncalls == 0) {
-            const char *id = f->ids.ids[src];
-            if (id[0] == 'W' && f->dir == CITES_CITATIONS) {
-                p->wid = id; /* cites:W needs no lookup first */
+        if (!p->resolved) {
+            if (f->ids.oa_via_s2 && f->ids.ids[SRC_SEMANTIC_SCHOLAR] != NULL && p->ncalls == 0) {
+                if ((c = new_call(f, src, CITES_CALL_S2_IDS)) == NULL) goto oom;
+                c->source = SRC_SEMANTIC_SCHOLAR; /* asked of S2, for OpenAlex's part */
+                c->id = f->ids.ids[SRC_SEMANTIC_SCHOLAR];
+                run_call(f, c);
+                return;
+            }
+            p->resolved = true;
+            if (p->oa_id == NULL) p->oa_id = f->ids.ids[src];
+            if (p->oa_id == NULL) goto finished; /* nothing OpenAlex can look up */
+        }
+        if (p->wid == NULL && !p->work_asked) {
+            if (p->oa_id[0] == 'W' && f->dir == CITES_CITATIONS) {
+                p->wid = p->oa_id; /* cites:W needs no lookup first */
             } else {
                 if ((c = new_call(f, src, CITES_CALL_OA_WORK)) == NULL) goto oom;
-                c->id = id;
+                c->id = p->oa_id;
+                p->work_asked = true;
                 run_call(f, c);
                 return;
             }
         }
         if (p->wid == NULL) goto finished; /* the work was not found */
         if (f->dir == CITES_CITATIONS) {
-            bool first = p->ncalls == 0 || p->calls[p->ncalls - 1].kind == CITES_CALL_OA_WORK;
+            bool first = p->pages == 0;
             if (first || (pg->more && have < f->opts.max_edges)) {
                 if ((c = new_call(f, src, CITES_CALL_OA_CITES)) == NULL) goto oom;
                 c->id = p->wid;
                 c->cursor = first ? NULL : pg->next;
                 c->limit = OA_PAGE;
+                p->pages++;
                 run_call(f, c);
                 return;
             }
@@ -226,7 +245,9 @@ static void state_start(cites_fetch_t *f)
     for (size_t i = 0; i < sizeof(graph) / sizeof(graph[0]); i++) {
         source_t s = graph[i];
         cf_provider_t *p = &f->prov[s];
-        if (f->ids.ids[s] == NULL || !(f->opts.enabled & (1u << s))) continue;
+        bool via_s2 =
+            s == SRC_OPENALEX && f->ids.oa_via_s2 && f->ids.ids[SRC_SEMANTIC_SCHOLAR] != NULL;
+        if ((f->ids.ids[s] == NULL && !via_s2) || !(f->opts.enabled & (1u << s))) continue;
         p->cap = calls_needed(f, s);
         p->calls = arena_calloc(f->arena, p->cap, sizeof(*p->calls));
         if (p->calls == NULL) p->cap = 0;
@@ -319,12 +340,21 @@ void cites_call_done(cites_call_t *c, search_pstatus_t st, double latency_ms, co
 {
     cites_fetch_t *f = c->fetch;
     if (!c->running || f->state != CF_FETCHING) return; /* late: dropped */
-    cf_provider_t *p = &f->prov[c->source];
+    cf_provider_t *p = &f->prov[c->part];
     c->running = false;
     c->handle = NULL;
     p->running--;
-    p->latency_ms = latency_ms;
     metrics_provider_call(c->source, st, latency_ms);
+    if (c->kind == CITES_CALL_S2_IDS) {
+        /* Only a way to OpenAlex's id: a failure leaves the fallback. */
+        if (st == PSTAT_OK && c->doi != NULL)
+            p->oa_id = arena_sprintf(f->arena, "doi:%s", c->doi);
+        else if (st == PSTAT_OK && c->arxiv != NULL)
+            p->oa_id = arena_sprintf(f->arena, "doi:10.48550/arxiv.%s", c->arxiv);
+        cites_step(f);
+        return;
+    }
+    p->latency_ms = latency_ms;
     if (st != PSTAT_OK) {
         provider_fail(f, c->source, st, err);
     } else if (c->kind == CITES_CALL_OA_WORK) {
@@ -355,6 +385,7 @@ cites_fetch_t *cites_fetch_start(uv_loop_t *loop, const cites_backend_t *be, cit
         if (ids->ids[s] == NULL) continue;
         if ((f->ids.ids[s] = arena_strdup(a, ids->ids[s])) == NULL) goto fail;
     }
+    f->ids.oa_via_s2 = ids->oa_via_s2;
     f->done = done;
     f->data = data;
     f->start_ns = clock_now_ns();

@@ -13,7 +13,9 @@
  *   Semantic Scholar  /paper/{id}/citations|references pages of
  *                     PROV_S2_CITES_MAX, one after the other (each says
  *                     whether more follow), up to max_edges;
- *   OpenAlex          the work first when the id is not a W id
+ *   OpenAlex          for an arXiv, S2 or CorpusId id, S2's record of the
+ *                     paper first (/paper/{id}?fields=externalIds: its DOI);
+ *                     the work first when the id is not a W id
  *                     (/works/doi:...: its W id and referenced_works);
  *                     citations: cites:W cursor pages one after the
  *                     other, up to max_edges; references: the referenced
@@ -35,6 +37,7 @@ typedef enum {
     CITES_CALL_OA_WORK,  /* OpenAlex's work: id -> wid, refs */
     CITES_CALL_OA_CITES, /* OpenAlex's citing works: id (W), cursor, limit -> page */
     CITES_CALL_OA_IDS,   /* OpenAlex's works by W ids: wids -> page */
+    CITES_CALL_S2_IDS,   /* S2's record of the paper: id -> doi, arxiv (OpenAlex's id) */
 } cites_call_kind_t;
 
 typedef struct cites_fetch cites_fetch_t;
@@ -59,7 +62,11 @@ typedef struct cites_call {
     const char *wid;
     const char **refs;
     size_t nrefs;
+    /* S2_IDS's answer: the paper's DOI and arXiv id, when S2 knows them */
+    const char *doi;
+    const char *arxiv;
     /* private to the fetch */
+    source_t part; /* the provider's part of the list it serves (S2_IDS: OpenAlex's) */
     cites_fetch_t *fetch;
     void *handle; /* the backend's, while the call runs */
     bool running;
@@ -79,10 +86,15 @@ typedef struct cites_backend {
 void cites_call_done(cites_call_t *c, search_pstatus_t st, double latency_ms, const char *err);
 
 /* The paper as each provider takes it in a path (ids[s] NULL: s cannot
- * look it up), and its canonical id. */
+ * look it up), and its canonical id. oa_via_s2: OpenAlex's id is read
+ * from S2's record of the paper first (its DOI, else arXiv's DataCite
+ * DOI), ids[SRC_OPENALEX] being the fallback: for arXiv, S2 and CorpusId
+ * ids, which OpenAlex cannot look up (a preprint that has a journal
+ * version is kept under the journal DOI). */
 typedef struct cites_ids {
     const char *canonical;
     const char *ids[SRC_COUNT];
+    bool oa_via_s2;
 } cites_ids_t;
 
 typedef struct cites_fetch_opts {

@@ -122,7 +122,10 @@ static void cites_handler(http_req_t *req)
     cites_ids_t ids = {.canonical = paper_ref_string(req->arena, &ref)};
     ids.ids[SRC_SEMANTIC_SCHOLAR] = paper_ref_for(req->arena, &ref, SRC_SEMANTIC_SCHOLAR);
     ids.ids[SRC_OPENALEX] = paper_ref_for(req->arena, &ref, SRC_OPENALEX);
-    /* OpenAlex keeps arXiv preprints under arXiv's DataCite DOI. */
+    /* OpenAlex cannot look these up: its id comes from S2's record of the
+     * paper (the DOI it is kept under), else arXiv's DataCite DOI. */
+    ids.oa_via_s2 =
+        ref.kind == PAPER_REF_ARXIV || ref.kind == PAPER_REF_S2 || ref.kind == PAPER_REF_CORPUS;
     if (ids.ids[SRC_OPENALEX] == NULL && ref.kind == PAPER_REF_ARXIV)
         ids.ids[SRC_OPENALEX] = arena_sprintf(req->arena, "doi:10.48550/arxiv.%s", ref.value);
     if (ids.canonical == NULL) {

@@ -33,6 +33,17 @@ int prov_s2_cites_build(cites_dir_t d, const char *s2_id, size_t offset, int lim
 int prov_s2_cites_parse(cites_dir_t d, const char *body, size_t len, arena_t *a, cites_page_t *pg,
                         char *err, size_t errlen);
 
+/* GET {base}/graph/v1/paper/{s2_id}?fields=externalIds: S2's record of the
+ * paper, for its DOI (OpenAlex's id of it). */
+int prov_s2_ids_build(const char *s2_id, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                      char *err, size_t errlen);
+
+/* Reads that answer with the adapter's item reader: *doi (not arXiv's
+ * DataCite DOI) and *arxiv, each NULL when S2 has none. Returns 0, or -1
+ * with a message in err. */
+int prov_s2_ids_parse(const char *body, size_t len, arena_t *a, const char **doi,
+                      const char **arxiv, char *err, size_t errlen);
+
 /* GET {base}/works/{oa_id}?select=id,doi,referenced_works: the work by
  * "W123", "doi:10.1/x" or "pmid:123" (a free singleton), for its W id and
  * its references. */

@@ -19,6 +19,8 @@ static int cites_task_build(const prov_task_t *t, const prov_settings_t *ps, pro
                                          errlen);
     case CITES_CALL_OA_IDS:
         return prov_openalex_ids_build(c->wids, c->nwids, ps, t->arena, out, err, errlen);
+    case CITES_CALL_S2_IDS:
+        return prov_s2_ids_build(c->id, ps, t->arena, out, err, errlen);
     }
     return -1;
 }
@@ -38,6 +40,8 @@ static int cites_task_read(void *data, const char *body, size_t len, arena_t *a,
     case CITES_CALL_OA_CITES:
     case CITES_CALL_OA_IDS:
         return prov_openalex_list_parse(body, len, a, c->page, err, errlen);
+    case CITES_CALL_S2_IDS:
+        return prov_s2_ids_parse(body, len, a, &c->doi, &c->arxiv, err, errlen);
     }
     return -1;
 }

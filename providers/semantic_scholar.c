@@ -680,3 +680,47 @@ done:
     json_decref(root);
     return rc;
 }
+
+int prov_s2_ids_build(const char *s2_id, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                      char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "semantic_scholar: no base URL");
+    if (!prov__has(s2_id)) return prov__fail(err, errlen, "semantic_scholar: no paper id");
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/graph/v1/paper/");
+    prov__sb_put_path(&u, s2_id);
+    prov__sb_puts(&u, "?fields=externalIds");
+    out->method = "GET";
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0 ||
+        (prov__has(ps->api_key) && prov__add_header(out, a, "x-api-key", ps->api_key) < 0))
+        return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    return 0;
+}
+
+int prov_s2_ids_parse(const char *body, size_t len, arena_t *a, const char **doi,
+                      const char **arxiv, char *err, size_t errlen)
+{
+    *doi = *arxiv = NULL;
+    json_t *root = prov__json_load(body, len, "semantic_scholar", err, errlen);
+    if (root == NULL) return -1;
+    int rc = -1;
+    paper_t p;
+    memset(&p, 0, sizeof(p));
+    const char *id = NULL;
+    if (!json_is_object(root) || prov__json_str(root, "paperId") == NULL) {
+        prov__fail(err, errlen, "semantic_scholar: no paper in response");
+    } else if (s2_entry(root, a, &p, &id) < 0) {
+        prov__fail(err, errlen, "semantic_scholar: out of memory");
+    } else {
+        if (p.doi != NULL && strncmp(p.doi, "10.48550/", 9) != 0) *doi = p.doi;
+        *arxiv = p.arxiv_id;
+        rc = 0;
+    }
+    json_decref(root);
+    return rc;
+}

@@ -176,6 +176,36 @@ TEST(s2_errors_and_empty)
     free(body);
 }
 
+TEST(s2_paper_ids_for_openalex)
+{
+    arena_t *a = arena_new(0);
+    prov_settings_t s = settings("https://api.semanticscholar.org", NULL);
+    prov_request_t r;
+    char err[256];
+    ASSERT_EQ(prov_s2_ids_build("CorpusId:14636783", &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.url, "https://api.semanticscholar.org/graph/v1/paper/CorpusId:14636783"
+                         "?fields=externalIds");
+    size_t len = 0;
+    char *body = fixture_read("semantic_scholar/real_paper_external_ids.json", &len);
+    const char *doi, *arxiv;
+    ASSERT_EQ(prov_s2_ids_parse(body, len, a, &doi, &arxiv, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(doi, "10.1093/mind/lix.236.433"); /* normalised as the search does */
+    ASSERT_NULL(arxiv);
+    free(body);
+    /* arXiv's DataCite DOI is no journal DOI: the arXiv id is given instead. */
+    body = exact_copy("{\"paperId\": \"ab\", \"externalIds\": {\"DOI\": "
+                      "\"10.48550/arXiv.1706.03762\", \"ArXiv\": \"1706.03762\"}}",
+                      &len);
+    ASSERT_EQ(prov_s2_ids_parse(body, len, a, &doi, &arxiv, err, sizeof(err)), 0);
+    ASSERT_NULL(doi);
+    ASSERT_STR_EQ(arxiv, "1706.03762");
+    free(body);
+    body = exact_copy("{\"error\": \"Paper with id X not found\"}", &len);
+    ASSERT_EQ(prov_s2_ids_parse(body, len, a, &doi, &arxiv, err, sizeof(err)), -1);
+    free(body);
+    arena_free(a);
+}
+
 TEST(openalex_builds)
 {
     arena_t *a = arena_new(0);
