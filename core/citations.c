@@ -27,7 +27,7 @@
 #define S2_PAGE 1000
 #define OA_PAGE 200
 #define OA_OR 100
-#define OA_PARALLEL 4 /* OR-filter calls of one list at once */
+#define OA_PARALLEL 8 /* OpenAlex calls of one list at once */
 
 typedef enum { CF_START, CF_FETCHING, CF_DONE, CF_CLOSED } cf_state_t;
 
@@ -133,13 +133,77 @@ static size_t calls_needed(const cites_fetch_t *f, source_t src)
     return src == SRC_OPENALEX && f->dir == CITES_REFERENCES ? ors + 2 : pages + 2;
 }
 
+/* OpenAlex's calls that may run at once, each into a page of its own
+ * (joined in call order at the end, so ranks follow OpenAlex's order
+ * whatever order the answers come in): the citing works' pages 2.. of
+ * the count the first page gave, or the references' OR-filters. */
+static int make_batches(cites_fetch_t *f, source_t src)
+{
+    cf_provider_t *p = &f->prov[src];
+    cites_page_t *pg = &f->result.pages[src];
+    p->refs_asked = true;
+    size_t n;
+    const char **refs = NULL;
+    if (f->dir == CITES_CITATIONS) {
+        size_t total = pg->total > 0 ? (size_t)pg->total : pg->papers.n;
+        /* OpenAlex pages by number up to 10,000 results. */
+        size_t cap = f->opts.max_edges < 10000 ? f->opts.max_edges : 10000;
+        n = total < cap ? total : cap;
+        f->result.truncated[src] = total > n;
+        n = n > pg->papers.n ? n - pg->papers.n : 0; /* what page 1 did not hold */
+    } else {
+        const cites_call_t *w = &p->calls[p->ncalls - 1]; /* the work */
+        n = w->nrefs < f->opts.max_edges ? w->nrefs : f->opts.max_edges;
+        f->result.truncated[src] = w->nrefs > n;
+        refs = w->refs;
+    }
+    size_t step = f->dir == CITES_CITATIONS ? OA_PAGE : OA_OR;
+    for (size_t i = 0; i < n; i += step) {
+        cites_call_t *c =
+            new_call(f, src, f->dir == CITES_CITATIONS ? CITES_CALL_OA_CITES : CITES_CALL_OA_IDS);
+        if (c == NULL || (c->batch = arena_calloc(f->arena, 1, sizeof(*c->batch))) == NULL)
+            return -1;
+        c->page = c->batch;
+        if (f->dir == CITES_CITATIONS) {
+            c->id = p->wid;
+            c->pageno = 2 + (int)(i / OA_PAGE);
+            c->limit = OA_PAGE;
+        } else {
+            c->wids = refs + i;
+            c->nwids = n - i < OA_OR ? n - i : OA_OR;
+        }
+    }
+    return 0;
+}
+
+/* src is finished: the batches' papers join its page in call order,
+ * ranked after it. */
+static void provider_finish(cites_fetch_t *f, source_t src)
+{
+    cf_provider_t *p = &f->prov[src];
+    cites_page_t *pg = &f->result.pages[src];
+    for (size_t i = 0; i < p->ncalls; i++) {
+        const cites_page_t *b = p->calls[i].batch;
+        for (size_t k = 0; b != NULL && k < b->papers.n; k++) {
+            paper_t *q = paper_list_add(&pg->papers, f->arena);
+            if (q == NULL) {
+                provider_fail(f, src, PSTAT_ERROR, "out of memory");
+                break;
+            }
+            *q = b->papers.items[k];
+            q->sources[0].rank = (int)pg->papers.n;
+        }
+    }
+    p->finished = true;
+}
+
 /* Starts src's next call(s), or marks it finished when it needs none. */
 static void provider_next(cites_fetch_t *f, source_t src)
 {
     cf_provider_t *p = &f->prov[src];
     if (!p->asked || p->finished) return;
     if (p->status != PSTAT_OK && p->status != PSTAT_PENDING) {
-        p->finished = p->running == 0; /* a failure ends it once nothing runs */
+        if (p->running == 0) provider_finish(f, src); /* a failure ends it once nothing runs */
         return;
     }
     /* Pages follow each other; the references' OR-filters overlap. */
@@ -184,44 +248,29 @@ static void provider_next(cites_fetch_t *f, source_t src)
             }
         }
         if (p->wid == NULL) goto finished; /* the work was not found */
-        if (f->dir == CITES_CITATIONS) {
-            bool first = p->pages == 0;
-            if (first || (pg->more && have < f->opts.max_edges)) {
-                if ((c = new_call(f, src, CITES_CALL_OA_CITES)) == NULL) goto oom;
-                c->id = p->wid;
-                c->cursor = first ? NULL : pg->next;
-                c->limit = OA_PAGE;
-                p->pages++;
-                run_call(f, c);
-                return;
-            }
-        } else {
-            if (!p->refs_asked) {
-                /* The work's references, by OR-filters of at most 100. */
-                const cites_call_t *w = &p->calls[p->ncalls - 1];
-                size_t n = w->nrefs < f->opts.max_edges ? w->nrefs : f->opts.max_edges;
-                f->result.truncated[src] = w->nrefs > n;
-                p->refs_asked = true;
-                for (size_t i = 0; i < n; i += OA_OR) {
-                    if ((c = new_call(f, src, CITES_CALL_OA_IDS)) == NULL) goto oom;
-                    c->wids = w->refs + i;
-                    c->nwids = n - i < OA_OR ? n - i : OA_OR;
-                }
-            }
-            /* A few at once: the provider's concurrency cap is shared. */
-            for (size_t i = 0; i < p->ncalls && p->running < OA_PARALLEL; i++)
-                if (p->calls[i].kind == CITES_CALL_OA_IDS && !p->calls[i].started)
-                    run_call(f, &p->calls[i]);
-            if (p->running > 0) return;
+        if (f->dir == CITES_CITATIONS && p->pages == 0) {
+            /* The first page says how many there are; the rest at once. */
+            if ((c = new_call(f, src, CITES_CALL_OA_CITES)) == NULL) goto oom;
+            c->id = p->wid;
+            c->pageno = 1;
+            c->limit = OA_PAGE;
+            p->pages++;
+            run_call(f, c);
+            return;
         }
+        if (!p->refs_asked && make_batches(f, src) < 0) goto oom;
+        /* A few at once: the provider's concurrency cap is shared. */
+        for (size_t i = 0; i < p->ncalls && p->running < OA_PARALLEL; i++)
+            if (p->calls[i].batch != NULL && !p->calls[i].started) run_call(f, &p->calls[i]);
+        if (p->running > 0) return;
     }
 finished:
     if (pg->more && have >= f->opts.max_edges) f->result.truncated[src] = true;
-    p->finished = true;
+    provider_finish(f, src);
     return;
 oom:
     provider_fail(f, src, PSTAT_ERROR, "out of memory");
-    p->finished = p->running == 0;
+    if (p->running == 0) provider_finish(f, src);
 }
 
 static void on_deadline(uv_timer_t *t)
@@ -241,7 +290,8 @@ static void state_start(cites_fetch_t *f)
 {
     cites_set_state(f, CF_FETCHING);
     uv_timer_start(&f->deadline, on_deadline, (uint64_t)f->opts.deadline_ms, 0);
-    static const source_t graph[] = {SRC_SEMANTIC_SCHOLAR, SRC_OPENALEX};
+    /* OpenAlex first: its chain is the longer (S2's record, the work, pages). */
+    static const source_t graph[] = {SRC_OPENALEX, SRC_SEMANTIC_SCHOLAR};
     for (size_t i = 0; i < sizeof(graph) / sizeof(graph[0]); i++) {
         source_t s = graph[i];
         cf_provider_t *p = &f->prov[s];
@@ -282,7 +332,7 @@ static void state_fetching(cites_fetch_t *f)
             p->running = 0;
             p->latency_ms = since_ms(f);
             provider_fail(f, (source_t)s, PSTAT_TIMEOUT, "citation list deadline reached");
-            p->finished = true;
+            provider_finish(f, (source_t)s);
         }
     } else {
         for (int s = 0; s < SRC_COUNT; s++)

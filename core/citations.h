@@ -17,9 +17,10 @@
  *                     paper first (/paper/{id}?fields=externalIds: its DOI);
  *                     the work first when the id is not a W id
  *                     (/works/doi:...: its W id and referenced_works);
- *                     citations: cites:W cursor pages one after the
- *                     other, up to max_edges; references: the referenced
- *                     works by OR-filters of at most 100 ids, all at once.
+ *                     citations: the first cites:W page of 200 (it gives
+ *                     the count), then the others up to max_edges four at
+ *                     once; references: the referenced works by OR-filters
+ *                     of at most 100 ids, eight at once.
  * A provider that cannot take the paper's kind of id is not asked. */
 #ifndef SF_CITATIONS_H
 #define SF_CITATIONS_H
@@ -35,7 +36,7 @@
 typedef enum {
     CITES_CALL_S2_PAGE,  /* S2's list page: id, offset, limit -> page */
     CITES_CALL_OA_WORK,  /* OpenAlex's work: id -> wid, refs */
-    CITES_CALL_OA_CITES, /* OpenAlex's citing works: id (W), cursor, limit -> page */
+    CITES_CALL_OA_CITES, /* OpenAlex's citing works: id (W), pageno, limit -> page */
     CITES_CALL_OA_IDS,   /* OpenAlex's works by W ids: wids -> page */
     CITES_CALL_S2_IDS,   /* S2's record of the paper: id -> doi, arxiv (OpenAlex's id) */
 } cites_call_kind_t;
@@ -48,10 +49,10 @@ typedef struct cites_call {
     cites_call_kind_t kind;
     source_t source;
     cites_dir_t dir;
-    const char *id;     /* S2_PAGE: S2's path id; OA_WORK: OpenAlex's id; OA_CITES: a W id */
-    size_t offset;      /* S2_PAGE */
-    int limit;          /* S2_PAGE limit, OA_CITES per-page */
-    const char *cursor; /* OA_CITES: NULL for the first page */
+    const char *id; /* S2_PAGE: S2's path id; OA_WORK: OpenAlex's id; OA_CITES: a W id */
+    size_t offset;  /* S2_PAGE */
+    int limit;      /* S2_PAGE limit, OA_CITES per-page */
+    int pageno;     /* OA_CITES: the page, from 1 */
     const char *const *wids;
     size_t nwids;            /* OA_IDS */
     cites_page_t *page;      /* S2_PAGE, OA_CITES, OA_IDS: the edges are appended here */
@@ -66,7 +67,8 @@ typedef struct cites_call {
     const char *doi;
     const char *arxiv;
     /* private to the fetch */
-    source_t part; /* the provider's part of the list it serves (S2_IDS: OpenAlex's) */
+    source_t part;       /* the provider's part of the list it serves (S2_IDS: OpenAlex's) */
+    cites_page_t *batch; /* OpenAlex's calls at once: page is this page of its own */
     cites_fetch_t *fetch;
     void *handle; /* the backend's, while the call runs */
     bool running;

@@ -45,6 +45,7 @@ typedef struct cites_page {
     paper_list_t papers;
     cite_edge_info_t *info;
     size_t info_cap;
+    long total;       /* the edges the provider says it has (OpenAlex's meta.count); 0 unknown */
     bool more;        /* the provider has more edges after these */
     const char *next; /* how to ask for them: S2's next offset, OpenAlex's
                          next_cursor (NULL at the end) */

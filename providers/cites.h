@@ -56,11 +56,11 @@ int prov_openalex_work_build(const char *oa_id, const prov_settings_t *ps, arena
 int prov_openalex_work_parse(const char *body, size_t len, arena_t *a, const char **wid,
                              const char ***refs, size_t *nrefs, char *err, size_t errlen);
 
-/* GET {base}/works?filter=cites:{wid}&per-page=N&cursor={cursor or *}
- * &select=<the search's fields>: the works citing wid, a cursor page. */
-int prov_openalex_cites_build(const char *wid, const char *cursor, int per_page,
-                              const prov_settings_t *ps, arena_t *a, prov_request_t *out, char *err,
-                              size_t errlen);
+/* GET {base}/works?filter=cites:{wid}&per-page=N&page=P&select=<the
+ * search's fields>: the works citing wid, page P (from 1; OpenAlex pages
+ * by number up to 10,000 results, so pages can be asked at once). */
+int prov_openalex_cites_build(const char *wid, int page, int per_page, const prov_settings_t *ps,
+                              arena_t *a, prov_request_t *out, char *err, size_t errlen);
 
 /* GET {base}/works?filter=openalex:W1|W2|...&per-page=n&select=...: the
  * works of n (1..PROV_OPENALEX_OR_MAX) W ids, for a work's references. */
@@ -68,8 +68,9 @@ int prov_openalex_ids_build(const char *const *wids, size_t n, const prov_settin
                             arena_t *a, prov_request_t *out, char *err, size_t errlen);
 
 /* Reads a 2xx /works list answer of either request, appending its works to
- * pg (ranks continue; no edge info: OpenAlex has none); pg->more and
- * pg->next follow meta.next_cursor. Returns 0, or -1 with a message. */
+ * pg (ranks continue; no edge info: OpenAlex has none); pg->total is
+ * meta.count; pg->more and pg->next follow meta.next_cursor (cursor
+ * paging). Returns 0, or -1 with a message. */
 int prov_openalex_list_parse(const char *body, size_t len, arena_t *a, cites_page_t *pg, char *err,
                              size_t errlen);
 

@@ -15,7 +15,7 @@ static int cites_task_build(const prov_task_t *t, const prov_settings_t *ps, pro
     case CITES_CALL_OA_WORK:
         return prov_openalex_work_build(c->id, ps, t->arena, out, err, errlen);
     case CITES_CALL_OA_CITES:
-        return prov_openalex_cites_build(c->id, c->cursor, c->limit, ps, t->arena, out, err,
+        return prov_openalex_cites_build(c->id, c->pageno, c->limit, ps, t->arena, out, err,
                                          errlen);
     case CITES_CALL_OA_IDS:
         return prov_openalex_ids_build(c->wids, c->nwids, ps, t->arena, out, err, errlen);

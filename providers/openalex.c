@@ -681,7 +681,7 @@ const prov_def_t prov_openalex = {
 };
 
 /* ---- citation lists (providers/cites.h) ------------------------------------
- * Citing works: the list filter cites:W (cursor paging). References: the
+ * Citing works: the list filter cites:W (numbered pages). References: the
  * work's referenced_works (W ids), then their works by OR-filters of at
  * most 100 ids. */
 
@@ -693,8 +693,7 @@ static void openalex_tail(prov__sb_t *u, const prov_settings_t *ps)
     if (prov__has(ps->api_key)) prov__sb_param(u, "api_key", ps->api_key);
 }
 
-static int openalex_finish(prov__sb_t *u, arena_t *a, prov_request_t *out, char *err,
-                           size_t errlen)
+static int openalex_finish(prov__sb_t *u, arena_t *a, prov_request_t *out, char *err, size_t errlen)
 {
     out->method = "GET";
     out->url = prov__sb_str(u);
@@ -761,9 +760,8 @@ done:
     return rc;
 }
 
-int prov_openalex_cites_build(const char *wid, const char *cursor, int per_page,
-                              const prov_settings_t *ps, arena_t *a, prov_request_t *out,
-                              char *err, size_t errlen)
+int prov_openalex_cites_build(const char *wid, int page, int per_page, const prov_settings_t *ps,
+                              arena_t *a, prov_request_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     if (ps == NULL || !prov__has(ps->base_url))
@@ -774,7 +772,7 @@ int prov_openalex_cites_build(const char *wid, const char *cursor, int per_page,
     prov__sb_puts(&u, ps->base_url);
     prov__sb_printf(&u, "/works?filter=cites:%s&per-page=%d", wid,
                     prov__clamp_results(per_page, PROV_OPENALEX_PAGE_MAX));
-    prov__sb_param(&u, "cursor", prov__has(cursor) ? cursor : "*");
+    prov__sb_printf(&u, "&page=%d", page > 0 ? page : 1);
     openalex_tail(&u, ps);
     return openalex_finish(&u, a, out, err, errlen);
 }
@@ -817,6 +815,8 @@ int prov_openalex_list_parse(const char *body, size_t len, arena_t *a, cites_pag
             goto done;
         }
     }
+    long count = prov__json_total(prov__json_obj(root, "meta"), "count");
+    if (count > 0) pg->total = count;
     /* A cursor comes back after the last page too, with no results. */
     const char *next = prov__json_str(prov__json_obj(root, "meta"), "next_cursor");
     pg->more = next != NULL && json_array_size(results) > 0;

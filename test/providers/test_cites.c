@@ -216,12 +216,12 @@ TEST(openalex_builds)
         prov_openalex_work_build("doi:10.48550/arxiv.1706.03762", &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_EQ(r.url, "https://api.openalex.org/works/doi:10.48550/arxiv.1706.03762"
                          "?select=id,doi,referenced_works&mailto=me%40example.org&api_key=oa");
-    ASSERT_EQ(prov_openalex_cites_build("W2626778328", NULL, 200, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_EQ(prov_openalex_cites_build("W2626778328", 1, 200, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url, "https://api.openalex.org/works?filter=cites:W2626778328"
-                               "&per-page=200&cursor=%2A&select=id,doi,");
-    ASSERT_EQ(prov_openalex_cites_build("W1", "IlsxNjA5Mz=", 500, &s, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_CONTAINS(r.url, "&per-page=200&cursor=IlsxNjA5Mz%3D&select=");
-    ASSERT_EQ(prov_openalex_cites_build("W1|W2", NULL, 10, &s, a, &r, err, sizeof(err)), -1);
+                               "&per-page=200&page=1&select=id,doi,");
+    ASSERT_EQ(prov_openalex_cites_build("W1", 7, 500, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "&per-page=200&page=7&select=");
+    ASSERT_EQ(prov_openalex_cites_build("W1|W2", 1, 10, &s, a, &r, err, sizeof(err)), -1);
     const char *ids[] = {"W1", "W22", "W333"};
     ASSERT_EQ(prov_openalex_ids_build(ids, 3, &s, a, &r, err, sizeof(err)), 0);
     ASSERT_STR_CONTAINS(r.url, "/works?filter=openalex:W1|W22|W333&per-page=3&select=");
@@ -287,6 +287,7 @@ TEST(openalex_recorded_list_as_edges)
     ASSERT_EQ(pg.papers.items[2].sources[0].rank, 3);
     ASSERT(pg.more);
     ASSERT_STR_EQ(pg.next, "Wzk5XQ");
+    ASSERT_EQ(pg.total, 3);
     free(body);
     body = exact_copy("{\"meta\": {\"count\": 3, \"next_cursor\": \"Wzk6XQ\"}, \"results\": []}",
                       &len);
