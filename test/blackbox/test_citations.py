@@ -9,6 +9,7 @@ import time
 import urllib.parse
 
 import harness
+from test_search import openapi_validator
 
 TOP = "cond-mat/9601060"  # the simulator's most cited paper (about 1,300 S2 citers)
 SMALL = "cs/0703024"      # a paper with a dozen references
@@ -44,6 +45,9 @@ class Merge(CitationsTestCase):
         self.assertFalse(j["partial"], j["providers"])
         for p in ("semantic_scholar", "openalex"):
             self.assertEqual(j["providers"][p]["status"], "ok", j["providers"])
+        v = openapi_validator("CitationList")  # docs/openapi.yaml says the same
+        if v is not None:
+            v.validate(j)
         edges = j["edges"]
         self.assertGreater(len(edges), 3)
         self.assertEqual(j["total"], len(edges))
