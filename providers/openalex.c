@@ -711,6 +711,14 @@ static bool openalex_wid_ok(const char *w)
     return true;
 }
 
+/* An arena copy of a W id as OpenAlex writes it ("w12" -> "W12"). */
+static char *openalex_wid_dup(arena_t *a, const char *w)
+{
+    char *c = arena_strdup(a, w);
+    if (c != NULL) c[0] = 'W';
+    return c;
+}
+
 int prov_openalex_work_build(const char *oa_id, const prov_settings_t *ps, arena_t *a,
                              prov_request_t *out, char *err, size_t errlen)
 {
@@ -743,13 +751,13 @@ int prov_openalex_work_parse(const char *body, size_t len, arena_t *a, const cha
         prov__fail(err, errlen, "openalex: no work \"id\" in response");
         goto done;
     }
-    if ((*wid = arena_strdup(a, short_id(id))) == NULL) goto oom;
+    if ((*wid = openalex_wid_dup(a, short_id(id))) == NULL) goto oom;
     json_t *rw = prov__json_arr(root, "referenced_works");
     size_t n = json_array_size(rw), cap = 0;
     for (size_t i = 0; i < n; i++) {
         const char *r = json_string_value(json_array_get(rw, i));
         if (r == NULL || !openalex_wid_ok(short_id(r))) continue;
-        if (prov__strv_add(a, refs, nrefs, &cap, arena_strdup(a, short_id(r))) < 0) goto oom;
+        if (prov__strv_add(a, refs, nrefs, &cap, openalex_wid_dup(a, short_id(r))) < 0) goto oom;
     }
     rc = 0;
     goto done;
