@@ -30,6 +30,7 @@ struct cites_entry {
     cites_cache_t *cache;
     cites_fetch_t *fetch; /* while fetching, and then the result it holds */
     uint64_t expires_ns;
+    size_t bytes; /* its arena's footprint, once ready */
     sf_queue_t waiters;
 };
 
@@ -39,6 +40,7 @@ struct cites_cache {
     cites_cache_opts_t opts;
     sf_queue_t entries;
     size_t nready, nfetching;
+    size_t bytes; /* of the ready lists */
 };
 
 cites_cache_t *cites_cache_new(uv_loop_t *loop, const cites_backend_t *be,
@@ -61,17 +63,18 @@ static void entry_free(cites_entry_t *e)
 {
     cites_cache_t *c = e->cache;
     sf_queue_remove(&e->node);
-    if (e->state == CE_READY)
+    if (e->state == CE_READY) {
         c->nready--;
-    else
+        c->bytes -= e->bytes;
+    } else
         c->nfetching--;
     cites_fetch_free(e->fetch);
     free(e->key);
     free(e);
 }
 
-/* Drops expired lists and the least recently used past max_lists; an
- * entry someone waits on stays. */
+/* Drops expired lists and the least recently used past max_lists or
+ * max_bytes; an entry someone waits on stays. */
 static void trim(cites_cache_t *c)
 {
     uint64_t now = clock_now_ns();
@@ -80,7 +83,8 @@ static void trim(cites_cache_t *c)
         cites_entry_t *e = sf_queue_data(q, cites_entry_t, node);
         q = q->prev;
         if (e->state != CE_READY || !sf_queue_empty(&e->waiters)) continue;
-        if (e->expires_ns <= now || c->nready > c->opts.max_lists) entry_free(e);
+        if (e->expires_ns <= now || c->nready > c->opts.max_lists || c->bytes > c->opts.max_bytes)
+            entry_free(e);
     }
 }
 
@@ -108,6 +112,8 @@ static void on_fetched(cites_fetch_t *f, void *data)
     e->state = CE_READY;
     c->nfetching--;
     c->nready++;
+    e->bytes = arena_footprint(cites_fetch_arena(f));
+    c->bytes += e->bytes;
     e->expires_ns = clock_now_ns() + c->opts.ttl_ms * 1000000u;
     trim(c);
 }

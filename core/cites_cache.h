@@ -24,6 +24,7 @@ typedef struct cites_wait cites_wait_t;
 typedef struct cites_cache_opts {
     uint64_t ttl_ms;  /* how long a whole list is kept */
     size_t max_lists; /* lists kept at most (least recently used go first) */
+    size_t max_bytes; /* and the memory they may take (their arenas) */
     int deadline_ms;  /* of each fetch */
     size_t max_edges; /* per provider and list */
     unsigned enabled; /* bit per source enabled */

@@ -215,6 +215,8 @@ const config_key_t config__keys[] = {
             365 * 24 * HOUR, "168h", "how long a worker keeps a whole citation list; 0 = not kept"),
     K_INT  ("citations.cache_lists", "SCIFIND_CITATIONS_CACHE_LISTS", citations.cache_lists, 0,
             1000000, "256", "citation lists kept per worker (least recently used go first)"),
+    K_SIZE ("citations.cache_bytes", "SCIFIND_CITATIONS_CACHE_BYTES", citations.cache_bytes, 0,
+            64 * GB, "256m", "memory the kept citation lists of a worker may take"),
     K_DUR  ("citations.deadline", "SCIFIND_CITATIONS_DEADLINE", citations.deadline_ms, 1,
             10 * 60 * SEC, "10s", "a citation list answers with what has arrived by then"),
     K_INT  ("citations.max_edges", "SCIFIND_CITATIONS_MAX_EDGES", citations.max_edges, 1, 100000,

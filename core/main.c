@@ -239,13 +239,13 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     a->papers = (http_papers_ctx_t){.repo = papers, .lookup = a->lookup};
     /* Citation lists (before /v1/papers/{a}/{b}...: routes are tried in order). */
     prov_cites_backend_init(&a->cites_be, a->fanout);
-    cites_cache_opts_t co = {.ttl_ms = (uint64_t)cfg->citations.cache_ttl_ms,
-                             .max_lists = cfg->citations.cache_ttl_ms > 0
-                                              ? (size_t)cfg->citations.cache_lists
-                                              : 0,
-                             .deadline_ms = (int)cfg->citations.deadline_ms,
-                             .max_edges = (size_t)cfg->citations.max_edges,
-                             .enabled = a->enabled};
+    cites_cache_opts_t co = {
+        .ttl_ms = (uint64_t)cfg->citations.cache_ttl_ms,
+        .max_lists = cfg->citations.cache_ttl_ms > 0 ? (size_t)cfg->citations.cache_lists : 0,
+        .max_bytes = (size_t)cfg->citations.cache_bytes,
+        .deadline_ms = (int)cfg->citations.deadline_ms,
+        .max_edges = (size_t)cfg->citations.max_edges,
+        .enabled = a->enabled};
     a->cites = cites_cache_new(loop, &a->cites_be, &co);
     if (!a->cites || http_citations_register(a->router, a->cites) < 0) goto oom;
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};

@@ -300,6 +300,7 @@ TEST(cache_single_flight_hits_and_ttl)
     clock_fake_start(1000000000ull, 1700000000000);
     cites_cache_opts_t co = {.ttl_ms = 60000,
                              .max_lists = 2,
+                             .max_bytes = 64u << 20,
                              .deadline_ms = 5000,
                              .max_edges = 2000,
                              .enabled = 1u << SRC_SEMANTIC_SCHOLAR | 1u << SRC_OPENALEX};
@@ -354,6 +355,27 @@ TEST(cache_single_flight_hits_and_ttl)
     uv_run(&loop, UV_RUN_NOWAIT);
     ASSERT_EQ(g2.n, 0);
     clock_fake_stop();
+    teardown();
+}
+
+TEST(cache_byte_budget)
+{
+    setup();
+    cites_cache_opts_t co = {.ttl_ms = 60000,
+                             .max_lists = 100,
+                             .max_bytes = 1, /* no list fits */
+                             .deadline_ms = 5000,
+                             .max_edges = 2000,
+                             .enabled = 1u << SRC_SEMANTIC_SCHOLAR | 1u << SRC_OPENALEX};
+    cites_cache_t *c = cites_cache_new(&loop, &be, &co);
+    cites_ids_t ids = both_ids();
+    heard_t a = {0};
+    ASSERT_NOT_NULL(cites_cache_get(c, CITES_CITATIONS, &ids, NULL, on_list, &a));
+    answer_all(0);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ASSERT_EQ(a.n, 1);                 /* answered, */
+    ASSERT_EQ(cites_cache_size(c), 0); /* not kept */
+    cites_cache_free(c);
     teardown();
 }
 
