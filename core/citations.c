@@ -150,7 +150,7 @@ static int make_batches(cites_fetch_t *f, source_t src)
         size_t cap = f->opts.max_edges < 10000 ? f->opts.max_edges : 10000;
         n = total < cap ? total : cap;
         f->result.truncated[src] = total > n;
-        n = n > pg->papers.n ? n - pg->papers.n : 0; /* what page 1 did not hold */
+        n = n > OA_PAGE ? n - OA_PAGE : 0; /* past page 1 */
     } else {
         const cites_call_t *w = &p->calls[p->ncalls - 1]; /* the work */
         n = w->nrefs < f->opts.max_edges ? w->nrefs : f->opts.max_edges;
