@@ -11,8 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/cites.h"
-
 #define SOURCE_DEF_(ID, name, kind, ...) SOURCE_IF_HTTP(kind, [SRC_##ID] = &prov_##name, )
 static const prov_def_t *const prov_defs[SRC_COUNT] = {SOURCE_TABLE(SOURCE_DEF_)};
 #undef SOURCE_DEF_
@@ -401,34 +399,5 @@ int prov__strv_add(arena_t *a, const char ***arr, size_t *n, size_t *cap, const 
         *cap = nc;
     }
     (*arr)[(*n)++] = s;
-    return 0;
-}
-
-/* ---- citation lists ---- */
-
-void prov__sb_put_path(prov__sb_t *b, const char *s)
-{
-    for (const char *c = s; *c != '\0'; c++) {
-        char one[2] = {*c, '\0'};
-        if (*c == ':' || *c == '/')
-            prov__sb_putn(b, c, 1);
-        else
-            prov__sb_put_encoded(b, one);
-    }
-}
-
-int prov__cites_add(cites_page_t *pg, arena_t *a, source_t src, prov_json_item_fn fn,
-                    const json_t *it)
-{
-    if (!json_is_object(it)) return 1;
-    paper_t *p = paper_list_add(&pg->papers, a);
-    if (p == NULL) return -1;
-    const char *id = NULL;
-    int rc = fn(it, a, p, &id);
-    if (rc != 0) {
-        pg->papers.n--;
-        return rc;
-    }
-    prov__set_source(p, src, id, (int)pg->papers.n);
     return 0;
 }

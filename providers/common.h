@@ -107,20 +107,6 @@ bool prov__arxiv_from(paper_t *p, arena_t *a, const char *s);
  * string is already there. Returns -1 on out-of-memory. */
 int prov__strv_add(arena_t *a, const char ***arr, size_t *n, size_t *cap, const char *s);
 
-/* ---- citation lists (providers/cites.h) ---- */
-
-/* Appends s for a URL path: unreserved characters, ':' and '/' as they
- * are (S2 and OpenAlex take "DOI:10.1/x" and "doi:10.1/x" in paths, as
- * their clients send them), everything else percent-encoded. */
-void prov__sb_put_path(prov__sb_t *b, const char *s);
-
-struct cites_page;
-/* Reads the JSON object it into a new paper of pg through fn (the
- * adapter's json_item), ranked after pg's others, as a paper of src.
- * Returns 1 when fn left it out, 0, or -1 when out of memory. */
-int prov__cites_add(struct cites_page *pg, arena_t *a, source_t src, prov_json_item_fn fn,
-                    const json_t *it);
-
 /* Exa's research-paper category as it is sent now, and back to the first
  * choice (tests). */
 const char *prov__exa_category(void);

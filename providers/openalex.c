@@ -737,35 +737,83 @@ int prov_openalex_work_build(const char *oa_id, const prov_settings_t *ps, arena
     return openalex_finish(&u, a, out, err, errlen);
 }
 
+/* The work's shape: {id, doi, referenced_works: [W url, ...]}; no item. */
+enum { OAW_ID = 1, OAW_REFS, OAW_REF };
+
+typedef struct oa_work {
+    const char *wid;
+    const char **refs;
+    size_t nrefs, cap;
+} oa_work_t;
+
+static int oaw_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    (void)js, (void)array;
+    oa_work_t *w = st;
+    if (slot == OAW_REFS) w->nrefs = 0; /* given again: the last counts */
+    return 0;
+}
+
+static int oaw_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    oa_work_t *w = st;
+    arena_t *a = prov_js_arena(js);
+    const char *s = prov__jv_str(v);
+    if (slot == OAW_REFS) {
+        w->nrefs = 0; /* not a list */
+    } else if (slot == OAW_ID) {
+        w->wid = NULL;
+        if (s != NULL && openalex_wid_ok(short_id(s)) &&
+            (w->wid = openalex_wid_dup(a, short_id(s))) == NULL)
+            return -1;
+    } else if (slot == OAW_REF && s != NULL && openalex_wid_ok(short_id(s))) {
+        const char *r = openalex_wid_dup(a, short_id(s));
+        if (r == NULL || prov__strv_add(a, &w->refs, &w->nrefs, &w->cap, r) < 0) return -1;
+    }
+    return 0;
+}
+
+static int oaw_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
+{
+    (void)js;
+    *total = -1;
+    if (((oa_work_t *)st)->wid == NULL)
+        return prov__fail(err, errlen, "openalex: no work \"id\" in response");
+    return 0;
+}
+
+static const prov_jnode_t oaw_ref = {.slot = OAW_REF};
+static const prov_jnode_t oaw_fields[] = {
+    {.key = "id", .slot = OAW_ID},
+    {.key = "referenced_works", .slot = OAW_REFS, .elem = &oaw_ref},
+    {0},
+};
+static const prov_jkind_t oa_work = {
+    .source = SRC_OPENALEX,
+    .root = {.fields = oaw_fields},
+    .state_size = sizeof(oa_work_t),
+    .ops = {.open = oaw_open, .value = oaw_value},
+    .finish = oaw_finish,
+};
+
 int prov_openalex_work_parse(const char *body, size_t len, arena_t *a, const char **wid,
                              const char ***refs, size_t *nrefs, char *err, size_t errlen)
 {
     *wid = NULL;
     *refs = NULL;
     *nrefs = 0;
-    json_t *root = prov__json_load(body, len, "openalex", err, errlen);
-    if (root == NULL) return -1;
-    int rc = -1;
-    const char *id = prov__json_str(root, "id");
-    if (id == NULL || !openalex_wid_ok(short_id(id))) {
-        prov__fail(err, errlen, "openalex: no work \"id\" in response");
-        goto done;
-    }
-    if ((*wid = openalex_wid_dup(a, short_id(id))) == NULL) goto oom;
-    json_t *rw = prov__json_arr(root, "referenced_works");
-    size_t n = json_array_size(rw), cap = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *r = json_string_value(json_array_get(rw, i));
-        if (r == NULL || !openalex_wid_ok(short_id(r))) continue;
-        if (prov__strv_add(a, refs, nrefs, &cap, openalex_wid_dup(a, short_id(r))) < 0) goto oom;
-    }
-    rc = 0;
-    goto done;
-oom:
-    prov__fail(err, errlen, "openalex: out of memory");
-done:
-    json_decref(root);
-    return rc;
+    prov_js_t *js = prov__js_new(&oa_work, a);
+    if (js == NULL) return prov__fail(err, errlen, "openalex: out of memory");
+    prov__js_feed(js, body, len);
+    prov_result_t res = {0};
+    int rc = prov__js_finish(js, &res, err, errlen);
+    oa_work_t w = *(oa_work_t *)prov_js_state(js);
+    prov__js_free(js);
+    if (rc < 0) return -1;
+    *wid = w.wid;
+    *refs = w.nrefs ? w.refs : NULL;
+    *nrefs = w.nrefs;
+    return 0;
 }
 
 int prov_openalex_cites_build(const char *wid, int page, int per_page, const prov_settings_t *ps,
@@ -807,31 +855,75 @@ int prov_openalex_ids_build(const char *const *wids, size_t n, const prov_settin
     return openalex_finish(&u, a, out, err, errlen);
 }
 
+/* A list's shape: the search's {meta{count}, results[]} and
+ * meta.next_cursor. Slots past the search's OAS_* ones. */
+enum { OAC_NEXT = 10 };
+
+typedef struct oa_cites {
+    oa_search_t s;
+    const char *next;
+} oa_cites_t;
+
+static int oac_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    oa_cites_t *c = st;
+    if (slot == OAS_META) c->next = NULL;
+    return oa_search_open(js, &c->s, slot, array);
+}
+
+static int oac_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    oa_cites_t *c = st;
+    if (slot != OAC_NEXT) return oa_search_value(js, &c->s, slot, v);
+    const char *s = prov__jv_str(v);
+    c->next = s != NULL ? arena_strdup(prov_js_arena(js), s) : NULL;
+    return s != NULL && c->next == NULL ? -1 : 0;
+}
+
+static const prov_jnode_t oac_meta_fields[] = {
+    {.key = "count", .slot = OAS_COUNT},
+    {.key = "next_cursor", .slot = OAC_NEXT},
+    {0},
+};
+static const prov_jnode_t oac_fields[] = {
+    {.key = "meta", .slot = OAS_META, .fields = oac_meta_fields},
+    {.key = "results", .slot = OAS_RESULTS, .elem = &oa_search_item},
+    {.key = "error", .slot = OAS_ERROR},
+    {.key = "message", .slot = OAS_MESSAGE},
+    {0},
+};
+static const prov_jkind_t oa_cites = {
+    .source = SRC_OPENALEX,
+    .root = {.fields = oac_fields},
+    .state_size = sizeof(oa_cites_t),
+    .ops = {.open = oac_open, .value = oac_value},
+    .finish = oa_search_finish, /* its state is the first member */
+};
+
 int prov_openalex_list_parse(const char *body, size_t len, arena_t *a, cites_page_t *pg, char *err,
                              size_t errlen)
 {
-    json_t *root = prov__json_load(body, len, "openalex", err, errlen);
-    if (root == NULL) return -1;
-    int rc = -1;
+    prov_js_t *js = prov__js_new(&oa_cites, a);
+    if (js == NULL) return prov__fail(err, errlen, "openalex: out of memory");
+    prov__js_feed(js, body, len);
+    prov_result_t res = {0};
+    int rc = prov__js_finish(js, &res, err, errlen);
+    oa_cites_t c = *(oa_cites_t *)prov_js_state(js);
+    prov__js_free(js);
+    if (rc < 0) return -1;
     size_t n0 = pg->papers.n;
-    long total = -1;
-    const json_t *results = openalex_list(root, &total, err, errlen);
-    if (results == NULL) goto done;
-    for (size_t i = 0; i < json_array_size(results); i++) {
-        if (prov__cites_add(pg, a, SRC_OPENALEX, openalex_entry, json_array_get(results, i)) < 0) {
-            prov__fail(err, errlen, "openalex: out of memory");
-            goto done;
+    for (size_t k = 0; k < res.papers.n; k++) {
+        paper_t *p = paper_list_add(&pg->papers, a);
+        if (p == NULL) {
+            pg->papers.n = n0;
+            return prov__fail(err, errlen, "openalex: out of memory");
         }
+        *p = res.papers.items[k];
+        p->sources[0].rank = (int)pg->papers.n;
     }
-    long count = prov__json_total(prov__json_obj(root, "meta"), "count");
-    if (count > 0) pg->total = count;
+    if (res.total > 0) pg->total = res.total;
     /* A cursor comes back after the last page too, with no results. */
-    const char *next = prov__json_str(prov__json_obj(root, "meta"), "next_cursor");
-    pg->more = next != NULL && json_array_size(results) > 0;
-    pg->next = pg->more ? arena_strdup(a, next) : NULL;
-    rc = pg->more && pg->next == NULL ? prov__fail(err, errlen, "openalex: out of memory") : 0;
-done:
-    if (rc < 0) pg->papers.n = n0;
-    json_decref(root);
-    return rc;
+    pg->more = c.next != NULL && res.papers.n > 0;
+    pg->next = pg->more ? c.next : NULL;
+    return 0;
 }
