@@ -1,9 +1,11 @@
 /* The citation-list requests of the adapters that have a citation graph
  * (Semantic Scholar, OpenAlex) and the readers of their answers, into the
  * edges of core/cites.h. Pure functions like prov_def_t's build and parse;
- * each reader runs the adapter's own item reader (json_item) on the paper
- * at the edge's other end, so a paper reads the same in a search and in a
- * citation list. Defined in each adapter's "citation lists" region. */
+ * each reader is a streaming shape (providers/jstream.h) fed the whole body,
+ * the paper at the edge's other end read by the adapter's item mapping
+ * (prov__s2_item, prov__openalex_item), so a paper reads the same in a
+ * search and in a citation list. Defined in each adapter's "citation
+ * lists" region. */
 #ifndef SF_PROV_CITES_H
 #define SF_PROV_CITES_H
 
