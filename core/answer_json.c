@@ -389,3 +389,38 @@ char *answer_json_providers(const answer_provider_t providers[SRC_COUNT], size_t
     write_providers(&w, providers);
     return jw_finish(&w, len);
 }
+
+/* ---- pieces for other answers ------------------------------------------------ */
+
+static int append_with(char **buf, size_t *len, size_t *cap, const void *x,
+                       void (*fn)(jw_t *, const void *))
+{
+    jw_t w = {.buf = *buf, .len = *len, .cap = *cap};
+    fn(&w, x);
+    bool ok = jw_reserve(&w, 0);
+    if (ok) w.buf[w.len] = '\0';
+    *buf = w.buf;
+    *len = w.len;
+    *cap = w.cap;
+    return ok && !w.failed ? 0 : -1;
+}
+
+static void paper_fn(jw_t *w, const void *p)
+{
+    write_paper(w, p);
+}
+
+static void str_fn(jw_t *w, const void *s)
+{
+    jw_str(w, s);
+}
+
+int answer_json_append_paper(char **buf, size_t *len, size_t *cap, const paper_t *p)
+{
+    return append_with(buf, len, cap, p, paper_fn);
+}
+
+int answer_json_append_str(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    return append_with(buf, len, cap, s, str_fn);
+}

@@ -77,4 +77,13 @@ blob_t *answer_json_blob(const answer_t *ans);
 char *answer_json_paper(const paper_t *p, size_t *len);
 char *answer_json_providers(const answer_provider_t providers[SRC_COUNT], size_t *len);
 
+/* For other answers made of papers (the citation lists): one paper as the
+ * search writes it ({"id", "title", ..., "sources"}), or one string as a
+ * JSON string (escaped the same way; NULL as null), appended to *buf (a
+ * malloc'd buffer of *cap bytes, *len used, grown with realloc; NULL and 0
+ * to start). Returns 0, or -1 when out of memory or past ANSWER_JSON_MAX
+ * (the buffer is then still the caller's to free). */
+int answer_json_append_paper(char **buf, size_t *len, size_t *cap, const paper_t *p);
+int answer_json_append_str(char **buf, size_t *len, size_t *cap, const char *s);
+
 #endif

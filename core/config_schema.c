@@ -211,6 +211,16 @@ const config_key_t config__keys[] = {
             30 * 24 * HOUR, "1h", "a paper found live is answered from memory this long; 0: never"),
     K_INT  ("papers.cache_entries", "SCIFIND_PAPERS_CACHE_ENTRIES", papers.cache_entries, 0,
             10000000, "10000", "papers kept by the lookup cache per worker"),
+    K_DUR  ("citations.cache_ttl", "SCIFIND_CITATIONS_CACHE_TTL", citations.cache_ttl_ms, 0,
+            365 * 24 * HOUR, "168h", "how long a worker keeps a whole citation list; 0 = not kept"),
+    K_INT  ("citations.cache_lists", "SCIFIND_CITATIONS_CACHE_LISTS", citations.cache_lists, 0,
+            1000000, "256", "citation lists kept per worker (least recently used go first)"),
+    K_SIZE ("citations.cache_bytes", "SCIFIND_CITATIONS_CACHE_BYTES", citations.cache_bytes, 0,
+            64 * GB, "256m", "memory the kept citation lists of a worker may take"),
+    K_DUR  ("citations.deadline", "SCIFIND_CITATIONS_DEADLINE", citations.deadline_ms, 1,
+            10 * 60 * SEC, "10s", "a citation list answers with what has arrived by then"),
+    K_INT  ("citations.max_edges", "SCIFIND_CITATIONS_MAX_EDGES", citations.max_edges, 1, 100000,
+            "2000", "edges fetched per provider and list; a longer list says truncated"),
 
     K_BOOL ("auth.required", "SCIFIND_AUTH_REQUIRED", auth.required, "false",
             "refuse requests without a valid API key (401); /health*, /metrics and the search "

@@ -26,6 +26,7 @@
 #include "cache/tiers.h"
 #include "http/handlers_analytics.h"
 #include "http/handlers_cache.h"
+#include "http/handlers_citations.h"
 #include "http/handlers_admin.h"
 #include "http/handlers_health.h"
 #include "http/handlers_mcp.h"
@@ -38,6 +39,7 @@
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "providers/cites.h"
 #include "providers/fanout.h"
 #include "store/events.h"
 #include "store/keys.h"
@@ -52,6 +54,8 @@ typedef struct app {
     http_router_t *router;
     http_server_t *server;
     prov_fanout_t *fanout;
+    cites_backend_t cites_be; /* citation lists: their provider calls, and their cache */
+    cites_cache_t *cites;
     /* Which backend asks each source: the fan-out for the HTTP providers,
      * the store for "local". */
     const search_backend_t *backends[SRC_COUNT];
@@ -233,6 +237,17 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
                                    prov_fanout_enabled(a->fanout), papers, &lk);
     if (!a->lookup) goto oom;
     a->papers = (http_papers_ctx_t){.repo = papers, .lookup = a->lookup};
+    /* Citation lists (before /v1/papers/{a}/{b}...: routes are tried in order). */
+    prov_cites_backend_init(&a->cites_be, a->fanout);
+    cites_cache_opts_t co = {
+        .ttl_ms = (uint64_t)cfg->citations.cache_ttl_ms,
+        .max_lists = cfg->citations.cache_ttl_ms > 0 ? (size_t)cfg->citations.cache_lists : 0,
+        .max_bytes = (size_t)cfg->citations.cache_bytes,
+        .deadline_ms = (int)cfg->citations.deadline_ms,
+        .max_edges = (size_t)cfg->citations.max_edges,
+        .enabled = a->enabled};
+    a->cites = cites_cache_new(loop, &a->cites_be, &co);
+    if (!a->cites || http_citations_register(a->router, a->cites) < 0) goto oom;
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
     a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a};
     if (http_health_register(a->router, a->health, a->nhealth) < 0 ||
@@ -287,6 +302,8 @@ static void app_server_done(http_server_t *s)
     cache_redis_link_free(a->rl_link);
     a->rl_link = NULL;
     cache_tiers_stop(a->cache); /* background refreshes first: they use the providers */
+    cites_cache_free(a->cites); /* its fetches' calls too */
+    a->cites = NULL;
     prov_fanout_free(a->fanout);
     a->fanout = NULL;
     if (a->store) {
@@ -319,6 +336,7 @@ static void app_close(void *p, void (*done)(void))
 static void app_free(void *p)
 {
     app_t *a = p;
+    cites_cache_free(a->cites);
     prov_fanout_free(a->fanout);
     cache_redis_link_discard(a->rl_link); /* its takes' callbacks still need the middleware */
     cache_tiers_free(a->cache);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/cites.h"
 #include "providers/common.h"
 #include "providers/jstream.h"
 
@@ -678,3 +679,251 @@ const prov_def_t prov_openalex = {
     .lookup_max = OPENALEX_OR_MAX,
     .lookup_mixed = false,
 };
+
+/* ---- citation lists (providers/cites.h) ------------------------------------
+ * Citing works: the list filter cites:W (numbered pages). References: the
+ * work's referenced_works (W ids), then their works by OR-filters of at
+ * most 100 ids. */
+
+/* The query string's common tail: the search's fields, mailto, key. */
+static void openalex_tail(prov__sb_t *u, const prov_settings_t *ps)
+{
+    prov__sb_puts(u, "&select=" OPENALEX_SELECT);
+    if (prov__has(ps->mailto)) prov__sb_param(u, "mailto", ps->mailto);
+    if (prov__has(ps->api_key)) prov__sb_param(u, "api_key", ps->api_key);
+}
+
+static int openalex_finish(prov__sb_t *u, arena_t *a, prov_request_t *out, char *err, size_t errlen)
+{
+    out->method = "GET";
+    out->url = prov__sb_str(u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0)
+        return prov__fail(err, errlen, "openalex: out of memory");
+    return 0;
+}
+
+/* A W id as OpenAlex writes it: 'W' and digits only (it goes in a filter). */
+static bool openalex_wid_ok(const char *w)
+{
+    if (w == NULL || (w[0] != 'W' && w[0] != 'w') || w[1] == '\0') return false;
+    for (const char *c = w + 1; *c; c++)
+        if (*c < '0' || *c > '9') return false;
+    return true;
+}
+
+/* An arena copy of a W id as OpenAlex writes it ("w12" -> "W12"). */
+static char *openalex_wid_dup(arena_t *a, const char *w)
+{
+    char *c = arena_strdup(a, w);
+    if (c != NULL) c[0] = 'W';
+    return c;
+}
+
+int prov_openalex_work_build(const char *oa_id, const prov_settings_t *ps, arena_t *a,
+                             prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "openalex: no base URL");
+    if (!prov__has(oa_id)) return prov__fail(err, errlen, "openalex: no work id");
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/works/");
+    prov__sb_put_path(&u, oa_id);
+    prov__sb_puts(&u, "?select=id,doi,referenced_works");
+    if (prov__has(ps->mailto)) prov__sb_param(&u, "mailto", ps->mailto);
+    if (prov__has(ps->api_key)) prov__sb_param(&u, "api_key", ps->api_key);
+    return openalex_finish(&u, a, out, err, errlen);
+}
+
+/* The work's shape: {id, doi, referenced_works: [W url, ...]}; no item. */
+enum { OAW_ID = 1, OAW_REFS, OAW_REF };
+
+typedef struct oa_work {
+    const char *wid;
+    const char **refs;
+    size_t nrefs, cap;
+} oa_work_t;
+
+static int oaw_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    (void)js, (void)array;
+    oa_work_t *w = st;
+    if (slot == OAW_REFS) w->nrefs = 0; /* given again: the last counts */
+    return 0;
+}
+
+static int oaw_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    oa_work_t *w = st;
+    arena_t *a = prov_js_arena(js);
+    const char *s = prov__jv_str(v);
+    if (slot == OAW_REFS) {
+        w->nrefs = 0; /* not a list */
+    } else if (slot == OAW_ID) {
+        w->wid = NULL;
+        if (s != NULL && openalex_wid_ok(short_id(s)) &&
+            (w->wid = openalex_wid_dup(a, short_id(s))) == NULL)
+            return -1;
+    } else if (slot == OAW_REF && s != NULL && openalex_wid_ok(short_id(s))) {
+        const char *r = openalex_wid_dup(a, short_id(s));
+        if (r == NULL || prov__strv_add(a, &w->refs, &w->nrefs, &w->cap, r) < 0) return -1;
+    }
+    return 0;
+}
+
+static int oaw_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
+{
+    (void)js;
+    *total = -1;
+    if (((oa_work_t *)st)->wid == NULL)
+        return prov__fail(err, errlen, "openalex: no work \"id\" in response");
+    return 0;
+}
+
+static const prov_jnode_t oaw_ref = {.slot = OAW_REF};
+static const prov_jnode_t oaw_fields[] = {
+    {.key = "id", .slot = OAW_ID},
+    {.key = "referenced_works", .slot = OAW_REFS, .elem = &oaw_ref},
+    {0},
+};
+static const prov_jkind_t oa_work = {
+    .source = SRC_OPENALEX,
+    .root = {.fields = oaw_fields},
+    .state_size = sizeof(oa_work_t),
+    .ops = {.open = oaw_open, .value = oaw_value},
+    .finish = oaw_finish,
+};
+
+int prov_openalex_work_parse(const char *body, size_t len, arena_t *a, const char **wid,
+                             const char ***refs, size_t *nrefs, char *err, size_t errlen)
+{
+    *wid = NULL;
+    *refs = NULL;
+    *nrefs = 0;
+    prov_js_t *js = prov__js_new(&oa_work, a);
+    if (js == NULL) return prov__fail(err, errlen, "openalex: out of memory");
+    prov__js_feed(js, body, len);
+    prov_result_t res = {0};
+    int rc = prov__js_finish(js, &res, err, errlen);
+    oa_work_t w = *(oa_work_t *)prov_js_state(js);
+    prov__js_free(js);
+    if (rc < 0) return -1;
+    *wid = w.wid;
+    *refs = w.nrefs ? w.refs : NULL;
+    *nrefs = w.nrefs;
+    return 0;
+}
+
+int prov_openalex_cites_build(const char *wid, int page, int per_page, const prov_settings_t *ps,
+                              arena_t *a, prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "openalex: no base URL");
+    if (!openalex_wid_ok(wid)) return prov__fail(err, errlen, "openalex: not a work id");
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_printf(&u, "/works?filter=cites:%s&per-page=%d", wid,
+                    prov__clamp_results(per_page, PROV_OPENALEX_PAGE_MAX));
+    prov__sb_printf(&u, "&page=%d", page > 0 ? page : 1);
+    openalex_tail(&u, ps);
+    return openalex_finish(&u, a, out, err, errlen);
+}
+
+int prov_openalex_ids_build(const char *const *wids, size_t n, const prov_settings_t *ps,
+                            arena_t *a, prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "openalex: no base URL");
+    if (n == 0 || n > PROV_OPENALEX_OR_MAX)
+        return prov__fail(err, errlen, "openalex: 1 to %d ids", PROV_OPENALEX_OR_MAX);
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/works?filter=openalex:");
+    for (size_t i = 0; i < n; i++) {
+        if (!openalex_wid_ok(wids[i])) return prov__fail(err, errlen, "openalex: not a work id");
+        if (i > 0) prov__sb_puts(&u, "|");
+        prov__sb_puts(&u, wids[i]);
+    }
+    prov__sb_printf(&u, "&per-page=%zu", n);
+    openalex_tail(&u, ps);
+    return openalex_finish(&u, a, out, err, errlen);
+}
+
+/* A list's shape: the search's {meta{count}, results[]} and
+ * meta.next_cursor. Slots past the search's OAS_* ones. */
+enum { OAC_NEXT = 10 };
+
+typedef struct oa_cites {
+    oa_search_t s;
+    const char *next;
+} oa_cites_t;
+
+static int oac_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    oa_cites_t *c = st;
+    if (slot == OAS_META) c->next = NULL;
+    return oa_search_open(js, &c->s, slot, array);
+}
+
+static int oac_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    oa_cites_t *c = st;
+    if (slot != OAC_NEXT) return oa_search_value(js, &c->s, slot, v);
+    const char *s = prov__jv_str(v);
+    c->next = s != NULL ? arena_strdup(prov_js_arena(js), s) : NULL;
+    return s != NULL && c->next == NULL ? -1 : 0;
+}
+
+static const prov_jnode_t oac_meta_fields[] = {
+    {.key = "count", .slot = OAS_COUNT},
+    {.key = "next_cursor", .slot = OAC_NEXT},
+    {0},
+};
+static const prov_jnode_t oac_fields[] = {
+    {.key = "meta", .slot = OAS_META, .fields = oac_meta_fields},
+    {.key = "results", .slot = OAS_RESULTS, .elem = &oa_search_item},
+    {.key = "error", .slot = OAS_ERROR},
+    {.key = "message", .slot = OAS_MESSAGE},
+    {0},
+};
+static const prov_jkind_t oa_cites = {
+    .source = SRC_OPENALEX,
+    .root = {.fields = oac_fields},
+    .state_size = sizeof(oa_cites_t),
+    .ops = {.open = oac_open, .value = oac_value},
+    .finish = oa_search_finish, /* its state is the first member */
+};
+
+int prov_openalex_list_parse(const char *body, size_t len, arena_t *a, cites_page_t *pg, char *err,
+                             size_t errlen)
+{
+    prov_js_t *js = prov__js_new(&oa_cites, a);
+    if (js == NULL) return prov__fail(err, errlen, "openalex: out of memory");
+    prov__js_feed(js, body, len);
+    prov_result_t res = {0};
+    int rc = prov__js_finish(js, &res, err, errlen);
+    oa_cites_t c = *(oa_cites_t *)prov_js_state(js);
+    prov__js_free(js);
+    if (rc < 0) return -1;
+    size_t n0 = pg->papers.n;
+    for (size_t k = 0; k < res.papers.n; k++) {
+        paper_t *p = paper_list_add(&pg->papers, a);
+        if (p == NULL) {
+            pg->papers.n = n0;
+            return prov__fail(err, errlen, "openalex: out of memory");
+        }
+        *p = res.papers.items[k];
+        p->sources[0].rank = (int)pg->papers.n;
+    }
+    if (res.total > 0) pg->total = res.total;
+    /* A cursor comes back after the last page too, with no results. */
+    pg->more = c.next != NULL && res.papers.n > 0;
+    pg->next = pg->more ? c.next : NULL;
+    return 0;
+}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/cites.h"
 #include "providers/common.h"
 #include "providers/jstream.h"
 
@@ -587,3 +588,250 @@ const prov_def_t prov_semantic_scholar = {
     .lookup_max = S2_BATCH_MAX,
     .lookup_mixed = true,
 };
+
+/* ---- citation lists (providers/cites.h) ------------------------------------
+ * GET /graph/v1/paper/{id}/citations | /references: the search's paper
+ * fields for the paper at the other end, plus the edge's own. */
+
+#define S2_EDGE_FIELDS "contexts,intents,isInfluential,"
+
+int prov_s2_cites_build(cites_dir_t d, const char *s2_id, size_t offset, int limit,
+                        const prov_settings_t *ps, arena_t *a, prov_request_t *out, char *err,
+                        size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "semantic_scholar: no base URL");
+    if (!prov__has(s2_id)) return prov__fail(err, errlen, "semantic_scholar: no paper id");
+    if (limit < 1 || limit > PROV_S2_CITES_MAX) limit = PROV_S2_CITES_MAX;
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/graph/v1/paper/");
+    prov__sb_put_path(&u, s2_id);
+    prov__sb_puts(&u, d == CITES_REFERENCES ? "/references" : "/citations");
+    prov__sb_puts(&u, "?fields=" S2_EDGE_FIELDS S2_FIELDS);
+    prov__sb_printf(&u, "&offset=%zu&limit=%d", offset, limit);
+    out->method = "GET";
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0 ||
+        (prov__has(ps->api_key) && prov__add_header(out, a, "x-api-key", ps->api_key) < 0))
+        return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    return 0;
+}
+
+/* The list's shape: {offset, next?, data: [{isInfluential, intents[],
+ * contexts[], citingPaper | citedPaper}]}, each paper read by the search's
+ * item mapping; the edge's own fields (before or after its paper) go to
+ * the paper it brought. Slots past the search's S2S_* ones. */
+enum { S2C_EDGE = 10, S2C_INFL, S2C_INTENT, S2C_CONTEXT, S2C_NEXT };
+
+typedef struct s2_cites {
+    s2_search_t s; /* "data", "error", "message" as the search reads them */
+    bool data_null;
+    long long next;
+    size_t before;        /* papers before the open edge */
+    cite_edge_info_t cur; /* the open edge's fields */
+    size_t intents_cap, contexts_cap;
+    cite_edge_info_t *infos; /* per paper read, in the papers' arena */
+    size_t ninfos, infos_cap;
+} s2_cites_t;
+
+static int s2c_open(prov_js_t *js, void *st, int slot, bool array)
+{
+    s2_cites_t *c = st;
+    if (slot == S2C_EDGE) {
+        c->before = prov_js_npapers(js);
+        c->cur = (cite_edge_info_t){.influential = -1};
+        c->intents_cap = c->contexts_cap = 0;
+        return 0;
+    }
+    if (slot == S2S_DATA) {
+        c->ninfos = 0; /* "data" given again: the last counts */
+        c->data_null = false;
+    }
+    return s2_search_open(js, &c->s, slot, array);
+}
+
+static int s2c_close(prov_js_t *js, void *st, int slot)
+{
+    s2_cites_t *c = st;
+    if (slot != S2C_EDGE) return 0;
+    arena_t *a = prov_js_arena(js);
+    for (size_t k = c->before; k < prov_js_npapers(js); k++) {
+        if (k >= c->infos_cap) {
+            size_t cap = c->infos_cap ? c->infos_cap * 2 : 64;
+            while (cap <= k)
+                cap *= 2;
+            cite_edge_info_t *n = arena_calloc(a, cap, sizeof(*n));
+            if (n == NULL) return -1;
+            if (c->infos != NULL) memcpy(n, c->infos, c->infos_cap * sizeof(*n));
+            c->infos = n;
+            c->infos_cap = cap;
+        }
+        c->infos[k] = c->cur;
+        c->ninfos = k + 1;
+    }
+    return 0;
+}
+
+static int s2c_string(prov_js_t *js, const prov_jval_t *v, const char ***arr, size_t *n,
+                      size_t *cap)
+{
+    const char *s = prov__jv_str(v);
+    if (s == NULL) return 0;
+    arena_t *a = prov_js_arena(js);
+    char *t = paper_clean_text(a, s, strlen(s));
+    return t != NULL ? prov__strv_add(a, arr, n, cap, t) : 0;
+}
+
+static int s2c_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
+{
+    s2_cites_t *c = st;
+    switch (slot) {
+    case S2C_EDGE:
+        return 0; /* an edge that is no object */
+    case S2C_INFL:
+        c->cur.influential = v->type == PROV_JV_TRUE ? 1 : v->type == PROV_JV_FALSE ? 0 : -1;
+        return 0;
+    case S2C_INTENT:
+        return s2c_string(js, v, &c->cur.intents, &c->cur.nintents, &c->intents_cap);
+    case S2C_CONTEXT:
+        return s2c_string(js, v, &c->cur.contexts, &c->cur.ncontexts, &c->contexts_cap);
+    case S2C_NEXT:
+        c->next = prov__jv_int(v, -1);
+        return 0;
+    case S2S_DATA:
+        c->ninfos = 0;
+        c->data_null = v->type == PROV_JV_NULL;
+        break;
+    }
+    return s2_search_value(js, &c->s, slot, v);
+}
+
+/* {"offset": 0} alone and {"data": null} (a paper without any) are no
+ * edges; an {error} or {message} body is an error. */
+static int s2c_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
+{
+    (void)js;
+    s2_cites_t *c = st;
+    s2_search_t *s = &c->s;
+    *total = -1;
+    if (s->data_is_list || c->data_null || (!s->has_data_key && !s->has_error && !s->has_message))
+        return 0;
+    const char *m = s->error[0] ? s->error : s->message[0] ? s->message : NULL;
+    return prov__fail(err, errlen, "semantic_scholar: %s",
+                      m != NULL ? m : "no \"data\" in response");
+}
+
+static const prov_jnode_t s2c_intent = {.slot = S2C_INTENT};
+static const prov_jnode_t s2c_context = {.slot = S2C_CONTEXT};
+#define S2C_KIND(name, paperkey)                                                                   \
+    static const prov_jnode_t name##_edge_fields[] = {                                             \
+        {.key = paperkey, .item = &prov__s2_item},                                                 \
+        {.key = "isInfluential", .slot = S2C_INFL},                                                \
+        {.key = "intents", .elem = &s2c_intent},                                                   \
+        {.key = "contexts", .elem = &s2c_context},                                                 \
+        {0},                                                                                       \
+    };                                                                                             \
+    static const prov_jnode_t name##_edge = {.slot = S2C_EDGE, .fields = name##_edge_fields};      \
+    static const prov_jnode_t name##_fields[] = {                                                  \
+        {.key = "data", .slot = S2S_DATA, .elem = &name##_edge},                                   \
+        {.key = "next", .slot = S2C_NEXT},                                                         \
+        {.key = "error", .slot = S2S_ERROR},                                                       \
+        {.key = "message", .slot = S2S_MESSAGE},                                                   \
+        {0},                                                                                       \
+    };                                                                                             \
+    static const prov_jkind_t name = {                                                             \
+        .source = SRC_SEMANTIC_SCHOLAR,                                                            \
+        .root = {.fields = name##_fields},                                                         \
+        .state_size = sizeof(s2_cites_t),                                                          \
+        .ops = {.open = s2c_open, .close = s2c_close, .value = s2c_value},                         \
+        .finish = s2c_finish,                                                                      \
+    }
+S2C_KIND(s2_citations, "citingPaper");
+S2C_KIND(s2_references, "citedPaper");
+
+int prov_s2_cites_parse(cites_dir_t d, const char *body, size_t len, arena_t *a, cites_page_t *pg,
+                        char *err, size_t errlen)
+{
+    prov_js_t *js = prov__js_new(d == CITES_REFERENCES ? &s2_references : &s2_citations, a);
+    if (js == NULL) return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    prov__js_feed(js, body, len);
+    prov_result_t res = {0};
+    int rc = prov__js_finish(js, &res, err, errlen);
+    s2_cites_t c = *(s2_cites_t *)prov_js_state(js);
+    prov__js_free(js);
+    if (rc < 0) return -1;
+    size_t n0 = pg->papers.n; /* a page is read whole or not at all */
+    for (size_t k = 0; k < res.papers.n; k++) {
+        paper_t *p = paper_list_add(&pg->papers, a);
+        if (p == NULL) goto oom;
+        *p = res.papers.items[k];
+        p->sources[0].rank = (int)pg->papers.n;
+        cite_edge_info_t *in = cites_page_info_add(pg, a);
+        if (in == NULL) goto oom;
+        if (k < c.ninfos) *in = c.infos[k];
+    }
+    pg->more = c.next > 0;
+    pg->next = c.next > 0 ? arena_sprintf(a, "%lld", c.next) : NULL;
+    if (c.next > 0 && pg->next == NULL) goto oom;
+    return 0;
+oom:
+    pg->papers.n = n0;
+    return prov__fail(err, errlen, "semantic_scholar: out of memory");
+}
+
+int prov_s2_ids_build(const char *s2_id, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                      char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "semantic_scholar: no base URL");
+    if (!prov__has(s2_id)) return prov__fail(err, errlen, "semantic_scholar: no paper id");
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/graph/v1/paper/");
+    prov__sb_put_path(&u, s2_id);
+    prov__sb_puts(&u, "?fields=externalIds");
+    out->method = "GET";
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0 ||
+        (prov__has(ps->api_key) && prov__add_header(out, a, "x-api-key", ps->api_key) < 0))
+        return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    return 0;
+}
+
+/* S2's record of a paper: the paper object itself. */
+static int s2_ids_finish(prov_js_t *js, void *st, long *total, char *err, size_t errlen)
+{
+    (void)js, (void)st, (void)err, (void)errlen;
+    *total = -1;
+    return 0;
+}
+
+static const prov_jkind_t s2_record = {
+    .source = SRC_SEMANTIC_SCHOLAR,
+    .root = {.item = &prov__s2_item},
+    .finish = s2_ids_finish,
+};
+
+int prov_s2_ids_parse(const char *body, size_t len, arena_t *a, const char **doi,
+                      const char **arxiv, char *err, size_t errlen)
+{
+    *doi = *arxiv = NULL;
+    prov_js_t *js = prov__js_new(&s2_record, a);
+    if (js == NULL) return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    prov__js_feed(js, body, len);
+    prov_result_t res = {0};
+    int rc = prov__js_finish(js, &res, err, errlen);
+    prov__js_free(js);
+    if (rc < 0) return -1;
+    const paper_t *p = res.papers.n == 1 ? &res.papers.items[0] : NULL;
+    if (p == NULL || p->nsources == 0 || p->sources[0].id == NULL)
+        return prov__fail(err, errlen, "semantic_scholar: no paper in response");
+    if (p->doi != NULL && strncmp(p->doi, "10.48550/", 9) != 0) *doi = p->doi;
+    *arxiv = p->arxiv_id;
+    return 0;
+}

@@ -27,7 +27,7 @@ import harness  # noqa: E402
 
 # The files of test/blackbox/meson.build, in its order.
 BLACKBOX_FILES = ("test_http", "test_limits", "test_smuggling", "test_process", "test_ops",
-                  "test_search")
+                  "test_search", "test_citations")
 
 
 def main(argv):

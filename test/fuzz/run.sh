@@ -28,7 +28,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 PARALLEL=${FUZZ_PARALLEL:-1}
 ALL=(http query config jsonrpc export provider_arxiv provider_semantic_scholar provider_exa provider_openalex
-     provider_crossref)
+     provider_crossref cites)
 
 SECS=60
 if [ $# -gt 0 ]; then
@@ -61,7 +61,7 @@ dict_for() {
         export) echo export.dict ;;
         config) echo yaml.dict ;;
         provider_arxiv) echo xml.dict ;;
-        provider_*|jsonrpc) echo json.dict ;;
+        provider_*|jsonrpc|cites) echo json.dict ;;
     esac
 }
 maxlen_for() {
