@@ -129,11 +129,11 @@ typedef struct sf_config {
     } papers;
     /* Citation lists (core/cites_cache.h, docs/api.md). */
     struct {
-        int64_t cache_ttl_ms;  /* citations.cache_ttl: how long a list is kept; default 168h */
-        int64_t cache_lists;   /* citations.cache_lists: lists kept per worker; default 256 */
-        int64_t cache_bytes;   /* citations.cache_bytes: their memory per worker; default 256m */
-        int64_t deadline_ms;   /* citations.deadline: a list answers by then; default 10s */
-        int64_t max_edges;     /* citations.max_edges: fetched per provider and list; default 2000 */
+        int64_t cache_ttl_ms; /* citations.cache_ttl: how long a list is kept; default 168h */
+        int64_t cache_lists;  /* citations.cache_lists: lists kept per worker; default 256 */
+        int64_t cache_bytes;  /* citations.cache_bytes: their memory per worker; default 256m */
+        int64_t deadline_ms;  /* citations.deadline: a list answers by then; default 10s */
+        int64_t max_edges;    /* citations.max_edges: fetched per provider and list; default 2000 */
     } citations;
 
     /* Events on NATS (store/events.h, docs/events.md). */

@@ -47,7 +47,8 @@ static const char TOOLS_JSON[] =
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":20},"
     "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10000,\"default\":0},"
     "\"sort\":{\"type\":\"string\",\"enum\":[\"relevance\",\"date\",\"citations\"]},"
-    "\"strategy\":{\"type\":\"string\",\"enum\":[\"merge\",\"fastest\",\"first\",\"best_quality\"]},"
+    "\"strategy\":{\"type\":\"string\",\"enum\":[\"merge\",\"fastest\",\"first\",\"best_quality\"]}"
+    ","
     "\"providers\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[" SOURCE_NAMES_JSON
     "]}},"
     "\"date_from\":{\"type\":\"string\",\"description\":\"YYYY-MM-DD\"},"

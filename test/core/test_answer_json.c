@@ -278,7 +278,7 @@ TEST(answer_large_output_grows)
     json_t *j = answer_of(&f, 1u << SRC_ARXIV, &text);
     ASSERT_EQ(json_array_size(json_object_get(j, "papers")), 30);
     ASSERT_GT(strlen(text), 30 * 130000); /* 4 MB: well past the 1 MiB scratch */
-    blob_t *b; /* past 1 MiB the scratch is given back: no leak report */
+    blob_t *b;                            /* past 1 MiB the scratch is given back: no leak report */
     merge_result_t r = fx_merge(&f);
     answer_t ans = {.query = &f.q, .papers = r.page, .npapers = r.npage, .total = r.total};
     b = answer_json_blob(&ans);
