@@ -10,6 +10,7 @@
 
 #include "core/merge.h"
 #include "core/escape.h"
+#include "core/strbuf.h"
 
 /* A provider's status as answers say it: a finished search has no
  * pending provider, and one not asked is left out; should either reach an
@@ -31,18 +32,7 @@ typedef struct jw {
 static bool jw_reserve(jw_t *w, size_t n)
 {
     if (w->failed) return false;
-    if (w->len + n + 1 <= w->cap) return true;
-    if (n > ANSWER_JSON_MAX || w->len + n + 1 > ANSWER_JSON_MAX) goto fail;
-    size_t cap = w->cap ? w->cap : 16384;
-    while (cap < w->len + n + 1)
-        cap *= 2;
-    if (cap > ANSWER_JSON_MAX) cap = ANSWER_JSON_MAX;
-    char *b = realloc(w->buf, cap);
-    if (b == NULL) goto fail;
-    w->buf = b;
-    w->cap = cap;
-    return true;
-fail:
+    if (sf_strbuf_grow(&w->buf, &w->cap, w->len, n, 16384, ANSWER_JSON_MAX)) return true;
     w->failed = true;
     return false;
 }

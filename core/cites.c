@@ -12,6 +12,7 @@
 #include "core/hash.h"
 #include "core/merge.h"
 #include "core/query.h"
+#include "core/strbuf.h"
 
 const char *cites_dir_name(cites_dir_t d)
 {
@@ -224,17 +225,9 @@ static void put(wbuf_t *w, const char *s)
 {
     size_t n = strlen(s);
     if (w->failed) return;
-    if (w->len + n + 1 > w->cap) {
-        size_t cap = w->cap ? w->cap : 16384;
-        while (cap < w->len + n + 1)
-            cap *= 2;
-        char *b = realloc(w->buf, cap);
-        if (b == NULL) {
-            w->failed = true;
-            return;
-        }
-        w->buf = b;
-        w->cap = cap;
+    if (!sf_strbuf_grow(&w->buf, &w->cap, w->len, n, 16384, SIZE_MAX / 4)) {
+        w->failed = true;
+        return;
     }
     memcpy(w->buf + w->len, s, n + 1);
     w->len += n;

@@ -10,6 +10,7 @@
 
 #include "core/export_int.h"
 #include "core/utf8.h"
+#include "core/strbuf.h"
 
 /* ---- formats --------------------------------------------------------------- */
 
@@ -151,18 +152,7 @@ int export_negotiate(const char *accept, export_format_t *out)
 static bool xb_reserve(xbuf_t *b, size_t n)
 {
     if (b->failed) return false;
-    if (b->len + n + 1 <= b->cap) return true;
-    if (n > EXPORT_MAX || b->len + n + 1 > EXPORT_MAX) goto fail;
-    size_t cap = b->cap ? b->cap : 16384;
-    while (cap < b->len + n + 1)
-        cap *= 2;
-    if (cap > EXPORT_MAX) cap = EXPORT_MAX;
-    char *nb = realloc(b->buf, cap);
-    if (nb == NULL) goto fail;
-    b->buf = nb;
-    b->cap = cap;
-    return true;
-fail:
+    if (sf_strbuf_grow(&b->buf, &b->cap, b->len, n, 16384, EXPORT_MAX)) return true;
     b->failed = true;
     return false;
 }

@@ -9,6 +9,7 @@
 #include "core/escape.h"
 #include "core/export.h"
 #include "core/paper_id.h"
+#include "core/strbuf.h"
 #include "http/handlers_papers.h"
 
 /* The forms a client may use, for the 400 answer. */
@@ -26,17 +27,9 @@ typedef struct sbuf {
 static void sb_put(sbuf_t *b, const char *s, size_t n)
 {
     if (b->failed) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->failed = true;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
+    if (!sf_strbuf_grow(&b->p, &b->cap, b->len, n, 4096, SIZE_MAX / 4)) {
+        b->failed = true;
+        return;
     }
     memcpy(b->p + b->len, s, n);
     b->len += n;
