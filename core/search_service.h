@@ -26,7 +26,7 @@ typedef struct search_reply {
      * layer splices the request id in front (http/gzip_splice.c). */
     blob_t *body_deflate;
     uint32_t body_crc32;
-    uint64_t etag;    /* a strong validator of body (FNV-1a 64 of its bytes) */
+    uint64_t etag;    /* a strong validator of body (search_reply_etag()) */
     const char *tier; /* who answered: "memory", "redis", "postgres", "search" */
     int64_t age_s;    /* seconds since the answer was computed */
     bool stale;       /* served past its TTL while a refresh runs */
@@ -85,7 +85,8 @@ blob_t *search_reply_oom_body(void);
 bool search_reply_partial(const search_reply_t *r);
 #define SEARCH_PARTIAL_TTL_MAX_MS 10000
 
-/* FNV-1a 64 of n bytes: the ETag of an answer. */
+/* A 64-bit hash of n bytes (FNV-1a's step on 8-byte words): the ETag of
+ * an answer. */
 uint64_t search_reply_etag(const void *bytes, size_t n);
 
 /* True when n bytes read back from a tier can be an answer body: a JSON

@@ -192,6 +192,10 @@ static bool escaped_twice(const char *s, size_t len)
 char *prov__strip_markup(arena_t *a, const char *s, size_t len)
 {
     if (s == NULL || len == 0) return NULL;
+    /* Most titles and many abstracts are plain text: with no tag and no
+     * entity the strip pass would copy them unchanged, so skip it. */
+    if (memchr(s, '<', len) == NULL && memchr(s, '&', len) == NULL)
+        return paper_clean_text(a, s, len);
     size_t w = 0;
     char *out = strip_pass(a, s, len, &w);
     if (out == NULL) return NULL;
