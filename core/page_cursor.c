@@ -4,7 +4,9 @@
 #include <openssl/hmac.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/sha256.h"
+#include "core/shm.h"
 
 /* Binary form: version, query hash (16), expires_ms (8, big-endian),
  * consumed (4), then per provider in source order: a flag byte (bit 0
@@ -29,6 +31,8 @@ const char *page_cursor_status_text(page_cursor_status_t s)
         return "parameter 'cursor' has expired; start again without it";
     case PAGE_CURSOR_OTHER_QUERY:
         return "parameter 'cursor' was made for another query";
+    case PAGE_CURSOR_WITH_OFFSET:
+        return "parameter 'cursor' cannot be given with 'offset'";
     }
     return "parameter 'cursor' is invalid";
 }
@@ -167,4 +171,50 @@ page_cursor_status_t page_cursor_decode(const char *s, size_t len, const void *s
     if (memcmp(c->query_hash, want_hash, 16) != 0) return PAGE_CURSOR_OTHER_QUERY;
     if (now_ms >= c->expires_ms) return PAGE_CURSOR_EXPIRED;
     return PAGE_CURSOR_OK;
+}
+
+int page_cursor_hash_of_query(const query_t *q, arena_t *a, unsigned char out[16])
+{
+    query_t first = *q;
+    first.offset = 0;
+    first.cursor = NULL;
+    char *key = query_key(&first, a);
+    if (!key) return -1;
+    page_cursor_query_hash(key, out);
+    return 0;
+}
+
+page_cursor_status_t page_cursor_apply(query_t *q, arena_t *a)
+{
+    if (!q->cursor) return PAGE_CURSOR_OK;
+    if (q->offset) return PAGE_CURSOR_WITH_OFFSET;
+    const void *secret;
+    size_t secret_len;
+    unsigned char want[16];
+    page_cursor_t c;
+    if (shm_signing_key(&secret, &secret_len) < 0 || page_cursor_hash_of_query(q, a, want) < 0)
+        return PAGE_CURSOR_MALFORMED;
+    page_cursor_status_t st = page_cursor_decode(q->cursor, strlen(q->cursor), secret, secret_len,
+                                                 want, clock_wall_ms(), &c);
+    if (st != PAGE_CURSOR_OK) return st;
+    if (c.consumed > QUERY_MAX_OFFSET) return PAGE_CURSOR_MALFORMED;
+    q->offset = (int)c.consumed;
+    return PAGE_CURSOR_OK;
+}
+
+int page_cursor_next(const query_t *q, size_t shown, size_t total, arena_t *a,
+                     char out[PAGE_CURSOR_TEXT_MAX])
+{
+    size_t next = (size_t)q->offset + shown;
+    if (shown == 0 || next >= total || next > QUERY_MAX_OFFSET) return 0;
+    const void *secret;
+    size_t secret_len;
+    page_cursor_t c;
+    memset(&c, 0, sizeof c);
+    if (shm_signing_key(&secret, &secret_len) < 0 ||
+        page_cursor_hash_of_query(q, a, c.query_hash) < 0)
+        return -1;
+    c.expires_ms = clock_wall_ms() + PAGE_CURSOR_TTL_MS;
+    c.consumed = (uint32_t)next;
+    return page_cursor_encode(&c, secret, secret_len, out) < 0 ? -1 : 1;
 }

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/paper.h"
+#include "core/query.h"
 
 #define PAGE_CURSOR_POS_MAX 512   /* a provider's position, bytes */
 #define PAGE_CURSOR_TEXT_MAX 4096 /* the whole cursor as text, with the NUL */
@@ -35,6 +37,7 @@ typedef enum {
     PAGE_CURSOR_TAMPERED,    /* the signature does not match */
     PAGE_CURSOR_EXPIRED,     /* past expires_ms */
     PAGE_CURSOR_OTHER_QUERY, /* made for another query */
+    PAGE_CURSOR_WITH_OFFSET, /* given together with offset */
 } page_cursor_status_t;
 
 /* What the client is told (the message of the 400 invalid_cursor). */
@@ -55,5 +58,24 @@ int page_cursor_encode(const page_cursor_t *c, const void *secret, size_t secret
 page_cursor_status_t page_cursor_decode(const char *s, size_t len, const void *secret,
                                         size_t secret_len, const unsigned char want_hash[16],
                                         int64_t now_ms, page_cursor_t *c);
+
+/* How long a next_cursor is good for. */
+#define PAGE_CURSOR_TTL_MS (60 * 60 * 1000)
+
+/* page_cursor_query_hash() of q's key with offset 0 and no cursor: what a
+ * cursor for q carries. Returns 0, or -1 when out of memory. */
+int page_cursor_hash_of_query(const query_t *q, arena_t *a, unsigned char out[16]);
+
+/* When q carries a cursor: checks it (under the group's signing key,
+ * core/shm.h) and sets q->offset to the merged results it consumed.
+ * This stage pages the merged list by offset; the providers' own
+ * positions are carried but not used yet (docs/api.md "Deep paging"). */
+page_cursor_status_t page_cursor_apply(query_t *q, arena_t *a);
+
+/* The next_cursor after a page of shown papers at q->offset of total:
+ * written into out and returns 1, or 0 at the end of the list (or past
+ * what this stage can page to), or -1 when out of memory. */
+int page_cursor_next(const query_t *q, size_t shown, size_t total, arena_t *a,
+                     char out[PAGE_CURSOR_TEXT_MAX]);
 
 #endif
