@@ -214,7 +214,10 @@ int page_cursor_next(const query_t *q, size_t shown, size_t total, arena_t *a,
     if (shm_signing_key(&secret, &secret_len) < 0 ||
         page_cursor_hash_of_query(q, a, c.query_hash) < 0)
         return -1;
-    c.expires_ms = clock_wall_ms() + PAGE_CURSOR_TTL_MS;
+    /* rounded up to a whole PAGE_CURSOR_EXPIRY_STEP_MS: the same page
+     * asked twice within a step is the same body (ETag, the gzip copy) */
+    int64_t until = clock_wall_ms() + PAGE_CURSOR_TTL_MS;
+    c.expires_ms = (until / PAGE_CURSOR_EXPIRY_STEP_MS + 1) * PAGE_CURSOR_EXPIRY_STEP_MS;
     c.consumed = (uint32_t)next;
     return page_cursor_encode(&c, secret, secret_len, out) < 0 ? -1 : 1;
 }

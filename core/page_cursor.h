@@ -59,8 +59,10 @@ page_cursor_status_t page_cursor_decode(const char *s, size_t len, const void *s
                                         size_t secret_len, const unsigned char want_hash[16],
                                         int64_t now_ms, page_cursor_t *c);
 
-/* How long a next_cursor is good for. */
+/* How long a next_cursor is good for: at least the TTL, at most one step
+ * more. */
 #define PAGE_CURSOR_TTL_MS (60 * 60 * 1000)
+#define PAGE_CURSOR_EXPIRY_STEP_MS (10 * 60 * 1000)
 
 /* page_cursor_query_hash() of q's key with offset 0 and no cursor: what a
  * cursor for q carries. Returns 0, or -1 when out of memory. */

@@ -2,6 +2,7 @@
  * tampered, expired or other query's cursor is refused. */
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/page_cursor.h"
 #include "test/test.h"
 
@@ -127,6 +128,34 @@ TEST(too_long_position_is_not_written)
     /* SRC_COUNT full positions are more than a cursor holds */
     if (SRC_COUNT * (PAGE_CURSOR_POS_MAX + 3) > (PAGE_CURSOR_TEXT_MAX - 1) / 4 * 3)
         ASSERT_EQ(page_cursor_encode(&c, secret, sizeof secret - 1, text), -1);
+}
+
+TEST(next_then_apply_gives_the_next_offset_until_expiry)
+{
+    arena_t *a = arena_new(0);
+    query_t q;
+    char err[128], text[PAGE_CURSOR_TEXT_MAX];
+    clock_fake_start(1, NOW);
+    ASSERT_EQ(query_parse_params(&q, "query=graph&limit=5&offset=10", 29, a, err, sizeof err), 0);
+    ASSERT_EQ(page_cursor_next(&q, 5, 100, a, text), 1);
+    ASSERT_EQ(page_cursor_next(&q, 5, 15, a, text), 0); /* the last page */
+    ASSERT_EQ(page_cursor_next(&q, 5, 100, a, text), 1);
+    query_t n;
+    ASSERT_EQ(query_parse_params(&n, "query=graph&limit=5", 19, a, err, sizeof err), 0);
+    n.cursor = text;
+    ASSERT_EQ(page_cursor_apply(&n, a), PAGE_CURSOR_OK);
+    ASSERT_EQ(n.offset, 15);
+    n.offset = 0;
+    n.limit = 6; /* another limit is another query */
+    ASSERT_EQ(page_cursor_apply(&n, a), PAGE_CURSOR_OTHER_QUERY);
+    n.limit = 5;
+    n.offset = 3;
+    ASSERT_EQ(page_cursor_apply(&n, a), PAGE_CURSOR_WITH_OFFSET);
+    n.offset = 0;
+    clock_fake_advance_ms(PAGE_CURSOR_TTL_MS + PAGE_CURSOR_EXPIRY_STEP_MS);
+    ASSERT_EQ(page_cursor_apply(&n, a), PAGE_CURSOR_EXPIRED);
+    clock_fake_stop();
+    arena_free(a);
 }
 
 TEST_MAIN()
