@@ -2,11 +2,26 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/sha256.h"
-#include "core/shm.h"
+
+/* The key next_cursor is signed with. Cursors are written into cached
+ * answers, which outlive a restart and are shared through Redis and
+ * PostgreSQL by every instance, so the key must be the same for all of
+ * them: mcp.session_secret when set, else a fixed key. A fixed key makes
+ * the signature a checksum, not a secret; that is enough while a cursor
+ * stands only for an offset the client may ask for anyway. */
+#define CURSOR_SECRET_BUILTIN "scifind next_cursor v1"
+static char cursor_secret[256] = CURSOR_SECRET_BUILTIN;
+
+void page_cursor_set_secret(const char *secret)
+{
+    snprintf(cursor_secret, sizeof cursor_secret, "%s",
+             secret && *secret ? secret : CURSOR_SECRET_BUILTIN);
+}
 
 /* Binary form: version, query hash (16), expires_ms (8, big-endian),
  * consumed (4), then per provider in source order: a flag byte (bit 0
@@ -188,14 +203,11 @@ page_cursor_status_t page_cursor_apply(query_t *q, arena_t *a)
 {
     if (!q->cursor) return PAGE_CURSOR_OK;
     if (q->offset) return PAGE_CURSOR_WITH_OFFSET;
-    const void *secret;
-    size_t secret_len;
     unsigned char want[16];
     page_cursor_t c;
-    if (shm_signing_key(&secret, &secret_len) < 0 || page_cursor_hash_of_query(q, a, want) < 0)
-        return PAGE_CURSOR_MALFORMED;
-    page_cursor_status_t st = page_cursor_decode(q->cursor, strlen(q->cursor), secret, secret_len,
-                                                 want, clock_wall_ms(), &c);
+    if (page_cursor_hash_of_query(q, a, want) < 0) return PAGE_CURSOR_MALFORMED;
+    page_cursor_status_t st = page_cursor_decode(q->cursor, strlen(q->cursor), cursor_secret,
+                                                 strlen(cursor_secret), want, clock_wall_ms(), &c);
     if (st != PAGE_CURSOR_OK) return st;
     if (c.consumed > QUERY_MAX_OFFSET) return PAGE_CURSOR_MALFORMED;
     q->offset = (int)c.consumed;
@@ -207,17 +219,13 @@ int page_cursor_next(const query_t *q, size_t shown, size_t total, arena_t *a,
 {
     size_t next = (size_t)q->offset + shown;
     if (shown == 0 || next >= total || next > QUERY_MAX_OFFSET) return 0;
-    const void *secret;
-    size_t secret_len;
     page_cursor_t c;
     memset(&c, 0, sizeof c);
-    if (shm_signing_key(&secret, &secret_len) < 0 ||
-        page_cursor_hash_of_query(q, a, c.query_hash) < 0)
-        return -1;
+    if (page_cursor_hash_of_query(q, a, c.query_hash) < 0) return -1;
     /* rounded up to a whole PAGE_CURSOR_EXPIRY_STEP_MS: the same page
      * asked twice within a step is the same body (ETag, the gzip copy) */
     int64_t until = clock_wall_ms() + PAGE_CURSOR_TTL_MS;
     c.expires_ms = (until / PAGE_CURSOR_EXPIRY_STEP_MS + 1) * PAGE_CURSOR_EXPIRY_STEP_MS;
     c.consumed = (uint32_t)next;
-    return page_cursor_encode(&c, secret, secret_len, out) < 0 ? -1 : 1;
+    return page_cursor_encode(&c, cursor_secret, strlen(cursor_secret), out) < 0 ? -1 : 1;
 }

@@ -68,9 +68,12 @@ page_cursor_status_t page_cursor_decode(const char *s, size_t len, const void *s
  * cursor for q carries. Returns 0, or -1 when out of memory. */
 int page_cursor_hash_of_query(const query_t *q, arena_t *a, unsigned char out[16]);
 
-/* When q carries a cursor: checks it (under the group's signing key,
- * core/shm.h) and sets q->offset to the merged results it consumed.
- * This stage pages the merged list by offset; the providers' own
+/* The key page_cursor_apply() and page_cursor_next() sign with:
+ * mcp.session_secret, or a built-in key when it is empty or NULL. */
+void page_cursor_set_secret(const char *secret);
+
+/* When q carries a cursor: checks it (under page_cursor_set_secret()'s key) and sets q->offset to
+ * the merged results it consumed. This stage pages the merged list by offset; the providers' own
  * positions are carried but not used yet (docs/api.md "Deep paging"). */
 page_cursor_status_t page_cursor_apply(query_t *q, arena_t *a);
 

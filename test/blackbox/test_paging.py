@@ -2,6 +2,8 @@
 paging does, no paper twice, and a bad cursor is a 400 naming it."""
 import unittest
 
+import harness
+
 from test_search import SimServerTestCase, openapi_validator, qs
 
 PAGES = 5
@@ -36,6 +38,24 @@ class PagingTest(SimServerTestCase):
                     v.validate(j)
         self.assertEqual(len(by_cursor), len(set(by_cursor)), "a paper came twice")
         self.assertEqual(by_cursor, by_offset)
+
+    def test_cursor_outlives_the_server(self):
+        # cursors are written into cached answers that outlive a restart and
+        # are shared by instances (Redis, PostgreSQL): another server process
+        # must take them
+        base = {"query": "graph neural networks", "limit": LIMIT}
+        j = self.search(**base)
+        cursor = j["next_cursor"]
+        self.assertIsNotNone(cursor)
+        args = dict(self.server_args())
+        args["env"] = self.sim.scifind_env(rate_interval=self.RATE_INTERVAL)
+        other = harness.Server(**args).start()
+        try:
+            r = harness.request(other.port, "GET", qs(cursor=cursor, **base))
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["offset"], LIMIT)
+        finally:
+            other.stop()
 
     def test_last_page_has_no_cursor(self):
         j = self.search(query="graph neural networks", limit=100)
