@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/merge.h"
+#include "core/page_cursor.h"
 #include "core/escape.h"
 #include "core/strbuf.h"
 
@@ -296,6 +297,20 @@ static void write_providers(jw_t *w, const answer_provider_t *providers)
     JW_LIT(w, "}");
 }
 
+/* "next_cursor": the page after this one (core/page_cursor.h), or null. */
+static void write_next_cursor(jw_t *w, const answer_t *ans)
+{
+    char text[PAGE_CURSOR_TEXT_MAX];
+    arena_t *a = arena_new(512);
+    int rc = a ? page_cursor_next(ans->query, ans->npapers, ans->total, a, text) : -1;
+    arena_free(a);
+    JW_LIT(w, ",\"next_cursor\":");
+    if (rc == 1)
+        jw_str(w, text);
+    else
+        JW_LIT(w, "null");
+}
+
 static void write_answer(jw_t *w, const answer_t *ans)
 {
     JW_LIT(w, "{\"query\":");
@@ -306,6 +321,7 @@ static void write_answer(jw_t *w, const answer_t *ans)
     jw_long(w, ans->query->offset);
     JW_LIT(w, ",\"limit\":");
     jw_long(w, ans->query->limit);
+    write_next_cursor(w, ans);
     JW_LIT(w, ",\"papers\":[");
     for (size_t i = 0; i < ans->npapers; i++) {
         if (i > 0) JW_LIT(w, ",");

@@ -265,8 +265,9 @@ const config_key_t config__keys[] = {
             "Origins allowed to call /mcp, comma-separated, or *; a request with another Origin "
             "gets 403, one without Origin passes"),
     K_STR  ("mcp.session_secret", "SCIFIND_MCP_SESSION_SECRET", mcp.session_secret, "",
-            "key signing MCP session ids, the same on every instance behind one proxy; empty = "
-            "a random key per worker group"),
+            "key signing MCP session ids and search cursors, the same on every instance behind "
+            "one proxy; empty = a random key per worker group for sessions, a built-in key "
+            "for cursors"),
     K_DUR  ("mcp.session_ttl", "SCIFIND_MCP_SESSION_TTL", mcp.session_ttl_ms, 60 * SEC,
             30 * 24 * HOUR, "24h", "how long an MCP session id stays valid"),
     K_INT  ("mcp.max_batch", "SCIFIND_MCP_MAX_BATCH", mcp.max_batch, 1, 10000, "100",

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/master.h"
+#include "core/page_cursor.h"
 #include "core/search_direct.h"
 #include "core/shm.h"
 #include "core/worker.h"
@@ -168,6 +169,7 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     prov_fanout_configure_limits(cfg); /* a reload may have changed them */
     source_t first_order[SRC_COUNT];
     char order_err[128];
+    page_cursor_set_secret(cfg->mcp.session_secret);
     search_set_first_order(first_order, source_parse_list(cfg->search.first_order, first_order,
                                                           order_err, sizeof order_err));
     a->fanout = prov_fanout_new(loop, cfg);

@@ -15,7 +15,7 @@
 
 #define MAX_TEXT_CHARS 1000
 #define MAX_VALUE_BYTES 4096
-#define MAX_OFFSET 10000
+#define MAX_OFFSET QUERY_MAX_OFFSET
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -162,6 +162,9 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
             return fail(err, errlen, "parameter 'offset' must be an integer from 0 to %d",
                         MAX_OFFSET);
         q->offset = (int)n;
+    } else if (strcmp(key, "cursor") == 0) {
+        if (!vlen) return fail(err, errlen, "parameter 'cursor' is empty");
+        q->cursor = v;
     } else if (strcmp(key, "sort") == 0) {
         if (strcmp(v, "relevance") == 0)
             q->sort = SORT_RELEVANCE;

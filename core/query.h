@@ -28,6 +28,7 @@ typedef enum {
 
 #define QUERY_MAX_LIMIT 100
 #define QUERY_DEFAULT_LIMIT 20
+#define QUERY_MAX_OFFSET 10000
 
 typedef struct query {
     const char *text;       /* trimmed, case-folded, whitespace collapsed; never empty */
@@ -40,6 +41,9 @@ typedef struct query {
     unsigned providers;   /* bit (1u << source_t) per provider asked; 0 = all enabled */
     int limit;            /* 1..QUERY_MAX_LIMIT */
     int offset;           /* >= 0 */
+    /* cursor=: a next_cursor (core/page_cursor.h) as given, or NULL; the
+     * search handler checks it and turns it into offset; not in the key */
+    const char *cursor;
     query_sort_t sort;
     query_strategy_t strategy;
     unsigned facets; /* bit (1u << facet_t, core/facets.h) per facet asked; 0 = none */
@@ -70,7 +74,8 @@ void query_init(query_t *q);
  * providers (comma list), date_from, date_to (YYYY-MM-DD), year ("2020" or
  * "2018-2021"), year_from, year_to, author, category, open_access
  * (true|false|1|0), facets (comma list of core/facets.h names), timeout_ms,
- * format (json|bibtex|ris|csl-json). Unknown keys, repeated keys and bad
+ * format (json|bibtex|ris|csl-json), cursor (a next_cursor, kept as text:
+ * core/page_cursor.h checks it). Unknown keys, repeated keys and bad
  * values are refused. Strings are copied into a. Returns 0, or -1 with a
  * message for the client (naming the field) in err. */
 int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err,

@@ -64,3 +64,22 @@ void shm_unlock(pthread_mutex_t *lock)
 {
     pthread_mutex_unlock(lock);
 }
+
+int shm_signing_key(const void **key, size_t *len)
+{
+    static uint8_t local_key[32];
+    static bool local_key_set;
+    shm_region_t *r = shm_get();
+    if (r) {
+        *key = r->mcp.key;
+        *len = sizeof r->mcp.key;
+        return 0;
+    }
+    if (!local_key_set) {
+        if (getrandom(local_key, sizeof local_key, 0) != (ssize_t)sizeof local_key) return -1;
+        local_key_set = true;
+    }
+    *key = local_key;
+    *len = sizeof local_key;
+    return 0;
+}

@@ -162,6 +162,11 @@ shm_region_t *shm_create(void);
 /* The region of this process group, or NULL before shm_create(). */
 shm_region_t *shm_get(void);
 
+/* The group's random signing key (mcp.key): the same in every worker, new
+ * at each start. Without a region (unit tests, tools), a random key of
+ * this process. Returns 0, or -1 when no random bytes could be had. */
+int shm_signing_key(const void **key, size_t *len);
+
 /* Unmaps it (at exit; tests). */
 void shm_destroy(void);
 

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/deflate.h"
 #include "core/export.h"
+#include "core/page_cursor.h"
 #include "core/query.h"
 #include "http/compress.h"
 #include "http/gzip_splice.h"
@@ -254,6 +255,13 @@ static void search_handler(http_req_t *req)
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
     }
+    /* a next_cursor becomes the offset it stands for, so its page is the
+     * same cached answer as that offset's (core/page_cursor.h) */
+    page_cursor_status_t cst = page_cursor_apply(&q, req->arena);
+    if (cst != PAGE_CURSOR_OK) {
+        http_respond_error(req, 400, "invalid_cursor", "%s", page_cursor_status_text(cst));
+        return;
+    }
     /* format= chooses the rendering; else the Accept header does. */
     if (!q.format_given && !http__export_format(req, NULL, &q.format)) return;
     q.traceparent = http_req_header(req, "traceparent");
@@ -412,6 +420,13 @@ static void batch_handler(http_req_t *req)
             snprintf(err, sizeof err,
                      "parameter 'format' is not taken by a batch (it answers JSON)");
             rc = -1;
+        }
+        page_cursor_status_t cst = rc == 0 ? page_cursor_apply(&qs[i], req->arena) : 0;
+        if (cst != PAGE_CURSOR_OK) {
+            json_decref(root);
+            http_respond_error(req, 400, "invalid_cursor", "searches[%zu]: %s", i,
+                               page_cursor_status_text(cst));
+            return;
         }
         qs[i].traceparent = http_req_header(req, "traceparent");
         if (rc < 0 || deadlines[i] < 0) {

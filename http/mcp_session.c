@@ -13,10 +13,6 @@
 
 #define PAYLOAD_LEN 28
 
-/* Without a shared region (unit tests, tools): a key of this process. */
-static uint8_t local_key[32];
-static bool local_key_set;
-
 static int key_of(const char *secret, const void **key, size_t *len)
 {
     if (secret && *secret) {
@@ -24,19 +20,7 @@ static int key_of(const char *secret, const void **key, size_t *len)
         *len = strlen(secret);
         return 0;
     }
-    shm_region_t *r = shm_get();
-    if (r) {
-        *key = r->mcp.key;
-        *len = sizeof r->mcp.key;
-        return 0;
-    }
-    if (!local_key_set) {
-        if (getrandom(local_key, sizeof local_key, 0) != (ssize_t)sizeof local_key) return -1;
-        local_key_set = true;
-    }
-    *key = local_key;
-    *len = sizeof local_key;
-    return 0;
+    return shm_signing_key(key, len);
 }
 
 static int mac_hex(const char *secret, const char *payload, char out[33])

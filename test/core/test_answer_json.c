@@ -174,17 +174,18 @@ TEST(answer_provider_statuses)
     ASSERT(json_is_true(json_object_get(j, "partial")));
     ASSERT_EQ((long long)json_number_value(json_object_get(j, "took_ms")), 0);
     ASSERT_EQ(json_array_size(json_object_get(j, "papers")), 0);
-    ASSERT_STR_EQ(out,
-                  "{\"query\":{\"text\":\"x\",\"year_from\":null,\"year_to\":null,"
-                  "\"date_from\":null,\"date_to\":null,\"author\":null,\"category\":null,"
-                  "\"open_access\":false,\"providers\":[\"arxiv\",\"exa\",\"local\"],"
-                  "\"sort\":\"relevance\",\"strategy\":\"merge\",\"limit\":10,\"offset\":0},"
-                  "\"total\":0,\"offset\":0,\"limit\":10,\"papers\":[],\"providers\":{"
-                  "\"arxiv\":{\"status\":\"timeout\",\"results\":0,\"latency_ms\":3000.0,"
-                  "\"error\":\"deadline\"},\"exa\":{\"status\":\"rate_limited\",\"results\":0,"
-                  "\"latency_ms\":null,\"error\":\"429 \\\"slow\\\"\"},\"local\":{\"status\":"
-                  "\"cached\",\"results\":0,\"latency_ms\":0.0,\"error\":null}},\"took_ms\":0.0,"
-                  "\"partial\":true}");
+    ASSERT_STR_EQ(
+        out,
+        "{\"query\":{\"text\":\"x\",\"year_from\":null,\"year_to\":null,"
+        "\"date_from\":null,\"date_to\":null,\"author\":null,\"category\":null,"
+        "\"open_access\":false,\"providers\":[\"arxiv\",\"exa\",\"local\"],"
+        "\"sort\":\"relevance\",\"strategy\":\"merge\",\"limit\":10,\"offset\":0},"
+        "\"total\":0,\"offset\":0,\"limit\":10,\"next_cursor\":null,\"papers\":[],\"providers\":{"
+        "\"arxiv\":{\"status\":\"timeout\",\"results\":0,\"latency_ms\":3000.0,"
+        "\"error\":\"deadline\"},\"exa\":{\"status\":\"rate_limited\",\"results\":0,"
+        "\"latency_ms\":null,\"error\":\"429 \\\"slow\\\"\"},\"local\":{\"status\":"
+        "\"cached\",\"results\":0,\"latency_ms\":0.0,\"error\":null}},\"took_ms\":0.0,"
+        "\"partial\":true}");
     for (int s = 0; s <= PSTAT_COUNT; s++)
         ASSERT_NOT_NULL(search_pstatus_name((search_pstatus_t)s));
     ASSERT_STR_EQ(search_pstatus_name(PSTAT_COUNT), "unknown");
