@@ -253,7 +253,8 @@ static int put_strv(char **buf, size_t *len, size_t *cap, const char *key, const
     snprintf(k, sizeof(k), ",\"%s\":[", key);
     if (put(buf, len, cap, k) < 0) return -1;
     for (size_t i = 0; i < n; i++)
-        if ((i > 0 && put(buf, len, cap, ",") < 0) || answer_json_append_str(buf, len, cap, v[i]) < 0)
+        if ((i > 0 && put(buf, len, cap, ",") < 0) ||
+            answer_json_append_str(buf, len, cap, v[i]) < 0)
             return -1;
     return put(buf, len, cap, "]");
 }

@@ -19,18 +19,18 @@
 #include "core/paper.h"
 
 typedef struct author {
-    const char *name;        /* the display name (the first source's) */
-    const char **aliases;    /* other spellings, no duplicates, name excluded */
+    const char *name;     /* the display name (the first source's) */
+    const char **aliases; /* other spellings, no duplicates, name excluded */
     size_t naliases, aliases_cap;
-    const char *orcid;       /* bare "0000-0002-1825-0097", or NULL */
+    const char *orcid; /* bare "0000-0002-1825-0097", or NULL */
     const char **affiliations;
     size_t naffiliations, affiliations_cap;
-    const char *homepage;    /* NULL when none */
-    long paper_count;        /* -1 when no source gives it */
-    long citation_count;     /* -1 likewise */
-    long h_index;            /* -1 likewise */
+    const char *homepage;       /* NULL when none */
+    long paper_count;           /* -1 when no source gives it */
+    long citation_count;        /* -1 likewise */
+    long h_index;               /* -1 likewise */
     const char *ids[SRC_COUNT]; /* each provider's id of the person, or NULL */
-    unsigned sources;        /* bit (1u << source_t) per source that described it */
+    unsigned sources;           /* bit (1u << source_t) per source that described it */
     /* sample papers, for the name rule: "doi:10.x/y" or "t:<normalised title>" */
     const char **papers;
     size_t npapers, papers_cap;

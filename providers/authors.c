@@ -120,7 +120,8 @@ static int au_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
     switch (slot) {
     case AU_ID:
         au->ids[r->src] = au_id(a, r->src, v);
-        return v->type != PROV_JV_NULL && au->ids[r->src] == NULL && (s != NULL || v->type == PROV_JV_INT)
+        return v->type != PROV_JV_NULL && au->ids[r->src] == NULL &&
+                       (s != NULL || v->type == PROV_JV_INT)
                    ? -1
                    : 0;
     case AU_NAME:
@@ -186,13 +187,15 @@ static const prov_jnode_t s2a_paper_fields[] = {
 };
 static const prov_jnode_t s2a_paper = {.slot = AU_PAPER, .fields = s2a_paper_fields};
 #define S2A_AUTHOR_FIELDS                                                                          \
-    {.key = "authorId", .slot = AU_ID}, {.key = "name", .slot = AU_NAME},                         \
+    {.key = "authorId", .slot = AU_ID}, {.key = "name", .slot = AU_NAME},                          \
         {.key = "aliases", .elem = &s2a_string},                                                   \
         {.key = "affiliations", .elem = &s2a_affiliation},                                         \
-        {.key = "homepage", .slot = AU_HOMEPAGE}, {.key = "paperCount", .slot = AU_PAPER_COUNT},  \
+        {.key = "homepage", .slot = AU_HOMEPAGE}, {.key = "paperCount", .slot = AU_PAPER_COUNT},   \
         {.key = "citationCount", .slot = AU_CITATION_COUNT},                                       \
-        {.key = "hIndex", .slot = AU_H_INDEX},                                                     \
-        {.key = "externalIds", .fields = s2a_ext_fields}, {.key = "papers", .elem = &s2a_paper }
+        {.key = "hIndex", .slot = AU_H_INDEX}, {.key = "externalIds", .fields = s2a_ext_fields},   \
+    {                                                                                              \
+        .key = "papers", .elem = &s2a_paper                                                        \
+    }
 static const prov_jnode_t s2a_author_fields[] = {
     S2A_AUTHOR_FIELDS,
     {0},
@@ -242,8 +245,8 @@ static int au_parse(const prov_jkind_t *k, const char *body, size_t len, arena_t
     int rc = prov__js_finish(js, &res, err, errlen);
     bool listless = k->root.slot == 0 && !r->has_list && !r->has_error && r->total < 0;
     prov__js_free(js);
-    if (rc == 0 && listless) rc = prov__fail(err, errlen, "%s: no author list in response",
-                                             source_name(k->source));
+    if (rc == 0 && listless)
+        rc = prov__fail(err, errlen, "%s: no author list in response", source_name(k->source));
     if (rc < 0) {
         out->n = n0; /* an answer is read whole or not at all */
         return -1;
@@ -282,8 +285,8 @@ int prov_s2_author_search_build(const char *query, size_t offset, int limit,
     return s2_finish_request(&u, ps, a, out, err, errlen);
 }
 
-int prov_s2_author_build(const char *id, const prov_settings_t *ps, arena_t *a,
-                         prov_request_t *out, char *err, size_t errlen)
+int prov_s2_author_build(const char *id, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                         char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     if (ps == NULL || !prov__has(ps->base_url))
@@ -298,8 +301,8 @@ int prov_s2_author_build(const char *id, const prov_settings_t *ps, arena_t *a,
     return s2_finish_request(&u, ps, a, out, err, errlen);
 }
 
-int prov_s2_authors_parse(const char *body, size_t len, bool single, arena_t *a,
-                          author_list_t *out, long *total, char *err, size_t errlen)
+int prov_s2_authors_parse(const char *body, size_t len, bool single, arena_t *a, author_list_t *out,
+                          long *total, char *err, size_t errlen)
 {
     return au_parse(single ? &s2_author_single : &s2_author_list, body, len, a, out, total, err,
                     errlen);
@@ -322,14 +325,16 @@ static const prov_jnode_t oaa_stats_fields[] = {
     {0},
 };
 #define OAA_AUTHOR_FIELDS                                                                          \
-    {.key = "id", .slot = AU_ID}, {.key = "orcid", .slot = AU_ORCID},                             \
+    {.key = "id", .slot = AU_ID}, {.key = "orcid", .slot = AU_ORCID},                              \
         {.key = "display_name", .slot = AU_NAME},                                                  \
         {.key = "display_name_alternatives", .elem = &s2a_string},                                 \
         {.key = "works_count", .slot = AU_PAPER_COUNT},                                            \
         {.key = "cited_by_count", .slot = AU_CITATION_COUNT},                                      \
         {.key = "summary_stats", .fields = oaa_stats_fields},                                      \
         {.key = "last_known_institutions", .elem = &oaa_inst},                                     \
-        {.key = "affiliations", .elem = &oaa_aff }
+    {                                                                                              \
+        .key = "affiliations", .elem = &oaa_aff                                                    \
+    }
 static const prov_jnode_t oaa_author_fields[] = {
     OAA_AUTHOR_FIELDS,
     {0},

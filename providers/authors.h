@@ -17,8 +17,8 @@ int prov_s2_author_search_build(const char *query, size_t offset, int limit,
                                 const prov_settings_t *ps, arena_t *a, prov_request_t *out,
                                 char *err, size_t errlen);
 /* GET {base}/graph/v1/author/{id}?fields=..: one author by S2 authorId. */
-int prov_s2_author_build(const char *id, const prov_settings_t *ps, arena_t *a,
-                         prov_request_t *out, char *err, size_t errlen);
+int prov_s2_author_build(const char *id, const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                         char *err, size_t errlen);
 
 /* Reads a 2xx answer of either request: {total, offset, next?, data: [author]}
  * (single false) or the author object itself (single true), appending its
@@ -26,8 +26,8 @@ int prov_s2_author_build(const char *id, const prov_settings_t *ps, arena_t *a,
  * and papers[].externalIds.DOI / title as sample papers when present);
  * *total (may be NULL) is "total", -1 when absent. Returns 0, or -1 with a
  * message in err ({error} / {message} bodies included). */
-int prov_s2_authors_parse(const char *body, size_t len, bool single, arena_t *a,
-                          author_list_t *out, long *total, char *err, size_t errlen);
+int prov_s2_authors_parse(const char *body, size_t len, bool single, arena_t *a, author_list_t *out,
+                          long *total, char *err, size_t errlen);
 
 /* GET {base}/authors?search=..&per-page=N&page=P[&mailto=..][&api_key=..]. */
 int prov_openalex_author_search_build(const char *query, int page, int per_page,

@@ -5,8 +5,8 @@
 #include "core/authors.h"
 #include "test/test.h"
 
-static author_t *person(author_list_t *l, arena_t *a, source_t s, const char *id,
-                        const char *name, const char *orcid)
+static author_t *person(author_list_t *l, arena_t *a, source_t s, const char *id, const char *name,
+                        const char *orcid)
 {
     author_t *au = author_list_add(l, a);
     au->ids[s] = id;
@@ -20,8 +20,8 @@ TEST(same_person_under_two_ids_is_merged_by_orcid)
 {
     arena_t *a = arena_new(0);
     author_list_t in[SRC_COUNT] = {0};
-    author_t *s2 = person(&in[SRC_SEMANTIC_SCHOLAR], a, SRC_SEMANTIC_SCHOLAR, "1741101",
-                          "J. Priem", "0000-0001-6187-6610");
+    author_t *s2 = person(&in[SRC_SEMANTIC_SCHOLAR], a, SRC_SEMANTIC_SCHOLAR, "1741101", "J. Priem",
+                          "0000-0001-6187-6610");
     s2->paper_count = 40;
     s2->h_index = 18;
     author_t *oa = person(&in[SRC_OPENALEX], a, SRC_OPENALEX, "A2208157607", "Jason Priem",
@@ -51,8 +51,8 @@ TEST(same_name_and_a_shared_paper_merge_and_a_provider_id_too)
 {
     arena_t *a = arena_new(0);
     author_list_t in[SRC_COUNT] = {0};
-    author_t *x = person(&in[SRC_SEMANTIC_SCHOLAR], a, SRC_SEMANTIC_SCHOLAR, "2262347",
-                         "A. M. Turing", NULL);
+    author_t *x =
+        person(&in[SRC_SEMANTIC_SCHOLAR], a, SRC_SEMANTIC_SCHOLAR, "2262347", "A. M. Turing", NULL);
     ASSERT_EQ(author_add_paper(x, a, "10.1093/MIND/LIX.236.433", NULL), 0);
     author_t *y = person(&in[SRC_OPENALEX], a, SRC_OPENALEX, "A1", "a m turing", NULL);
     ASSERT_EQ(author_add_paper(y, a, "https://doi.org/10.1093/mind/lix.236.433", NULL), 0);

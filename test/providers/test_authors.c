@@ -40,10 +40,11 @@ TEST(s2_author_search_reads_the_recorded_answer)
 
 TEST(s2_author_profile_and_errors)
 {
-    const char *one = "{\"authorId\":\"1741101\",\"name\":\"Oren Etzioni\",\"aliases\":[\"O. "
-                      "Etzioni\"],\"affiliations\":[\"Allen Institute for AI\"],\"homepage\":"
-                      "\"https://allenai.org\",\"externalIds\":{\"ORCID\":[\"0000-0002-1825-009x\"]},"
-                      "\"paperCount\":10,\"hIndex\":3}";
+    const char *one =
+        "{\"authorId\":\"1741101\",\"name\":\"Oren Etzioni\",\"aliases\":[\"O. "
+        "Etzioni\"],\"affiliations\":[\"Allen Institute for AI\"],\"homepage\":"
+        "\"https://allenai.org\",\"externalIds\":{\"ORCID\":[\"0000-0002-1825-009x\"]},"
+        "\"paperCount\":10,\"hIndex\":3}";
     arena_t *a = arena_new(0);
     author_list_t l = {0};
     char err[256] = "";
@@ -94,16 +95,21 @@ TEST(requests_name_the_documented_paths)
     arena_t *a = arena_new(0);
     prov_request_t r;
     char err[256];
-    ASSERT_EQ(prov_s2_author_search_build("alan turing", 0, 20, &s2_ps, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_EQ(r.url, "http://127.0.0.1:1/graph/v1/author/search?query=alan%20turing&fields="
-                         PROV_S2_AUTHOR_FIELDS "&offset=0&limit=20");
-    ASSERT_EQ(prov_s2_author_build("2262347", &s2_ps, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_EQ(r.url, "http://127.0.0.1:1/graph/v1/author/2262347?fields=" PROV_S2_AUTHOR_FIELDS);
-    ASSERT_EQ(prov_openalex_author_search_build("turing", 2, 25, &oa_ps, a, &r, err, sizeof(err)), 0);
-    ASSERT_STR_EQ(r.url, "http://127.0.0.1:2/authors?search=turing&per-page=25&page=2&mailto=a%40b.c");
-    ASSERT_EQ(prov_openalex_author_build("orcid:0000-0001-6187-6610", &oa_ps, a, &r, err,
-                                         sizeof(err)),
+    ASSERT_EQ(prov_s2_author_search_build("alan turing", 0, 20, &s2_ps, a, &r, err, sizeof(err)),
               0);
+    ASSERT_STR_EQ(r.url,
+                  "http://127.0.0.1:1/graph/v1/author/"
+                  "search?query=alan%20turing&fields=" PROV_S2_AUTHOR_FIELDS "&offset=0&limit=20");
+    ASSERT_EQ(prov_s2_author_build("2262347", &s2_ps, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_EQ(r.url,
+                  "http://127.0.0.1:1/graph/v1/author/2262347?fields=" PROV_S2_AUTHOR_FIELDS);
+    ASSERT_EQ(prov_openalex_author_search_build("turing", 2, 25, &oa_ps, a, &r, err, sizeof(err)),
+              0);
+    ASSERT_STR_EQ(r.url,
+                  "http://127.0.0.1:2/authors?search=turing&per-page=25&page=2&mailto=a%40b.c");
+    ASSERT_EQ(
+        prov_openalex_author_build("orcid:0000-0001-6187-6610", &oa_ps, a, &r, err, sizeof(err)),
+        0);
     ASSERT_STR_EQ(r.url, "http://127.0.0.1:2/authors/orcid:0000-0001-6187-6610?mailto=a%40b.c");
     ASSERT_EQ(prov_s2_author_search_build("", 0, 20, &s2_ps, a, &r, err, sizeof(err)), -1);
     arena_free(a);
