@@ -8,6 +8,7 @@ import time
 import urllib.parse
 
 import harness
+from test_search import openapi_validator
 
 SURNAME = "Meyer"  # eight people of the corpus share it
 
@@ -25,6 +26,9 @@ class AuthorsTestCase(harness.SimulatorTestCase):
     def search(self, **params):
         r = self.get("/v1/authors?" + urllib.parse.urlencode(params))
         self.assertEqual(r.status, 200, r)
+        v = openapi_validator("AuthorList")  # docs/openapi.yaml says the same
+        if v is not None:
+            v.validate(r.json())
         return r.json()
 
 
@@ -78,6 +82,9 @@ class Profile(AuthorsTestCase):
         r = self.get("/v1/authors/s2:" + a["ids"]["semantic_scholar"])
         self.assertEqual(r.status, 200, r)
         j = r.json()
+        v = openapi_validator("AuthorProfile")
+        if v is not None:
+            v.validate(j)
         self.assertEqual(j["author"]["orcid"], a["orcid"])
         self.assertEqual(j["author"]["ids"], a["ids"])
         self.assertEqual(sorted(j["author"]["sources"]), ["openalex", "semantic_scholar"])
