@@ -111,7 +111,10 @@ static void on_fetched(author_fetch_t *f, void *data)
         long total = -1;
         for (int s = 0; s < SRC_COUNT; s++)
             if (r->totals[s] > total) total = r->totals[s];
-        size_t shown = r->merged.n < (size_t)w->limit ? r->merged.n : (size_t)w->limit;
+        /* Every person of the providers' pages: each was asked for limit,
+         * so cutting the merged list at limit would lose the later
+         * source's people for good (the next page asks past them). */
+        size_t shown = r->merged.n;
         /* More when a provider says there are more past this page. */
         bool more = total > (long)(w->offset + (size_t)w->limit) &&
                     w->offset + (size_t)w->limit <= AUTHORS_MAX_OFFSET;
