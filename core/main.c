@@ -27,6 +27,7 @@
 #include "cache/tiers.h"
 #include "http/handlers_analytics.h"
 #include "http/handlers_cache.h"
+#include "http/handlers_authors.h"
 #include "http/handlers_citations.h"
 #include "http/handlers_admin.h"
 #include "http/handlers_health.h"
@@ -40,6 +41,7 @@
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "providers/authors_backend.h"
 #include "providers/cites.h"
 #include "providers/fanout.h"
 #include "store/events.h"
@@ -57,6 +59,8 @@ typedef struct app {
     prov_fanout_t *fanout;
     cites_backend_t cites_be; /* citation lists: their provider calls, and their cache */
     cites_cache_t *cites;
+    author_backend_t authors_be; /* author search and profiles: their provider calls */
+    http_authors_ctx_t authors;
     /* Which backend asks each source: the fan-out for the HTTP providers,
      * the store for "local". */
     const search_backend_t *backends[SRC_COUNT];
@@ -250,6 +254,13 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         .enabled = a->enabled};
     a->cites = cites_cache_new(loop, &a->cites_be, &co);
     if (!a->cites || http_citations_register(a->router, a->cites) < 0) goto oom;
+    /* Authors, live (under the citation lists' deadline). */
+    prov_authors_backend_init(&a->authors_be, a->fanout);
+    a->authors = (http_authors_ctx_t){.loop = loop,
+                                      .be = &a->authors_be,
+                                      .enabled = a->enabled,
+                                      .deadline_ms = (int)cfg->citations.deadline_ms};
+    if (http_authors_register(a->router, &a->authors) < 0) goto oom;
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
     a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a};
     if (http_health_register(a->router, a->health, a->nhealth) < 0 ||

@@ -1,0 +1,322 @@
+/* GET /v1/authors and /v1/authors/{id} (http/handlers_authors.h). */
+#include "http/handlers_authors.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/escape.h"
+#include "core/hash.h"
+#include "core/strbuf.h"
+
+#define AUTHORS_DEFAULT_LIMIT 10
+#define AUTHORS_MAX_LIMIT 100
+#define AUTHORS_MAX_OFFSET 10000 /* OpenAlex's page paging stops there */
+
+typedef struct authors_req {
+    http_req_t *req;
+    author_fetch_t *fetch;
+    const http_authors_ctx_t *ctx;
+    const char *query; /* NULL: a profile */
+    const char *id;
+    size_t offset;
+    int limit;
+} authors_req_t;
+
+/* A page's cursor: its offset and the query it belongs to. */
+static uint32_t authors_query_key(const char *q)
+{
+    return (uint32_t)fnv1a_str(q);
+}
+
+static int cursor_read(const char *s, const char *query, size_t *offset)
+{
+    unsigned long long off;
+    unsigned key;
+    char end;
+    if (sscanf(s, "a1.%llu.%x%c", &off, &key, &end) != 2 || off > AUTHORS_MAX_OFFSET ||
+        key != authors_query_key(query))
+        return -1;
+    *offset = (size_t)off;
+    return 0;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (!sf_strbuf_grow(buf, cap, *len, n, 4096, ANSWER_JSON_MAX)) return -1;
+    memcpy(*buf + *len, s, n + 1);
+    *len += n;
+    return 0;
+}
+
+/* The answer's tail: "providers", "partial", "took_ms". */
+static int append_tail(char **buf, size_t *len, size_t *cap, const author_result_t *r,
+                       const http_req_t *req)
+{
+    char *prov = answer_json_providers(r->providers, NULL);
+    char tail[96];
+    snprintf(tail, sizeof(tail), ",\"partial\":%s,\"took_ms\":%.1f}", r->partial ? "true" : "false",
+             (double)(clock_now_ns() - req->start_ns) / 1e6);
+    int rc = prov == NULL || append(buf, len, cap, ",\"providers\":") < 0 ||
+                     append(buf, len, cap, prov) < 0 || append(buf, len, cap, tail) < 0
+                 ? -1
+                 : 0;
+    free(prov);
+    return rc;
+}
+
+static void respond_json(http_req_t *req, int status, char *body, size_t len)
+{
+    char *copy = body != NULL ? arena_alloc(req->arena, len + 1) : NULL;
+    if (copy == NULL) {
+        free(body);
+        http_respond_oom(req);
+        return;
+    }
+    memcpy(copy, body, len + 1);
+    free(body);
+    http_respond(req, status, "application/json", "Cache-Control: no-store\r\n", copy, len);
+}
+
+static bool any_ok(const author_result_t *r, bool *asked)
+{
+    bool ok = false;
+    *asked = false;
+    for (int s = 0; s < SRC_COUNT; s++) {
+        if (!r->providers[s].asked) continue;
+        *asked = true;
+        ok |= r->providers[s].status == PSTAT_OK;
+    }
+    return ok;
+}
+
+static void on_fetched(author_fetch_t *f, void *data)
+{
+    authors_req_t *w = data;
+    http_req_t *req = w->req;
+    w->fetch = NULL;
+    req->on_client_gone = NULL;
+    const author_result_t *r = author_fetch_result(f);
+    bool asked;
+    bool ok = any_ok(r, &asked);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int status = ok || !asked ? 200 : 502;
+    int rc = 0;
+    if (w->query != NULL) {
+        long total = -1;
+        for (int s = 0; s < SRC_COUNT; s++)
+            if (r->totals[s] > total) total = r->totals[s];
+        /* Every person of the providers' pages: each was asked for limit,
+         * so cutting the merged list at limit would lose the later
+         * source's people for good (the next page asks past them). */
+        size_t shown = r->merged.n;
+        /* More when a provider says there are more past this page. */
+        bool more = total > (long)(w->offset + (size_t)w->limit) &&
+                    w->offset + (size_t)w->limit <= AUTHORS_MAX_OFFSET;
+        rc |= append(&buf, &len, &cap, "{\"query\":");
+        rc |= answer_json_append_str(&buf, &len, &cap, w->query);
+        char head[64];
+        snprintf(head, sizeof(head), ",\"total\":%ld,\"authors\":[", total);
+        rc |= append(&buf, &len, &cap, head);
+        for (size_t i = 0; i < shown && rc == 0; i++) {
+            if (i > 0) rc |= append(&buf, &len, &cap, ",");
+            rc |= author_json_append(&buf, &len, &cap, &r->merged.items[i]);
+        }
+        rc |= append(&buf, &len, &cap, "],\"next_cursor\":");
+        if (more) {
+            char cur[64];
+            snprintf(cur, sizeof(cur), "\"a1.%zu.%x\"", w->offset + (size_t)w->limit,
+                     authors_query_key(w->query));
+            rc |= append(&buf, &len, &cap, cur);
+        } else {
+            rc |= append(&buf, &len, &cap, "null");
+        }
+    } else {
+        if (status == 200 && r->merged.n == 0) {
+            author_fetch_free(f);
+            http_respond_error(req, 404, "not_found", "no author with id \"%.200s\"", w->id);
+            return;
+        }
+        rc |= append(&buf, &len, &cap, "{\"id\":");
+        rc |= answer_json_append_str(&buf, &len, &cap, w->id);
+        rc |= append(&buf, &len, &cap, ",\"author\":");
+        if (r->merged.n > 0)
+            rc |= author_json_append(&buf, &len, &cap, &r->merged.items[0]);
+        else
+            rc |= append(&buf, &len, &cap, "null");
+    }
+    if (rc == 0) rc = append_tail(&buf, &len, &cap, r, req);
+    author_fetch_free(f);
+    if (rc != 0) {
+        free(buf);
+        http_respond_oom(req);
+        return;
+    }
+    respond_json(req, status, buf, len);
+}
+
+static void on_client_gone(http_req_t *req)
+{
+    authors_req_t *w = req->handler_data;
+    if (w->fetch == NULL) return;
+    author_fetch_free(w->fetch);
+    w->fetch = NULL;
+    http_respond_error(req, 503, "service_unavailable", "client went away");
+}
+
+static void start(http_req_t *req, authors_req_t *w, author_fetch_opts_t *o)
+{
+    o->deadline_ms = w->ctx->deadline_ms;
+    o->enabled = w->ctx->enabled;
+    o->traceparent = http_req_header(req, "traceparent");
+    w->req = req;
+    req->handler_data = w;
+    w->fetch = author_fetch_start(w->ctx->loop, w->ctx->be, o, on_fetched, w);
+    if (w->fetch == NULL) {
+        http_respond_oom(req);
+        return;
+    }
+    req->on_client_gone = on_client_gone;
+}
+
+/* query, limit, cursor of GET /v1/authors. */
+static int search_params(http_req_t *req, authors_req_t *w, char *err, size_t errlen)
+{
+    char name[32], value[512];
+    const char *cursor = NULL;
+    w->limit = AUTHORS_DEFAULT_LIMIT;
+    size_t pos = 0, len = req->query_len;
+    const char *qs = req->query;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && qs[end] != '&')
+            end++;
+        const char *kv = qs + pos;
+        size_t n = end - pos;
+        pos = end + 1;
+        if (n == 0) continue;
+        const char *eq = memchr(kv, '=', n);
+        size_t nl = eq != NULL ? (size_t)(eq - kv) : n;
+        size_t vl = eq != NULL ? n - nl - 1 : 0;
+        long dl = vl < sizeof(value) ? pct_decode(eq != NULL ? eq + 1 : "", vl, value, true) : -1;
+        if (nl >= sizeof(name) || pct_decode(kv, nl, name, true) < 0 || dl < 0 ||
+            strlen(value) != (size_t)dl) {
+            snprintf(err, errlen, "a parameter is too long or badly encoded");
+            return -1;
+        }
+        if (strcmp(name, "query") == 0 || strcmp(name, "q") == 0) {
+            w->query = arena_strdup(req->arena, value);
+        } else if (strcmp(name, "limit") == 0) {
+            char *e;
+            long v = strtol(value, &e, 10);
+            if (*value == '\0' || *e != '\0' || v < 1 || v > AUTHORS_MAX_LIMIT) {
+                snprintf(err, errlen, "invalid limit: a whole number from 1 to %d",
+                         AUTHORS_MAX_LIMIT);
+                return -1;
+            }
+            w->limit = (int)v;
+        } else if (strcmp(name, "cursor") == 0) {
+            cursor = arena_strdup(req->arena, value);
+        } else {
+            snprintf(err, errlen, "unknown parameter \"%.40s\" (query, limit, cursor)", name);
+            return -1;
+        }
+    }
+    const char *q = w->query;
+    while (q != NULL && isspace((unsigned char)*q))
+        q++;
+    if (q == NULL || *q == '\0') {
+        snprintf(err, errlen, "missing query: GET /v1/authors?query=<name>");
+        return -1;
+    }
+    if (cursor != NULL && cursor_read(cursor, w->query, &w->offset) < 0) {
+        snprintf(err, errlen,
+                 "invalid cursor \"%.80s\": use the next_cursor of a page of this query", cursor);
+        return -1;
+    }
+    return 0;
+}
+
+static void search_handler(http_req_t *req)
+{
+    authors_req_t *w = arena_calloc(req->arena, 1, sizeof(*w));
+    if (w == NULL) {
+        http_respond_oom(req);
+        return;
+    }
+    w->ctx = req->route_data;
+    char err[200];
+    if (search_params(req, w, err, sizeof(err)) < 0) {
+        http_respond_error(req, 400, "bad_request", "%s", err);
+        return;
+    }
+    author_fetch_opts_t o = {.query = w->query, .offset = w->offset, .limit = w->limit};
+    start(req, w, &o);
+}
+
+/* An author id of the answer: orcid:0000-..., s2:<digits>, openalex:A<digits>. */
+static int profile_ids(arena_t *a, const char *id, author_fetch_opts_t *o)
+{
+    if (strncmp(id, "orcid:", 6) == 0) {
+        const char *orcid = author_orcid_norm(a, id + 6);
+        if (orcid == NULL) return -1;
+        o->ids[SRC_OPENALEX] = arena_sprintf(a, "orcid:%s", orcid);
+        return 0;
+    }
+    const char *v = NULL;
+    source_t s;
+    if (strncmp(id, "s2:", 3) == 0) {
+        v = id + 3;
+        s = SRC_SEMANTIC_SCHOLAR;
+    } else if (strncmp(id, "openalex:", 9) == 0) {
+        v = id + 9;
+        s = SRC_OPENALEX;
+        if (*v != 'A' && *v != 'a') return -1;
+        v++;
+    } else {
+        return -1;
+    }
+    if (*v == '\0' || strlen(v) > 20) return -1;
+    for (const char *c = v; *c; c++)
+        if (!isdigit((unsigned char)*c)) return -1;
+    o->ids[s] = s == SRC_OPENALEX ? arena_sprintf(a, "A%s", v) : v;
+    return 0;
+}
+
+static void profile_handler(http_req_t *req)
+{
+    authors_req_t *w = arena_calloc(req->arena, 1, sizeof(*w));
+    if (w == NULL || req->nparams < 1) {
+        http_respond_oom(req);
+        return;
+    }
+    w->ctx = req->route_data;
+    char raw[256];
+    size_t plen = strlen(req->params[0]);
+    long n = plen < sizeof(raw) ? pct_decode(req->params[0], plen, raw, false) : -1;
+    author_fetch_opts_t o = {0};
+    if (n < 0 || strlen(raw) != (size_t)n || profile_ids(req->arena, raw, &o) < 0) {
+        http_respond_error(req, 400, "invalid_id",
+                           "not an author id: \"%.200s\" (orcid:0000-0000-0000-0000, "
+                           "s2:<authorId>, openalex:A<digits>)",
+                           n >= 0 ? raw : req->params[0]);
+        return;
+    }
+    w->id = arena_strdup(req->arena, raw);
+    start(req, w, &o);
+}
+
+int http_authors_register(http_router_t *r, const http_authors_ctx_t *ctx)
+{
+    void *d = (void *)ctx;
+    if (http_router_add(r, HTTP_M_GET, "/v1/authors", HTTP_ROUTE_SEARCH, search_handler, d) < 0 ||
+        http_router_add(r, HTTP_M_GET, "/v1/authors/{id}", HTTP_ROUTE_SEARCH, profile_handler, d) <
+            0)
+        return -1;
+    return 0;
+}

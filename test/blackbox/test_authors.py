@@ -1,0 +1,123 @@
+"""Authors end to end: GET /v1/authors and /v1/authors/{id} of the real
+scifind in front of the provider simulator, whose people are its corpus
+papers' authors_parsed names (a quarter with an ORCID, which both S2 and
+OpenAlex give). Checks the merge across the two, paging, ids, and one
+provider hanging."""
+
+import time
+import urllib.parse
+
+import harness
+from test_search import openapi_validator
+
+SURNAME = "Meyer"  # eight people of the corpus share it
+
+
+class AuthorsTestCase(harness.SimulatorTestCase):
+    @classmethod
+    def server_args(cls):
+        return {"workers": 0, "settings": {"cache.enabled": "false",
+                                           "citations.deadline": "1500ms",
+                                           "providers.breaker_threshold": "1000"}}
+
+    def get(self, path, timeout=20.0):
+        return harness.request(self.server.port, "GET", path, timeout=timeout)
+
+    def search(self, **params):
+        r = self.get("/v1/authors?" + urllib.parse.urlencode(params))
+        self.assertEqual(r.status, 200, r)
+        v = openapi_validator("AuthorList")  # docs/openapi.yaml says the same
+        if v is not None:
+            v.validate(r.json())
+        return r.json()
+
+
+class Search(AuthorsTestCase):
+    def test_merged_on_orcid_with_every_id(self):
+        j = self.search(query=SURNAME, limit=100)
+        self.assertFalse(j["partial"], j["providers"])
+        for p in ("semantic_scholar", "openalex"):
+            self.assertEqual(j["providers"][p]["status"], "ok", j["providers"])
+        people = j["authors"]
+        self.assertGreater(len(people), 3)
+        self.assertTrue(all(SURNAME in a["name"] for a in people), people)
+        with_orcid = [a for a in people if a["orcid"]]
+        self.assertTrue(with_orcid, people)
+        for a in with_orcid:  # one person, known to both
+            self.assertEqual(a["id"], "orcid:" + a["orcid"])
+            self.assertEqual(sorted(a["sources"]), ["openalex", "semantic_scholar"], a)
+            self.assertTrue(a["ids"]["semantic_scholar"] and a["ids"]["openalex"].startswith("A"), a)
+            self.assertGreaterEqual(a["paper_count"], 1)
+        orcids = [a["orcid"] for a in with_orcid]
+        self.assertEqual(len(orcids), len(set(orcids)))
+        # Different people of one surname stay apart: as many as names at least.
+        names = {a["name"] for a in people}
+        self.assertGreater(len(names), 3)
+
+    def test_paging_by_cursor(self):
+        first = self.search(query=SURNAME, limit=2)
+        # limit is per provider: 2 to 4 people, as many as they merge into.
+        self.assertGreaterEqual(len(first["authors"]), 2)
+        self.assertLessEqual(len(first["authors"]), 4)
+        self.assertTrue(first["next_cursor"], first)
+        second = self.search(query=SURNAME, limit=2, cursor=first["next_cursor"])
+        ids1 = {a["id"] for a in first["authors"]}
+        ids2 = {a["id"] for a in second["authors"]}
+        self.assertFalse(ids1 & ids2, (ids1, ids2))
+        r = self.get("/v1/authors?query=Other&limit=2&cursor=" + first["next_cursor"])
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("cursor", r.json()["error"]["message"])
+
+    def test_bad_parameters(self):
+        for qs in ("", "query=", "query=x&limit=0", "query=x&limit=1000", "query=x&nope=1"):
+            r = self.get("/v1/authors?" + qs)
+            self.assertEqual(r.status, 400, (qs, r))
+
+
+class Profile(AuthorsTestCase):
+    def person_with_orcid(self):
+        j = self.search(query=SURNAME, limit=100)
+        return next(a for a in j["authors"] if a["orcid"])
+
+    def test_s2_id_merged_with_openalex_by_orcid(self):
+        a = self.person_with_orcid()
+        r = self.get("/v1/authors/s2:" + a["ids"]["semantic_scholar"])
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        v = openapi_validator("AuthorProfile")
+        if v is not None:
+            v.validate(j)
+        self.assertEqual(j["author"]["orcid"], a["orcid"])
+        self.assertEqual(j["author"]["ids"], a["ids"])
+        self.assertEqual(sorted(j["author"]["sources"]), ["openalex", "semantic_scholar"])
+
+    def test_orcid_and_openalex_ids(self):
+        a = self.person_with_orcid()
+        for pid in ("orcid:" + a["orcid"], "openalex:" + a["ids"]["openalex"]):
+            r = self.get("/v1/authors/" + pid)
+            self.assertEqual(r.status, 200, (pid, r))
+            self.assertEqual(r.json()["author"]["ids"]["openalex"], a["ids"]["openalex"])
+
+    def test_bad_and_unknown_ids(self):
+        r = self.get("/v1/authors/bogus:12")
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("bogus:12", r.json()["error"]["message"])
+        r = self.get("/v1/authors/s2:1")
+        self.assertEqual(r.status, 404, r)
+
+
+class OneDown(AuthorsTestCase):
+    def test_one_provider_hanging_leaves_the_other(self):
+        self.sim.configure("openalex", mode="hang")
+        t0 = time.monotonic()
+        j = self.search(query=SURNAME, limit=100)
+        self.assertLess(time.monotonic() - t0, 4.0)
+        self.assertTrue(j["partial"])
+        self.assertEqual(j["providers"]["openalex"]["status"], "timeout", j["providers"])
+        self.assertEqual(j["providers"]["semantic_scholar"]["status"], "ok")
+        self.assertGreater(len(j["authors"]), 3)
+        self.assertTrue(all(a["sources"] == ["semantic_scholar"] for a in j["authors"]))
+
+
+if __name__ == "__main__":
+    harness.main()
