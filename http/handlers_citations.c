@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/export.h"
 #include "core/paper_id.h"
+#include "http/handlers_papers.h"
 
 typedef struct cites_route {
     cites_cache_t *cache;
@@ -23,7 +25,39 @@ typedef struct cites_req {
     cites_params_t params;
     uint32_t key;
     const char *canonical;
+    export_format_t format; /* BibTeX, RIS, CSL-JSON: the page's papers rendered */
 } cites_req_t;
+
+/* The page's papers in w->format: the list's paging in headers (X-Total-Count,
+ * X-Next-Cursor), the edges' sources and S2 details only in JSON. */
+static void send_export(cites_req_t *w, const cite_list_t *list, int status)
+{
+    http_req_t *req = w->req;
+    size_t off, end;
+    cites_page_bounds(list, &w->params, &off, &end);
+    const paper_t **papers = arena_alloc(req->arena, (end - off + 1) * sizeof(*papers));
+    if (papers == NULL) {
+        http_respond_oom(req);
+        return;
+    }
+    for (size_t i = off; i < end; i++)
+        papers[i - off] = list->edges[i].paper;
+    size_t len;
+    char *out = export_write(w->format, papers, end - off, &len);
+    char *copy = out != NULL ? arena_strndup(req->arena, out, len) : NULL;
+    free(out);
+    char cursor[48] = "";
+    if (end < list->n) cites_cursor_make(cursor, sizeof(cursor), end, w->key);
+    char *headers =
+        arena_sprintf(req->arena, "Cache-Control: no-store\r\n%sX-Total-Count: %zu\r\n%s%s%s",
+                      w->params.format < 0 ? "Vary: Accept\r\n" : "", list->n,
+                      cursor[0] ? "X-Next-Cursor: " : "", cursor, cursor[0] ? "\r\n" : "");
+    if (copy == NULL || headers == NULL) {
+        http_respond_error(req, 500, "internal_error", "the list could not be rendered");
+        return;
+    }
+    http_respond(req, status, export_content_type(w->format), headers, copy, len);
+}
 
 static void on_list(void *data, const cites_result_t *r, bool cached)
 {
@@ -42,6 +76,11 @@ static void on_list(void *data, const cites_result_t *r, bool cached)
     cite_list_t list;
     if (cites_merge(req->arena, pages, &w->params, &list) < 0) {
         http_respond_oom(req);
+        return;
+    }
+    int status = any_ok || !any_asked ? 200 : 502;
+    if (w->format != EXPORT_JSON && status == 200) {
+        send_export(w, &list, status);
         return;
     }
     cites_answer_t ans = {.dir = w->dir,
@@ -67,7 +106,6 @@ static void on_list(void *data, const cites_result_t *r, bool cached)
     }
     memcpy(copy, body, len + 1);
     free(body);
-    int status = any_ok || !any_asked ? 200 : 502;
     http_respond(req, status, "application/json", "Cache-Control: no-store\r\n", copy, len);
 }
 
@@ -119,6 +157,8 @@ static void cites_handler(http_req_t *req)
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
     }
+    w->format = w->params.format >= 0 ? (export_format_t)w->params.format : EXPORT_JSON;
+    if (w->params.format < 0 && !http__export_format(req, NULL, &w->format)) return;
     cites_ids_t ids = {.canonical = paper_ref_string(req->arena, &ref)};
     ids.ids[SRC_SEMANTIC_SCHOLAR] = paper_ref_for(req->arena, &ref, SRC_SEMANTIC_SCHOLAR);
     ids.ids[SRC_OPENALEX] = paper_ref_for(req->arena, &ref, SRC_OPENALEX);
