@@ -401,7 +401,8 @@ static int add_part(lookup_t *l, source_t src, const size_t *idx, size_t n)
 }
 
 /* Groups the ids left into parts: per provider, chunks of its max_ids(),
- * by kind unless it mixes them. */
+ * by kind unless it mixes them; an id the backend says is alone() gets a
+ * part of its own. */
 static int plan_parts(lookup_t *l)
 {
     const lookup_backend_t *b = l->svc->backend;
@@ -422,6 +423,10 @@ static int plan_parts(lookup_t *l)
                 if (l->st[i].resolved || !paper_ref_answerable(l->ids[i].kind, (source_t)s))
                     continue;
                 if (!mixed && l->ids[i].kind != (paper_ref_kind_t)k) continue;
+                if (max > 1 && b->alone && b->alone(b->ctx, (source_t)s, &l->ids[i])) {
+                    if (add_part(l, (source_t)s, &i, 1) < 0) return -1;
+                    continue;
+                }
                 idx[m++] = i;
                 if (m == max) {
                     if (add_part(l, (source_t)s, idx, m) < 0) return -1;

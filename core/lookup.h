@@ -47,6 +47,9 @@ typedef struct lookup_backend {
     /* How many ids one call of src takes (0: src looks nothing up, or is
      * off) and whether ids of different kinds may share it. */
     size_t (*max_ids)(void *ctx, source_t src, bool *mixed);
+    /* Optional: true when id cannot share a call of src with others (it
+     * gets a call of its own). */
+    bool (*alone)(void *ctx, source_t src, const paper_ref_t *id);
     /* Asks the part's provider for its ids; the backend then calls
      * lookup_part_done() exactly once, possibly before start() returns,
      * unless cancel() came first. */

@@ -35,6 +35,13 @@ typedef struct fake_lb {
     int live;
 } fake_lb_t;
 
+/* OpenAlex cannot put a DOI with "|" or "," in its OR-filter. */
+static bool fk_alone(void *ctx, source_t src, const paper_ref_t *id)
+{
+    (void)ctx;
+    return src == SRC_OPENALEX && id->kind == PAPER_REF_DOI && strpbrk(id->value, ",|");
+}
+
 static size_t fk_max(void *ctx, source_t src, bool *mixed)
 {
     fake_lb_t *fb = ctx;
@@ -272,6 +279,38 @@ TEST(a_batch_is_grouped_into_few_calls_in_order)
         char want[64];
         snprintf(want, sizeof want, "Paper %s", refs[i].value);
         ASSERT_STR_EQ(it.paper->title, want);
+    }
+    lookup_free(l);
+    arena_free(a);
+    fx_done(&f);
+}
+
+TEST(an_id_the_batch_call_cannot_hold_is_asked_alone)
+{
+    fx_t f;
+    fx_init(&f, 2000, 0);
+    f.fb.b.alone = fk_alone;
+    arena_t *a = arena_new(0);
+    static const char *const ids[] = {"doi:10.1000/a1", "doi:10.1002/(SICI)1,2", "doi:10.1000/a2",
+                                      "doi:10.1000/b|c", "doi:10.1000/a3"};
+    paper_ref_t refs[5];
+    for (int i = 0; i < 5; i++)
+        refs[i] = ref(a, ids[i]);
+    got_t g = {0};
+    lookup_t *l = lookup_start(f.svc, refs, 5, 0, NULL, on_done, &g);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g.calls, 1);
+    /* OpenAlex: one OR-filter of the three plain DOIs, one call for each of
+     * the others; the providers that can hold them, one call. */
+    ASSERT_EQ(f.fb.starts[SRC_OPENALEX], 3);
+    ASSERT_EQ(f.fb.ids_asked[SRC_OPENALEX], 5);
+    ASSERT_EQ(f.fb.starts[SRC_CROSSREF], 1);
+    ASSERT_EQ(f.fb.starts[SRC_SEMANTIC_SCHOLAR], 1);
+    for (int i = 0; i < 5; i++) {
+        lookup_item_t it;
+        lookup_item(l, (size_t)i, &it);
+        ASSERT_EQ(it.outcome, LOOKUP_FOUND);
+        ASSERT_STR_EQ(it.paper->doi, refs[i].value);
     }
     lookup_free(l);
     arena_free(a);
