@@ -344,18 +344,20 @@ static void start_store_reads(lookup_t *l)
     l->reads = arena_calloc(l->arena, l->n, sizeof *l->reads);
     if (!l->reads) return;
     for (size_t i = 0; i < l->n; i++) {
+        /* The store keeps no corpus id or PMID: those go to the providers. */
         paper_ref_kind_t k = l->ids[i].kind;
-        if (l->st[i].resolved ||
-            (k != PAPER_REF_INTERNAL && k != PAPER_REF_DOI && k != PAPER_REF_ARXIV))
-            continue;
-        paper_id_kind_t sk = k == PAPER_REF_INTERNAL ? PAPER_ID_INTERNAL
-                             : k == PAPER_REF_DOI    ? PAPER_ID_DOI
-                                                     : PAPER_ID_ARXIV;
+        int sk = k == PAPER_REF_INTERNAL   ? PAPER_ID_INTERNAL
+                 : k == PAPER_REF_DOI      ? PAPER_ID_DOI
+                 : k == PAPER_REF_ARXIV    ? PAPER_ID_ARXIV
+                 : k == PAPER_REF_S2       ? PAPER_ID_S2
+                 : k == PAPER_REF_OPENALEX ? PAPER_ID_OPENALEX
+                                           : -1;
+        if (l->st[i].resolved || sk < 0) continue;
         store_read_t *r = &l->reads[l->nreads++];
         r->l = l;
         r->i = i;
         l->reads_left++;
-        r->handle = repo->get(repo->ctx, sk, l->ids[i].value, on_store, r);
+        r->handle = repo->get(repo->ctx, (paper_id_kind_t)sk, l->ids[i].value, on_store, r);
         if (!r->handle) { /* the store cannot take it now: the providers answer */
             r->done = true;
             l->reads_left--;

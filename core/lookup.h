@@ -3,7 +3,8 @@
  *
  * A lookup takes 1..LOOKUP_MAX_IDS parsed ids (core/paper_id.h) and falls
  * through, per id: the per-id memory cache (papers.cache_ttl), the store
- * (core/papers_repo.h: internal, DOI and arXiv ids), then every enabled
+ * (core/papers_repo.h: internal, DOI, arXiv, S2 and OpenAlex ids; the
+ * store keeps no corpus id or PMID), then every enabled
  * provider that can answer that kind of id, in parallel under one deadline
  * (papers.lookup_deadline). The ids left for a provider are grouped into
  * its own calls: one single-paper call for a lookup of one id, batch calls

@@ -498,13 +498,13 @@ TEST(the_store_answers_what_it_holds_before_the_providers)
     lookup_config_t cfg = {.deadline_ms = 2000};
     f.svc = lookup_service_new(&f.loop, &f.fb.b, FOUR, &repo, &cfg);
     arena_t *a = arena_new(0);
-    paper_ref_t refs[4] = {ref(a, "doi:10.1000/stored"), ref(a, "doi:10.1000/live"), ref(a, "W5"),
-                           ref(a, "12345")};
+    paper_ref_t refs[5] = {ref(a, "doi:10.1000/stored"), ref(a, "doi:10.1000/live"), ref(a, "W5"),
+                           ref(a, "12345"), ref(a, "corpus:77")};
     got_t g = {0};
-    lookup_t *l = lookup_start(f.svc, refs, 4, 0, NULL, on_done, &g);
+    lookup_t *l = lookup_start(f.svc, refs, 5, 0, NULL, on_done, &g); /* not the corpus id */
     uv_run(&f.loop, UV_RUN_DEFAULT);
     ASSERT_EQ(g.calls, 1);
-    ASSERT_EQ(store_gets, 3); /* DOIs and the internal id; not the W id */
+    ASSERT_EQ(store_gets, 4); /* DOIs, the internal id and the W id (by source_ids) */
     lookup_item_t it;
     lookup_item(l, 0, &it);
     ASSERT_EQ(it.from, LOOKUP_FROM_STORE);
@@ -515,8 +515,11 @@ TEST(the_store_answers_what_it_holds_before_the_providers)
     ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
     lookup_item(l, 3, &it);
     ASSERT_EQ(it.outcome, LOOKUP_NOT_FOUND);
-    /* The stored DOI was asked of no provider: S2 got the other DOI only. */
-    ASSERT_EQ(f.fb.ids_asked[SRC_SEMANTIC_SCHOLAR], 1);
+    lookup_item(l, 4, &it);
+    ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
+    /* The stored DOI was asked of no provider: S2 got the other DOI and the
+     * corpus id only. */
+    ASSERT_EQ(f.fb.ids_asked[SRC_SEMANTIC_SCHOLAR], 2);
     ASSERT_EQ(f.fb.ids_asked[SRC_CROSSREF], 1);
     lookup_free(l);
     /* A store that times out on an id nobody else knows: a timeout. */
