@@ -57,7 +57,9 @@ typedef struct store_read {
 
 typedef struct id_state {
     lookup_item_t item;
-    bool resolved;     /* by the cache or the store */
+    bool resolved; /* by the cache or the store, or a twin */
+    bool twin;     /* the same paper as the earlier id twin_of: its answer is this one's */
+    size_t twin_of;
     bool store_failed; /* the store did not answer (timeout, unreachable) */
     char *key;         /* paper_ref_string(): the cache's key */
     blob_t *cached;    /* a cache hit, held until lookup_free() */
@@ -576,7 +578,25 @@ static void state_merge(lookup_t *l)
         if (complete && !l->only) cache_put(l->svc, s->key, copy, len);
     }
     l->took_ms = (double)(clock_now_ns() - l->start_ns) / 1e6;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->st[i].twin) l->st[i].item = l->st[l->st[i].twin_of].item;
     lk_set_state(l, LK_DONE);
+}
+
+/* An id given twice in one lookup (the same key: "doi:10.1/X", its doi.org
+ * URL) is asked once; the later ones copy the first's answer when merged. */
+static void mark_twins(lookup_t *l)
+{
+    uint64_t *h = l->n > 1 ? arena_alloc(l->arena, l->n * sizeof *h) : NULL;
+    if (!h) return; /* one id, or no memory: each asked on its own */
+    for (size_t i = 0; i < l->n; i++) {
+        h[i] = fnv1a_str(l->st[i].key);
+        for (size_t j = 0; j < i && !l->st[i].resolved; j++) {
+            if (h[j] != h[i] || l->st[j].twin || strcmp(l->st[j].key, l->st[i].key) != 0) continue;
+            l->st[i].twin = l->st[i].resolved = true;
+            l->st[i].twin_of = j;
+        }
+    }
 }
 
 /* LK_FOLLOW: the leader's answer arrives through follow_done(). */
@@ -727,6 +747,7 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
         l->st[i].item = (lookup_item_t){
             .outcome = LOOKUP_FOUND, .from = LOOKUP_FROM_CACHE, .json = b->data, .len = b->len};
     }
+    mark_twins(l);
     /* One id in the air already: wait for its answer. */
     if (n == 1 && !providers && !skip_cache && !l->st[0].resolved) {
         lookup_t *leader = flight_find(svc, l->st[0].key);

@@ -12,7 +12,9 @@
  * for more. The papers the providers gave for one id are merged with the
  * search's dedupe and field rules (core/merge.h) into one paper with every
  * source id. Two lookups of the same single id at once make one set of
- * calls (single-flight). Every provider asked has a status, as in a
+ * calls (single-flight), and an id given twice in one lookup is asked once
+ * (its twins copy its answer); a batch does not yet join another lookup's
+ * flight. Every provider asked has a status, as in a
  * search answer; the answer is partial when one of them failed.
  *
  * A lookup is a state machine (lookup.c: states, one setter, one step);

@@ -317,6 +317,37 @@ TEST(an_id_the_batch_call_cannot_hold_is_asked_alone)
     fx_done(&f);
 }
 
+TEST(an_id_given_twice_in_a_batch_is_asked_once)
+{
+    fx_t f;
+    fx_init(&f, 2000, 0);
+    arena_t *a = arena_new(0);
+    static const char *const ids[] = {"doi:10.1000/a1", "https://doi.org/10.1000/A1",
+                                      "doi:10.1000/a2", "doi:10.1000/a1",
+                                      "doi:10.1000/x3", "DOI:10.1000/X3"};
+    paper_ref_t refs[6];
+    for (int i = 0; i < 6; i++)
+        refs[i] = ref(a, ids[i]);
+    got_t g = {0};
+    lookup_t *l = lookup_start(f.svc, refs, 6, 0, NULL, on_done, &g);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g.calls, 1);
+    ASSERT_EQ(f.fb.starts[SRC_OPENALEX], 1);
+    ASSERT_EQ(f.fb.ids_asked[SRC_OPENALEX], 3); /* a1, a2, x3: once each */
+    ASSERT_EQ(f.fb.ids_asked[SRC_SEMANTIC_SCHOLAR], 3);
+    static const lookup_outcome_t want[] = {LOOKUP_FOUND, LOOKUP_FOUND,     LOOKUP_FOUND,
+                                            LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND};
+    for (int i = 0; i < 6; i++) {
+        lookup_item_t it;
+        lookup_item(l, (size_t)i, &it);
+        ASSERT_EQ(it.outcome, want[i]);
+        if (it.outcome == LOOKUP_FOUND) ASSERT_STR_EQ(it.paper->doi, refs[i].value);
+    }
+    lookup_free(l);
+    arena_free(a);
+    fx_done(&f);
+}
+
 TEST(one_flight_for_the_same_id_and_the_cache_after)
 {
     fx_t f;
