@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/export.h"
 #include "core/hash.h"
 #include "core/merge.h"
 #include "core/query.h"
@@ -65,6 +66,7 @@ int cites_params_parse(cites_params_t *p, const char *qs, size_t len, char *err,
     p->limit = CITES_DEFAULT_LIMIT;
     p->min_citations = -1;
     p->sort = CITES_SORT_CITATIONS;
+    p->format = -1;
     char name[32], value[256];
     size_t pos = 0;
     while (pos < len) {
@@ -107,10 +109,17 @@ int cites_params_parse(cites_params_t *p, const char *qs, size_t len, char *err,
                 p->sort = CITES_SORT_DATE;
             else
                 return fail(err, errlen, "invalid sort: citations or date%s", "");
+        } else if (strcmp(name, "format") == 0) {
+            p->format = export_format_parse(value, (size_t)dl);
+            if (p->format < 0)
+                return fail(err, errlen,
+                            "parameter 'format': unknown format (known: json, bibtex, ris, "
+                            "csl-json)%s",
+                            "");
         } else {
             return fail(err, errlen,
                         "unknown parameter \"%s\" (limit, cursor, year_from, year_to, "
-                        "min_citations, sort)",
+                        "min_citations, sort, format)",
                         name);
         }
     }
@@ -285,13 +294,19 @@ static void put_edge(wbuf_t *w, const cite_edge_t *e)
     put(w, "}");
 }
 
+void cites_page_bounds(const cite_list_t *l, const cites_params_t *p, size_t *off, size_t *end)
+{
+    *off = p->offset < l->n ? p->offset : l->n;
+    *end = l->n - *off > (size_t)p->limit ? *off + (size_t)p->limit : l->n;
+}
+
 char *cites_answer_write(const cites_answer_t *ans, size_t *len)
 {
     wbuf_t w = {0};
     const cite_list_t *l = ans->list;
     const cites_params_t *p = ans->params;
-    size_t off = p->offset < l->n ? p->offset : l->n;
-    size_t end = l->n - off > (size_t)p->limit ? off + (size_t)p->limit : l->n;
+    size_t off, end;
+    cites_page_bounds(l, p, &off, &end);
     put(&w, "{\"id\":");
     put_str(&w, ans->id);
     put(&w, ",\"direction\":");

@@ -70,10 +70,12 @@ typedef struct cites_params {
     int year_from, year_to;  /* inclusive; 0 = open */
     long long min_citations; /* -1 = none */
     cites_sort_t sort;       /* citations (most first, the default) or date (newest first) */
+    int format;              /* format= (an export_format_t), -1 when absent: Accept decides */
 } cites_params_t;
 
 /* Parses a URL query string (len bytes, percent-encoded) into p: limit,
- * cursor, year_from, year_to, min_citations, sort. Returns 0, or -1 with
+ * cursor, year_from, year_to, min_citations, sort, format (json, bibtex,
+ * ris, csl-json; not part of the list key: a cursor serves every format). Returns 0, or -1 with
  * a message naming the parameter in err (an unknown parameter, a bad
  * value, a malformed cursor). */
 int cites_params_parse(cites_params_t *p, const char *qs, size_t len, char *err, size_t errlen);
@@ -111,6 +113,9 @@ typedef struct cite_list {
  * in the search). Returns 0, or -1 when out of memory. */
 int cites_merge(arena_t *a, const cites_page_t *const pages[SRC_COUNT], const cites_params_t *p,
                 cite_list_t *out);
+
+/* The page of l that p asks for: edges [*off, *end). */
+void cites_page_bounds(const cite_list_t *l, const cites_params_t *p, size_t *off, size_t *end);
 
 /* The answer to one page of a list:
  *

@@ -57,7 +57,9 @@ typedef struct store_read {
 
 typedef struct id_state {
     lookup_item_t item;
-    bool resolved;     /* by the cache or the store */
+    bool resolved; /* by the cache or the store, or a twin */
+    bool twin;     /* the same paper as the earlier id twin_of: its answer is this one's */
+    size_t twin_of;
     bool store_failed; /* the store did not answer (timeout, unreachable) */
     char *key;         /* paper_ref_string(): the cache's key */
     blob_t *cached;    /* a cache hit, held until lookup_free() */
@@ -344,18 +346,20 @@ static void start_store_reads(lookup_t *l)
     l->reads = arena_calloc(l->arena, l->n, sizeof *l->reads);
     if (!l->reads) return;
     for (size_t i = 0; i < l->n; i++) {
+        /* The store keeps no corpus id or PMID: those go to the providers. */
         paper_ref_kind_t k = l->ids[i].kind;
-        if (l->st[i].resolved ||
-            (k != PAPER_REF_INTERNAL && k != PAPER_REF_DOI && k != PAPER_REF_ARXIV))
-            continue;
-        paper_id_kind_t sk = k == PAPER_REF_INTERNAL ? PAPER_ID_INTERNAL
-                             : k == PAPER_REF_DOI    ? PAPER_ID_DOI
-                                                     : PAPER_ID_ARXIV;
+        int sk = k == PAPER_REF_INTERNAL   ? PAPER_ID_INTERNAL
+                 : k == PAPER_REF_DOI      ? PAPER_ID_DOI
+                 : k == PAPER_REF_ARXIV    ? PAPER_ID_ARXIV
+                 : k == PAPER_REF_S2       ? PAPER_ID_S2
+                 : k == PAPER_REF_OPENALEX ? PAPER_ID_OPENALEX
+                                           : -1;
+        if (l->st[i].resolved || sk < 0) continue;
         store_read_t *r = &l->reads[l->nreads++];
         r->l = l;
         r->i = i;
         l->reads_left++;
-        r->handle = repo->get(repo->ctx, sk, l->ids[i].value, on_store, r);
+        r->handle = repo->get(repo->ctx, (paper_id_kind_t)sk, l->ids[i].value, on_store, r);
         if (!r->handle) { /* the store cannot take it now: the providers answer */
             r->done = true;
             l->reads_left--;
@@ -401,7 +405,8 @@ static int add_part(lookup_t *l, source_t src, const size_t *idx, size_t n)
 }
 
 /* Groups the ids left into parts: per provider, chunks of its max_ids(),
- * by kind unless it mixes them. */
+ * by kind unless it mixes them; an id the backend says is alone() gets a
+ * part of its own. */
 static int plan_parts(lookup_t *l)
 {
     const lookup_backend_t *b = l->svc->backend;
@@ -422,6 +427,10 @@ static int plan_parts(lookup_t *l)
                 if (l->st[i].resolved || !paper_ref_answerable(l->ids[i].kind, (source_t)s))
                     continue;
                 if (!mixed && l->ids[i].kind != (paper_ref_kind_t)k) continue;
+                if (max > 1 && b->alone && b->alone(b->ctx, (source_t)s, &l->ids[i])) {
+                    if (add_part(l, (source_t)s, &i, 1) < 0) return -1;
+                    continue;
+                }
                 idx[m++] = i;
                 if (m == max) {
                     if (add_part(l, (source_t)s, idx, m) < 0) return -1;
@@ -569,7 +578,25 @@ static void state_merge(lookup_t *l)
         if (complete && !l->only) cache_put(l->svc, s->key, copy, len);
     }
     l->took_ms = (double)(clock_now_ns() - l->start_ns) / 1e6;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->st[i].twin) l->st[i].item = l->st[l->st[i].twin_of].item;
     lk_set_state(l, LK_DONE);
+}
+
+/* An id given twice in one lookup (the same key: "doi:10.1/X", its doi.org
+ * URL) is asked once; the later ones copy the first's answer when merged. */
+static void mark_twins(lookup_t *l)
+{
+    uint64_t *h = l->n > 1 ? arena_alloc(l->arena, l->n * sizeof *h) : NULL;
+    if (!h) return; /* one id, or no memory: each asked on its own */
+    for (size_t i = 0; i < l->n; i++) {
+        h[i] = fnv1a_str(l->st[i].key);
+        for (size_t j = 0; j < i && !l->st[i].resolved; j++) {
+            if (h[j] != h[i] || l->st[j].twin || strcmp(l->st[j].key, l->st[i].key) != 0) continue;
+            l->st[i].twin = l->st[i].resolved = true;
+            l->st[i].twin_of = j;
+        }
+    }
 }
 
 /* LK_FOLLOW: the leader's answer arrives through follow_done(). */
@@ -720,6 +747,7 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
         l->st[i].item = (lookup_item_t){
             .outcome = LOOKUP_FOUND, .from = LOOKUP_FROM_CACHE, .json = b->data, .len = b->len};
     }
+    mark_twins(l);
     /* One id in the air already: wait for its answer. */
     if (n == 1 && !providers && !skip_cache && !l->st[0].resolved) {
         lookup_t *leader = flight_find(svc, l->st[0].key);

@@ -3,7 +3,8 @@
  *
  * A lookup takes 1..LOOKUP_MAX_IDS parsed ids (core/paper_id.h) and falls
  * through, per id: the per-id memory cache (papers.cache_ttl), the store
- * (core/papers_repo.h: internal, DOI and arXiv ids), then every enabled
+ * (core/papers_repo.h: internal, DOI, arXiv, S2 and OpenAlex ids; the
+ * store keeps no corpus id or PMID), then every enabled
  * provider that can answer that kind of id, in parallel under one deadline
  * (papers.lookup_deadline). The ids left for a provider are grouped into
  * its own calls: one single-paper call for a lookup of one id, batch calls
@@ -11,7 +12,9 @@
  * for more. The papers the providers gave for one id are merged with the
  * search's dedupe and field rules (core/merge.h) into one paper with every
  * source id. Two lookups of the same single id at once make one set of
- * calls (single-flight). Every provider asked has a status, as in a
+ * calls (single-flight), and an id given twice in one lookup is asked once
+ * (its twins copy its answer); a batch does not yet join another lookup's
+ * flight. Every provider asked has a status, as in a
  * search answer; the answer is partial when one of them failed.
  *
  * A lookup is a state machine (lookup.c: states, one setter, one step);
@@ -47,6 +50,9 @@ typedef struct lookup_backend {
     /* How many ids one call of src takes (0: src looks nothing up, or is
      * off) and whether ids of different kinds may share it. */
     size_t (*max_ids)(void *ctx, source_t src, bool *mixed);
+    /* Optional: true when id cannot share a call of src with others (it
+     * gets a call of its own). */
+    bool (*alone)(void *ctx, source_t src, const paper_ref_t *id);
     /* Asks the part's provider for its ids; the backend then calls
      * lookup_part_done() exactly once, possibly before start() returns,
      * unless cancel() came first. */

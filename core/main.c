@@ -270,8 +270,10 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         http_analytics_register(a->router, papers) < 0 || http_ui_register(a->router) < 0)
         goto oom;
     if (cfg->mcp.enabled) { /* its tools ask what /v1/search and /v1/papers/{id} ask */
-        http_mcp_ctx_t mcp = {
-            .cfg = cfg, .chain = &a->chain, .papers = http_papers_for_mcp(&a->papers)};
+        http_mcp_ctx_t mcp = {.cfg = cfg,
+                              .chain = &a->chain,
+                              .papers = http_papers_for_mcp(&a->papers),
+                              .cites = a->cites};
         a->mcp = http_mcp_register(a->router, &mcp);
         if (!a->mcp) goto oom;
     }

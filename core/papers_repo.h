@@ -47,6 +47,8 @@ typedef enum {
     PAPER_ID_INTERNAL = 0, /* "12345": the store's own id */
     PAPER_ID_DOI,          /* "doi:10.1000/xyz" -> normalised DOI */
     PAPER_ID_ARXIV,        /* "arxiv:2401.01234v2" -> "2401.01234" */
+    PAPER_ID_S2,           /* a Semantic Scholar paperId (40 hex): source_ids.semantic_scholar */
+    PAPER_ID_OPENALEX,     /* "W123": source_ids.openalex */
 } paper_id_kind_t;
 
 /* What GET /v1/papers lists; NULL and 0 mean "any". */

@@ -15,4 +15,19 @@
  * order. Returns 0, or -1 when out of memory. */
 int http_citations_register(http_router_t *r, cites_cache_t *cache);
 
+/* What the routes and the MCP tool get_citations share. */
+#define HTTP_CITES_ID_FORMS "doi:, arxiv:, s2:, corpus:, openalex:, pmid:"
+
+/* The ids each provider knows raw by (a paper id, not the store's number).
+ * Returns 0, -1 when raw is not such an id, -2 when out of memory. */
+int http__cites_ids(arena_t *a, const char *raw, cites_ids_t *ids);
+
+/* The merged list of a fetch's result r into *list, and ans's list,
+ * providers (cached: those that answered are "cached"), truncated and
+ * partial; ans's dir, id, params and key are the caller's. Returns the
+ * HTTP status (200, or 502 when every provider asked failed), or -1 when
+ * out of memory. */
+int http__cites_answer(arena_t *a, const cites_result_t *r, bool cached, cites_answer_t *ans,
+                       cite_list_t *list);
+
 #endif

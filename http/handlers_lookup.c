@@ -344,6 +344,8 @@ typedef struct batch_wait {
     const char **given; /* as given */
     long *slot;         /* the id's place in the lookup, -1: invalid */
     json_t *fields;
+    export_format_t format; /* BibTeX, RIS, CSL-JSON: the resolved papers rendered */
+    bool format_given;
 } batch_wait_t;
 
 static void on_batch_gone(http_req_t *req)
@@ -355,10 +357,79 @@ static void on_batch_gone(http_req_t *req)
     http_respond_error(req, 503, "service_unavailable", "client went away");
 }
 
+/* id i of the batch: its lookup item, LOOKUP_FAILED when it never got one. */
+static lookup_item_t batch_item(const batch_wait_t *w, size_t i)
+{
+    lookup_item_t it = {.outcome = LOOKUP_FAILED};
+    if (w->slot[i] >= 0 && w->l) lookup_item(w->l, (size_t)w->slot[i], &it);
+    return it;
+}
+
+static const char *batch_reason(const batch_wait_t *w, size_t i, const lookup_item_t *it)
+{
+    return w->slot[i] < 0 ? "invalid_id" : lookup_outcome_name(it->outcome);
+}
+
+/* The batch in w->format: the resolved papers in input order; the
+ * unresolved ids are left out (a list of references to cite has no place
+ * for them), BibTeX names each in a comment line before the entries
+ * ("% unresolved: <id> (<reason>)", which readers skip), and every format
+ * counts them in X-Resolved / X-Unresolved. */
+static void batch_export(batch_wait_t *w)
+{
+    http_req_t *req = w->req;
+    const paper_t **papers = arena_alloc(req->arena, w->n * sizeof(*papers));
+    sbuf_t b = {0};
+    if (!papers) b.failed = true;
+    size_t found = 0;
+    for (size_t i = 0; i < w->n && papers; i++) {
+        lookup_item_t it = batch_item(w, i);
+        if (it.outcome == LOOKUP_FOUND && it.paper) {
+            papers[found++] = it.paper;
+            continue;
+        }
+        if (w->format != EXPORT_BIBTEX) continue;
+        sb_lit(&b, "% unresolved: ");
+        size_t start = b.len;
+        sb_lit(&b, w->given[i]);
+        for (size_t k = start; k < b.len && !b.failed; k++) /* one line, whatever the id */
+            if ((unsigned char)b.p[k] < 0x20 || b.p[k] == 0x7f) b.p[k] = ' ';
+        sb_lit(&b, " (");
+        sb_lit(&b, it.outcome == LOOKUP_FOUND ? "not_rendered" : batch_reason(w, i, &it));
+        sb_lit(&b, ")\n");
+    }
+    size_t len = 0;
+    char *out = b.failed ? NULL : export_write(w->format, papers, found, &len);
+    if (out) {
+        if (b.len) sb_lit(&b, "\n");
+        sb_put(&b, out, len);
+    }
+    free(out);
+    char *headers = arena_sprintf(req->arena,
+                                  "Cache-Control: no-store\r\n%sX-Resolved: %zu\r\nX-Unresolved: "
+                                  "%zu\r\n",
+                                  w->format_given ? "" : "Vary: Accept\r\n", found, w->n - found);
+    char *body = out && !b.failed && headers ? arena_strndup(req->arena, b.p, b.len) : NULL;
+    size_t body_len = b.len;
+    free(b.p);
+    lookup_free(w->l);
+    w->l = NULL;
+    json_decref(w->fields);
+    if (!body) {
+        http_respond_error(req, 500, "internal_error", "the papers could not be rendered");
+        return;
+    }
+    http_respond(req, 200, export_content_type(w->format), headers, body, body_len);
+}
+
 static void batch_answer(batch_wait_t *w)
 {
     http_req_t *req = w->req;
     req->on_client_gone = NULL;
+    if (w->format != EXPORT_JSON) {
+        batch_export(w);
+        return;
+    }
     sbuf_t b = {0};
     size_t found = 0;
     sb_lit(&b, "{\"papers\":[");
@@ -366,11 +437,8 @@ static void batch_answer(batch_wait_t *w)
         if (i) sb_lit(&b, ",");
         sb_lit(&b, "{\"id\":");
         sb_str(&b, w->given[i]);
-        lookup_item_t it = {.outcome = LOOKUP_FAILED};
-        if (w->slot[i] >= 0 && w->l) lookup_item(w->l, (size_t)w->slot[i], &it);
-        if (w->slot[i] < 0) {
-            sb_lit(&b, ",\"unresolved\":{\"reason\":\"invalid_id\"}}");
-        } else if (it.outcome == LOOKUP_FOUND) {
+        lookup_item_t it = batch_item(w, i);
+        if (it.outcome == LOOKUP_FOUND) {
             found++;
             sb_lit(&b, ",\"from\":");
             sb_str(&b, lookup_from_name(it.from));
@@ -379,7 +447,7 @@ static void batch_answer(batch_wait_t *w)
             sb_lit(&b, "}");
         } else {
             sb_lit(&b, ",\"unresolved\":{\"reason\":");
-            sb_str(&b, lookup_outcome_name(it.outcome));
+            sb_str(&b, batch_reason(w, i, &it));
             sb_lit(&b, "}}");
         }
     }
@@ -422,9 +490,9 @@ void http__papers_batch_handler(http_req_t *req)
     json_t *val;
     json_object_foreach(root, key, val)
     {
-        if (strcmp(key, "ids") != 0 && strcmp(key, "fields") != 0) {
-            http_respond_error(req, 400, "bad_request", "unknown member '%.64s' (ids, fields)",
-                               key);
+        if (strcmp(key, "ids") != 0 && strcmp(key, "fields") != 0 && strcmp(key, "format") != 0) {
+            http_respond_error(req, 400, "bad_request",
+                               "unknown member '%.64s' (ids, fields, format)", key);
             json_decref(root);
             return;
         }
@@ -452,6 +520,21 @@ void http__papers_batch_handler(http_req_t *req)
         json_decref(root);
         return;
     }
+    const json_t *format = json_object_get(root, "format");
+    if (format && !json_is_string(format)) {
+        json_decref(w->fields);
+        json_decref(root);
+        http_respond_error(req, 400, "bad_request",
+                           "parameter 'format': a string (json, bibtex, ris, csl-json)");
+        return;
+    }
+    w->format_given = format != NULL;
+    json_t *fields = w->fields;
+    if (!http__export_format(req, json_string_value(format), &w->format)) { /* w is gone */
+        json_decref(fields);
+        json_decref(root);
+        return;
+    }
     size_t nvalid = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(ids, i);
@@ -470,8 +553,9 @@ void http__papers_batch_handler(http_req_t *req)
         batch_answer(w);
         return;
     }
-    w->l = lookup_start(ctx->lookup, refs, nvalid, 0, http_req_header(req, "traceparent"), on_batch,
-                        w);
+    /* The cache keeps JSON only: an export asks past it (as for one id). */
+    w->l = lookup_start(ctx->lookup, refs, nvalid, w->format != EXPORT_JSON ? LOOKUP_SKIP_CACHE : 0,
+                        http_req_header(req, "traceparent"), on_batch, w);
     if (!w->l) {
         json_decref(w->fields);
         http_respond_oom(req);

@@ -12,6 +12,7 @@
 #include "core/paper.h"
 #include "core/query.h"
 #include "core/shm.h"
+#include "http/handlers_citations.h"
 
 #define BUDGET_MIN 2000
 #define BUDGET_MAX 200000
@@ -33,6 +34,48 @@
     "\"fields\":{\"type\":\"string\",\"enum\":[\"compact\",\"full\"],\"default\":\"compact\","     \
     "\"description\":\"compact: id, title, authors, year, venue, doi, url, a short abstract; "     \
     "full: every field\"}"
+
+/* Each provider asked, as both list tools report them. */
+#define PROVIDERS_SCHEMA                                                                           \
+    "{\"type\":\"object\",\"additionalProperties\":{\"type\":\"object\","                          \
+    "\"required\":[\"status\"],\"properties\":{\"status\":{\"type\":\"string\"},"                  \
+    "\"results\":{\"type\":\"integer\"},\"latency_ms\":{\"type\":[\"number\",\"null\"]},"          \
+    "\"error\":{\"type\":[\"string\",\"null\"]},"                                                  \
+    "\"retry_after_seconds\":{\"type\":[\"integer\",\"null\"]}}}}"
+
+#define CITES_LIMIT_DEFAULT 20
+#define CITES_LIMIT_MAX 100
+
+/* get_citations: GET /v1/papers/{id}/citations|references for agents. */
+/* get_citations and get_references: GET /v1/papers/{id}/citations and
+ * /references for agents, one schema but the name and what it lists. */
+#define CITES_TOOL_JSON(name, title, what)                                                         \
+    "{\"name\":\"" name "\",\"title\":\"" title "\","                                              \
+    "\"description\":\"" what ", merged from Semantic Scholar and OpenAlex and deduplicated; "     \
+    "each edge says which providers know it. Ids: doi:10.NNNN/..., arxiv:NNNN.NNNNN, s2:<40 "      \
+    "hex>, corpus:N, openalex:WN, pmid:N. Long lists stop at limit or max_bytes: call again "      \
+    "with next_cursor.\","                                                                         \
+    "\"inputSchema\":{\"type\":\"object\",\"required\":[\"id\"],\"additionalProperties\":false,"   \
+    "\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":300},"              \
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":20},"               \
+    "\"sort\":{\"type\":\"string\",\"enum\":[\"citations\",\"date\"],\"default\":\"citations\"},"  \
+    "\"year_from\":{\"type\":\"integer\"},\"year_to\":{\"type\":\"integer\"},"                     \
+    "\"min_citations\":{\"type\":\"integer\",\"minimum\":0}," FIELDS_SCHEMA ","                    \
+    "\"max_bytes\":{\"type\":\"integer\",\"minimum\":2000,\"maximum\":200000},"                    \
+    "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous call, with "    \
+    "the same other arguments\"}}},"                                                               \
+    "\"outputSchema\":{\"type\":\"object\","                                                       \
+    "\"required\":[\"id\",\"direction\",\"total\",\"offset\",\"returned\",\"edges\",\"partial\","  \
+    "\"providers\",\"next_cursor\",\"truncated\"],"                                                \
+    "\"properties\":{\"id\":{\"type\":\"string\"},\"direction\":{\"type\":\"string\"},"            \
+    "\"total\":{\"type\":\"integer\"},\"offset\":{\"type\":\"integer\"},"                          \
+    "\"returned\":{\"type\":\"integer\"},"                                                         \
+    "\"edges\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"paper\","        \
+    "\"sources\"],\"properties\":{\"paper\":" PAPER_SCHEMA ","                                     \
+    "\"sources\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"                            \
+    "\"is_influential\":{\"type\":[\"boolean\",\"null\"]}}}},"                                     \
+    "\"partial\":{\"type\":\"boolean\"},\"providers\":" PROVIDERS_SCHEMA ","                       \
+    "\"next_cursor\":{\"type\":[\"string\",\"null\"]},\"truncated\":{\"type\":\"boolean\"}}}}"
 
 static const char TOOLS_JSON[] =
     "{\"tools\":["
@@ -69,11 +112,7 @@ static const char TOOLS_JSON[] =
     "\"offset\":{\"type\":\"integer\"},\"returned\":{\"type\":\"integer\"},"
     "\"papers\":{\"type\":\"array\",\"items\":" PAPER_SCHEMA "},"
     "\"partial\":{\"type\":\"boolean\"},"
-    "\"providers\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"object\","
-    "\"required\":[\"status\"],\"properties\":{\"status\":{\"type\":\"string\"},"
-    "\"results\":{\"type\":\"integer\"},\"latency_ms\":{\"type\":[\"number\",\"null\"]},"
-    "\"error\":{\"type\":[\"string\",\"null\"]},"
-    "\"retry_after_seconds\":{\"type\":[\"integer\",\"null\"]}}}},"
+    "\"providers\":" PROVIDERS_SCHEMA ","
     "\"retry_after_seconds\":{\"type\":[\"integer\",\"null\"]},"
     "\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
     "\"truncated\":{\"type\":\"boolean\"},\"cache\":{\"type\":\"string\"},"
@@ -86,8 +125,10 @@ static const char TOOLS_JSON[] =
     "\"properties\":{\"id\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":300}," FIELDS_SCHEMA
     "}},"
     "\"outputSchema\":{\"type\":\"object\",\"required\":[\"paper\"],"
-    "\"properties\":{\"paper\":" PAPER_SCHEMA "}}}"
-    "]}";
+    "\"properties\":{\"paper\":" PAPER_SCHEMA "}}}," CITES_TOOL_JSON(
+        "get_citations", "Papers citing a paper",
+        "The papers citing a paper") "," CITES_TOOL_JSON("get_references", "Papers a paper cites",
+                                                         "The papers a paper cites") "]}";
 
 json_t *http_mcp_tools_list(void)
 {
@@ -243,13 +284,53 @@ typedef struct call {
     arena_t *a;
     http_mcp_call_cb done;
     void *data;
-    void *handle; /* the service's or the store's, while it works */
-    bool paper;   /* get_paper, else search */
+    void *handle;            /* the service's or the store's, while it works */
+    bool paper;              /* get_paper, else search */
+    struct mcp_cites *cites; /* get_citations */
     bool full;
     size_t budget;
     query_t q;
     char *id;
 } call_t;
+
+/* An answer's providers for an agent: each one's status, results, latency,
+ * error and retry_after_seconds; the failed ones named in failed ("name
+ * status, retry after N s; ..."), counted in *nfailed; *retry_max the
+ * longest wait known, else -1. */
+static json_t *providers_summary(json_t *provs, int *retry_max, size_t *nfailed, char *failed,
+                                 size_t flen)
+{
+    json_t *out = json_object();
+    const char *name;
+    json_t *pv;
+    *retry_max = -1;
+    *nfailed = 0;
+    failed[0] = '\0';
+    json_object_foreach(provs, name, pv)
+    {
+        const char *st = json_string_value(json_object_get(pv, "status"));
+        if (!st) st = "unknown";
+        int retry = retry_after_of(name, st);
+        if (retry > *retry_max) *retry_max = retry;
+        json_t *o =
+            json_pack("{s:s,s:I,s:O,s:O}", "status", st, "results",
+                      (json_int_t)json_integer_value(json_object_get(pv, "results")), "latency_ms",
+                      json_object_get(pv, "latency_ms"), "error", json_object_get(pv, "error"));
+        if (o)
+            json_object_set_new(o, "retry_after_seconds",
+                                retry >= 0 ? json_integer(retry) : json_null());
+        if (o) json_object_set_new(out, name, o);
+        if (strcmp(st, "ok") != 0 && strcmp(st, "cached") != 0 && strcmp(st, "cancelled") != 0) {
+            size_t l = strlen(failed);
+            char when[32] = "";
+            if (retry >= 0) snprintf(when, sizeof when, ", retry after %d s", retry);
+            if (l + 64 < flen)
+                snprintf(failed + l, flen - l, "%s%s %s%s", *nfailed ? "; " : "", name, st, when);
+            (*nfailed)++;
+        }
+    }
+    return out;
+}
 
 /* Puts the search answer body into a CallToolResult within the budget. */
 static json_t *search_result(call_t *c, const search_reply_t *r)
@@ -264,36 +345,10 @@ static json_t *search_result(call_t *c, const search_reply_t *r)
     long long total = (long long)r->total; /* the facts travel beside the body */
     bool partial = r->partial;
 
-    json_t *out_provs = json_object();
-    const char *name;
-    json_t *pv;
-    int retry_max = -1;
-    size_t nfailed = 0;
-    char failed[512] = "";
-    json_object_foreach(provs, name, pv)
-    {
-        const char *st = json_string_value(json_object_get(pv, "status"));
-        if (!st) st = "unknown";
-        int retry = retry_after_of(name, st);
-        if (retry > retry_max) retry_max = retry;
-        json_t *o =
-            json_pack("{s:s,s:I,s:O,s:O}", "status", st, "results",
-                      (json_int_t)json_integer_value(json_object_get(pv, "results")), "latency_ms",
-                      json_object_get(pv, "latency_ms"), "error", json_object_get(pv, "error"));
-        if (o)
-            json_object_set_new(o, "retry_after_seconds",
-                                retry >= 0 ? json_integer(retry) : json_null());
-        if (o) json_object_set_new(out_provs, name, o);
-        if (strcmp(st, "ok") != 0 && strcmp(st, "cached") != 0 && strcmp(st, "cancelled") != 0) {
-            size_t l = strlen(failed);
-            char when[32] = "";
-            if (retry >= 0) snprintf(when, sizeof when, ", retry after %d s", retry);
-            if (l < sizeof failed - 64)
-                snprintf(failed + l, sizeof failed - l, "%s%s %s%s", nfailed ? "; " : "", name, st,
-                         when);
-            nfailed++;
-        }
-    }
+    int retry_max;
+    size_t nfailed;
+    char failed[512];
+    json_t *out_provs = providers_summary(provs, &retry_max, &nfailed, failed, sizeof failed);
 
     /* Papers while they fit: the budget counts the structured papers and
      * their text lines; the first one always goes (compact if it must), so
@@ -553,6 +608,178 @@ out:
     return rc;
 }
 
+/* ---- get_citations ------------------------------------------------------------ */
+
+typedef struct mcp_cites {
+    cites_ids_t ids;
+    cites_dir_t dir;
+    cites_params_t params;
+    uint32_t key; /* cites_list_key(): the cursor is the HTTP routes' */
+} mcp_cites_t;
+
+/* The list page as a CallToolResult within the budget, from the JSON
+ * answer of GET /v1/papers/{id}/citations (body, borrowed). */
+static json_t *cites_result(call_t *c, json_t *body, int status)
+{
+    const mcp_cites_t *cc = c->cites;
+    json_t *edges = json_object_get(body, "edges");
+    int retry_max;
+    size_t nfailed;
+    char failed[512];
+    json_t *provs = providers_summary(json_object_get(body, "providers"), &retry_max, &nfailed,
+                                      failed, sizeof failed);
+    json_t *out_edges = json_array();
+    size_t used = 1024 + json_object_size(provs) * 160, tlen = 0, tcap = 64 * 1024, shown = 0;
+    char *text = arena_alloc(c->a, tcap);
+    if (text) text[0] = '\0';
+    bool truncated = false;
+    size_t off = (size_t)json_integer_value(json_object_get(body, "offset"));
+    for (size_t i = 0; i < json_array_size(edges) && text; i++) {
+        json_t *e = json_array_get(edges, i), *p = json_object_get(e, "paper");
+        json_t *rp = render_paper(p, c->full);
+        json_t *oe =
+            json_pack("{s:o,s:O,s:o}", "paper", rp, "sources", json_object_get(e, "sources"),
+                      "is_influential", or_null(json_object_get(e, "is_influential")));
+        char *dump = oe ? json_num_dumps(oe) : NULL;
+        size_t sz = dump ? strlen(dump) : 0;
+        free(dump);
+        char line[640];
+        paper_line(line, sizeof line, off + i + 1, p);
+        size_t ll = strlen(line);
+        if (shown > 0 && (used + sz + ll > c->budget || tlen + ll >= tcap)) {
+            json_decref(oe);
+            truncated = true;
+            break;
+        }
+        json_array_append_new(out_edges, oe);
+        memcpy(text + tlen, line, ll + 1);
+        tlen += ll;
+        used += sz + ll;
+        shown++;
+    }
+    long long total = (long long)json_integer_value(json_object_get(body, "total"));
+    char cursor[48] = "";
+    if ((long long)(off + shown) < total)
+        cites_cursor_make(cursor, sizeof cursor, off + shown, cc->key);
+    const char *dir = cites_dir_name(cc->dir);
+    json_t *sc = json_pack(
+        "{s:s,s:s,s:I,s:I,s:I,s:o,s:b,s:o,s:o,s:b,s:o}", "id", cc->ids.canonical, "direction", dir,
+        "total", (json_int_t)total, "offset", (json_int_t)off, "returned", (json_int_t)shown,
+        "edges", out_edges, "partial",
+        json_is_true(json_object_get(body, "partial")) || status != 200, "providers", provs,
+        "next_cursor", cursor[0] ? json_string(cursor) : json_null(), "truncated", truncated,
+        "retry_after_seconds", retry_max >= 0 && nfailed ? json_integer(retry_max) : json_null());
+    const char *tool = cc->dir == CITES_CITATIONS ? "get_citations" : "get_references";
+    char *more =
+        cursor[0] ? arena_sprintf(c->a, "More: call %s again with cursor \"%s\".\n", tool, cursor)
+                  : "";
+    char *all = more ? arena_sprintf(c->a, "%s%zu of %lld %s of %s%s%s%s\n%s%s",
+                                     status != 200 ? "Every provider asked failed: " : "", shown,
+                                     total, dir, cc->ids.canonical, nfailed ? " (partial: " : "",
+                                     failed, nfailed ? ")" : "", text ? text : "", more)
+                     : NULL;
+    json_t *res =
+        json_pack("{s:o,s:o}", "content", text_block(all ? all : ""), "structuredContent", sc);
+    if (res && status != 200) json_object_set_new(res, "isError", json_true());
+    return res;
+}
+
+static void on_cites(void *data, const cites_result_t *r, bool cached)
+{
+    call_t *c = data;
+    mcp_cites_t *cc = c->cites;
+    c->handle = NULL;
+    cite_list_t list;
+    cites_answer_t ans = {
+        .dir = cc->dir, .id = cc->ids.canonical, .params = &cc->params, .key = cc->key};
+    int status = http__cites_answer(c->a, r, cached, &ans, &list);
+    size_t len;
+    char *body = status > 0 ? cites_answer_write(&ans, &len) : NULL;
+    json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+    free(body);
+    if (!j) {
+        c->done(c->data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    deliver(c->done, c->data, cites_result(c, j, status));
+    json_decref(j);
+}
+
+/* The arguments of get_citations, checked by the parser of the HTTP routes'
+ * query string (the same rules and messages, the same cursor). Returns 0 or
+ * -1 with err. */
+static int cites_args_parse(const http_mcp_ctx_t *ctx, json_t *args, cites_dir_t dir, call_t *c,
+                            char *err, size_t len)
+{
+    static const char *const ints[] = {"limit", "year_from", "year_to", "min_citations"};
+    static const char *const strs[] = {"cursor", "sort"};
+    if (common_args(ctx, args, c, err, len) < 0) return -1;
+    mcp_cites_t *cc = arena_calloc(c->a, 1, sizeof *cc);
+    char qs[512];
+    size_t n = (size_t)snprintf(qs, sizeof qs, "limit=%d", CITES_LIMIT_DEFAULT);
+    json_t *id = json_object_get(args, "id"), *v;
+    const char *k;
+    if (!cc) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
+    c->cites = cc;
+    cc->dir = dir;
+    json_object_foreach(args, k, v)
+    {
+        bool is_int = false, is_str = false;
+        for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+            is_int |= strcmp(k, ints[i]) == 0;
+        for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+            is_str |= strcmp(k, strs[i]) == 0;
+        if (is_int && json_is_integer(v)) {
+            n += (size_t)snprintf(qs + n, sizeof qs - n, "&%s=%lld", k,
+                                  (long long)json_integer_value(v));
+        } else if (is_str && json_is_string(v) && json_string_length(v) <= 64 &&
+                   strspn(json_string_value(v), "abcdefghijklmnopqrstuvwxyz0123456789.") ==
+                       json_string_length(v)) {
+            n += (size_t)snprintf(qs + n, sizeof qs - n, "&%s=%s", k, json_string_value(v));
+        } else if (is_int || is_str) {
+            snprintf(err, len, "argument '%s' is not %s", k, is_int ? "an integer" : "valid");
+            return -1;
+        } else if (strcmp(k, "id") != 0 && strcmp(k, "fields") != 0 &&
+                   strcmp(k, "max_bytes") != 0) {
+            snprintf(err, len, "unknown argument '%.64s'", k);
+            return -1;
+        }
+    }
+    json_t *limit = json_object_get(args, "limit");
+    if (limit && (json_integer_value(limit) < 1 || json_integer_value(limit) > CITES_LIMIT_MAX)) {
+        snprintf(err, len, "argument 'limit' must be an integer from 1 to %d", CITES_LIMIT_MAX);
+        return -1;
+    }
+    char perr[200];
+    if (cites_params_parse(&cc->params, qs, n, perr, sizeof perr) < 0) {
+        snprintf(err, len, "argument %s", strncmp(perr, "invalid ", 8) == 0 ? perr + 8 : perr);
+        return -1;
+    }
+    if (!json_is_string(id) || json_string_length(id) == 0 || json_string_length(id) > 300) {
+        snprintf(err, len, "argument 'id' must be a string of 1 to 300 characters");
+        return -1;
+    }
+    int bad = http__cites_ids(c->a, json_string_value(id), &cc->ids);
+    if (bad < 0) {
+        snprintf(err, len,
+                 bad == -1 ? "argument 'id': not a paper id the providers know (%s)"
+                           : "out of memory",
+                 HTTP_CITES_ID_FORMS);
+        return -1;
+    }
+    cc->key = cites_list_key(cc->dir, cc->ids.canonical, &cc->params);
+    if (cc->params.has_cursor && cc->params.cursor_key != cc->key) {
+        snprintf(err, len,
+                 "argument 'cursor' belongs to another list (id, tool, filters or "
+                 "sort)");
+        return -1;
+    }
+    return 0;
+}
+
 void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
                          const char *traceparent, http_mcp_call_cb done, void *data)
 {
@@ -649,8 +876,30 @@ void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
         c->handle = ctx->papers.get(ctx->papers.ctx, a, c->id, on_paper, c);
         return c->handle ? c : NULL;
     }
+    if (strcmp(tool, "get_citations") == 0 || strcmp(tool, "get_references") == 0) {
+        cites_dir_t dir = tool[4] == 'c' ? CITES_CITATIONS : CITES_REFERENCES;
+        int rc = cites_args_parse(ctx, args, dir, c, err, sizeof err);
+        json_decref(empty);
+        if (rc < 0) {
+            done(data, NULL, JSONRPC_INVALID_PARAMS, err);
+            return NULL;
+        }
+        if (!ctx->cites) {
+            deliver(done, data, tool_error("citation lists are not available on this server"));
+            return NULL;
+        }
+        c->handle =
+            cites_cache_get(ctx->cites, c->cites->dir, &c->cites->ids, traceparent, on_cites, c);
+        if (!c->handle) {
+            done(data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+            return NULL;
+        }
+        return c;
+    }
     json_decref(empty);
-    snprintf(err, sizeof err, "unknown tool '%.64s' (tools: search, get_paper)", tool);
+    snprintf(err, sizeof err,
+             "unknown tool '%.64s' (tools: search, get_paper, get_citations, get_references)",
+             tool);
     done(data, NULL, JSONRPC_INVALID_PARAMS, err);
     return NULL;
 }
@@ -661,6 +910,8 @@ void http_mcp_tool_cancel(const http_mcp_ctx_t *ctx, void *handle)
     if (!c || !c->handle) return;
     if (c->paper) {
         ctx->papers.cancel(ctx->papers.ctx, c->handle);
+    } else if (c->cites) {
+        cites_wait_cancel(c->handle);
     } else {
         ctx->chain->head->cancel(ctx->chain->head, c->handle);
         metrics_searches_in_flight(-1);

@@ -19,6 +19,7 @@
 
 #include "core/arena.h"
 #include "core/blob.h"
+#include "core/cites_cache.h"
 #include "core/config.h"
 #include "core/search_service.h"
 #include "http/handlers_search.h"
@@ -41,6 +42,7 @@ typedef struct http_mcp_ctx {
      * is told to its observers as answered (not sent: no HTTP request). */
     const search_chain_t *chain;
     http_mcp_papers_t papers;
+    cites_cache_t *cites; /* get_citations: the lists of /v1/papers/{id}/citations; NULL: none */
 } http_mcp_ctx_t;
 
 /* {"tools": [...]}: a new reference. */

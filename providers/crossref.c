@@ -494,6 +494,13 @@ static int crossref_lookup_build(const paper_ref_t *ids, size_t n, const prov_se
     return 0;
 }
 
+/* A DOI with a "," (the filter separator, even encoded: Crossref decodes
+ * first) goes alone to /works/{doi}. */
+static bool crossref_lookup_alone(const paper_ref_t *id)
+{
+    return strchr(id->value, ',') != NULL;
+}
+
 const prov_def_t prov_crossref = {
     .source = SRC_CROSSREF,
     .build = crossref_build,
@@ -502,4 +509,5 @@ const prov_def_t prov_crossref = {
     .lookup_build = crossref_lookup_build,
     .lookup_max = CROSSREF_OR_MAX,
     .lookup_mixed = false,
+    .lookup_alone = crossref_lookup_alone,
 };

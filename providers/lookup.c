@@ -200,6 +200,13 @@ static size_t lk_max_ids(void *ctx, source_t src, bool *mixed)
     return def->lookup_max ? def->lookup_max : 1;
 }
 
+static bool lk_alone(void *ctx, source_t src, const paper_ref_t *id)
+{
+    (void)ctx;
+    const prov_def_t *def = prov_def_for(src);
+    return def && def->lookup_alone && def->lookup_alone(id);
+}
+
 static void lk_start(void *ctx, lookup_t *l, lookup_part_t *part)
 {
     prov_lookup_t *pl = ctx;
@@ -229,8 +236,11 @@ prov_lookup_t *prov_lookup_new(prov_fanout_t *f)
     prov_lookup_t *pl = calloc(1, sizeof *pl);
     if (!pl) return NULL;
     pl->fanout = f;
-    pl->backend = (lookup_backend_t){
-        .ctx = pl, .max_ids = lk_max_ids, .start = lk_start, .cancel = lk_cancel};
+    pl->backend = (lookup_backend_t){.ctx = pl,
+                                     .max_ids = lk_max_ids,
+                                     .alone = lk_alone,
+                                     .start = lk_start,
+                                     .cancel = lk_cancel};
     return pl;
 }
 

@@ -670,6 +670,14 @@ static int openalex_lookup_build(const paper_ref_t *ids, size_t n, const prov_se
     return 0;
 }
 
+/* A DOI holding the OR-filter's separators ("," between filters, "|"
+ * between values): OpenAlex would split it, so it goes alone to
+ * /works/doi:..., where it is a path segment. */
+static bool openalex_lookup_alone(const paper_ref_t *id)
+{
+    return id->kind == PAPER_REF_DOI && strpbrk(id->value, ",|") != NULL;
+}
+
 const prov_def_t prov_openalex = {
     .source = SRC_OPENALEX,
     .build = openalex_build,
@@ -678,6 +686,7 @@ const prov_def_t prov_openalex = {
     .lookup_build = openalex_lookup_build,
     .lookup_max = OPENALEX_OR_MAX,
     .lookup_mixed = false,
+    .lookup_alone = openalex_lookup_alone,
 };
 
 /* ---- citation lists (providers/cites.h) ------------------------------------

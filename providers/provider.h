@@ -124,6 +124,9 @@ typedef struct prov_def {
                         prov_request_t *out, char *err, size_t errlen);
     size_t lookup_max;
     bool lookup_mixed;
+    /* Optional: true for an id the batch call cannot hold (a DOI with the
+     * filter syntax's separators in it): asked on its own path instead. */
+    bool (*lookup_alone)(const paper_ref_t *id);
 } prov_def_t;
 
 /* One adapter per HTTP source of core/sources.h: prov_arxiv, ... each

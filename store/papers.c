@@ -88,6 +88,11 @@ static void *repo_get(void *ctx, paper_id_kind_t kind, const char *value, papers
         [PAPER_ID_DOI] = STORE_Q_PAPER_BY_DOI,
         [PAPER_ID_ARXIV] = STORE_Q_PAPER_BY_ARXIV,
     };
+    if (kind == PAPER_ID_S2 || kind == PAPER_ID_OPENALEX) {
+        const char *params[2] = {
+            source_name(kind == PAPER_ID_S2 ? SRC_SEMANTIC_SCHOLAR : SRC_OPENALEX), value};
+        return send_read(ctx, STORE_Q_PAPER_BY_SOURCE, 2, params, on_paper, cb, data, 0);
+    }
     if ((unsigned)kind > PAPER_ID_ARXIV) return NULL;
     const char *params[1] = {value};
     return send_read(ctx, by_kind[kind], 1, params, on_paper, cb, data, 0);

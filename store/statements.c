@@ -57,6 +57,11 @@ const store_stmt_t store__stmts[STORE_Q_COUNT] = {
     [STORE_Q_PAPER_BY_ARXIV] = {"sf_paper_by_arxiv",
                                 "SELECT scifind_paper_json(p)::text FROM papers p"
                                 " WHERE p.arxiv_id = $1::text AND p.deleted_at IS NULL"},
+    /* @> on source_ids: the GIN index papers_source_ids_idx (jsonb_path_ops) answers it. */
+    [STORE_Q_PAPER_BY_SOURCE] = {"sf_paper_by_source",
+                                 "SELECT scifind_paper_json(p)::text FROM papers p"
+                                 " WHERE p.source_ids @> jsonb_build_object($1::text, $2::text)"
+                                 " AND p.deleted_at IS NULL ORDER BY p.id LIMIT 1"},
     [STORE_Q_PAPERS_LIST] = {"sf_papers_list",
                              "SELECT scifind_paper_json(p)::text, p.id FROM papers p"
                              " WHERE p.deleted_at IS NULL"

@@ -35,6 +35,7 @@ typedef enum {
     STORE_Q_PAPER_BY_ID,       /* $1 id -> one row: paper JSON text */
     STORE_Q_PAPER_BY_DOI,      /* $1 doi */
     STORE_Q_PAPER_BY_ARXIV,    /* $1 arXiv id */
+    STORE_Q_PAPER_BY_SOURCE,   /* $1 source name, $2 its id of the paper (source_ids) */
     STORE_Q_PAPERS_LIST,       /* $1 before id, $2 provider, $3 year, $4 category, $5 limit */
     STORE_Q_POPULAR,           /* $1 window seconds, $2 limit -> query, count */
     STORE_Q_CACHE_GET,         /* $1 key_hash, $2 key -> body, status, age_s */

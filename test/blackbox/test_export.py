@@ -525,5 +525,114 @@ class ExportPaperTest(unittest.TestCase):
         self.assertTrue(r.header("Content-Type").startswith("application/json"))
 
 
+class ExportListsTest(harness.SimulatorTestCase):
+    """POST /v1/papers/batch and the citation lists in each format, live
+    from the simulator (no store), read back by the same consumers."""
+
+    @classmethod
+    def server_args(cls):
+        return {"workers": 0, "settings": {"papers.lookup_deadline": "4s",
+                                           "citations.deadline": "10s"}}
+
+    def batch(self, ids, fmt=None, headers=()):
+        body = {"ids": ids}
+        if fmt:
+            body["format"] = fmt
+        return harness.request(self.server.port, "POST", "/v1/papers/batch",
+                               headers=[("Content-Type", "application/json")] + list(headers),
+                               body=json.dumps(body), timeout=30)
+
+    def get(self, path, headers=None):
+        return harness.request(self.server.port, "GET", path, headers=headers or [], timeout=30)
+
+    def batch_ids(self):
+        ps = [p for p in self.sim.admin("GET", "/_sim/ids?n=40")["papers"] if p["doi"]][:8]
+        return ["doi:" + p["doi"] for p in ps] + ["nonsense", "doi:10.9999/nobody.knows"]
+
+    def resolved(self, ids):
+        d = self.batch(ids).json()
+        return [it["paper"] for it in d["papers"] if "paper" in it]
+
+    @unittest.skipIf(bibtexparser is None, "python3-bibtexparser is not installed")
+    def test_batch_as_bibtex_names_the_unresolved(self):
+        ids = self.batch_ids()
+        papers = self.resolved(ids)
+        self.assertGreater(len(papers), 3)
+        r = self.batch(ids, "bibtex")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), BIB_TYPE)
+        self.assertEqual(r.header("X-Resolved"), str(len(papers)))
+        self.assertEqual(r.header("X-Unresolved"), str(len(ids) - len(papers)))
+        text = r.body.decode("utf-8")
+        self.assertIn("% unresolved: nonsense (invalid_id)\n", text)
+        self.assertIn("% unresolved: doi:10.9999/nobody.knows (not_found)\n", text)
+        db = bibtexparser.loads(text, BibTexParser(common_strings=False))
+        self.assertEqual([e.get("doi") for e in db.entries], [p["doi"] for p in papers])
+        for e, p in zip(db.entries, papers):
+            self.assertEqual(tex_to_text(e["title"]), p["title"])
+
+    def test_batch_as_ris_and_csl_by_accept(self):
+        ids = self.batch_ids()
+        papers = self.resolved(ids)
+        r = self.batch(ids, headers=[("Accept", "application/x-research-info-systems")])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), RIS_TYPE)
+        self.assertEqual(r.header("Vary"), "Accept")
+        records = strict_ris(r.body.decode("utf-8"))
+        self.assertEqual([dict(rec)["TI"] for rec in records], [p["title"] for p in papers])
+        items = run_client("ris", r.body.decode("utf-8"))["items"]
+        self.assertEqual([it["title"] for it in items], [p["title"] for p in papers])
+        r = self.batch(ids, "csl-json")
+        self.assertEqual(r.header("Content-Type"), CSL_TYPE)
+        items = json.loads(r.body)
+        self.assertEqual([it.get("DOI") for it in items], [p["doi"] for p in papers])
+        out = run_client("csl", r.body.decode("utf-8"))
+        self.assertEqual(out["errors"], [])
+        self.assertEqual(len(out["html"]), len(items))
+
+    def test_batch_format_errors(self):
+        self.assertEqual(self.batch(["nonsense"], "endnote").status, 400)
+        r = self.batch(["nonsense"], 7)
+        self.assertEqual(r.status, 400, r)
+        r = self.batch(["nonsense"], headers=[("Accept", "image/png")])
+        self.assertEqual(r.status, 406, r)
+        r = self.batch(["nonsense"], "bibtex")  # nothing resolved: only the comment
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body.decode(), "% unresolved: nonsense (invalid_id)\n\n\n")
+
+    @unittest.skipIf(bibtexparser is None, "python3-bibtexparser is not installed")
+    def test_citations_as_bibtex_with_paging_headers(self):
+        path = "/v1/papers/arxiv:cond-mat/9601060/citations?limit=30"
+        j = self.get(path).json()
+        self.assertEqual(len(j["edges"]), 30)
+        r = self.get(path + "&format=bibtex")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), BIB_TYPE)
+        self.assertEqual(r.header("X-Total-Count"), str(j["total"]))
+        self.assertEqual(r.header("X-Next-Cursor"), j["next_cursor"])
+        db = bibtexparser.loads(r.body.decode("utf-8"), BibTexParser(common_strings=False))
+        self.assertEqual([tex_to_text(e["title"]) for e in db.entries],
+                         [e["paper"]["title"] for e in j["edges"]])
+        # The cursor serves every format: the next page as JSON.
+        nxt = self.get(path + "&cursor=" + j["next_cursor"]).json()
+        self.assertEqual(nxt["offset"], 30)
+
+    def test_references_as_csl_and_ris(self):
+        path = "/v1/papers/arxiv:cs/0703024/references?limit=1000"
+        j = self.get(path).json()
+        self.assertGreater(len(j["edges"]), 3)
+        r = self.get(path, [("Accept", "application/vnd.citationstyles.csl+json")])
+        self.assertEqual(r.header("Content-Type"), CSL_TYPE)
+        self.assertEqual(r.header("Vary"), "Accept")
+        self.assertIsNone(r.header("X-Next-Cursor"))
+        items = json.loads(r.body)
+        self.assertEqual([it["title"] for it in items], [e["paper"]["title"] for e in j["edges"]])
+        out = run_client("csl", r.body.decode("utf-8"))
+        self.assertEqual(out["errors"], [])
+        r = self.get(path + "&format=ris")
+        self.assertEqual(len(strict_ris(r.body.decode("utf-8"))), len(j["edges"]))
+        self.assertEqual(self.get(path + "&format=xml").status, 400)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -167,6 +167,19 @@ class LookupTest(harness.SimulatorTestCase):
         r = self.get("/v1/papers/doi:%s?format=nope" % p["doi"])
         self.assertEqual(r.status, 400)
 
+    def test_an_id_given_twice_is_asked_once(self):
+        ps = [p for p in self.ids(80) if p["doi"] and "crossref" in p["in"]][:2]
+        ids = ["doi:" + ps[0]["doi"], "https://doi.org/" + ps[0]["doi"].upper(),
+               "doi:" + ps[1]["doi"], "doi:" + ps[0]["doi"]]
+        before = self.sim.stats()["providers"]["crossref"]["requests"]
+        d = self.post("/v1/papers/batch", {"ids": ids}).json()
+        self.assertEqual([it["id"] for it in d["papers"]], ids)
+        got = [it["paper"]["doi"] for it in d["papers"]]
+        self.assertEqual(got, [ps[0]["doi"], ps[0]["doi"], ps[1]["doi"], ps[0]["doi"]], d)
+        # Two DOIs left: one Crossref filter call of two, not four ids.
+        self.assertEqual(d["providers"]["crossref"]["results"], 2, d["providers"])
+        self.assertEqual(self.sim.stats()["providers"]["crossref"]["requests"] - before, 1)
+
     def test_bad_batches(self):
         for body in ({}, {"ids": []}, {"ids": ["doi:10.1/x"] * 501}, {"ids": "doi:10.1/x"},
                      {"ids": ["doi:10.1/x"], "other": 1}, {"ids": ["doi:10.1/x"], "fields": ["nope"]}):

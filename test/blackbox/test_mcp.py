@@ -91,7 +91,7 @@ class McpProtocolTest(McpBase):
                           version="2025-06-18")
             self.assertEqual(r.status, 200, r)
             self.assertEqual(sorted(t["name"] for t in r.json()["result"]["tools"]),
-                             ["get_paper", "search"])
+                             ["get_citations", "get_paper", "get_references", "search"])
         time.sleep(0.3)
         pids = set()
         for line in self.server.log_lines():
@@ -164,8 +164,8 @@ class McpProtocolTest(McpBase):
         sid, _ = self.initialize()
         r = self.post({"jsonrpc": "2.0", "id": 9, "method": "resources/list"}, session=sid)
         self.assertRpcError(r, 200, -32601, "resources/list")
-        r = self.call(sid, "get_citations", {"id": "doi:10.1/x"})
-        self.assertRpcError(r, 200, -32602, "get_citations")
+        r = self.call(sid, "get_everything", {"id": "doi:10.1/x"})
+        self.assertRpcError(r, 200, -32602, "get_everything")
         r = self.post({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {}},
                       session=sid)
         self.assertRpcError(r, 200, -32602)
@@ -343,6 +343,93 @@ class McpProtocolTest(McpBase):
         err = r.json()["error"]
         self.assertEqual(err["code"], -32602)
         self.assertIn("not a paper id", err["message"])
+
+
+class McpCitationsTest(McpBase):
+    """get_citations, get_references: the lists of GET /v1/papers/{id}/citations
+    and /references."""
+    SMALL = "arxiv:cs/0703024"   # a dozen references (test_citations.py)
+    TOP = "arxiv:cond-mat/9601060"  # about 1,300 citers
+
+    def v1(self, pid, what, **params):
+        path = "/v1/papers/%s/%s?%s" % (pid, what, "&".join("%s=%s" % kv for kv in params.items()))
+        r = harness.request(self.server.port, "GET", path, timeout=20)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def result(self, sid, args, tool="get_citations"):
+        r = self.call(sid, tool, args)
+        self.assertEqual(r.status, 200, r)
+        res = r.json()["result"]
+        self.assertNotIn("isError", res, res)
+        return res
+
+    def test_references_are_those_of_v1_with_their_sources(self):
+        sid, _ = self.initialize()
+        res = self.result(sid, {"id": self.SMALL, "limit": 100}, "get_references")
+        sc = res["structuredContent"]
+        v1 = self.v1(self.SMALL, "references", limit=100)
+        self.assertGreater(sc["returned"], 3)
+        self.assertEqual(sc["total"], v1["total"])
+        self.assertEqual([e["paper"]["id"] for e in sc["edges"]],
+                         [e["paper"]["id"] for e in v1["edges"]])
+        self.assertEqual([e["sources"] for e in sc["edges"]], [e["sources"] for e in v1["edges"]])
+        self.assertEqual(sc["direction"], "references")
+        self.assertIsNone(sc["next_cursor"])
+        self.assertEqual(set(sc["providers"]), {"semantic_scholar", "openalex"})
+        text = res["content"][0]["text"]
+        self.assertIn("references of %s" % self.SMALL, text)
+        self.assertIn(sc["edges"][0]["paper"]["title"][:40], text)
+        tools = self.post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+                          session=sid).json()["result"]["tools"]
+        schema = next(t for t in tools if t["name"] == "get_references")["outputSchema"]
+        try:
+            import jsonschema
+        except ImportError:
+            return
+        jsonschema.validate(sc, schema)
+
+    def test_pages_follow_the_cursor_and_the_budget(self):
+        sid, _ = self.initialize()
+        first = self.result(sid, {"id": self.TOP, "limit": 5, "sort": "date"})["structuredContent"]
+        self.assertEqual(first["returned"], 5)
+        self.assertFalse(first["truncated"])
+        nxt = self.result(sid, {"id": self.TOP, "limit": 5, "sort": "date",
+                                "cursor": first["next_cursor"]})["structuredContent"]
+        self.assertEqual(nxt["offset"], 5)
+        v1 = self.v1(self.TOP, "citations", limit=10, sort="date")
+        self.assertEqual([e["paper"]["id"] for e in first["edges"] + nxt["edges"]],
+                         [e["paper"]["id"] for e in v1["edges"]])
+        # The HTTP route's cursor is the tool's, and back.
+        self.assertEqual(first["next_cursor"],
+                         self.v1(self.TOP, "citations", limit=5, sort="date")["next_cursor"])
+        res = self.result(sid, {"id": self.TOP, "limit": 100, "max_bytes": 3000})
+        sc = res["structuredContent"]
+        self.assertTrue(sc["truncated"])
+        self.assertLess(sc["returned"], 100)
+        self.assertLess(len(json.dumps(res)), 3000 + 1500)
+        self.assertIn('call get_citations again with cursor "%s"' % sc["next_cursor"],
+                      res["content"][0]["text"])
+        again = self.result(sid, {"id": self.TOP, "limit": 5, "cursor": sc["next_cursor"]})
+        self.assertEqual(again["structuredContent"]["offset"], sc["returned"])
+        # A citations cursor is not one of the references list.
+        r = self.call(sid, "get_references", {"id": self.TOP, "cursor": sc["next_cursor"]})
+        self.assertRpcError(r, 200, -32602, "cursor")
+
+    def test_bad_arguments_name_the_argument(self):
+        sid, _ = self.initialize()
+        other = self.result(sid, {"id": self.TOP, "limit": 1})["structuredContent"]["next_cursor"]
+        for args, name in [({}, "id"), ({"id": 5}, "id"), ({"id": "nonsense"}, "id"),
+                           ({"id": self.SMALL, "direction": "references"}, "direction"),
+                           ({"id": self.SMALL, "limit": 1000}, "limit"),
+                           ({"id": self.SMALL, "limit": "ten"}, "limit"),
+                           ({"id": self.SMALL, "sort": "relevance"}, "sort"),
+                           ({"id": self.SMALL, "cursor": "zz"}, "cursor"),
+                           ({"id": self.SMALL, "cursor": other}, "cursor"),
+                           ({"id": self.SMALL, "year_from": 2020, "year_to": 2010}, "year_from"),
+                           ({"id": self.SMALL, "bogus": 1}, "bogus")]:
+            r = self.call(sid, "get_citations", args)
+            self.assertRpcError(r, 200, -32602, name)
 
 
 class McpGuardTest(McpBase):

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cites.h"
+#include "core/export.h"
 #include "test/test.h"
 
 static int parse(cites_params_t *p, const char *qs, char *err)
@@ -30,6 +31,16 @@ TEST(params_defaults_and_values)
     ASSERT_EQ(p.sort, CITES_SORT_DATE);
     ASSERT_EQ(parse(&p, "sort=citations&&limit=1", err), 0);
     ASSERT_EQ(p.limit, 1);
+    ASSERT_EQ(p.format, -1); /* absent: Accept decides */
+    ASSERT_EQ(parse(&p, "format=csl-json&limit=3", err), 0);
+    ASSERT_EQ(p.format, EXPORT_CSL_JSON);
+    ASSERT_EQ(parse(&p, "format=bibtex", err), 0);
+    ASSERT_EQ(p.format, EXPORT_BIBTEX);
+    /* The format is not part of the list: a cursor serves every format. */
+    cites_params_t q;
+    ASSERT_EQ(parse(&q, "format=ris", err), 0);
+    ASSERT_EQ(cites_list_key(CITES_CITATIONS, "doi:10.1/x", &p),
+              cites_list_key(CITES_CITATIONS, "doi:10.1/x", &q));
 }
 
 TEST(params_refused_with_the_parameter_named)
@@ -53,6 +64,7 @@ TEST(params_refused_with_the_parameter_named)
         {"page=2", "page"},
         {"year_from=2020&year_to=2010", "year_from"},
         {"limit=%zz", "limit"},
+        {"format=endnote", "format"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         cites_params_t p;

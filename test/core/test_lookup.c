@@ -35,6 +35,13 @@ typedef struct fake_lb {
     int live;
 } fake_lb_t;
 
+/* OpenAlex cannot put a DOI with "|" or "," in its OR-filter. */
+static bool fk_alone(void *ctx, source_t src, const paper_ref_t *id)
+{
+    (void)ctx;
+    return src == SRC_OPENALEX && id->kind == PAPER_REF_DOI && strpbrk(id->value, ",|");
+}
+
 static size_t fk_max(void *ctx, source_t src, bool *mixed)
 {
     fake_lb_t *fb = ctx;
@@ -278,6 +285,69 @@ TEST(a_batch_is_grouped_into_few_calls_in_order)
     fx_done(&f);
 }
 
+TEST(an_id_the_batch_call_cannot_hold_is_asked_alone)
+{
+    fx_t f;
+    fx_init(&f, 2000, 0);
+    f.fb.b.alone = fk_alone;
+    arena_t *a = arena_new(0);
+    static const char *const ids[] = {"doi:10.1000/a1", "doi:10.1002/(SICI)1,2", "doi:10.1000/a2",
+                                      "doi:10.1000/b|c", "doi:10.1000/a3"};
+    paper_ref_t refs[5];
+    for (int i = 0; i < 5; i++)
+        refs[i] = ref(a, ids[i]);
+    got_t g = {0};
+    lookup_t *l = lookup_start(f.svc, refs, 5, 0, NULL, on_done, &g);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g.calls, 1);
+    /* OpenAlex: one OR-filter of the three plain DOIs, one call for each of
+     * the others; the providers that can hold them, one call. */
+    ASSERT_EQ(f.fb.starts[SRC_OPENALEX], 3);
+    ASSERT_EQ(f.fb.ids_asked[SRC_OPENALEX], 5);
+    ASSERT_EQ(f.fb.starts[SRC_CROSSREF], 1);
+    ASSERT_EQ(f.fb.starts[SRC_SEMANTIC_SCHOLAR], 1);
+    for (int i = 0; i < 5; i++) {
+        lookup_item_t it;
+        lookup_item(l, (size_t)i, &it);
+        ASSERT_EQ(it.outcome, LOOKUP_FOUND);
+        ASSERT_STR_EQ(it.paper->doi, refs[i].value);
+    }
+    lookup_free(l);
+    arena_free(a);
+    fx_done(&f);
+}
+
+TEST(an_id_given_twice_in_a_batch_is_asked_once)
+{
+    fx_t f;
+    fx_init(&f, 2000, 0);
+    arena_t *a = arena_new(0);
+    static const char *const ids[] = {"doi:10.1000/a1", "https://doi.org/10.1000/A1",
+                                      "doi:10.1000/a2", "doi:10.1000/a1",
+                                      "doi:10.1000/x3", "DOI:10.1000/X3"};
+    paper_ref_t refs[6];
+    for (int i = 0; i < 6; i++)
+        refs[i] = ref(a, ids[i]);
+    got_t g = {0};
+    lookup_t *l = lookup_start(f.svc, refs, 6, 0, NULL, on_done, &g);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g.calls, 1);
+    ASSERT_EQ(f.fb.starts[SRC_OPENALEX], 1);
+    ASSERT_EQ(f.fb.ids_asked[SRC_OPENALEX], 3); /* a1, a2, x3: once each */
+    ASSERT_EQ(f.fb.ids_asked[SRC_SEMANTIC_SCHOLAR], 3);
+    static const lookup_outcome_t want[] = {LOOKUP_FOUND, LOOKUP_FOUND,     LOOKUP_FOUND,
+                                            LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND};
+    for (int i = 0; i < 6; i++) {
+        lookup_item_t it;
+        lookup_item(l, (size_t)i, &it);
+        ASSERT_EQ(it.outcome, want[i]);
+        if (it.outcome == LOOKUP_FOUND) ASSERT_STR_EQ(it.paper->doi, refs[i].value);
+    }
+    lookup_free(l);
+    arena_free(a);
+    fx_done(&f);
+}
+
 TEST(one_flight_for_the_same_id_and_the_cache_after)
 {
     fx_t f;
@@ -459,13 +529,13 @@ TEST(the_store_answers_what_it_holds_before_the_providers)
     lookup_config_t cfg = {.deadline_ms = 2000};
     f.svc = lookup_service_new(&f.loop, &f.fb.b, FOUR, &repo, &cfg);
     arena_t *a = arena_new(0);
-    paper_ref_t refs[4] = {ref(a, "doi:10.1000/stored"), ref(a, "doi:10.1000/live"), ref(a, "W5"),
-                           ref(a, "12345")};
+    paper_ref_t refs[5] = {ref(a, "doi:10.1000/stored"), ref(a, "doi:10.1000/live"), ref(a, "W5"),
+                           ref(a, "12345"), ref(a, "corpus:77")};
     got_t g = {0};
-    lookup_t *l = lookup_start(f.svc, refs, 4, 0, NULL, on_done, &g);
+    lookup_t *l = lookup_start(f.svc, refs, 5, 0, NULL, on_done, &g); /* not the corpus id */
     uv_run(&f.loop, UV_RUN_DEFAULT);
     ASSERT_EQ(g.calls, 1);
-    ASSERT_EQ(store_gets, 3); /* DOIs and the internal id; not the W id */
+    ASSERT_EQ(store_gets, 4); /* DOIs, the internal id and the W id (by source_ids) */
     lookup_item_t it;
     lookup_item(l, 0, &it);
     ASSERT_EQ(it.from, LOOKUP_FROM_STORE);
@@ -476,8 +546,11 @@ TEST(the_store_answers_what_it_holds_before_the_providers)
     ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
     lookup_item(l, 3, &it);
     ASSERT_EQ(it.outcome, LOOKUP_NOT_FOUND);
-    /* The stored DOI was asked of no provider: S2 got the other DOI only. */
-    ASSERT_EQ(f.fb.ids_asked[SRC_SEMANTIC_SCHOLAR], 1);
+    lookup_item(l, 4, &it);
+    ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
+    /* The stored DOI was asked of no provider: S2 got the other DOI and the
+     * corpus id only. */
+    ASSERT_EQ(f.fb.ids_asked[SRC_SEMANTIC_SCHOLAR], 2);
     ASSERT_EQ(f.fb.ids_asked[SRC_CROSSREF], 1);
     lookup_free(l);
     /* A store that times out on an id nobody else knows: a timeout. */

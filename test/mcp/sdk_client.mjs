@@ -32,7 +32,7 @@ try {
                 protocol: transport.protocolVersion ?? null, sessionId: transport.sessionId ?? null };
   const { tools } = await client.listTools();
   out.tools = tools.map((t) => t.name).sort();
-  for (const name of ['search', 'get_paper']) {
+  for (const name of ['search', 'get_paper', 'get_citations', 'get_references']) {
     const t = tools.find((x) => x.name === name);
     if (!t) fail('tool ' + name + ' missing');
     if (!t.outputSchema || !t.inputSchema) fail('tool ' + name + ' has no schemas');
@@ -69,6 +69,16 @@ try {
   out.getPaper = g.isError ? 'error: ' + g.content[0].text : g.structuredContent.paper.id;
   if (process.env.EXPECT_STORE === '1' && g.isError) fail('get_paper: ' + out.getPaper);
   if (!g.isError) out.getPaperTitle = g.structuredContent.paper.title;
+
+  // get_references: the SDK checks its structuredContent against the
+  // tool's outputSchema too; the edges are those of the HTTP route.
+  const refId = 'arxiv:cs/0703024';
+  const refs = await client.callTool({ name: 'get_references', arguments: { id: refId, limit: 5 } });
+  if (refs.isError) fail('get_references failed: ' + JSON.stringify(refs.content));
+  out.references = refs.structuredContent.edges.map((e) => e.paper.id);
+  const httpRefs = await (await fetch(base + '/v1/papers/' + refId + '/references?limit=5')).json();
+  if (JSON.stringify(out.references) !== JSON.stringify(httpRefs.edges.map((e) => e.paper.id)))
+    fail('get_references and /references differ: ' + JSON.stringify(out.references));
 
   // A wrong argument type is a JSON-RPC invalid-params error naming it.
   try {

@@ -68,7 +68,8 @@ class McpSdkTest(unittest.TestCase):
     def check(self, out):
         self.assertTrue(out["ok"], out)
         self.assertEqual(out["server"]["name"], "scifind")
-        self.assertEqual(out["tools"], ["get_paper", "search"])
+        self.assertEqual(out["tools"], ["get_citations", "get_paper", "get_references", "search"])
+        self.assertGreater(len(out["references"]), 0)
         self.assertEqual(out["searchIds"], out["httpIds"])
         self.assertEqual(len(out["searchIds"]), 10)
         # No pg.dsn here: get_paper looks the paper up live at the providers.

@@ -126,6 +126,28 @@ TEST(openalex_requests_by_kind)
     arena_free(a);
 }
 
+TEST(dois_with_filter_separators_are_asked_alone)
+{
+    arena_t *a = arena_new(0);
+    paper_ref_t plain = ref(a, "10.7717/peerj.4375"), comma = ref(a, "doi:10.1000/a,b"),
+                bar = ref(a, "doi:10.1000/a|b"), wid = ref(a, "W1");
+    /* OpenAlex's OR-filter splits on both, Crossref's filter list on ",". */
+    ASSERT(!prov_openalex.lookup_alone(&plain));
+    ASSERT(prov_openalex.lookup_alone(&comma));
+    ASSERT(prov_openalex.lookup_alone(&bar));
+    ASSERT(!prov_openalex.lookup_alone(&wid));
+    ASSERT(!prov_crossref.lookup_alone(&plain));
+    ASSERT(prov_crossref.lookup_alone(&comma));
+    ASSERT(!prov_crossref.lookup_alone(&bar));
+    /* Alone, it is a path segment, where neither separates anything. */
+    prov_request_t rq = {0};
+    char err[200];
+    ASSERT_EQ(prov_openalex.lookup_build(&bar, 1, &ps, a, &rq, err, sizeof err), 0);
+    ASSERT(starts(rq.url, "https://api.example/works/doi:10.1000/a"));
+    ASSERT(strstr(rq.url, "filter=") == NULL);
+    arena_free(a);
+}
+
 TEST(arxiv_id_list_matched_by_id)
 {
     /* lukasschwab/arxiv.py's recorded feed: its entries found by their ids. */

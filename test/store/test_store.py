@@ -386,6 +386,21 @@ class StoreTest(unittest.TestCase):
             self.assertEqual(r.status, 200, r.body)
             self.assertEqual(r.json()["paper"]["arxiv_id"], ax)
 
+    def test_get_paper_by_semantic_scholar_and_openalex_id_from_the_store(self):
+        # By source_ids (its GIN index): the store answers, no provider is asked.
+        for src, prefix in (("semantic_scholar", "s2:"), ("openalex", "openalex:")):
+            row = wait_for(lambda: self.pg.psql(
+                "SELECT id, source_ids->>'%s' FROM papers WHERE source_ids ? '%s'"
+                " ORDER BY id LIMIT 1" % (src, src)))
+            pid, sid = row.split("|")
+            r = get(self.server, "/v1/papers/" + prefix + sid)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.json()["paper"]["id"], pid, r.body)
+            self.assertEqual(r.json().get("from"), "store", r.body)
+        plan = self.pg.psql("SET enable_seqscan = off; EXPLAIN SELECT 1 FROM papers WHERE"
+                            " source_ids @> jsonb_build_object('openalex', 'W1')")
+        self.assertIn("papers_source_ids_idx", plan)
+
     def test_absent_paper_is_404_json(self):
         for path in ("/v1/papers/999999999", "/v1/papers/doi:10.9999/nothing",
                      "/v1/papers/arxiv:0000.00000"):
