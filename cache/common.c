@@ -48,7 +48,12 @@ bool cache_reply_keep(const search_reply_t *r, bool gzip, int level, search_repl
 static void put_param(char *out, size_t *o, const char *name, const char *v)
 {
     static const char hex[] = "0123456789ABCDEF";
-    *o += (size_t)sprintf(out + *o, "%s%s=", *o ? "&" : "", name);
+    /* Not sprintf: this runs for every memory-tier hit. */
+    if (*o) out[(*o)++] = '&';
+    size_t n = strlen(name);
+    memcpy(out + *o, name, n);
+    *o += n;
+    out[(*o)++] = '=';
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             *p == '-' || *p == '.' || *p == '_') {

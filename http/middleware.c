@@ -13,6 +13,7 @@
 #include "http/client_limit.h"
 #include "http/compress.h"
 #include "http/cors.h"
+#include "http/put.h"
 #include "http/trace.h"
 
 #define SHARED_TAKES 256 /* clients with a take in flight to Redis, per worker */
@@ -218,11 +219,26 @@ static void share_take(http_mw_t *mw, uint64_t key, double rate, long burst)
     if (!t->sent) take_send(t);
 }
 
+/* v in decimal, '-' first when negative: at most 21 characters. */
+static char *put_long(char *d, long v)
+{
+    if (v < 0) *d++ = '-';
+    return http__put_uint(d, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
+/* By hand, not arena_sprintf: every limited answer carries them. */
 static char *ratelimit_headers(arena_t *a, const http_limit_verdict_t *v)
 {
-    return arena_sprintf(
-        a, "RateLimit-Limit: %ld\r\nRateLimit-Remaining: %ld\r\nRateLimit-Reset: %ld\r\n", v->limit,
-        v->remaining, v->reset_s);
+    static const char l1[] = "RateLimit-Limit: ", l2[] = "\r\nRateLimit-Remaining: ",
+                      l3[] = "\r\nRateLimit-Reset: ";
+    char *out = arena_alloc(a, sizeof l1 + sizeof l2 + sizeof l3 + 3 * 21 + 3);
+    if (!out) return NULL;
+    char *d = put_long(HTTP_PUT_LIT(out, l1), v->limit);
+    d = put_long(HTTP_PUT_LIT(d, l2), v->remaining);
+    d = put_long(HTTP_PUT_LIT(d, l3), v->reset_s);
+    d = HTTP_PUT_LIT(d, "\r\n");
+    *d = '\0';
+    return out;
 }
 
 static bool mw_before(void *ctx, http_req_t *req)
@@ -340,8 +356,21 @@ static const char *mw_headers(void *ctx, http_req_t *req)
         rl = ratelimit_headers(req->arena, &v);
     }
     if (!trace && !cors && !rl) return NULL;
-    return arena_sprintf(req->arena, "%s%s%s%s%s", trace ? "traceparent: " : "", trace ? tp : "",
-                         trace ? "\r\n" : "", cors ? cors : "", rl ? rl : "");
+    /* By hand, not arena_sprintf: every answer comes here (http/put.h). */
+    static const char name[] = "traceparent: ";
+    size_t ntp = trace ? strlen(tp) : 0, ncors = cors ? strlen(cors) : 0, nrl = rl ? strlen(rl) : 0;
+    char *out = arena_alloc(req->arena, sizeof name + ntp + 2 + ncors + nrl);
+    if (!out) return NULL;
+    char *d = out;
+    if (trace) {
+        d = HTTP_PUT_LIT(d, name);
+        d = http__put(d, tp, ntp);
+        d = HTTP_PUT_LIT(d, "\r\n");
+    }
+    if (cors) d = http__put(d, cors, ncors);
+    if (rl) d = http__put(d, rl, nrl);
+    *d = '\0';
+    return out;
 }
 
 static void mw_after(void *ctx, const http_req_t *req, double duration_ms)
