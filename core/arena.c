@@ -24,6 +24,7 @@ typedef struct arena_block {
 struct arena {
     arena_block_t *head;  /* block being filled; its chain ends at first */
     arena_block_t *first; /* kept by reset */
+    arena_block_t *tail;  /* last of the chain (for arena_adopt()) */
     size_t next_size;     /* size of the next ordinary block */
     size_t used;          /* bytes handed out since creation or reset */
 };
@@ -57,6 +58,7 @@ arena_t *arena_new(size_t first_block)
         return NULL;
     }
     a->head = a->first;
+    a->tail = a->first;
     a->next_size = first_block;
     a->used = 0;
     return a;
@@ -84,6 +86,7 @@ void *arena_alloc(arena_t *a, size_t size)
         b->used = need;
         b->next = h->next;
         h->next = b;
+        if (b->next == NULL) a->tail = b;
         a->used += need;
         return b->data;
     }
@@ -167,6 +170,7 @@ void arena_reset(arena_t *a)
     a->first->next = NULL;
     a->first->used = 0;
     a->head = a->first;
+    a->tail = a->first;
     a->next_size = a->first->size;
     a->used = 0;
 }
@@ -182,6 +186,18 @@ size_t arena_footprint(const arena_t *a)
     for (const arena_block_t *b = a->head; b != NULL; b = b->next)
         n += sizeof *b + b->size;
     return n;
+}
+
+void arena_adopt(arena_t *into, arena_t *from)
+{
+    /* Behind into's head, so the head keeps filling; reset frees every
+     * block behind the head but the first, wherever it hangs. */
+    arena_block_t *h = into->head;
+    from->tail->next = h->next;
+    h->next = from->head;
+    if (into->tail == h) into->tail = from->tail;
+    into->used += from->used;
+    free(from);
 }
 
 void arena_free(arena_t *a)

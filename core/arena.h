@@ -38,6 +38,12 @@ size_t arena_used(const arena_t *a);
  * not: what keeping it costs. */
 size_t arena_footprint(const arena_t *a);
 
+/* Moves every block of from into into (a splice of their chains, no copy)
+ * and frees from: what was allocated from from now lives, and dies, with
+ * into. For memory that is kept only if it turns out well (a provider
+ * answer read while it arrives). */
+void arena_adopt(arena_t *into, arena_t *from);
+
 /* Frees the arena and everything allocated from it. NULL is a no-op. */
 void arena_free(arena_t *a);
 

@@ -353,6 +353,10 @@ static void on_timer_closed(uv_handle_t *h)
 {
     search_t *s = h->data;
     blob_unref(s->body);
+    /* What a search kept, for tests (a failed provider answer adds nothing). */
+    if (log_enabled(LOG_DEBUG))
+        log_write(LOG_DEBUG, "search freed", LF_INT, "arena_bytes", (int64_t)arena_used(s->arena),
+                  LF_END);
     arena_free(s->arena);
 }
 

@@ -44,6 +44,9 @@
 #include "providers/provider.h"
 #include "providers/verdict.h"
 
+/* First block of the arena an answer is read into: about ten papers. */
+#define ANSWER_ARENA_BLOCK 8192
+
 struct prov_fanout {
     const sf_config_t *cfg;
     uv_loop_t *loop;
@@ -95,7 +98,9 @@ typedef struct fanout_call {
     fc_wait_t wait;        /* what FC_WAITING waits for */
     uv_timer_t timer;      /* its memory is released in on_fc_closed() only */
     prov_call_t *call;     /* in flight (FC_CALLING) */
-    prov_stream_t *stream; /* reads the call's 2xx body while it arrives, into the search's arena */
+    prov_stream_t *stream; /* reads the call's 2xx body while it arrives, into arena */
+    arena_t *answer_arena; /* the papers of the answer being read: the search adopts it if the
+                              answer is good, else it is freed at once */
     prov_request_t req;    /* built once, in the search's arena */
     int attempt;
     /* What the callbacks recorded, for the state functions. */
@@ -123,6 +128,15 @@ typedef struct fanout_part {
     uint64_t start_ns;
     prov_task_t task; /* a call that is not a search's: task.ops set, calls[0] only */
 } fanout_part_t;
+
+/* Frees the reader of the answer being read and the papers it wrote. */
+static void drop_answer(fanout_call_t *fc)
+{
+    prov_stream_free(fc->stream);
+    fc->stream = NULL;
+    arena_free(fc->answer_arena);
+    fc->answer_arena = NULL;
+}
 
 /* Where a call's strings live and its deadline: the search's, or its task's. */
 static arena_t *fc_arena(const fanout_call_t *fc)
@@ -243,8 +257,7 @@ static void fc_finish(fanout_call_t *fc, search_pstatus_t st, paper_list_t *pape
         prov_call_free(fc->answer);
         fc->answer = NULL;
     }
-    prov_stream_free(fc->stream); /* what it read is not kept */
-    fc->stream = NULL;
+    drop_answer(fc); /* what it read is not kept */
     f->alive[src]--;
     if (fc->retrying) f->retrying[src]--;
     uv_timer_stop(&fc->timer);
@@ -397,8 +410,11 @@ static void fc_state_waiting(fanout_call_t *fc)
 static void fc_on_body(void *ctx, const char *p, size_t n)
 {
     fanout_call_t *fc = ctx;
-    if (!fc->stream)
-        fc->stream = prov_stream_new(prov_def_for(fc->source), search_arena(fc->search));
+    if (!fc->stream) {
+        if (!fc->answer_arena) fc->answer_arena = arena_new(ANSWER_ARENA_BLOCK);
+        if (fc->answer_arena)
+            fc->stream = prov_stream_new(prov_def_for(fc->source), fc->answer_arena);
+    }
     if (fc->stream) prov_stream_feed(fc->stream, p, n);
 }
 
@@ -416,8 +432,7 @@ static void fc_state_send(fanout_call_t *fc)
         return;
     }
     /* Each attempt reads its answer afresh, while it arrives. */
-    prov_stream_free(fc->stream);
-    fc->stream = NULL;
+    drop_answer(fc);
     if (!fc->part->task.ops) prov_call_stream(fc->call, fc_on_body, fc); /* a task reads it whole */
     f->inflight[fc->source]++;
     fc_set_state(fc, FC_CALLING);
@@ -440,13 +455,23 @@ static void fc_state_judge(fanout_call_t *fc)
     prov_verdict_t v;
     if (fc->part->task.ops)
         prov_judge_with(fc->source, call, &fc->part->task.reader, fc_arena(fc), &papers, &v);
-    else if (fc->kind == FC_KIND_TITLE)
-        prov_judge_title_stream(fc->source, call, fc->stream, search_arena(fc->search), &papers,
-                                &v);
-    else
-        prov_judge_stream(fc->source, call, fc->stream, search_arena(fc->search), &papers, &v);
-    prov_stream_free(fc->stream);
-    fc->stream = NULL;
+    else {
+        /* The papers and their list in the answer's arena while it is
+         * judged; an answer without a body (no arena) has none. */
+        arena_t *a = fc->answer_arena ? fc->answer_arena : search_arena(fc->search);
+        if (fc->kind == FC_KIND_TITLE)
+            prov_judge_title_stream(fc->source, call, fc->stream, a, &papers, &v);
+        else
+            prov_judge_stream(fc->source, call, fc->stream, a, &papers, &v);
+        prov_stream_free(fc->stream);
+        fc->stream = NULL;
+        if (v.status == PSTAT_OK && fc->answer_arena) {
+            arena_adopt(search_arena(fc->search), fc->answer_arena);
+            fc->answer_arena = NULL;
+        }
+        drop_answer(fc); /* a failed answer: nothing of it is kept */
+        if (v.status != PSTAT_OK) papers = NULL;
+    }
     int64_t now = (int64_t)clock_now_ns();
     prov_limits_record(limits_of(f, fc->source), v.kind, fc->probe, call->latency_ms, now,
                        &f->breaker);

@@ -1,6 +1,8 @@
 /* The search backend for the HTTP providers: turns "ask provider X for this
  * search" into a request built by X's adapter, sent by the worker's
- * prov_client, and an answer parsed by the adapter into the search's arena. */
+ * prov_client, and an answer parsed by the adapter while it arrives into an
+ * arena of the call's own, which the search's arena adopts only if the
+ * answer is good. */
 #ifndef SF_PROV_FANOUT_H
 #define SF_PROV_FANOUT_H
 

@@ -169,4 +169,45 @@ TEST(arena_footprint_counts_blocks)
     arena_free(a);
 }
 
+/* Adopted memory stays valid, is counted by its new arena and freed with
+ * it (ASan sees a leak or a double free), whichever blocks either had. */
+TEST(arena_adopt_moves_blocks_without_copying)
+{
+    for (int shape = 0; shape < 4; shape++) {
+        arena_t *into = arena_new(256);
+        arena_t *from = arena_new(256);
+        ASSERT_NOT_NULL(into);
+        ASSERT_NOT_NULL(from);
+        if (shape & 1) /* into's head is no longer its first block */
+            for (int i = 0; i < 40; i++)
+                ASSERT_NOT_NULL(arena_alloc(into, 48));
+        char *kept[50];
+        for (int i = 0; i < 50; i++)
+            kept[i] = arena_sprintf(from, "paper %d", i);
+        if (shape & 2) ASSERT_NOT_NULL(arena_alloc(from, 10000)); /* a big block last */
+        size_t used = arena_used(into) + arena_used(from);
+        size_t footprint = arena_footprint(into) + arena_footprint(from);
+        arena_adopt(into, from);
+        ASSERT_EQ_U(arena_used(into), used);
+        ASSERT_LE_U(arena_footprint(into), footprint); /* from's struct is gone */
+        ASSERT(arena_footprint(into) + 64 >= footprint);
+        /* into goes on filling, and a big block after the splice */
+        ASSERT_NOT_NULL(arena_alloc(into, 100));
+        ASSERT_NOT_NULL(arena_alloc(into, 20000));
+        for (int i = 0; i < 50; i++) {
+            char want[16];
+            snprintf(want, sizeof want, "paper %d", i);
+            ASSERT_STR_EQ(kept[i], want);
+        }
+        /* adopting again after a reset: the chain's end was kept right */
+        arena_reset(into);
+        ASSERT_EQ_U(arena_used(into), 0);
+        arena_t *again = arena_new(0);
+        ASSERT_NOT_NULL(arena_strdup(again, "x"));
+        arena_adopt(into, again);
+        ASSERT_NOT_NULL(arena_alloc(into, 50000));
+        arena_free(into);
+    }
+}
+
 TEST_MAIN()

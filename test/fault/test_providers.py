@@ -14,6 +14,7 @@ bad headers and slow bodies, all at once, and a mixed storm under
 concurrency, and checks recovery and leaks after each.
 """
 
+import re
 import threading
 import time
 
@@ -216,6 +217,41 @@ class ProviderFaults(fault.FaultCase):
         self.assertAlive()
         self.sim.configure("all", reset=True)
         self.assertFullyOk()
+
+
+
+class FailedAnswerKeepsNothing(fault.FaultCase):
+    """A provider's answer read whole into papers, then cut (truncated after
+    the JSON, so every paper was parsed): the search keeps none of it. Its
+    arena (logged at debug when the search is freed) holds what it holds when
+    that provider fails at once with a 500, and less than when it answers."""
+
+    SETTINGS = {"log.level": "debug"}
+
+    def arena_bytes_of_one_search(self, cfg):
+        self.sim.reset(config=True)
+        if cfg:
+            self.sim.configure("openalex", **cfg)
+        before = self.server.log().count('"search freed"')
+        r = self.get(qs(query=Q, limit=50))
+        self.assertEqual(r.status, 200, r)
+        # the search is freed when its timer closes, after the answer
+        fault.wait_for(lambda: self.server.log().count('"search freed"') > before, 5)
+        lines = [ln for ln in self.server.log().splitlines() if '"search freed"' in ln]
+        self.assertGreater(len(lines), before, "no search freed line")
+        return int(re.search(r'"arena_bytes":\s*(\d+)', lines[-1]).group(1)), r.json()
+
+    def test_failed_answer_leaves_nothing_in_the_search(self):
+        self.arena_bytes_of_one_search(None)  # warm: connections, first blocks
+        refused, _ = self.arena_bytes_of_one_search({"mode": "error", "error_status": 500})
+        cut, j = self.arena_bytes_of_one_search({"mode": "truncated", "partial_bytes": 200000})
+        self.assertEqual(self.statuses(j)["openalex"], "error", j["providers"])
+        answered, j = self.arena_bytes_of_one_search(None)
+        self.assertEqual(self.statuses(j)["openalex"], "ok", j["providers"])
+        kept = answered - refused  # what OpenAlex's papers take in a search
+        self.assertGreater(kept, 4096, (refused, cut, answered))
+        self.assertLess(abs(cut - refused), kept // 4, (refused, cut, answered))
+        self.assertAlive()
 
 
 if __name__ == "__main__":
