@@ -203,6 +203,8 @@ static void write_paper(jw_t *w, const paper_t *p)
     jw_str(w, p->published);
     JW_LIT(w, ",\"venue\":");
     jw_str(w, p->venue);
+    JW_LIT(w, ",\"type\":");
+    jw_str(w, paper_type_name(p->type));
     JW_LIT(w, ",\"doi\":");
     jw_str(w, p->doi);
     JW_LIT(w, ",\"arxiv_id\":");

@@ -402,6 +402,7 @@ static int build_paper(arena_t *a, const item_t *items, const int *m, size_t n, 
         if (out->url == NULL && p->url != NULL && p->url[0] != '\0') out->url = p->url;
         if (p->citations > out->citations) out->citations = p->citations;
         if (p->open_access) out->open_access = true;
+        out->type = paper_type_merge(out->type, p->type);
         ncat_in += p->ncategories;
         bool saw_self = false;
         for (size_t i = 0; i < p->nsources && i < SRC_COUNT; i++) {

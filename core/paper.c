@@ -2,6 +2,7 @@
  * the same paper look the same whichever provider returned it. */
 #include "core/paper.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -472,4 +473,74 @@ bool paper_is_stop_word(const char *w, size_t n)
         if (k == n) return true;
     }
     return false;
+}
+
+static const char *const type_names[PAPER_TYPE_COUNT] = {
+    [PAPER_TYPE_ARTICLE] = "article",
+    [PAPER_TYPE_PREPRINT] = "preprint",
+    [PAPER_TYPE_PROCEEDINGS] = "proceedings",
+    [PAPER_TYPE_BOOK] = "book",
+    [PAPER_TYPE_BOOK_CHAPTER] = "book_chapter",
+    [PAPER_TYPE_THESIS] = "thesis",
+    [PAPER_TYPE_DATASET] = "dataset",
+    [PAPER_TYPE_REVIEW] = "review",
+    [PAPER_TYPE_OTHER] = "other",
+};
+
+const char *paper_type_name(paper_type_t t)
+{
+    return t > PAPER_TYPE_UNKNOWN && t < PAPER_TYPE_COUNT ? type_names[t] : NULL;
+}
+
+/* The providers' words, folded (lower case, letters and digits only). */
+static const struct {
+    const char *word;
+    paper_type_t type;
+} type_words[] = {
+    {"article", PAPER_TYPE_ARTICLE},
+    {"journalarticle", PAPER_TYPE_ARTICLE},
+    {"preprint", PAPER_TYPE_PREPRINT},
+    {"postedcontent", PAPER_TYPE_PREPRINT},
+    {"proceedings", PAPER_TYPE_PROCEEDINGS},
+    {"proceedingsarticle", PAPER_TYPE_PROCEEDINGS},
+    {"conference", PAPER_TYPE_PROCEEDINGS},
+    {"conferencepaper", PAPER_TYPE_PROCEEDINGS},
+    {"book", PAPER_TYPE_BOOK},
+    {"monograph", PAPER_TYPE_BOOK},
+    {"editedbook", PAPER_TYPE_BOOK},
+    {"referencebook", PAPER_TYPE_BOOK},
+    {"bookchapter", PAPER_TYPE_BOOK_CHAPTER},
+    {"booksection", PAPER_TYPE_BOOK_CHAPTER},
+    {"bookpart", PAPER_TYPE_BOOK_CHAPTER},
+    {"thesis", PAPER_TYPE_THESIS},
+    {"dissertation", PAPER_TYPE_THESIS},
+    {"dataset", PAPER_TYPE_DATASET},
+    {"review", PAPER_TYPE_REVIEW},
+    {"other", PAPER_TYPE_OTHER},
+};
+
+paper_type_t paper_type_parse(const char *s, size_t len)
+{
+    char folded[32];
+    size_t n = 0;
+    if (s == NULL || len == 0) return PAPER_TYPE_UNKNOWN;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '-' || c == '_' || c == ' ') continue;
+        if (!isalnum(c) || n == sizeof(folded) - 1) return PAPER_TYPE_OTHER;
+        folded[n++] = (char)tolower(c);
+    }
+    if (n == 0) return PAPER_TYPE_UNKNOWN;
+    folded[n] = '\0';
+    for (size_t i = 0; i < sizeof(type_words) / sizeof(type_words[0]); i++)
+        if (strcmp(folded, type_words[i].word) == 0) return type_words[i].type;
+    return PAPER_TYPE_OTHER;
+}
+
+paper_type_t paper_type_merge(paper_type_t cur, paper_type_t next)
+{
+    if (next == PAPER_TYPE_UNKNOWN || next == cur) return cur;
+    if (cur == PAPER_TYPE_UNKNOWN || cur == PAPER_TYPE_OTHER) return next;
+    if (cur == PAPER_TYPE_PREPRINT && next != PAPER_TYPE_OTHER) return next;
+    return cur;
 }

@@ -34,6 +34,38 @@ typedef struct paper_source {
     int rank;       /* 1-based position in that provider's answer */
 } paper_source_t;
 
+/* What kind of work a paper is. UNKNOWN (0, a zeroed paper's) when no
+ * provider said; OTHER when one said something outside this list
+ * (an editorial, a report, an erratum...). */
+typedef enum {
+    PAPER_TYPE_UNKNOWN = 0,
+    PAPER_TYPE_ARTICLE,
+    PAPER_TYPE_PREPRINT,
+    PAPER_TYPE_PROCEEDINGS, /* a conference paper */
+    PAPER_TYPE_BOOK,
+    PAPER_TYPE_BOOK_CHAPTER,
+    PAPER_TYPE_THESIS,
+    PAPER_TYPE_DATASET,
+    PAPER_TYPE_REVIEW,
+    PAPER_TYPE_OTHER,
+    PAPER_TYPE_COUNT
+} paper_type_t;
+
+/* "article", "preprint", "proceedings", "book", "book_chapter", "thesis",
+ * "dataset", "review", "other"; NULL for PAPER_TYPE_UNKNOWN. */
+const char *paper_type_name(paper_type_t t);
+/* Maps one provider type word to a type, ASCII case, '-', '_' and spaces
+ * ignored, so Crossref's and OpenAlex's "journal-article", "book-chapter",
+ * "posted-content", "dissertation" and S2's "JournalArticle", "Conference",
+ * "BookSection" all map; also reads paper_type_name()'s names. UNKNOWN for
+ * NULL or empty, OTHER for a word it does not know. */
+paper_type_t paper_type_parse(const char *s, size_t len);
+/* The merge's rule when sources disagree: a known type beats UNKNOWN, a
+ * specific one beats OTHER, and a published type beats PREPRINT (the
+ * arXiv copy of a journal paper is still the journal paper); otherwise
+ * the first source's (cur) stays. */
+paper_type_t paper_type_merge(paper_type_t cur, paper_type_t next);
+
 typedef struct paper {
     const char *title;    /* whitespace collapsed; never NULL once parsed ("" if absent) */
     const char *abstract; /* plain text (markup stripped), whitespace collapsed; NULL if absent */
@@ -52,6 +84,7 @@ typedef struct paper {
     const char *url;     /* landing page */
     const char *pdf_url; /* open-access PDF link; NULL when none known */
     bool open_access;
+    paper_type_t type;
     paper_source_t sources[SRC_COUNT]; /* one per provider that returned it */
     size_t nsources;
     double score; /* ranking score, set by the merge */

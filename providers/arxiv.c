@@ -493,6 +493,7 @@ static void ax_entry_done(ax_t *ax)
         p->ncategories = k;
     }
     p->open_access = true;
+    p->type = PAPER_TYPE_PREPRINT; /* arXiv holds preprints; the published copy comes from others */
     if (p->url == NULL && p->arxiv_id != NULL)
         p->url = arena_sprintf(a, "https://arxiv.org/abs/%s", p->arxiv_id);
     if (p->pdf_url == NULL && p->arxiv_id != NULL)

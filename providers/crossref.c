@@ -89,6 +89,7 @@ enum {
     CR_URL,
     CR_SUBJECTS,
     CR_SUBJECT,
+    CR_TYPE,
     CR_DATE, /* CR_DATE + i: date_keys[i] */
 };
 
@@ -122,6 +123,7 @@ static const prov_jnode_t cr_item_fields[] = {
     {.key = "is-referenced-by-count", .slot = CR_CITES},
     {.key = "URL", .slot = CR_URL},
     {.key = "subject", .slot = CR_SUBJECTS, .elem = &cr_subject},
+    {.key = "type", .slot = CR_TYPE},
     {0},
 };
 
@@ -137,6 +139,7 @@ typedef struct cr_item {
     const char *given, *family, *name; /* of the author being read */
     long long cites;
     bool has_cites;
+    paper_type_t type;
     bool first_parts; /* the date-parts element being read is the first */
     size_t date;      /* the date being read: CR_DATE + date */
     cr_date_t dates[NDATES];
@@ -256,6 +259,9 @@ static int cr_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
         break;
     case CR_SUBJECT:
         return prov__jvec_push(js, &it->subjects, prov__jv_tmp(js, v));
+    case CR_TYPE:
+        it->type = prov__jv_type(v);
+        break;
     /* Not an object or array where one belongs: as if absent. */
     default:
         return cr_open(js, st, slot, false);
@@ -304,6 +310,7 @@ static int cr_finish(prov_js_t *js, void *st, paper_t *p, const char **id)
     for (size_t i = 0; i < NDATES; i++)
         if (cr_date_set(a, &it->dates[i], p)) break;
     p->venue = first_text(a, &it->containers);
+    p->type = it->type;
     p->citations = it->has_cites && it->cites >= 0 ? it->cites : -1;
     if (it->url != NULL)
         p->url = arena_strdup(a, it->url);

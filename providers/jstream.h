@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/arena.h"
 #include "core/paper.h"
@@ -135,6 +136,12 @@ void prov_js_clear_items(prov_js_t *js);
 static inline const char *prov__jv_str(const prov_jval_t *v)
 {
     return v->type == PROV_JV_STRING && v->s[0] != '\0' ? v->s : NULL;
+}
+/* v as a work type (paper_type_parse()): UNKNOWN when not a string. */
+static inline paper_type_t prov__jv_type(const prov_jval_t *v)
+{
+    const char *s = prov__jv_str(v);
+    return s != NULL ? paper_type_parse(s, strlen(s)) : PAPER_TYPE_UNKNOWN;
 }
 /* As prov__json_int(): integers, reals in range and numeric strings, else dflt. */
 long long prov__jv_int(const prov_jval_t *v, long long dflt);

@@ -22,7 +22,7 @@
 #define OPENALEX_SELECT                                                                            \
     "id,doi,title,display_name,ids,publication_year,publication_date,authorships,"                 \
     "abstract_inverted_index,primary_location,locations,best_oa_location,open_access,"             \
-    "cited_by_count,primary_topic"
+    "cited_by_count,primary_topic,type,type_crossref"
 
 /* Appends the query's filters to f, the filter value: name:value pairs
  * joined by ',' (AND). */
@@ -176,6 +176,8 @@ enum {
     OA_OA_IS,
     OA_OA_URL,
     OA_CITES,
+    OA_TYPE,
+    OA_TYPE_CROSSREF,
     OA_TOPIC,
     OA_TOPIC_FIELD,
     OA_TOPIC_FIELD_NAME,
@@ -245,6 +247,8 @@ static const prov_jnode_t oa_work_fields[] = {
     {.key = "best_oa_location", .slot = OA_BEST, .fields = oa_best_fields},
     {.key = "open_access", .slot = OA_OA, .fields = oa_oa_fields},
     {.key = "cited_by_count", .slot = OA_CITES},
+    {.key = "type", .slot = OA_TYPE},
+    {.key = "type_crossref", .slot = OA_TYPE_CROSSREF},
     {.key = "primary_topic", .slot = OA_TOPIC, .fields = oa_topic_fields},
     {0},
 };
@@ -258,6 +262,7 @@ typedef struct oa_item {
     const char *word;                  /* the index word whose positions are read */
     long long year, cites;
     bool has_cites, is_oa, index_is_object;
+    paper_type_t type, type_crossref;
     prov_jvec_t authors;    /* one name (raw) per authorship, or NULL */
     prov_jvec_t arxiv_urls; /* locations' URLs naming arXiv, in order */
     word_at_t *words;       /* the inverted index's (position, word) pairs */
@@ -427,6 +432,12 @@ static int oa_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
         it->cites = prov__jv_int(v, -1);
         it->has_cites = true;
         break;
+    case OA_TYPE:
+        it->type = prov__jv_type(v);
+        break;
+    case OA_TYPE_CROSSREF:
+        it->type_crossref = prov__jv_type(v);
+        break;
     case OA_TOPIC_FIELD_NAME:
         it->field = prov__jv_tmp(js, v);
         break;
@@ -523,6 +534,11 @@ static int oa_finish(prov_js_t *js, void *st, paper_t *p, const char **id)
 
     if ((s = it->venue) != NULL) p->venue = paper_clean_text(a, s, strlen(s));
     p->citations = it->has_cites && it->cites >= 0 ? it->cites : -1;
+    /* OpenAlex's type calls a conference paper an "article"; its Crossref
+     * type ("proceedings-article") tells them apart. */
+    p->type = it->type_crossref == PAPER_TYPE_PROCEEDINGS ? PAPER_TYPE_PROCEEDINGS
+              : it->type != PAPER_TYPE_UNKNOWN            ? it->type
+                                                          : it->type_crossref;
 
     p->open_access = it->is_oa;
     s = it->oa_url != NULL ? it->oa_url : it->best_pdf != NULL ? it->best_pdf : it->primary_pdf;

@@ -20,7 +20,7 @@
 
 #define S2_FIELDS                                                                                  \
     "paperId,externalIds,url,title,abstract,venue,year,publicationDate,journal,citationCount,"     \
-    "isOpenAccess,openAccessPdf,fieldsOfStudy,s2FieldsOfStudy,authors"
+    "isOpenAccess,openAccessPdf,fieldsOfStudy,s2FieldsOfStudy,authors,publicationTypes"
 
 /* S2's fieldsOfStudy for an arXiv category ("cs.LG" -> "Computer Science"),
  * or for one of S2's own field names given as is; NULL when none fits. */
@@ -217,6 +217,8 @@ enum {
     S2_URL,
     S2_FOS,
     S2_FOS_ONE,
+    S2_PUB_TYPES,
+    S2_PUB_TYPE,
     S2_S2FOS,
     S2_S2FOS_ONE,
     S2_S2FOS_CATEGORY,
@@ -236,6 +238,7 @@ static const prov_jnode_t s2_oa_fields[] = {
     {0},
 };
 static const prov_jnode_t s2_fos_one = {.slot = S2_FOS_ONE};
+static const prov_jnode_t s2_pub_type = {.slot = S2_PUB_TYPE};
 static const prov_jnode_t s2_s2fos_fields[] = {{.key = "category", .slot = S2_S2FOS_CATEGORY}, {0}};
 static const prov_jnode_t s2_s2fos_one = {.slot = S2_S2FOS_ONE, .fields = s2_s2fos_fields};
 static const prov_jnode_t s2_paper_fields[] = {
@@ -254,6 +257,7 @@ static const prov_jnode_t s2_paper_fields[] = {
     {.key = "url", .slot = S2_URL},
     {.key = "fieldsOfStudy", .slot = S2_FOS, .elem = &s2_fos_one},
     {.key = "s2FieldsOfStudy", .slot = S2_S2FOS, .elem = &s2_s2fos_one},
+    {.key = "publicationTypes", .slot = S2_PUB_TYPES, .elem = &s2_pub_type},
     {0},
 };
 
@@ -266,6 +270,7 @@ typedef struct s2_item {
     const char *s2fos;  /* the category of the s2FieldsOfStudy object being read */
     long long year, cites;
     bool is_oa, has_cites;
+    paper_type_t type;
     prov_jvec_t authors, fos, s2fos_list;
 } s2_item_t;
 
@@ -291,6 +296,9 @@ static int s2_open(prov_js_t *js, void *st, int slot, bool array)
         break;
     case S2_FOS:
         it->fos.n = 0;
+        break;
+    case S2_PUB_TYPES:
+        it->type = PAPER_TYPE_UNKNOWN;
         break;
     case S2_S2FOS:
         it->s2fos_list.n = 0;
@@ -362,6 +370,11 @@ static int s2_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
         break;
     case S2_FOS_ONE:
         return prov__jvec_push(js, &it->fos, prov__jv_tmp(js, v));
+    case S2_PUB_TYPE: { /* ["JournalArticle", "Review"]: a review is the more telling */
+        paper_type_t t = prov__jv_type(v);
+        it->type = t == PAPER_TYPE_REVIEW ? t : paper_type_merge(it->type, t);
+        break;
+    }
     case S2_S2FOS_CATEGORY:
         it->s2fos = prov__jv_tmp(js, v);
         break;
@@ -371,6 +384,7 @@ static int s2_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
     case S2_JOURNAL:
     case S2_OA_PDF:
     case S2_FOS:
+    case S2_PUB_TYPES:
     case S2_S2FOS:
     case S2_AUTHOR:
     case S2_S2FOS_ONE:
@@ -420,6 +434,7 @@ static int s2_finish(prov_js_t *js, void *st, paper_t *p, const char **id)
     if (venue != NULL) p->venue = paper_clean_text(a, venue, strlen(venue));
 
     p->citations = it->has_cites && it->cites >= 0 ? it->cites : -1;
+    p->type = it->type;
     p->open_access = it->is_oa;
     /* "CLOSED" comes with a URL too (recorded live): not open access. */
     bool closed = it->oa_status != NULL && strcasecmp(it->oa_status, "CLOSED") == 0;

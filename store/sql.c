@@ -142,6 +142,8 @@ int store_paper_from_json(const json_t *o, arena_t *a, int rank, paper_t *p)
     p->year = json_is_integer(y) ? (int)json_integer_value(y) : 0;
     p->published = jget_str(o, "published_at", a);
     p->venue = jget_str(o, "venue", a);
+    const char *type = jget_str(o, "type", a);
+    p->type = type != NULL ? paper_type_parse(type, strlen(type)) : PAPER_TYPE_UNKNOWN;
     p->categories = jget_strs(o, "categories", a, &p->ncategories);
     json_t *c = json_object_get(o, "citation_count");
     p->citations = json_is_integer(c) ? (int64_t)json_integer_value(c) : -1;

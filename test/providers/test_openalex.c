@@ -22,7 +22,7 @@ TEST(build_plain_query)
              "&sort=relevance_score:desc&per-page=2"
              "&select=id,doi,title,display_name,ids,publication_year,publication_date,authorships,"
              "abstract_inverted_index,primary_location,locations,best_oa_location,"
-             "open_access,cited_by_count,primary_topic");
+             "open_access,cited_by_count,primary_topic,type,type_crossref");
     arena_free(a);
 }
 
@@ -44,7 +44,7 @@ TEST(build_with_filters_key_and_mailto)
              "is_oa:true&sort=cited_by_count:desc&per-page=200"
              "&select=id,doi,title,display_name,ids,publication_year,publication_date,authorships,"
              "abstract_inverted_index,primary_location,locations,best_oa_location,"
-             "open_access,cited_by_count,primary_topic"
+             "open_access,cited_by_count,primary_topic,type,type_crossref"
              "&mailto=dev%40example.org&api_key=oa%20key");
     arena_free(a);
 }
@@ -239,7 +239,7 @@ TEST(build_title_searches_titles_with_the_filters)
              "&sort=relevance_score:desc&per-page=10"
              "&select=id,doi,title,display_name,ids,publication_year,publication_date,authorships,"
              "abstract_inverted_index,primary_location,locations,best_oa_location,"
-             "open_access,cited_by_count,primary_topic&mailto=dev%40example.org&api_key=oa%20key");
+             "open_access,cited_by_count,primary_topic,type,type_crossref&mailto=dev%40example.org&api_key=oa%20key");
     ASSERT(has_header(&r, "Accept: application/json"));
     arena_free(a);
 }
