@@ -208,7 +208,7 @@ const config_key_t config__keys[] = {
             1, 10 * 60 * SEC, "5s",
             "a lookup by id (or a batch) answers with what the providers gave by then"),
     K_DUR  ("papers.cache_ttl", "SCIFIND_PAPERS_CACHE_TTL", papers.cache_ttl_ms, 0,
-            30 * 24 * HOUR, "1h", "a paper found live is answered from memory this long; 0: never"),
+            30 * 24 * HOUR, "1h", "a paper found live is answered from memory (and Redis, with redis.url) this long; 0: never"),
     K_INT  ("papers.cache_entries", "SCIFIND_PAPERS_CACHE_ENTRIES", papers.cache_entries, 0,
             10000000, "10000", "papers kept by the lookup cache per worker"),
     K_DUR  ("citations.cache_ttl", "SCIFIND_CITATIONS_CACHE_TTL", citations.cache_ttl_ms, 0,

@@ -1,7 +1,9 @@
 /* The lookup state machine (core/lookup.h).
  *
+ *   LK_SHARED     the shared tier's read (core/lookup_cache.h) of the ids
+ *                 the memory cache missed is out; waits for it
  *   LK_STORE      the store reads of the ids it knows are out (after the
- *                 cache answered what it holds); waits for them
+ *                 caches answered what they hold); waits for them
  *   LK_ASK        the ids left are grouped into parts and the parts start
  *   LK_PROVIDERS  waits for the parts (or the deadline)
  *   LK_MERGE      per id: merged, written once, kept in the cache
@@ -27,11 +29,12 @@
 #include "core/metrics.h"
 #include "core/queue.h"
 
-typedef enum { LK_STORE, LK_ASK, LK_PROVIDERS, LK_MERGE, LK_FOLLOW, LK_DONE } lk_state_t;
+typedef enum { LK_SHARED, LK_STORE, LK_ASK, LK_PROVIDERS, LK_MERGE, LK_FOLLOW, LK_DONE } lk_state_t;
 
 static const char *const lk_state_names[] = {
-    [LK_STORE] = "store", [LK_ASK] = "ask",       [LK_PROVIDERS] = "providers",
-    [LK_MERGE] = "merge", [LK_FOLLOW] = "follow", [LK_DONE] = "done",
+    [LK_SHARED] = "shared",       [LK_STORE] = "store", [LK_ASK] = "ask",
+    [LK_PROVIDERS] = "providers", [LK_MERGE] = "merge", [LK_FOLLOW] = "follow",
+    [LK_DONE] = "done",
 };
 
 struct lookup_part {
@@ -99,7 +102,8 @@ struct lookup {
     sf_defer_t deliver;
     bool deadline_passed;
     bool stepping;
-    bool freed; /* the caller is gone */
+    bool freed;      /* the caller is gone */
+    bool skip_cache; /* LOOKUP_SKIP_CACHE */
     uint64_t start_ns;
     unsigned only; /* providers given to lookup_start(); 0: the whole fall-through */
     const char *traceparent;
@@ -108,6 +112,9 @@ struct lookup {
     paper_ref_t *ids;
     id_state_t *st;
     size_t n;
+    lookup_cache_get_t *shared_get; /* the shared tier's read in the air */
+    size_t *shared_idx;             /* its keys are those of these ids */
+    size_t nshared;
     store_read_t *reads;
     size_t nreads, reads_left;
     lookup_part_t *parts;
@@ -328,6 +335,24 @@ static void on_store(void *data, const papers_answer_t *a)
     lk_step(l);
 }
 
+/* The shared tier's values: a hit is kept in the memory cache too. */
+static void on_shared(void *data, const char *const *vals, const size_t *lens)
+{
+    lookup_t *l = data;
+    l->shared_get = NULL;
+    for (size_t k = 0; vals && k < l->nshared; k++) {
+        id_state_t *s = &l->st[l->shared_idx[k]];
+        if (!vals[k] || lens[k] == 0 || vals[k][0] != '{') continue; /* a miss, or not ours */
+        char *json = arena_strndup(l->arena, vals[k], lens[k]);
+        if (!json) continue;
+        s->item = (lookup_item_t){
+            .outcome = LOOKUP_FOUND, .from = LOOKUP_FROM_CACHE, .json = json, .len = lens[k]};
+        s->resolved = true;
+        cache_put(l->svc, s->key, json, lens[k]);
+    }
+    lk_step(l);
+}
+
 static void on_deadline(uv_timer_t *t)
 {
     lookup_t *l = t->data;
@@ -336,6 +361,31 @@ static void on_deadline(uv_timer_t *t)
 }
 
 /* ---- one function per state -------------------------------------------------- */
+
+/* The shared tier's read of every id the memory cache missed (one round
+ * trip for a batch too). */
+static void start_shared_get(lookup_t *l)
+{
+    const lookup_cache_t *c = l->svc->cfg.shared;
+    if (!c || l->only || l->skip_cache || l->svc->cfg.cache_ttl_ms <= 0) return;
+    const char **keys = arena_alloc(l->arena, l->n * sizeof *keys);
+    l->shared_idx = arena_alloc(l->arena, l->n * sizeof *l->shared_idx);
+    if (!keys || !l->shared_idx) return;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->st[i].resolved) continue;
+        keys[l->nshared] = l->st[i].key;
+        l->shared_idx[l->nshared++] = i;
+    }
+    if (l->nshared) l->shared_get = c->get(c->ctx, keys, l->nshared, on_shared, l);
+}
+
+static void cancel_shared_get(lookup_t *l)
+{
+    if (!l->shared_get) return;
+    const lookup_cache_t *c = l->svc->cfg.shared;
+    c->cancel(c->ctx, l->shared_get);
+    l->shared_get = NULL;
+}
 
 /* The store reads of the ids it knows (internal, DOI, arXiv) not in the cache. */
 static void start_store_reads(lookup_t *l)
@@ -384,6 +434,15 @@ static void state_store(lookup_t *l)
 {
     if (l->deadline_passed) cancel_store_reads(l);
     if (l->reads_left == 0) lk_set_state(l, LK_ASK);
+}
+
+/* LK_SHARED: then the store, for what the caches did not hold. */
+static void state_shared(lookup_t *l)
+{
+    if (l->deadline_passed) cancel_shared_get(l);
+    if (l->shared_get) return;
+    lk_set_state(l, LK_STORE);
+    start_store_reads(l);
 }
 
 /* Adds a part of src for the ids at idx[0..n). */
@@ -575,7 +634,12 @@ static void state_merge(lookup_t *l)
                                   .len = len,
                                   .paper = p};
         /* What every source asked has said: kept for papers.cache_ttl. */
-        if (complete && !l->only) cache_put(l->svc, s->key, copy, len);
+        if (complete && !l->only) {
+            cache_put(l->svc, s->key, copy, len);
+            const lookup_cache_t *c = l->svc->cfg.shared;
+            if (c && l->svc->cfg.cache_ttl_ms > 0)
+                c->put(c->ctx, s->key, copy, len, l->svc->cfg.cache_ttl_ms);
+        }
     }
     l->took_ms = (double)(clock_now_ns() - l->start_ns) / 1e6;
     for (size_t i = 0; i < l->n; i++)
@@ -623,6 +687,9 @@ static void lk_step(lookup_t *l)
     do {
         before = l->state;
         switch (l->state) {
+        case LK_SHARED:
+            state_shared(l);
+            break;
         case LK_STORE:
             state_store(l);
             break;
@@ -715,7 +782,7 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
     l->arena = a;
     l->svc = svc;
     l->n = n;
-    bool skip_cache = providers & LOOKUP_SKIP_CACHE;
+    bool skip_cache = l->skip_cache = providers & LOOKUP_SKIP_CACHE;
     providers &= ~LOOKUP_SKIP_CACHE;
     l->only = providers;
     l->cb = cb;
@@ -760,9 +827,9 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
         sf_queue_insert_tail(flight_bucket(svc, l->st[0].key), &l->flight);
     }
     uv_timer_start(&l->deadline, on_deadline, (uint64_t)svc->cfg.deadline_ms, 0);
-    l->state = LK_STORE;
+    l->state = LK_SHARED;
     l->stepping = true;
-    start_store_reads(l);
+    start_shared_get(l);
     l->stepping = false;
     lk_step(l);
     return l;
@@ -798,6 +865,7 @@ void lookup_free(lookup_t *l)
         if (sf_queue_linked(&l->flight)) sf_queue_remove(&l->flight);
         sf_queue_init(&l->flight);
         l->state = LK_DONE;
+        cancel_shared_get(l);
         if (l->reads) cancel_store_reads(l);
         cancel_parts(l, PSTAT_CANCELLED);
     }

@@ -2,7 +2,10 @@
  * GET /v1/search/papers/{provider}/{id}, MCP get_paper.
  *
  * A lookup takes 1..LOOKUP_MAX_IDS parsed ids (core/paper_id.h) and falls
- * through, per id: the per-id memory cache (papers.cache_ttl), the store
+ * through, per id: the per-id memory cache (papers.cache_ttl), its shared
+ * tier when there is one (core/lookup_cache.h: Redis; every id of a batch
+ * in one round trip, under redis.command_timeout; a failure or a late
+ * answer is a miss, a hit fills the memory cache), the store
  * (core/papers_repo.h: internal, DOI, arXiv, S2 and OpenAlex ids; the
  * store keeps no corpus id or PMID), then every enabled
  * provider that can answer that kind of id, in parallel under one deadline
@@ -34,6 +37,7 @@
 
 #include "core/answer_json.h"
 #include "core/arena.h"
+#include "core/lookup_cache.h"
 #include "core/paper.h"
 #include "core/paper_id.h"
 #include "core/papers_repo.h"
@@ -81,6 +85,9 @@ typedef struct lookup_config {
     int deadline_ms;      /* papers.lookup_deadline */
     int64_t cache_ttl_ms; /* papers.cache_ttl; 0: no cache */
     size_t cache_entries; /* papers.cache_entries per worker */
+    /* The per-id cache's shared tier (filled with cache_ttl_ms too), or
+     * NULL: memory only. Must outlive the service. */
+    const lookup_cache_t *shared;
 } lookup_config_t;
 
 /* A lookup service per worker: the per-id cache and the flights in the
@@ -118,7 +125,7 @@ const char *lookup_outcome_name(lookup_outcome_t o);
 
 typedef enum {
     LOOKUP_FROM_NONE = 0,
-    LOOKUP_FROM_CACHE,     /* the per-id cache */
+    LOOKUP_FROM_CACHE,     /* the per-id cache (memory or its shared tier) */
     LOOKUP_FROM_STORE,     /* the store's record (its own shape: core/papers_repo.h) */
     LOOKUP_FROM_PROVIDERS, /* merged from the providers' answers now */
 } lookup_from_t;

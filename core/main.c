@@ -23,6 +23,7 @@
 #include "core/shm.h"
 #include "core/worker.h"
 #include "cache/provider_cache.h"
+#include "cache/lookup_l2.h"
 #include "cache/redis.h"
 #include "cache/tiers.h"
 #include "http/handlers_analytics.h"
@@ -82,10 +83,11 @@ typedef struct app {
     http_admin_ctx_t admin;        /* PUT /v1/providers/{name} */
     http_mcp_t *mcp;               /* /mcp, or NULL (mcp.enabled) */
     http_mw_t *mw;                 /* keys, limits, CORS, trace, metrics (http/middleware.h) */
-    cache_redis_link_t *rl_link;   /* the limiter's own Redis link when the cache has none */
+    cache_redis_link_t *rl_link;   /* a Redis link of the app's when the cache has none */
     http_limit_shared_t rl_shared; /* client buckets across instances, on a Redis link */
     prov_lookup_t *plookup;        /* lookups by id: the providers' side (providers/lookup.c) */
     lookup_service_t *lookup;      /* ... the cache, store and merge (core/lookup.h) */
+    lookup_cache_t *lookup_l2;     /* ... the per-id cache's Redis tier, or NULL */
     http_papers_ctx_t papers;      /* /v1/papers, /v1/papers/batch, /v1/search/papers/... */
     void (*done)(void);
 } app_t;
@@ -133,7 +135,7 @@ static const char *health_store(void *data, char *buf, size_t len)
 static const char *health_redis(void *data, char *buf, size_t len)
 {
     app_t *a = data;
-    /* The cache's link, or the rate limiter's own when the cache is off. */
+    /* The cache's link, or the app's own when the cache is off. */
     const char *st =
         a->rl_link ? cache_redis_link_state(a->rl_link) : cache_tiers_redis_state(a->cache);
     snprintf(buf, len, "{\"status\":\"%s\"}", st);
@@ -146,6 +148,17 @@ static char *app_describe_providers(void *data)
     return a->fanout ? prov_fanout_describe(a->fanout) : NULL;
 }
 
+/* A Redis link for what needs one besides the search's L2: the L2's own,
+ * or one of the app's when the cache is off. NULL without redis.url. */
+static cache_redis_link_t *app_redis_link(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
+{
+    if (!cfg->redis.url[0]) return NULL;
+    cache_redis_link_t *link = cache_tiers_redis_link(a->cache);
+    if (!link && !cfg->cache.enabled && !a->rl_link)
+        a->rl_link = cache_redis_link_new(loop, cfg, NULL);
+    return link ? link : a->rl_link;
+}
+
 /* The client rate limit across instances: on the cache's Redis link, or
  * on a link of its own when the cache is off (docs/operations-metrics.md). */
 static void app_share_limit(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
@@ -153,8 +166,7 @@ static void app_share_limit(app_t *a, uv_loop_t *loop, const sf_config_t *cfg)
     /* Keys of the store may carry limits of their own (api_keys.rate_limit). */
     bool limited = cfg->ratelimit.rate > 0 || (a->store && cfg->auth.store_refresh_ms > 0);
     if (!limited || !cfg->ratelimit.redis || !cfg->redis.url[0]) return;
-    cache_redis_link_t *link = cache_tiers_redis_link(a->cache);
-    if (!link && !cfg->cache.enabled) link = a->rl_link = cache_redis_link_new(loop, cfg, NULL);
+    cache_redis_link_t *link = app_redis_link(a, loop, cfg);
     if (!link) {
         log_write(LOG_WARN, "client rate limit per instance: no Redis link", LF_STR, "url",
                   cfg->redis.url, LF_END);
@@ -239,6 +251,14 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
                           .cache_ttl_ms = cfg->papers.cache_ttl_ms,
                           .cache_entries = (size_t)cfg->papers.cache_entries};
     if (!a->plookup) goto oom;
+    /* The per-id cache shared through Redis (cache/lookup_l2.h). */
+    cache_redis_link_t *lookup_link =
+        cfg->papers.cache_ttl_ms > 0 ? app_redis_link(a, loop, cfg) : NULL;
+    if (lookup_link) {
+        a->lookup_l2 = cache_lookup_l2_new(lookup_link, cfg->redis.key_prefix);
+        if (!a->lookup_l2) goto oom;
+        lk.shared = a->lookup_l2;
+    }
     a->lookup = lookup_service_new(loop, prov_lookup_backend(a->plookup),
                                    prov_fanout_enabled(a->fanout), papers, &lk);
     if (!a->lookup) goto oom;
@@ -314,6 +334,7 @@ static void app_server_done(http_server_t *s)
     (void)s;
     app_t *a = &the_app;
     http_mw_share_limit(a->mw, NULL); /* before its Redis link goes */
+    cache_lookup_l2_close(a->lookup_l2);
     cache_redis_link_free(a->rl_link);
     a->rl_link = NULL;
     cache_tiers_stop(a->cache); /* background refreshes first: they use the providers */
@@ -365,6 +386,7 @@ static void app_free(void *p)
     http_router_free(a->router);
     http_mcp_free(a->mcp);
     lookup_service_free(a->lookup);
+    cache_lookup_l2_free(a->lookup_l2);
     prov_lookup_free(a->plookup);
     memset(a, 0, sizeof *a);
 }

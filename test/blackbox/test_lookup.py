@@ -190,5 +190,91 @@ class LookupTest(harness.SimulatorTestCase):
         self.assertEqual(r.status, 400)
 
 
+def have_redis():
+    import os
+    import shutil
+    return bool(os.environ.get("REDIS_SERVER") or shutil.which("redis-server"))
+
+
+@unittest.skipUnless(have_redis(), "redis-server is needed for the per-id cache's Redis tier")
+class LookupRedisTest(unittest.TestCase):
+    """The per-id cache shared through Redis (cache/lookup_l2.h): a paper
+    looked up by one scifind is the other's answer without a provider
+    call; with Redis gone lookups still answer. One server has the cache
+    tiers (their Redis link), the other has them off (a link of its own)."""
+
+    def test_a_paper_looked_up_once_answers_another_process(self):
+        import os
+        import sys
+        import tempfile
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))), "cache"))
+        from redistmp import Redis
+        tmp = tempfile.mkdtemp(prefix="sf-lookup-redis-")
+        redis = Redis(tmp).start()
+        sim = harness.Simulator().start()
+        servers = []
+        try:
+            base = {"redis.url": redis.url, "papers.lookup_deadline": "4s",
+                    "papers.cache_ttl": "10m"}
+            for extra in ({}, {"cache.enabled": "false"}):
+                servers.append(harness.Server(workers=0, settings=dict(base, **extra),
+                                              env=sim.scifind_env()).start())
+            ps = [p for p in sim.admin("GET", "/_sim/ids?n=200")["papers"]
+                  if p["doi"] and "crossref" in p["in"]][:3]
+            self.assertEqual(len(ps), 3)
+
+            def calls():
+                st = sim.stats()["providers"]
+                return sum(st[p]["requests"] for p in st)
+
+            def lookup(srv, doi):
+                r = harness.request(srv.port, "GET", "/v1/papers/doi:" + doi, timeout=15)
+                self.assertEqual(r.status, 200, r.body[:300])
+                return r.json()
+
+            # Both linked to Redis before the first lookup (a link not ready is a miss).
+            deadline = time.monotonic() + 10
+            for srv in servers:
+                while time.monotonic() < deadline:
+                    r = harness.request(srv.port, "GET", "/health/ready")
+                    if r.json()["checks"]["redis"]["status"] == "ok":
+                        break
+                    time.sleep(0.05)
+                self.assertEqual(r.json()["checks"]["redis"]["status"], "ok", r.body[:300])
+            for i, (a, b) in enumerate(((0, 1), (1, 0))):
+                doi = ps[i]["doi"]
+                first = lookup(servers[a], doi)
+                self.assertEqual(first["from"], "providers")
+                # The put goes behind the answer: wait for the key.
+                rkey = "scifind:paper:doi:" + doi
+                deadline = time.monotonic() + 10
+                while redis.command("EXISTS", rkey) != 1 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                self.assertEqual(redis.command("EXISTS", rkey), 1, rkey)
+                ttl = redis.command("PTTL", rkey)
+                self.assertTrue(0 < ttl <= 600000, ttl)
+                before = calls()
+                other = lookup(servers[b], doi)
+                self.assertEqual(other["from"], "cache")
+                self.assertEqual(other["paper"], first["paper"])
+                self.assertEqual(calls(), before, "the providers were asked again")
+            # Redis gone: lookups go on to the providers and answer.
+            redis.stop()
+            for srv in servers:
+                before = calls()
+                d = lookup(srv, ps[2]["doi"])
+                self.assertEqual(d["paper"]["doi"], ps[2]["doi"])
+                self.assertEqual(d["from"], "providers")
+                self.assertGreater(calls(), before)
+                # What each looked up before is still in its memory.
+                self.assertEqual(lookup(srv, ps[0]["doi"])["from"], "cache")
+        finally:
+            for srv in servers:
+                srv.stop()
+            sim.stop()
+            redis.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

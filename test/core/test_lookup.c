@@ -572,4 +572,225 @@ TEST(the_store_answers_what_it_holds_before_the_providers)
     fx_done(&f);
 }
 
+/* A fake shared tier (core/lookup_cache.h): holds what was put, answers
+ * on a timer (never inside get()) or fails as told. */
+typedef enum { FC_ANSWER, FC_FAIL, FC_REFUSE, FC_NEVER } fc_mode_t;
+
+typedef struct fake_cache {
+    lookup_cache_t c;
+    uv_loop_t *loop;
+    fc_mode_t mode;
+    char keys[8][64];
+    char vals[8][4096];
+    int nkeys;
+    int gets, keys_asked, puts, cancels;
+    int64_t last_ttl;
+} fake_cache_t;
+
+struct lookup_cache_get {
+    uv_timer_t timer;
+    fake_cache_t *fc;
+    const char *asked[8];
+    size_t n;
+    lookup_cache_got_fn got;
+    void *data;
+};
+
+static void fc_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static const char *fc_find(fake_cache_t *fc, const char *key)
+{
+    for (int i = 0; i < fc->nkeys; i++)
+        if (strcmp(fc->keys[i], key) == 0) return fc->vals[i];
+    return NULL;
+}
+
+static void fc_fire(uv_timer_t *t)
+{
+    lookup_cache_get_t *g = t->data;
+    const char *vals[8] = {0};
+    size_t lens[8] = {0};
+    for (size_t i = 0; i < g->n; i++)
+        if ((vals[i] = fc_find(g->fc, g->asked[i]))) lens[i] = strlen(vals[i]);
+    uv_close((uv_handle_t *)&g->timer, fc_closed);
+    if (g->fc->mode == FC_FAIL)
+        g->got(g->data, NULL, NULL);
+    else
+        g->got(g->data, vals, lens);
+}
+
+static lookup_cache_get_t *fc_get(void *ctx, const char *const *keys, size_t n,
+                                  lookup_cache_got_fn got, void *data)
+{
+    fake_cache_t *fc = ctx;
+    fc->gets++;
+    fc->keys_asked += (int)n;
+    if (fc->mode == FC_REFUSE || n > 8) return NULL;
+    lookup_cache_get_t *g = calloc(1, sizeof *g);
+    *g = (lookup_cache_get_t){.fc = fc, .n = n, .got = got, .data = data};
+    for (size_t i = 0; i < n; i++)
+        g->asked[i] = keys[i]; /* the lookup's: they live as long as it */
+    uv_timer_init(fc->loop, &g->timer);
+    g->timer.data = g;
+    if (fc->mode != FC_NEVER) uv_timer_start(&g->timer, fc_fire, 3, 0);
+    return g;
+}
+
+static void fc_cancel(void *ctx, lookup_cache_get_t *g)
+{
+    ((fake_cache_t *)ctx)->cancels++;
+    uv_timer_stop(&g->timer);
+    uv_close((uv_handle_t *)&g->timer, fc_closed);
+}
+
+static void fc_put(void *ctx, const char *key, const char *bytes, size_t len, int64_t ttl_ms)
+{
+    fake_cache_t *fc = ctx;
+    fc->puts++;
+    fc->last_ttl = ttl_ms;
+    ASSERT(fc->nkeys < 8 && len < sizeof fc->vals[0]);
+    snprintf(fc->keys[fc->nkeys], sizeof fc->keys[0], "%s", key);
+    memcpy(fc->vals[fc->nkeys], bytes, len);
+    fc->vals[fc->nkeys++][len] = '\0';
+}
+
+/* A service like fx_init()'s with the fake shared tier behind its memory. */
+static void fx_init_shared(fx_t *f, fake_cache_t *fc, int deadline_ms)
+{
+    fx_init(f, deadline_ms, 60000);
+    lookup_service_free(f->svc);
+    *fc = (fake_cache_t){.c = {.ctx = fc, .get = fc_get, .cancel = fc_cancel, .put = fc_put},
+                         .loop = &f->loop};
+    lookup_config_t cfg = {
+        .deadline_ms = deadline_ms, .cache_ttl_ms = 60000, .cache_entries = 100, .shared = &fc->c};
+    f->svc = lookup_service_new(&f->loop, &f->fb.b, FOUR, NULL, &cfg);
+    ASSERT_NOT_NULL(f->svc);
+}
+
+static lookup_item_t look_one(fx_t *f, const paper_ref_t *r)
+{
+    got_t g = {0};
+    lookup_t *l = lookup_start(f->svc, r, 1, 0, NULL, on_done, &g);
+    ASSERT_NOT_NULL(l);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g.calls, 1);
+    lookup_item_t it;
+    lookup_item(l, 0, &it);
+    lookup_free(l);
+    return it;
+}
+
+TEST(a_shared_hit_fills_the_memory_cache_and_asks_no_provider)
+{
+    fx_t f;
+    fake_cache_t fc;
+    fx_init_shared(&f, &fc, 2000);
+    arena_t *a = arena_new(0);
+    paper_ref_t r = ref(a, "10.1000/shared");
+    snprintf(fc.keys[0], sizeof fc.keys[0], "%s", paper_ref_string(a, &r));
+    snprintf(fc.vals[0], sizeof fc.vals[0], "{\"doi\":\"10.1000/shared\",\"title\":\"T\"}");
+    fc.nkeys = 1;
+    lookup_item_t it = look_one(&f, &r);
+    ASSERT_EQ(it.outcome, LOOKUP_FOUND);
+    ASSERT_EQ(it.from, LOOKUP_FROM_CACHE);
+    ASSERT_EQ(fc.gets, 1);
+    for (int s = 0; s < SRC_COUNT; s++)
+        ASSERT_EQ(f.fb.starts[s], 0);
+    ASSERT_EQ(fc.puts, 0);
+    /* The memory cache has it now: the shared tier is not asked again. */
+    it = look_one(&f, &r);
+    ASSERT_EQ(it.from, LOOKUP_FROM_CACHE);
+    ASSERT_EQ(fc.gets, 1);
+    arena_free(a);
+    fx_done(&f);
+}
+
+TEST(a_shared_miss_goes_on_and_the_live_answer_is_put)
+{
+    fx_t f;
+    fake_cache_t fc;
+    fx_init_shared(&f, &fc, 2000);
+    arena_t *a = arena_new(0);
+    paper_ref_t r = ref(a, "10.1000/live");
+    got_t g = {0};
+    lookup_t *l = lookup_start(f.svc, &r, 1, 0, NULL, on_done, &g);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    lookup_item_t it;
+    lookup_item(l, 0, &it);
+    ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
+    ASSERT_EQ(fc.gets, 1);
+    ASSERT_EQ(fc.puts, 1);
+    ASSERT_EQ(fc.last_ttl, 60000);
+    ASSERT_STR_EQ(fc.keys[0], paper_ref_string(a, &r));
+    ASSERT_STR_EQ(fc.vals[0], it.json); /* what the memory cache keeps */
+    lookup_free(l);
+    /* A batch: one read for the ids the memory cache misses (a twin once). */
+    paper_ref_t refs[4] = {ref(a, "10.1000/live"), ref(a, "10.1000/two"), ref(a, "10.1000/three"),
+                           ref(a, "doi:10.1000/TWO")};
+    snprintf(fc.keys[1], sizeof fc.keys[1], "%s", paper_ref_string(a, &refs[2]));
+    snprintf(fc.vals[1], sizeof fc.vals[1], "{\"doi\":\"10.1000/three\"}");
+    fc.nkeys = 2;
+    got_t g2 = {0};
+    l = lookup_start(f.svc, refs, 4, 0, NULL, on_done, &g2);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g2.calls, 1);
+    ASSERT_EQ(fc.gets, 2);
+    ASSERT_EQ(fc.keys_asked, 1 + 2);
+    lookup_from_t want[4] = {LOOKUP_FROM_CACHE, LOOKUP_FROM_PROVIDERS, LOOKUP_FROM_CACHE,
+                             LOOKUP_FROM_PROVIDERS};
+    for (size_t i = 0; i < 4; i++) {
+        lookup_item(l, i, &it);
+        ASSERT_EQ(it.outcome, LOOKUP_FOUND);
+        ASSERT_EQ(it.from, want[i]);
+    }
+    ASSERT_EQ(f.fb.ids_asked[SRC_CROSSREF], 1 + 1); /* "two" only this time */
+    ASSERT_EQ(fc.puts, 2);
+    lookup_free(l);
+    arena_free(a);
+    fx_done(&f);
+}
+
+TEST(a_shared_tier_failing_refusing_or_slow_never_fails_the_lookup)
+{
+    fc_mode_t modes[2] = {FC_FAIL, FC_REFUSE};
+    for (int m = 0; m < 2; m++) {
+        fx_t f;
+        fake_cache_t fc;
+        fx_init_shared(&f, &fc, 2000);
+        fc.mode = modes[m];
+        arena_t *a = arena_new(0);
+        paper_ref_t r = ref(a, "10.1000/down");
+        lookup_item_t it = look_one(&f, &r);
+        ASSERT_EQ(it.outcome, LOOKUP_FOUND);
+        ASSERT_EQ(it.from, LOOKUP_FROM_PROVIDERS);
+        ASSERT_EQ(fc.gets, 1);
+        ASSERT_EQ(f.fb.starts[SRC_CROSSREF], 1);
+        arena_free(a);
+        fx_done(&f);
+    }
+    /* No answer at all: the lookup's deadline ends the wait (the Redis
+     * link's own deadline comes much sooner), and a lookup freed while it
+     * waits cancels the read. */
+    fx_t f;
+    fake_cache_t fc;
+    fx_init_shared(&f, &fc, 50);
+    fc.mode = FC_NEVER;
+    arena_t *a = arena_new(0);
+    paper_ref_t r = ref(a, "10.1000/frozen");
+    lookup_item_t it = look_one(&f, &r);
+    ASSERT_EQ(fc.cancels, 1);
+    ASSERT_EQ(it.outcome, LOOKUP_TIMEOUT);
+    got_t g = {0};
+    lookup_t *l = lookup_start(f.svc, &r, 1, 0, NULL, on_done, &g);
+    lookup_free(l);
+    uv_run(&f.loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(g.calls, 0);
+    ASSERT_EQ(fc.cancels, 2);
+    arena_free(a);
+    fx_done(&f);
+}
+
 TEST_MAIN()
