@@ -99,6 +99,8 @@ static bool any_ok(const author_result_t *r, bool *asked)
 }
 
 static void on_papers(author_fetch_t *f, void *data);
+static void on_client_gone(http_req_t *req);
+static void respond_papers(authors_req_t *w, const author_result_t *r);
 
 /* GET /v1/authors/{id}/papers, once the profile named every provider's id
  * of the person: their papers, the first offset + limit of each. */
@@ -116,10 +118,10 @@ static void fetch_papers(authors_req_t *w, const author_result_t *r)
     o.enabled = w->ctx->enabled;
     o.traceparent = http_req_header(w->req, "traceparent");
     w->fetch = author_fetch_start(w->ctx->loop, w->ctx->be, &o, on_papers, w);
-    if (w->fetch == NULL) {
-        w->req->on_client_gone = NULL;
+    if (w->fetch == NULL)
         http_respond_oom(w->req);
-    }
+    else
+        w->req->on_client_gone = on_client_gone;
 }
 
 static void on_fetched(author_fetch_t *f, void *data)
@@ -170,8 +172,11 @@ static void on_fetched(author_fetch_t *f, void *data)
             http_respond_error(req, 404, "not_found", "no author with id \"%.200s\"", w->id);
             return;
         }
-        if (w->limit > 0 && status == 200) { /* /papers: the profile gave the ids */
-            fetch_papers(w, r);
+        if (w->limit > 0) { /* /papers: the profile gave the ids, or every provider failed */
+            if (status == 200)
+                fetch_papers(w, r);
+            else
+                respond_papers(w, r);
             author_fetch_free(f);
             return;
         }
@@ -201,13 +206,9 @@ static uint32_t papers_key(const char *id, query_sort_t sort)
 
 /* The papers merged as a search's (core/merge.h), its answer's shape, with
  * "next_cursor" added. */
-static void on_papers(author_fetch_t *f, void *data)
+static void respond_papers(authors_req_t *w, const author_result_t *r)
 {
-    authors_req_t *w = data;
     http_req_t *req = w->req;
-    w->fetch = NULL;
-    req->on_client_gone = NULL;
-    const author_result_t *r = author_fetch_result(f);
     bool asked;
     int status = any_ok(r, &asked) || !asked ? 200 : 502;
     const paper_list_t *lists[SRC_COUNT] = {0};
@@ -246,12 +247,20 @@ static void on_papers(author_fetch_t *f, void *data)
             }
         body = answer_json_write(&ans, &len);
     }
-    author_fetch_free(f);
     if (body == NULL) {
         http_respond_oom(req);
         return;
     }
     respond_json(req, status, body, len);
+}
+
+static void on_papers(author_fetch_t *f, void *data)
+{
+    authors_req_t *w = data;
+    w->fetch = NULL;
+    w->req->on_client_gone = NULL;
+    respond_papers(w, author_fetch_result(f));
+    author_fetch_free(f);
 }
 
 static void on_client_gone(http_req_t *req)

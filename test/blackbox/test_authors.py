@@ -181,6 +181,16 @@ class PapersOneDown(AuthorsTestCase):
         self.assertEqual(j["providers"]["semantic_scholar"]["status"], "ok")
         self.assertTrue(j["papers"])
 
+    def test_every_provider_down_is_502_in_the_answer_shape(self):
+        a = Papers.person_with_orcid(self)
+        self.sim.configure("openalex", mode="hang")
+        r = self.get("/v1/authors/orcid:%s/papers" % a["orcid"])
+        self.assertEqual(r.status, 502, r)
+        v = openapi_validator("AnswerBody")
+        if v is not None:
+            v.validate(r.json())
+        self.assertEqual(r.json()["providers"]["openalex"]["status"], "timeout")
+
 
 if __name__ == "__main__":
     harness.main()
