@@ -302,6 +302,14 @@ static void write_providers(jw_t *w, const answer_provider_t *providers)
 /* "next_cursor": the page after this one (core/page_cursor.h), or null. */
 static void write_next_cursor(jw_t *w, const answer_t *ans)
 {
+    if (ans->own_cursor) {
+        JW_LIT(w, ",\"next_cursor\":");
+        if (ans->next_cursor != NULL)
+            jw_str(w, ans->next_cursor);
+        else
+            JW_LIT(w, "null");
+        return;
+    }
     char text[PAGE_CURSOR_TEXT_MAX];
     arena_t *a = arena_new(512);
     int rc = a ? page_cursor_next(ans->query, ans->npapers, ans->total, a, text) : -1;

@@ -56,6 +56,10 @@ typedef struct answer {
     double took_ms;
     bool partial;           /* some provider asked did not answer in full */
     const facets_t *facets; /* NULL: no "facets" member */
+    /* A list that is not a search pages its own way: its next_cursor (NULL:
+     * null) instead of the search's, when own_cursor. */
+    bool own_cursor;
+    const char *next_cursor;
 } answer_t;
 
 /* Hard limit on an answer's size: past it, writing fails. */

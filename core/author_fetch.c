@@ -64,7 +64,9 @@ static void ask(author_fetch_t *f, source_t s, const char *id)
     af_provider_t *p = &f->prov[s];
     author_call_t *c = &p->call;
     memset(c, 0, sizeof(*c));
-    c->kind = f->opts.query != NULL ? AUTHOR_CALL_SEARCH : AUTHOR_CALL_PROFILE;
+    c->kind = f->opts.query != NULL ? AUTHOR_CALL_SEARCH
+              : f->opts.papers      ? AUTHOR_CALL_PAPERS
+                                    : AUTHOR_CALL_PROFILE;
     c->source = s;
     c->query = f->opts.query;
     c->offset = f->opts.offset;
@@ -74,6 +76,7 @@ static void ask(author_fetch_t *f, source_t s, const char *id)
     c->deadline_ns = f->start_ns + (uint64_t)f->opts.deadline_ms * 1000000u;
     c->traceparent = f->opts.traceparent;
     c->list = &f->result.lists[s];
+    c->papers = &f->result.papers[s];
     c->total = -1;
     c->fetch = f;
     c->running = true;
@@ -116,7 +119,7 @@ static void state_start(author_fetch_t *f)
 static void chain_openalex(author_fetch_t *f)
 {
     af_provider_t *s2 = &f->prov[SRC_SEMANTIC_SCHOLAR];
-    if (f->opts.query != NULL || f->oa_chained || f->prov[SRC_OPENALEX].asked ||
+    if (f->opts.query != NULL || f->opts.papers || f->oa_chained || f->prov[SRC_OPENALEX].asked ||
         !(f->opts.enabled & (1u << SRC_OPENALEX)) || !s2->finished ||
         f->result.lists[SRC_SEMANTIC_SCHOLAR].n == 0)
         return;
@@ -165,15 +168,17 @@ static void state_done(author_fetch_t *f)
         if (!p->asked) continue;
         answer_provider_t *ap = &r->providers[s];
         ap->status = p->status == PSTAT_PENDING ? PSTAT_OK : p->status;
-        ap->results = (long)r->lists[s].n;
+        ap->results = (long)(f->opts.papers ? r->papers[s].n : r->lists[s].n);
         ap->latency_ms = p->latency_ms;
         ap->error = p->error;
         if (ap->status != PSTAT_OK) {
             r->partial = true;
             r->lists[s].n = 0; /* a failed provider's half-read answer is not used */
+            r->papers[s].n = 0;
         }
     }
-    if (authors_merge(r->lists, f->arena, &r->merged) < 0) {
+    /* Papers are merged by the caller (core/merge.h, with its query). */
+    if (!f->opts.papers && authors_merge(r->lists, f->arena, &r->merged) < 0) {
         r->merged.n = 0;
         r->partial = true;
     }

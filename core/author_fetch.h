@@ -21,6 +21,7 @@
 typedef enum {
     AUTHOR_CALL_SEARCH,  /* query, offset, limit -> list, total */
     AUTHOR_CALL_PROFILE, /* id (the provider's: S2 authorId, "A123", "orcid:...") -> list */
+    AUTHOR_CALL_PAPERS,  /* id, limit -> papers (the person's first limit papers) */
 } author_call_kind_t;
 
 typedef struct author_fetch author_fetch_t;
@@ -31,12 +32,13 @@ typedef struct author_call {
     const char *query; /* SEARCH */
     size_t offset;     /* SEARCH */
     int limit;         /* SEARCH */
-    const char *id;    /* PROFILE */
+    const char *id;    /* PROFILE, PAPERS */
     arena_t *arena;
     uint64_t deadline_ns;
     const char *traceparent;
     /* the answer, set by the backend before it reports */
     author_list_t *list;
+    paper_list_t *papers; /* PAPERS */
     long total;
     /* private to the fetch */
     author_fetch_t *fetch;
@@ -55,13 +57,15 @@ typedef struct author_backend {
 /* st PSTAT_OK also for "no such author" (an empty list). */
 void author_call_done(author_call_t *c, search_pstatus_t st, double latency_ms, const char *err);
 
-/* What to fetch: a search (query set) or a profile (ids[s]: each
- * provider's id of the person, NULL: not asked). */
+/* What to fetch: a search (query set), a profile or, with papers, a
+ * person's papers (ids[s]: each provider's id of the person, NULL: not
+ * asked). */
 typedef struct author_fetch_opts {
     const char *query;
     size_t offset;
     int limit;
     const char *ids[SRC_COUNT];
+    bool papers; /* the person's papers (limit of each provider), not the profile */
     int deadline_ms;
     unsigned enabled; /* bit per source enabled in the configuration */
     const char *traceparent;
@@ -70,7 +74,8 @@ typedef struct author_fetch_opts {
 typedef struct author_result {
     author_list_t lists[SRC_COUNT]; /* each provider's records */
     author_list_t merged;
-    long totals[SRC_COUNT]; /* -1 unknown */
+    paper_list_t papers[SRC_COUNT]; /* each provider's papers (opts.papers), unmerged */
+    long totals[SRC_COUNT];         /* -1 unknown */
     answer_provider_t providers[SRC_COUNT];
     bool partial;
     double took_ms;

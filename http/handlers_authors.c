@@ -10,11 +10,13 @@
 #include "core/clock.h"
 #include "core/escape.h"
 #include "core/hash.h"
+#include "core/merge.h"
 #include "core/strbuf.h"
 
 #define AUTHORS_DEFAULT_LIMIT 10
 #define AUTHORS_MAX_LIMIT 100
 #define AUTHORS_MAX_OFFSET 10000 /* OpenAlex's page paging stops there */
+#define AUTHORS_MAX_PAPERS 200   /* offset + limit: one OpenAlex page of the person's works */
 
 typedef struct authors_req {
     http_req_t *req;
@@ -24,6 +26,8 @@ typedef struct authors_req {
     const char *id;
     size_t offset;
     int limit;
+    query_sort_t sort;                   /* papers */
+    answer_provider_t failed[SRC_COUNT]; /* papers: providers whose profile call failed */
 } authors_req_t;
 
 /* A page's cursor: its offset and the query it belongs to. */
@@ -94,6 +98,32 @@ static bool any_ok(const author_result_t *r, bool *asked)
     return ok;
 }
 
+static void on_papers(author_fetch_t *f, void *data);
+static void on_client_gone(http_req_t *req);
+static void respond_papers(authors_req_t *w, const author_result_t *r);
+
+/* GET /v1/authors/{id}/papers, once the profile named every provider's id
+ * of the person: their papers, the first offset + limit of each. */
+static void fetch_papers(authors_req_t *w, const author_result_t *r)
+{
+    author_fetch_opts_t o = {.papers = true, .limit = (int)w->offset + w->limit};
+    for (int s = 0; s < SRC_COUNT; s++) { /* copied by the new fetch */
+        o.ids[s] = r->merged.items[0].ids[s];
+        const answer_provider_t *p = &r->providers[s];
+        if (!p->asked || p->status == PSTAT_OK) continue;
+        w->failed[s] = *p; /* not asked for papers: the answer says why */
+        w->failed[s].error = p->error != NULL ? arena_strdup(w->req->arena, p->error) : NULL;
+    }
+    o.deadline_ms = w->ctx->deadline_ms;
+    o.enabled = w->ctx->enabled;
+    o.traceparent = http_req_header(w->req, "traceparent");
+    w->fetch = author_fetch_start(w->ctx->loop, w->ctx->be, &o, on_papers, w);
+    if (w->fetch == NULL)
+        http_respond_oom(w->req);
+    else
+        w->req->on_client_gone = on_client_gone;
+}
+
 static void on_fetched(author_fetch_t *f, void *data)
 {
     authors_req_t *w = data;
@@ -142,6 +172,14 @@ static void on_fetched(author_fetch_t *f, void *data)
             http_respond_error(req, 404, "not_found", "no author with id \"%.200s\"", w->id);
             return;
         }
+        if (w->limit > 0) { /* /papers: the profile gave the ids, or every provider failed */
+            if (status == 200)
+                fetch_papers(w, r);
+            else
+                respond_papers(w, r);
+            author_fetch_free(f);
+            return;
+        }
         rc |= append(&buf, &len, &cap, "{\"id\":");
         rc |= answer_json_append_str(&buf, &len, &cap, w->id);
         rc |= append(&buf, &len, &cap, ",\"author\":");
@@ -158,6 +196,71 @@ static void on_fetched(author_fetch_t *f, void *data)
         return;
     }
     respond_json(req, status, buf, len);
+}
+
+/* A papers page's cursor: its offset, for this id and sort. */
+static uint32_t papers_key(const char *id, query_sort_t sort)
+{
+    return (uint32_t)fnv1a_str(id) ^ (uint32_t)sort;
+}
+
+/* The papers merged as a search's (core/merge.h), its answer's shape, with
+ * "next_cursor" added. */
+static void respond_papers(authors_req_t *w, const author_result_t *r)
+{
+    http_req_t *req = w->req;
+    bool asked;
+    int status = any_ok(r, &asked) || !asked ? 200 : 502;
+    const paper_list_t *lists[SRC_COUNT] = {0};
+    for (int s = 0; s < SRC_COUNT; s++)
+        if (r->providers[s].asked) lists[s] = &r->papers[s];
+    query_t q;
+    query_init(&q);
+    q.text = w->id; /* matches no title: "relevance" is the providers' order merged */
+    q.sort = w->sort;
+    q.limit = w->limit;
+    q.offset = (int)w->offset;
+    /* More when some provider gave all it was asked for (it may have more). */
+    bool more = false;
+    for (int s = 0; s < SRC_COUNT; s++)
+        more |= r->providers[s].asked && r->papers[s].n >= w->offset + (size_t)w->limit;
+    more &= w->offset + 2 * (size_t)w->limit <= AUTHORS_MAX_PAPERS;
+    merge_result_t m;
+    char *body = NULL;
+    size_t len = 0;
+    if (merge_papers(req->arena, lists, &q, &m) == 0) {
+        answer_t ans = {.query = &q,
+                        .papers = m.page,
+                        .npapers = m.npage,
+                        .total = m.total,
+                        .took_ms = (double)(clock_now_ns() - req->start_ns) / 1e6,
+                        .partial = r->partial,
+                        .own_cursor = true};
+        if (more && m.total > w->offset + (size_t)w->limit)
+            ans.next_cursor = arena_sprintf(req->arena, "p1.%zu.%x", w->offset + (size_t)w->limit,
+                                            papers_key(w->id, w->sort));
+        memcpy(ans.providers, r->providers, sizeof(ans.providers));
+        for (int s = 0; s < SRC_COUNT; s++)
+            if (w->failed[s].asked && !ans.providers[s].asked) {
+                ans.providers[s] = w->failed[s];
+                ans.partial = true;
+            }
+        body = answer_json_write(&ans, &len);
+    }
+    if (body == NULL) {
+        http_respond_oom(req);
+        return;
+    }
+    respond_json(req, status, body, len);
+}
+
+static void on_papers(author_fetch_t *f, void *data)
+{
+    authors_req_t *w = data;
+    w->fetch = NULL;
+    w->req->on_client_gone = NULL;
+    respond_papers(w, author_fetch_result(f));
+    author_fetch_free(f);
 }
 
 static void on_client_gone(http_req_t *req)
@@ -288,7 +391,11 @@ static int profile_ids(arena_t *a, const char *id, author_fetch_opts_t *o)
     return 0;
 }
 
-static void profile_handler(http_req_t *req)
+static int papers_params(http_req_t *req, authors_req_t *w, char *err, size_t errlen);
+
+/* GET /v1/authors/{id}, and /papers (the profile first, for every
+ * provider's id of the person). */
+static void by_id(http_req_t *req, bool papers)
 {
     authors_req_t *w = arena_calloc(req->arena, 1, sizeof(*w));
     if (w == NULL || req->nparams < 1) {
@@ -308,7 +415,91 @@ static void profile_handler(http_req_t *req)
         return;
     }
     w->id = arena_strdup(req->arena, raw);
+    if (w->id == NULL) {
+        http_respond_oom(req);
+        return;
+    }
+    char err[200];
+    if (papers && papers_params(req, w, err, sizeof(err)) < 0) {
+        http_respond_error(req, 400, "bad_request", "%s", err);
+        return;
+    }
     start(req, w, &o);
+}
+
+static void profile_handler(http_req_t *req)
+{
+    by_id(req, false);
+}
+
+static void papers_handler(http_req_t *req)
+{
+    by_id(req, true);
+}
+
+/* limit, cursor, sort of GET /v1/authors/{id}/papers. */
+static int papers_params(http_req_t *req, authors_req_t *w, char *err, size_t errlen)
+{
+    char name[32], value[128];
+    const char *cursor = NULL;
+    w->limit = QUERY_DEFAULT_LIMIT;
+    size_t pos = 0, len = req->query_len;
+    const char *qs = req->query;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && qs[end] != '&')
+            end++;
+        const char *kv = qs + pos;
+        size_t n = end - pos;
+        pos = end + 1;
+        if (n == 0) continue;
+        const char *eq = memchr(kv, '=', n);
+        size_t nl = eq != NULL ? (size_t)(eq - kv) : n;
+        size_t vl = eq != NULL ? n - nl - 1 : 0;
+        long dl = vl < sizeof(value) ? pct_decode(eq != NULL ? eq + 1 : "", vl, value, true) : -1;
+        if (nl >= sizeof(name) || pct_decode(kv, nl, name, true) < 0 || dl < 0 ||
+            strlen(value) != (size_t)dl) {
+            snprintf(err, errlen, "a parameter is too long or badly encoded");
+            return -1;
+        }
+        if (strcmp(name, "limit") == 0) {
+            char *e;
+            long v = strtol(value, &e, 10);
+            if (*value == '\0' || *e != '\0' || v < 1 || v > AUTHORS_MAX_LIMIT) {
+                snprintf(err, errlen, "invalid limit: a whole number from 1 to %d",
+                         AUTHORS_MAX_LIMIT);
+                return -1;
+            }
+            w->limit = (int)v;
+        } else if (strcmp(name, "cursor") == 0) {
+            cursor = arena_strdup(req->arena, value);
+        } else if (strcmp(name, "sort") == 0) {
+            if (strcmp(value, "citations") == 0)
+                w->sort = SORT_CITATIONS;
+            else if (strcmp(value, "date") == 0)
+                w->sort = SORT_DATE;
+            else {
+                snprintf(err, errlen, "invalid sort \"%.40s\": citations or date", value);
+                return -1;
+            }
+        } else {
+            snprintf(err, errlen, "unknown parameter \"%.40s\" (limit, cursor, sort)", name);
+            return -1;
+        }
+    }
+    unsigned long long off;
+    unsigned key;
+    char end;
+    if (cursor != NULL && (sscanf(cursor, "p1.%llu.%x%c", &off, &key, &end) != 2 ||
+                           off + (unsigned long long)w->limit > AUTHORS_MAX_PAPERS ||
+                           key != papers_key(w->id, w->sort))) {
+        snprintf(err, errlen,
+                 "invalid cursor \"%.80s\": use the next_cursor of a page of this author and sort",
+                 cursor);
+        return -1;
+    }
+    w->offset = cursor != NULL ? (size_t)off : 0;
+    return 0;
 }
 
 int http_authors_register(http_router_t *r, const http_authors_ctx_t *ctx)
@@ -316,7 +507,9 @@ int http_authors_register(http_router_t *r, const http_authors_ctx_t *ctx)
     void *d = (void *)ctx;
     if (http_router_add(r, HTTP_M_GET, "/v1/authors", HTTP_ROUTE_SEARCH, search_handler, d) < 0 ||
         http_router_add(r, HTTP_M_GET, "/v1/authors/{id}", HTTP_ROUTE_SEARCH, profile_handler, d) <
-            0)
+            0 ||
+        http_router_add(r, HTTP_M_GET, "/v1/authors/{id}/papers", HTTP_ROUTE_SEARCH, papers_handler,
+                        d) < 0)
         return -1;
     return 0;
 }

@@ -45,4 +45,15 @@ int prov_openalex_author_build(const char *id, const prov_settings_t *ps, arena_
 int prov_openalex_authors_parse(const char *body, size_t len, bool single, arena_t *a,
                                 author_list_t *out, long *total, char *err, size_t errlen);
 
+/* An author's papers, read as each adapter's search answer (prov_parse):
+ * GET {base}/graph/v1/author/{id}/papers?fields=<the search's>&offset=N&limit=M
+ * (limit 1..PROV_S2_CITES_MAX), and GET {base}/works?filter=author.id:A123
+ * (or author.orcid:0000-... for an id "orcid:0000-...")&per-page=N&select=..
+ * (the first page, OpenAlex's order: most cited first). */
+int prov_s2_author_papers_build(const char *author_id, size_t offset, int limit,
+                                const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                                char *err, size_t errlen);
+int prov_openalex_author_works_build(const char *author_id, int per_page, const prov_settings_t *ps,
+                                     arena_t *a, prov_request_t *out, char *err, size_t errlen);
+
 #endif

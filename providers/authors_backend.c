@@ -10,6 +10,11 @@ static int author_task_build(const prov_task_t *t, const prov_settings_t *ps, pr
                              char *err, size_t errlen)
 {
     const author_call_t *c = t->owner;
+    if (c->kind == AUTHOR_CALL_PAPERS)
+        return c->source == SRC_SEMANTIC_SCHOLAR
+                   ? prov_s2_author_papers_build(c->id, 0, c->limit, ps, t->arena, out, err, errlen)
+                   : prov_openalex_author_works_build(c->id, c->limit, ps, t->arena, out, err,
+                                                      errlen);
     bool search = c->kind == AUTHOR_CALL_SEARCH;
     if (c->source == SRC_SEMANTIC_SCHOLAR)
         return search ? prov_s2_author_search_build(c->query, c->offset, c->limit, ps, t->arena,
@@ -31,6 +36,16 @@ static int author_task_read(void *data, const char *body, size_t len, arena_t *a
 {
     author_call_t *c = data;
     *papers = NULL;
+    if (c->kind == AUTHOR_CALL_PAPERS) {
+        /* Both answers are shaped as the adapter's search answer. */
+        prov_result_t res = {0};
+        if (prov_parse(c->source == SRC_SEMANTIC_SCHOLAR ? &prov_semantic_scholar : &prov_openalex,
+                       body, len, a, &res, err, errlen) < 0)
+            return -1;
+        *c->papers = res.papers;
+        c->total = res.total;
+        return 0;
+    }
     bool single = c->kind == AUTHOR_CALL_PROFILE;
     if (c->source == SRC_SEMANTIC_SCHOLAR)
         return prov_s2_authors_parse(body, len, single, a, c->list, &c->total, err, errlen);

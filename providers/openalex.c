@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/authors.h"
 #include "providers/cites.h"
 #include "providers/common.h"
 #include "providers/jstream.h"
@@ -854,6 +855,24 @@ int prov_openalex_cites_build(const char *wid, int page, int per_page, const pro
     prov__sb_printf(&u, "/works?filter=cites:%s&per-page=%d", wid,
                     prov__clamp_results(per_page, PROV_OPENALEX_PAGE_MAX));
     prov__sb_printf(&u, "&page=%d", page > 0 ? page : 1);
+    openalex_tail(&u, ps);
+    return openalex_finish(&u, a, out, err, errlen);
+}
+
+int prov_openalex_author_works_build(const char *author_id, int per_page, const prov_settings_t *ps,
+                                     arena_t *a, prov_request_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "openalex: no base URL");
+    if (!prov__has(author_id)) return prov__fail(err, errlen, "openalex: no author id");
+    bool orcid = strncmp(author_id, "orcid:", 6) == 0;
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, orcid ? "/works?filter=author.orcid:" : "/works?filter=author.id:");
+    prov__sb_puts(&u, orcid ? author_id + 6 : author_id);
+    prov__sb_printf(&u, "&per-page=%d", prov__clamp_results(per_page, PROV_OPENALEX_PAGE_MAX));
     openalex_tail(&u, ps);
     return openalex_finish(&u, a, out, err, errlen);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/authors.h"
 #include "providers/cites.h"
 #include "providers/common.h"
 #include "providers/jstream.h"
@@ -795,6 +796,32 @@ int prov_s2_cites_parse(cites_dir_t d, const char *body, size_t len, arena_t *a,
 oom:
     pg->papers.n = n0;
     return prov__fail(err, errlen, "semantic_scholar: out of memory");
+}
+
+/* GET /graph/v1/author/{id}/papers: an author's papers with the search's
+ * fields, read as a search answer ({offset, next?, data: [paper]}). */
+int prov_s2_author_papers_build(const char *author_id, size_t offset, int limit,
+                                const prov_settings_t *ps, arena_t *a, prov_request_t *out,
+                                char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (ps == NULL || !prov__has(ps->base_url))
+        return prov__fail(err, errlen, "semantic_scholar: no base URL");
+    if (!prov__has(author_id)) return prov__fail(err, errlen, "semantic_scholar: no author id");
+    if (limit < 1 || limit > PROV_S2_CITES_MAX) limit = PROV_S2_CITES_MAX;
+    prov__sb_t u;
+    prov__sb_init(&u, a);
+    prov__sb_puts(&u, ps->base_url);
+    prov__sb_puts(&u, "/graph/v1/author/");
+    prov__sb_put_path(&u, author_id);
+    prov__sb_puts(&u, "/papers?fields=" S2_FIELDS);
+    prov__sb_printf(&u, "&offset=%zu&limit=%d", offset, limit);
+    out->method = "GET";
+    out->url = prov__sb_str(&u);
+    if (out->url == NULL || prov__add_header(out, a, "Accept", "application/json") < 0 ||
+        (prov__has(ps->api_key) && prov__add_header(out, a, "x-api-key", ps->api_key) < 0))
+        return prov__fail(err, errlen, "semantic_scholar: out of memory");
+    return 0;
 }
 
 int prov_s2_ids_build(const char *s2_id, const prov_settings_t *ps, arena_t *a, prov_request_t *out,

@@ -119,5 +119,78 @@ class OneDown(AuthorsTestCase):
         self.assertTrue(all(a["sources"] == ["semantic_scholar"] for a in j["authors"]))
 
 
+class Papers(AuthorsTestCase):
+    def papers(self, aid, status=200, **params):
+        r = self.get("/v1/authors/%s/papers?%s" % (aid, urllib.parse.urlencode(params)))
+        self.assertEqual(r.status, status, r)
+        if status == 200:
+            v = openapi_validator("AnswerBody")
+            if v is not None:
+                v.validate(r.json())
+        return r.json()
+
+    def person_with_orcid(self):
+        j = self.search(query=SURNAME, limit=100)
+        return next(a for a in j["authors"] if a["orcid"] and a["paper_count"] >= 1)
+
+    def test_both_providers_merged_once(self):
+        a = self.person_with_orcid()
+        j = self.papers("s2:" + a["ids"]["semantic_scholar"], limit=100)
+        self.assertFalse(j["partial"], j["providers"])
+        for p in ("semantic_scholar", "openalex"):
+            self.assertEqual(j["providers"][p]["status"], "ok", j["providers"])
+        papers = j["papers"]
+        self.assertTrue(papers, j)
+        both = [p for p in papers if {s["provider"] for s in p["sources"]} == {"openalex", "semantic_scholar"}]
+        self.assertTrue(both, papers)  # a paper known to both, once
+        self.assertEqual(len({p["id"] for p in papers}), len(papers))
+        self.assertEqual(j["total"], len(papers))
+        surname = a["name"].split()[-1]
+        self.assertTrue(all(any(surname in n for n in p["authors"]) for p in papers), papers)
+        by_orcid = self.papers("orcid:" + a["orcid"], limit=100)
+        self.assertEqual(by_orcid["providers"]["openalex"]["status"], "ok")
+
+    def test_sort_and_cursor(self):
+        a = self.person_with_orcid()
+        aid = "s2:" + a["ids"]["semantic_scholar"]
+        j = self.papers(aid, sort="citations", limit=100)
+        cites = [p["citation_count"] or 0 for p in j["papers"]]
+        self.assertEqual(cites, sorted(cites, reverse=True))
+        if j["total"] >= 2:
+            first = self.papers(aid, sort="citations", limit=1)
+            self.assertTrue(first["next_cursor"], first)
+            second = self.papers(aid, sort="citations", limit=1, cursor=first["next_cursor"])
+            self.assertNotEqual(first["papers"][0]["id"], second["papers"][0]["id"])
+            self.papers(aid, 400, sort="date", limit=1, cursor=first["next_cursor"])
+
+    def test_bad_and_unknown_ids(self):
+        self.papers("bogus:12", 400)
+        self.papers("s2:1", 404)
+        self.papers("s2:1", 400, sort="nope")
+
+
+class PapersOneDown(AuthorsTestCase):
+    def test_openalex_down_is_partial(self):
+        a = Papers.person_with_orcid(self)
+        self.sim.configure("openalex", mode="hang")
+        r = self.get("/v1/authors/s2:%s/papers" % a["ids"]["semantic_scholar"])
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertTrue(j["partial"])
+        self.assertEqual(j["providers"]["openalex"]["status"], "timeout", j["providers"])
+        self.assertEqual(j["providers"]["semantic_scholar"]["status"], "ok")
+        self.assertTrue(j["papers"])
+
+    def test_every_provider_down_is_502_in_the_answer_shape(self):
+        a = Papers.person_with_orcid(self)
+        self.sim.configure("openalex", mode="hang")
+        r = self.get("/v1/authors/orcid:%s/papers" % a["orcid"])
+        self.assertEqual(r.status, 502, r)
+        v = openapi_validator("AnswerBody")
+        if v is not None:
+            v.validate(r.json())
+        self.assertEqual(r.json()["providers"]["openalex"]["status"], "timeout")
+
+
 if __name__ == "__main__":
     harness.main()

@@ -115,4 +115,24 @@ TEST(requests_name_the_documented_paths)
     arena_free(a);
 }
 
+TEST(papers_requests_ask_the_search_fields)
+{
+    arena_t *a = arena_new(0);
+    prov_request_t r;
+    char err[256];
+    ASSERT_EQ(prov_s2_author_papers_build("2262347", 0, 40, &s2_ps, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "http://127.0.0.1:1/graph/v1/author/2262347/papers?fields=paperId,");
+    ASSERT_STR_CONTAINS(r.url, "&offset=0&limit=40");
+    ASSERT_EQ(prov_openalex_author_works_build("A5023888391", 40, &oa_ps, a, &r, err, sizeof(err)),
+              0);
+    ASSERT_STR_CONTAINS(r.url, "http://127.0.0.1:2/works?filter=author.id:A5023888391&per-page=40");
+    ASSERT_EQ(prov_openalex_author_works_build("orcid:0000-0001-6187-6610", 40, &oa_ps, a, &r, err,
+                                               sizeof(err)),
+              0);
+    ASSERT_STR_CONTAINS(r.url, "/works?filter=author.orcid:0000-0001-6187-6610&per-page=40");
+    ASSERT_STR_CONTAINS(r.url, "&select=");
+    ASSERT_EQ(prov_s2_author_papers_build("", 0, 40, &s2_ps, a, &r, err, sizeof(err)), -1);
+    arena_free(a);
+}
+
 TEST_MAIN()
