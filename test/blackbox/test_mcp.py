@@ -553,8 +553,9 @@ class McpStdioTest(harness.StandaloneServerTestCase):
         self.assertEqual(r["result"]["protocolVersion"], "2025-06-18")
         p.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})
                       + "\n")
-        self.assertEqual(len(ask({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
-                             ["result"]["tools"]), 2)
+        tools = ask({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})["result"]["tools"]
+        self.assertEqual(sorted(t["name"] for t in tools),
+                         ["get_citations", "get_paper", "get_references", "search"])
         self.assertEqual(ask("not json")["error"]["code"], -32600)
         first.stop()
         real = harness.free_port
