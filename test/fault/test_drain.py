@@ -79,6 +79,7 @@ class DrainDeadline(fault.FaultCase):
         log = srv.log()
         self.assertEqual(rc, 0, "exit %s; log:\n%s" % (rc, harness.tail(log, 30)))
         self.assertIn("drain timeout", log)
+        self.assertIsNone(harness.sanitizer_report(log), harness.tail(log, 60))
         self.assertLess(elapsed, harness.scaled(DRAIN_S + MARGIN_S),
                         "%d searches in flight: stopped %.2f s after SIGTERM (drain_timeout %g s)"
                         % (CONNS * BATCH, elapsed, DRAIN_S))
