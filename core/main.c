@@ -366,6 +366,9 @@ static void app_close(void *p, void (*done)(void))
 {
     app_t *a = p;
     a->done = done;
+    /* First, in one pass: closing the connections cancels each search's
+     * calls, and libcurl's own removal of each is not cheap. */
+    prov_fanout_abort(a->fanout);
     http_server_close(a->server, app_server_done);
 }
 

@@ -133,6 +133,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
     }
     int running;
+    if (!c->multi) return; /* aborted */
     curl_multi_socket_action(c->multi, sc->fd, flags, &running);
     collect_done(c);
 }
@@ -188,6 +189,7 @@ static void on_uv_timer(uv_timer_t *t)
 {
     prov_client_t *c = t->data;
     int running;
+    if (!c->multi) return; /* aborted */
     curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     collect_done(c);
 }
@@ -451,7 +453,7 @@ fail:
 prov_call_t *prov_client_start(prov_client_t *c, const prov_request_t *req, long connect_timeout_ms,
                                long timeout_ms, prov_call_cb cb, void *data)
 {
-    if (c->freeing) return NULL;
+    if (c->freeing || !c->multi) return NULL;
     prov_call_t *call = calloc(1, sizeof *call);
     if (!call) return NULL;
     call->client = c;
@@ -512,7 +514,7 @@ void prov_call_cancel(prov_call_t *call)
 {
     if (!call) return;
     prov_client_t *c = call->client;
-    curl_multi_remove_handle(c->multi, call->easy);
+    if (c->multi) curl_multi_remove_handle(c->multi, call->easy);
     c->active--;
     call_unlink(call);
     easy_give(c, call->easy);
@@ -530,16 +532,27 @@ size_t prov_client_active(const prov_client_t *c)
     return c->active;
 }
 
+void prov_client_abort(prov_client_t *c)
+{
+    if (!c || !c->multi) return;
+    /* libcurl 7.88's curl_multi_remove_handle walks its whole queue of
+     * calls waiting for a connection: removing thousands one by one is
+     * quadratic (seconds past the drain deadline). curl_multi_cleanup
+     * detaches them all in one pass; the easy handles stay usable. */
+    curl_multi_cleanup(c->multi);
+    c->multi = NULL;
+    uv_timer_stop(&c->timer);
+}
+
 void prov_client_free(prov_client_t *c)
 {
     if (!c) return;
+    prov_client_abort(c); /* the calls left are cancelled cheaply */
     while (c->calls)
         prov_call_cancel(c->calls);
     c->freeing = true;
     while (c->pool_len > 0)
         curl_easy_cleanup(c->pool[--c->pool_len]);
-    /* Closes the cached connections: on_socket / on_close_socket close their polls. */
-    curl_multi_cleanup(c->multi);
     curl_share_cleanup(c->share);
     /* Sockets curl forgot to report as removed. */
     for (size_t fd = 0; fd < c->by_fd_len; fd++) {

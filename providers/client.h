@@ -109,6 +109,12 @@ void prov_call_free(prov_call_t *call);
 /* Number of calls in flight. */
 size_t prov_client_active(const prov_client_t *c);
 
+/* Ends every call in flight at once, in time linear in their number (the
+ * worker stops at its drain deadline): their callbacks never run, each is
+ * still its owner's to cancel, and new calls fail. The cached connections
+ * close (on_socket / on_close_socket close their polls). */
+void prov_client_abort(prov_client_t *c);
+
 /* Cancels every call and releases the client; handles close on the loop,
  * so run it once more afterwards. */
 void prov_client_free(prov_client_t *c);

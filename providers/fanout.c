@@ -844,6 +844,11 @@ size_t prov_fanout_active(const prov_fanout_t *f)
     return prov_client_active(f->client);
 }
 
+void prov_fanout_abort(prov_fanout_t *f)
+{
+    if (f) prov_client_abort(f->client);
+}
+
 void prov_fanout_free(prov_fanout_t *f)
 {
     if (!f) return;

@@ -87,6 +87,10 @@ char *prov_fanout_describe(const prov_fanout_t *f);
 /* Calls in flight. */
 size_t prov_fanout_active(const prov_fanout_t *f);
 
+/* Ends the provider calls in flight at once (prov_client_abort): the
+ * worker's drain deadline passed. */
+void prov_fanout_abort(prov_fanout_t *f);
+
 /* Cancels everything and frees; run the loop once more for handles to close. */
 void prov_fanout_free(prov_fanout_t *f);
 
