@@ -241,12 +241,43 @@ static bool is_conference_venue(const char *v)
     return false;
 }
 
-export_kind_t export_kind(const paper_t *p)
+/* Today's guess from the venue and the arXiv id, for a record whose type no
+ * provider gave (or gave as "other"). */
+static export_kind_t kind_from_venue(const paper_t *p, bool venue)
 {
-    bool venue = p->venue && *p->venue && !is_arxiv_venue(p->venue);
     if (venue) return is_conference_venue(p->venue) ? EXPORT_KIND_CONFERENCE : EXPORT_KIND_ARTICLE;
     if (p->arxiv_id && *p->arxiv_id) return EXPORT_KIND_PREPRINT;
     return EXPORT_KIND_OTHER;
+}
+
+export_kind_t export_kind(const paper_t *p)
+{
+    bool venue = p->venue && *p->venue && !is_arxiv_venue(p->venue);
+    /* An article or conference paper with no venue but arXiv is cited as
+     * the preprint: S2 calls many arXiv-only papers "JournalArticle". */
+    bool arxiv_only = !venue && p->arxiv_id && *p->arxiv_id;
+    switch (p->type) {
+    case PAPER_TYPE_ARTICLE:
+    case PAPER_TYPE_REVIEW: /* a review article, in a journal */
+        return arxiv_only ? EXPORT_KIND_PREPRINT : EXPORT_KIND_ARTICLE;
+    case PAPER_TYPE_PROCEEDINGS:
+        return arxiv_only ? EXPORT_KIND_PREPRINT : EXPORT_KIND_CONFERENCE;
+    case PAPER_TYPE_PREPRINT:
+        return EXPORT_KIND_PREPRINT;
+    case PAPER_TYPE_BOOK:
+        return EXPORT_KIND_BOOK;
+    case PAPER_TYPE_BOOK_CHAPTER:
+        return EXPORT_KIND_CHAPTER;
+    case PAPER_TYPE_THESIS:
+        return EXPORT_KIND_THESIS;
+    case PAPER_TYPE_DATASET:
+        return EXPORT_KIND_DATASET;
+    case PAPER_TYPE_UNKNOWN:
+    case PAPER_TYPE_OTHER:
+    case PAPER_TYPE_COUNT:
+        break;
+    }
+    return kind_from_venue(p, venue);
 }
 
 /* An arXiv category ("cs.LG", "hep-th", "astro-ph.CO"), not a provider's

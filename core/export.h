@@ -18,16 +18,23 @@
  *   author-year convention: a key never names a different paper than its
  *   twin would alone. Stable: the same papers in the same order give the
  *   same keys.
- * - The entry type (export_kind()) from what the record says: an arXiv id
- *   and no venue other than arXiv is a preprint; a venue that reads as a
- *   conference (proceedings, conference, workshop, symposium, or a known
- *   series such as NeurIPS) a conference paper; another venue a journal
- *   article; none of these a generic work. BibTeX: @misc with eprint,
- *   archivePrefix and primaryClass for preprints, @inproceedings with
- *   booktitle, @article with journal, @misc. RIS: UNPB (the RIS name of an
- *   unpublished work: RIS has no preprint type), CPAPER, JOUR, GEN. CSL:
+ * - The entry type (export_kind()) from the paper's type (paper_t.type)
+ *   when a provider gave one: article and review a journal article,
+ *   proceedings a conference paper, preprint, book, book_chapter, thesis,
+ *   dataset as named; an article or conference paper with no venue but
+ *   arXiv is cited as its preprint. With no type (or "other"), from what
+ *   the record says: an arXiv id and no venue other than arXiv is a
+ *   preprint; a venue that reads as a conference (proceedings, conference,
+ *   workshop, symposium, or a known series such as NeurIPS) a conference
+ *   paper; another venue a journal article; none of these a generic work.
+ *   BibTeX (classic types only): @misc with eprint, archivePrefix and
+ *   primaryClass for preprints, @inproceedings with booktitle, @article
+ *   with journal, @book with series, @incollection with booktitle,
+ *   @phdthesis with school, @misc (howpublished) for datasets and other
+ *   works. RIS: UNPB (the RIS name of an unpublished work: RIS has no
+ *   preprint type), CPAPER, JOUR, BOOK, CHAP, THES, DATA, GEN. CSL:
  *   "article" (CSL 1.0.2: preprints and working papers), "paper-conference",
- *   "article-journal", "document".
+ *   "article-journal", "book", "chapter", "thesis", "dataset", "document".
  * - Authors: a display name is split into family and given names
  *   (export_split_name()): "Family, Given" as written, else the last word
  *   is the family name with the lower-case particles before it ("van",
@@ -97,8 +104,12 @@ int export_negotiate(const char *accept, export_format_t *out);
 typedef enum {
     EXPORT_KIND_ARTICLE = 0, /* a journal article */
     EXPORT_KIND_CONFERENCE,  /* a paper in proceedings */
-    EXPORT_KIND_PREPRINT,    /* an arXiv preprint */
+    EXPORT_KIND_PREPRINT,    /* a preprint (arXiv, or a provider said so) */
     EXPORT_KIND_OTHER,       /* nothing says more */
+    EXPORT_KIND_BOOK,
+    EXPORT_KIND_CHAPTER, /* a chapter or part of a book */
+    EXPORT_KIND_THESIS,
+    EXPORT_KIND_DATASET,
 } export_kind_t;
 
 export_kind_t export_kind(const paper_t *p);

@@ -234,14 +234,24 @@ static void author(xbuf_t *b, const export_name_t *nm)
 static void entry(xbuf_t *b, const export_item_t *it)
 {
     const paper_t *p = it->p;
-    static const char *const types[] = {
-        [EXPORT_KIND_ARTICLE] = "article",
-        [EXPORT_KIND_CONFERENCE] = "inproceedings",
-        [EXPORT_KIND_PREPRINT] = "misc",
-        [EXPORT_KIND_OTHER] = "misc",
+    /* Classic BibTeX types (no biblatex @dataset or @online), so bibtex,
+     * biber and bibtexparser all read them; the venue goes in the field
+     * that type has for it: a book's container is its series, a thesis's
+     * (a university repository) its school. */
+    static const struct {
+        const char *type, *venue_field;
+    } types[] = {
+        [EXPORT_KIND_ARTICLE] = {"article", "journal"},
+        [EXPORT_KIND_CONFERENCE] = {"inproceedings", "booktitle"},
+        [EXPORT_KIND_PREPRINT] = {"misc", "howpublished"},
+        [EXPORT_KIND_OTHER] = {"misc", "howpublished"},
+        [EXPORT_KIND_BOOK] = {"book", "series"},
+        [EXPORT_KIND_CHAPTER] = {"incollection", "booktitle"},
+        [EXPORT_KIND_THESIS] = {"phdthesis", "school"},
+        [EXPORT_KIND_DATASET] = {"misc", "howpublished"},
     };
     XB_LIT(b, "@");
-    export__str(b, types[it->kind]);
+    export__str(b, types[it->kind].type);
     XB_LIT(b, "{");
     export__str(b, it->key); /* ASCII letters and digits only */
     if (it->nauthors) {
@@ -258,7 +268,7 @@ static void entry(xbuf_t *b, const export_item_t *it)
         XB_LIT(b, "}");
     }
     if (it->venue) {
-        field_start(b, it->kind == EXPORT_KIND_CONFERENCE ? "booktitle" : "journal");
+        field_start(b, types[it->kind].venue_field);
         tex_run(b, it->venue, strlen(it->venue));
         XB_LIT(b, "}");
     }

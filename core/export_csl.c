@@ -63,6 +63,10 @@ static void item(xbuf_t *b, const export_item_t *it)
         [EXPORT_KIND_CONFERENCE] = "paper-conference",
         [EXPORT_KIND_PREPRINT] = "article",
         [EXPORT_KIND_OTHER] = "document",
+        [EXPORT_KIND_BOOK] = "book",
+        [EXPORT_KIND_CHAPTER] = "chapter",
+        [EXPORT_KIND_THESIS] = "thesis",
+        [EXPORT_KIND_DATASET] = "dataset",
     };
     XB_LIT(b, "{\"id\":");
     jstr(b, it->key);
@@ -92,7 +96,7 @@ static void item(xbuf_t *b, const export_item_t *it)
     }
     member(b, "container-title", it->venue);
     member(b, "DOI", p->doi);
-    if (it->kind == EXPORT_KIND_PREPRINT) {
+    if (it->kind == EXPORT_KIND_PREPRINT && p->arxiv_id) {
         /* As Zotero writes an arXiv preprint: number arXiv:ID, publisher
          * arXiv (on a published paper a style would print the number as
          * an article number). */

@@ -59,10 +59,10 @@ static void record(xbuf_t *b, const export_item_t *it)
 {
     const paper_t *p = it->p;
     static const char *const types[] = {
-        [EXPORT_KIND_ARTICLE] = "JOUR",
-        [EXPORT_KIND_CONFERENCE] = "CPAPER",
-        [EXPORT_KIND_PREPRINT] = "UNPB",
-        [EXPORT_KIND_OTHER] = "GEN",
+        [EXPORT_KIND_ARTICLE] = "JOUR",  [EXPORT_KIND_CONFERENCE] = "CPAPER",
+        [EXPORT_KIND_PREPRINT] = "UNPB", [EXPORT_KIND_OTHER] = "GEN",
+        [EXPORT_KIND_BOOK] = "BOOK",     [EXPORT_KIND_CHAPTER] = "CHAP",
+        [EXPORT_KIND_THESIS] = "THES",   [EXPORT_KIND_DATASET] = "DATA",
     };
     line(b, "TY", types[it->kind]);
     line(b, "ID", it->key);

@@ -10,8 +10,8 @@
 
 #include "core/hash.h"
 
-static const char *const facet_names[FACET_COUNT] = {"year", "venue", "category", "provider",
-                                                     "open_access"};
+static const char *const facet_names[FACET_COUNT] = {"year",     "venue",       "category",
+                                                     "provider", "open_access", "type"};
 
 const char *facet_name(facet_t f)
 {
@@ -159,6 +159,12 @@ static int count_one(arena_t *a, const paper_t *const *papers, size_t n, facet_t
         case FACET_OPEN_ACCESS:
             rc = table_add(a, &t, p->open_access || p->pdf_url ? "true" : "false", false);
             counts += rc == 0;
+            break;
+        case FACET_TYPE:
+            if (paper_type_name(p->type)) {
+                rc = table_add(a, &t, paper_type_name(p->type), false);
+                counts += rc == 0;
+            }
             break;
         case FACET_COUNT:
             break;

@@ -3,7 +3,7 @@
  *
  * Each facet is its top values by count (ties: by value), "other" (what
  * the values past the top ones count) and "missing" (papers without any
- * value). For single-valued facets (year, venue, open_access) the values,
+ * value). For single-valued facets (year, venue, open_access, type) the values,
  * other and missing add up to the answer's total; a paper counts once per
  * value for the multi-valued ones (category, provider). A facet no paper
  * has a value for is left out of the answer, not written as zeros. */
@@ -21,6 +21,7 @@ typedef enum {
     FACET_CATEGORY,
     FACET_PROVIDER,
     FACET_OPEN_ACCESS,
+    FACET_TYPE, /* paper_t.type's name; a paper no provider typed is missing */
     FACET_COUNT
 } facet_t;
 

@@ -129,7 +129,7 @@ static int set_facets(query_t *q, const char *list, char *err, size_t errlen)
             if (f < 0)
                 return fail(err, errlen,
                             "parameter 'facets': unknown facet '%.*s' (known: year, venue, "
-                            "category, provider, open_access)",
+                            "category, provider, open_access, type)",
                             (int)(n > 64 ? 64 : n), p);
             mask |= 1u << f;
         }

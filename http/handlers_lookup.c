@@ -148,12 +148,13 @@ static void send_sb(http_req_t *req, int status, sbuf_t *b)
 static int parse_fields(http_req_t *req, const json_t *in, json_t **out)
 {
     static const char *const known[] = {
-        "id",         "title",          "abstract",       "authors",
-        "year",       "published_at",   "venue",          "doi",
-        "arxiv_id",   "categories",     "citation_count", "url",
-        "pdf_url",    "is_open_access", "score",          "sources",
-        "source_ids", "arxiv_version",  "created_at",     "updated_at",
-        NULL};
+        "id",         "title",        "abstract",       "authors",
+        "year",       "published_at", "venue",          "type",
+        "doi",        "arxiv_id",     "categories",     "citation_count",
+        "url",        "pdf_url",      "is_open_access", "score",
+        "sources",    "source_ids",   "arxiv_version",  "created_at",
+        "updated_at", NULL,
+    };
     *out = NULL;
     if (!in || json_is_null(in)) return 0;
     json_t *arr = json_array();

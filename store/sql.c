@@ -87,6 +87,7 @@ char *store_paper_row_json(const paper_t *p)
     json_object_set_new(o, "year", p->year > 0 ? json_integer(p->year) : json_null());
     json_object_set_new(o, "published_at", jstr(p->published));
     json_object_set_new(o, "venue", jstr(p->venue));
+    json_object_set_new(o, "type", jstr(paper_type_name(p->type))); /* null when untyped */
     json_object_set_new(o, "categories", jstr_array(p->categories, p->ncategories));
     json_object_set_new(o, "citations",
                         p->citations >= 0 ? json_integer(p->citations) : json_null());

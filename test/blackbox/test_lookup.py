@@ -62,10 +62,12 @@ class LookupTest(harness.SimulatorTestCase):
 
     def test_one_provider_and_bad_ids(self):
         p = next(p for p in self.ids() if p["doi"] and "crossref" in p["in"])
-        r = self.get("/v1/search/papers/crossref/doi:%s?fields=title,sources" % p["doi"])
+        r = self.get("/v1/search/papers/crossref/doi:%s?fields=title,sources,type" % p["doi"])
         self.assertEqual(r.status, 200, r.body[:300])
         d = r.json()
-        self.assertEqual(set(d["paper"]), {"title", "sources"})
+        self.assertEqual(set(d["paper"]), {"title", "sources", "type"})
+        # The simulator's Crossref types every work (journal or proceedings article).
+        self.assertIn(d["paper"]["type"], ("article", "proceedings"), d["paper"])
         self.assertEqual([s["provider"] for s in d["paper"]["sources"]], ["crossref"])
         self.assertEqual(self.calls(), {"crossref": 1})
         r = self.get("/v1/search/papers/arxiv/doi:%s" % p["doi"])

@@ -279,11 +279,11 @@ class SearchTest(SimServerTestCase):
         self.assertIn("strategy", r.json()["error"]["message"])
 
     def test_facets_count_the_whole_merged_result(self):
-        j = self.search(query=Q, limit=3, facets="year,venue,provider,open_access,category")
+        j = self.search(query=Q, limit=3, facets="year,venue,provider,open_access,category,type")
         total = j["total"]
         self.assertGreater(total, 3)
         f = j["facets"]
-        for name in ("year", "open_access"):  # single-valued: everything adds up
+        for name in ("year", "open_access", "type"):  # single-valued: everything adds up
             c = f[name]
             self.assertEqual(sum(v["count"] for v in c["values"]) + c["other"] + c["missing"],
                              total, name)
@@ -307,6 +307,12 @@ class SearchTest(SimServerTestCase):
             for src in {s["provider"] for s in p["sources"]}:
                 by_provider[src] = by_provider.get(src, 0) + 1
         self.assertEqual({v["value"]: v["count"] for v in f["provider"]["values"]}, by_provider)
+        by_type = {}
+        for p in every["papers"]:
+            if p.get("type"):  # an untyped paper is missing, not a value
+                by_type[p["type"]] = by_type.get(p["type"], 0) + 1
+        self.assertEqual({v["value"]: v["count"] for v in f["type"]["values"]}, by_type)
+        self.assertEqual(f["type"]["missing"], total - sum(by_type.values()))
         self.assertNotIn("facets", every)
         r = self.get(qs(query=Q, facets="year,colour"))
         self.assertEqual(r.status, 400)

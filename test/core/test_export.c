@@ -4,6 +4,7 @@
  * would give them, and a few made to hit one rule each. Real consumers
  * read the same output back in test/blackbox/test_export.py. */
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/export.h"
@@ -159,6 +160,86 @@ TEST(kinds_from_the_record)
     ASSERT_EQ(export_kind(&p), EXPORT_KIND_CONFERENCE);
     p.venue = "Neurology"; /* "neur" inside a word is no series */
     ASSERT_EQ(export_kind(&p), EXPORT_KIND_ARTICLE);
+}
+
+/* The kind of p with its type set to t. */
+static export_kind_t kind_as(paper_t p, paper_type_t t)
+{
+    p.type = t;
+    return export_kind(&p);
+}
+
+TEST(kinds_from_the_paper_type)
+{
+    /* baert's venue "Discrete Applied Mathematics" alone reads as a journal. */
+    static const struct {
+        paper_type_t type;
+        export_kind_t kind;
+    } cases[] = {
+        {PAPER_TYPE_BOOK, EXPORT_KIND_BOOK},
+        {PAPER_TYPE_BOOK_CHAPTER, EXPORT_KIND_CHAPTER},
+        {PAPER_TYPE_THESIS, EXPORT_KIND_THESIS},
+        {PAPER_TYPE_DATASET, EXPORT_KIND_DATASET},
+        {PAPER_TYPE_PREPRINT, EXPORT_KIND_PREPRINT}, /* a posted-content with a server as venue */
+        {PAPER_TYPE_PROCEEDINGS, EXPORT_KIND_CONFERENCE},
+        {PAPER_TYPE_OTHER, EXPORT_KIND_ARTICLE}, /* says nothing: the venue guess */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ASSERT_EQ(kind_as(baert, cases[i].type), cases[i].kind);
+    /* The type beats a venue that reads as a conference (PNAS is a journal). */
+    paper_t pnas = baert;
+    pnas.venue = "Proceedings of the National Academy of Sciences";
+    ASSERT_EQ(kind_as(pnas, PAPER_TYPE_UNKNOWN), EXPORT_KIND_CONFERENCE);
+    ASSERT_EQ(kind_as(pnas, PAPER_TYPE_ARTICLE), EXPORT_KIND_ARTICLE);
+    ASSERT_EQ(kind_as(pnas, PAPER_TYPE_REVIEW), EXPORT_KIND_ARTICLE);
+    /* An "article" known only on arXiv is cited as the preprint. */
+    ASSERT_EQ(kind_as(ruz, PAPER_TYPE_ARTICLE), EXPORT_KIND_PREPRINT);
+    ASSERT_EQ(kind_as(ruz, PAPER_TYPE_PROCEEDINGS), EXPORT_KIND_PREPRINT);
+    ASSERT_EQ(kind_as(anonymous, PAPER_TYPE_ARTICLE), EXPORT_KIND_ARTICLE);
+}
+
+TEST(entry_types_per_format_from_the_paper_type)
+{
+    static const struct {
+        paper_type_t type;
+        const char *bibtex, *ris, *csl;
+    } cases[] = {
+        {PAPER_TYPE_ARTICLE, "@article{baert2003growth,", "TY  - JOUR\r\n", "article-journal"},
+        {PAPER_TYPE_PROCEEDINGS, "@inproceedings{baert2003growth,", "TY  - CPAPER\r\n",
+         "paper-conference"},
+        {PAPER_TYPE_BOOK, "@book{baert2003growth,", "TY  - BOOK\r\n", "book"},
+        {PAPER_TYPE_BOOK_CHAPTER, "@incollection{baert2003growth,", "TY  - CHAP\r\n", "chapter"},
+        {PAPER_TYPE_THESIS, "@phdthesis{baert2003growth,", "TY  - THES\r\n", "thesis"},
+        {PAPER_TYPE_DATASET, "@misc{baert2003growth,", "TY  - DATA\r\n", "dataset"},
+        {PAPER_TYPE_PREPRINT, "@misc{baert2003growth,", "TY  - UNPB\r\n", "article"},
+    };
+    static const char *const venue_fields[] = {
+        "journal = {", "booktitle = {",    "series = {",       "booktitle = {",
+        "school = {",  "howpublished = {", "howpublished = {",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        paper_t p = baert;
+        p.type = cases[i].type;
+        const paper_t *ps[] = {&p};
+        char *s = render(EXPORT_BIBTEX, ps, 1);
+        ASSERT_STR_CONTAINS(s, cases[i].bibtex);
+        char want[64];
+        snprintf(want, sizeof want, "%sDiscrete Applied Mathematics}", venue_fields[i]);
+        ASSERT_STR_CONTAINS(s, want);
+        free(s);
+        s = render(EXPORT_RIS, ps, 1);
+        ASSERT(strncmp(s, cases[i].ris, strlen(cases[i].ris)) == 0);
+        free(s);
+        s = render(EXPORT_CSL_JSON, ps, 1);
+        json_t *root = json_loads(s, 0, NULL);
+        ASSERT_NOT_NULL(root);
+        json_t *it = json_array_get(root, 0);
+        ASSERT_STR_EQ(json_string_value(json_object_get(it, "type")), cases[i].csl);
+        /* No arXiv id: no arXiv number on a preprint from elsewhere. */
+        ASSERT_NULL(json_object_get(it, "number"));
+        json_decref(root);
+        free(s);
+    }
 }
 
 TEST(names_split_into_parts)

@@ -29,7 +29,7 @@ TEST(names_parse_both_ways)
         const char *n = facet_name((facet_t)f);
         ASSERT_EQ(facet_parse(n, strlen(n)), f);
     }
-    ASSERT_EQ(facet_parse("type", 4), -1);
+    ASSERT_EQ(facet_parse("kind", 4), -1);
     ASSERT_EQ(facet_parse("yea", 3), -1);
 }
 
@@ -102,6 +102,32 @@ TEST(multi_valued_facets_count_each_value)
     arena_free(a);
 }
 
+TEST(type_counts_the_typed_papers_only)
+{
+    arena_t *a = arena_new(0);
+    paper_t ps[] = {paper(0, NULL, false), paper(0, NULL, false), paper(0, NULL, false),
+                    paper(0, NULL, false), paper(0, NULL, false)};
+    ps[0].type = PAPER_TYPE_PREPRINT;
+    ps[1].type = PAPER_TYPE_ARTICLE;
+    ps[2].type = PAPER_TYPE_PREPRINT;
+    ps[3].type = PAPER_TYPE_OTHER; /* a provider said something else: a value */
+    facets_t fs;
+    const facet_counts_t *t = count(a, ps, 5, FACET_TYPE, &fs);
+    ASSERT_EQ(t->ntop, 3);
+    ASSERT_STR_EQ(t->top[0].value, "preprint");
+    ASSERT_EQ(t->top[0].count, 2);
+    ASSERT_STR_EQ(t->top[1].value, "article"); /* ties: by value */
+    ASSERT_STR_EQ(t->top[2].value, "other");
+    ASSERT_EQ(t->missing, 1); /* no provider typed it: not a value */
+    ASSERT_EQ(t->distinct, 3);
+    /* Nobody typed any: every paper missing, so the answer leaves it out. */
+    paper_t untyped[] = {paper(2020, NULL, false), paper(2021, NULL, false)};
+    t = count(a, untyped, 2, FACET_TYPE, &fs);
+    ASSERT_EQ(t->ntop, 0);
+    ASSERT_EQ(t->missing, 2);
+    arena_free(a);
+}
+
 TEST(the_answer_leaves_out_a_facet_no_paper_has)
 {
     arena_t *a = arena_new(0);
@@ -109,7 +135,8 @@ TEST(the_answer_leaves_out_a_facet_no_paper_has)
     const paper_t *ptr[] = {&ps[0], &ps[1]};
     facets_t fs;
     ASSERT_EQ(facets_count(a, ptr, 2,
-                           (1u << FACET_YEAR) | (1u << FACET_VENUE) | (1u << FACET_OPEN_ACCESS),
+                           (1u << FACET_YEAR) | (1u << FACET_VENUE) | (1u << FACET_OPEN_ACCESS) |
+                               (1u << FACET_TYPE),
                            &fs),
               0);
     query_t q;
@@ -124,6 +151,7 @@ TEST(the_answer_leaves_out_a_facet_no_paper_has)
     json_t *f = json_object_get(j, "facets");
     ASSERT(json_is_object(f));
     ASSERT_NULL(json_object_get(f, "venue")); /* nobody gave one: absent, not zeros */
+    ASSERT_NULL(json_object_get(f, "type"));
     json_t *y = json_array_get(json_object_get(json_object_get(f, "year"), "values"), 0);
     ASSERT_EQ(json_integer_value(json_object_get(y, "value")), 2020);
     json_t *o = json_array_get(json_object_get(json_object_get(f, "open_access"), "values"), 0);

@@ -130,7 +130,7 @@ TEST(facets_values_and_key)
     ASSERT_EQ(q.facets, (1u << FACET_YEAR) | (1u << FACET_VENUE) | (1u << FACET_PROVIDER));
     ASSERT_EQ(body(&q, "{\"query\":\"x\",\"facets\":[\"open_access\",\"category\"]}"), 0);
     ASSERT_EQ(q.facets, (1u << FACET_OPEN_ACCESS) | (1u << FACET_CATEGORY));
-    REFUSED("query=x&facets=year,type", "unknown facet 'type'");
+    REFUSED("query=x&facets=year,kind", "unknown facet 'kind'");
     REFUSED_JSON("{\"query\":\"x\",\"facets\":[1]}", "'facets' must be a list of names");
     /* Asked facets are another answer; without them the key is unchanged. */
     ASSERT(strcmp(key_of("query=x&facets=year"), key_of("query=x")) != 0);

@@ -275,10 +275,11 @@ class StoreTest(unittest.TestCase):
              "abstract": "a much longer abstract", "authors": ["A One", "B Two"],
              "first_author": "one", "year": 2021, "published_at": "2021-01-05", "citations": 9,
              "categories": ["CS.LG", "stat.ML"], "sources": ["arxiv"],
-             "source_ids": {"arxiv": "2101.99999v2"}, "pdf_url": "https://arxiv.org/pdf/x"}
+             "source_ids": {"arxiv": "2101.99999v2"}, "pdf_url": "https://arxiv.org/pdf/x",
+             "type": "preprint"}
         c = {"doi": "10.5555/merge-test", "citations": 4, "venue": "J. Merging",
              "sources": ["openalex"], "source_ids": {"openalex": "W1"}, "title": "",
-             "title_key": ""}
+             "title_key": "", "type": "article"}
         self.assertEqual(self.upsert([a]), "1")
         self.assertEqual(self.upsert([b, c]), "2")  # b by title + author, c by DOI
         rows = self.pg.psql("SELECT count(*) FROM papers WHERE title_key = 'merging things'")
@@ -296,6 +297,7 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(p["source_ids"]["openalex"], "W1")
         self.assertEqual(p["arxiv_id"], "2101.99999")
         self.assertEqual(p["venue"], "J. Merging")
+        self.assertEqual(p["type"], "article")  # none, then preprint, then published: published
         self.assertTrue(p["is_open_access"])
 
     def test_search_again_does_not_duplicate(self):

@@ -158,6 +158,19 @@ TEST(paper_row_json_has_the_columns)
     ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(o, "source_ids"), "arxiv")),
                   "2401.01234v1");
     ASSERT(json_is_null(json_object_get(o, "venue")));
+    ASSERT(json_is_null(json_object_get(o, "type"))); /* untyped: NULL, not "" */
+    json_decref(o);
+    free(row);
+    p.type = PAPER_TYPE_BOOK_CHAPTER;
+    row = store_paper_row_json(&p);
+    o = row ? json_loads(row, 0, NULL) : NULL;
+    ASSERT_NOT_NULL(o);
+    ASSERT_STR_EQ(json_string_value(json_object_get(o, "type")), "book_chapter");
+    /* Read back as the store reads a row: the same type. */
+    paper_t back = {0};
+    json_object_set_new(o, "id", json_string("1"));
+    ASSERT_EQ(store_paper_from_json(o, a, 1, &back), 0);
+    ASSERT_EQ(back.type, PAPER_TYPE_BOOK_CHAPTER);
     json_decref(o);
     free(row);
     arena_free(a);
