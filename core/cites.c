@@ -68,22 +68,11 @@ int cites_params_parse(cites_params_t *p, const char *qs, size_t len, char *err,
     p->sort = CITES_SORT_CITATIONS;
     p->format = -1;
     char name[32], value[256];
-    size_t pos = 0;
-    while (pos < len) {
-        size_t end = pos;
-        while (end < len && qs[end] != '&')
-            end++;
-        const char *kv = qs + pos;
-        size_t n = end - pos;
-        pos = end + 1;
-        if (n == 0) continue;
-        const char *eq = memchr(kv, '=', n);
-        size_t nl = eq != NULL ? (size_t)(eq - kv) : n;
-        size_t vl = eq != NULL ? n - nl - 1 : 0;
-        if (nl >= sizeof(name) || pct_decode(kv, nl, name, true) < 0 || strlen(name) != nl)
-            return fail(err, errlen, "unknown parameter%s", "");
-        long dl = vl < sizeof(value) ? pct_decode(eq != NULL ? eq + 1 : "", vl, value, true) : -1;
-        if (dl < 0 || strlen(value) != (size_t)dl)
+    size_t pos = 0, dl;
+    int got;
+    while ((got = qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &dl)) != QS_END) {
+        if (got == QS_BAD_NAME) return fail(err, errlen, "unknown parameter%s", "");
+        if (got == QS_BAD_VALUE)
             return fail(err, errlen, "invalid %s: too long or badly encoded", name);
         long long v;
         if (strcmp(name, "limit") == 0) {
@@ -91,7 +80,7 @@ int cites_params_parse(cites_params_t *p, const char *qs, size_t len, char *err,
                 return fail(err, errlen, "invalid limit: a whole number from 1 to 1000%s", "");
             p->limit = (int)v;
         } else if (strcmp(name, "cursor") == 0) {
-            if (cites_cursor_read(value, (size_t)dl, &p->offset, &p->cursor_key) < 0)
+            if (cites_cursor_read(value, dl, &p->offset, &p->cursor_key) < 0)
                 return fail(err, errlen, "invalid cursor: use the next_cursor of a page%s", "");
             p->has_cursor = true;
         } else if (strcmp(name, "year_from") == 0 || strcmp(name, "year_to") == 0) {
@@ -110,7 +99,7 @@ int cites_params_parse(cites_params_t *p, const char *qs, size_t len, char *err,
             else
                 return fail(err, errlen, "invalid sort: citations or date%s", "");
         } else if (strcmp(name, "format") == 0) {
-            p->format = export_format_parse(value, (size_t)dl);
+            p->format = export_format_parse(value, dl);
             if (p->format < 0)
                 return fail(err, errlen,
                             "parameter 'format': unknown format (known: json, bibtex, ris, "

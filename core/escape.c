@@ -25,6 +25,32 @@ long pct_decode(const char *s, size_t n, char *out, bool plus_is_space)
     return (long)o;
 }
 
+int qs_next(const char *qs, size_t len, size_t *pos, char *name, size_t name_cap, char *value,
+            size_t value_cap, size_t *value_len)
+{
+    size_t p = *pos, end;
+    for (;; p = end + 1) {
+        if (p >= len) {
+            *pos = len;
+            return QS_END;
+        }
+        end = p;
+        while (end < len && qs[end] != '&')
+            end++;
+        if (end > p) break;
+    }
+    *pos = end + 1;
+    const char *kv = qs + p, *eq = memchr(kv, '=', end - p);
+    size_t nl = eq != NULL ? (size_t)(eq - kv) : end - p;
+    size_t vl = eq != NULL ? end - p - nl - 1 : 0;
+    long k = nl < name_cap ? pct_decode(kv, nl, name, true) : -1;
+    if (k < 0 || strlen(name) != (size_t)k) return QS_BAD_NAME;
+    long v = vl < value_cap ? pct_decode(eq != NULL ? eq + 1 : "", vl, value, true) : -1;
+    if (v < 0 || strlen(value) != (size_t)v) return QS_BAD_VALUE;
+    *value_len = (size_t)v;
+    return QS_PAIR;
+}
+
 size_t json_plain_run(const char *s, size_t n)
 {
     size_t i = 0;

@@ -26,6 +26,17 @@ static inline int hex_digit(int c)
  * any byte: a caller that wants a C string refuses NULs in out. */
 long pct_decode(const char *s, size_t n, char *out, bool plus_is_space);
 
+/* One name=value pair of a query string after another: *pos (start at 0)
+ * moves past the pair; empty pairs are skipped. Both sides are
+ * percent-decoded (with '+' a space) into name (name_cap bytes with the
+ * NUL) and value (value_cap bytes). Returns QS_PAIR with *value_len set,
+ * QS_END, or QS_BAD_NAME / QS_BAD_VALUE when that side is too long, badly
+ * encoded or holds a NUL; after a bad side the pair is skipped, so the
+ * caller may go on or stop. */
+enum { QS_END = 0, QS_PAIR = 1, QS_BAD_NAME = -1, QS_BAD_VALUE = -2 };
+int qs_next(const char *qs, size_t len, size_t *pos, char *name, size_t name_cap, char *value,
+            size_t value_cap, size_t *value_len);
+
 /* JSON string escaping, as every JSON writer of the tree does it: '"', '\\',
  * \n, \r and \t by their short escapes, other control characters and DEL
  * as \u00XX, U+2028/U+2029 as \u2028/\u2029 (the text may be embedded in

@@ -293,22 +293,11 @@ static int search_params(http_req_t *req, authors_req_t *w, char *err, size_t er
     char name[32], value[512];
     const char *cursor = NULL;
     w->limit = AUTHORS_DEFAULT_LIMIT;
-    size_t pos = 0, len = req->query_len;
-    const char *qs = req->query;
-    while (pos < len) {
-        size_t end = pos;
-        while (end < len && qs[end] != '&')
-            end++;
-        const char *kv = qs + pos;
-        size_t n = end - pos;
-        pos = end + 1;
-        if (n == 0) continue;
-        const char *eq = memchr(kv, '=', n);
-        size_t nl = eq != NULL ? (size_t)(eq - kv) : n;
-        size_t vl = eq != NULL ? n - nl - 1 : 0;
-        long dl = vl < sizeof(value) ? pct_decode(eq != NULL ? eq + 1 : "", vl, value, true) : -1;
-        if (nl >= sizeof(name) || pct_decode(kv, nl, name, true) < 0 || dl < 0 ||
-            strlen(value) != (size_t)dl) {
+    size_t pos = 0, vl;
+    int got;
+    while ((got = qs_next(req->query, req->query_len, &pos, name, sizeof name, value, sizeof value,
+                          &vl)) != QS_END) {
+        if (got != QS_PAIR) {
             snprintf(err, errlen, "a parameter is too long or badly encoded");
             return -1;
         }
@@ -443,22 +432,11 @@ static int papers_params(http_req_t *req, authors_req_t *w, char *err, size_t er
     char name[32], value[128];
     const char *cursor = NULL;
     w->limit = QUERY_DEFAULT_LIMIT;
-    size_t pos = 0, len = req->query_len;
-    const char *qs = req->query;
-    while (pos < len) {
-        size_t end = pos;
-        while (end < len && qs[end] != '&')
-            end++;
-        const char *kv = qs + pos;
-        size_t n = end - pos;
-        pos = end + 1;
-        if (n == 0) continue;
-        const char *eq = memchr(kv, '=', n);
-        size_t nl = eq != NULL ? (size_t)(eq - kv) : n;
-        size_t vl = eq != NULL ? n - nl - 1 : 0;
-        long dl = vl < sizeof(value) ? pct_decode(eq != NULL ? eq + 1 : "", vl, value, true) : -1;
-        if (nl >= sizeof(name) || pct_decode(kv, nl, name, true) < 0 || dl < 0 ||
-            strlen(value) != (size_t)dl) {
+    size_t pos = 0, vl;
+    int got;
+    while ((got = qs_next(req->query, req->query_len, &pos, name, sizeof name, value, sizeof value,
+                          &vl)) != QS_END) {
+        if (got != QS_PAIR) {
             snprintf(err, errlen, "a parameter is too long or badly encoded");
             return -1;
         }

@@ -48,6 +48,31 @@ TEST(pct_decode_decodes_nul_for_the_caller_to_judge)
     ASSERT_MEM_EQ(out, "a\0b", 3);
 }
 
+TEST(qs_next_walks_the_pairs_and_names_the_bad_side)
+{
+    const char *qs = "&q=a+b%21&&flag&limit=10&x%00=1&y=%zz&zz=12345678&last=";
+    size_t len = strlen(qs), pos = 0, vl;
+    char name[8], value[8];
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_PAIR);
+    ASSERT_STR_EQ(name, "q");
+    ASSERT_STR_EQ(value, "a b!");
+    ASSERT_EQ(vl, 4);
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_PAIR);
+    ASSERT_STR_EQ(name, "flag");
+    ASSERT_EQ(vl, 0);
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_PAIR);
+    ASSERT_STR_EQ(value, "10");
+    /* a NUL in the name, a bad escape, a value too long: named, then skipped */
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_BAD_NAME);
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_BAD_VALUE);
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_BAD_VALUE);
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_PAIR);
+    ASSERT_STR_EQ(name, "last");
+    ASSERT_STR_EQ(value, "");
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_END);
+    ASSERT_EQ(qs_next(qs, len, &pos, name, sizeof name, value, sizeof value, &vl), QS_END);
+}
+
 static const char *esc(const char *s)
 {
     static char out[256];

@@ -239,7 +239,8 @@ TEST(build_title_searches_titles_with_the_filters)
              "&sort=relevance_score:desc&per-page=10"
              "&select=id,doi,title,display_name,ids,publication_year,publication_date,authorships,"
              "abstract_inverted_index,primary_location,locations,best_oa_location,"
-             "open_access,cited_by_count,primary_topic,type,type_crossref&mailto=dev%40example.org&api_key=oa%20key");
+             "open_access,cited_by_count,primary_topic,type,type_crossref&mailto=dev%40example.org&"
+             "api_key=oa%20key");
     ASSERT(has_header(&r, "Accept: application/json"));
     arena_free(a);
 }

@@ -6,7 +6,8 @@
 #define BASE "https://api.semanticscholar.org"
 #define FIELDS                                                                                     \
     "&fields=paperId,externalIds,url,title,abstract,venue,year,publicationDate,journal,"           \
-    "citationCount,isOpenAccess,openAccessPdf,fieldsOfStudy,s2FieldsOfStudy,authors,publicationTypes"
+    "citationCount,isOpenAccess,openAccessPdf,fieldsOfStudy,s2FieldsOfStudy,authors,"              \
+    "publicationTypes"
 
 static const prov_def_t *D = &prov_semantic_scholar;
 
