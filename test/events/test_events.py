@@ -91,7 +91,7 @@ class SearchCompletedTest(EventsTestCase):
     def assertSearchEvent(self, ev):
         self.assertEqual(set(ev), {"event", "version", "ts", "host", "pid", "request_id", "status", "query",
                                    "total", "offset", "limit", "partial", "providers", "took_ms",
-                                   "duration_ms", "cache", "error"})
+                                   "next_cursor", "duration_ms", "cache", "error"})
         self.assertEqual((ev["event"], ev["version"]), ("search.completed", 1))
         self.assertRegex(ev["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         self.assertIsInstance(ev["pid"], int)
