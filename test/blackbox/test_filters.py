@@ -6,6 +6,7 @@ refused naming the parameter (docs/api.md "Filters")."""
 
 import urllib.parse
 
+import harness
 from test_search import Q, SimServerTestCase, openapi_validator
 
 FILTERS = ("min_citations", "type", "has_pdf", "venue")
@@ -104,3 +105,7 @@ class FilterTest(SimServerTestCase):
         self.assertError(r, 400, field="type")
         r = self.post("/v1/search", {"query": Q, "min_citations": "x"})
         self.assertError(r, 400, field="min_citations")
+
+
+if __name__ == "__main__":
+    harness.main()
