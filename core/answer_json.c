@@ -151,6 +151,30 @@ static void write_query(jw_t *w, const answer_t *ans)
     jw_str(w, q->category);
     JW_LIT(w, ",\"open_access\":");
     jw_bool(w, q->open_access);
+    /* The filters only when given: answers without stay as they were. */
+    if (q->min_citations > 0) {
+        JW_LIT(w, ",\"min_citations\":");
+        jw_long(w, q->min_citations);
+    }
+    if (q->types) {
+        JW_LIT(w, ",\"type\":[");
+        bool first_type = true;
+        for (int t = 0; t < PAPER_TYPE_COUNT; t++) {
+            if (!(q->types & (1u << t))) continue;
+            if (!first_type) JW_LIT(w, ",");
+            first_type = false;
+            jw_str(w, paper_type_name((paper_type_t)t));
+        }
+        JW_LIT(w, "]");
+    }
+    if (q->has_pdf) {
+        JW_LIT(w, ",\"has_pdf\":");
+        jw_bool(w, q->has_pdf > 0);
+    }
+    if (q->venue) {
+        JW_LIT(w, ",\"venue\":");
+        jw_str(w, q->venue);
+    }
     JW_LIT(w, ",\"providers\":[");
     bool first = true;
     for (int s = 0; s < SRC_COUNT; s++) {
@@ -294,6 +318,17 @@ static void write_providers(jw_t *w, const answer_provider_t *providers)
             JW_LIT(w, "null");
         JW_LIT(w, ",\"error\":");
         jw_str(w, pr->error);
+        if (pr->filters_asked) {
+            JW_LIT(w, ",\"ignored_filters\":[");
+            bool first_filter = true;
+            for (int f = 0; f < QFILTER_COUNT; f++) {
+                if (!(pr->filters_asked & ~pr->filters_pushed & (1u << f))) continue;
+                if (!first_filter) JW_LIT(w, ",");
+                first_filter = false;
+                jw_str(w, query_filter_name(f));
+            }
+            JW_LIT(w, "]");
+        }
         JW_LIT(w, "}");
     }
     JW_LIT(w, "}");

@@ -45,6 +45,10 @@ typedef struct answer_provider {
     long results;            /* papers it returned (before the merge) */
     double latency_ms;       /* < 0 when unknown (null) */
     const char *error;       /* NULL when none (null) */
+    /* query_filter_t bits: the filters the query asks (0: no
+     * "ignored_filters" member) and those the provider's request applied;
+     * the others are listed in "ignored_filters". */
+    unsigned filters_asked, filters_pushed;
 } answer_provider_t;
 
 typedef struct answer {

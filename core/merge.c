@@ -292,6 +292,16 @@ bool merge_matches(const paper_t *p, const query_t *q)
             ok = p->categories[i] != NULL && category_matches(p->categories[i], q->category, wlen);
         if (!ok) return false;
     }
+    if (q->min_citations > 0 && p->citations < q->min_citations) return false;
+    if (q->types && !(q->types & (1u << p->type))) return false;
+    if (q->has_pdf && (p->pdf_url != NULL) != (q->has_pdf > 0)) return false;
+    if (q->venue != NULL) {
+        char needle[1024], hay[1024];
+        if (p->venue == NULL) return false;
+        fold_case(q->venue, needle, sizeof(needle));
+        fold_case(p->venue, hay, sizeof(hay));
+        if (strstr(hay, needle) == NULL) return false;
+    }
     if (q->author != NULL && q->author[0] != '\0') {
         char needle[256], hay[512];
         fold_case(q->author, needle, sizeof(needle));

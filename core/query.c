@@ -140,6 +140,47 @@ static int set_facets(query_t *q, const char *list, char *err, size_t errlen)
     return 0;
 }
 
+static int set_types(query_t *q, const char *list, char *err, size_t errlen)
+{
+    unsigned mask = 0;
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && p[0] == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n) {
+            /* Only the answer's own names: paper_type_parse() also reads
+             * providers' words, and gives OTHER for a word it does not know. */
+            paper_type_t t = paper_type_parse(p, n);
+            const char *name = paper_type_name(t);
+            if (!name || strlen(name) != n || strncasecmp(name, p, n) != 0)
+                return fail(err, errlen,
+                            "parameter 'type': unknown type '%.*s' (known: article, preprint, "
+                            "proceedings, book, book_chapter, thesis, dataset, review, other)",
+                            (int)(n > 64 ? 64 : n), p);
+            mask |= 1u << t;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    if (!mask) return fail(err, errlen, "parameter 'type' names no type");
+    q->types = mask;
+    return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "true") || !strcmp(v, "1"))
+        *out = true;
+    else if (!strcmp(v, "false") || !strcmp(v, "0"))
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
 /* Applies one key=value (value already decoded and NUL-terminated). */
 static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_t *a, char *err,
                  size_t errlen)
@@ -232,12 +273,27 @@ static int apply(query_t *q, const char *key, const char *v, size_t vlen, arena_
                 return fail(err, errlen, "parameter 'category' holds an invalid character");
         q->category = arena_strndup(a, v, vlen);
     } else if (strcmp(key, "open_access") == 0) {
-        if (!strcmp(v, "true") || !strcmp(v, "1"))
-            q->open_access = true;
-        else if (!strcmp(v, "false") || !strcmp(v, "0"))
-            q->open_access = false;
-        else
+        if (parse_bool(v, &q->open_access))
             return fail(err, errlen, "parameter 'open_access' must be true or false");
+    } else if (strcmp(key, "has_pdf") == 0) {
+        bool b;
+        if (parse_bool(v, &b))
+            return fail(err, errlen, "parameter 'has_pdf' must be true or false");
+        q->has_pdf = b ? 1 : -1;
+    } else if (strcmp(key, "min_citations") == 0) {
+        if (parse_int(v, 0, 1000000000, &n))
+            return fail(err, errlen,
+                        "parameter 'min_citations' must be an integer from 0 to 1000000000");
+        q->min_citations = n;
+    } else if (strcmp(key, "type") == 0) {
+        return set_types(q, v, err, errlen);
+    } else if (strcmp(key, "venue") == 0 || strcmp(key, "journal") == 0) {
+        if (q->venue)
+            return fail(err, errlen, "parameters 'venue' and 'journal' are the same filter");
+        if (utf8_chars(v, vlen) > 200)
+            return fail(err, errlen, "parameter '%s' is longer than 200 characters", key);
+        q->venue = query_normalize_text(a, v, vlen);
+        if (!q->venue) return fail(err, errlen, "parameter '%s' is empty", key);
     } else if (strcmp(key, "timeout_ms") == 0) {
         if (parse_int(v, 1, 600000, &n))
             return fail(err, errlen, "parameter 'timeout_ms' must be an integer from 1 to 600000");
@@ -281,7 +337,7 @@ static int finish(query_t *q, char *err, size_t errlen)
 int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char *err, size_t errlen)
 {
     query_init(q);
-    char seen[16][24];
+    char seen[24][24];
     int nseen = 0;
     size_t i = 0;
     while (i < len) {
@@ -310,7 +366,7 @@ int query_parse_params(query_t *q, const char *qs, size_t len, arena_t *a, char 
             for (int k = 0; k < nseen; k++)
                 if (strcmp(seen[k], key) == 0)
                     return fail(err, errlen, "parameter '%s' is repeated", key);
-            if (nseen < 16) memcpy(seen[nseen++], key, sizeof key);
+            if (nseen < 24) memcpy(seen[nseen++], key, sizeof key);
             if (apply(q, key, val, (size_t)vl, a, err, errlen) < 0) return -1;
         }
         i = j + 1;
@@ -342,8 +398,8 @@ int query_parse_object(query_t *q, const json_t *root, arena_t *a, char *err, si
         } else if (json_is_boolean(v)) {
             text = json_is_true(v) ? "true" : "false";
             tlen = strlen(text);
-        } else if (json_is_array(v) &&
-                   (strcmp(key, "providers") == 0 || strcmp(key, "facets") == 0)) {
+        } else if (json_is_array(v) && (strcmp(key, "providers") == 0 ||
+                                        strcmp(key, "facets") == 0 || strcmp(key, "type") == 0)) {
             size_t idx;
             json_t *item;
             char *list = arena_alloc(a, 512);
@@ -402,6 +458,7 @@ int query_copy(query_t *dst, const query_t *src, arena_t *a)
     dst->date_to = copy_or_null(a, src->date_to, &failed);
     dst->author = copy_or_null(a, src->author, &failed);
     dst->category = copy_or_null(a, src->category, &failed);
+    dst->venue = copy_or_null(a, src->venue, &failed);
     dst->traceparent = copy_or_null(a, src->traceparent, &failed);
     return failed ? -1 : 0;
 }
@@ -416,6 +473,18 @@ const char *query_strategy_name(query_strategy_t s)
 {
     static const char *const names[STRATEGY_COUNT] = {"merge", "fastest", "first", "best_quality"};
     return (unsigned)s < STRATEGY_COUNT ? names[s] : "merge";
+}
+
+unsigned query_filters_asked(const query_t *q)
+{
+    return (q->min_citations > 0 ? QFILTER_MIN_CITATIONS : 0u) | (q->types ? QFILTER_TYPE : 0u) |
+           (q->has_pdf ? QFILTER_HAS_PDF : 0u) | (q->venue ? QFILTER_VENUE : 0u);
+}
+
+const char *query_filter_name(int i)
+{
+    static const char *const names[QFILTER_COUNT] = {"min_citations", "type", "has_pdf", "venue"};
+    return i >= 0 && i < QFILTER_COUNT ? names[i] : NULL;
 }
 
 /* query_key()'s pieces, written without printf: the key is made for every
@@ -463,15 +532,16 @@ static size_t key_len(const char *s)
 }
 
 /* The same bytes as "v1|q=%s|p=%x|l=%d|o=%d|s=%s|st=%s|y=%d-%d|d=%s-%s|a=%s|c=%s|oa=%d",
- * then "|f=%x" when facets are asked (the keys of every tier, Redis and
+ * then "|f=%x" when facets are asked, "|mc=%ld", "|ty=%x", "|pdf=%d",
+ * "|v=%s" when those filters are (the keys of every tier, Redis and
  * PostgreSQL included, depend on it). */
 char *query_key(const query_t *q, arena_t *a)
 {
     const char *sort = query_sort_name(q->sort), *strategy = query_strategy_name(q->strategy);
     size_t cap = 64 + 7 * 24 + key_len(q->text) + key_len(sort) + key_len(strategy) +
                  key_len(q->date_from) + key_len(q->date_to) + key_len(q->author) +
-                 key_len(q->category);
-    cap += 16; /* "|fmt=csl-json" */
+                 key_len(q->category) + key_len(q->venue);
+    cap += 16 + 4 * 28; /* "|fmt=csl-json", the filters' names and numbers */ /* "|fmt=csl-json" */
     char *k = arena_alloc(a, cap);
     if (!k) return NULL;
     char *d = k;
@@ -505,6 +575,20 @@ char *query_key(const query_t *q, arena_t *a)
     if (q->facets) {
         d = key_str(d, "|f=");
         d = key_hex(d, q->facets);
+    }
+    /* The filters only when given, for the same reason. */
+    if (q->min_citations > 0) {
+        d = key_str(d, "|mc=");
+        d = key_int(d, q->min_citations);
+    }
+    if (q->types) {
+        d = key_str(d, "|ty=");
+        d = key_hex(d, q->types);
+    }
+    if (q->has_pdf) d = key_str(d, q->has_pdf > 0 ? "|pdf=1" : "|pdf=0");
+    if (q->venue) {
+        d = key_str(d, "|v=");
+        d = key_str(d, q->venue);
     }
     /* An export's key ends with its format; JSON's is the key it always was. */
     if (q->format != EXPORT_JSON) {

@@ -38,9 +38,15 @@ typedef struct query {
     const char *author;   /* case-folded substring of an author name, or NULL */
     const char *category; /* e.g. "cs.LG", or NULL */
     bool open_access;     /* only papers with open access */
-    unsigned providers;   /* bit (1u << source_t) per provider asked; 0 = all enabled */
-    int limit;            /* 1..QUERY_MAX_LIMIT */
-    int offset;           /* >= 0 */
+    /* The filters of issue 14 (core/merge.c applies them after the merge;
+     * the providers that can, before). Each is in the key only when given. */
+    long min_citations; /* papers with at least this many known citations; 0 = none */
+    unsigned types;     /* bit (1u << paper_type_t) per work type asked; 0 = any */
+    int has_pdf;        /* 1: with a PDF link, -1: without, 0: either */
+    const char *venue;  /* case-folded substring of the venue (alias journal), or NULL */
+    unsigned providers; /* bit (1u << source_t) per provider asked; 0 = all enabled */
+    int limit;          /* 1..QUERY_MAX_LIMIT */
+    int offset;         /* >= 0 */
     /* cursor=: a next_cursor (core/page_cursor.h) as given, or NULL; the
      * search handler checks it and turns it into offset; not in the key */
     const char *cursor;
@@ -60,6 +66,20 @@ typedef struct query {
     bool format_given;
 } query_t;
 
+/* The filters above as bits, for the providers' pushdown (prov_request_t's
+ * pushed) and the answer's ignored_filters; query_filters_asked() gives the
+ * ones q asks, query_filter_name() the parameter's name. */
+typedef enum {
+    QFILTER_MIN_CITATIONS = 1u << 0,
+    QFILTER_TYPE = 1u << 1,
+    QFILTER_HAS_PDF = 1u << 2,
+    QFILTER_VENUE = 1u << 3,
+} query_filter_t;
+#define QFILTER_COUNT 4
+unsigned query_filters_asked(const query_t *q);
+/* "min_citations", "type", "has_pdf", "venue" for bit i (0..QFILTER_COUNT). */
+const char *query_filter_name(int i);
+
 /* The names clients use: "relevance", "date", "citations"; "merge",
  * "fastest", "first", "best_quality". */
 const char *query_sort_name(query_sort_t s);
@@ -74,7 +94,9 @@ void query_init(query_t *q);
  * providers (comma list), date_from, date_to (YYYY-MM-DD), year ("2020" or
  * "2018-2021"), year_from, year_to, author, category, open_access
  * (true|false|1|0), facets (comma list of core/facets.h names), timeout_ms,
- * format (json|bibtex|ris|csl-json), cursor (a next_cursor, kept as text:
+ * format (json|bibtex|ris|csl-json), min_citations (>= 0), type (comma
+ * list of paper_type_name()'s names), has_pdf (true|false), venue or its
+ * alias journal (a substring), cursor (a next_cursor, kept as text:
  * core/page_cursor.h checks it). Unknown keys, repeated keys and bad
  * values are refused. Strings are copied into a. Returns 0, or -1 with a
  * message for the client (naming the field) in err. */

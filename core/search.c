@@ -29,6 +29,7 @@ typedef struct provider_slot {
     double latency_ms;
     const char *error;
     void *backend_data;
+    unsigned filters_pushed; /* search_provider_pushed() */
     bool asked;
 } provider_slot_t;
 
@@ -204,6 +205,7 @@ static void state_merge(search_t *s)
         in.providers[i].papers = only == SRC_COUNT || only == (source_t)i ? &p->papers : &none;
         in.providers[i].latency_ms = p->latency_ms;
         in.providers[i].error = p->error;
+        in.providers[i].filters_pushed = p->filters_pushed;
         any_asked |= p->asked;
         any_ok |= p->status == PSTAT_OK || p->status == PSTAT_CACHED;
     }
@@ -296,6 +298,11 @@ void search_provider_done(search_t *s, source_t src, search_pstatus_t status, pa
     p->error = error ? arena_strdup(s->arena, error) : NULL;
     p->backend_data = NULL;
     search_step(s);
+}
+
+void search_provider_pushed(search_t *s, source_t src, unsigned filters)
+{
+    s->providers[src].filters_pushed |= filters;
 }
 
 void **search_backend_slot(search_t *s, source_t src)

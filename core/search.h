@@ -53,6 +53,11 @@ search_t *search_start(uv_loop_t *loop, const query_t *q, unsigned enabled,
 void search_provider_done(search_t *s, source_t src, search_pstatus_t status, paper_list_t *papers,
                           double latency_ms, const char *error);
 
+/* The backend says which of the query's filters (query_filter_t bits) the
+ * provider's request applied itself; the answer lists the others in that
+ * provider's ignored_filters. */
+void search_provider_pushed(search_t *s, source_t src, unsigned filters);
+
 /* Per-provider slot for the backend's own state (e.g. its call handle). */
 void **search_backend_slot(search_t *s, source_t src);
 

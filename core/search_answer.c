@@ -43,6 +43,8 @@ blob_t *search_answer_build(const search_answer_input_t *in, arena_t *a, const p
         ap->results = answered && p->papers ? (long)p->papers->n : 0;
         ap->latency_ms = p->status == PSTAT_DISABLED ? -1 : p->latency_ms;
         ap->error = p->error;
+        ap->filters_asked = ap->asked ? query_filters_asked(in->query) : 0;
+        ap->filters_pushed = p->filters_pushed;
     }
     merge_result_t m;
     if (merge_papers(a, lists, in->query, &m) < 0) return NULL;

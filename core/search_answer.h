@@ -16,7 +16,8 @@ typedef struct search_answer_provider {
     search_pstatus_t status;
     const paper_list_t *papers; /* may be empty */
     double latency_ms;
-    const char *error; /* NULL when none */
+    const char *error;       /* NULL when none */
+    unsigned filters_pushed; /* query_filter_t bits its request applied */
 } search_answer_provider_t;
 
 typedef struct search_answer_input {

@@ -364,6 +364,7 @@ static void fc_state_build(fanout_call_t *fc)
         fc_finish(fc, PSTAT_ERROR, NULL, err[0] ? err : "cannot build the request");
         return;
     }
+    search_provider_pushed(s, fc->source, fc->req.pushed);
     add_trace_header(&fc->req, search_query(s)->traceparent, search_arena(s));
     fc_set_state(fc, FC_RESERVE);
 }

@@ -25,10 +25,41 @@
     "abstract_inverted_index,primary_location,locations,best_oa_location,open_access,"             \
     "cited_by_count,primary_topic,type,type_crossref"
 
-/* Appends the query's filters to f, the filter value: name:value pairs
- * joined by ',' (AND). */
-static void openalex_filters(prov__sb_t *f, const query_t *q)
+/* OpenAlex's type for ours, NULL where it has none (a conference paper
+ * is its "article", told apart only by type_crossref). */
+static const char *openalex_type(int t)
 {
+    static const char *const names[PAPER_TYPE_COUNT] = {
+        [PAPER_TYPE_ARTICLE] = "article",     [PAPER_TYPE_PREPRINT] = "preprint",
+        [PAPER_TYPE_BOOK] = "book",           [PAPER_TYPE_BOOK_CHAPTER] = "book-chapter",
+        [PAPER_TYPE_THESIS] = "dissertation", [PAPER_TYPE_DATASET] = "dataset",
+        [PAPER_TYPE_REVIEW] = "review",
+    };
+    return t >= 0 && t < PAPER_TYPE_COUNT ? names[t] : NULL;
+}
+
+/* Appends the query's filters to f, the filter value: name:value pairs
+ * joined by ',' (AND). Returns the query_filter_t bits it applied. */
+static unsigned openalex_filters(prov__sb_t *f, const query_t *q)
+{
+    unsigned pushed = 0;
+    if (q->min_citations > 0) {
+        prov__sb_printf(f, "%scited_by_count:>%ld", f->len ? "," : "", q->min_citations - 1);
+        pushed |= QFILTER_MIN_CITATIONS;
+    }
+    /* type:a|b (OR), only when each type asked has an OpenAlex name. */
+    bool types_known = q->types != 0;
+    for (int t = 0; t < PAPER_TYPE_COUNT; t++)
+        if ((q->types & (1u << t)) && openalex_type(t) == NULL) types_known = false;
+    if (types_known) {
+        const char *sep = f->len ? ",type:" : "type:";
+        for (int t = 0; t < PAPER_TYPE_COUNT; t++) {
+            if (!(q->types & (1u << t))) continue;
+            prov__sb_printf(f, "%s%s", sep, openalex_type(t));
+            sep = "|";
+        }
+        pushed |= QFILTER_TYPE;
+    }
     bool dates = prov__has(q->date_from) || prov__has(q->date_to);
     if (!dates && q->year_from > 0 && q->year_to > 0) {
         if (q->year_from == q->year_to)
@@ -40,6 +71,7 @@ static void openalex_filters(prov__sb_t *f, const query_t *q)
         prov__sb_date_bounds(f, q, "from_publication_date", "to_publication_date", true);
     }
     if (q->open_access) prov__sb_printf(f, "%sis_oa:true", f->len ? "," : "");
+    return pushed;
 }
 
 /* The rest of both requests after the path: <first>[&filter=f]&sort=..
@@ -76,7 +108,7 @@ static int openalex_build(const query_t *q, const prov_settings_t *ps, arena_t *
 
     prov__sb_t f;
     prov__sb_init(&f, a);
-    openalex_filters(&f, q);
+    out->pushed = openalex_filters(&f, q);
     prov__sb_t u;
     prov__sb_init(&u, a);
     prov__sb_puts(&u, ps->base_url);
@@ -112,7 +144,7 @@ static int openalex_build_title(const query_t *q, const prov_settings_t *ps, are
     prov__sb_init(&f, a);
     prov__sb_puts(&f, "title.search:");
     prov__sb_put_encoded(&f, clean);
-    openalex_filters(&f, q);
+    out->pushed = openalex_filters(&f, q);
     prov__sb_t u;
     prov__sb_init(&u, a);
     prov__sb_puts(&u, ps->base_url);

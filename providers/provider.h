@@ -32,6 +32,9 @@ typedef struct prov_request {
     size_t body_len;
     const char *headers[PROV_MAX_HEADERS]; /* complete "Name: value" lines, no CRLF */
     size_t nheaders;
+    /* query_filter_t bits of the query's filters this request applies
+     * (set by a search build; the answer lists the others as ignored) */
+    unsigned pushed;
 } prov_request_t;
 
 /* What a response turned out to be, beyond the papers. */

@@ -96,10 +96,43 @@ static char *s2_text(const query_t *q, arena_t *a)
     return paper_clean_text(a, text, strlen(text));
 }
 
-/* Appends [&year=..|&publicationDateOrYear=..][&fieldsOfStudy=..][&openAccessPdf=]:
- * the filters /paper/search and /paper/search/match both take. */
-static void s2_filters(prov__sb_t *u, const query_t *q, arena_t *a)
+/* S2's publicationTypes for ours, NULL where it has none. */
+static const char *s2_type(int t)
 {
+    static const char *const names[PAPER_TYPE_COUNT] = {
+        [PAPER_TYPE_ARTICLE] = "JournalArticle",
+        [PAPER_TYPE_PROCEEDINGS] = "Conference",
+        [PAPER_TYPE_BOOK] = "Book",
+        [PAPER_TYPE_BOOK_CHAPTER] = "BookSection",
+        [PAPER_TYPE_DATASET] = "Dataset",
+        [PAPER_TYPE_REVIEW] = "Review",
+    };
+    return t >= 0 && t < PAPER_TYPE_COUNT ? names[t] : NULL;
+}
+
+/* Appends [&year=..|&publicationDateOrYear=..][&fieldsOfStudy=..][&openAccessPdf=]
+ * [&minCitationCount=..][&publicationTypes=..]: the filters /paper/search
+ * and /paper/search/match both take. Returns the query_filter_t bits applied. */
+static unsigned s2_filters(prov__sb_t *u, const query_t *q, arena_t *a)
+{
+    unsigned pushed = 0;
+    if (q->min_citations > 0) {
+        prov__sb_printf(u, "&minCitationCount=%ld", q->min_citations);
+        pushed |= QFILTER_MIN_CITATIONS;
+    }
+    /* A comma list (OR), only when each type asked has an S2 name. */
+    bool types_known = q->types != 0;
+    for (int t = 0; t < PAPER_TYPE_COUNT; t++)
+        if ((q->types & (1u << t)) && s2_type(t) == NULL) types_known = false;
+    if (types_known) {
+        const char *sep = "&publicationTypes=";
+        for (int t = 0; t < PAPER_TYPE_COUNT; t++) {
+            if (!(q->types & (1u << t))) continue;
+            prov__sb_printf(u, "%s%s", sep, s2_type(t));
+            sep = ",";
+        }
+        pushed |= QFILTER_TYPE;
+    }
     if (prov__has(q->date_from) || prov__has(q->date_to)) {
         char from[32] = "", to[32] = "";
         if (prov__has(q->date_from))
@@ -126,6 +159,7 @@ static void s2_filters(prov__sb_t *u, const query_t *q, arena_t *a)
     const char *fos = prov__has(q->category) ? s2_fields_for(q->category) : NULL;
     if (fos != NULL) prov__sb_param(u, "fieldsOfStudy", fos);
     if (q->open_access) prov__sb_puts(u, "&openAccessPdf=");
+    return pushed;
 }
 
 /* GET with the URL in u, and "x-api-key" when a key is configured. */
@@ -157,7 +191,7 @@ static int s2_build(const query_t *q, const prov_settings_t *ps, arena_t *a, pro
     prov__sb_param(&u, "query", query);
     prov__sb_printf(&u, "&offset=0&limit=%d", prov__clamp_results(ps->max_results, S2_MAX_RESULTS));
     prov__sb_puts(&u, "&fields=" S2_FIELDS);
-    s2_filters(&u, q, a);
+    out->pushed = s2_filters(&u, q, a);
     return s2_request(&u, ps, a, out, err, errlen);
 }
 
@@ -177,7 +211,7 @@ static int s2_build_title(const query_t *q, const prov_settings_t *ps, arena_t *
     prov__sb_puts(&u, "/graph/v1/paper/search/match");
     prov__sb_param(&u, "query", query);
     prov__sb_puts(&u, "&fields=" S2_FIELDS);
-    s2_filters(&u, q, a);
+    out->pushed = s2_filters(&u, q, a);
     return s2_request(&u, ps, a, out, err, errlen);
 }
 

@@ -195,6 +195,41 @@ TEST(answer_provider_statuses)
     fx_free(&f);
 }
 
+TEST(answer_filters_echoed_and_ignored_per_provider)
+{
+    fx_t f;
+    fx_init(&f, "x");
+    f.q.min_citations = 5;
+    f.q.types = (1u << PAPER_TYPE_ARTICLE) | (1u << PAPER_TYPE_PREPRINT);
+    f.q.has_pdf = -1;
+    f.q.venue = "nature";
+    merge_result_t r = fx_merge(&f);
+    answer_t ans = {.query = &f.q, .papers = r.page, .npapers = r.npage, .total = r.total};
+    unsigned asked = QFILTER_MIN_CITATIONS | QFILTER_TYPE | QFILTER_HAS_PDF | QFILTER_VENUE;
+    ans.providers[SRC_ARXIV] =
+        (answer_provider_t){.asked = true, .status = PSTAT_OK, .filters_asked = asked};
+    ans.providers[SRC_OPENALEX] =
+        (answer_provider_t){.asked = true,
+                            .status = PSTAT_OK,
+                            .filters_asked = asked,
+                            .filters_pushed = QFILTER_MIN_CITATIONS | QFILTER_TYPE};
+    char *out = answer_json_write(&ans, NULL);
+    ASSERT_NOT_NULL(out);
+    ASSERT_STR_CONTAINS(out, "\"open_access\":false,\"min_citations\":5,"
+                             "\"type\":[\"article\",\"preprint\"],\"has_pdf\":false,"
+                             "\"venue\":\"nature\",\"providers\":[");
+    ASSERT_STR_CONTAINS(out, "\"error\":null,\"ignored_filters\":[\"min_citations\",\"type\","
+                             "\"has_pdf\",\"venue\"]}");
+    ASSERT_STR_CONTAINS(out, "\"error\":null,\"ignored_filters\":[\"has_pdf\",\"venue\"]}");
+    free(out);
+    /* No filter asked: no member (answers as they were). */
+    ans.providers[SRC_ARXIV].filters_asked = ans.providers[SRC_OPENALEX].filters_asked = 0;
+    out = answer_json_write(&ans, NULL);
+    ASSERT(strstr(out, "ignored_filters") == NULL);
+    free(out);
+    fx_free(&f);
+}
+
 TEST(answer_score_format)
 {
     fx_t f;

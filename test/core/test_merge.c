@@ -446,6 +446,49 @@ TEST(filter_open_access)
     fx_free(&f);
 }
 
+TEST(filter_min_citations_type_has_pdf_venue)
+{
+    fx_t f;
+    fx_init(&f, "x");
+    paper_t *p = fx_add(&f, SRC_OPENALEX, "cited");
+    p->citations = 120, p->type = PAPER_TYPE_ARTICLE, p->venue = "Physical Review Letters";
+    p = fx_add(&f, SRC_OPENALEX, "few");
+    p->citations = 9, p->type = PAPER_TYPE_BOOK, p->pdf_url = "https://x/few.pdf";
+    p = fx_add(&f, SRC_OPENALEX, "unknown");
+    p->venue = "Nature Physics";
+    p = fx_add(&f, SRC_OPENALEX, "exactly");
+    p->citations = 10, p->type = PAPER_TYPE_PREPRINT, p->pdf_url = "https://x/e.pdf";
+    p->venue = "physical REVIEW D";
+    f.q.min_citations = 10; /* unknown counts (-1) do not pass */
+    merge_result_t r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "cited|exactly");
+    ASSERT_EQ(r.total, 2);
+    ASSERT_EQ(r.nall, 4);
+    f.q.min_citations = 0;
+    f.q.types = (1u << PAPER_TYPE_BOOK) | (1u << PAPER_TYPE_PREPRINT);
+    r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "few|exactly");
+    f.q.types =
+        1u << PAPER_TYPE_UNKNOWN; /* never asked by a client; no paper is UNKNOWN here but one */
+    r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "unknown");
+    f.q.types = 0;
+    f.q.has_pdf = 1;
+    r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "few|exactly");
+    f.q.has_pdf = -1;
+    r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "cited|unknown");
+    f.q.has_pdf = 0;
+    f.q.venue = "physical review"; /* case-insensitive substring; no venue does not pass */
+    r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "cited|exactly");
+    f.q.min_citations = 100;
+    r = fx_merge(&f);
+    ASSERT_STR_EQ(page_titles(&f, &r), "cited");
+    fx_free(&f);
+}
+
 /* ---- sorting, paging ------------------------------------------------------ */
 
 TEST(sort_by_date_newest_first_unknown_last)

@@ -263,6 +263,52 @@ TEST(author_category_open_access)
     REFUSED("query=x&open_access=TRUE", "'open_access'");
 }
 
+TEST(filters_min_citations_type_has_pdf_venue)
+{
+    query_t q;
+    ASSERT_EQ(params(&q, "query=x"), 0);
+    ASSERT_EQ(query_filters_asked(&q), 0u);
+    ASSERT_EQ(params(&q, "query=x&min_citations=50&type=article,%20book_chapter&has_pdf=true"
+                         "&venue=%20Physical%20%20REVIEW%20"),
+              0);
+    ASSERT_EQ(q.min_citations, 50);
+    ASSERT_EQ(q.types, (1u << PAPER_TYPE_ARTICLE) | (1u << PAPER_TYPE_BOOK_CHAPTER));
+    ASSERT_EQ(q.has_pdf, 1);
+    ASSERT_STR_EQ(q.venue, "physical review");
+    ASSERT_EQ(query_filters_asked(&q),
+              (unsigned)(QFILTER_MIN_CITATIONS | QFILTER_TYPE | QFILTER_HAS_PDF | QFILTER_VENUE));
+    ASSERT_EQ(params(&q, "query=x&has_pdf=0&journal=Nature"), 0);
+    ASSERT_EQ(q.has_pdf, -1);
+    ASSERT_STR_EQ(q.venue, "nature");
+    /* 0 citations is every paper: no filter. */
+    ASSERT_EQ(params(&q, "query=x&min_citations=0"), 0);
+    ASSERT_EQ(query_filters_asked(&q), 0u);
+    REFUSED("query=x&min_citations=-1", "'min_citations'");
+    REFUSED("query=x&min_citations=ten", "'min_citations'");
+    REFUSED("query=x&has_pdf=yes", "'has_pdf'");
+    REFUSED("query=x&venue=%20", "'venue'");
+    REFUSED("query=x&journal=", "'journal'");
+    REFUSED("query=x&venue=a&journal=b", "'venue'");
+    /* Only the answer's names: providers' words and unknown ones refused. */
+    REFUSED("query=x&type=journal-article", "'type'");
+    REFUSED("query=x&type=article,poem", "'poem'");
+    REFUSED("query=x&type=,", "'type'");
+    ASSERT_EQ(params(&q, "query=x&type=other"), 0);
+    ASSERT_EQ(q.types, 1u << PAPER_TYPE_OTHER);
+    ASSERT_EQ(body(&q, "{\"query\":\"x\",\"type\":[\"preprint\",\"thesis\"],"
+                       "\"min_citations\":3,\"has_pdf\":false,\"journal\":\"JHEP\"}"),
+              0);
+    ASSERT_EQ(q.types, (1u << PAPER_TYPE_PREPRINT) | (1u << PAPER_TYPE_THESIS));
+    ASSERT_EQ(q.min_citations, 3);
+    ASSERT_EQ(q.has_pdf, -1);
+    ASSERT_STR_EQ(q.venue, "jhep");
+    REFUSED_JSON("{\"query\":\"x\",\"type\":[\"poem\"]}", "'type'");
+    query_t c;
+    ASSERT_EQ(query_copy(&c, &q, A), 0);
+    ASSERT_STR_EQ(c.venue, "jhep");
+    ASSERT(c.venue != q.venue);
+}
+
 /* ---- the query text ---------------------------------------------------------- */
 
 TEST(query_is_required_and_not_empty)
@@ -483,6 +529,14 @@ TEST(key_has_the_bytes_of_its_printf_format)
     size_t n = strlen(want);
     snprintf(want + n, sizeof want - n, "|f=%x", z.facets);
     ASSERT_STR_EQ(query_key(&z, A), want);
+    z.min_citations = 1000000000;
+    z.types = 0x1ffu;
+    z.has_pdf = -1;
+    z.venue = "physical review letters";
+    n = strlen(want);
+    snprintf(want + n, sizeof want - n, "|mc=%ld|ty=%x|pdf=0|v=%s", z.min_citations, z.types,
+             z.venue);
+    ASSERT_STR_EQ(query_key(&z, A), want);
 }
 
 TEST(key_is_equal_for_equivalent_queries)
@@ -521,12 +575,22 @@ TEST(key_differs_when_the_answer_would)
         "query=graph&category=cs.LG",
         "query=graph&open_access=true",
         "query=graph&date_to=2020-01-01",
+        "query=graph&min_citations=1",
+        "query=graph&type=article",
+        "query=graph&has_pdf=true",
+        "query=graph&has_pdf=false",
+        "query=graph&venue=nature",
     };
     for (size_t i = 0; i < sizeof other / sizeof *other; i++)
         ASSERT_STR_NE(base, key_of(other[i]));
     /* The category is case-sensitive (arXiv's are), the author is not. */
     ASSERT_STR_NE(key_of("query=x&category=cs.lg"), key_of("query=x&category=cs.LG"));
     ASSERT_STR_EQ(key_of("query=x&author=Smith"), key_of("query=x&author=smith"));
+    /* Filters: order, case and the alias do not matter; 0 citations is none. */
+    ASSERT_STR_EQ(key_of("query=x&type=book,article"), key_of("query=x&type=Article,book"));
+    ASSERT_STR_EQ(key_of("query=x&venue=Nature"), key_of("query=x&journal=nature"));
+    ASSERT_STR_EQ(key_of("query=x&min_citations=0"), key_of("query=x"));
+    ASSERT_STR_NE(key_of("query=x&has_pdf=true"), key_of("query=x&has_pdf=false"));
 }
 
 TEST(normalize_text)

@@ -49,6 +49,34 @@ TEST(build_with_filters_key_and_mailto)
     arena_free(a);
 }
 
+TEST(build_pushes_min_citations_and_type_when_it_can)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("graph networks");
+    q.min_citations = 50;
+    q.types = (1u << PAPER_TYPE_ARTICLE) | (1u << PAPER_TYPE_THESIS);
+    q.has_pdf = 1;      /* not pushed: is_oa says nothing of a PDF link */
+    q.venue = "nature"; /* not pushed: OpenAlex wants source ids */
+    prov_settings_t s = test_settings(BASE, NULL, NULL, 5);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "&filter=cited_by_count:>49,type:article|dissertation&sort=");
+    ASSERT_EQ(r.pushed, (unsigned)(QFILTER_MIN_CITATIONS | QFILTER_TYPE));
+    /* A type OpenAlex has no name for (a conference paper is its article):
+     * the types are left to the merge, the citations still pushed. */
+    q.types |= 1u << PAPER_TYPE_PROCEEDINGS;
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, "&filter=cited_by_count:>49&sort=");
+    ASSERT_EQ(r.pushed, (unsigned)QFILTER_MIN_CITATIONS);
+    /* The title call takes the same filters. */
+    q.text = "attention is all you need";
+    ASSERT_EQ(prov_build_title(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, ",cited_by_count:>49&");
+    ASSERT_EQ(r.pushed, (unsigned)QFILTER_MIN_CITATIONS);
+    arena_free(a);
+}
+
 TEST(build_date_forms)
 {
     static const struct {

@@ -48,6 +48,27 @@ TEST(build_with_filters_and_key)
     arena_free(a);
 }
 
+TEST(build_pushes_min_citations_and_type_when_it_can)
+{
+    arena_t *a = arena_new(0);
+    query_t q = test_query("graph networks");
+    q.min_citations = 7;
+    q.types = (1u << PAPER_TYPE_PROCEEDINGS) | (1u << PAPER_TYPE_REVIEW);
+    q.venue = "nature"; /* not pushed: S2's venue= is exact names, ours a substring */
+    prov_settings_t s = test_settings(BASE, NULL, NULL, 5);
+    prov_request_t r;
+    char err[128];
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT_STR_CONTAINS(r.url, FIELDS "&minCitationCount=7&publicationTypes=Conference,Review");
+    ASSERT_EQ(r.pushed, (unsigned)(QFILTER_MIN_CITATIONS | QFILTER_TYPE));
+    /* S2 has no preprint type: the types are left to the merge. */
+    q.types |= 1u << PAPER_TYPE_PREPRINT;
+    ASSERT_EQ(prov_build(D, &q, &s, a, &r, err, sizeof(err)), 0);
+    ASSERT(strstr(r.url, "&publicationTypes=") == NULL);
+    ASSERT_EQ(r.pushed, (unsigned)QFILTER_MIN_CITATIONS);
+    arena_free(a);
+}
+
 TEST(build_year_forms)
 {
     static const struct {
