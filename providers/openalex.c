@@ -54,8 +54,9 @@ static unsigned openalex_filters(prov__sb_t *f, const query_t *q)
     if (types_known) {
         const char *sep = f->len ? ",type:" : "type:";
         for (int t = 0; t < PAPER_TYPE_COUNT; t++) {
-            if (!(q->types & (1u << t))) continue;
-            prov__sb_printf(f, "%s%s", sep, openalex_type(t));
+            const char *name = q->types & (1u << t) ? openalex_type(t) : NULL;
+            if (name == NULL) continue; /* not asked (every asked one has a name) */
+            prov__sb_printf(f, "%s%s", sep, name);
             sep = "|";
         }
         pushed |= QFILTER_TYPE;

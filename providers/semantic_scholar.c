@@ -127,8 +127,9 @@ static unsigned s2_filters(prov__sb_t *u, const query_t *q, arena_t *a)
     if (types_known) {
         const char *sep = "&publicationTypes=";
         for (int t = 0; t < PAPER_TYPE_COUNT; t++) {
-            if (!(q->types & (1u << t))) continue;
-            prov__sb_printf(u, "%s%s", sep, s2_type(t));
+            const char *name = q->types & (1u << t) ? s2_type(t) : NULL;
+            if (name == NULL) continue; /* not asked (every asked one has a name) */
+            prov__sb_printf(u, "%s%s", sep, name);
             sep = ",";
         }
         pushed |= QFILTER_TYPE;
