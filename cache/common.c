@@ -1,10 +1,10 @@
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cache/cache.h"
 #include "core/facets.h"
+#include "core/decimal.h"
 #include "core/deflate.h"
 #include "core/hash.h"
 
@@ -76,13 +76,13 @@ char *cache_query_params(const query_t *q, arena_t *a)
     char *out = arena_alloc(a, cap);
     if (!out) return NULL;
     size_t o = 0;
-    char num[32];
+    char num[DECIMAL_MAX + 1];
     out[0] = '\0';
     put_param(out, &o, "query", q->text ? q->text : "");
-    snprintf(num, sizeof num, "%d", q->limit);
+    *decimal_put(num, q->limit) = '\0';
     put_param(out, &o, "limit", num);
     if (q->offset) {
-        snprintf(num, sizeof num, "%d", q->offset);
+        *decimal_put(num, q->offset) = '\0';
         put_param(out, &o, "offset", num);
     }
     put_param(out, &o, "sort", query_sort_name(q->sort));
@@ -99,11 +99,11 @@ char *cache_query_params(const query_t *q, arena_t *a)
     if (q->date_from) put_param(out, &o, "date_from", q->date_from);
     if (q->date_to) put_param(out, &o, "date_to", q->date_to);
     if (q->year_from) {
-        snprintf(num, sizeof num, "%d", q->year_from);
+        *decimal_put(num, q->year_from) = '\0';
         put_param(out, &o, "year_from", num);
     }
     if (q->year_to) {
-        snprintf(num, sizeof num, "%d", q->year_to);
+        *decimal_put(num, q->year_to) = '\0';
         put_param(out, &o, "year_to", num);
     }
     if (q->author) put_param(out, &o, "author", q->author);

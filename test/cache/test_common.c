@@ -42,6 +42,22 @@ TEST(warming_round_trip_every_field)
     round_trip("query=x&year=2020");
 }
 
+TEST(query_params_write_the_numbers)
+{
+    arena_t *a = arena_new(1024);
+    query_t q;
+    query_init(&q);
+    q.limit = 7;
+    q.offset = 140;
+    q.year_from = 1999;
+    q.year_to = 2021;
+    char *p = cache_query_params(&q, a);
+    ASSERT_NOT_NULL(p);
+    ASSERT_STR_CONTAINS(p, "&limit=7&offset=140&");
+    ASSERT_STR_CONTAINS(p, "&year_from=1999&year_to=2021");
+    arena_free(a);
+}
+
 TEST(warming_round_trip_text_needing_escapes)
 {
     round_trip("query=%C3%A9t%C3%A9+%26+hiver%3Dcold+100%25+a%2Bb+%2F%3F%23");
