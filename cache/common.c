@@ -70,7 +70,7 @@ static void put_param(char *out, size_t *o, const char *name, const char *v)
 char *cache_query_params(const query_t *q, arena_t *a)
 {
     size_t cap = 512;
-    const char *strs[] = {q->text, q->date_from, q->date_to, q->author, q->category};
+    const char *strs[] = {q->text, q->date_from, q->date_to, q->author, q->category, q->venue};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (strs[i]) cap += 3 * strlen(strs[i]) + 16;
     char *out = arena_alloc(a, cap);
@@ -118,6 +118,22 @@ char *cache_query_params(const query_t *q, arena_t *a)
             }
         put_param(out, &o, "facets", list);
     }
+    /* The filters: they are in the key, so a warmed query must keep them. */
+    if (q->min_citations > 0) {
+        *decimal_put(num, q->min_citations) = '\0';
+        put_param(out, &o, "min_citations", num);
+    }
+    if (q->types) {
+        char list[160] = "";
+        for (int t = 0; t < PAPER_TYPE_COUNT; t++)
+            if (q->types & (1u << t)) {
+                if (list[0]) strcat(list, ",");
+                strcat(list, paper_type_name((paper_type_t)t));
+            }
+        put_param(out, &o, "type", list);
+    }
+    if (q->has_pdf) put_param(out, &o, "has_pdf", q->has_pdf > 0 ? "true" : "false");
+    if (q->venue) put_param(out, &o, "venue", q->venue);
     return out;
 }
 

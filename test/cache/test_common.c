@@ -40,6 +40,9 @@ TEST(warming_round_trip_every_field)
                "&author=vaswani&category=cs.CL&open_access=true");
     round_trip("query=x&year_from=2018&year_to=2021&sort=citations");
     round_trip("query=x&year=2020");
+    round_trip("query=x&min_citations=50&type=article,book_chapter&has_pdf=false"
+               "&venue=Nature+Physics");
+    round_trip("query=x&has_pdf=true&journal=cell");
 }
 
 TEST(query_params_write_the_numbers)
