@@ -1,10 +1,10 @@
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cache/cache.h"
 #include "core/facets.h"
+#include "core/decimal.h"
 #include "core/deflate.h"
 #include "core/hash.h"
 
@@ -70,19 +70,19 @@ static void put_param(char *out, size_t *o, const char *name, const char *v)
 char *cache_query_params(const query_t *q, arena_t *a)
 {
     size_t cap = 512;
-    const char *strs[] = {q->text, q->date_from, q->date_to, q->author, q->category};
+    const char *strs[] = {q->text, q->date_from, q->date_to, q->author, q->category, q->venue};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if (strs[i]) cap += 3 * strlen(strs[i]) + 16;
     char *out = arena_alloc(a, cap);
     if (!out) return NULL;
     size_t o = 0;
-    char num[32];
+    char num[DECIMAL_MAX + 1];
     out[0] = '\0';
     put_param(out, &o, "query", q->text ? q->text : "");
-    snprintf(num, sizeof num, "%d", q->limit);
+    *decimal_put(num, q->limit) = '\0';
     put_param(out, &o, "limit", num);
     if (q->offset) {
-        snprintf(num, sizeof num, "%d", q->offset);
+        *decimal_put(num, q->offset) = '\0';
         put_param(out, &o, "offset", num);
     }
     put_param(out, &o, "sort", query_sort_name(q->sort));
@@ -99,11 +99,11 @@ char *cache_query_params(const query_t *q, arena_t *a)
     if (q->date_from) put_param(out, &o, "date_from", q->date_from);
     if (q->date_to) put_param(out, &o, "date_to", q->date_to);
     if (q->year_from) {
-        snprintf(num, sizeof num, "%d", q->year_from);
+        *decimal_put(num, q->year_from) = '\0';
         put_param(out, &o, "year_from", num);
     }
     if (q->year_to) {
-        snprintf(num, sizeof num, "%d", q->year_to);
+        *decimal_put(num, q->year_to) = '\0';
         put_param(out, &o, "year_to", num);
     }
     if (q->author) put_param(out, &o, "author", q->author);
@@ -118,6 +118,22 @@ char *cache_query_params(const query_t *q, arena_t *a)
             }
         put_param(out, &o, "facets", list);
     }
+    /* The filters: they are in the key, so a warmed query must keep them. */
+    if (q->min_citations > 0) {
+        *decimal_put(num, q->min_citations) = '\0';
+        put_param(out, &o, "min_citations", num);
+    }
+    if (q->types) {
+        char list[160] = "";
+        for (int t = 0; t < PAPER_TYPE_COUNT; t++)
+            if (q->types & (1u << t)) {
+                if (list[0]) strcat(list, ",");
+                strcat(list, paper_type_name((paper_type_t)t));
+            }
+        put_param(out, &o, "type", list);
+    }
+    if (q->has_pdf) put_param(out, &o, "has_pdf", q->has_pdf > 0 ? "true" : "false");
+    if (q->venue) put_param(out, &o, "venue", q->venue);
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/decimal.h"
 #include "core/merge.h"
 #include "core/page_cursor.h"
 #include "core/escape.h"
@@ -49,17 +50,8 @@ static void jw_raw(jw_t *w, const char *s, size_t n)
 
 static void jw_long(jw_t *w, long long v)
 {
-    char tmp[24];
-    size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0) tmp[n++] = '-';
-    if (!jw_reserve(w, n)) return;
-    while (n > 0)
-        w->buf[w->len++] = tmp[--n];
+    char tmp[DECIMAL_MAX];
+    jw_raw(w, tmp, (size_t)(decimal_put(tmp, v) - tmp));
 }
 
 /* A non-negative-or-not double with at most 6 decimals, trailing zeros

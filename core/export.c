@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/decimal.h"
 #include "core/export_int.h"
 #include "core/utf8.h"
 #include "core/strbuf.h"
@@ -172,18 +173,8 @@ void export__str(xbuf_t *b, const char *s)
 
 void export__int(xbuf_t *b, long long v)
 {
-    char tmp[24];
-    size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0) tmp[n++] = '-';
-    char out[24];
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    export__raw(b, out, n);
+    char out[DECIMAL_MAX];
+    export__raw(b, out, (size_t)(decimal_put(out, v) - out));
 }
 
 size_t export__char(const char *s, size_t n)

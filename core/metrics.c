@@ -35,6 +35,11 @@ static const uint64_t http_bounds_us[SHM_HIST_BUCKETS] = {
 static const uint64_t prov_bounds_us[] = {100000,  250000,  500000,  1000000,
                                           2500000, 5000000, 10000000};
 #define PROV_BUCKETS (sizeof prov_bounds_us / sizeof prov_bounds_us[0])
+/* Loop lag: the timer's resolution is a millisecond, so below 1 ms is noise. */
+static const uint64_t lag_bounds_us[] = {1000,   2000,   5000,   10000,   25000,  50000,
+                                         100000, 250000, 500000, 1000000, 2500000};
+#define LAG_BUCKETS (sizeof lag_bounds_us / sizeof lag_bounds_us[0])
+_Static_assert(LAG_BUCKETS <= SHM_HIST_BUCKETS, "loop lag bounds fit a histogram");
 
 #define ROUTE_NONE 0
 #define ROUTE_OTHER (SHM_ROUTES - 1)
@@ -64,6 +69,7 @@ static void reset_gauges(shm_metrics_t *m)
     for (int i = 0; i < SHM_DB_STATES; i++)
         M_SET(m->db_connections[i], 0);
     M_SET(m->events_connected, 0);
+    M_SET(m->loop_idle_ns, 0);
 }
 
 int metrics_attach(void)
@@ -169,6 +175,12 @@ void metrics_http_request(const char *route, int status, double duration_ms)
     M_ADD(me->http_requests[rid][code_index(status)], 1);
     int cls = status >= 100 && status < 600 ? status / 100 : 0;
     hist_observe(&me->http_duration[rid][cls], http_bounds_us, SHM_HIST_BUCKETS, duration_ms);
+}
+
+void metrics_loop_tick(uint64_t lag_us, uint64_t idle_ns)
+{
+    hist_observe(&me->loop_lag, lag_bounds_us, LAG_BUCKETS, (double)lag_us / 1000.0);
+    M_SET(me->loop_idle_ns, (int64_t)idle_ns);
 }
 
 void metrics_http_in_flight(int delta)
@@ -335,8 +347,9 @@ static void put_hist(out_t *o, const char *name, const char *labels, const shm_h
     }
     put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "",
         (unsigned long long)h->count);
-    put(o, "%s_sum{%s} %.6f\n", name, labels, (double)h->sum_us / 1e6);
-    put(o, "%s_count{%s} %llu\n", name, labels, (unsigned long long)h->count);
+    const char *open = *labels ? "{" : "", *close = *labels ? "}" : "";
+    put(o, "%s_sum%s%s%s %.6f\n", name, open, labels, close, (double)h->sum_us / 1e6);
+    put(o, "%s_count%s%s%s %llu\n", name, open, labels, close, (unsigned long long)h->count);
 }
 
 static void hist_add(shm_hist_t *dst, const shm_hist_t *src)
@@ -426,6 +439,7 @@ char *metrics_render(size_t *len)
                 sum->db_connections[i] += M_LOAD(m->db_connections[i]);
             sum->events_connected += M_LOAD(m->events_connected);
         }
+        hist_add(&sum->loop_lag, &m->loop_lag);
         for (int e = 0; e < 2; e++) {
             sum->events_published[e] += M_LOAD(m->events_published[e]);
             sum->events_dropped_queue[e] += M_LOAD(m->events_dropped_queue[e]);
@@ -625,6 +639,19 @@ char *metrics_render(size_t *len)
     /* Processes: one series per live worker slot. */
     family(&o, "scifind_workers", "gauge", "Live worker processes.");
     put(&o, "scifind_workers %d\n", live);
+    family(&o, "scifind_loop_lag_seconds", "histogram",
+           "How late each worker's 100 ms loop timer fired: time its loop spent on other "
+           "callbacks, or that the process waited for a CPU; whole group.");
+    put_hist(&o, "scifind_loop_lag_seconds", "", &sum->loop_lag, lag_bounds_us, LAG_BUCKETS);
+    family(&o, "scifind_loop_idle_seconds_total", "counter",
+           "Time each worker's event loop spent waiting for events (libuv idle time), since "
+           "the worker started.");
+    for (int s = 0; s < nslots; s++)
+        if (pids[s]) {
+            const shm_metrics_t *m = r ? &r->metrics[s] : &local_slot;
+            put(&o, "scifind_loop_idle_seconds_total{worker=\"%d\"} %.6f\n", s,
+                (double)M_LOAD(m->loop_idle_ns) / 1e9);
+        }
     proc_figures_t pf[SHM_MAX_WORKERS];
     bool have[SHM_MAX_WORKERS] = {0};
     for (int s = 0; s < nslots; s++)

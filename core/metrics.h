@@ -96,6 +96,11 @@ void metrics_events_connected(bool up);
 /* This worker's database connections by state (a gauge: set, not added). */
 void metrics_db_connections(int idle, int active, int connecting, int broken);
 
+/* One tick of the worker's loop-lag timer (core/worker.c): how late it
+ * fired (microseconds) and the loop's idle time so far (uv_metrics_idle_time,
+ * nanoseconds). scifind_loop_lag_seconds, scifind_loop_idle_seconds_total. */
+void metrics_loop_tick(uint64_t lag_us, uint64_t idle_ns);
+
 /* Renders every metric of the group. Returns a malloc'd NUL-terminated text
  * and its length in *len, or NULL when out of memory. Reads /proc for the
  * process figures of every live slot. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/decimal.h"
 #include "core/escape.h"
 #include "core/facets.h"
 #include "core/query.h"
@@ -497,21 +498,6 @@ static char *key_str(char *d, const char *s)
     return d + n;
 }
 
-static char *key_int(char *d, long long v)
-{
-    char tmp[24];
-    size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0) *d++ = '-';
-    while (n > 0)
-        *d++ = tmp[--n];
-    return d;
-}
-
 static char *key_hex(char *d, unsigned v)
 {
     static const char hex[] = "0123456789abcdef";
@@ -550,17 +536,17 @@ char *query_key(const query_t *q, arena_t *a)
     d = key_str(d, "|p=");
     d = key_hex(d, q->providers);
     d = key_str(d, "|l=");
-    d = key_int(d, q->limit);
+    d = decimal_put(d, q->limit);
     d = key_str(d, "|o=");
-    d = key_int(d, q->offset);
+    d = decimal_put(d, q->offset);
     d = key_str(d, "|s=");
     d = key_str(d, sort);
     d = key_str(d, "|st=");
     d = key_str(d, strategy);
     d = key_str(d, "|y=");
-    d = key_int(d, q->year_from);
+    d = decimal_put(d, q->year_from);
     *d++ = '-';
-    d = key_int(d, q->year_to);
+    d = decimal_put(d, q->year_to);
     d = key_str(d, "|d=");
     d = key_str(d, q->date_from);
     *d++ = '-';
@@ -579,7 +565,7 @@ char *query_key(const query_t *q, arena_t *a)
     /* The filters only when given, for the same reason. */
     if (q->min_citations > 0) {
         d = key_str(d, "|mc=");
-        d = key_int(d, q->min_citations);
+        d = decimal_put(d, q->min_citations);
     }
     if (q->types) {
         d = key_str(d, "|ty=");

@@ -106,6 +106,10 @@ typedef struct shm_metrics {
     int64_t http_in_flight, searches_in_flight;
     int64_t db_connections[SHM_DB_STATES];
     int64_t events_connected; /* 1 while this worker's NATS connection is up */
+    /* the event loop (metrics_loop_tick()): lateness of a periodic timer, and
+     * libuv's idle time of this worker's loop (a gauge: its loop's total) */
+    shm_hist_t loop_lag;
+    int64_t loop_idle_ns;
 } shm_metrics_t;
 
 /* ---- client rate limit (http/client_limit.h): token buckets by client ---- */

@@ -7,9 +7,10 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "core/defer.h"
 #include "core/listen.h"
 #include "core/log.h"
-#include "core/defer.h"
+#include "core/metrics.h"
 #include "core/worker.h"
 
 typedef struct worker {
@@ -18,6 +19,8 @@ typedef struct worker {
     const worker_app_t *app;
     uv_signal_t sig_term, sig_int, sig_usr1, sig_usr2, sig_hup;
     uv_timer_t drain_timer;
+    uv_timer_t lag_timer;
+    uint64_t lag_due_ns; /* uv_hrtime() the lag timer is due */
     bool stopping;
     bool stopped;
 } worker_t;
@@ -47,6 +50,39 @@ static void on_drain_timeout(uv_timer_t *t)
     worker_t *w = t->data;
     log_write(LOG_WARN, "drain timeout: closing what is still open", LF_END);
     w->app->close(w->app->app, on_app_done);
+}
+
+/* Loop lag: a repeating timer measures how late it fires (callbacks that
+ * ran long, or the process waiting for a CPU); unref'd, it never keeps the
+ * loop alive. Its cost is one callback per LOOP_LAG_PERIOD_MS, none per
+ * request. */
+#define LOOP_LAG_PERIOD_MS 100
+
+/* libuv re-arms a repeating timer at the loop's time (milliseconds of the
+ * same monotonic clock as uv_hrtime()) plus the period, before calling it:
+ * the earliest instant it can fire again. */
+static void lag_timer_due(worker_t *w)
+{
+    w->lag_due_ns = (uv_now(&w->loop) + LOOP_LAG_PERIOD_MS) * 1000000;
+}
+
+static void on_lag_tick(uv_timer_t *t)
+{
+    worker_t *w = t->data;
+    uint64_t now = uv_hrtime();
+    uint64_t lag_ns = now > w->lag_due_ns ? now - w->lag_due_ns : 0;
+    metrics_loop_tick(lag_ns / 1000, uv_metrics_idle_time(&w->loop));
+    lag_timer_due(w);
+}
+
+static void lag_timer_start(worker_t *w)
+{
+    uv_timer_init(&w->loop, &w->lag_timer);
+    w->lag_timer.data = w;
+    uv_update_time(&w->loop); /* the start took time: not lag */
+    lag_timer_due(w);
+    uv_timer_start(&w->lag_timer, on_lag_tick, LOOP_LAG_PERIOD_MS, LOOP_LAG_PERIOD_MS);
+    uv_unref((uv_handle_t *)&w->lag_timer);
 }
 
 static void worker_stop(worker_t *w, const char *why, bool socket_shared)
@@ -114,6 +150,9 @@ int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd, in
         if (listen_fd >= 0) close(listen_fd);
         return 2;
     }
+    /* Before the loop runs, or libuv does not count its idle time. */
+    if (uv_loop_configure(&w.loop, UV_METRICS_IDLE_TIME) < 0)
+        log_warn("libuv cannot measure the loop's idle time");
     uv_timer_init(&w.loop, &w.drain_timer);
     w.drain_timer.data = &w;
     if (watch_signal(&w, &w.sig_term, SIGTERM) || watch_signal(&w, &w.sig_int, SIGINT) ||
@@ -134,6 +173,7 @@ int worker_run(const sf_config_t *cfg, const worker_app_t *app, int ready_fd, in
     log_write(LOG_INFO, "worker listening", LF_STR, "listen", cfg->listen, LF_END);
     notify_ready(ready_fd);
     ready_fd = -1;
+    lag_timer_start(&w);
 
     uv_run(&w.loop, UV_RUN_DEFAULT);
     rc = 0;

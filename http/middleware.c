@@ -342,9 +342,9 @@ static bool mw_before(void *ctx, http_req_t *req)
 static const char *mw_headers(void *ctx, http_req_t *req)
 {
     http_mw_t *mw = ctx;
-    const char *tp = http_req_header(req, "traceparent");
-    http_trace_t t;
-    bool trace = tp && http_trace_parse(tp, strlen(tp), &t) == 0;
+    /* Only this hop's (valid by construction): never a caller's unchecked. */
+    const char *tp = req->traceparent;
+    bool trace = tp != NULL;
     const char *cors = http_cors_headers(mw->cors, req);
     char *rl = NULL;
     /* Only requests before() gave a bucket (probes, scrapes and unrouted
@@ -358,7 +358,8 @@ static const char *mw_headers(void *ctx, http_req_t *req)
     if (!trace && !cors && !rl) return NULL;
     /* By hand, not arena_sprintf: every answer comes here (http/put.h). */
     static const char name[] = "traceparent: ";
-    size_t ntp = trace ? strlen(tp) : 0, ncors = cors ? strlen(cors) : 0, nrl = rl ? strlen(rl) : 0;
+    size_t ntp = trace ? HTTP_TRACEPARENT_LEN : 0, ncors = cors ? strlen(cors) : 0,
+           nrl = rl ? strlen(rl) : 0;
     char *out = arena_alloc(req->arena, sizeof name + ntp + 2 + ncors + nrl);
     if (!out) return NULL;
     char *d = out;

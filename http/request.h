@@ -84,6 +84,9 @@ struct http_req {
     void (*on_client_gone)(http_req_t *req);
     void *handler_data;
     void *hook_data; /* the server hooks' own (http/server.h): the middleware's */
+    /* This hop's traceparent (HTTP_TRACEPARENT_LEN chars), set by
+     * http_trace_apply(); NULL before, or when it failed. */
+    const char *traceparent;
 
     /* Private to the connection (http/conn.h): handlers use the accessors
      * below, never these. */

@@ -151,5 +151,6 @@ int http_trace_apply(http_req_t *req)
     }
     found->value = value;
     found->value_len = HTTP_TRACEPARENT_LEN;
+    req->traceparent = value;
     return 0;
 }

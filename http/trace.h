@@ -39,7 +39,8 @@ void http_trace_format(const http_trace_t *t, char out[HTTP_TRACEPARENT_LEN + 1]
 
 /* Makes req's traceparent header this hop's: the caller's trace with a new
  * span id, or a new trace. Afterwards http_req_header(req, "traceparent")
- * is always valid: the access log, the answer and provider calls use it.
+ * is always valid, and req->traceparent points at it: the access log, the
+ * answer and provider calls use it.
  * Returns 0, or -1 when out of memory (the request is left as it was). */
 int http_trace_apply(http_req_t *req);
 

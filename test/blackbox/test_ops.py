@@ -4,8 +4,10 @@ gzip, traceparent, run-time provider changes (docs/operations-metrics.md)."""
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -32,7 +34,7 @@ def stable_lines(text):
     """The series that must not depend on the worker answering or on time."""
     return [l for l in text.splitlines()
             if l and not l.startswith("#") and not l.startswith("scifind_process_")
-            and 'route="/metrics"' not in l]
+            and not l.startswith("scifind_loop_") and 'route="/metrics"' not in l]
 
 
 class Keys(harness.ServerTestCase):
@@ -214,6 +216,55 @@ class Niceties(harness.ServerTestCase):
             tp = self.request("GET", "/health", h).header("traceparent")
             self.assertRegex(tp, TP_RE)
             self.assertNotIn("4bf92f35", tp)
+
+
+def series(text, name):
+    """{labels: value} of one metric's samples."""
+    pat = re.compile(r"^%s(\{[^}]*\})? (\S+)$" % re.escape(name), re.M)
+    return {m.group(1) or "": float(m.group(2)) for m in pat.finditer(text)}
+
+
+class LoopMetrics(harness.ServerTestCase):
+    SERVER_ARGS = dict(workers=0)
+
+    def scrape(self):
+        r = self.request("GET", "/metrics")
+        self.assertEqual(r.status, 200)
+        return time.monotonic(), r.body.decode()
+
+    def test_lag_timer_ticks_and_idle_time_grows_with_the_clock(self):
+        t0, a = self.scrape()
+        time.sleep(0.6)
+        t1, b = self.scrape()
+        ticks = series(b, "scifind_loop_lag_seconds_count")[""] - \
+            series(a, "scifind_loop_lag_seconds_count")[""]
+        # one tick per 100 ms; a loaded machine may fire fewer, never more
+        self.assertGreaterEqual(ticks, 2)
+        self.assertLessEqual(ticks, (t1 - t0) / 0.1 + 1)
+        buckets = series(b, "scifind_loop_lag_seconds_bucket")
+        self.assertEqual(buckets['{le="+Inf"}'], series(b, "scifind_loop_lag_seconds_count")[""])
+        ia, ib = series(a, "scifind_loop_idle_seconds_total"), \
+            series(b, "scifind_loop_idle_seconds_total")
+        self.assertEqual(list(ib), ['{worker="0"}'])
+        grew = ib['{worker="0"}'] - ia['{worker="0"}']
+        # an idle server's loop waits most of the time, and no longer than the clock ran
+        self.assertGreater(grew, 0.2)
+        self.assertLessEqual(grew, t1 - t0 + 0.01)
+
+    def test_a_stopped_worker_shows_as_lag(self):
+        _, a = self.scrape()
+        slow = lambda text: series(text, "scifind_loop_lag_seconds_count")[""] - \
+            series(text, "scifind_loop_lag_seconds_bucket")['{le="0.25"}']
+        os.kill(self.server.proc.pid, signal.SIGSTOP)
+        try:
+            time.sleep(0.5)
+        finally:
+            os.kill(self.server.proc.pid, signal.SIGCONT)
+        time.sleep(0.15)
+        _, b = self.scrape()
+        self.assertGreaterEqual(slow(b) - slow(a), 1)
+        self.assertGreaterEqual(series(b, "scifind_loop_lag_seconds_sum")[""] -
+                                series(a, "scifind_loop_lag_seconds_sum")[""], 0.3)
 
 
 class MetricsAcrossWorkers(harness.ServerTestCase):

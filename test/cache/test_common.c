@@ -40,6 +40,25 @@ TEST(warming_round_trip_every_field)
                "&author=vaswani&category=cs.CL&open_access=true");
     round_trip("query=x&year_from=2018&year_to=2021&sort=citations");
     round_trip("query=x&year=2020");
+    round_trip("query=x&min_citations=50&type=article,book_chapter&has_pdf=false"
+               "&venue=Nature+Physics");
+    round_trip("query=x&has_pdf=true&journal=cell");
+}
+
+TEST(query_params_write_the_numbers)
+{
+    arena_t *a = arena_new(1024);
+    query_t q;
+    query_init(&q);
+    q.limit = 7;
+    q.offset = 140;
+    q.year_from = 1999;
+    q.year_to = 2021;
+    char *p = cache_query_params(&q, a);
+    ASSERT_NOT_NULL(p);
+    ASSERT_STR_CONTAINS(p, "&limit=7&offset=140&");
+    ASSERT_STR_CONTAINS(p, "&year_from=1999&year_to=2021");
+    arena_free(a);
 }
 
 TEST(warming_round_trip_text_needing_escapes)
