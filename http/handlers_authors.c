@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blob_cache.h"
 #include "core/clock.h"
 #include "core/escape.h"
 #include "core/hash.h"
@@ -26,6 +27,7 @@ typedef struct authors_req {
     const char *id;
     size_t offset;
     int limit;
+    const char *cache_key;               /* search and profile: the answer's key in ctx->cache */
     query_sort_t sort;                   /* papers */
     answer_provider_t failed[SRC_COUNT]; /* papers: providers whose profile call failed */
 } authors_req_t;
@@ -84,6 +86,49 @@ static void respond_json(http_req_t *req, int status, char *body, size_t len)
     memcpy(copy, body, len + 1);
     free(body);
     http_respond(req, status, "application/json", "Cache-Control: no-store\r\n", copy, len);
+}
+
+/* A kept answer is its head (all but "providers", "partial", "took_ms")
+ * after one byte: the bits of the providers asked, who answer "cached". */
+_Static_assert(SRC_COUNT <= 8, "the providers asked fit in a byte");
+
+static void cache_keep(const authors_req_t *w, const author_result_t *r, const char *head,
+                       size_t len)
+{
+    if (w->cache_key == NULL || r->partial) return;
+    char *v = malloc(len + 1);
+    if (v == NULL) return; /* not kept */
+    unsigned char asked = 0;
+    for (int s = 0; s < SRC_COUNT; s++)
+        if (r->providers[s].asked) asked |= (unsigned char)(1u << s);
+    v[0] = (char)asked;
+    memcpy(v + 1, head, len);
+    blob_cache_put(w->ctx->cache, w->cache_key, v, len + 1);
+    free(v);
+}
+
+/* Answers from the cache when it holds key; false when it does not. */
+static bool cache_answer(http_req_t *req, const http_authors_ctx_t *ctx, const char *key)
+{
+    blob_t *b = blob_cache_get(ctx->cache, key);
+    if (b == NULL) return false;
+    author_result_t r = {0};
+    for (int s = 0; s < SRC_COUNT; s++)
+        if ((unsigned char)b->data[0] & (1u << s)) {
+            r.providers[s].asked = true;
+            r.providers[s].status = PSTAT_CACHED;
+        }
+    size_t len = b->len - 1, cap = len + 1;
+    char *buf = malloc(cap);
+    if (buf != NULL) memcpy(buf, b->data + 1, cap);
+    blob_unref(b);
+    if (buf == NULL || append_tail(&buf, &len, &cap, &r, req) < 0) {
+        free(buf);
+        http_respond_oom(req);
+        return true;
+    }
+    respond_json(req, 200, buf, len);
+    return true;
 }
 
 static bool any_ok(const author_result_t *r, bool *asked)
@@ -188,6 +233,7 @@ static void on_fetched(author_fetch_t *f, void *data)
         else
             rc |= append(&buf, &len, &cap, "null");
     }
+    if (rc == 0 && status == 200) cache_keep(w, r, buf, len);
     if (rc == 0) rc = append_tail(&buf, &len, &cap, r, req);
     author_fetch_free(f);
     if (rc != 0) {
@@ -347,6 +393,9 @@ static void search_handler(http_req_t *req)
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
     }
+    w->cache_key =
+        arena_sprintf(req->arena, "search\x1f%zu\x1f%d\x1f%s", w->offset, w->limit, w->query);
+    if (w->cache_key != NULL && cache_answer(req, w->ctx, w->cache_key)) return;
     author_fetch_opts_t o = {.query = w->query, .offset = w->offset, .limit = w->limit};
     start(req, w, &o);
 }
@@ -412,6 +461,10 @@ static void by_id(http_req_t *req, bool papers)
     if (papers && papers_params(req, w, err, sizeof(err)) < 0) {
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
+    }
+    if (!papers) {
+        w->cache_key = arena_sprintf(req->arena, "profile\x1f%s", w->id);
+        if (w->cache_key != NULL && cache_answer(req, w->ctx, w->cache_key)) return;
     }
     start(req, w, &o);
 }

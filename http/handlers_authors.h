@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "core/author_fetch.h"
+#include "core/blob_cache.h"
 #include "http/router.h"
 
 typedef struct http_authors_ctx {
@@ -15,6 +16,8 @@ typedef struct http_authors_ctx {
     const author_backend_t *be;
     unsigned enabled; /* bit per source enabled */
     int deadline_ms;
+    /* whole search and profile answers, not partial ones (authors.cache_ttl); NULL: none */
+    blob_cache_t *cache;
 } http_authors_ctx_t;
 
 /* Adds the routes (ctx must outlive the router). Returns 0, or -1. */
