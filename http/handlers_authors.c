@@ -88,22 +88,18 @@ static void respond_json(http_req_t *req, int status, char *body, size_t len)
     http_respond(req, status, "application/json", "Cache-Control: no-store\r\n", copy, len);
 }
 
-/* A kept answer is its head (all but "providers", "partial", "took_ms")
- * after one byte: the bits of the providers asked, who answer "cached". */
-_Static_assert(SRC_COUNT <= 8, "the providers asked fit in a byte");
-
+/* A kept answer: the providers' statuses (every one asked answered: no
+ * errors), then the answer's head (all but "providers", "partial",
+ * "took_ms"). A hit answers them "cached". */
 static void cache_keep(const authors_req_t *w, const author_result_t *r, const char *head,
                        size_t len)
 {
     if (w->cache_key == NULL || r->partial) return;
-    char *v = malloc(len + 1);
+    char *v = malloc(sizeof(r->providers) + len);
     if (v == NULL) return; /* not kept */
-    unsigned char asked = 0;
-    for (int s = 0; s < SRC_COUNT; s++)
-        if (r->providers[s].asked) asked |= (unsigned char)(1u << s);
-    v[0] = (char)asked;
-    memcpy(v + 1, head, len);
-    blob_cache_put(w->ctx->cache, w->cache_key, v, len + 1);
+    memcpy(v, r->providers, sizeof(r->providers));
+    memcpy(v + sizeof(r->providers), head, len);
+    blob_cache_put(w->ctx->cache, w->cache_key, v, sizeof(r->providers) + len);
     free(v);
 }
 
@@ -113,14 +109,12 @@ static bool cache_answer(http_req_t *req, const http_authors_ctx_t *ctx, const c
     blob_t *b = blob_cache_get(ctx->cache, key);
     if (b == NULL) return false;
     author_result_t r = {0};
+    memcpy(r.providers, b->data, sizeof(r.providers));
     for (int s = 0; s < SRC_COUNT; s++)
-        if ((unsigned char)b->data[0] & (1u << s)) {
-            r.providers[s].asked = true;
-            r.providers[s].status = PSTAT_CACHED;
-        }
-    size_t len = b->len - 1, cap = len + 1;
+        if (r.providers[s].asked) r.providers[s].status = PSTAT_CACHED;
+    size_t len = b->len - sizeof(r.providers), cap = len + 1;
     char *buf = malloc(cap);
-    if (buf != NULL) memcpy(buf, b->data + 1, cap);
+    if (buf != NULL) memcpy(buf, b->data + sizeof(r.providers), cap); /* and the NUL */
     blob_unref(b);
     if (buf == NULL || append_tail(&buf, &len, &cap, &r, req) < 0) {
         free(buf);

@@ -144,6 +144,7 @@ class Cached(AuthorsTestCase):
         for p in ("semantic_scholar", "openalex"):
             if p in first["providers"]:
                 self.assertEqual(again["providers"][p]["status"], "cached", again["providers"])
+                self.assertEqual(again["providers"][p]["results"], first["providers"][p]["results"])
         self.assertFalse(again["partial"])
         self.assertEqual(without_timing(again), without_timing(first))
         return first
