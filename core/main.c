@@ -296,7 +296,8 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         http_mcp_ctx_t mcp = {.cfg = cfg,
                               .chain = &a->chain,
                               .papers = http_papers_for_mcp(&a->papers),
-                              .cites = a->cites};
+                              .cites = a->cites,
+                              .authors = &a->authors};
         a->mcp = http_mcp_register(a->router, &mcp);
         if (!a->mcp) goto oom;
     }
