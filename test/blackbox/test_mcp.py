@@ -469,6 +469,9 @@ class McpAuthorsTest(McpBase):
         nxt = self.result(sid, {"query": self.SURNAME, "limit": 2,
                                 "cursor": sc["next_cursor"]})["structuredContent"]
         self.assertFalse({a["id"] for a in sc["authors"]} & {a["id"] for a in nxt["authors"]})
+        again = self.result(sid, {"query": self.SURNAME, "limit": 2})["structuredContent"]
+        self.assertEqual(again["authors"], sc["authors"])  # answered at once, from the cache
+        self.assertEqual(again["providers"]["semantic_scholar"]["status"], "cached")
         tools = self.post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
                           session=sid).json()["result"]["tools"]
         schema = next(t for t in tools if t["name"] == "search_authors")["outputSchema"]
