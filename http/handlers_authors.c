@@ -100,7 +100,11 @@ static void cache_keep(const authors_req_t *w, const author_result_t *r, const c
     if (w->cache_key == NULL || r->partial) return;
     char *v = malloc(sizeof(r->providers) + len);
     if (v == NULL) return; /* not kept */
-    memcpy(v, r->providers, sizeof(r->providers));
+    answer_provider_t kept[SRC_COUNT];
+    memcpy(kept, r->providers, sizeof(kept));
+    for (int s = 0; s < SRC_COUNT; s++)
+        kept[s].error = NULL; /* in the fetch's arena (and none: not partial) */
+    memcpy(v, kept, sizeof(kept));
     memcpy(v + sizeof(r->providers), head, len);
     blob_cache_put(w->ctx->cache, w->cache_key, v, sizeof(r->providers) + len);
     free(v);
