@@ -135,6 +135,11 @@ typedef struct sf_config {
         int64_t deadline_ms;  /* citations.deadline: a list answers by then; default 10s */
         int64_t max_edges;    /* citations.max_edges: fetched per provider and list; default 2000 */
     } citations;
+    /* Author answers (http/handlers_authors.h, docs/api.md). */
+    struct {
+        int64_t cache_ttl_ms;  /* authors.cache_ttl: how long an answer is kept; default 1h */
+        int64_t cache_entries; /* authors.cache_entries: answers kept per worker; default 10000 */
+    } authors;
 
     /* Events on NATS (store/events.h, docs/events.md). */
     struct {

@@ -221,6 +221,10 @@ const config_key_t config__keys[] = {
             10 * 60 * SEC, "10s", "a citation list answers with what has arrived by then"),
     K_INT  ("citations.max_edges", "SCIFIND_CITATIONS_MAX_EDGES", citations.max_edges, 1, 100000,
             "2000", "edges fetched per provider and list; a longer list says truncated"),
+    K_DUR  ("authors.cache_ttl", "SCIFIND_AUTHORS_CACHE_TTL", authors.cache_ttl_ms, 0,
+            30 * 24 * HOUR, "1h", "a whole author search or profile answer is kept per worker this long; 0 = not kept"),
+    K_INT  ("authors.cache_entries", "SCIFIND_AUTHORS_CACHE_ENTRIES", authors.cache_entries, 0,
+            1000000, "10000", "author answers kept per worker (least recently used go first)"),
 
     K_BOOL ("auth.required", "SCIFIND_AUTH_REQUIRED", auth.required, "false",
             "refuse requests without a valid API key (401); /health*, /metrics and the search "

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/blob.h"
+#include "core/blob_cache.h"
 #include "core/clock.h"
 #include "core/defer.h"
 #include "core/hash.h"
@@ -68,17 +69,6 @@ typedef struct id_state {
     blob_t *cached;    /* a cache hit, held until lookup_free() */
 } id_state_t;
 
-/* The per-id cache: a small hash table over an LRU list, one per worker. */
-typedef struct cache_entry {
-    sf_queue_t lru; /* newest at the tail */
-    struct cache_entry *next_in_bucket;
-    uint64_t hash;
-    uint64_t expires_ns;
-    blob_t *paper;
-    char key[];
-} cache_entry_t;
-
-#define CACHE_BUCKETS 4096
 #define FLIGHT_BUCKETS 256
 
 struct lookup_service {
@@ -87,9 +77,7 @@ struct lookup_service {
     unsigned enabled;
     const papers_repo_t *repo;
     lookup_config_t cfg;
-    cache_entry_t *buckets[CACHE_BUCKETS];
-    sf_queue_t lru;
-    size_t nentries;
+    blob_cache_t *cache;                /* the per-id cache: paper JSON by paper_ref_string() */
     sf_queue_t flights[FLIGHT_BUCKETS]; /* leaders of single-id lookups, by key */
     size_t live;                        /* lookups not yet freed */
 };
@@ -153,71 +141,6 @@ const char *lookup_from_name(lookup_from_t f)
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "none";
 }
 
-/* ---- the per-id cache ------------------------------------------------------ */
-
-static cache_entry_t **cache_find(lookup_service_t *svc, const char *key, uint64_t h)
-{
-    cache_entry_t **pp = &svc->buckets[h % CACHE_BUCKETS];
-    while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
-        pp = &(*pp)->next_in_bucket;
-    return pp;
-}
-
-static void cache_drop(lookup_service_t *svc, cache_entry_t **pp)
-{
-    cache_entry_t *e = *pp;
-    *pp = e->next_in_bucket;
-    sf_queue_remove(&e->lru);
-    blob_unref(e->paper);
-    free(e);
-    svc->nentries--;
-}
-
-/* The fresh paper kept for key (a new reference), or NULL. */
-static blob_t *cache_get(lookup_service_t *svc, const char *key)
-{
-    if (svc->cfg.cache_ttl_ms <= 0 || !key) return NULL;
-    uint64_t h = fnv1a_str(key);
-    cache_entry_t **pp = cache_find(svc, key, h);
-    if (!*pp) return NULL;
-    if ((*pp)->expires_ns <= clock_now_ns()) {
-        cache_drop(svc, pp);
-        return NULL;
-    }
-    sf_queue_remove(&(*pp)->lru);
-    sf_queue_insert_tail(&svc->lru, &(*pp)->lru);
-    return blob_ref((*pp)->paper);
-}
-
-static void cache_put(lookup_service_t *svc, const char *key, const char *json, size_t len)
-{
-    if (svc->cfg.cache_ttl_ms <= 0 || svc->cfg.cache_entries == 0 || !key) return;
-    uint64_t h = fnv1a_str(key);
-    cache_entry_t **pp = cache_find(svc, key, h);
-    if (*pp) cache_drop(svc, pp);
-    while (svc->nentries >= svc->cfg.cache_entries) { /* the oldest goes */
-        cache_entry_t *old = sf_queue_data(sf_queue_head(&svc->lru), cache_entry_t, lru);
-        cache_drop(svc, cache_find(svc, old->key, old->hash));
-    }
-    size_t kl = strlen(key);
-    cache_entry_t *e = calloc(1, sizeof *e + kl + 1);
-    blob_t *b = blob_new(json, len);
-    if (!e || !b) {
-        free(e);
-        blob_unref(b);
-        return;
-    }
-    memcpy(e->key, key, kl + 1);
-    e->hash = h;
-    e->paper = b;
-    e->expires_ns = clock_now_ns() + (uint64_t)svc->cfg.cache_ttl_ms * 1000000u;
-    pp = &svc->buckets[h % CACHE_BUCKETS];
-    e->next_in_bucket = *pp;
-    *pp = e;
-    sf_queue_insert_tail(&svc->lru, &e->lru);
-    svc->nentries++;
-}
-
 /* ---- the service ----------------------------------------------------------- */
 
 lookup_service_t *lookup_service_new(uv_loop_t *loop, const lookup_backend_t *backend,
@@ -232,7 +155,11 @@ lookup_service_t *lookup_service_new(uv_loop_t *loop, const lookup_backend_t *ba
     svc->repo = repo;
     svc->cfg = *cfg;
     if (svc->cfg.deadline_ms <= 0) svc->cfg.deadline_ms = 1;
-    sf_queue_init(&svc->lru);
+    svc->cache = blob_cache_new(cfg->cache_ttl_ms, cfg->cache_entries);
+    if (!svc->cache) {
+        free(svc);
+        return NULL;
+    }
     for (size_t i = 0; i < FLIGHT_BUCKETS; i++)
         sf_queue_init(&svc->flights[i]);
     return svc;
@@ -246,9 +173,7 @@ void lookup_service_free(lookup_service_t *svc)
                   LF_END);
         return;
     }
-    for (size_t b = 0; b < CACHE_BUCKETS; b++)
-        while (svc->buckets[b])
-            cache_drop(svc, &svc->buckets[b]);
+    blob_cache_free(svc->cache);
     free(svc);
 }
 
@@ -348,7 +273,7 @@ static void on_shared(void *data, const char *const *vals, const size_t *lens)
         s->item = (lookup_item_t){
             .outcome = LOOKUP_FOUND, .from = LOOKUP_FROM_CACHE, .json = json, .len = lens[k]};
         s->resolved = true;
-        cache_put(l->svc, s->key, json, lens[k]);
+        blob_cache_put(l->svc->cache, s->key, json, lens[k]);
     }
     lk_step(l);
 }
@@ -635,7 +560,7 @@ static void state_merge(lookup_t *l)
                                   .paper = p};
         /* What every source asked has said: kept for papers.cache_ttl. */
         if (complete && !l->only) {
-            cache_put(l->svc, s->key, copy, len);
+            blob_cache_put(l->svc->cache, s->key, copy, len);
             const lookup_cache_t *c = l->svc->cfg.shared;
             if (c && l->svc->cfg.cache_ttl_ms > 0)
                 c->put(c->ctx, s->key, copy, len, l->svc->cfg.cache_ttl_ms);
@@ -807,7 +732,7 @@ lookup_t *lookup_start(lookup_service_t *svc, const paper_ref_t *ids, size_t n, 
 
     /* The cache first. */
     for (size_t i = 0; i < n && !providers && !skip_cache; i++) {
-        blob_t *b = cache_get(svc, l->st[i].key);
+        blob_t *b = blob_cache_get(svc->cache, l->st[i].key);
         if (!b) continue;
         l->st[i].cached = b;
         l->st[i].resolved = true;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/blob_cache.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -276,11 +277,13 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
     if (!a->cites || http_citations_register(a->router, a->cites) < 0) goto oom;
     /* Authors, live (under the citation lists' deadline). */
     prov_authors_backend_init(&a->authors_be, a->fanout);
-    a->authors = (http_authors_ctx_t){.loop = loop,
-                                      .be = &a->authors_be,
-                                      .enabled = a->enabled,
-                                      .deadline_ms = (int)cfg->citations.deadline_ms};
-    if (http_authors_register(a->router, &a->authors) < 0) goto oom;
+    a->authors = (http_authors_ctx_t){
+        .loop = loop,
+        .be = &a->authors_be,
+        .enabled = a->enabled,
+        .deadline_ms = (int)cfg->citations.deadline_ms,
+        .cache = blob_cache_new(cfg->authors.cache_ttl_ms, (size_t)cfg->authors.cache_entries)};
+    if (a->authors.cache == NULL || http_authors_register(a->router, &a->authors) < 0) goto oom;
     if (a->store) a->health[a->nhealth++] = (http_health_check_t){"store", health_store, a->store};
     a->health[a->nhealth++] = (http_health_check_t){"redis", health_redis, a};
     if (http_health_register(a->router, a->health, a->nhealth) < 0 ||
@@ -293,7 +296,8 @@ static int app_start(void *p, uv_loop_t *loop, const sf_config_t *cfg)
         http_mcp_ctx_t mcp = {.cfg = cfg,
                               .chain = &a->chain,
                               .papers = http_papers_for_mcp(&a->papers),
-                              .cites = a->cites};
+                              .cites = a->cites,
+                              .authors = &a->authors};
         a->mcp = http_mcp_register(a->router, &mcp);
         if (!a->mcp) goto oom;
     }
@@ -340,6 +344,8 @@ static void app_server_done(http_server_t *s)
     cache_tiers_stop(a->cache); /* background refreshes first: they use the providers */
     cites_cache_free(a->cites); /* its fetches' calls too */
     a->cites = NULL;
+    blob_cache_free(a->authors.cache);
+    a->authors.cache = NULL;
     prov_fanout_free(a->fanout);
     a->fanout = NULL;
     if (a->store) {
@@ -376,6 +382,7 @@ static void app_free(void *p)
 {
     app_t *a = p;
     cites_cache_free(a->cites);
+    blob_cache_free(a->authors.cache);
     prov_fanout_free(a->fanout);
     cache_redis_link_discard(a->rl_link); /* its takes' callbacks still need the middleware */
     cache_tiers_free(a->cache);

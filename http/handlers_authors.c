@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blob_cache.h"
 #include "core/clock.h"
 #include "core/escape.h"
 #include "core/hash.h"
@@ -19,13 +20,17 @@
 #define AUTHORS_MAX_PAPERS 200   /* offset + limit: one OpenAlex page of the person's works */
 
 typedef struct authors_req {
-    http_req_t *req;
+    http_req_t *req; /* NULL: a search for the MCP tool (answered) */
+    uint64_t start_ns;
+    http_authors_answered_cb answered;
+    void *data;
     author_fetch_t *fetch;
     const http_authors_ctx_t *ctx;
     const char *query; /* NULL: a profile */
     const char *id;
     size_t offset;
     int limit;
+    const char *cache_key;               /* search and profile: the answer's key in ctx->cache */
     query_sort_t sort;                   /* papers */
     answer_provider_t failed[SRC_COUNT]; /* papers: providers whose profile call failed */
 } authors_req_t;
@@ -59,12 +64,12 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s)
 
 /* The answer's tail: "providers", "partial", "took_ms". */
 static int append_tail(char **buf, size_t *len, size_t *cap, const author_result_t *r,
-                       const http_req_t *req)
+                       uint64_t start_ns)
 {
     char *prov = answer_json_providers(r->providers, NULL);
     char tail[96];
     snprintf(tail, sizeof(tail), ",\"partial\":%s,\"took_ms\":%.1f}", r->partial ? "true" : "false",
-             (double)(clock_now_ns() - req->start_ns) / 1e6);
+             (double)(clock_now_ns() - start_ns) / 1e6);
     int rc = prov == NULL || append(buf, len, cap, ",\"providers\":") < 0 ||
                      append(buf, len, cap, prov) < 0 || append(buf, len, cap, tail) < 0
                  ? -1
@@ -84,6 +89,73 @@ static void respond_json(http_req_t *req, int status, char *body, size_t len)
     memcpy(copy, body, len + 1);
     free(body);
     http_respond(req, status, "application/json", "Cache-Control: no-store\r\n", copy, len);
+}
+
+/* A kept answer: the providers' statuses (every one asked answered: no
+ * errors), then the answer's head (all but "providers", "partial",
+ * "took_ms"). A hit answers them "cached". */
+static void cache_keep(const authors_req_t *w, const author_result_t *r, const char *head,
+                       size_t len)
+{
+    if (w->cache_key == NULL || r->partial) return;
+    char *v = malloc(sizeof(r->providers) + len);
+    if (v == NULL) return; /* not kept */
+    answer_provider_t kept[SRC_COUNT];
+    memcpy(kept, r->providers, sizeof(kept));
+    for (int s = 0; s < SRC_COUNT; s++)
+        kept[s].error = NULL; /* in the fetch's arena (and none: not partial) */
+    memcpy(v, kept, sizeof(kept));
+    memcpy(v + sizeof(r->providers), head, len);
+    blob_cache_put(w->ctx->cache, w->cache_key, v, sizeof(r->providers) + len);
+    free(v);
+}
+
+/* The kept answer of key as a malloc'd body (*body NULL when out of
+ * memory); false when none is kept. */
+static bool cache_body(const http_authors_ctx_t *ctx, const char *key, uint64_t start_ns,
+                       char **body, size_t *len)
+{
+    blob_t *b = blob_cache_get(ctx->cache, key);
+    if (b == NULL) return false;
+    author_result_t r = {0};
+    memcpy(r.providers, b->data, sizeof(r.providers));
+    for (int s = 0; s < SRC_COUNT; s++)
+        if (r.providers[s].asked) r.providers[s].status = PSTAT_CACHED;
+    size_t cap = b->len - sizeof(r.providers) + 1;
+    *len = cap - 1;
+    *body = malloc(cap);
+    if (*body != NULL) memcpy(*body, b->data + sizeof(r.providers), cap); /* and the NUL */
+    blob_unref(b);
+    if (*body != NULL && append_tail(body, len, &cap, &r, start_ns) < 0) {
+        free(*body);
+        *body = NULL;
+    }
+    return true;
+}
+
+/* Answers from the cache when it holds key; false when it does not. */
+static bool cache_answer(http_req_t *req, const http_authors_ctx_t *ctx, const char *key)
+{
+    char *body;
+    size_t len;
+    if (!cache_body(ctx, key, req->start_ns, &body, &len)) return false;
+    if (body == NULL)
+        http_respond_oom(req);
+    else
+        respond_json(req, 200, body, len);
+    return true;
+}
+
+/* The answer to w's asker: the HTTP client or the MCP tool. body is
+ * malloc'd, NULL when out of memory. */
+static void answer(authors_req_t *w, int status, char *body, size_t len)
+{
+    if (w->answered != NULL)
+        w->answered(w->data, status, body, len);
+    else if (body == NULL)
+        http_respond_oom(w->req);
+    else
+        respond_json(w->req, status, body, len);
 }
 
 static bool any_ok(const author_result_t *r, bool *asked)
@@ -129,7 +201,7 @@ static void on_fetched(author_fetch_t *f, void *data)
     authors_req_t *w = data;
     http_req_t *req = w->req;
     w->fetch = NULL;
-    req->on_client_gone = NULL;
+    if (req != NULL) req->on_client_gone = NULL;
     const author_result_t *r = author_fetch_result(f);
     bool asked;
     bool ok = any_ok(r, &asked);
@@ -188,14 +260,14 @@ static void on_fetched(author_fetch_t *f, void *data)
         else
             rc |= append(&buf, &len, &cap, "null");
     }
-    if (rc == 0) rc = append_tail(&buf, &len, &cap, r, req);
+    if (rc == 0 && status == 200) cache_keep(w, r, buf, len);
+    if (rc == 0) rc = append_tail(&buf, &len, &cap, r, w->start_ns);
     author_fetch_free(f);
     if (rc != 0) {
         free(buf);
-        http_respond_oom(req);
-        return;
+        buf = NULL;
     }
-    respond_json(req, status, buf, len);
+    answer(w, status, buf, len);
 }
 
 /* A papers page's cursor: its offset, for this id and sort. */
@@ -278,6 +350,7 @@ static void start(http_req_t *req, authors_req_t *w, author_fetch_opts_t *o)
     o->enabled = w->ctx->enabled;
     o->traceparent = http_req_header(req, "traceparent");
     w->req = req;
+    w->start_ns = req->start_ns;
     req->handler_data = w;
     w->fetch = author_fetch_start(w->ctx->loop, w->ctx->be, o, on_fetched, w);
     if (w->fetch == NULL) {
@@ -288,21 +361,22 @@ static void start(http_req_t *req, authors_req_t *w, author_fetch_opts_t *o)
 }
 
 /* query, limit, cursor of GET /v1/authors. */
-static int search_params(http_req_t *req, authors_req_t *w, char *err, size_t errlen)
+static int search_params(const char *qs, size_t qs_len, arena_t *a, authors_req_t *w, char *err,
+                         size_t errlen)
 {
     char name[32], value[512];
     const char *cursor = NULL;
     w->limit = AUTHORS_DEFAULT_LIMIT;
     size_t pos = 0, vl;
     int got;
-    while ((got = qs_next(req->query, req->query_len, &pos, name, sizeof name, value, sizeof value,
-                          &vl)) != QS_END) {
+    while ((got = qs_next(qs, qs_len, &pos, name, sizeof name, value, sizeof value, &vl)) !=
+           QS_END) {
         if (got != QS_PAIR) {
             snprintf(err, errlen, "a parameter is too long or badly encoded");
             return -1;
         }
         if (strcmp(name, "query") == 0 || strcmp(name, "q") == 0) {
-            w->query = arena_strdup(req->arena, value);
+            w->query = arena_strdup(a, value);
         } else if (strcmp(name, "limit") == 0) {
             char *e;
             long v = strtol(value, &e, 10);
@@ -313,7 +387,7 @@ static int search_params(http_req_t *req, authors_req_t *w, char *err, size_t er
             }
             w->limit = (int)v;
         } else if (strcmp(name, "cursor") == 0) {
-            cursor = arena_strdup(req->arena, value);
+            cursor = arena_strdup(a, value);
         } else {
             snprintf(err, errlen, "unknown parameter \"%.40s\" (query, limit, cursor)", name);
             return -1;
@@ -334,6 +408,12 @@ static int search_params(http_req_t *req, authors_req_t *w, char *err, size_t er
     return 0;
 }
 
+/* A search page's key in the cache: what its answer depends on. */
+static const char *search_key(arena_t *a, const authors_req_t *w)
+{
+    return arena_sprintf(a, "search\x1f%zu\x1f%d\x1f%s", w->offset, w->limit, w->query);
+}
+
 static void search_handler(http_req_t *req)
 {
     authors_req_t *w = arena_calloc(req->arena, 1, sizeof(*w));
@@ -343,12 +423,55 @@ static void search_handler(http_req_t *req)
     }
     w->ctx = req->route_data;
     char err[200];
-    if (search_params(req, w, err, sizeof(err)) < 0) {
+    if (search_params(req->query, req->query_len, req->arena, w, err, sizeof(err)) < 0) {
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
     }
+    w->cache_key = search_key(req->arena, w);
+    if (w->cache_key != NULL && cache_answer(req, w->ctx, w->cache_key)) return;
     author_fetch_opts_t o = {.query = w->query, .offset = w->offset, .limit = w->limit};
     start(req, w, &o);
+}
+
+int http__authors_search(const http_authors_ctx_t *ctx, arena_t *a, const char *qs, size_t qs_len,
+                         const char *traceparent, http_authors_answered_cb cb, void *data,
+                         void **handle, char *err, size_t errlen)
+{
+    *handle = NULL;
+    authors_req_t *w = arena_calloc(a, 1, sizeof(*w));
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *w = (authors_req_t){.ctx = ctx, .start_ns = clock_now_ns(), .answered = cb, .data = data};
+    if (search_params(qs, qs_len, a, w, err, errlen) < 0) return -1;
+    w->cache_key = search_key(a, w);
+    char *body;
+    size_t len;
+    if (w->cache_key != NULL && cache_body(ctx, w->cache_key, w->start_ns, &body, &len)) {
+        cb(data, 200, body, len);
+        return 0;
+    }
+    author_fetch_opts_t o = {.query = w->query,
+                             .offset = w->offset,
+                             .limit = w->limit,
+                             .deadline_ms = ctx->deadline_ms,
+                             .enabled = ctx->enabled,
+                             .traceparent = traceparent};
+    w->fetch = author_fetch_start(ctx->loop, ctx->be, &o, on_fetched, w);
+    if (w->fetch == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    *handle = w;
+    return 0;
+}
+
+void http__authors_search_cancel(void *handle)
+{
+    authors_req_t *w = handle;
+    author_fetch_free(w->fetch);
+    w->fetch = NULL;
 }
 
 /* An author id of the answer: orcid:0000-..., s2:<digits>, openalex:A<digits>. */
@@ -412,6 +535,10 @@ static void by_id(http_req_t *req, bool papers)
     if (papers && papers_params(req, w, err, sizeof(err)) < 0) {
         http_respond_error(req, 400, "bad_request", "%s", err);
         return;
+    }
+    if (!papers) {
+        w->cache_key = arena_sprintf(req->arena, "profile\x1f%s", w->id);
+        if (w->cache_key != NULL && cache_answer(req, w->ctx, w->cache_key)) return;
     }
     start(req, w, &o);
 }

@@ -1,5 +1,6 @@
 #include "http/mcp_tools.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,36 @@
     "\"partial\":{\"type\":\"boolean\"},\"providers\":" PROVIDERS_SCHEMA ","                       \
     "\"next_cursor\":{\"type\":[\"string\",\"null\"]},\"truncated\":{\"type\":\"boolean\"}}}}"
 
+#define AUTHORS_TOOL_JSON                                                                          \
+    "{\"name\":\"search_authors\",\"title\":\"Search authors\","                                   \
+    "\"description\":\"People by name, from Semantic Scholar and OpenAlex at once and merged "     \
+    "(one "                                                                                        \
+    "ORCID or provider id: one person; people sharing a name stay apart). Each person's id "       \
+    "(orcid:..., s2:<authorId>, openalex:A...) names them in GET /v1/authors/{id}. Call again "    \
+    "with next_cursor for the next page.\","                                                       \
+    "\"inputSchema\":{\"type\":\"object\",\"required\":[\"query\"],\"additionalProperties\":"      \
+    "false,"                                                                                       \
+    "\"properties\":{\"query\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":400},"           \
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":10,"                \
+    "\"description\":\"asked of each provider: a page holds limit to 2 x limit people\"},"         \
+    "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous call, with "    \
+    "the same query and limit\"}}},"                                                               \
+    "\"outputSchema\":{\"type\":\"object\","                                                       \
+    "\"required\":[\"query\",\"total\",\"returned\",\"authors\",\"partial\",\"providers\","        \
+    "\"next_cursor\"],"                                                                            \
+    "\"properties\":{\"query\":{\"type\":\"string\"},\"total\":{\"type\":\"integer\"},"            \
+    "\"returned\":{\"type\":\"integer\"},"                                                         \
+    "\"authors\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\","         \
+    "\"name\"],"                                                                                   \
+    "\"properties\":{\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"                 \
+    "\"orcid\":{\"type\":[\"string\",\"null\"]},\"paper_count\":{\"type\":[\"integer\",\"null\"]}" \
+    ","                                                                                            \
+    "\"h_index\":{\"type\":[\"integer\",\"null\"]}}}},"                                            \
+    "\"partial\":{\"type\":\"boolean\"},\"providers\":" PROVIDERS_SCHEMA ","                       \
+    "\"retry_after_seconds\":{\"type\":[\"integer\",\"null\"]},"                                   \
+    "\"next_cursor\":{\"type\":[\"string\",\"null\"]},\"took_ms\":{\"type\":[\"number\",\"null\"]" \
+    "}}}}"
+
 static const char TOOLS_JSON[] =
     "{\"tools\":["
     "{\"name\":\"search\",\"title\":\"Search academic papers\","
@@ -128,7 +159,8 @@ static const char TOOLS_JSON[] =
     "\"properties\":{\"paper\":" PAPER_SCHEMA "}}}," CITES_TOOL_JSON(
         "get_citations", "Papers citing a paper",
         "The papers citing a paper") "," CITES_TOOL_JSON("get_references", "Papers a paper cites",
-                                                         "The papers a paper cites") "]}";
+                                                         "The papers a paper cites") "," AUTHORS_TOOL_JSON
+                                                                                     "]}";
 
 json_t *http_mcp_tools_list(void)
 {
@@ -287,6 +319,7 @@ typedef struct call {
     void *handle;            /* the service's or the store's, while it works */
     bool paper;              /* get_paper, else search */
     struct mcp_cites *cites; /* get_citations */
+    bool authors;            /* search_authors */
     bool full;
     size_t budget;
     query_t q;
@@ -780,6 +813,128 @@ static int cites_args_parse(const http_mcp_ctx_t *ctx, json_t *args, cites_dir_t
     return 0;
 }
 
+/* ---- search_authors --------------------------------------------------------- */
+
+/* The page as a CallToolResult, from the JSON answer of GET /v1/authors. */
+static json_t *authors_result(json_t *body, int status)
+{
+    int retry_max;
+    size_t nfailed;
+    char failed[512];
+    json_t *provs = providers_summary(json_object_get(body, "providers"), &retry_max, &nfailed,
+                                      failed, sizeof failed);
+    json_t *people = json_object_get(body, "authors");
+    const char *query = json_string_value(json_object_get(body, "query"));
+    json_t *cursor = json_object_get(body, "next_cursor");
+    size_t n = json_array_size(people), tlen = 0, tcap = 256 + n * 256;
+    char *text = malloc(tcap);
+    if (!text) {
+        json_decref(provs);
+        return NULL;
+    }
+    tlen = (size_t)snprintf(text, tcap, "%s%zu people for \"%.200s\"%s%s%s\n",
+                            status != 200 ? "Every provider asked failed: " : "", n,
+                            query ? query : "", nfailed ? " (partial: " : "", failed,
+                            nfailed ? ")" : "");
+    for (size_t i = 0; i < n && tlen < tcap; i++) {
+        json_t *p = json_array_get(people, i);
+        json_t *orcid = json_object_get(p, "orcid");
+        tlen += (size_t)snprintf(text + tlen, tcap - tlen, "%zu. %.120s [%s]%s%s, %lld papers\n",
+                                 i + 1, json_string_value(json_object_get(p, "name")),
+                                 json_string_value(json_object_get(p, "id")),
+                                 json_is_string(orcid) ? " ORCID " : "",
+                                 json_is_string(orcid) ? json_string_value(orcid) : "",
+                                 (long long)json_integer_value(json_object_get(p, "paper_count")));
+    }
+    if (json_is_string(cursor) && tlen < tcap)
+        snprintf(text + tlen, tcap - tlen, "More: call search_authors again with cursor \"%s\".\n",
+                 json_string_value(cursor));
+    json_t *sc = json_pack(
+        "{s:O,s:O,s:I,s:O,s:b,s:o,s:O,s:O,s:o}", "query", json_object_get(body, "query"), "total",
+        json_object_get(body, "total"), "returned", (json_int_t)n, "authors", people, "partial",
+        json_is_true(json_object_get(body, "partial")) || status != 200, "providers", provs,
+        "next_cursor", cursor, "took_ms", json_object_get(body, "took_ms"), "retry_after_seconds",
+        retry_max >= 0 && nfailed ? json_integer(retry_max) : json_null());
+    json_t *res = json_pack("{s:o,s:o}", "content", text_block(text), "structuredContent", sc);
+    free(text);
+    if (res && status != 200) json_object_set_new(res, "isError", json_true());
+    return res;
+}
+
+static void on_authors(void *data, int status, char *body, size_t len)
+{
+    call_t *c = data;
+    c->handle = NULL;
+    json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+    free(body);
+    json_t *res = j ? authors_result(j, status) : NULL;
+    json_decref(j);
+    if (!res) {
+        c->done(c->data, NULL, JSONRPC_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    deliver(c->done, c->data, res);
+}
+
+/* Appends &name=value to qs, value percent-encoded; -1 when it does not fit. */
+static int qs_add(char *qs, size_t cap, size_t *n, const char *name, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int w = snprintf(qs + *n, cap - *n, "%s%s=", *n ? "&" : "", name);
+    if (w < 0 || (size_t)w >= cap - *n) return -1;
+    *n += (size_t)w;
+    for (const unsigned char *v = (const unsigned char *)value; *v; v++) {
+        if (*n + 4 > cap) return -1;
+        if (isalnum(*v) || strchr("-._~", *v)) {
+            qs[(*n)++] = (char)*v;
+        } else {
+            qs[(*n)++] = '%';
+            qs[(*n)++] = hex[*v >> 4];
+            qs[(*n)++] = hex[*v & 15];
+        }
+    }
+    qs[*n] = '\0';
+    return 0;
+}
+
+/* The arguments of search_authors as GET /v1/authors's query string, for
+ * its parser to check (the same rules and messages). Returns its length,
+ * or -1 with err. */
+static long authors_args_qs(json_t *args, char *qs, size_t cap, char *err, size_t len)
+{
+    const char *k;
+    json_t *v;
+    size_t n = 0;
+    qs[0] = '\0';
+    json_object_foreach(args, k, v)
+    {
+        char num[24];
+        const char *val = NULL;
+        if (strcmp(k, "limit") == 0) {
+            if (!json_is_integer(v)) {
+                snprintf(err, len, "argument 'limit' is not an integer");
+                return -1;
+            }
+            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+            val = num;
+        } else if (strcmp(k, "query") == 0 || strcmp(k, "cursor") == 0) {
+            if (!json_is_string(v) || json_string_length(v) > 400) {
+                snprintf(err, len, "argument '%s' must be a string of at most 400 characters", k);
+                return -1;
+            }
+            val = json_string_value(v);
+        } else {
+            snprintf(err, len, "unknown argument '%.64s' (query, limit, cursor)", k);
+            return -1;
+        }
+        if (qs_add(qs, cap, &n, k, val) < 0) {
+            snprintf(err, len, "argument '%s' is too long", k);
+            return -1;
+        }
+    }
+    return (long)n;
+}
+
 void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
                          const char *traceparent, http_mcp_call_cb done, void *data)
 {
@@ -896,9 +1051,33 @@ void *http_mcp_tool_call(const http_mcp_ctx_t *ctx, arena_t *a, json_t *params,
         }
         return c;
     }
+    if (strcmp(tool, "search_authors") == 0) {
+        char qs[1600];
+        long n = authors_args_qs(args, qs, sizeof qs, err, sizeof err);
+        json_decref(empty);
+        if (n < 0) {
+            done(data, NULL, JSONRPC_INVALID_PARAMS, err);
+            return NULL;
+        }
+        if (!ctx->authors) {
+            deliver(done, data, tool_error("author search is not available on this server"));
+            return NULL;
+        }
+        c->authors = true;
+        if (http__authors_search(ctx->authors, a, qs, (size_t)n, traceparent, on_authors, c,
+                                 &c->handle, err, sizeof err) < 0) {
+            done(data, NULL,
+                 strcmp(err, "out of memory") == 0 ? JSONRPC_INTERNAL_ERROR
+                                                   : JSONRPC_INVALID_PARAMS,
+                 err);
+            return NULL;
+        }
+        return c->handle ? c : NULL;
+    }
     json_decref(empty);
     snprintf(err, sizeof err,
-             "unknown tool '%.64s' (tools: search, get_paper, get_citations, get_references)",
+             "unknown tool '%.64s' (tools: search, get_paper, get_citations, get_references, "
+             "search_authors)",
              tool);
     done(data, NULL, JSONRPC_INVALID_PARAMS, err);
     return NULL;
@@ -912,6 +1091,8 @@ void http_mcp_tool_cancel(const http_mcp_ctx_t *ctx, void *handle)
         ctx->papers.cancel(ctx->papers.ctx, c->handle);
     } else if (c->cites) {
         cites_wait_cancel(c->handle);
+    } else if (c->authors) {
+        http__authors_search_cancel(c->handle);
     } else {
         ctx->chain->head->cancel(ctx->chain->head, c->handle);
         metrics_searches_in_flight(-1);

@@ -22,6 +22,7 @@
 #include "core/cites_cache.h"
 #include "core/config.h"
 #include "core/search_service.h"
+#include "http/handlers_authors.h"
 #include "http/handlers_search.h"
 
 /* One stored paper by id (internal, doi:..., arxiv:...): cb gets status 200
@@ -43,6 +44,7 @@ typedef struct http_mcp_ctx {
     const search_chain_t *chain;
     http_mcp_papers_t papers;
     cites_cache_t *cites; /* get_citations: the lists of /v1/papers/{id}/citations; NULL: none */
+    const http_authors_ctx_t *authors; /* search_authors: /v1/authors's; NULL: none */
 } http_mcp_ctx_t;
 
 /* {"tools": [...]}: a new reference. */

@@ -119,6 +119,80 @@ class OneDown(AuthorsTestCase):
         self.assertTrue(all(a["sources"] == ["semantic_scholar"] for a in j["authors"]))
 
 
+def provider_requests(sim):
+    calls = sim.stats()["providers"]
+    return calls["semantic_scholar"]["requests"], calls["openalex"]["requests"]
+
+
+def without_timing(j):
+    return {k: v for k, v in j.items() if k not in ("providers", "took_ms")}
+
+
+class Cached(AuthorsTestCase):
+    """authors.cache_ttl (1h by default): a whole answer is kept per worker."""
+
+    def assert_cached_twice(self, path):
+        r = self.get(path)
+        self.assertEqual(r.status, 200, r)
+        first = r.json()
+        self.assertFalse(first["partial"], first["providers"])
+        before = provider_requests(self.sim)
+        r = self.get(path)
+        self.assertEqual(r.status, 200, r)
+        again = r.json()
+        self.assertEqual(provider_requests(self.sim), before)  # no provider asked
+        for p in ("semantic_scholar", "openalex"):
+            if p in first["providers"]:
+                self.assertEqual(again["providers"][p]["status"], "cached", again["providers"])
+                self.assertEqual(again["providers"][p]["results"], first["providers"][p]["results"])
+        self.assertFalse(again["partial"])
+        self.assertEqual(without_timing(again), without_timing(first))
+        return first
+
+    def test_search_twice_asks_the_providers_once(self):
+        calls = provider_requests(self.sim)
+        first = self.assert_cached_twice("/v1/authors?query=%s&limit=3" % SURNAME)
+        self.assertGreater(provider_requests(self.sim), calls)
+        v = openapi_validator("AuthorList")
+        if v is not None:
+            v.validate(first)
+        # Another page is another answer: asked live.
+        before = provider_requests(self.sim)
+        self.search(query=SURNAME, limit=3, cursor=first["next_cursor"])
+        self.assertGreater(provider_requests(self.sim), before)
+
+    def test_profile_twice_asks_the_providers_once(self):
+        j = self.search(query=SURNAME, limit=100)
+        a = next(a for a in j["authors"] if a["orcid"])
+        self.assert_cached_twice("/v1/authors/s2:" + a["ids"]["semantic_scholar"])
+
+    def test_partial_answer_not_kept(self):
+        self.sim.configure("openalex", mode="hang")
+        try:
+            j = self.search(query="Smith", limit=2)
+        finally:
+            self.sim.configure("openalex", mode="ok")
+        self.assertTrue(j["partial"])
+        j = self.search(query="Smith", limit=2)  # asked again, whole this time
+        self.assertFalse(j["partial"], j["providers"])
+        self.assertEqual(j["providers"]["openalex"]["status"], "ok")
+
+
+class NotCached(AuthorsTestCase):
+    @classmethod
+    def server_args(cls):
+        args = AuthorsTestCase.server_args()
+        args["settings"]["authors.cache_ttl"] = "0"
+        return args
+
+    def test_ttl_zero_asks_every_time(self):
+        self.search(query=SURNAME, limit=3)
+        before = provider_requests(self.sim)
+        j = self.search(query=SURNAME, limit=3)
+        self.assertGreater(provider_requests(self.sim)[0], before[0])
+        self.assertEqual(j["providers"]["semantic_scholar"]["status"], "ok")
+
+
 class Papers(AuthorsTestCase):
     def papers(self, aid, status=200, **params):
         r = self.get("/v1/authors/%s/papers?%s" % (aid, urllib.parse.urlencode(params)))

@@ -6,6 +6,7 @@ middleware's refusals in JSON-RPC form, a failed provider reported. The
 official TypeScript SDK's client is test/mcp/test_mcp_sdk.py."""
 
 import json
+import urllib.parse
 import os
 import time
 import unittest
@@ -91,7 +92,7 @@ class McpProtocolTest(McpBase):
                           version="2025-06-18")
             self.assertEqual(r.status, 200, r)
             self.assertEqual(sorted(t["name"] for t in r.json()["result"]["tools"]),
-                             ["get_citations", "get_paper", "get_references", "search"])
+                             ["get_citations", "get_paper", "get_references", "search", "search_authors"])
         time.sleep(0.3)
         pids = set()
         for line in self.server.log_lines():
@@ -432,6 +433,63 @@ class McpCitationsTest(McpBase):
             self.assertRpcError(r, 200, -32602, name)
 
 
+class McpAuthorsTest(McpBase):
+    """search_authors: the people of GET /v1/authors, its pages and cache."""
+    SURNAME = "Meyer"  # eight people of the corpus (test_authors.py)
+    WORKERS = 0  # one worker: one author cache, shared with the /v1 calls
+
+    def v1(self, **params):
+        r = harness.request(self.server.port, "GET",
+                            "/v1/authors?" + urllib.parse.urlencode(params), timeout=20)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def result(self, sid, args):
+        r = self.call(sid, "search_authors", args)
+        self.assertEqual(r.status, 200, r)
+        res = r.json()["result"]
+        self.assertNotIn("isError", res, res)
+        return res
+
+    def test_the_people_of_v1_and_the_next_page(self):
+        sid, _ = self.initialize()
+        res = self.result(sid, {"query": self.SURNAME, "limit": 2})
+        sc = res["structuredContent"]
+        self.assertFalse(sc["partial"], sc["providers"])
+        self.assertEqual(set(sc["providers"]), {"semantic_scholar", "openalex"})
+        v1 = self.v1(query=self.SURNAME, limit=2)  # the same page, from the cache
+        self.assertEqual([a["id"] for a in sc["authors"]], [a["id"] for a in v1["authors"]])
+        self.assertEqual(v1["providers"]["openalex"]["status"], "cached")
+        self.assertEqual(sc["returned"], len(v1["authors"]))
+        self.assertEqual(sc["total"], v1["total"])
+        self.assertTrue(sc["next_cursor"])
+        text = res["content"][0]["text"]
+        self.assertIn(sc["authors"][0]["name"], text)
+        self.assertIn('call search_authors again with cursor "%s"' % sc["next_cursor"], text)
+        nxt = self.result(sid, {"query": self.SURNAME, "limit": 2,
+                                "cursor": sc["next_cursor"]})["structuredContent"]
+        self.assertFalse({a["id"] for a in sc["authors"]} & {a["id"] for a in nxt["authors"]})
+        again = self.result(sid, {"query": self.SURNAME, "limit": 2})["structuredContent"]
+        self.assertEqual(again["authors"], sc["authors"])  # answered at once, from the cache
+        self.assertEqual(again["providers"]["semantic_scholar"]["status"], "cached")
+        tools = self.post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+                          session=sid).json()["result"]["tools"]
+        schema = next(t for t in tools if t["name"] == "search_authors")["outputSchema"]
+        try:
+            import jsonschema
+        except ImportError:
+            return
+        jsonschema.validate(sc, schema)
+
+    def test_bad_arguments_are_invalid_params(self):
+        sid, _ = self.initialize()
+        for args, says in (({}, "missing query"), ({"query": "x", "limit": 0}, "limit"),
+                           ({"query": "x", "limit": "3"}, "limit"),
+                           ({"query": "x", "cursor": "a1.2.0"}, "cursor"),
+                           ({"query": "x", "sort": "date"}, "unknown argument 'sort'")):
+            self.assertRpcError(self.call(sid, "search_authors", args), 200, -32602, says)
+
+
 class McpGuardTest(McpBase):
     """Keys and client limits: the middleware's refusals in JSON-RPC form."""
 
@@ -555,7 +613,7 @@ class McpStdioTest(harness.StandaloneServerTestCase):
                       + "\n")
         tools = ask({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})["result"]["tools"]
         self.assertEqual(sorted(t["name"] for t in tools),
-                         ["get_citations", "get_paper", "get_references", "search"])
+                         ["get_citations", "get_paper", "get_references", "search", "search_authors"])
         self.assertEqual(ask("not json")["error"]["code"], -32600)
         first.stop()
         real = harness.free_port
