@@ -87,17 +87,30 @@ static size_t utf8_chars(const char *s, size_t n)
     return c;
 }
 
+/* The next item of a comma list at *pos, spaces trimmed: returns 1 with
+ * *item and *n set (n may be 0 for an empty item), or 0 at the end. */
+static int list_next(const char **pos, const char **item, size_t *n)
+{
+    const char *p = *pos;
+    if (p == NULL || *p == '\0') return 0;
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    *pos = e ? e + 1 : p + len;
+    while (len && p[0] == ' ')
+        p++, len--;
+    while (len && p[len - 1] == ' ')
+        len--;
+    *item = p;
+    *n = len;
+    return 1;
+}
+
 static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
 {
     unsigned mask = 0;
-    const char *p = list;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n && p[0] == ' ')
-            p++, n--;
-        while (n && p[n - 1] == ' ')
-            n--;
+    const char *pos = list, *p;
+    size_t n;
+    while (list_next(&pos, &p, &n)) {
         if (n) {
             int src = source_parse(p, n);
             if (src < 0)
@@ -107,8 +120,6 @@ static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
                     (int)(n > 64 ? 64 : n), p);
             mask |= 1u << src;
         }
-        if (!e) break;
-        p = e + 1;
     }
     if (!mask) return fail(err, errlen, "parameter 'providers' names no provider");
     q->providers = mask;
@@ -118,13 +129,9 @@ static int set_providers(query_t *q, const char *list, char *err, size_t errlen)
 static int set_facets(query_t *q, const char *list, char *err, size_t errlen)
 {
     unsigned mask = 0;
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n && p[0] == ' ')
-            p++, n--;
-        while (n && p[n - 1] == ' ')
-            n--;
+    const char *pos = list, *p;
+    size_t n;
+    while (list_next(&pos, &p, &n)) {
         if (n) {
             int f = facet_parse(p, n);
             if (f < 0)
@@ -134,8 +141,6 @@ static int set_facets(query_t *q, const char *list, char *err, size_t errlen)
                             (int)(n > 64 ? 64 : n), p);
             mask |= 1u << f;
         }
-        if (!e) break;
-        p = e + 1;
     }
     q->facets = mask;
     return 0;
@@ -144,13 +149,9 @@ static int set_facets(query_t *q, const char *list, char *err, size_t errlen)
 static int set_types(query_t *q, const char *list, char *err, size_t errlen)
 {
     unsigned mask = 0;
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        while (n && p[0] == ' ')
-            p++, n--;
-        while (n && p[n - 1] == ' ')
-            n--;
+    const char *pos = list, *p;
+    size_t n;
+    while (list_next(&pos, &p, &n)) {
         if (n) {
             /* Only the answer's own names: paper_type_parse() also reads
              * providers' words, and gives OTHER for a word it does not know. */
@@ -163,8 +164,6 @@ static int set_types(query_t *q, const char *list, char *err, size_t errlen)
                             (int)(n > 64 ? 64 : n), p);
             mask |= 1u << t;
         }
-        if (!e) break;
-        p = e + 1;
     }
     if (!mask) return fail(err, errlen, "parameter 'type' names no type");
     q->types = mask;
