@@ -153,7 +153,12 @@ static int au_value(prov_js_t *js, void *st, int slot, const prov_jval_t *v)
     return 0;
 }
 
-static const prov_jops_t au_ops = {.open = au_open, .close = au_close, .value = au_value};
+/* A macro, not a const object: C wants constant expressions in the static
+ * shape trees, and clang does not take a const variable as one. */
+#define AU_OPS                                                                                     \
+    {                                                                                              \
+        .open = au_open, .close = au_close, .value = au_value                                      \
+    }
 
 /* A list answer without its list and with an error is the provider's error;
  * a profile answer is the object itself. */
@@ -218,14 +223,14 @@ static const prov_jkind_t s2_author_list = {
     .source = SRC_SEMANTIC_SCHOLAR,
     .root = {.fields = s2a_list_fields},
     .state_size = sizeof(au_read_t),
-    .ops = au_ops,
+    .ops = AU_OPS,
     .finish = au_finish,
 };
 static const prov_jkind_t s2_author_single = {
     .source = SRC_SEMANTIC_SCHOLAR,
     .root = {.slot = AU_AUTHOR, .fields = s2a_single_fields},
     .state_size = sizeof(au_read_t),
-    .ops = au_ops,
+    .ops = AU_OPS,
     .finish = au_finish,
 };
 
@@ -361,14 +366,14 @@ static const prov_jkind_t oa_author_list = {
     .source = SRC_OPENALEX,
     .root = {.fields = oaa_list_fields},
     .state_size = sizeof(au_read_t),
-    .ops = au_ops,
+    .ops = AU_OPS,
     .finish = au_finish,
 };
 static const prov_jkind_t oa_author_single = {
     .source = SRC_OPENALEX,
     .root = {.slot = AU_AUTHOR, .fields = oaa_single_fields},
     .state_size = sizeof(au_read_t),
-    .ops = au_ops,
+    .ops = AU_OPS,
     .finish = au_finish,
 };
 
