@@ -68,7 +68,8 @@ class McpSdkTest(unittest.TestCase):
     def check(self, out):
         self.assertTrue(out["ok"], out)
         self.assertEqual(out["server"]["name"], "scifind")
-        self.assertEqual(out["tools"], ["get_citations", "get_paper", "get_references", "search"])
+        self.assertEqual(out["tools"], ["get_citations", "get_paper", "get_references", "search",
+                                        "search_authors"])
         self.assertGreater(len(out["references"]), 0)
         self.assertEqual(out["searchIds"], out["httpIds"])
         self.assertEqual(len(out["searchIds"]), 10)
