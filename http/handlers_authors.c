@@ -80,15 +80,8 @@ static int append_tail(char **buf, size_t *len, size_t *cap, const author_result
 
 static void respond_json(http_req_t *req, int status, char *body, size_t len)
 {
-    char *copy = body != NULL ? arena_alloc(req->arena, len + 1) : NULL;
-    if (copy == NULL) {
-        free(body);
-        http_respond_oom(req);
-        return;
-    }
-    memcpy(copy, body, len + 1);
-    free(body);
-    http_respond(req, status, "application/json", "Cache-Control: no-store\r\n", copy, len);
+    http_respond_malloced(req, status, "application/json", "Cache-Control: no-store\r\n", body,
+                          len);
 }
 
 /* A kept answer: the providers' statuses (every one asked answered: no

@@ -102,15 +102,8 @@ static void on_list(void *data, const cites_result_t *r, bool cached)
     ans.took_ms = (double)(clock_now_ns() - req->start_ns) / 1e6;
     size_t len;
     char *body = cites_answer_write(&ans, &len);
-    char *copy = body != NULL ? arena_alloc(req->arena, len + 1) : NULL;
-    if (copy == NULL) {
-        free(body);
-        http_respond_oom(req);
-        return;
-    }
-    memcpy(copy, body, len + 1);
-    free(body);
-    http_respond(req, status, "application/json", "Cache-Control: no-store\r\n", copy, len);
+    http_respond_malloced(req, status, "application/json", "Cache-Control: no-store\r\n", body,
+                          len);
 }
 
 static void on_client_gone(http_req_t *req)

@@ -127,6 +127,12 @@ bool http_req_random64(const http_req_t *req, uint64_t *out);
 void http_respond(http_req_t *req, int status, const char *content_type, const char *extra_headers,
                   const void *body, size_t len);
 
+/* Same with a body from malloc (what the JSON writers return), which it
+ * takes over: copied into req->arena and freed. NULL (out of memory)
+ * answers 500. */
+void http_respond_malloced(http_req_t *req, int status, const char *content_type,
+                           const char *extra_headers, char *body, size_t len);
+
 /* Same with a refcounted blob: the response holds a reference until it has
  * been written, the caller keeps its own. */
 void http_respond_blob(http_req_t *req, int status, const char *content_type,

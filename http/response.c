@@ -121,6 +121,20 @@ void http_respond(http_req_t *req, int status, const char *content_type, const c
     respond(req, status, content_type, extra_headers, body, len);
 }
 
+void http_respond_malloced(http_req_t *req, int status, const char *content_type,
+                           const char *extra_headers, char *body, size_t len)
+{
+    char *copy = body != NULL ? arena_alloc(req->arena, len + 1) : NULL;
+    if (copy == NULL) {
+        free(body);
+        http_respond_oom(req);
+        return;
+    }
+    memcpy(copy, body, len + 1);
+    free(body);
+    respond(req, status, content_type, extra_headers, copy, len);
+}
+
 /* The request keeps references to the blobs its answer points into until
  * it is freed. */
 static void hold(http_req_t *req, blob_t *a, blob_t *b)
